@@ -1,0 +1,95 @@
+import { z } from 'zod';
+
+const DEV_JWT_SECRET = 'stockroom-local-development-secret';
+
+const integer = (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number().int().min(min).max(max).default(fallback);
+
+const boolean = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0'])
+    .default(fallback ? 'true' : 'false')
+    .transform((value) => value === 'true' || value === '1');
+
+const millisecondList = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value, ctx) => {
+      const delays = value.split(',').map((part) => Number(part.trim()));
+      if (delays.length === 0 || delays.some((delay) => !Number.isInteger(delay) || delay <= 0)) {
+        ctx.addIssue({ code: 'custom', message: 'expected a comma-separated list of positive integers (milliseconds)' });
+        return z.NEVER;
+      }
+      return delays;
+    });
+
+const amqpName = (fallback: string) =>
+  z
+    .string()
+    .regex(/^[A-Za-z0-9._:-]{1,200}$/)
+    .default(fallback);
+
+const environmentSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  PORT: integer(3000, 0, 65535),
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default('postgres://postgres@127.0.0.1:5432/stockroom'),
+  DATABASE_POOL_SIZE: integer(10, 1, 500),
+  AMQP_URL: z.url({ protocol: /^amqps?$/ }).default('amqp://guest:guest@127.0.0.1:5672'),
+  JWT_SECRET: z.string().min(16).default(DEV_JWT_SECRET),
+  MIGRATE_ON_START: boolean(true),
+  BODY_LIMIT_BYTES: integer(1_048_576, 1024),
+  RESERVATION_TIMEOUT_MINUTES: integer(30, 1),
+  RESERVATION_MAX_MINUTES: integer(1440, 1),
+  EXPIRY_SWEEP_INTERVAL_MS: integer(5000, 50),
+  EXPIRY_SWEEP_BATCH_SIZE: integer(500, 1, 10_000),
+  ALLOCATION_QUEUE: amqpName('stockroom.allocations'),
+  WORKER_CONCURRENCY: integer(200, 1, 10_000),
+  WORKER_BATCH_SIZE: integer(100, 1, 10_000),
+  WORKER_BATCH_WAIT_MS: integer(5, 0, 10_000),
+  JOB_MAX_ATTEMPTS: integer(3, 1, 100),
+  JOB_RETRY_DELAYS_MS: millisecondList('1000,5000,25000'),
+  EVENTS_EXCHANGE: amqpName('inventory.events'),
+  ORDERS_EXCHANGE: amqpName('orders.events'),
+  CATALOG_EXCHANGE: amqpName('catalog.events'),
+  CONSUMER_QUEUE_PREFIX: amqpName('stockroom'),
+  OUTBOX_POLL_INTERVAL_MS: integer(500, 10),
+  OUTBOX_BATCH_SIZE: integer(500, 1, 10_000),
+  OUTBOX_RETENTION_HOURS: integer(72, 1),
+  RECONNECT_MAX_DELAY_MS: integer(10_000, 100),
+  SHUTDOWN_TIMEOUT_MS: integer(15_000, 100),
+});
+
+export type Config = Readonly<z.infer<typeof environmentSchema>>;
+
+/** Thrown when the environment holds a value Stockroom cannot run with; names every bad variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment into a frozen config; empty values count as unset. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const parsed = environmentSchema.safeParse(present);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+  }
+  const config = parsed.data;
+  const problems: string[] = [];
+  if (config.NODE_ENV === 'production' && config.JWT_SECRET === DEV_JWT_SECRET) {
+    problems.push('JWT_SECRET: must be set in production (the built-in development secret is refused)');
+  }
+  if (config.RESERVATION_TIMEOUT_MINUTES > config.RESERVATION_MAX_MINUTES) {
+    problems.push('RESERVATION_TIMEOUT_MINUTES: must not exceed RESERVATION_MAX_MINUTES');
+  }
+  if (config.JOB_RETRY_DELAYS_MS.length < config.JOB_MAX_ATTEMPTS - 1) {
+    problems.push('JOB_RETRY_DELAYS_MS: needs one delay for each retry (JOB_MAX_ATTEMPTS - 1 of them)');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze({ ...config, JOB_RETRY_DELAYS_MS: Object.freeze([...config.JOB_RETRY_DELAYS_MS]) as number[] });
+}

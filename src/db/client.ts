@@ -1,0 +1,58 @@
+import { Pool, type PoolClient, type QueryResultRow } from 'pg';
+import { drizzle } from 'drizzle-orm/node-postgres';
+import type { Logger } from '../logger';
+import * as schema from './schema';
+
+/** Anything that runs a query: the pool, or the client of an open transaction. */
+export type Queryable = Pick<Pool | PoolClient, 'query'>;
+
+/** A client inside an open transaction; stores that must run in one ask for this type. */
+export type Transaction = PoolClient & { readonly inTransaction: true };
+
+export function createPool(databaseUrl: string, size: number, logger?: Logger, applicationName = 'stockroom'): Pool {
+  const pool = new Pool({ connectionString: databaseUrl, max: size, application_name: applicationName, connectionTimeoutMillis: 5000 });
+  // An idle client losing its server (restart, terminate) must not crash the process; the pool replaces it.
+  pool.on('error', (error) => logger?.warn({ err: error }, 'idle database connection lost'));
+  return pool;
+}
+
+export function createDrizzle(pool: Pool) {
+  return drizzle(pool, { schema });
+}
+
+/** Runs fn in one transaction: commit when it returns, roll back when it throws. */
+export async function withTransaction<T>(
+  pool: Pool,
+  fn: (tx: Transaction) => Promise<T>,
+  options: { isolation?: 'read committed' | 'repeatable read' | 'serializable' } = {},
+): Promise<T> {
+  const client = await pool.connect();
+  let broken = false;
+  try {
+    await client.query(options.isolation ? `begin isolation level ${options.isolation}` : 'begin');
+    const result = await fn(client as Transaction);
+    await client.query('commit');
+    return result;
+  } catch (error) {
+    try {
+      await client.query('rollback');
+    } catch {
+      broken = true;
+    }
+    throw error;
+  } finally {
+    client.release(broken);
+  }
+}
+
+/** Runs one statement and returns its rows. */
+export async function queryRows<T extends QueryResultRow>(db: Queryable, text: string, values: unknown[] = []): Promise<T[]> {
+  const result = await db.query<T>(text, values);
+  return result.rows;
+}
+
+/** Runs one statement and returns its first row, if any. */
+export async function queryRow<T extends QueryResultRow>(db: Queryable, text: string, values: unknown[] = []): Promise<T | undefined> {
+  const result = await db.query<T>(text, values);
+  return result.rows[0];
+}

@@ -1,0 +1,42 @@
+import { AppError } from '../errors';
+
+type PgError = Error & { code?: string; constraint?: string; detail?: string };
+
+const connectionErrorCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', '57P01', '57P02', '57P03', '53300']);
+
+function pgCode(error: unknown): string | undefined {
+  return error instanceof Error ? (error as PgError).code : undefined;
+}
+
+/** Serialization failures and deadlocks: the same transaction may succeed when run again. */
+export function isRetryableTransactionError(error: unknown): boolean {
+  const code = pgCode(error);
+  return code === '40001' || code === '40P01';
+}
+
+/** The database cannot be reached or is going away: the caller should get 503 and try later. */
+export function isConnectionError(error: unknown): boolean {
+  const code = pgCode(error);
+  if (code !== undefined && (connectionErrorCodes.has(code) || code.startsWith('08'))) return true;
+  const message = error instanceof Error ? error.message : '';
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(message);
+}
+
+/** Translates a driver error into the AppError a caller should see; anything else is rethrown as is. */
+export function translatePgError(error: unknown): unknown {
+  if (error instanceof AppError) return error;
+  const code = pgCode(error);
+  const pgError = error as PgError;
+  if (isConnectionError(error)) return new AppError('DEPENDENCY_UNAVAILABLE', 'The database is unavailable; try again shortly');
+  if (isRetryableTransactionError(error)) return new AppError('CONFLICT', 'A concurrent change got in the way; try again');
+  switch (code) {
+    case '23505':
+      return new AppError('ALREADY_EXISTS', 'A record with the same identity already exists', { constraint: pgError.constraint });
+    case '23503':
+      return new AppError('UNKNOWN_REFERENCE', 'A referenced record does not exist', { constraint: pgError.constraint });
+    case '23514':
+      return new AppError('INSUFFICIENT_STOCK', 'The change would break a stock invariant', { constraint: pgError.constraint });
+    default:
+      return error;
+  }
+}

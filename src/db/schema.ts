@@ -1,0 +1,429 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  boolean,
+  check,
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  numeric,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
+const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
+
+export const warehouses = pgTable(
+  'warehouses',
+  {
+    id: text('id').primaryKey(),
+    code: text('code').notNull(),
+    name: text('name').notNull(),
+    type: text('type').notNull().default('DISTRIBUTION_CENTER'),
+    priority: integer('priority').notNull().default(0),
+    latitude: doublePrecision('latitude'),
+    longitude: doublePrecision('longitude'),
+    premium: boolean('premium').notNull().default(false),
+    active: boolean('active').notNull().default(true),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (table) => [
+    uniqueIndex('warehouses_code_key').on(table.code),
+    check('warehouses_latitude_range', sql`${table.latitude} between -90 and 90`),
+    check('warehouses_longitude_range', sql`${table.longitude} between -180 and 180`),
+  ],
+);
+
+export const products = pgTable(
+  'products',
+  {
+    id: text('id').primaryKey(),
+    sku: text('sku').notNull(),
+    name: text('name').notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (table) => [uniqueIndex('products_sku_key').on(table.sku)],
+);
+
+/** One lot: a receipt of a product at a warehouse. available = quantity - reserved - allocated, never negative. */
+export const inventoryItems = pgTable(
+  'inventory_items',
+  {
+    id: uuid('id').primaryKey(),
+    productId: text('product_id')
+      .notNull()
+      .references(() => products.id),
+    warehouseId: text('warehouse_id')
+      .notNull()
+      .references(() => warehouses.id),
+    binLocation: text('bin_location'),
+    lotNumber: text('lot_number'),
+    quantity: integer('quantity').notNull(),
+    reservedQuantity: integer('reserved_quantity').notNull().default(0),
+    allocatedQuantity: integer('allocated_quantity').notNull().default(0),
+    receivedAt: timestamp('received_at', { withTimezone: true }).notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }),
+    unitCost: numeric('unit_cost', { precision: 14, scale: 4 }),
+    version: integer('version').notNull().default(0),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (table) => [
+    index('inventory_items_product_warehouse_idx').on(table.productId, table.warehouseId),
+    index('inventory_items_warehouse_idx').on(table.warehouseId),
+    check('inventory_items_quantity_nonnegative', sql`${table.quantity} >= 0`),
+    check('inventory_items_reserved_nonnegative', sql`${table.reservedQuantity} >= 0`),
+    check('inventory_items_allocated_nonnegative', sql`${table.allocatedQuantity} >= 0`),
+    check(
+      'inventory_items_available_nonnegative',
+      sql`${table.reservedQuantity} + ${table.allocatedQuantity} <= ${table.quantity}`,
+    ),
+    check('inventory_items_unit_cost_nonnegative', sql`${table.unitCost} >= 0`),
+  ],
+);
+
+/** Reorder and bin settings per product and warehouse; lowStockAlerted remembers a crossing until stock recovers. */
+export const stockSettings = pgTable(
+  'stock_settings',
+  {
+    productId: text('product_id')
+      .notNull()
+      .references(() => products.id),
+    warehouseId: text('warehouse_id')
+      .notNull()
+      .references(() => warehouses.id),
+    reorderPoint: integer('reorder_point').notNull().default(0),
+    reorderQuantity: integer('reorder_quantity').notNull().default(0),
+    minStockLevel: integer('min_stock_level').notNull().default(0),
+    maxStockLevel: integer('max_stock_level'),
+    zone: text('zone'),
+    aisle: text('aisle'),
+    shelf: text('shelf'),
+    lowStockAlerted: boolean('low_stock_alerted').notNull().default(false),
+    updatedAt: updatedAt(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.productId, table.warehouseId] }),
+    index('stock_settings_warehouse_idx').on(table.warehouseId),
+    check('stock_settings_levels_nonnegative', sql`${table.reorderPoint} >= 0 and ${table.reorderQuantity} >= 0 and ${table.minStockLevel} >= 0`),
+    check('stock_settings_max_over_min', sql`${table.maxStockLevel} is null or ${table.maxStockLevel} >= ${table.minStockLevel}`),
+  ],
+);
+
+/**
+ * The append-only movement ledger: one row per change of a lot's quantities, with the delta and the
+ * value after for each of on hand, reserved and allocated. Summing the deltas reproduces every lot.
+ */
+export const inventoryTransactions = pgTable(
+  'inventory_transactions',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    lotId: uuid('lot_id')
+      .notNull()
+      .references(() => inventoryItems.id),
+    productId: text('product_id').notNull(),
+    warehouseId: text('warehouse_id').notNull(),
+    type: text('type').notNull(),
+    quantityDelta: integer('quantity_delta').notNull().default(0),
+    reservedDelta: integer('reserved_delta').notNull().default(0),
+    allocatedDelta: integer('allocated_delta').notNull().default(0),
+    quantityAfter: integer('quantity_after').notNull(),
+    reservedAfter: integer('reserved_after').notNull(),
+    allocatedAfter: integer('allocated_after').notNull(),
+    reason: text('reason'),
+    referenceType: text('reference_type'),
+    referenceId: text('reference_id'),
+    actor: text('actor').notNull(),
+    createdAt: createdAt(),
+  },
+  (table) => [
+    index('inventory_transactions_product_time_idx').on(table.productId, table.createdAt),
+    index('inventory_transactions_lot_idx').on(table.lotId),
+    index('inventory_transactions_reference_idx').on(table.referenceType, table.referenceId),
+  ],
+);
+
+export const reservations = pgTable(
+  'reservations',
+  {
+    id: uuid('id').primaryKey(),
+    orderId: text('order_id').notNull(),
+    customerId: text('customer_id'),
+    status: text('status').notNull(),
+    priority: text('priority').notNull().default('medium'),
+    strategy: text('strategy').notNull().default('fifo'),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    version: integer('version').notNull().default(0),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (table) => [
+    index('reservations_status_expiry_idx').on(table.status, table.expiresAt),
+    index('reservations_order_idx').on(table.orderId),
+    check(
+      'reservations_status_known',
+      sql`${table.status} in ('RESERVED', 'ALLOCATED', 'FULFILLED', 'RELEASED', 'EXPIRED')`,
+    ),
+  ],
+);
+
+/** What a reservation holds, lot by lot: reserved, then allocated, then shipped. */
+export const reservationLines = pgTable(
+  'reservation_lines',
+  {
+    id: uuid('id').primaryKey(),
+    reservationId: uuid('reservation_id')
+      .notNull()
+      .references(() => reservations.id),
+    lotId: uuid('lot_id')
+      .notNull()
+      .references(() => inventoryItems.id),
+    productId: text('product_id').notNull(),
+    warehouseId: text('warehouse_id').notNull(),
+    quantity: integer('quantity').notNull(),
+    allocatedQuantity: integer('allocated_quantity').notNull().default(0),
+    shippedQuantity: integer('shipped_quantity').notNull().default(0),
+    releasedQuantity: integer('released_quantity').notNull().default(0),
+  },
+  (table) => [
+    index('reservation_lines_reservation_idx').on(table.reservationId),
+    index('reservation_lines_lot_idx').on(table.lotId),
+    check('reservation_lines_quantity_positive', sql`${table.quantity} > 0`),
+    check(
+      'reservation_lines_parts_fit',
+      sql`${table.allocatedQuantity} >= 0 and ${table.shippedQuantity} >= 0 and ${table.releasedQuantity} >= 0 and ${table.shippedQuantity} <= ${table.allocatedQuantity} and ${table.allocatedQuantity} + ${table.releasedQuantity} <= ${table.quantity}`,
+    ),
+  ],
+);
+
+export const reservationStatusHistory = pgTable(
+  'reservation_status_history',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    reservationId: uuid('reservation_id')
+      .notNull()
+      .references(() => reservations.id),
+    fromStatus: text('from_status'),
+    toStatus: text('to_status').notNull(),
+    reason: text('reason'),
+    reference: text('reference'),
+    actor: text('actor').notNull(),
+    createdAt: createdAt(),
+  },
+  (table) => [index('reservation_status_history_reservation_idx').on(table.reservationId)],
+);
+
+/**
+ * An allocation job accepted by the intake. publishedAt stays null until the broker confirmed the
+ * message, so a relay can publish what a broker outage left behind.
+ */
+export const allocationRequests = pgTable(
+  'allocation_requests',
+  {
+    id: uuid('id').primaryKey(),
+    idempotencyKey: text('idempotency_key').notNull(),
+    requestHash: text('request_hash').notNull(),
+    status: text('status').notNull().default('queued'),
+    priority: text('priority').notNull(),
+    mode: text('mode').notNull(),
+    referenceId: text('reference_id').notNull(),
+    referenceType: text('reference_type').notNull(),
+    request: jsonb('request').notNull(),
+    actor: text('actor').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    deadlineAt: timestamp('deadline_at', { withTimezone: true }),
+    publishedAt: timestamp('published_at', { withTimezone: true }),
+    startedAt: timestamp('started_at', { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (table) => [
+    uniqueIndex('allocation_requests_idempotency_key').on(table.actor, table.idempotencyKey),
+    index('allocation_requests_reference_idx').on(table.referenceId),
+    index('allocation_requests_unpublished_idx')
+      .on(table.createdAt)
+      .where(sql`${table.publishedAt} is null`),
+    check(
+      'allocation_requests_status_known',
+      sql`${table.status} in ('queued', 'processing', 'succeeded', 'partial', 'failed', 'dead_lettered')`,
+    ),
+  ],
+);
+
+/** The one final result of an allocation job; its primary key makes a redelivered message change nothing. */
+export const allocationResults = pgTable('allocation_results', {
+  allocationId: uuid('allocation_id')
+    .primaryKey()
+    .references(() => allocationRequests.id),
+  status: text('status').notNull(),
+  result: jsonb('result').notNull(),
+  reservationId: uuid('reservation_id').references(() => reservations.id),
+  executionTimeMs: integer('execution_time_ms').notNull(),
+  completedAt: timestamp('completed_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** Answers of the synchronous endpoints, kept by Idempotency-Key so a repeat gets the first answer again. */
+export const idempotencyKeys = pgTable(
+  'idempotency_keys',
+  {
+    scope: text('scope').notNull(),
+    key: text('key').notNull(),
+    requestHash: text('request_hash').notNull(),
+    responseStatus: integer('response_status').notNull(),
+    responseBody: jsonb('response_body').notNull(),
+    createdAt: createdAt(),
+  },
+  (table) => [primaryKey({ columns: [table.scope, table.key] })],
+);
+
+export const backorderItems = pgTable(
+  'backorder_items',
+  {
+    id: uuid('id').primaryKey(),
+    productId: text('product_id')
+      .notNull()
+      .references(() => products.id),
+    warehouseId: text('warehouse_id').references(() => warehouses.id),
+    quantity: integer('quantity').notNull(),
+    fulfilledQuantity: integer('fulfilled_quantity').notNull().default(0),
+    status: text('status').notNull().default('OPEN'),
+    mode: text('mode').notNull().default('reserve'),
+    priority: integer('priority').notNull(),
+    strategy: text('strategy').notNull().default('fifo'),
+    reservationId: uuid('reservation_id').references(() => reservations.id),
+    allocationId: uuid('allocation_id').references(() => allocationRequests.id),
+    referenceType: text('reference_type'),
+    referenceId: text('reference_id'),
+    actor: text('actor').notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (table) => [
+    index('backorder_items_open_idx')
+      .on(table.productId, table.priority.desc(), table.createdAt)
+      .where(sql`${table.status} = 'OPEN'`),
+    index('backorder_items_reference_idx').on(table.referenceId),
+    check('backorder_items_quantities', sql`${table.quantity} > 0 and ${table.fulfilledQuantity} between 0 and ${table.quantity}`),
+    check('backorder_items_status_known', sql`${table.status} in ('OPEN', 'FULFILLED', 'CANCELLED')`),
+  ],
+);
+
+export const transfers = pgTable(
+  'transfers',
+  {
+    id: uuid('id').primaryKey(),
+    fromWarehouseId: text('from_warehouse_id')
+      .notNull()
+      .references(() => warehouses.id),
+    toWarehouseId: text('to_warehouse_id')
+      .notNull()
+      .references(() => warehouses.id),
+    status: text('status').notNull().default('IN_TRANSIT'),
+    reference: text('reference'),
+    actor: text('actor').notNull(),
+    createdAt: createdAt(),
+    receivedAt: timestamp('received_at', { withTimezone: true }),
+  },
+  (table) => [
+    index('transfers_status_idx').on(table.status),
+    check('transfers_status_known', sql`${table.status} in ('IN_TRANSIT', 'RECEIVED')`),
+    check('transfers_distinct_warehouses', sql`${table.fromWarehouseId} <> ${table.toWarehouseId}`),
+  ],
+);
+
+/** Stock in transit, one line per source lot, keeping the lot's age, expiry and cost for its arrival. */
+export const transferLines = pgTable(
+  'transfer_lines',
+  {
+    id: uuid('id').primaryKey(),
+    transferId: uuid('transfer_id')
+      .notNull()
+      .references(() => transfers.id),
+    productId: text('product_id')
+      .notNull()
+      .references(() => products.id),
+    sourceLotId: uuid('source_lot_id')
+      .notNull()
+      .references(() => inventoryItems.id),
+    destinationLotId: uuid('destination_lot_id').references(() => inventoryItems.id),
+    quantity: integer('quantity').notNull(),
+    lotNumber: text('lot_number'),
+    unitCost: numeric('unit_cost', { precision: 14, scale: 4 }),
+    receivedAt: timestamp('received_at', { withTimezone: true }).notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }),
+  },
+  (table) => [
+    index('transfer_lines_transfer_idx').on(table.transferId),
+    check('transfer_lines_quantity_positive', sql`${table.quantity} > 0`),
+  ],
+);
+
+/** Events written in the same transaction as the change they describe; a relay publishes them in id order. */
+export const outboxEvents = pgTable(
+  'outbox_events',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    eventId: uuid('event_id').notNull(),
+    eventType: text('event_type').notNull(),
+    routingKey: text('routing_key').notNull(),
+    aggregateType: text('aggregate_type').notNull(),
+    aggregateId: text('aggregate_id').notNull(),
+    payload: jsonb('payload').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    availableAt: timestamp('available_at', { withTimezone: true }).notNull().defaultNow(),
+    publishedAt: timestamp('published_at', { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (table) => [
+    uniqueIndex('outbox_events_event_id_key').on(table.eventId),
+    index('outbox_events_pending_idx')
+      .on(table.id)
+      .where(sql`${table.publishedAt} is null`),
+    index('outbox_events_published_idx').on(table.publishedAt),
+  ],
+);
+
+/** Events consumed from other services, by eventId, so a redelivery changes nothing. */
+export const processedEvents = pgTable(
+  'processed_events',
+  {
+    consumer: text('consumer').notNull(),
+    eventId: text('event_id').notNull(),
+    eventType: text('event_type').notNull(),
+    processedAt: timestamp('processed_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [primaryKey({ columns: [table.consumer, table.eventId] })],
+);
+
+/** Messages that could not be processed, kept for operators to inspect, replay or purge. */
+export const deadLetters = pgTable(
+  'dead_letters',
+  {
+    id: uuid('id').primaryKey(),
+    queue: text('queue').notNull(),
+    allocationId: uuid('allocation_id').references(() => allocationRequests.id),
+    reason: text('reason').notNull(),
+    attempts: integer('attempts').notNull(),
+    firstError: text('first_error'),
+    lastError: text('last_error'),
+    payload: jsonb('payload').notNull(),
+    headers: jsonb('headers').notNull().default(sql`'{}'::jsonb`),
+    status: text('status').notNull().default('open'),
+    createdAt: createdAt(),
+    replayedAt: timestamp('replayed_at', { withTimezone: true }),
+  },
+  (table) => [
+    index('dead_letters_status_idx').on(table.status, table.createdAt),
+    check('dead_letters_status_known', sql`${table.status} in ('open', 'replayed')`),
+  ],
+);
