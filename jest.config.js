@@ -6,8 +6,9 @@ module.exports = {
   transform: {
     '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
   },
-  transformIgnorePatterns: ['/node_modules/(?!(uuid|zod|drizzle-orm|fast-check|fastify-type-provider-zod)/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(cookie)/)'],
   globalSetup: '<rootDir>/test/helpers/global-setup.ts',
+  globalTeardown: '<rootDir>/test/helpers/global-teardown.ts',
   testTimeout: 60000,
   maxWorkers: process.env.CI ? 2 : '50%',
 };

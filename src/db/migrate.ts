@@ -2,6 +2,7 @@ import path from 'node:path';
 import { Client } from 'pg';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { migrate as runMigrations } from 'drizzle-orm/node-postgres/migrator';
+import { loadConfig } from '../config';
 
 export const migrationsFolder = path.resolve(__dirname, '../../drizzle');
 
@@ -41,13 +42,11 @@ export async function migrate(databaseUrl: string): Promise<void> {
 }
 
 if (require.main === module) {
-  // Imported lazily so that `migrate` can be used by tests without reading the environment.
-  void import('../config').then(async ({ loadConfig }) => {
-    const config = loadConfig();
-    await migrate(config.DATABASE_URL);
-    process.stdout.write(`migrations applied to ${new URL(config.DATABASE_URL).pathname.slice(1)}\n`);
-  }).catch((error: unknown) => {
-    process.stderr.write(`migration failed: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = 1;
-  });
+  const config = loadConfig();
+  migrate(config.DATABASE_URL)
+    .then(() => process.stdout.write(`migrations applied to ${new URL(config.DATABASE_URL).pathname.slice(1)}\n`))
+    .catch((error: unknown) => {
+      process.stderr.write(`migration failed: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exitCode = 1;
+    });
 }

@@ -1,0 +1,65 @@
+import type { CreateProduct, CreateWarehouse, Product, Warehouse } from '../schemas/catalogue';
+import { queryRow, queryRows, type Queryable } from './client';
+
+const warehouseColumns = `id, code, name, type, priority, latitude, longitude, premium, active,
+  created_at as "createdAt", updated_at as "updatedAt"`;
+const productColumns = `id, sku, name, created_at as "createdAt", updated_at as "updatedAt"`;
+
+/** Inserts a warehouse; returns undefined when its id or code is taken. */
+export async function insertWarehouse(db: Queryable, warehouse: CreateWarehouse): Promise<Warehouse | undefined> {
+  return queryRow<Warehouse>(
+    db,
+    `insert into warehouses (id, code, name, type, priority, latitude, longitude, premium, active)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+     on conflict do nothing
+     returning ${warehouseColumns}`,
+    [warehouse.id, warehouse.code, warehouse.name, warehouse.type, warehouse.priority, warehouse.latitude ?? null, warehouse.longitude ?? null, warehouse.premium, warehouse.active],
+  );
+}
+
+export async function findWarehouse(db: Queryable, id: string): Promise<Warehouse | undefined> {
+  return queryRow<Warehouse>(db, `select ${warehouseColumns} from warehouses where id = $1`, [id]);
+}
+
+export async function listWarehouses(db: Queryable, page: { limit: number; offset: number }): Promise<Warehouse[]> {
+  return queryRows<Warehouse>(db, `select ${warehouseColumns} from warehouses order by id limit $1 offset $2`, [page.limit, page.offset]);
+}
+
+/** The ids among `ids` that name no warehouse. */
+export async function missingWarehouses(db: Queryable, ids: readonly string[]): Promise<string[]> {
+  const rows = await queryRows<{ id: string }>(
+    db,
+    `select requested.id from unnest($1::text[]) as requested(id)
+      where not exists (select 1 from warehouses w where w.id = requested.id)`,
+    [[...new Set(ids)]],
+  );
+  return rows.map((row) => row.id);
+}
+
+/** Inserts a product; returns undefined when its id or sku is taken. */
+export async function insertProduct(db: Queryable, product: CreateProduct): Promise<Product | undefined> {
+  return queryRow<Product>(
+    db,
+    `insert into products (id, sku, name) values ($1, $2, $3) on conflict do nothing returning ${productColumns}`,
+    [product.id, product.sku, product.name],
+  );
+}
+
+export async function findProduct(db: Queryable, id: string): Promise<Product | undefined> {
+  return queryRow<Product>(db, `select ${productColumns} from products where id = $1`, [id]);
+}
+
+export async function listProducts(db: Queryable, page: { limit: number; offset: number }): Promise<Product[]> {
+  return queryRows<Product>(db, `select ${productColumns} from products order by id limit $1 offset $2`, [page.limit, page.offset]);
+}
+
+/** The ids among `ids` that name no product. */
+export async function missingProducts(db: Queryable, ids: readonly string[]): Promise<string[]> {
+  const rows = await queryRows<{ id: string }>(
+    db,
+    `select requested.id from unnest($1::text[]) as requested(id)
+      where not exists (select 1 from products p where p.id = requested.id)`,
+    [[...new Set(ids)]],
+  );
+  return rows.map((row) => row.id);
+}

@@ -1,0 +1,273 @@
+import { v7 as uuidv7 } from 'uuid';
+import { AppError } from '../errors';
+import { queryRows, type Queryable, type Transaction } from './client';
+
+/** A lot as stored, with the facts of its warehouse that strategies need. */
+export type LotRow = {
+  id: string;
+  productId: string;
+  warehouseId: string;
+  binLocation: string | null;
+  lotNumber: string | null;
+  quantity: number;
+  reservedQuantity: number;
+  allocatedQuantity: number;
+  receivedAt: Date;
+  expiresAt: Date | null;
+  unitCost: number | null;
+  version: number;
+  warehouse: { latitude: number | null; longitude: number | null; premium: boolean; priority: number; active: boolean };
+};
+
+/** The kinds of movement the ledger records. */
+export const movementTypes = [
+  'RECEIPT',
+  'SHIPMENT',
+  'ADJUSTMENT',
+  'RETURN',
+  'WRITE_OFF',
+  'RESERVE',
+  'RELEASE',
+  'EXPIRE',
+  'ALLOCATE',
+  'SHIP',
+  'TRANSFER_OUT',
+  'TRANSFER_IN',
+] as const;
+export type MovementType = (typeof movementTypes)[number];
+
+/** One change of one lot's quantities; becomes one ledger row. */
+export type LotMovement = {
+  lotId: string;
+  type: MovementType;
+  quantityDelta?: number;
+  reservedDelta?: number;
+  allocatedDelta?: number;
+  reason?: string | null;
+  referenceType?: string | null;
+  referenceId?: string | null;
+  actor: string;
+};
+
+/** A ledger row as written, with the lot's quantities after the movement. */
+export type MovementRow = {
+  id: number;
+  lotId: string;
+  productId: string;
+  warehouseId: string;
+  type: MovementType;
+  quantityDelta: number;
+  reservedDelta: number;
+  allocatedDelta: number;
+  quantityAfter: number;
+  reservedAfter: number;
+  allocatedAfter: number;
+  reason: string | null;
+  referenceType: string | null;
+  referenceId: string | null;
+  actor: string;
+  createdAt: Date;
+};
+
+const lotColumns = `
+  i.id, i.product_id as "productId", i.warehouse_id as "warehouseId", i.bin_location as "binLocation",
+  i.lot_number as "lotNumber", i.quantity, i.reserved_quantity as "reservedQuantity",
+  i.allocated_quantity as "allocatedQuantity", i.received_at as "receivedAt", i.expires_at as "expiresAt",
+  i.unit_cost::float8 as "unitCost", i.version,
+  json_build_object('latitude', w.latitude, 'longitude', w.longitude, 'premium', w.premium,
+                    'priority', w.priority, 'active', w.active) as warehouse`;
+
+/**
+ * Locks every lot of the given products (optionally of one warehouse) in id order, so that any two
+ * transactions lock in the same order and cannot deadlock. Inactive warehouses are left out.
+ */
+export async function lockLotsOfProducts(
+  tx: Transaction,
+  productIds: readonly string[],
+  warehouseId?: string,
+): Promise<LotRow[]> {
+  return queryRows<LotRow>(
+    tx,
+    `select ${lotColumns}
+       from inventory_items i join warehouses w on w.id = i.warehouse_id
+      where i.product_id = any($1::text[]) and w.active and ($2::text is null or i.warehouse_id = $2)
+      order by i.id
+        for update of i`,
+    [productIds, warehouseId ?? null],
+  );
+}
+
+/** Locks the named lots in id order. */
+export async function lockLotsById(tx: Transaction, lotIds: readonly string[]): Promise<LotRow[]> {
+  return queryRows<LotRow>(
+    tx,
+    `select ${lotColumns}
+       from inventory_items i join warehouses w on w.id = i.warehouse_id
+      where i.id = any($1::uuid[])
+      order by i.id
+        for update of i`,
+    [lotIds],
+  );
+}
+
+/** Reads lots without locking, for availability answers. */
+export async function findLotsOfProducts(db: Queryable, productIds: readonly string[], warehouseId?: string): Promise<LotRow[]> {
+  return queryRows<LotRow>(
+    db,
+    `select ${lotColumns}
+       from inventory_items i join warehouses w on w.id = i.warehouse_id
+      where i.product_id = any($1::text[]) and ($2::text is null or i.warehouse_id = $2)
+      order by i.product_id, i.warehouse_id, i.received_at, i.id`,
+    [productIds, warehouseId ?? null],
+  );
+}
+
+export type NewLot = {
+  productId: string;
+  warehouseId: string;
+  lotNumber?: string | null;
+  binLocation?: string | null;
+  receivedAt: Date;
+  expiresAt?: Date | null;
+  unitCost?: number | null;
+};
+
+/**
+ * Creates empty lots (quantity 0) and returns their ids in input order; the caller fills them with a
+ * RECEIPT or TRANSFER_IN movement so the ledger alone explains every unit.
+ */
+export async function insertEmptyLots(tx: Transaction, lots: readonly NewLot[]): Promise<string[]> {
+  if (lots.length === 0) return [];
+  const ids = lots.map(() => uuidv7());
+  await tx.query(
+    `insert into inventory_items (id, product_id, warehouse_id, lot_number, bin_location, quantity, received_at, expires_at, unit_cost)
+     select * from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::timestamptz[], $8::timestamptz[], $9::numeric[])`,
+    [
+      ids,
+      lots.map((lot) => lot.productId),
+      lots.map((lot) => lot.warehouseId),
+      lots.map((lot) => lot.lotNumber ?? null),
+      lots.map((lot) => lot.binLocation ?? null),
+      lots.map(() => 0),
+      lots.map((lot) => lot.receivedAt),
+      lots.map((lot) => lot.expiresAt ?? null),
+      lots.map((lot) => lot.unitCost ?? null),
+    ],
+  );
+  return ids;
+}
+
+/**
+ * Applies movements to their lots and appends one ledger row each, in two statements whatever the
+ * count. Several movements may touch one lot; each ledger row shows the lot as it was after it.
+ * The lots should already be locked by the caller. A movement that would break a CHECK constraint
+ * fails the whole statement (the caller's transaction then rolls back).
+ */
+export async function applyMovements(tx: Transaction, movements: readonly LotMovement[]): Promise<MovementRow[]> {
+  if (movements.length === 0) return [];
+  const totals = new Map<string, { quantity: number; reserved: number; allocated: number }>();
+  for (const movement of movements) {
+    const total = totals.get(movement.lotId) ?? { quantity: 0, reserved: 0, allocated: 0 };
+    total.quantity += movement.quantityDelta ?? 0;
+    total.reserved += movement.reservedDelta ?? 0;
+    total.allocated += movement.allocatedDelta ?? 0;
+    totals.set(movement.lotId, total);
+  }
+  const lotIds = [...totals.keys()];
+  const updated = await queryRows<{ id: string; productId: string; warehouseId: string; quantity: number; reserved: number; allocated: number }>(
+    tx,
+    `update inventory_items i
+        set quantity = i.quantity + d.quantity,
+            reserved_quantity = i.reserved_quantity + d.reserved,
+            allocated_quantity = i.allocated_quantity + d.allocated,
+            version = i.version + 1,
+            updated_at = now()
+       from unnest($1::uuid[], $2::int[], $3::int[], $4::int[]) as d(id, quantity, reserved, allocated)
+      where i.id = d.id
+      returning i.id, i.product_id as "productId", i.warehouse_id as "warehouseId",
+                i.quantity, i.reserved_quantity as reserved, i.allocated_quantity as allocated`,
+    [
+      lotIds,
+      lotIds.map((id) => totals.get(id)!.quantity),
+      lotIds.map((id) => totals.get(id)!.reserved),
+      lotIds.map((id) => totals.get(id)!.allocated),
+    ],
+  );
+  if (updated.length !== lotIds.length) {
+    const found = new Set(updated.map((row) => row.id));
+    throw new AppError('NOT_FOUND', 'A lot to change does not exist', { lotIds: lotIds.filter((id) => !found.has(id)) });
+  }
+
+  // Walk each lot from its state before this batch forward, one movement at a time.
+  const running = new Map(
+    updated.map((row) => {
+      const total = totals.get(row.id)!;
+      return [row.id, { ...row, quantity: row.quantity - total.quantity, reserved: row.reserved - total.reserved, allocated: row.allocated - total.allocated }];
+    }),
+  );
+  const after = movements.map((movement) => {
+    const lot = running.get(movement.lotId)!;
+    lot.quantity += movement.quantityDelta ?? 0;
+    lot.reserved += movement.reservedDelta ?? 0;
+    lot.allocated += movement.allocatedDelta ?? 0;
+    return { ...lot };
+  });
+
+  return queryRows<MovementRow>(
+    tx,
+    `insert into inventory_transactions
+       (lot_id, product_id, warehouse_id, type, quantity_delta, reserved_delta, allocated_delta,
+        quantity_after, reserved_after, allocated_after, reason, reference_type, reference_id, actor)
+     select * from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::int[], $7::int[],
+                          $8::int[], $9::int[], $10::int[], $11::text[], $12::text[], $13::text[], $14::text[])
+     returning id, lot_id as "lotId", product_id as "productId", warehouse_id as "warehouseId", type,
+               quantity_delta as "quantityDelta", reserved_delta as "reservedDelta", allocated_delta as "allocatedDelta",
+               quantity_after as "quantityAfter", reserved_after as "reservedAfter", allocated_after as "allocatedAfter",
+               reason, reference_type as "referenceType", reference_id as "referenceId", actor, created_at as "createdAt"`,
+    [
+      movements.map((movement) => movement.lotId),
+      after.map((lot) => lot.productId),
+      after.map((lot) => lot.warehouseId),
+      movements.map((movement) => movement.type),
+      movements.map((movement) => movement.quantityDelta ?? 0),
+      movements.map((movement) => movement.reservedDelta ?? 0),
+      movements.map((movement) => movement.allocatedDelta ?? 0),
+      after.map((lot) => lot.quantity),
+      after.map((lot) => lot.reserved),
+      after.map((lot) => lot.allocated),
+      movements.map((movement) => movement.reason ?? null),
+      movements.map((movement) => movement.referenceType ?? null),
+      movements.map((movement) => movement.referenceId ?? null),
+      movements.map((movement) => movement.actor),
+    ],
+  );
+}
+
+/** A lot whose stored quantities differ from the sum of its ledger rows. */
+export type LedgerDifference = {
+  lotId: string;
+  productId: string;
+  warehouseId: string;
+  stored: { quantity: number; reserved: number; allocated: number };
+  ledger: { quantity: number; reserved: number; allocated: number };
+};
+
+/** Recomputes every lot from the ledger and returns the lots that disagree (none when all is well). */
+export async function findLedgerDifferences(db: Queryable): Promise<{ lotsChecked: number; differences: LedgerDifference[] }> {
+  const rows = await queryRows<LedgerDifference & { differs: boolean }>(
+    db,
+    `select i.id as "lotId", i.product_id as "productId", i.warehouse_id as "warehouseId",
+            json_build_object('quantity', i.quantity, 'reserved', i.reserved_quantity, 'allocated', i.allocated_quantity) as stored,
+            json_build_object('quantity', coalesce(l.quantity, 0), 'reserved', coalesce(l.reserved, 0), 'allocated', coalesce(l.allocated, 0)) as ledger,
+            (i.quantity, i.reserved_quantity, i.allocated_quantity)
+              is distinct from (coalesce(l.quantity, 0), coalesce(l.reserved, 0), coalesce(l.allocated, 0)) as differs
+       from inventory_items i
+       left join (select lot_id, sum(quantity_delta)::int as quantity, sum(reserved_delta)::int as reserved,
+                         sum(allocated_delta)::int as allocated
+                    from inventory_transactions group by lot_id) l on l.lot_id = i.id`,
+  );
+  return {
+    lotsChecked: rows.length,
+    differences: rows.filter((row) => row.differs).map(({ differs: _differs, ...difference }) => difference),
+  };
+}

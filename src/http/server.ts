@@ -1,0 +1,127 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import {
+  hasZodFastifySchemaValidationErrors,
+  isResponseSerializationError,
+  serializerCompiler,
+  validatorCompiler,
+} from 'fastify-type-provider-zod';
+import type { Pool } from 'pg';
+import type { AmqpClient } from '../amqp/connection';
+import { createTokenVerifier, type Caller, type Role } from '../auth/tokens';
+import type { Config } from '../config';
+import { translatePgError } from '../db/pg-errors';
+import { AppError, errorStatus, type ErrorCode } from '../errors';
+import type { Logger } from '../logger';
+import { catalogueRoutes } from './routes/catalogue';
+import { healthRoutes } from './routes/health';
+
+/** Who may call a route: anyone, any authenticated caller (service or admin), or admins only. */
+export type Access = 'public' | 'service' | 'admin';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    access?: Access;
+  }
+  interface FastifyRequest {
+    caller: Caller;
+  }
+}
+
+/** What the HTTP layer needs from the process that runs it. */
+export type AppDeps = {
+  config: Config;
+  pool: Pool;
+  logger: Logger;
+  amqp: AmqpClient | null;
+};
+
+/** The route registrar every file in routes/ exports; it calls `app.withTypeProvider<ZodTypeProvider>()` for typed schemas. */
+export type RouteModule = (app: FastifyInstance, deps: AppDeps) => Promise<void> | void;
+
+/** Every resource under /api/v1, one file each. */
+const apiRoutes: RouteModule[] = [catalogueRoutes];
+
+const roleGrants: Record<Access, readonly Role[]> = {
+  public: ['service', 'admin'],
+  service: ['service', 'admin'],
+  admin: ['admin'],
+};
+
+const statusCodes = Object.entries(errorStatus) as [ErrorCode, number][];
+function codeForStatus(status: number): ErrorCode {
+  return statusCodes.find(([, code]) => code === status)?.[0] ?? (status >= 500 ? 'INTERNAL' : 'VALIDATION_FAILED');
+}
+
+function toAppError(error: FastifyError | Error): AppError | null {
+  if (error instanceof AppError) return error;
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const issues = error.validation.map((issue) => ({
+      path: issue.instancePath.replace(/^\//, '').split('/').filter(Boolean).join('.'),
+      message: issue.message,
+      code: issue.keyword,
+      ...issue.params,
+    }));
+    return new AppError('VALIDATION_FAILED', `Invalid request ${error.validationContext ?? 'input'}`, { issues });
+  }
+  const translated = translatePgError(error);
+  if (translated instanceof AppError) return translated;
+  const status = (error as FastifyError).statusCode;
+  if (status === 413) return new AppError('PAYLOAD_TOO_LARGE', 'The request body is too large');
+  if (status === 415) return new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json');
+  if (status !== undefined && status >= 400 && status < 500) return new AppError(codeForStatus(status), error.message);
+  return null;
+}
+
+/** Builds the HTTP app: auth on every API route, one error shape for every failure, OpenAPI docs. */
+export async function buildServer(deps: AppDeps): Promise<FastifyInstance> {
+  const { config, logger } = deps;
+  const app = Fastify({
+    loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger,
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    ajv: { customOptions: { removeAdditional: false } },
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  const verifyToken = createTokenVerifier(config.JWT_SECRET);
+  app.decorateRequest('caller', null as unknown as Caller);
+  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+    reply.header('x-request-id', request.id);
+    // Unmatched URLs have no route options; they get a plain 404 rather than an auth challenge.
+    const access = request.routeOptions.url === undefined ? 'public' : (request.routeOptions.config.access ?? 'service');
+    if (access === 'public') return;
+    const header = request.headers.authorization;
+    const token = header?.match(/^Bearer\s+(\S+)$/i)?.[1];
+    if (!token) throw new AppError('UNAUTHORIZED', 'Send `Authorization: Bearer <token>`');
+    request.caller = verifyToken(token);
+    if (!roleGrants[access].includes(request.caller.role)) {
+      throw new AppError('FORBIDDEN', `This call needs the ${access} role`);
+    }
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const appError = toAppError(error);
+    if (appError) {
+      if (appError.status >= 500) request.log.warn({ err: error }, appError.message);
+      return reply.status(appError.status).send(appError.toBody());
+    }
+    if (isResponseSerializationError(error)) request.log.error({ err: error, issues: error.cause.issues }, 'response did not match its schema');
+    else request.log.error({ err: error }, 'unhandled error');
+    return reply.status(500).send(new AppError('INTERNAL', 'Something went wrong; the request id names it in the logs', { requestId: request.id }).toBody());
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send(new AppError('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`).toBody()),
+  );
+
+  await app.register(async (scope) => healthRoutes(scope, deps));
+  await app.register(
+    async (api) => {
+      for (const routes of apiRoutes) await routes(api, deps);
+    },
+    { prefix: '/api/v1' },
+  );
+  return app;
+}

@@ -1,0 +1,68 @@
+import { startWorkers, type Runner } from '../workers';
+import { connectAmqp } from './amqp/connection';
+import { ConfigError, loadConfig, type Config } from './config';
+import { createPool } from './db/client';
+import { migrate } from './db/migrate';
+import { createLogger } from './logger';
+import { buildServer } from './http/server';
+
+type Role = 'all' | 'api' | 'worker';
+
+function parseRole(argv: readonly string[]): Role {
+  const index = argv.indexOf('--role');
+  const role = index === -1 ? 'all' : argv[index + 1];
+  if (role === 'all' || role === 'api' || role === 'worker') return role;
+  throw new ConfigError([`--role: expected api, worker or all, got ${role ?? 'nothing'}`]);
+}
+
+async function run(config: Config, role: Role): Promise<void> {
+  const logger = createLogger(config).child({ role });
+  if (config.MIGRATE_ON_START) await migrate(config.DATABASE_URL);
+  const pool = createPool(config.DATABASE_URL, config.DATABASE_POOL_SIZE, logger, `stockroom-${role}`);
+  const amqp = await connectAmqp(config.AMQP_URL, logger, {
+    connectionName: `stockroom-${role}-${process.pid}`,
+    maxDelayMs: config.RECONNECT_MAX_DELAY_MS,
+  });
+
+  const app = role === 'worker' ? null : await buildServer({ config, pool, logger, amqp });
+  const runners: Runner[] = role === 'api' ? [] : await startWorkers({ config, pool, logger, amqp });
+  if (app) await app.listen({ host: config.HOST, port: config.PORT });
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: finishing in-flight work');
+    const deadline = setTimeout(() => {
+      logger.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, config.SHUTDOWN_TIMEOUT_MS);
+    deadline.unref();
+    try {
+      await app?.close();
+      await Promise.all(runners.map((runner) => runner.stop()));
+      await amqp.close();
+      await pool.end();
+      logger.info('stopped');
+    } catch (error) {
+      logger.error({ err: error }, 'error while shutting down');
+      process.exitCode = 1;
+    }
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+}
+
+let config: Config;
+let role: Role;
+try {
+  config = loadConfig();
+  role = parseRole(process.argv);
+} catch (error) {
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(2);
+}
+run(config, role).catch((error: unknown) => {
+  process.stderr.write(`stockroom failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

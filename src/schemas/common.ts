@@ -1,0 +1,44 @@
+import { z } from 'zod';
+
+/** An id given by its owner (catalogue product id, warehouse id such as wh-001). */
+export const externalId = z
+  .string()
+  .regex(/^[A-Za-z0-9._:-]{1,64}$/, 'expected 1-64 characters of letters, digits and ._:-');
+
+export const uuidSchema = z.uuid();
+
+/** A positive whole number of units, at most 1,000,000 on one line. */
+export const quantitySchema = z.number().int().positive().max(1_000_000);
+
+/** A signed whole-unit change for ADJUSTMENT lines: never zero, at most 1,000,000 either way. */
+export const signedQuantitySchema = z
+  .number()
+  .int()
+  .min(-1_000_000)
+  .max(1_000_000)
+  .refine((value) => value !== 0, 'must not be zero');
+
+export const timestampSchema = z.iso.datetime({ offset: true });
+
+export const referenceText = z.string().min(1).max(200);
+
+export const geoPointSchema = z.strictObject({
+  latitude: z.number().min(-90).max(90),
+  longitude: z.number().min(-180).max(180),
+});
+
+export const errorBodySchema = z.object({
+  error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
+});
+
+/** Page through a list: `limit` items after `offset`. */
+export const paginationQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+
+/** A timestamp the code holds as a Date and the API writes as ISO 8601 UTC; use it in response schemas. */
+export const isoTimestamp = z.codec(z.iso.datetime({ offset: true }), z.date(), {
+  decode: (text) => new Date(text),
+  encode: (date) => date.toISOString(),
+});

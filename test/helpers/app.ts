@@ -1,0 +1,52 @@
+import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
+import { connectAmqp, type AmqpClient } from '../../src/amqp/connection';
+import { loadConfig, type Config } from '../../src/config';
+import { buildServer } from '../../src/http/server';
+import { createTestVhost, type TestVhost } from './amqp';
+import { createTestDatabase, type TestDatabase } from './database';
+import { testJwtSecret } from './tokens';
+
+export type TestApp = {
+  app: FastifyInstance;
+  db: TestDatabase;
+  vhost: TestVhost | null;
+  amqp: AmqpClient | null;
+  config: Config;
+  close(): Promise<void>;
+};
+
+/**
+ * The HTTP app on a database (and, with `broker: true`, a vhost) of the test file's own, called
+ * in-process with app.inject. Extra environment settings go in `env`.
+ */
+export async function startTestApp(label: string, options: { broker?: boolean; env?: Record<string, string> } = {}): Promise<TestApp> {
+  const db = await createTestDatabase(label);
+  const vhost = options.broker ? await createTestVhost(label) : null;
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    DATABASE_URL: db.url,
+    JWT_SECRET: testJwtSecret,
+    ...(vhost ? { AMQP_URL: vhost.url } : {}),
+    ...options.env,
+  });
+  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const amqp = vhost ? await connectAmqp(vhost.url, logger, { connectionName: `test-${label}`, maxDelayMs: 1000 }) : null;
+  await amqp?.waitForConnect();
+  const app = await buildServer({ config, pool: db.pool, logger, amqp });
+  await app.ready();
+  return {
+    app,
+    db,
+    vhost,
+    amqp,
+    config,
+    async close() {
+      await app.close();
+      await amqp?.close();
+      await db.drop();
+      await vhost?.drop();
+    },
+  };
+}

@@ -1,0 +1,23 @@
+import type { Pool } from 'pg';
+import type { AmqpClient } from '../src/amqp/connection';
+import type { Config } from '../src/config';
+import type { Logger } from '../src/logger';
+
+/** What every background runner gets from the process that hosts it. */
+export type WorkerDeps = { config: Config; pool: Pool; logger: Logger; amqp: AmqpClient };
+
+/** A started background runner; stop() finishes in-flight work before it resolves. */
+export type Runner = { name: string; stop(): Promise<void> };
+
+type RunnerFactory = (deps: WorkerDeps) => Promise<Runner>;
+
+/** Every background job of the worker role. */
+const runnerFactories: RunnerFactory[] = [];
+
+/** Starts every background runner of the worker role. */
+export async function startWorkers(deps: WorkerDeps): Promise<Runner[]> {
+  const runners: Runner[] = [];
+  for (const start of runnerFactories) runners.push(await start(deps));
+  deps.logger.info({ runners: runners.map((runner) => runner.name) }, 'workers started');
+  return runners;
+}
