@@ -1,22 +1,27 @@
 /** Allocation strategies: which lots serve a request and how much each gives (SPEC §4). Pure; the clock arrives as ctx.now. */
 
+/** Every allocation strategy a request may name (SPEC §4). */
 export const strategies = ['fifo', 'lifo', 'nearest_expiry', 'lowest_cost', 'nearest_location', 'load_balancing', 'priority_zone'] as const;
 export type Strategy = (typeof strategies)[number];
 
+/** Request priorities, lowest first. */
 export const priorities = ['low', 'medium', 'high', 'critical'] as const;
 export type Priority = (typeof priorities)[number];
 
 /** Queue priority of a request (seed 001). */
 export const priorityWeight: Record<Priority, number> = { critical: 20, high: 10, medium: 5, low: 1 };
 
+/** A point on the globe in decimal degrees. */
 export type GeoPoint = { latitude: number; longitude: number };
 
 /** A lot as a strategy sees it: what it can still give, and the facts the strategies order by. */
 export type CandidateLot = {
+  /** uuid; the final tie-break of every order, compared as strings */
   id: string;
   productId: string;
   warehouseId: string;
   lotNumber: string | null;
+  /** what this lot can still give */
   available: number;
   receivedAt: Date;
   expiresAt: Date | null;
@@ -91,24 +96,15 @@ function comparatorFor(lots: readonly CandidateLot[], ctx: StrategyContext): Com
     case 'lifo':
       return inOrder((a, b) => byReceivedAt(b, a), byId);
     case 'nearest_expiry':
-      return inOrder(
-        ascendingNullsLast((lot) => lot.expiresAt?.getTime() ?? null),
-        fifo,
-      );
+      return inOrder(ascendingNullsLast((lot) => lot.expiresAt?.getTime() ?? null), fifo);
     case 'lowest_cost':
-      return inOrder(
-        ascendingNullsLast((lot) => lot.unitCost),
-        fifo,
-      );
+      return inOrder(ascendingNullsLast((lot) => lot.unitCost), fifo);
     case 'nearest_location': {
       const destination = ctx.destination;
       // the API refuses this strategy without a destination, so reaching here without one is a bug
       if (destination === undefined) throw new Error('nearest_location needs a destination');
       const distance = new Map(lots.map((lot) => [lot.id, warehouseDistance(lot, destination)]));
-      return inOrder(
-        ascendingNullsLast((lot) => distance.get(lot.id) ?? null),
-        fifo,
-      );
+      return inOrder(ascendingNullsLast((lot) => distance.get(lot.id) ?? null), fifo);
     }
     case 'load_balancing': {
       const totals = warehouseTotals(lots);
