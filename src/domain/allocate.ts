@@ -1,0 +1,81 @@
+/** The planner: which lots give how much to each line of a request, or why a line is short. Pure; never mutates its inputs. */
+import { chooseTakes, type CandidateLot, type GeoPoint, type Priority, type Strategy, type StrategyContext } from './strategies';
+
+/** One product and quantity wanted; a warehouseId pins the line to that warehouse. */
+export type PlanLine = { productId: string; quantity: number; warehouseId?: string };
+/** A request to plan: its lines in order, how to choose lots, and whether a short request may take what it can. */
+export type PlanRequest = { lines: PlanLine[]; strategy: Strategy; priority: Priority; allowPartial: boolean; destination?: GeoPoint };
+/** Units of one lot given to one line. */
+export type LotTake = { lineIndex: number; productId: string; warehouseId: string; lotId: string; lotNumber: string | null; quantity: number };
+/** A line that cannot be served in full, with what it could have got. */
+export type Shortfall = { lineIndex: number; productId: string; requested: number; available: number; missing: number };
+/** The outcome of planning one request. */
+export type Plan = { takes: LotTake[]; shortfalls: Shortfall[]; outcome: 'complete' | 'partial' | 'none' };
+
+/** Plans one request against candidate lots (any products; lines only use lots of their product and pinned warehouse). All-or-nothing when !allowPartial: any short line => no takes at all, shortfalls listed with what WAS available. Two lines of the same product share the lots (the second sees what the first left). */
+export function plan(request: PlanRequest, lots: readonly CandidateLot[], now: Date): Plan {
+  return planAgainst(request, lots, remainingByLot(lots), now);
+}
+
+/** Plans requests one after another in the given order against the same lots, each seeing what the earlier ones took; returns one plan per request (same order). This is how a worker serves a batch of requests for a hot product under one lock. */
+export function planMany(requests: readonly PlanRequest[], lots: readonly CandidateLot[], now: Date): Plan[] {
+  const remaining = remainingByLot(lots);
+  return requests.map((request) => {
+    const result = planAgainst(request, lots, remaining, now);
+    takeFrom(remaining, result.takes);
+    return result;
+  });
+}
+
+function remainingByLot(lots: readonly CandidateLot[]): Map<string, number> {
+  const remaining = new Map<string, number>();
+  for (const lot of lots) {
+    // the planner books by lot id; two lots under one id would let it give the same units twice
+    if (remaining.has(lot.id)) throw new Error(`lot ${lot.id} appears twice among the candidates`);
+    remaining.set(lot.id, lot.available);
+  }
+  return remaining;
+}
+
+function takeFrom(remaining: Map<string, number>, takes: readonly LotTake[]): void {
+  for (const take of takes) remaining.set(take.lotId, (remaining.get(take.lotId) ?? 0) - take.quantity);
+}
+
+function planAgainst(request: PlanRequest, lots: readonly CandidateLot[], remaining: ReadonlyMap<string, number>, now: Date): Plan {
+  const ctx: StrategyContext = { strategy: request.strategy, priority: request.priority, now };
+  if (request.destination !== undefined) ctx.destination = request.destination;
+  // a copy, because a refused all-or-nothing request must leave the shared stock as it found it
+  const left = new Map(remaining);
+  const takes: LotTake[] = [];
+  const shortfalls: Shortfall[] = [];
+
+  request.lines.forEach((line, lineIndex) => {
+    const candidates = new Map(
+      lots
+        .filter((lot) => lot.productId === line.productId && (line.warehouseId === undefined || lot.warehouseId === line.warehouseId))
+        .map((lot) => [lot.id, { ...lot, available: left.get(lot.id) ?? 0 }]),
+    );
+    let got = 0;
+    for (const choice of chooseTakes([...candidates.values()], line.quantity, ctx)) {
+      const lot = candidates.get(choice.lotId);
+      if (lot === undefined) throw new Error(`strategy chose lot ${choice.lotId}, which was not a candidate`);
+      takes.push({
+        lineIndex,
+        productId: line.productId,
+        warehouseId: lot.warehouseId,
+        lotId: lot.id,
+        lotNumber: lot.lotNumber,
+        quantity: choice.quantity,
+      });
+      left.set(lot.id, lot.available - choice.quantity);
+      got += choice.quantity;
+    }
+    if (got < line.quantity) {
+      shortfalls.push({ lineIndex, productId: line.productId, requested: line.quantity, available: got, missing: line.quantity - got });
+    }
+  });
+
+  if (shortfalls.length === 0) return { takes, shortfalls, outcome: 'complete' };
+  if (!request.allowPartial || takes.length === 0) return { takes: [], shortfalls, outcome: 'none' };
+  return { takes, shortfalls, outcome: 'partial' };
+}

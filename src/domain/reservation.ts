@@ -1,0 +1,28 @@
+/** Reservation statuses and the only moves between them (SPEC §3). */
+export const reservationStatuses = ['RESERVED', 'ALLOCATED', 'FULFILLED', 'RELEASED', 'EXPIRED'] as const;
+export type ReservationStatus = (typeof reservationStatuses)[number];
+
+/** Where each status may go next; an empty list marks a terminal status. */
+export const reservationTransitions: Readonly<Record<ReservationStatus, readonly ReservationStatus[]>> = Object.freeze({
+  RESERVED: Object.freeze(['ALLOCATED', 'RELEASED', 'EXPIRED'] as const),
+  ALLOCATED: Object.freeze(['FULFILLED'] as const),
+  FULFILLED: Object.freeze([] as const),
+  RELEASED: Object.freeze([] as const),
+  EXPIRED: Object.freeze([] as const),
+});
+
+/** Why a transition was refused; an expected outcome, returned rather than thrown. */
+export type TransitionRefusal = { code: 'INVALID_TRANSITION'; from: ReservationStatus; to: ReservationStatus; message: string };
+
+/** null when allowed, else a refusal value naming the current status (expected outcome: a value, not a throw). */
+export function checkTransition(from: ReservationStatus, to: ReservationStatus): TransitionRefusal | null {
+  if (reservationTransitions[from].includes(to)) return null;
+  const allowed = reservationTransitions[from];
+  const next = allowed.length === 0 ? 'it is final' : `it can only become ${allowed.join(' or ')}`;
+  return { code: 'INVALID_TRANSITION', from, to, message: `Reservation is ${from} and cannot become ${to}; ${next}` };
+}
+
+/** True when no transition leaves `status`. */
+export function isTerminal(status: ReservationStatus): boolean {
+  return reservationTransitions[status].length === 0;
+}
