@@ -1,0 +1,234 @@
+/**
+ * `npm run bench`: Stockroom against a naive baseline and a bare ceiling probe, on fresh databases
+ * and vhosts of the local Postgres and RabbitMQ, with real processes and load from a separate
+ * process. Writes bench/results/<timestamp>.json, latest.json, latest.svg and (full runs) the
+ * README table. Exits 1 when any oversell, ledger or units-granted check fails. See docs/benchmark.md.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Command, Option } from 'commander';
+import { Client } from 'pg';
+import { serverSettings, serverVersion } from './bench-store';
+import { baseDatabaseUrl, rabbitmqctl, repoRoot } from './infra';
+import { runScenario, skipped, type ScenarioResult } from './measure';
+import { say } from './progress';
+import { markdownTable, markdownTargets, ratios, renderChart, summarize, targets, updateReadme, writeResult } from './report';
+import { fullSizes, quickSizes, scenarioNames, scenarios, systems, type ScenarioName, type System } from './scenarios';
+import { startBaseline, startCeiling, startOurs, type SystemHandle, type SystemOptions } from './systems';
+
+type CliOptions = {
+  quick: boolean;
+  runs: number;
+  systems: System[];
+  scenarios: ScenarioName[];
+  workers: number;
+  logLevel: string;
+  env: string[];
+  cpuProf: boolean;
+  keep: boolean;
+  readme: boolean;
+  out: string;
+};
+
+const list = <T extends string>(allowed: readonly T[]) => (value: string): T[] => {
+  const items = value.split(',').map((item) => item.trim()) as T[];
+  const unknown = items.filter((item) => !allowed.includes(item));
+  if (unknown.length > 0) throw new Error(`unknown: ${unknown.join(', ')} (choose from ${allowed.join(', ')})`);
+  return items;
+};
+
+function parseArgs(argv: string[]): CliOptions {
+  const program = new Command('bench')
+    .description('Allocation benchmark: Stockroom next to a naive baseline and a bare ceiling probe')
+    .option('--quick', 'small counts, under a minute (CI smoke test: checks must pass, no thresholds)', false)
+    .addOption(new Option('--runs <n>', 'runs to take medians over').default(1).argParser((value) => Math.max(1, Number.parseInt(value, 10))))
+    .addOption(new Option('--systems <list>', 'systems to run').default([...systems]).argParser(list(systems)))
+    .addOption(new Option('--scenarios <list>', 'scenarios to run').default([...scenarioNames]).argParser(list(scenarioNames)))
+    .addOption(new Option('--workers <n>', 'Stockroom worker processes').default(1).argParser((value) => Math.max(1, Number.parseInt(value, 10))))
+    .option('--log-level <level>', 'LOG_LEVEL of Stockroom processes', 'warn')
+    .option('--env <KEY=VALUE...>', 'extra environment for Stockroom processes, e.g. WORKER_BATCH_SIZE=200', [])
+    .option('--cpu-prof', 'write V8 CPU profiles of Stockroom processes under the results folder', false)
+    .option('--keep', 'keep the databases and vhosts afterwards', false)
+    .option('--no-readme', 'do not write the figures into README.md (quick runs never do)')
+    .option('--out <dir>', 'results folder', path.join(repoRoot, 'bench', 'results'));
+  program.parse(argv);
+  return program.opts<CliOptions>();
+}
+
+function git(args: string[]): string | null {
+  try {
+    return execFileSync('git', args, { cwd: repoRoot, encoding: 'utf8' }).trim();
+  } catch {
+    return null;
+  }
+}
+
+async function machineFacts(): Promise<Record<string, unknown>> {
+  const client = new Client({ connectionString: baseDatabaseUrl(), application_name: 'stockroom-bench-harness' });
+  await client.connect();
+  let postgres: Record<string, unknown>;
+  try {
+    const others = await client.query<{ n: number }>(`select count(*)::int as n from pg_stat_activity where state = 'active' and pid <> pg_backend_pid()`);
+    postgres = { version: await serverVersion(client), settings: await serverSettings(client), activeSessionsAtStart: others.rows[0]!.n };
+  } finally {
+    await client.end();
+  }
+  const rabbitmq = await rabbitmqctl(['version']).then((text) => text.trim(), () => null);
+  const cpus = os.cpus();
+  return {
+    cores: cpus.length,
+    cpuModel: cpus[0]?.model ?? null,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    os: `${os.type()} ${os.release()}`,
+    node: process.version,
+    postgres,
+    rabbitmq,
+    loadAverageAtStart: os.loadavg().map((value) => Math.round(value * 100) / 100),
+    gitCommit: git(['rev-parse', '--short', 'HEAD']),
+    gitBranch: git(['rev-parse', '--abbrev-ref', 'HEAD']),
+  };
+}
+
+function parseEnv(pairs: string[]): Record<string, string> {
+  return Object.fromEntries(
+    pairs.map((pair) => {
+      const at = pair.indexOf('=');
+      if (at <= 0) throw new Error(`--env expects KEY=VALUE, got ${pair}`);
+      return [pair.slice(0, at), pair.slice(at + 1)];
+    }),
+  );
+}
+
+async function main(): Promise<number> {
+  const options = parseArgs(process.argv);
+  const sizes = options.quick ? quickSizes : fullSizes;
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').toLowerCase();
+  const logDir = fs.mkdtempSync(path.join(os.tmpdir(), `stockroom-bench-${stamp}-`));
+  const profileDir = path.join(options.out, 'profiles', stamp);
+  const started = new Date();
+  const facts = await machineFacts();
+  say(`Stockroom benchmark (${options.quick ? 'quick' : 'full'}, ${options.runs} run${options.runs > 1 ? 's' : ''}) on ${facts.cores} cores, node ${facts.node}, ` +
+    `Postgres ${(facts.postgres as { version: string }).version}, RabbitMQ ${facts.rabbitmq}; load average ${(facts.loadAverageAtStart as number[]).join(' ')}`);
+  say(`process logs in ${logDir}`);
+
+  const active = new Set<SystemHandle>();
+  let interrupted = false;
+  process.once('SIGINT', () => {
+    interrupted = true;
+    say('interrupted: stopping the systems and dropping their databases');
+    void Promise.all([...active].map((handle) => handle.stop())).finally(() => process.exit(130));
+  });
+
+  const runs: ScenarioResult[][] = [];
+  const seeding: Record<string, string> = {};
+  for (let run = 1; run <= options.runs && !interrupted; run++) {
+    const results: ScenarioResult[] = [];
+    const systemOptions: SystemOptions = {
+      runId: `${stamp}_${run}`,
+      logDir,
+      logLevel: options.logLevel,
+      workers: options.workers,
+      env: parseEnv(options.env),
+      nodeArgs: options.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+      keep: options.keep,
+    };
+    for (const system of options.systems) {
+      const chosen = scenarios(sizes).filter((scenario) => scenario.systems.includes(system) && options.scenarios.includes(scenario.name));
+      if (chosen.length === 0) continue;
+      say(`run ${run}/${options.runs} · ${system}: starting`);
+      const startedAt = Date.now();
+      const handle =
+        system === 'ours' ? await startOurs(systemOptions, sizes) : system === 'baseline' ? await startBaseline(systemOptions, sizes) : await startCeiling(systemOptions);
+      active.add(handle);
+      seeding[system] = handle.seeding;
+      say(`run ${run}/${options.runs} · ${system}: ready and seeded in ${((Date.now() - startedAt) / 1000).toFixed(1)} s (${handle.seeding})`);
+      try {
+        for (const scenario of chosen) {
+          if (interrupted) break;
+          if (!handle.endpoints.has(scenario.endpoint)) {
+            const reason = `this build has no ${scenario.endpoint === 'reserve' ? 'POST /api/v1/inventory/reserve' : 'POST /api/v1/allocations'}`;
+            say(`  ${system} ${scenario.name}: skipped (${reason})`);
+            results.push(skipped(system, scenario, reason));
+            continue;
+          }
+          results.push(await runScenario(handle, scenario, `${stamp}-${run}`));
+        }
+      } finally {
+        await handle.stop();
+        active.delete(handle);
+      }
+    }
+    runs.push(results);
+  }
+
+  const summary = summarize(runs);
+  const ratio = ratios(summary);
+  const targetList = targets(summary, ratio);
+  const report = {
+    version: 1,
+    mode: options.quick ? 'quick' : 'full',
+    startedAt: started.toISOString(),
+    finishedAt: new Date().toISOString(),
+    machine: facts,
+    settings: {
+      runs: options.runs,
+      sizes,
+      stockroomWorkers: options.workers,
+      stockroomLogLevel: options.logLevel,
+      stockroomEnv: parseEnv(options.env),
+      baselineProcesses: Number(process.env.BASELINE_PROCESSES ?? 2),
+      seeding,
+      completion: 'read from the database at the end: allocation_results.completed_at (ceiling: ceiling_jobs.completed_at) against allocation_requests.created_at',
+    },
+    summary,
+    ratios: ratio,
+    targets: targetList,
+    runs,
+  };
+  const json = `${JSON.stringify(report, null, 2)}\n`;
+  const subtitle = `${options.quick ? 'quick' : 'full'} run, ${options.runs === 1 ? 'one run' : `medians of ${options.runs} runs`}, ${facts.cores} cores, ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  const svg = await renderChart(summary, subtitle);
+  const files = [
+    writeResult(options.out, `${stamp}.json`, json),
+    writeResult(options.out, 'latest.json', json),
+    writeResult(options.out, `${stamp}.svg`, svg),
+    writeResult(options.out, 'latest.svg', svg),
+  ];
+  const table = markdownTable(summary, ratio);
+  const targetTable = markdownTargets(targetList);
+  say(`\n${table}\n\n${targetTable}\n`);
+  if (!options.quick && options.readme) {
+    const body = [
+      `Measured ${started.toISOString().slice(0, 10)} on ${facts.cores} cores (Postgres ${(facts.postgres as { version: string }).version}, ` +
+        `RabbitMQ ${facts.rabbitmq}, node ${facts.node}), ${options.runs === 1 ? 'one run' : `medians of ${options.runs} runs`}; ` +
+        `full figures in [bench/results/latest.json](bench/results/latest.json).`,
+      '',
+      table,
+      '',
+      targetTable,
+      '',
+      '![throughput and p99 per scenario](bench/results/latest.svg)',
+    ].join('\n');
+    if (updateReadme(path.join(repoRoot, 'README.md'), body)) files.push('README.md');
+  }
+  say(`wrote ${files.map((file) => path.relative(repoRoot, file)).join(', ')}`);
+  if (options.cpuProf) say(`CPU profiles in ${path.relative(repoRoot, profileDir)} (summarize with: npx tsx bench/profile-summary.ts <file>)`);
+
+  const failed = runs.flat().filter((result) => result.checks && !result.checks.ok);
+  if (failed.length > 0) {
+    say(`CHECKS FAILED: ${failed.map((result) => `${result.system} ${result.scenario}`).join(', ')}`);
+    return 1;
+  }
+  say('all checks passed: no oversell, the ledger reconciles, every accepted job finished with exactly the units it was granted');
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`benchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(2);
+  },
+);
