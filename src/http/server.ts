@@ -16,6 +16,7 @@ import type { Logger } from '../logger';
 import { backorderRoutes } from './routes/backorders';
 import { catalogueRoutes } from './routes/catalogue';
 import { healthRoutes } from './routes/health';
+import { inventoryRoutes } from './routes/inventory';
 import { reservationRoutes } from './routes/reservations';
 
 /** Who may call a route: anyone, any authenticated caller (service or admin), or admins only. */
@@ -42,7 +43,7 @@ export type AppDeps = {
 export type RouteModule = (app: FastifyInstance, deps: AppDeps) => Promise<void> | void;
 
 /** Every resource under /api/v1, one file each. */
-const apiRoutes: RouteModule[] = [catalogueRoutes, reservationRoutes, backorderRoutes];
+const apiRoutes: RouteModule[] = [catalogueRoutes, inventoryRoutes, reservationRoutes, backorderRoutes];
 
 const roleGrants: Record<Access, readonly Role[]> = {
   public: ['service', 'admin'],
