@@ -27,6 +27,7 @@ export async function keepChannel<C extends Channel>(
   let closing = false;
 
   const attach = async (model: ChannelModel): Promise<void> => {
+    if (closing) return;
     const opened = await open(model);
     opened.on('error', (error: Error) => log.warn({ err: error }, 'channel error'));
     opened.on('handler-error', (error: Error, event: string) => log.error({ err: error, event }, 'channel listener threw'));

@@ -1,5 +1,6 @@
 import type { Channel, ChannelModel, MessagePropertyHeaders } from 'amqplib';
 import type { Priority } from '../domain/strategies';
+import type { AmqpClient } from './connection';
 
 /**
  * The allocation queue's broker levels. RabbitMQ keeps one sub-queue per level and recommends
@@ -85,4 +86,11 @@ export function attemptsOf(headers: MessagePropertyHeaders | undefined, topology
     .filter((death) => death.reason === 'expired' && typeof death.queue === 'string' && retryQueues.has(death.queue))
     .reduce((sum, death) => sum + (Number(death.count) || 0), 0);
   return Math.max(Number.isFinite(own) ? own : 0, expired);
+}
+
+/** Declares the allocation queues now and after every reconnect, before any channel of the caller opens. */
+export async function keepAllocationTopology(amqp: AmqpClient, workQueue: string, retryDelaysMs: readonly number[]): Promise<AllocationTopology> {
+  const topology = allocationTopology(workQueue, retryDelaysMs);
+  await amqp.onConnect((model) => declareAllocationTopology(model, topology));
+  return topology;
 }

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { createPublisher } from '../../amqp/publisher';
+import { keepAllocationTopology } from '../../amqp/topology';
 import { createAllocationDispatcher } from '../../inventory/allocation-dispatch';
 import { enqueueAllocation, getAllocation, listAllocations } from '../../inventory/allocations';
 import {
@@ -23,6 +24,7 @@ const idParams = z.strictObject({ id: uuidSchema });
  */
 export async function allocationRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   const { pool, config, logger } = deps;
+  if (deps.amqp) await keepAllocationTopology(deps.amqp, config.ALLOCATION_QUEUE, config.JOB_RETRY_DELAYS_MS);
   const publisher = deps.amqp ? await createPublisher(deps.amqp, logger) : null;
   const dispatcher = createAllocationDispatcher(pool, publisher, config, logger);
   app.addHook('onClose', async () => {
