@@ -36,8 +36,10 @@ function settle(log: Logger, action: () => void): void {
 
 /**
  * Consumes a queue in batches: deliveries gather until `batchSize` of them arrived or `batchWaitMs`
- * passed since the first, then `handle` gets them together. Batches run concurrently up to the
- * prefetch. The channel is reopened and the consumer restarted after every reconnect. `handle`
+ * passed since the first, then `handle` gets them together. At most prefetch / batchSize - 1
+ * batches (at least one) run at once, so one batch's worth of prefetch keeps arriving while they
+ * run: under load the next batch is full instead of many small ones queueing on the same lot
+ * locks. The channel is reopened and the consumer restarted after every reconnect. `handle`
  * settles each delivery; if it throws, its channel is closed so the broker redelivers them.
  */
 export async function consumeInBatches(
@@ -53,20 +55,27 @@ export async function consumeInBatches(
   const inFlight = new Set<Promise<void>>();
   let stopping = false;
 
+  const maxInFlight = Math.max(1, Math.floor(options.prefetch / options.batchSize) - 1);
+
+  // Starts batches while there is room; deliveries left over wait for the next batch to end, which
+  // flushes again (they have waited at least that long already).
   const flush = (): void => {
     if (timer) clearTimeout(timer);
     timer = null;
-    const batch = buffer;
-    buffer = [];
-    if (batch.length === 0) return;
-    const run = handle(batch)
-      .catch((error: unknown) => {
-        log.error({ err: error, size: batch.length }, 'batch handler failed; closing its channel so the broker redelivers');
-        const channels = new Set(batch.map((delivery) => (delivery as DeliveryOn).channel));
-        for (const channel of channels) channel.close().catch(() => {});
-      })
-      .finally(() => inFlight.delete(run));
-    inFlight.add(run);
+    while (buffer.length > 0 && inFlight.size < maxInFlight) {
+      const batch = buffer.splice(0, options.batchSize);
+      const run: Promise<void> = handle(batch)
+        .catch((error: unknown) => {
+          log.error({ err: error, size: batch.length }, 'batch handler failed; closing its channel so the broker redelivers');
+          const channels = new Set(batch.map((delivery) => (delivery as DeliveryOn).channel));
+          for (const channel of channels) channel.close().catch(() => {});
+        })
+        .finally(() => {
+          inFlight.delete(run);
+          flush();
+        });
+      inFlight.add(run);
+    }
   };
 
   type DeliveryOn = Delivery & { channel: Channel };
@@ -111,7 +120,10 @@ export async function consumeInBatches(
       const tag = channel ? consumerTags.get(channel) : undefined;
       if (channel && tag) await channel.cancel(tag).catch((error: unknown) => log.warn({ err: error }, 'could not cancel the consumer'));
       flush();
-      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+      while (inFlight.size > 0 || buffer.length > 0) {
+        flush();
+        await Promise.allSettled([...inFlight]);
+      }
       await kept.close();
     },
   };

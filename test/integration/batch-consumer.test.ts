@@ -1,0 +1,80 @@
+import amqplib from 'amqplib';
+import pino from 'pino';
+import { connectAmqp, type AmqpClient } from '../../src/amqp/connection';
+import { consumeInBatches, type Delivery } from '../../src/amqp/consumer';
+import { createTestVhost, type TestVhost } from '../helpers/amqp';
+
+const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+let vhost: TestVhost;
+let amqp: AmqpClient;
+
+beforeAll(async () => {
+  vhost = await createTestVhost('batch-consumer');
+  amqp = await connectAmqp(vhost.url, logger, { connectionName: 'batch-consumer-test', maxDelayMs: 500 });
+  await amqp.waitForConnect();
+});
+afterAll(async () => {
+  await amqp.close();
+  await vhost.drop();
+});
+
+async function publish(queue: string, count: number): Promise<void> {
+  const connection = await amqplib.connect(vhost.url);
+  const channel = await connection.createConfirmChannel();
+  await channel.assertQueue(queue, { durable: false });
+  for (let i = 0; i < count; i++) channel.sendToQueue(queue, Buffer.from(String(i)));
+  await channel.waitForConfirms();
+  await connection.close();
+}
+
+async function waitUntil(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe('consumeInBatches', () => {
+  it('runs one batch at a time when the prefetch holds two batches, so a backlog is served in full batches', async () => {
+    const queue = 'backlog';
+    await publish(queue, 500);
+    const sizes: number[] = [];
+    let running = 0;
+    let mostAtOnce = 0;
+    const consumer = await consumeInBatches(amqp, logger, { queue, prefetch: 200, batchSize: 100, batchWaitMs: 5 }, async (batch: Delivery[]) => {
+      running++;
+      mostAtOnce = Math.max(mostAtOnce, running);
+      sizes.push(batch.length);
+      // a slow transaction: the next batch fills meanwhile
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      for (const delivery of batch) delivery.ack();
+      running--;
+    });
+    await waitUntil(() => sizes.reduce((sum, size) => sum + size, 0) === 500);
+    await consumer.stop();
+    expect(mostAtOnce).toBe(1);
+    // the first batch may start before the whole prefetch arrived (and the last then takes the rest); every other one is full
+    expect(sizes.slice(1, -1).every((size) => size === 100)).toBe(true);
+    expect(sizes.length).toBeLessThanOrEqual(6);
+  });
+
+  it('runs batches side by side when the prefetch holds more than two', async () => {
+    const queue = 'wide';
+    await publish(queue, 400);
+    let served = 0;
+    let running = 0;
+    let mostAtOnce = 0;
+    const consumer = await consumeInBatches(amqp, logger, { queue, prefetch: 400, batchSize: 100, batchWaitMs: 5 }, async (batch: Delivery[]) => {
+      running++;
+      mostAtOnce = Math.max(mostAtOnce, running);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      for (const delivery of batch) delivery.ack();
+      served += batch.length;
+      running--;
+    });
+    await waitUntil(() => served === 400);
+    await consumer.stop();
+    expect(mostAtOnce).toBe(3);
+  });
+});
