@@ -158,10 +158,11 @@ export async function drive(plan: LoadPlan, onProgress: (sent: number, answered:
 
 if (require.main === module) {
   const reply = (message: LoadMessage) => process.send?.(message);
+  // the last message must be written out before the channel closes, or the parent never sees it
+  const last = (message: LoadMessage) => process.send?.(message, undefined, {}, () => process.disconnect?.());
   process.once('message', (plan: LoadPlan) => {
     drive(plan, (sent, answered, failedCount) => reply({ type: 'progress', sent, answered, failed: failedCount }))
-      .then((result) => reply({ type: 'done', result }))
-      .catch((error: unknown) => reply({ type: 'error', message: error instanceof Error ? (error.stack ?? error.message) : String(error) }))
-      .finally(() => process.disconnect?.());
+      .then((result) => last({ type: 'done', result }))
+      .catch((error: unknown) => last({ type: 'error', message: error instanceof Error ? (error.stack ?? error.message) : String(error) }));
   });
 }

@@ -24,6 +24,7 @@ type CliOptions = {
   systems: System[];
   scenarios: ScenarioName[];
   workers: number;
+  jobs?: number;
   logLevel: string;
   env: string[];
   cpuProf: boolean;
@@ -47,6 +48,7 @@ function parseArgs(argv: string[]): CliOptions {
     .addOption(new Option('--systems <list>', 'systems to run').default([...systems]).argParser(list(systems)))
     .addOption(new Option('--scenarios <list>', 'scenarios to run').default([...scenarioNames]).argParser(list(scenarioNames)))
     .addOption(new Option('--workers <n>', 'Stockroom worker processes').default(1).argParser((value) => Math.max(1, Number.parseInt(value, 10))))
+    .addOption(new Option('--jobs <n>', 'jobs per scenario instead of the mode\'s count').argParser((value) => Math.max(1, Number.parseInt(value, 10))))
     .option('--log-level <level>', 'LOG_LEVEL of Stockroom processes', 'warn')
     .option('--env <KEY=VALUE...>', 'extra environment for Stockroom processes, e.g. WORKER_BATCH_SIZE=200', [])
     .option('--cpu-prof', 'write V8 CPU profiles of Stockroom processes under the results folder', false)
@@ -103,7 +105,8 @@ function parseEnv(pairs: string[]): Record<string, string> {
 
 async function main(): Promise<number> {
   const options = parseArgs(process.argv);
-  const sizes = options.quick ? quickSizes : fullSizes;
+  const base = options.quick ? quickSizes : fullSizes;
+  const sizes = options.jobs ? { ...base, jobs: options.jobs, scarceJobs: options.jobs, rateJobs: options.jobs, syncJobs: options.jobs } : base;
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').toLowerCase();
   const logDir = fs.mkdtempSync(path.join(os.tmpdir(), `stockroom-bench-${stamp}-`));
   const profileDir = path.join(options.out, 'profiles', stamp);

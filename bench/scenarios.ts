@@ -31,13 +31,13 @@ export const fullSizes: Sizes = {
 };
 
 export const quickSizes: Sizes = {
-  jobs: 2_000,
-  scarceJobs: 2_000,
-  scarceStock: 500,
-  spreadProducts: 1_000,
-  rateJobs: 1_500,
+  jobs: 1_000,
+  scarceJobs: 1_000,
+  scarceStock: 250,
+  spreadProducts: 300,
+  rateJobs: 1_000,
   ratePerSecond: 1_000,
-  syncJobs: 2_000,
+  syncJobs: 1_000,
   concurrency: 64,
 };
 
