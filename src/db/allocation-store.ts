@@ -41,33 +41,45 @@ export type NewAllocation = {
   deadlineAt: Date | null;
 };
 
-/** Records an accepted job (unpublished); undefined when the caller already used this key. */
-export async function insertAllocationRequest(tx: Transaction, job: NewAllocation): Promise<AllocationRow | undefined> {
-  return queryRow<AllocationRow>(
-    tx,
+/**
+ * Records accepted jobs (unpublished) in one statement; returns the rows inserted. A job whose caller
+ * already used its key (before, or earlier in the same list) is left out: the first job keeps the key.
+ */
+export async function insertAllocationRequests(db: Queryable, jobs: readonly NewAllocation[]): Promise<AllocationRow[]> {
+  if (jobs.length === 0) return [];
+  return queryRows<AllocationRow>(
+    db,
     `insert into allocation_requests as a
        (id, idempotency_key, request_hash, status, priority, mode, reference_id, reference_type, request, actor, deadline_at)
-     values ($1, $2, $3, 'queued', $4, $5, $6, $7, $8, $9, $10)
+     select id, key, hash, 'queued', priority, mode, reference_id, reference_type, request, actor, deadline_at
+       from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::jsonb[], $9::text[], $10::timestamptz[])
+         as j(id, key, hash, priority, mode, reference_id, reference_type, request, actor, deadline_at)
      on conflict (actor, idempotency_key) do nothing
      returning ${columns}`,
     [
-      job.id,
-      job.idempotencyKey,
-      job.requestHash,
-      job.request.priority,
-      job.request.mode,
-      job.request.referenceId,
-      job.request.referenceType,
-      JSON.stringify(job.request),
-      job.actor,
-      job.deadlineAt,
+      jobs.map((job) => job.id),
+      jobs.map((job) => job.idempotencyKey),
+      jobs.map((job) => job.requestHash),
+      jobs.map((job) => job.request.priority),
+      jobs.map((job) => job.request.mode),
+      jobs.map((job) => job.request.referenceId),
+      jobs.map((job) => job.request.referenceType),
+      jobs.map((job) => JSON.stringify(job.request)),
+      jobs.map((job) => job.actor),
+      jobs.map((job) => job.deadlineAt),
     ],
   );
 }
 
-/** The job a caller recorded under an idempotency key. */
-export async function findAllocationByKey(db: Queryable, actor: string, idempotencyKey: string): Promise<AllocationRow | undefined> {
-  return queryRow<AllocationRow>(db, `select ${columns} from allocation_requests a where a.actor = $1 and a.idempotency_key = $2`, [actor, idempotencyKey]);
+/** The jobs callers recorded under these (actor, Idempotency-Key) pairs. */
+export async function findAllocationsByKeys(db: Queryable, keys: readonly { actor: string; idempotencyKey: string }[]): Promise<AllocationRow[]> {
+  if (keys.length === 0) return [];
+  return queryRows<AllocationRow>(
+    db,
+    `select ${columns} from allocation_requests a
+       join unnest($1::text[], $2::text[]) as k(actor, key) on a.actor = k.actor and a.idempotency_key = k.key`,
+    [keys.map((key) => key.actor), keys.map((key) => key.idempotencyKey)],
+  );
 }
 
 /** One job with its result. */

@@ -2,16 +2,16 @@ import type { Pool } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import type { Caller } from '../auth/tokens';
 import type { Config } from '../config';
-import { findAllocation, findAllocationByKey, insertAllocationRequest, listAllocationsByReference, type AllocationRow, type AllocationWithResult } from '../db/allocation-store';
-import { withTransaction } from '../db/client';
+import { findAllocation, listAllocationsByReference, type AllocationRow, type AllocationWithResult } from '../db/allocation-store';
 import { priorityWeight } from '../domain/strategies';
 import { AppError, notFound } from '../errors';
 import { requestHash } from '../http/idempotency';
 import { jobsTotal } from '../metrics';
 import { allocationResultSchema, type AcceptedAllocation, type AllocationView, type CreateAllocation } from '../schemas/allocations';
 import type { AllocationDispatcher } from './allocation-dispatch';
+import type { IntakeRecorder } from './allocation-intake';
 
-export type IntakeDeps = { pool: Pool; dispatcher: AllocationDispatcher; config: Config };
+export type IntakeDeps = { recorder: IntakeRecorder; dispatcher: AllocationDispatcher; config: Config };
 
 function accepted(row: AllocationRow, message: string): AcceptedAllocation {
   return { allocationId: row.id, status: row.status, idempotencyKey: row.idempotencyKey, priority: priorityWeight[row.priority], message };
@@ -19,7 +19,7 @@ function accepted(row: AllocationRow, message: string): AcceptedAllocation {
 
 /**
  * Accepts an allocation job: records it under its Idempotency-Key (one is generated when the caller
- * sends none) in one transaction, then publishes its message. The job is committed before the
+ * sends none) and commits it (together with the jobs accepted at the same moment), then publishes its message. The job is committed before the
  * publish, so a broker outage loses nothing: the relay publishes what was not confirmed. The same
  * key with the same body answers with the job already accepted; with another body, 422.
  */
@@ -38,13 +38,7 @@ export async function enqueueAllocation(
   const hash = requestHash(request);
   const deadlineAt = request.timeoutMs === undefined ? null : new Date(Date.now() + request.timeoutMs);
 
-  const { row, created } = await withTransaction(deps.pool, async (tx) => {
-    const inserted = await insertAllocationRequest(tx, { id: uuidv7(), idempotencyKey: key, requestHash: hash, request, actor: caller.sub, deadlineAt });
-    if (inserted) return { row: inserted, created: true };
-    const existing = await findAllocationByKey(tx, caller.sub, key);
-    if (!existing) throw new AppError('CONFLICT', 'A concurrent request with the same Idempotency-Key did not finish; try again');
-    return { row: existing, created: false };
-  });
+  const { row, created } = await deps.recorder.record({ id: uuidv7(), idempotencyKey: key, requestHash: hash, request, actor: caller.sub, deadlineAt });
 
   if (!created) {
     if (row.requestHash !== hash) {

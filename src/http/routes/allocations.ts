@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { createPublisher } from '../../amqp/publisher';
 import { keepAllocationTopology } from '../../amqp/topology';
 import { createAllocationDispatcher } from '../../inventory/allocation-dispatch';
+import { createIntakeRecorder } from '../../inventory/allocation-intake';
 import { enqueueAllocation, getAllocation, listAllocations } from '../../inventory/allocations';
 import {
   acceptedAllocationSchema,
@@ -27,6 +28,7 @@ export async function allocationRoutes(app: FastifyInstance, deps: AppDeps): Pro
   if (deps.amqp) await keepAllocationTopology(deps.amqp, config.ALLOCATION_QUEUE, config.JOB_RETRY_DELAYS_MS);
   const publisher = deps.amqp ? await createPublisher(deps.amqp, logger) : null;
   const dispatcher = createAllocationDispatcher(pool, publisher, config, logger);
+  const recorder = createIntakeRecorder(pool);
   app.addHook('onClose', async () => {
     await dispatcher.close();
     await publisher?.close();
@@ -42,7 +44,7 @@ export async function allocationRoutes(app: FastifyInstance, deps: AppDeps): Pro
       response: { 202: acceptedAllocationSchema },
     },
   }, async (request, reply) => {
-    const { answer, replayed } = await enqueueAllocation({ pool, dispatcher, config }, request.caller, request.headers['idempotency-key'], request.body);
+    const { answer, replayed } = await enqueueAllocation({ recorder, dispatcher, config }, request.caller, request.headers['idempotency-key'], request.body);
     reply.header('idempotency-key', answer.idempotencyKey);
     if (replayed) reply.header('idempotent-replayed', 'true');
     return reply.status(202).send(answer);

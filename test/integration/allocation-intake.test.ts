@@ -1,0 +1,83 @@
+import type { QueryConfig, QueryResult } from 'pg';
+import { v7 as uuidv7 } from 'uuid';
+import type { Queryable } from '../../src/db/client';
+import type { NewAllocation } from '../../src/db/allocation-store';
+import { createIntakeRecorder } from '../../src/inventory/allocation-intake';
+import { createTestDatabase, type TestDatabase } from '../helpers/database';
+
+let db: TestDatabase;
+
+beforeAll(async () => {
+  db = await createTestDatabase('allocation-intake');
+});
+afterAll(async () => {
+  await db.drop();
+});
+
+function job(key: string, referenceId = `ord-${key}`): NewAllocation {
+  return {
+    id: uuidv7(),
+    idempotencyKey: key,
+    requestHash: `hash-${key}`,
+    actor: 'intake-test',
+    deadlineAt: null,
+    request: {
+      items: [{ productId: 'p-1', quantity: 1 }],
+      mode: 'reserve',
+      strategy: 'fifo',
+      allowPartial: false,
+      allowBackorder: false,
+      priority: 'medium',
+      referenceId,
+      referenceType: 'order',
+    },
+  };
+}
+
+/** The pool, counting the INSERT statements that reach the database. */
+function countingInserts(): { db: Queryable; inserts: () => number } {
+  let inserts = 0;
+  const counted = {
+    query: (text: string | QueryConfig, values?: unknown[]): Promise<QueryResult> => {
+      if (String(text).trimStart().startsWith('insert')) inserts++;
+      return db.pool.query(text as string, values);
+    },
+  } as unknown as Queryable;
+  return { db: counted, inserts: () => inserts };
+}
+
+async function storedCount(prefix: string): Promise<number> {
+  const { rows } = await db.pool.query<{ n: number }>(`select count(*)::int as n from allocation_requests where idempotency_key like $1`, [`${prefix}%`]);
+  return rows[0]!.n;
+}
+
+describe('the intake recorder', () => {
+  it('commits jobs that arrive together in shared statements and answers each with its own row', async () => {
+    const counted = countingInserts();
+    const recorder = createIntakeRecorder(counted.db, { maxInFlight: 1, maxBatch: 500 });
+    const jobs = Array.from({ length: 60 }, (_, i) => job(`together-${i}`));
+    const recorded = await Promise.all(jobs.map((entry) => recorder.record(entry)));
+    expect(recorded.every((answer, i) => answer.created && answer.row.id === jobs[i]!.id && answer.row.status === 'queued')).toBe(true);
+    expect(await storedCount('together-')).toBe(60);
+    // the first job goes alone; the other 59 wait for it and share the next statement
+    expect(counted.inserts()).toBe(2);
+  });
+
+  it('gives a key used twice in one batch to the first job, and the same row to the second', async () => {
+    const recorder = createIntakeRecorder(db.pool, { maxInFlight: 1, maxBatch: 500 });
+    const [warmup, first, second] = [job('twice-warmup'), job('twice'), job('twice')];
+    const answers = await Promise.all([recorder.record(warmup), recorder.record(first), recorder.record(second)]);
+    expect(answers[1]).toEqual({ row: expect.objectContaining({ id: first.id }), created: true });
+    expect(answers[2]).toEqual({ row: expect.objectContaining({ id: first.id, requestHash: 'hash-twice' }), created: false });
+    expect(await storedCount('twice')).toBe(2);
+  });
+
+  it('fails only the job that breaks a shared statement; the others are committed', async () => {
+    const recorder = createIntakeRecorder(db.pool, { maxInFlight: 1, maxBatch: 500 });
+    // Postgres refuses a NUL character in jsonb, so the shared INSERT fails as a whole
+    const jobs = [job('bad-warmup'), job('bad-1'), job('bad-2', 'ord-\u0000'), job('bad-3')];
+    const outcomes = await Promise.allSettled(jobs.map((entry) => recorder.record(entry)));
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    expect(await storedCount('bad-')).toBe(3);
+  });
+});
