@@ -121,7 +121,7 @@ export async function renderChart(summary: SummaryRow[], subtitle: string): Prom
     config: { font: 'sans-serif', background: 'white' },
     vconcat: [
       panel('throughput', 'jobs/s (first accept → last final result)', { type: 'linear', zero: true }, ',.0f'),
-      panel('p99', 'p99 latency, ms (accept → final, symlog)', { type: 'symlog', constant: 10 }, ',.0f'),
+      panel('p99', 'p99 latency, ms (accept → final, log scale)', { type: 'log' }, ',.0f'),
     ],
   };
   const compiled = vegaLite.compile(spec as never).spec;

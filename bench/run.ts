@@ -51,7 +51,7 @@ function parseArgs(argv: string[]): CliOptions {
     .addOption(new Option('--jobs <n>', 'jobs per scenario instead of the mode\'s count').argParser((value) => Math.max(1, Number.parseInt(value, 10))))
     .option('--log-level <level>', 'LOG_LEVEL of Stockroom processes', 'warn')
     .option('--env <KEY=VALUE...>', 'extra environment for Stockroom processes, e.g. WORKER_BATCH_SIZE=200', [])
-    .option('--cpu-prof', 'write V8 CPU profiles of Stockroom processes under the results folder', false)
+    .option('--cpu-prof', 'write V8 CPU profiles of Stockroom processes next to their logs', false)
     .option('--keep', 'keep the databases and vhosts afterwards', false)
     .option('--no-readme', 'do not write the figures into README.md (quick runs never do)')
     .option('--out <dir>', 'results folder', path.join(repoRoot, 'bench', 'results'));
@@ -109,7 +109,7 @@ async function main(): Promise<number> {
   const sizes = options.jobs ? { ...base, jobs: options.jobs, scarceJobs: options.jobs, rateJobs: options.jobs, syncJobs: options.jobs } : base;
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').toLowerCase();
   const logDir = fs.mkdtempSync(path.join(os.tmpdir(), `stockroom-bench-${stamp}-`));
-  const profileDir = path.join(options.out, 'profiles', stamp);
+  const profileDir = path.join(logDir, 'profiles');
   const started = new Date();
   const facts = await machineFacts();
   say(`Stockroom benchmark (${options.quick ? 'quick' : 'full'}, ${options.runs} run${options.runs > 1 ? 's' : ''}) on ${facts.cores} cores, node ${facts.node}, ` +
@@ -217,7 +217,7 @@ async function main(): Promise<number> {
     if (updateReadme(path.join(repoRoot, 'README.md'), body)) files.push('README.md');
   }
   say(`wrote ${files.map((file) => path.relative(repoRoot, file)).join(', ')}`);
-  if (options.cpuProf) say(`CPU profiles in ${path.relative(repoRoot, profileDir)} (summarize with: npx tsx bench/profile-summary.ts <file>)`);
+  if (options.cpuProf) say(`CPU profiles in ${profileDir} (summarize with: npx tsx bench/profile-summary.ts <file>)`);
 
   const failed = runs.flat().filter((result) => result.checks && !result.checks.ok);
   if (failed.length > 0) {
