@@ -105,10 +105,19 @@ export async function listAllocationsByReference(
   );
 }
 
-/** Notes that the broker confirmed these jobs' messages. */
+/**
+ * Notes that the broker confirmed these jobs' messages. Rows locked by a worker are skipped: the
+ * worker stamps published_at itself when it starts a job, and waiting for it could deadlock, since
+ * both update sets of rows in no fixed order.
+ */
 export async function markPublished(db: Queryable, ids: readonly string[]): Promise<void> {
   if (ids.length === 0) return;
-  await db.query(`update allocation_requests set published_at = now() where id = any($1::uuid[]) and published_at is null`, [ids]);
+  await db.query(
+    `update allocation_requests a set published_at = now()
+       from (select id from allocation_requests where id = any($1::uuid[]) and published_at is null for update skip locked) free
+      where a.id = free.id`,
+    [ids],
+  );
 }
 
 /**

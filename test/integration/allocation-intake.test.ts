@@ -1,7 +1,7 @@
 import type { QueryConfig, QueryResult } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import type { Queryable } from '../../src/db/client';
-import type { NewAllocation } from '../../src/db/allocation-store';
+import { markPublished, type NewAllocation } from '../../src/db/allocation-store';
 import { createIntakeRecorder } from '../../src/inventory/allocation-intake';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 
@@ -79,5 +79,28 @@ describe('the intake recorder', () => {
     const outcomes = await Promise.allSettled(jobs.map((entry) => recorder.record(entry)));
     expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
     expect(await storedCount('bad-')).toBe(3);
+  });
+});
+
+describe('marking jobs published', () => {
+  it('skips a job a worker holds instead of waiting for it, and marks the others', async () => {
+    const recorder = createIntakeRecorder(db.pool);
+    const [held, free] = [job('mark-held'), job('mark-free')];
+    await recorder.record(held);
+    await recorder.record(free);
+    const worker = await db.pool.connect();
+    try {
+      await worker.query('begin');
+      await worker.query('select id from allocation_requests where id = $1 for update', [held.id]);
+      await markPublished(db.pool, [held.id, free.id]);
+      await worker.query('commit');
+    } finally {
+      worker.release();
+    }
+    const { rows } = await db.pool.query<{ id: string; published: boolean }>(
+      `select id, published_at is not null as published from allocation_requests where id = any($1::uuid[])`,
+      [[held.id, free.id]],
+    );
+    expect(Object.fromEntries(rows.map((row) => [row.id, row.published]))).toEqual({ [held.id]: false, [free.id]: true });
   });
 });
