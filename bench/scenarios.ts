@@ -35,9 +35,9 @@ export const quickSizes: Sizes = {
   scarceJobs: 1_000,
   scarceStock: 250,
   spreadProducts: 300,
-  rateJobs: 1_000,
+  rateJobs: 500,
   ratePerSecond: 1_000,
-  syncJobs: 1_000,
+  syncJobs: 500,
   concurrency: 64,
 };
 
