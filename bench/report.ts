@@ -99,7 +99,8 @@ export async function renderChart(summary: SummaryRow[], subtitle: string): Prom
     { scenario: row.scenario, system: row.system, metric: 'throughput', value: row.throughput },
     { scenario: row.scenario, system: row.system, metric: 'p99', value: row.p99 },
   ]);
-  const panel = (metric: string, title: string, scale: Record<string, unknown>, format: string) => ({
+  // bars of a log scale need a floor to start from; 1 ms sits below every latency worth drawing
+  const panel = (metric: string, title: string, scale: Record<string, unknown>, format: string, floor?: number) => ({
     width: 620,
     height: 210,
     transform: [{ filter: `datum.metric === '${metric}' && datum.value !== null` }],
@@ -110,7 +111,7 @@ export async function renderChart(summary: SummaryRow[], subtitle: string): Prom
       color: { field: 'system', type: 'nominal', title: null, scale: { domain: [...systems], range: systems.map((system) => colors[system]) } },
     },
     layer: [
-      { mark: { type: 'bar' } },
+      { mark: { type: 'bar' }, ...(floor === undefined ? {} : { encoding: { y2: { datum: floor } } }) },
       { mark: { type: 'text', dy: -5, fontSize: 9 }, encoding: { text: { field: 'value', type: 'quantitative', format } } },
     ],
   });
@@ -121,7 +122,7 @@ export async function renderChart(summary: SummaryRow[], subtitle: string): Prom
     config: { font: 'sans-serif', background: 'white' },
     vconcat: [
       panel('throughput', 'jobs/s (first accept → last final result)', { type: 'linear', zero: true }, ',.0f'),
-      panel('p99', 'p99 latency, ms (accept → final, log scale)', { type: 'log' }, ',.0f'),
+      panel('p99', 'p99 latency, ms (accept → final, log scale)', { type: 'log', domainMin: 1 }, ',.0f', 1),
     ],
   };
   const compiled = vegaLite.compile(spec as never).spec;

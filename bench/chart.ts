@@ -1,0 +1,28 @@
+/**
+ * Draws the chart of a results file again (e.g. after a change to the chart):
+ * npx tsx bench/chart.ts bench/results/<timestamp>.json [out.svg]
+ */
+import fs from 'node:fs';
+import { renderChart, type SummaryRow } from './report';
+
+async function main(): Promise<void> {
+  const [input, output] = process.argv.slice(2);
+  if (!input) throw new Error('usage: npx tsx bench/chart.ts <results.json> [out.svg]');
+  const results = JSON.parse(fs.readFileSync(input, 'utf8')) as {
+    mode: string;
+    startedAt: string;
+    summary: SummaryRow[];
+    settings: { runs: number };
+    machine: { cores: number };
+  };
+  const runs = results.settings.runs === 1 ? 'one run' : `medians of ${results.settings.runs} runs`;
+  const subtitle = `${results.mode} run, ${runs}, ${results.machine.cores} cores, ${results.startedAt.slice(0, 16).replace('T', ' ')} UTC`;
+  const target = output ?? input.replace(/\.json$/, '.svg');
+  fs.writeFileSync(target, await renderChart(results.summary, subtitle));
+  process.stdout.write(`wrote ${target}\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
