@@ -54,6 +54,11 @@ export type Resources = {
   waits: Record<string, number>;
   waitSamples: number;
   queueMaxDepth: number | null;
+  /**
+   * Jobs finished per CPU second the system used (its processes, Postgres backends and RabbitMQ; not
+   * the load generator): less sensitive than throughput to other load on the machine.
+   */
+  jobsPerCoreSecond: number | null;
   /** Transactions and rows of the system's database while it ran (approximate: statistics flush lazily). */
   database: Record<string, number> | null;
 };
@@ -317,6 +322,7 @@ export async function runScenario(handle: SystemHandle, scenario: Scenario, runT
   cores.loadgen = load.cpuMs / 1000 / wallSeconds;
   cores.postgres = [...cpuAfter.backends].reduce((sum, [pid, ms]) => sum + ms - (cpuBefore.backends.get(pid) ?? 0), 0) / 1000 / wallSeconds;
   cores.rabbitmq = (cpuAfter.rabbit - cpuBefore.rabbit) / 1000 / wallSeconds;
+  const systemCores = Object.entries(cores).reduce((sum, [part, used]) => sum + (part === 'loadgen' ? 0 : used), 0);
   for (const key of Object.keys(cores)) cores[key] = Math.round(cores[key]! * 100) / 100;
   const machineTotal = cpuAfter.machine.totalMs - cpuBefore.machine.totalMs;
 
@@ -345,6 +351,7 @@ export async function runScenario(handle: SystemHandle, scenario: Scenario, runT
       waits: sampled.waits,
       waitSamples: sampled.samples,
       queueMaxDepth: sampled.maxDepth,
+      jobsPerCoreSecond: systemCores > 0 ? Math.round(done.length / (systemCores * wallSeconds)) : null,
       database:
         countersBefore && countersAfter
           ? Object.fromEntries(Object.keys(countersAfter).map((key) => [key, countersAfter[key]! - (countersBefore[key] ?? 0)]))
