@@ -2,7 +2,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 
 /** Every Prometheus metric of the process, in one registry served at GET /metrics. */
 export const registry = new Registry();
-collectDefaultMetrics({ register: registry, prefix: 'stockroom_process_' });
+// Node's own metrics: stockroom_process_cpu_seconds_total, stockroom_nodejs_heap_size_used_bytes, …
+collectDefaultMetrics({ register: registry, prefix: 'stockroom_' });
 
 export const httpRequests = new Counter({
   name: 'stockroom_http_requests_total',

@@ -9,7 +9,7 @@ import { oversoldLots, reservationsByStatus } from '../metrics';
  * lots). It queries at most once per `maxAgeMs`, so frequent scrapes cost one count each; when the
  * database does not answer, the gauges keep their last values.
  */
-export function stockGaugeRefresher(db: Queryable, logger: Logger, maxAgeMs = 5000): () => Promise<void> {
+export function stockGaugeRefresher(db: Queryable, logger: Logger, maxAgeMs = 1000): () => Promise<void> {
   let refreshedAt = -Infinity;
   let running: Promise<void> | null = null;
   const refresh = async () => {
