@@ -67,7 +67,7 @@ async function misfits(routes: RouteSummary[], headers: Headers, check: (status:
   const failures: string[] = [];
   for (const route of routes) {
     const response = await call(route, headers);
-    const code = response.headers['content-type']?.includes('json') ? response.json().error?.code : undefined;
+    const code = String(response.headers['content-type'] ?? '').includes('json') ? response.json().error?.code : undefined;
     if (!check(response.statusCode, code)) failures.push(`${name(route)} -> ${response.statusCode} ${code ?? ''}`.trim());
   }
   return failures;
