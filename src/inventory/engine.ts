@@ -112,8 +112,8 @@ export async function serveRequests(
         reservationId: row.id,
         fromStatus: null,
         toStatus: row.status,
-        reason: reserving ? 'reserved' : 'allocated without a reservation',
-        reference: `${request.referenceType}:${request.orderId}`,
+        reason: reserving ? `reserved for ${request.referenceType}` : `allocated for ${request.referenceType} without a reservation`,
+        reference: request.orderId,
         actor: request.actor,
         at: now,
       });

@@ -1,3 +1,4 @@
+import type { XDeath } from 'amqplib';
 import { ATTEMPTS_HEADER, allocationTopology, attemptsOf, brokerPriority, MAX_PRIORITY, retryQueueFor } from '../../src/amqp/topology';
 
 const delays = [1000, 5000, 25000];
@@ -32,11 +33,15 @@ describe('allocation topology', () => {
   it('counts failed attempts from its own header, or from retry-queue expiries in x-death', () => {
     expect(attemptsOf(undefined, topology)).toBe(0);
     expect(attemptsOf({ [ATTEMPTS_HEADER]: 2 }, topology)).toBe(2);
-    const death = [
-      { queue: 'jobs.retry.1000ms', reason: 'expired', count: 1 },
-      { queue: 'jobs.retry.5000ms', reason: 'expired', count: 1 },
-      { queue: 'jobs', reason: 'rejected', count: 4 },
-    ];
+    const entry = (queue: string, reason: XDeath['reason'], count: number): XDeath => ({
+      queue,
+      reason,
+      count,
+      time: { '!': 'timestamp', value: 0 },
+      exchange: '',
+      'routing-keys': [queue],
+    });
+    const death = [entry('jobs.retry.1000ms', 'expired', 1), entry('jobs.retry.5000ms', 'expired', 1), entry('jobs', 'rejected', 4)];
     expect(attemptsOf({ 'x-death': death }, topology)).toBe(2);
     expect(attemptsOf({ 'x-death': death, [ATTEMPTS_HEADER]: 1 }, topology)).toBe(2);
     expect(attemptsOf({ [ATTEMPTS_HEADER]: 'nonsense' }, topology)).toBe(0);
