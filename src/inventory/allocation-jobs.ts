@@ -147,7 +147,7 @@ async function serveTogether(pool: Pool, config: Config, jobs: readonly Job[], s
     await finishAllocations(tx, results);
     return results;
   });
-  batchSize.observe(finished.length);
+  if (finished.length > 0) batchSize.observe(finished.length);
   for (const job of finished) {
     jobsTotal.inc({ status: job.status });
     const createdAt = jobs.find((candidate) => candidate.row.id === job.id)!.row.createdAt;
