@@ -16,9 +16,13 @@ import type { Logger } from '../logger';
 import { httpDuration, httpRequests } from '../metrics';
 import { version } from '../../package.json';
 import { registerDocs } from './openapi';
+import { allocationRoutes } from './routes/allocations';
+import { backorderRoutes } from './routes/backorders';
 import { catalogueRoutes } from './routes/catalogue';
 import { healthRoutes } from './routes/health';
+import { inventoryRoutes } from './routes/inventory';
 import { metricsRoutes } from './routes/metrics';
+import { reservationRoutes } from './routes/reservations';
 
 /** Who may call a route: anyone, any authenticated caller (service or admin), or admins only. */
 export type Access = 'public' | 'service' | 'admin';
@@ -51,7 +55,7 @@ export type AppDeps = {
 export type RouteModule = (app: FastifyInstance, deps: AppDeps) => Promise<void> | void;
 
 /** Every resource under /api/v1, one file each. */
-const apiRoutes: RouteModule[] = [catalogueRoutes];
+const apiRoutes: RouteModule[] = [catalogueRoutes, inventoryRoutes, reservationRoutes, backorderRoutes, allocationRoutes];
 
 const roleGrants: Record<Access, readonly Role[]> = {
   public: ['service', 'admin'],
