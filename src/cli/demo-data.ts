@@ -1,19 +1,12 @@
 /** The demo catalogue and stock `stockroom seed` creates; deterministic, so every run builds the same data. */
+import type { z } from 'zod';
+import type { adjustmentLineSchema } from '../schemas/inventory';
+import type { CreateWarehouse } from '../schemas/catalogue';
 
-export type DemoWarehouse = { id: string; code: string; name: string; type: string; priority: number; latitude: number; longitude: number; premium: boolean };
+export type DemoWarehouse = Omit<CreateWarehouse, 'active'>;
 export type DemoProduct = { id: string; sku: string; name: string };
-export type DemoReceipt = {
-  productId: string;
-  warehouseId: string;
-  quantity: number;
-  type: 'RECEIPT';
-  reason: string;
-  reference: string;
-  lotNumber: string;
-  unitCost: number;
-  receivedAt: string;
-  expiresAt?: string;
-};
+/** A RECEIPT line of PUT /inventory/adjust, as sent. */
+export type DemoReceipt = Extract<z.input<typeof adjustmentLineSchema>, { type: 'RECEIPT' }> & { quantity: number };
 
 export const demoWarehouses: readonly DemoWarehouse[] = [
   { id: 'wh-001', code: 'NYC', name: 'New York distribution center', type: 'DISTRIBUTION_CENTER', priority: 10, latitude: 40.7128, longitude: -74.006, premium: false },

@@ -136,14 +136,19 @@ function errorResponse(status: ErrorStatus): JsonSchema {
   return { description: errorDescriptions[status], ...errorComponent, example: { error: errorExamples[status] } };
 }
 
-/** Error statuses every route implies: auth by its access, 400 when it takes input, 404 for a path id, 503 for the API. */
+/**
+ * Error statuses every route implies: 400 when it takes input, auth by its access, 404 for a path
+ * id, 413 for a body, 422 when it honours Idempotency-Key, 503 for the API.
+ */
 function impliedErrors(url: string, access: Access, schema: RouteSchema): ErrorStatus[] {
   const statuses: ErrorStatus[] = [];
+  const headers = (schema.headers as { properties?: Record<string, unknown> } | undefined)?.properties ?? {};
   if (schema.body || schema.querystring || schema.params) statuses.push(400);
   if (access !== 'public') statuses.push(401);
   if (access === 'admin') statuses.push(403);
   if (url.includes('/:')) statuses.push(404);
   if (schema.body) statuses.push(413);
+  if ('idempotency-key' in headers) statuses.push(422);
   if (url.startsWith('/api/')) statuses.push(503);
   return statuses;
 }
@@ -171,8 +176,11 @@ export function documentRoute(input: TransformInput): ReturnType<typeof jsonSche
   const errors = new Set<ErrorStatus>();
   for (const [status, definition] of Object.entries(original.response ?? {})) {
     const code = Number(status);
+    const description = successDescriptions[status] ?? errorDescriptions[code as ErrorStatus] ?? 'OK';
     if (isErrorStatus(code) && declared[status] === errorBodySchema) errors.add(code);
-    else response[status] = withExample({ description: successDescriptions[status] ?? errorDescriptions[code as ErrorStatus] ?? 'OK', ...definition });
+    // A 204 has no body: `type: 'null'` makes @fastify/swagger leave out its content.
+    else if (code === 204) response[status] = { description, type: 'null' };
+    else response[status] = withExample({ description, ...definition });
   }
   if (!Object.keys(response).some((status) => status.startsWith('2'))) response[200] = { description: 'OK' };
   for (const status of impliedErrors(converted.url, access, original)) if (response[status] === undefined) errors.add(status);
@@ -200,7 +208,8 @@ export async function registerDocs(app: FastifyInstance, version: string): Promi
         { name: 'reservations', description: 'Reserve, allocate, ship, release and extend' },
         { name: 'allocations', description: 'Asynchronous allocation jobs' },
         { name: 'backorders', description: 'What could not be served yet' },
-        { name: 'operations', description: 'Health, metrics and dead letters' },
+        { name: 'dead letters', description: 'Jobs that failed every try: inspect, replay, purge (admin)' },
+        { name: 'operations', description: 'Health and metrics' },
       ],
     },
     transform: documentRoute,

@@ -4,7 +4,7 @@ import { PublishError, type Publisher } from '../amqp/publisher';
 import { allocationTopology } from '../amqp/topology';
 import { requeueAllocation } from '../db/allocation-store';
 import { withTransaction } from '../db/client';
-import { deleteDeadLetter, listDeadLetters as listStored, lockDeadLetter, markDeadLetterReplayed } from '../db/dead-letter-store';
+import { deleteDeadLetter, findDeadLetter, listDeadLetters as listStored, lockDeadLetter, markDeadLetterReplayed } from '../db/dead-letter-store';
 import type { Config } from '../config';
 import { AppError, notFound } from '../errors';
 import type { DeadLetter } from '../schemas/allocations';
@@ -18,6 +18,11 @@ export type DeadLetterDeps = { pool: Pool; dispatcher: AllocationDispatcher; pub
 /** Dead letters, newest first. */
 export async function listDeadLetters(pool: Pool, filter: { status?: DeadLetter['status']; limit: number; offset: number }): Promise<DeadLetter[]> {
   return listStored(pool, filter);
+}
+
+/** One dead letter with its errors and payload. */
+export async function getDeadLetter(pool: Pool, id: string): Promise<DeadLetter> {
+  return (await findDeadLetter(pool, id)) ?? Promise.reject(notFound('Dead letter', id));
 }
 
 /** The bytes a dead letter was received as. */

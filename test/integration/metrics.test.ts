@@ -1,11 +1,21 @@
+import pino from 'pino';
+import { startMetricsServer } from '../../src/operations/metrics-server';
+import { startWorkers, type Runner } from '../../workers';
+import { waitFor, waitForJob } from '../helpers/allocations';
 import { startTestApp, type TestApp } from '../helpers/app';
 import { bearer } from '../helpers/tokens';
 
 let t: TestApp;
+let runners: Runner[];
 beforeAll(async () => {
-  t = await startTestApp('metrics');
+  t = await startTestApp('metrics', { broker: true });
+  // The worker role in the same process: its job, lock and queue metrics land in the registry served here.
+  runners = await startWorkers({ config: t.config, pool: t.db.pool, logger: pino({ level: 'silent' }), amqp: t.amqp! });
 });
-afterAll(async () => t.close());
+afterAll(async () => {
+  await Promise.all(runners.map((runner) => runner.stop()));
+  await t.close();
+});
 
 const admin = bearer('admin', 'ops-1');
 
@@ -76,14 +86,50 @@ describe('GET /metrics', () => {
     expect(text).not.toContain('/no/such/path');
   });
 
-  it('counts reservations by status from the database and keeps the oversell check at zero', async () => {
-    await t.db.pool.query(
-      `insert into reservations (id, order_id, status, expires_at)
-       select gen_random_uuid(), 'order-' || n, case when n <= 3 then 'RESERVED' else 'EXPIRED' end, now() + interval '1 hour'
-       from generate_series(1, 5) as n`,
-    );
-    await eventually('stockroom_reservations{status="RESERVED"}', 3);
-    await eventually('stockroom_reservations{status="EXPIRED"}', 2);
+  it('moves the job, latency, lock-wait, queue-depth and reservation metrics when allocation jobs run', async () => {
+    await t.app.inject({ method: 'POST', url: '/api/v1/warehouses', headers: admin, payload: { id: 'wh-m', code: 'WHM', name: 'Metrics' } });
+    await t.app.inject({ method: 'POST', url: '/api/v1/products', headers: admin, payload: { id: 'm-2', sku: 'M-2', name: 'Gauge' } });
+    const receipt = { productId: 'm-2', warehouseId: 'wh-m', quantity: 10, type: 'RECEIPT', reason: 'metrics' };
+    expect((await t.app.inject({ method: 'PUT', url: '/api/v1/inventory/adjust', headers: admin, payload: { adjustments: [receipt] } })).statusCode).toBe(200);
+    const before = await scrape();
+
+    const job = (mode: string, quantity: number, referenceId: string) =>
+      t.app.inject({ method: 'POST', url: '/api/v1/allocations', headers: admin, payload: { items: [{ productId: 'm-2', quantity }], mode, referenceId, referenceType: 'order' } });
+    const reserved = (await job('reserve', 4, 'order-m-1')).json().allocationId;
+    const failed = (await job('allocate', 50, 'order-m-2')).json().allocationId;
+    expect((await waitForJob(t.app, reserved)).status).toBe('succeeded');
+    expect((await waitForJob(t.app, failed)).status).toBe('failed');
+
+    const after = await scrape();
+    const moved = (series: string) => sample(after, series) - sample(before, series);
+    expect(moved('stockroom_allocation_jobs_total{status="queued"}')).toBe(2);
+    expect(moved('stockroom_allocation_jobs_total{status="succeeded"}')).toBe(1);
+    expect(moved('stockroom_allocation_jobs_total{status="failed"}')).toBe(1);
+    expect(moved('stockroom_allocation_accept_to_result_seconds_count')).toBe(2);
+    expect(moved('stockroom_lot_lock_wait_seconds_count')).toBeGreaterThanOrEqual(1);
+    expect(moved('stockroom_http_requests_total{method="POST",route="/api/v1/allocations",status="202"}')).toBe(2);
+    await eventually('stockroom_reservations{status="RESERVED"}', 1);
     expect(sample(await scrape(), 'stockroom_oversold_lots')).toBe(0);
+    // The worker reads the depth of its queues from the broker every few seconds.
+    await waitFor('the queue depth', async () => ((await scrape()).includes(`stockroom_queue_depth{queue="${t.config.ALLOCATION_QUEUE}"} 0`) ? true : undefined), 15_000);
+  });
+});
+
+describe('the metrics server of a worker-only process', () => {
+  it('serves GET /metrics, answers 404 elsewhere, and a second one on a taken port stays quiet instead of failing', async () => {
+    const logger = pino({ level: 'silent' });
+    const server = await startMetricsServer('127.0.0.1', 0, logger);
+    try {
+      expect(server.port).toBeGreaterThan(0);
+      const metrics = await fetch(`http://127.0.0.1:${server.port}/metrics`);
+      expect(metrics.status).toBe(200);
+      expect(await metrics.text()).toContain('# TYPE stockroom_allocation_jobs_total counter');
+      expect((await fetch(`http://127.0.0.1:${server.port}/other`)).status).toBe(404);
+      const second = await startMetricsServer('127.0.0.1', server.port!, logger);
+      expect(second.port).toBeNull();
+      await second.close();
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -1,23 +1,13 @@
 import { Command, Option } from 'commander';
+import type { z } from 'zod';
+import type { deadLetterSchema } from '../../schemas/allocations';
 import { CliError, exitCodes } from '../errors';
 import { callApi } from '../http';
 import { table } from '../output';
 import { positiveInteger, type CommandContext } from '../context';
 
-/** A dead letter as the admin API shows it. */
-export type DeadLetterView = {
-  id: string;
-  queue: string;
-  allocationId: string | null;
-  reason: string;
-  attempts: number;
-  firstError?: string | null;
-  lastError?: string | null;
-  payload?: unknown;
-  status: string;
-  createdAt: string;
-  replayedAt?: string | null;
-};
+/** A dead letter as the admin API shows it, on the wire. */
+type DeadLetterView = z.input<typeof deadLetterSchema>;
 
 const base = '/api/v1/admin/dead-letters';
 

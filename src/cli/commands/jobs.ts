@@ -1,75 +1,66 @@
 import { readFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { v7 as uuidv7 } from 'uuid';
+import type { z } from 'zod';
+import { priorities, strategies } from '../../domain/strategies';
+import { createAllocationBody, type AcceptedAllocation, type allocationViewSchema } from '../../schemas/allocations';
 import { CliError, exitCodes, type ExitCode } from '../errors';
 import { callApi, type ApiTarget } from '../http';
 import { spinner, table, type Output } from '../output';
 import { positiveInteger, type CommandContext } from '../context';
 
-/** An allocation job as GET /allocations/:id answers it. */
-export type AllocationView = {
-  allocationId: string;
-  status: string;
-  priority?: string;
-  idempotencyKey?: string;
-  referenceId?: string;
-  allocatedItems?: { productId: string; warehouseId: string; lotId: string; lotNumber: string | null; quantity: number }[];
-  failedItems?: { productId: string; requestedQuantity: number; availableQuantity: number; reason: string; errorMessage?: string | null }[];
-  totalRequested?: number;
-  totalAllocated?: number;
-  reservationId?: string | null;
-  executionTimeMs?: number | null;
-  createdAt?: string;
-  completedAt?: string | null;
-};
-
-type Accepted = { allocationId: string; status: string; idempotencyKey: string; priority: string; message?: string };
+type Accepted = AcceptedAllocation;
+/** A job as GET /allocations/:id answers it, on the wire (timestamps are strings). */
+type JobView = z.input<typeof allocationViewSchema>;
 
 const pendingStatuses = new Set(['queued', 'processing']);
 const failedStatuses = new Set(['failed', 'dead_lettered']);
 
 /** The exit code a job's status stands for: failed and dead-lettered jobs exit 1. */
-export function exitCodeOf(job: AllocationView): ExitCode {
+export function exitCodeOf(job: JobView): ExitCode {
   return failedStatuses.has(job.status) ? exitCodes.failed : exitCodes.ok;
 }
 
 /** Writes a job as a summary and tables of its allocated and failed lines (or as JSON). */
-export function printJob(output: Output, job: AllocationView): void {
+export function printJob(output: Output, job: JobView): void {
   if (output.json) {
     output.out(JSON.stringify(job, null, 2));
     return;
   }
+  const { result } = job;
   const facts = [
-    job.priority && `priority ${job.priority}`,
-    job.referenceId && `reference ${job.referenceId}`,
-    job.totalRequested !== undefined && `requested ${job.totalRequested}`,
-    job.totalAllocated !== undefined && `allocated ${job.totalAllocated}`,
-    job.executionTimeMs !== undefined && job.executionTimeMs !== null && `${job.executionTimeMs} ms`,
-    job.reservationId && `reservation ${job.reservationId}`,
+    `${job.mode} ${job.priority}`,
+    `reference ${job.referenceType} ${job.referenceId}`,
+    result && `allocated ${result.totalAllocated} of ${result.totalRequested}`,
+    result && `${result.executionTimeMs} ms`,
+    result?.reservationId && `reservation ${result.reservationId}`,
+    job.attempts > 1 && `${job.attempts} attempts`,
   ].filter(Boolean);
-  output.out(`allocation ${job.allocationId}: ${job.status}${facts.length ? ` (${facts.join(', ')})` : ''}`);
-  if (job.allocatedItems?.length) {
+  output.out(`allocation ${job.allocationId}: ${job.status} (${facts.join(', ')})`);
+  if (job.lastError && job.status !== 'succeeded') output.out(`last error: ${job.lastError}`);
+  if (result?.allocatedItems.length) {
     output.out('');
-    output.out(table(['PRODUCT', 'WAREHOUSE', 'LOT', 'LOT NUMBER', 'QUANTITY'], job.allocatedItems.map((line) => [line.productId, line.warehouseId, line.lotId, line.lotNumber, line.quantity])));
+    output.out(table(['PRODUCT', 'WAREHOUSE', 'LOT', 'LOT NUMBER', 'QUANTITY'], result.allocatedItems.map((line) => [line.productId, line.warehouseId, line.lotId, line.lotNumber, line.quantity])));
   }
-  if (job.failedItems?.length) {
+  if (result?.failedItems.length) {
     output.out('');
     output.out(
       table(
         ['PRODUCT', 'REQUESTED', 'AVAILABLE', 'REASON', 'MESSAGE'],
-        job.failedItems.map((line) => [line.productId, line.requestedQuantity, line.availableQuantity, line.reason, line.errorMessage]),
+        result.failedItems.map((line) => [line.productId, line.requestedQuantity, line.availableQuantity, line.reason, line.errorMessage]),
       ),
     );
   }
+  if (result?.backorderIds?.length) output.out(`\nbackorders: ${result.backorderIds.join(', ')}`);
 }
 
 /** Polls a job until it is no longer queued or processing, showing its status on stderr meanwhile. */
-export async function waitForJob(target: ApiTarget, output: Output, allocationId: string, timeoutSeconds: number): Promise<AllocationView> {
+export async function waitForJob(target: ApiTarget, output: Output, allocationId: string, timeoutSeconds: number): Promise<JobView> {
   const started = Date.now();
   const progress = spinner(output);
   try {
     for (;;) {
-      const job = await callApi<AllocationView>(target, 'GET', `/api/v1/allocations/${encodeURIComponent(allocationId)}`);
+      const job = await callApi<JobView>(target, 'GET', `/api/v1/allocations/${encodeURIComponent(allocationId)}`);
       if (!pendingStatuses.has(job.status)) return job;
       const seconds = (Date.now() - started) / 1000;
       if (seconds > timeoutSeconds) {
@@ -98,7 +89,17 @@ export async function readJobFile(path: string): Promise<Record<string, unknown>
   } catch (error) {
     throw new CliError(exitCodes.usage, `${path} is not valid JSON: ${(error as Error).message}`);
   }
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new CliError(exitCodes.usage, `${path} must hold one JSON object, the allocation request`);
+  return checked(body, path);
+}
+
+/** Checks a request body against the API's own schema, so a bad one fails here (exit 2) with every issue named. */
+function checked(body: unknown, source: string): Record<string, unknown> {
+  const parsed = createAllocationBody.safeParse(body);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((issue) => `\n  ${issue.path.join('.') || '(body)'}: ${issue.message}`).join('');
+    throw new CliError(exitCodes.usage, `Not a valid allocation request (${source}):${issues}`);
+  }
+  // Sent as written: the API fills in the same defaults the check did.
   return body as Record<string, unknown>;
 }
 
@@ -130,7 +131,7 @@ type EnqueueOptions = {
 
 function bodyFromFlags(options: EnqueueOptions): Record<string, unknown> {
   if (!options.product || !options.quantity) throw new CliError(exitCodes.usage, 'Give --product and --quantity, or --file with the whole request');
-  return {
+  return checked({
     items: [{ productId: options.product, quantity: options.quantity, ...(options.warehouse ? { warehouseId: options.warehouse } : {}) }],
     mode: options.mode,
     strategy: options.strategy,
@@ -142,7 +143,7 @@ function bodyFromFlags(options: EnqueueOptions): Record<string, unknown> {
     ...(options.reservationMinutes ? { reservationMinutes: options.reservationMinutes } : {}),
     ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
     ...(options.destination ? { destination: options.destination } : {}),
-  };
+  }, 'from the options');
 }
 
 /** `stockroom enqueue`: POST /allocations from flags or a file, optionally waiting for the result. */
@@ -153,13 +154,13 @@ export function enqueueCommand(context: CommandContext): Command {
     .option('-p, --product <id>', 'the product to allocate')
     .option('-q, --quantity <n>', 'how many units', positiveInteger)
     .option('-w, --warehouse <id>', 'take stock only from this warehouse')
-    .addOption(new Option('--mode <mode>', 'hold the stock (reserve) or commit it (allocate)').choices(['reserve', 'allocate']).default('allocate'))
+    .addOption(new Option('--mode <mode>', 'hold the stock (reserve) or commit it (allocate)').choices(['reserve', 'allocate']).default('reserve'))
     .addOption(
       new Option('--strategy <name>', 'which lots serve first')
-        .choices(['fifo', 'lifo', 'nearest_expiry', 'lowest_cost', 'nearest_location', 'load_balancing', 'priority_zone'])
+        .choices(strategies)
         .default('fifo'),
     )
-    .addOption(new Option('--priority <level>', 'queue priority').choices(['low', 'medium', 'high', 'critical']).default('medium'))
+    .addOption(new Option('--priority <level>', 'queue priority').choices(priorities).default('medium'))
     .option('--reference <id>', 'the order or document this job serves (default: a generated id)')
     .option('--reference-type <type>', 'what the reference is', 'order')
     .option('--allow-partial', 'accept fewer units than requested')
@@ -179,7 +180,7 @@ export function enqueueCommand(context: CommandContext): Command {
       const { output } = context;
       if (!options.wait) {
         if (output.json) output.out(JSON.stringify(accepted, null, 2));
-        else output.out(`allocation ${accepted.allocationId}: ${accepted.status} (priority ${accepted.priority}, idempotency key ${accepted.idempotencyKey})`);
+        else output.out(`allocation ${accepted.allocationId}: ${accepted.status} (idempotency key ${accepted.idempotencyKey})`);
         return;
       }
       output.err(`allocation ${accepted.allocationId} accepted (idempotency key ${accepted.idempotencyKey})`);
@@ -200,7 +201,7 @@ export function statusCommand(context: CommandContext): Command {
       const target = context.target();
       const job = options.wait
         ? await waitForJob(target, context.output, allocationId, options.waitTimeout)
-        : await callApi<AllocationView>(target, 'GET', `/api/v1/allocations/${encodeURIComponent(allocationId)}`);
+        : await callApi<JobView>(target, 'GET', `/api/v1/allocations/${encodeURIComponent(allocationId)}`);
       printJob(context.output, job);
       context.exitCode = exitCodeOf(job);
     });

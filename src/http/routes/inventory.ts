@@ -27,6 +27,7 @@ import {
   transferSchema,
 } from '../../schemas/inventory';
 import { idempotencyKeySchema, runIdempotent, type IdempotentAnswer } from '../idempotency';
+import { errorResponses } from '../openapi';
 import type { AppDeps } from '../server';
 
 /** The optional Idempotency-Key header of a state-changing call. */
@@ -49,7 +50,7 @@ export function inventoryRoutes(app: FastifyInstance, { pool }: AppDeps): void {
       summary: 'Receive, ship, return, write off or correct stock; all lines or none',
       headers: idempotencyHeaders,
       body: adjustBody,
-      response: { 200: adjustResponse },
+      response: { 200: adjustResponse, ...errorResponses(409) },
     },
   }, async (request, reply) => {
     const answer = await runIdempotent(
@@ -95,7 +96,7 @@ export function inventoryRoutes(app: FastifyInstance, { pool }: AppDeps): void {
       summary: 'Send stock to another warehouse; it leaves at once and travels IN_TRANSIT',
       headers: idempotencyHeaders,
       body: transferBody,
-      response: { 201: transferSchema },
+      response: { 201: transferSchema, ...errorResponses(409) },
     },
   }, async (request, reply) => {
     const answer = await runIdempotent(
@@ -117,7 +118,7 @@ export function inventoryRoutes(app: FastifyInstance, { pool }: AppDeps): void {
       summary: 'Receive a transfer: each line arrives as a new lot keeping its age, expiry and cost',
       headers: idempotencyHeaders,
       params: transferParams,
-      response: { 200: transferSchema },
+      response: { 200: transferSchema, ...errorResponses(409) },
     },
   }, async (request, reply) => {
     const answer = await runIdempotent(
