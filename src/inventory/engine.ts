@@ -2,7 +2,7 @@
 import { v7 as uuidv7 } from 'uuid';
 import type { Config } from '../config';
 import { insertBackorders, type NewBackorder } from '../db/backorder-store';
-import { missingProducts } from '../db/catalogue-store';
+import { missingProducts, missingWarehouses } from '../db/catalogue-store';
 import type { Transaction } from '../db/client';
 import { applyMovements, lockLotsOfProducts, type LotMovement } from '../db/lot-store';
 import {
@@ -74,8 +74,17 @@ export async function serveRequests(
   }
 
   const productIds = new Set<string>();
-  for (const request of requests) for (const line of request.lines) productIds.add(line.productId);
+  const pinned = new Set<string>();
+  for (const request of requests) {
+    for (const line of request.lines) {
+      productIds.add(line.productId);
+      if (line.warehouseId !== undefined) pinned.add(line.warehouseId);
+    }
+  }
   const unknown = new Set(await missingProducts(tx, [...productIds]));
+  // a line pinned to a warehouse that does not exist finds no lots; it must not become a backorder
+  // either, or its insert would fail the whole batch
+  const unknownWarehouses = new Set(pinned.size === 0 ? [] : await missingWarehouses(tx, [...pinned]));
   const known = [...productIds].filter((id) => !unknown.has(id));
   const lots = known.length === 0 ? [] : await lockLotsOfProducts(tx, known);
 
@@ -141,25 +150,18 @@ export async function serveRequests(
       reservation = reservationView(row, plan.takes);
     }
 
-    const failedLines = plan.shortfalls.map((shortfall) =>
-      unknown.has(shortfall.productId)
-        ? {
-            lineIndex: shortfall.lineIndex,
-            productId: shortfall.productId,
-            requestedQuantity: shortfall.requested,
-            availableQuantity: 0,
-            reason: 'unknown_product' as const,
-            errorMessage: `Product ${shortfall.productId} is not in the catalogue`,
-          }
-        : {
-            lineIndex: shortfall.lineIndex,
-            productId: shortfall.productId,
-            requestedQuantity: shortfall.requested,
-            availableQuantity: shortfall.available,
-            reason: 'insufficient_inventory' as const,
-            errorMessage: `Only ${shortfall.available} available, ${shortfall.requested} requested`,
-          },
-    );
+    const failedLines = plan.shortfalls.map((shortfall) => {
+      const failed = { lineIndex: shortfall.lineIndex, productId: shortfall.productId, requestedQuantity: shortfall.requested };
+      if (unknown.has(shortfall.productId)) {
+        return { ...failed, availableQuantity: 0, reason: 'unknown_product' as const, errorMessage: `Product ${shortfall.productId} is not in the catalogue` };
+      }
+      const warehouseId = request.lines[shortfall.lineIndex]!.warehouseId;
+      const errorMessage =
+        warehouseId !== undefined && unknownWarehouses.has(warehouseId)
+          ? `Warehouse ${warehouseId} does not exist`
+          : `Only ${shortfall.available} available, ${shortfall.requested} requested`;
+      return { ...failed, availableQuantity: shortfall.available, reason: 'insufficient_inventory' as const, errorMessage };
+    });
 
     const requestBackorders: EngineOutcome['backorders'] = [];
     if (request.allowBackorder && plan.shortfalls.length > 0) {
@@ -168,7 +170,7 @@ export async function serveRequests(
       for (const take of plan.takes) taken[take.lineIndex]! += take.quantity;
       request.lines.forEach((line, lineIndex) => {
         const missing = line.quantity - taken[lineIndex]!;
-        if (missing <= 0 || unknown.has(line.productId)) return;
+        if (missing <= 0 || unknown.has(line.productId) || (line.warehouseId !== undefined && unknownWarehouses.has(line.warehouseId))) return;
         const backorder: NewBackorder = {
           id: uuidv7(),
           productId: line.productId,
