@@ -33,7 +33,7 @@ function refusal(problems: readonly AdjustmentProblem[]): AppError {
     problems.filter((problem): problem is Extract<AdjustmentProblem, { kind: K }> => problem.kind === kind).map(({ kind: _kind, ...rest }) => rest);
   const unknownLots = ofKind('unknown_lot');
   if (unknownLots.length > 0) {
-    return new AppError('UNKNOWN_REFERENCE', 'The request names lots that are not lots of the line’s product at its warehouse', { unknownLots });
+    return new AppError('UNKNOWN_REFERENCE', 'The request names lots that are not lots of the product and warehouse of their line', { unknownLots });
   }
   const conflicts = ofKind('version_conflict');
   if (conflicts.length > 0) {

@@ -91,7 +91,7 @@ function planTransfer(body: TransferBody, lots: readonly LotRow[], now: Date): T
   });
 
   if (unknownLots.length > 0) {
-    throw new AppError('UNKNOWN_REFERENCE', 'The request names lots that are not lots of the item’s product at the source warehouse', { unknownLots });
+    throw new AppError('UNKNOWN_REFERENCE', 'The request names lots that are not lots of the product of their item at the source warehouse', { unknownLots });
   }
   if (shortages.length > 0) {
     throw new AppError('INSUFFICIENT_STOCK', 'Not enough available stock at the source warehouse for every item; nothing was changed', { shortages });
