@@ -4,7 +4,7 @@ import type { Config } from '../config';
 import { insertBackorders, type NewBackorder } from '../db/backorder-store';
 import { missingProducts, missingWarehouses } from '../db/catalogue-store';
 import type { Transaction } from '../db/client';
-import { applyMovements, lockLotsOfProducts, type LotMovement } from '../db/lot-store';
+import { lockLotsOfProducts, type LotMovement } from '../db/lot-store';
 import {
   insertReservationLines,
   insertReservations,
@@ -16,7 +16,11 @@ import {
 import { planMany, type LotTake, type PlanRequest } from '../domain/allocate';
 import { priorityWeight, type GeoPoint, type Priority, type Strategy } from '../domain/strategies';
 import { AppError } from '../errors';
+import { recordEvents } from '../events/outbox';
+import type { NewEvent } from '../events/schemas';
 import type { ReservationView } from '../schemas/reservations';
+import { stockLinesOf } from './event-lines';
+import { applyStockChanges } from './stock-changes';
 import { reservationView, toCandidateLot } from './views';
 
 export type EngineRequest = {
@@ -56,8 +60,9 @@ const MINUTE_MS = 60_000;
 /**
  * Serves requests in the given order inside the caller's transaction: ONE lock of all lots of all
  * their products (lockLotsOfProducts, id order), planMany over them, then all writes batched
- * (reservations, lines, status history, movements via applyMovements, backorders) — a constant
- * number of statements per batch, not per request.
+ * (reservations, lines, status history, movements via applyStockChanges, backorders, events) — a
+ * constant number of statements per batch, not per request. Records InventoryReserved or
+ * InventoryAllocated per reservation made and BackorderCreated per backorder.
  */
 export async function serveRequests(
   tx: Transaction,
@@ -97,6 +102,7 @@ export async function serveRequests(
   const history: StatusChange[] = [];
   const movements: LotMovement[] = [];
   const backorders: NewBackorder[] = [];
+  const events: NewEvent[] = [];
   const nowMs = now.getTime();
 
   const outcomes = requests.map((request, index): EngineOutcome => {
@@ -148,6 +154,12 @@ export async function serveRequests(
         });
       }
       reservation = reservationView(row, plan.takes);
+      const items = stockLinesOf(plan.takes);
+      events.push(
+        reserving
+          ? { type: 'InventoryReserved', reservationId: row.id, orderId: row.orderId, customerId: row.customerId, items, expiresAt: row.expiresAt, timestamp: now }
+          : { type: 'InventoryAllocated', reservationId: row.id, allocationId: null, orderId: row.orderId, items, timestamp: now },
+      );
     }
 
     const failedLines = plan.shortfalls.map((shortfall) => {
@@ -190,6 +202,19 @@ export async function serveRequests(
           createdAt: now,
         };
         backorders.push(backorder);
+        events.push({
+          type: 'BackorderCreated',
+          backorderId: backorder.id,
+          productId: backorder.productId,
+          warehouseId: backorder.warehouseId,
+          quantity: missing,
+          priority: backorder.priority,
+          reservationId: backorder.reservationId,
+          allocationId: null,
+          referenceType: backorder.referenceType,
+          referenceId: backorder.referenceId,
+          timestamp: now,
+        });
         requestBackorders.push({ id: backorder.id, productId: backorder.productId, warehouseId: backorder.warehouseId, quantity: missing });
       });
     }
@@ -200,8 +225,9 @@ export async function serveRequests(
   await insertReservations(tx, reservations);
   await insertReservationLines(tx, lines);
   await insertStatusHistory(tx, history);
-  await applyMovements(tx, movements);
+  await applyStockChanges(tx, movements, { now });
   await insertBackorders(tx, backorders);
+  await recordEvents(tx, events);
   return outcomes;
 }
 

@@ -1,6 +1,7 @@
 /** Replenishments that fill waiting backorders in the same transaction as the stock arrives. */
 import type { Transaction } from '../db/client';
 import { lockAllLotsOfProducts } from '../db/lot-store';
+import { findTransferLines } from '../db/transfer-store';
 import type { AdjustBody } from '../schemas/inventory';
 import { adjustStock, type AdjustOutcome } from './adjust';
 import { fillBackorders, type BackorderFill } from './backorders';
@@ -22,13 +23,18 @@ export async function adjustStockFillingBackorders(
   return { ...outcome, fills: await fillBackorders(tx, outcome.replenishedProductIds, now, actor) };
 }
 
-/** A transfer arrival that then fills waiting backorders (receiving locks no existing lot, so the fill's lock comes first). */
+/**
+ * A transfer arrival that then fills waiting backorders. Every lot of the transfer's products is
+ * locked first: the arrival takes the low-stock lock of its products at the destination, and a
+ * fill taking lot locks after that could deadlock with a reservation of the same products.
+ */
 export async function receiveTransferFillingBackorders(
   tx: Transaction,
   transferId: string,
   actor: string,
   now = new Date(),
 ): Promise<ReceiveOutcome & { fills: BackorderFill[] }> {
-  const outcome = await receiveTransfer(tx, transferId, actor);
+  await lockAllLotsOfProducts(tx, [...new Set((await findTransferLines(tx, transferId)).map((line) => line.productId))]);
+  const outcome = await receiveTransfer(tx, transferId, actor, now);
   return { ...outcome, fills: await fillBackorders(tx, outcome.replenishedProductIds, now, actor) };
 }

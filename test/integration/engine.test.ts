@@ -85,7 +85,9 @@ describe('serveRequests', () => {
     const one = await statementsFor(1);
     const many = await statementsFor(200);
     expect(many.length).toBe(one.length);
-    expect(many.filter((text) => /for update/i.test(text))).toHaveLength(1);
+    // one lock of the lots, and one of their stock settings for the low-stock rule
+    expect(many.filter((text) => /for update of i\b/i.test(text))).toHaveLength(1);
+    expect(many.filter((text) => /for update/i.test(text))).toHaveLength(2);
     expect(await totalsOf(db.pool, 'batch-p')).toEqual({ quantity: 1000, reserved: 402, allocated: 0 });
   });
 
