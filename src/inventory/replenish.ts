@@ -1,5 +1,4 @@
 /** Replenishments that fill waiting backorders in the same transaction as the stock arrives. */
-import { productsWithOpenBackorders } from '../db/backorder-store';
 import type { Transaction } from '../db/client';
 import { lockAllLotsOfProducts } from '../db/lot-store';
 import type { AdjustBody } from '../schemas/inventory';
@@ -15,9 +14,10 @@ export async function adjustStockFillingBackorders(
   now = new Date(),
 ): Promise<AdjustOutcome & { fills: BackorderFill[] }> {
   // An adjustment locks only the lots at its warehouses; a fill then locking the product's other
-  // lots would take locks out of id order. Lock every lot of the products a fill may serve first.
-  const waiting = await productsWithOpenBackorders(tx, [...new Set(body.adjustments.map((line) => line.productId))]);
-  if (waiting.length > 0) await lockAllLotsOfProducts(tx, waiting);
+  // lots would take locks out of id order and could deadlock with a reservation. So every lot of the
+  // adjusted products is locked first, in one statement: a backorder may appear while the
+  // adjustment waits for its lots, so checking for backorders beforehand would not be enough.
+  await lockAllLotsOfProducts(tx, [...new Set(body.adjustments.map((line) => line.productId))]);
   const outcome = await adjustStock(tx, body, actor, now);
   return { ...outcome, fills: await fillBackorders(tx, outcome.replenishedProductIds, now, actor) };
 }
