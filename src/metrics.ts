@@ -86,3 +86,16 @@ export const oversoldLots = new Gauge({
   help: 'Lots whose reserved plus allocated exceed on hand (must always be 0), as last checked',
   registers: [registry],
 });
+
+export const eventsPublished = new Counter({
+  name: 'stockroom_events_published_total',
+  help: 'Outbox events confirmed by the broker, by event type',
+  labelNames: ['type'] as const,
+  registers: [registry],
+});
+
+export const eventPublishFailures = new Counter({
+  name: 'stockroom_event_publish_failures_total',
+  help: 'Outbox events the broker refused or did not confirm (they are tried again)',
+  registers: [registry],
+});

@@ -5,6 +5,7 @@ import type { Logger } from '../src/logger';
 import { startAllocationRelay } from './allocation-relay';
 import { startAllocationWorker } from './allocation-worker';
 import { startExpirySweeper } from './expiry-sweeper';
+import { startOutboxRelay } from './outbox-relay';
 
 /** What every background runner gets from the process that hosts it. */
 export type WorkerDeps = { config: Config; pool: Pool; logger: Logger; amqp: AmqpClient };
@@ -15,7 +16,7 @@ export type Runner = { name: string; stop(): Promise<void> };
 type RunnerFactory = (deps: WorkerDeps) => Promise<Runner>;
 
 /** Every background job of the worker role. */
-const runnerFactories: RunnerFactory[] = [startExpirySweeper, startAllocationWorker, startAllocationRelay];
+const runnerFactories: RunnerFactory[] = [startExpirySweeper, startAllocationWorker, startAllocationRelay, startOutboxRelay];
 
 /** Starts every background runner of the worker role. */
 export async function startWorkers(deps: WorkerDeps): Promise<Runner[]> {

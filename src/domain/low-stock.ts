@@ -11,12 +11,9 @@ export function isLowStock(level: StockLevel): boolean {
   return level.available <= level.reorderPoint;
 }
 
-/**
- * CRITICAL at or under the minimum stock level, or at or under a quarter of the reorder point
- * (seed 002 lists 5 of 20 as CRITICAL and 15 of 50 as LOW); LOW otherwise.
- */
+/** CRITICAL when nothing is available or less than the minimum stock level, LOW otherwise (as GET /inventory/low-stock lists it). */
 export function lowStockSeverity(level: StockLevel): LowStockSeverity {
-  return level.available <= level.minStockLevel || level.available * 4 <= level.reorderPoint ? 'CRITICAL' : 'LOW';
+  return level.available <= 0 || level.available < level.minStockLevel ? 'CRITICAL' : 'LOW';
 }
 
 /**

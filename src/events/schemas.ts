@@ -131,8 +131,7 @@ export const transferInitiatedSchema = z.object({
   fromWarehouseId: externalId,
   toWarehouseId: externalId,
   items: z.array(transferLineSchema),
-  reason: optionalText,
-  expectedDelivery: isoTimestamp.nullable(),
+  reference: optionalText,
   initiatedBy: z.string(),
 });
 
@@ -143,6 +142,7 @@ export const transferReceivedSchema = z.object({
   fromWarehouseId: externalId,
   toWarehouseId: externalId,
   items: z.array(transferLineSchema),
+  reference: optionalText,
   receivedBy: z.string(),
 });
 

@@ -13,7 +13,7 @@ beforeAll(async () => {
   await db.pool.query(`insert into warehouses (id, code, name) values ('wh-1', 'W1', 'One'), ('wh-2', 'W2', 'Two')`);
   await db.pool.query(`insert into products (id, sku, name) values ('p-1', 'P1', 'Widget'), ('p-2', 'P2', 'Gadget')`);
   await db.pool.query(
-    `insert into stock_settings (product_id, warehouse_id, reorder_point, min_stock_level) values ('p-1', 'wh-1', 20, 2)`,
+    `insert into stock_settings (product_id, warehouse_id, reorder_point, min_stock_level) values ('p-1', 'wh-1', 20, 5)`,
   );
   lotId = await withTransaction(db.pool, async (tx) => {
     const [id] = await insertEmptyLots(tx, [{ productId: 'p-1', warehouseId: 'wh-1', receivedAt: now }]);
@@ -60,7 +60,7 @@ describe('the low-stock crossing rule', () => {
     expect(await alerts()).toHaveLength(1);
     expect((await db.pool.query(`select low_stock_alerted from stock_settings`)).rows[0].low_stock_alerted).toBe(false);
 
-    await move({ type: 'WRITE_OFF', quantityDelta: -26 }); // 4 available: down again, a quarter of 20 or less
+    await move({ type: 'WRITE_OFF', quantityDelta: -26 }); // 4 available: down again, under the minimum level of 5
     recorded = await alerts();
     expect(recorded).toHaveLength(2);
     expect(recorded[1]!.event).toMatchObject({ currentStock: 4, severity: 'CRITICAL' });

@@ -9,11 +9,11 @@ describe('low stock', () => {
     expect(isLowStock(level(0, 0))).toBe(true);
   });
 
-  it('is CRITICAL at a quarter of the reorder point or at the minimum level, LOW otherwise (seed 002 examples)', () => {
-    expect(lowStockSeverity(level(5, 20))).toBe('CRITICAL');
+  it('is CRITICAL when nothing is available or less than the minimum level, LOW otherwise', () => {
+    expect(lowStockSeverity(level(0, 20))).toBe('CRITICAL');
+    expect(lowStockSeverity(level(9, 20, 10))).toBe('CRITICAL');
+    expect(lowStockSeverity(level(10, 20, 10))).toBe('LOW');
     expect(lowStockSeverity(level(15, 50))).toBe('LOW');
-    expect(lowStockSeverity(level(10, 20, 10))).toBe('CRITICAL');
-    expect(lowStockSeverity(level(11, 20, 10))).toBe('LOW');
   });
 
   it('alerts on the crossing down, re-arms on recovery, and is quiet otherwise', () => {
