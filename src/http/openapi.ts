@@ -33,7 +33,7 @@ const errorExamples: Record<ErrorStatus, { code: ErrorCode; message: string; det
   400: { code: 'VALIDATION_FAILED', message: 'Invalid request body', details: { issues: [{ path: 'items.0.quantity', message: 'Too small: expected number to be >0', code: 'too_small' }] } },
   401: { code: 'UNAUTHORIZED', message: 'Send `Authorization: Bearer <token>`' },
   403: { code: 'FORBIDDEN', message: 'This call needs the admin role' },
-  404: { code: 'NOT_FOUND', message: 'Reservation 0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f not found', details: { id: '0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f' } },
+  404: { code: 'NOT_FOUND', message: 'not found', details: { id: '0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f' } },
   409: { code: 'INSUFFICIENT_STOCK', message: 'Not enough stock of sku-123: 15 requested, 10 available' },
   413: { code: 'PAYLOAD_TOO_LARGE', message: 'The request body is too large' },
   422: { code: 'IDEMPOTENCY_MISMATCH', message: 'Idempotency-Key order-1001 was already used with a different request body' },
@@ -75,7 +75,11 @@ const sampleByName: Record<string, unknown> = {
   latitude: 40.7128,
   longitude: -74.006,
   reason: 'cycle count',
+  reference: 'PO-4711',
   actor: 'ops-1',
+  idempotencyKey: 'order-1001-reserve',
+  message: 'Accepted; follow it at /api/v1/allocations/0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f',
+  errorMessage: 'Only 10 available, 15 requested',
 };
 const sampleByFormat: Record<string, string> = {
   'date-time': '2025-01-15T09:30:00.000Z',
@@ -112,7 +116,8 @@ export function sampleOf(schema: JsonSchema | undefined, name?: string, depth = 
     case 'string':
       if (typeof schema.format === 'string' && sampleByFormat[schema.format]) return sampleByFormat[schema.format];
       if (name && typeof sampleByName[name] === 'string') return sampleByName[name];
-      return name && /id$/i.test(name) ? 'abc-123' : 'text';
+      // Generated ids (lots, reservations, jobs, …) are UUIDs; names of things are plain text.
+      return name && /(^id|Id)$/.test(name) ? sampleByFormat.uuid : 'text';
     case 'integer':
     case 'number': {
       if (name && typeof sampleByName[name] === 'number') return sampleByName[name];
@@ -132,8 +137,19 @@ function withExample(schema: JsonSchema): JsonSchema {
   return example === undefined ? schema : { ...schema, example };
 }
 
-function errorResponse(status: ErrorStatus): JsonSchema {
-  return { description: errorDescriptions[status], ...errorComponent, example: { error: errorExamples[status] } };
+/** What a route's path id names, for its 404 example: `/allocations/:id` → Allocation, `/inventory/:productId` → Product. */
+function thingOf(url: string): string {
+  const match = /\/([a-z-]+)\/:([A-Za-z]+)(?:\/|$)/.exec(url);
+  if (!match) return 'Record';
+  const [segment, param] = [match[1]!, match[2]!];
+  const word = param !== 'id' ? param.replace(/Id$/, '') : segment.replace(/s$/, '').replace(/-/g, ' ');
+  return word.charAt(0).toUpperCase() + word.slice(1);
+}
+
+function errorResponse(status: ErrorStatus, url: string): JsonSchema {
+  const example =
+    status === 404 ? { ...errorExamples[404], message: `${thingOf(url)} ${sampleByFormat.uuid} not found` } : errorExamples[status];
+  return { description: errorDescriptions[status], ...errorComponent, example: { error: example } };
 }
 
 /**
@@ -184,7 +200,7 @@ export function documentRoute(input: TransformInput): ReturnType<typeof jsonSche
   }
   if (!Object.keys(response).some((status) => status.startsWith('2'))) response[200] = { description: 'OK' };
   for (const status of impliedErrors(converted.url, access, original)) if (response[status] === undefined) errors.add(status);
-  for (const status of [...errors].sort((a, b) => a - b)) response[status] = errorResponse(status);
+  for (const status of [...errors].sort((a, b) => a - b)) response[status] = errorResponse(status, converted.url);
   schema.response = response;
   return { schema, url: converted.url };
 }

@@ -62,7 +62,9 @@ describe('the OpenAPI document at /docs/json', () => {
     expect(createWarehouse.responses['409']!.content!['application/json']!.schema.example).toMatchObject({ error: { code: expect.any(String) } });
     const getProduct = doc.paths['/api/v1/products/{id}']!.get!;
     expect(Object.keys(getProduct.responses).sort()).toEqual(['200', '400', '401', '404', '503']);
-    expect(getProduct.responses['404']!.content!['application/json']!.schema.example).toMatchObject({ error: { code: 'NOT_FOUND' } });
+    expect(getProduct.responses['404']!.content!['application/json']!.schema.example).toMatchObject({ error: { code: 'NOT_FOUND', message: expect.stringMatching(/^Product /) } });
+    const getJob = doc.paths['/api/v1/allocations/{id}']!.get!;
+    expect(getJob.responses['404']!.content!['application/json']!.schema.example).toMatchObject({ error: { message: expect.stringMatching(/^Allocation /) } });
   });
 
   it('documents 422 where an Idempotency-Key is honoured, and a 204 without a body', () => {
