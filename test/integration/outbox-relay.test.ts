@@ -25,6 +25,7 @@ async function newPublisher(amqp: AmqpClient): Promise<EventPublisher> {
     exchange: t.config.EVENTS_EXCHANGE,
     logger,
     declare: (channel) => declareEventsExchange(channel, t.config.EVENTS_EXCHANGE),
+    confirmTimeoutMs: t.config.PUBLISH_CONFIRM_TIMEOUT_MS,
   });
 }
 
