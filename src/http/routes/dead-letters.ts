@@ -7,7 +7,7 @@ import { uuidSchema } from '../../schemas/common';
 
 const idParams = z.strictObject({ id: uuidSchema });
 
-/** Dead letters of the allocation queue (admin): list, replay, purge. */
+/** Dead letters of the allocation queue and the event consumers (admin): list, replay, purge. */
 export function deadLetterRoutes(app: FastifyInstance, deps: DeadLetterDeps): void {
   const api = app.withTypeProvider<ZodTypeProvider>();
 
