@@ -213,6 +213,7 @@ export async function applyMovements(tx: Transaction, movements: readonly LotMov
     return { ...lot };
   });
 
+  // pg returns bigint as a string; a ledger id is exact as float8 (up to 2^53), so it arrives as a number.
   return queryRows<MovementRow>(
     tx,
     `insert into inventory_transactions
@@ -220,7 +221,7 @@ export async function applyMovements(tx: Transaction, movements: readonly LotMov
         quantity_after, reserved_after, allocated_after, reason, reference_type, reference_id, actor)
      select * from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::int[], $7::int[],
                           $8::int[], $9::int[], $10::int[], $11::text[], $12::text[], $13::text[], $14::text[])
-     returning id, lot_id as "lotId", product_id as "productId", warehouse_id as "warehouseId", type,
+     returning id::float8 as id, lot_id as "lotId", product_id as "productId", warehouse_id as "warehouseId", type,
                quantity_delta as "quantityDelta", reserved_delta as "reservedDelta", allocated_delta as "allocatedDelta",
                quantity_after as "quantityAfter", reserved_after as "reservedAfter", allocated_after as "allocatedAfter",
                reason, reference_type as "referenceType", reference_id as "referenceId", actor, created_at as "createdAt"`,

@@ -15,6 +15,7 @@ import { AppError, errorStatus, type ErrorCode } from '../errors';
 import type { Logger } from '../logger';
 import { catalogueRoutes } from './routes/catalogue';
 import { healthRoutes } from './routes/health';
+import { inventoryRoutes } from './routes/inventory';
 
 /** Who may call a route: anyone, any authenticated caller (service or admin), or admins only. */
 export type Access = 'public' | 'service' | 'admin';
@@ -40,7 +41,7 @@ export type AppDeps = {
 export type RouteModule = (app: FastifyInstance, deps: AppDeps) => Promise<void> | void;
 
 /** Every resource under /api/v1, one file each. */
-const apiRoutes: RouteModule[] = [catalogueRoutes];
+const apiRoutes: RouteModule[] = [catalogueRoutes, inventoryRoutes];
 
 const roleGrants: Record<Access, readonly Role[]> = {
   public: ['service', 'admin'],
