@@ -2,6 +2,7 @@ import type { Pool } from 'pg';
 import type { AmqpClient } from '../src/amqp/connection';
 import type { Config } from '../src/config';
 import type { Logger } from '../src/logger';
+import { startExpirySweeper } from './expiry-sweeper';
 
 /** What every background runner gets from the process that hosts it. */
 export type WorkerDeps = { config: Config; pool: Pool; logger: Logger; amqp: AmqpClient };
@@ -12,7 +13,7 @@ export type Runner = { name: string; stop(): Promise<void> };
 type RunnerFactory = (deps: WorkerDeps) => Promise<Runner>;
 
 /** Every background job of the worker role. */
-const runnerFactories: RunnerFactory[] = [];
+const runnerFactories: RunnerFactory[] = [startExpirySweeper];
 
 /** Starts every background runner of the worker role. */
 export async function startWorkers(deps: WorkerDeps): Promise<Runner[]> {

@@ -97,6 +97,23 @@ export async function lockLotsOfProducts(
   );
 }
 
+/**
+ * Locks every lot of the given products in id order, in active warehouses or not: for releasing
+ * held stock (which may sit in a warehouse deactivated since) together with the lots a backorder
+ * fill then takes from, in one statement so the id order holds across both.
+ */
+export async function lockAllLotsOfProducts(tx: Transaction, productIds: readonly string[]): Promise<LotRow[]> {
+  return queryRows<LotRow>(
+    tx,
+    `select ${lotColumns}
+       from inventory_items i join warehouses w on w.id = i.warehouse_id
+      where i.product_id = any($1::text[])
+      order by i.id
+        for update of i`,
+    [productIds],
+  );
+}
+
 /** Locks the named lots in id order. */
 export async function lockLotsById(tx: Transaction, lotIds: readonly string[]): Promise<LotRow[]> {
   return queryRows<LotRow>(

@@ -303,6 +303,11 @@ export const backorderItems = pgTable(
     allocationId: uuid('allocation_id').references(() => allocationRequests.id),
     referenceType: text('reference_type'),
     referenceId: text('reference_id'),
+    // what a fill needs to serve the backorder the way the original request asked
+    customerId: text('customer_id'),
+    destinationLatitude: doublePrecision('destination_latitude'),
+    destinationLongitude: doublePrecision('destination_longitude'),
+    reservationMinutes: integer('reservation_minutes').notNull().default(30),
     actor: text('actor').notNull(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),

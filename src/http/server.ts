@@ -13,9 +13,11 @@ import type { Config } from '../config';
 import { translatePgError } from '../db/pg-errors';
 import { AppError, errorStatus, type ErrorCode } from '../errors';
 import type { Logger } from '../logger';
+import { backorderRoutes } from './routes/backorders';
 import { catalogueRoutes } from './routes/catalogue';
 import { healthRoutes } from './routes/health';
 import { inventoryRoutes } from './routes/inventory';
+import { reservationRoutes } from './routes/reservations';
 
 /** Who may call a route: anyone, any authenticated caller (service or admin), or admins only. */
 export type Access = 'public' | 'service' | 'admin';
@@ -41,7 +43,7 @@ export type AppDeps = {
 export type RouteModule = (app: FastifyInstance, deps: AppDeps) => Promise<void> | void;
 
 /** Every resource under /api/v1, one file each. */
-const apiRoutes: RouteModule[] = [catalogueRoutes, inventoryRoutes];
+const apiRoutes: RouteModule[] = [catalogueRoutes, inventoryRoutes, reservationRoutes, backorderRoutes];
 
 const roleGrants: Record<Access, readonly Role[]> = {
   public: ['service', 'admin'],

@@ -1,13 +1,13 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { adjustStock } from '../../inventory/adjust';
 import { checkAvailability } from '../../inventory/availability';
 import { listLowStock } from '../../inventory/low-stock';
 import { listProductMovements } from '../../inventory/movements';
 import { getProductInventory } from '../../inventory/product-inventory';
 import { putStockSettings } from '../../inventory/settings';
-import { getTransfer, initiateTransfer, receiveTransfer } from '../../inventory/transfer';
+import { adjustStockFillingBackorders, receiveTransferFillingBackorders } from '../../inventory/replenish';
+import { getTransfer, initiateTransfer } from '../../inventory/transfer';
 import {
   adjustBody,
   adjustResponse,
@@ -55,7 +55,7 @@ export function inventoryRoutes(app: FastifyInstance, { pool }: AppDeps): void {
     const answer = await runIdempotent(
       pool,
       { operation: 'adjust', caller: request.caller, key: request.headers['idempotency-key'], body: request.body, response: adjustResponse },
-      async (tx) => ({ status: 200, body: (await adjustStock(tx, request.body, request.caller.sub)).answer }),
+      async (tx) => ({ status: 200, body: (await adjustStockFillingBackorders(tx, request.body, request.caller.sub)).answer }),
     );
     return sendAnswer(reply, answer);
   });
@@ -123,7 +123,7 @@ export function inventoryRoutes(app: FastifyInstance, { pool }: AppDeps): void {
     const answer = await runIdempotent(
       pool,
       { operation: 'transfer-receive', caller: request.caller, key: request.headers['idempotency-key'], body: request.params, response: transferSchema },
-      async (tx) => ({ status: 200, body: (await receiveTransfer(tx, request.params.id, request.caller.sub)).answer }),
+      async (tx) => ({ status: 200, body: (await receiveTransferFillingBackorders(tx, request.params.id, request.caller.sub)).answer }),
     );
     return sendAnswer(reply, answer);
   });

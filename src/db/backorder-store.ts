@@ -1,0 +1,158 @@
+import type { Strategy } from '../domain/strategies';
+import { queryRow, queryRows, type Queryable, type Transaction } from './client';
+
+export type BackorderStatus = 'OPEN' | 'FULFILLED' | 'CANCELLED';
+
+/** A backorder as stored: the units of one line a request could not get, waiting for stock. */
+export type BackorderRow = {
+  id: string;
+  productId: string;
+  warehouseId: string | null;
+  quantity: number;
+  fulfilledQuantity: number;
+  status: BackorderStatus;
+  mode: 'reserve' | 'allocate';
+  /** priorityWeight of the request */
+  priority: number;
+  strategy: Strategy;
+  reservationId: string | null;
+  allocationId: string | null;
+  referenceType: string | null;
+  referenceId: string | null;
+  customerId: string | null;
+  destinationLatitude: number | null;
+  destinationLongitude: number | null;
+  reservationMinutes: number;
+  actor: string;
+  createdAt: Date;
+  updatedAt: Date;
+};
+
+export type NewBackorder = Omit<BackorderRow, 'fulfilledQuantity' | 'status' | 'allocationId' | 'updatedAt'>;
+
+const backorderColumns = `b.id, b.product_id as "productId", b.warehouse_id as "warehouseId", b.quantity,
+  b.fulfilled_quantity as "fulfilledQuantity", b.status, b.mode, b.priority, b.strategy,
+  b.reservation_id as "reservationId", b.allocation_id as "allocationId", b.reference_type as "referenceType",
+  b.reference_id as "referenceId", b.customer_id as "customerId", b.destination_latitude as "destinationLatitude",
+  b.destination_longitude as "destinationLongitude", b.reservation_minutes as "reservationMinutes", b.actor,
+  b.created_at as "createdAt", b.updated_at as "updatedAt"`;
+
+/** Inserts backorders in one statement. */
+export async function insertBackorders(tx: Transaction, rows: readonly NewBackorder[]): Promise<void> {
+  if (rows.length === 0) return;
+  await tx.query(
+    `insert into backorder_items (id, product_id, warehouse_id, quantity, mode, priority, strategy, reservation_id,
+                                  reference_type, reference_id, customer_id, destination_latitude, destination_longitude,
+                                  reservation_minutes, actor, created_at, updated_at)
+     select id, product_id, warehouse_id, quantity, mode, priority, strategy, reservation_id, reference_type, reference_id,
+            customer_id, destination_latitude, destination_longitude, reservation_minutes, actor, created_at, created_at
+       from unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[], $6::int[], $7::text[], $8::uuid[], $9::text[],
+                   $10::text[], $11::text[], $12::float8[], $13::float8[], $14::int[], $15::text[], $16::timestamptz[])
+         as b(id, product_id, warehouse_id, quantity, mode, priority, strategy, reservation_id, reference_type, reference_id,
+              customer_id, destination_latitude, destination_longitude, reservation_minutes, actor, created_at)`,
+    [
+      rows.map((row) => row.id),
+      rows.map((row) => row.productId),
+      rows.map((row) => row.warehouseId),
+      rows.map((row) => row.quantity),
+      rows.map((row) => row.mode),
+      rows.map((row) => row.priority),
+      rows.map((row) => row.strategy),
+      rows.map((row) => row.reservationId),
+      rows.map((row) => row.referenceType),
+      rows.map((row) => row.referenceId),
+      rows.map((row) => row.customerId),
+      rows.map((row) => row.destinationLatitude),
+      rows.map((row) => row.destinationLongitude),
+      rows.map((row) => row.reservationMinutes),
+      rows.map((row) => row.actor),
+      rows.map((row) => row.createdAt),
+    ],
+  );
+}
+
+/** The products among `productIds` with an OPEN backorder; read without locks, to skip fills that have nothing to do. */
+export async function productsWithOpenBackorders(db: Queryable, productIds: readonly string[]): Promise<string[]> {
+  if (productIds.length === 0) return [];
+  const rows = await queryRows<{ productId: string }>(
+    db,
+    `select distinct product_id as "productId" from backorder_items where status = 'OPEN' and product_id = any($1::text[])`,
+    [productIds],
+  );
+  return rows.map((row) => row.productId);
+}
+
+/** Locks the OPEN backorders of the products in the order they are served: highest priority, then oldest. */
+export async function lockOpenBackorders(tx: Transaction, productIds: readonly string[]): Promise<BackorderRow[]> {
+  return queryRows<BackorderRow>(
+    tx,
+    `select ${backorderColumns} from backorder_items b
+      where b.status = 'OPEN' and b.product_id = any($1::text[])
+      order by b.priority desc, b.created_at, b.id
+        for update`,
+    [productIds],
+  );
+}
+
+/** Records fills in one statement: more units fulfilled, the reservation that holds them, FULFILLED when complete. */
+export async function recordBackorderFills(
+  tx: Transaction,
+  fills: readonly { id: string; quantity: number; reservationId: string }[],
+  now: Date,
+): Promise<void> {
+  if (fills.length === 0) return;
+  await tx.query(
+    `update backorder_items b
+        set fulfilled_quantity = b.fulfilled_quantity + d.quantity,
+            status = case when b.fulfilled_quantity + d.quantity = b.quantity then 'FULFILLED' else b.status end,
+            reservation_id = d.reservation_id,
+            updated_at = $4
+       from unnest($1::uuid[], $2::int[], $3::uuid[]) as d(id, quantity, reservation_id)
+      where b.id = d.id`,
+    [fills.map((fill) => fill.id), fills.map((fill) => fill.quantity), fills.map((fill) => fill.reservationId), now],
+  );
+}
+
+/** Cancels the OPEN backorders linked to the reservations; returns them as cancelled. */
+export async function cancelBackordersOfReservations(tx: Transaction, reservationIds: readonly string[], now: Date): Promise<BackorderRow[]> {
+  if (reservationIds.length === 0) return [];
+  return queryRows<BackorderRow>(
+    tx,
+    `update backorder_items b set status = 'CANCELLED', updated_at = $2
+      where b.status = 'OPEN' and b.reservation_id = any($1::uuid[])
+      returning ${backorderColumns}`,
+    [reservationIds, now],
+  );
+}
+
+/** Locks one backorder. */
+export async function lockBackorder(tx: Transaction, id: string): Promise<BackorderRow | undefined> {
+  return queryRow<BackorderRow>(tx, `select ${backorderColumns} from backorder_items b where b.id = $1 for update`, [id]);
+}
+
+/** Cancels one backorder and returns it. */
+export async function cancelBackorder(tx: Transaction, id: string, now: Date): Promise<BackorderRow> {
+  const row = await queryRow<BackorderRow>(
+    tx,
+    `update backorder_items b set status = 'CANCELLED', updated_at = $2 where b.id = $1 returning ${backorderColumns}`,
+    [id, now],
+  );
+  // the caller locked it, so it still exists
+  return row!;
+}
+
+export type BackorderFilter = { productId?: string; status?: BackorderStatus; referenceId?: string; limit: number; offset: number };
+
+/** Backorders matching the filter, in the order fills serve them. */
+export async function listBackorders(db: Queryable, filter: BackorderFilter): Promise<BackorderRow[]> {
+  return queryRows<BackorderRow>(
+    db,
+    `select ${backorderColumns} from backorder_items b
+      where ($1::text is null or b.product_id = $1)
+        and ($2::text is null or b.status = $2)
+        and ($3::text is null or b.reference_id = $3)
+      order by b.priority desc, b.created_at, b.id
+      limit $4 offset $5`,
+    [filter.productId ?? null, filter.status ?? null, filter.referenceId ?? null, filter.limit, filter.offset],
+  );
+}

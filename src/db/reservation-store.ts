@@ -1,0 +1,209 @@
+import type { ReservationStatus } from '../domain/reservation';
+import type { Priority, Strategy } from '../domain/strategies';
+import { queryRow, queryRows, type Queryable, type Transaction } from './client';
+
+/** A reservation as stored. */
+export type ReservationRow = {
+  id: string;
+  orderId: string;
+  customerId: string | null;
+  status: ReservationStatus;
+  priority: Priority;
+  strategy: Strategy;
+  expiresAt: Date;
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+};
+
+/** A reservation line as stored, with its lot's number. */
+export type ReservationLineRow = {
+  id: string;
+  reservationId: string;
+  lotId: string;
+  lotNumber: string | null;
+  productId: string;
+  warehouseId: string;
+  quantity: number;
+  allocatedQuantity: number;
+  shippedQuantity: number;
+  releasedQuantity: number;
+};
+
+export type NewReservation = Omit<ReservationRow, 'version' | 'updatedAt'>;
+export type NewReservationLine = Omit<ReservationLineRow, 'lotNumber' | 'shippedQuantity' | 'releasedQuantity'>;
+
+/** One row of a reservation's status history. */
+export type StatusChange = {
+  reservationId: string;
+  fromStatus: ReservationStatus | null;
+  toStatus: ReservationStatus;
+  reason: string | null;
+  reference: string | null;
+  actor: string;
+  at: Date;
+};
+
+const reservationColumns = `r.id, r.order_id as "orderId", r.customer_id as "customerId", r.status, r.priority, r.strategy,
+  r.expires_at as "expiresAt", r.version, r.created_at as "createdAt", r.updated_at as "updatedAt"`;
+
+/** Inserts reservations in one statement. */
+export async function insertReservations(tx: Transaction, rows: readonly NewReservation[]): Promise<void> {
+  if (rows.length === 0) return;
+  await tx.query(
+    `insert into reservations (id, order_id, customer_id, status, priority, strategy, expires_at, created_at, updated_at)
+     select id, order_id, customer_id, status, priority, strategy, expires_at, created_at, created_at
+       from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::timestamptz[])
+         as r(id, order_id, customer_id, status, priority, strategy, expires_at, created_at)`,
+    [
+      rows.map((row) => row.id),
+      rows.map((row) => row.orderId),
+      rows.map((row) => row.customerId),
+      rows.map((row) => row.status),
+      rows.map((row) => row.priority),
+      rows.map((row) => row.strategy),
+      rows.map((row) => row.expiresAt),
+      rows.map((row) => row.createdAt),
+    ],
+  );
+}
+
+/** Inserts reservation lines in one statement. */
+export async function insertReservationLines(tx: Transaction, rows: readonly NewReservationLine[]): Promise<void> {
+  if (rows.length === 0) return;
+  await tx.query(
+    `insert into reservation_lines (id, reservation_id, lot_id, product_id, warehouse_id, quantity, allocated_quantity)
+     select * from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::int[], $7::int[])`,
+    [
+      rows.map((row) => row.id),
+      rows.map((row) => row.reservationId),
+      rows.map((row) => row.lotId),
+      rows.map((row) => row.productId),
+      rows.map((row) => row.warehouseId),
+      rows.map((row) => row.quantity),
+      rows.map((row) => row.allocatedQuantity),
+    ],
+  );
+}
+
+/** Appends status history rows in one statement. */
+export async function insertStatusHistory(tx: Transaction, rows: readonly StatusChange[]): Promise<void> {
+  if (rows.length === 0) return;
+  await tx.query(
+    `insert into reservation_status_history (reservation_id, from_status, to_status, reason, reference, actor, created_at)
+     select * from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])`,
+    [
+      rows.map((row) => row.reservationId),
+      rows.map((row) => row.fromStatus),
+      rows.map((row) => row.toStatus),
+      rows.map((row) => row.reason),
+      rows.map((row) => row.reference),
+      rows.map((row) => row.actor),
+      rows.map((row) => row.at),
+    ],
+  );
+}
+
+/** Reads a reservation without locking it. */
+export async function findReservation(db: Queryable, id: string): Promise<ReservationRow | undefined> {
+  return queryRow<ReservationRow>(db, `select ${reservationColumns} from reservations r where r.id = $1`, [id]);
+}
+
+/** Locks a reservation for a change of status or lines (waits for whoever holds it). */
+export async function lockReservation(tx: Transaction, id: string): Promise<ReservationRow | undefined> {
+  return queryRow<ReservationRow>(tx, `select ${reservationColumns} from reservations r where r.id = $1 for update`, [id]);
+}
+
+/**
+ * Locks those of the reservations nobody else holds, skipping the busy ones: a backorder fill,
+ * which already holds lots, must never wait for a reservation whose holder may be waiting for those lots.
+ */
+export async function lockFreeReservations(tx: Transaction, ids: readonly string[]): Promise<ReservationRow[]> {
+  if (ids.length === 0) return [];
+  return queryRows<ReservationRow>(
+    tx,
+    `select ${reservationColumns} from reservations r where r.id = any($1::uuid[]) order by r.id for update skip locked`,
+    [ids],
+  );
+}
+
+/** Claims up to `limit` RESERVED reservations whose hold ended by `now`, skipping those another sweeper or caller holds. */
+export async function claimExpiredReservations(tx: Transaction, now: Date, limit: number): Promise<ReservationRow[]> {
+  return queryRows<ReservationRow>(
+    tx,
+    `select ${reservationColumns} from reservations r
+      where r.status = 'RESERVED' and r.expires_at <= $1
+      order by r.expires_at, r.id
+      limit $2
+        for update skip locked`,
+    [now, limit],
+  );
+}
+
+/** The lines of the reservations, each reservation's in the order they were taken. */
+export async function findReservationLines(db: Queryable, reservationIds: readonly string[]): Promise<ReservationLineRow[]> {
+  if (reservationIds.length === 0) return [];
+  return queryRows<ReservationLineRow>(
+    db,
+    `select l.id, l.reservation_id as "reservationId", l.lot_id as "lotId", i.lot_number as "lotNumber",
+            l.product_id as "productId", l.warehouse_id as "warehouseId", l.quantity,
+            l.allocated_quantity as "allocatedQuantity", l.shipped_quantity as "shippedQuantity",
+            l.released_quantity as "releasedQuantity"
+       from reservation_lines l join inventory_items i on i.id = l.lot_id
+      where l.reservation_id = any($1::uuid[])
+      order by l.reservation_id, l.id`,
+    [reservationIds],
+  );
+}
+
+/** A change of a line's allocated, shipped and released parts. */
+export type LineChange = { id: string; allocatedDelta?: number; shippedDelta?: number; releasedDelta?: number };
+
+/** Applies line changes in one statement; a change that breaks the lines' CHECK fails the statement. */
+export async function updateReservationLines(tx: Transaction, changes: readonly LineChange[]): Promise<void> {
+  if (changes.length === 0) return;
+  await tx.query(
+    `update reservation_lines l
+        set allocated_quantity = l.allocated_quantity + d.allocated,
+            shipped_quantity = l.shipped_quantity + d.shipped,
+            released_quantity = l.released_quantity + d.released
+       from unnest($1::uuid[], $2::int[], $3::int[], $4::int[]) as d(id, allocated, shipped, released)
+      where l.id = d.id`,
+    [
+      changes.map((change) => change.id),
+      changes.map((change) => change.allocatedDelta ?? 0),
+      changes.map((change) => change.shippedDelta ?? 0),
+      changes.map((change) => change.releasedDelta ?? 0),
+    ],
+  );
+}
+
+/** Sets statuses (null keeps a status) and expiries (null keeps one) and bumps each version, in one statement. */
+export async function updateReservations(
+  tx: Transaction,
+  changes: readonly { id: string; status?: ReservationStatus; expiresAt?: Date }[],
+  now: Date,
+): Promise<void> {
+  if (changes.length === 0) return;
+  await tx.query(
+    `update reservations r
+        set status = coalesce(d.status, r.status),
+            expires_at = coalesce(d.expires_at, r.expires_at),
+            version = r.version + 1,
+            updated_at = $4
+       from unnest($1::uuid[], $2::text[], $3::timestamptz[]) as d(id, status, expires_at)
+      where r.id = d.id`,
+    [changes.map((change) => change.id), changes.map((change) => change.status ?? null), changes.map((change) => change.expiresAt ?? null), now],
+  );
+}
+
+/** A reservation's status history, oldest first. */
+export async function findStatusHistory(db: Queryable, reservationId: string): Promise<StatusChange[]> {
+  return queryRows<StatusChange>(
+    db,
+    `select reservation_id as "reservationId", from_status as "fromStatus", to_status as "toStatus", reason, reference,
+            actor, created_at as at
+       from reservation_status_history where reservation_id = $1 order by id`,
+    [reservationId],
+  );
+}

@@ -1,0 +1,217 @@
+/** The allocation engine: serves reserve and allocate requests against locked lots, in batches. */
+import { v7 as uuidv7 } from 'uuid';
+import type { Config } from '../config';
+import { insertBackorders, type NewBackorder } from '../db/backorder-store';
+import { missingProducts, missingWarehouses } from '../db/catalogue-store';
+import type { Transaction } from '../db/client';
+import { applyMovements, lockLotsOfProducts, type LotMovement } from '../db/lot-store';
+import {
+  insertReservationLines,
+  insertReservations,
+  insertStatusHistory,
+  type NewReservation,
+  type NewReservationLine,
+  type StatusChange,
+} from '../db/reservation-store';
+import { planMany, type LotTake, type PlanRequest } from '../domain/allocate';
+import { priorityWeight, type GeoPoint, type Priority, type Strategy } from '../domain/strategies';
+import { AppError } from '../errors';
+import type { ReservationView } from '../schemas/reservations';
+import { reservationView, toCandidateLot } from './views';
+
+export type EngineRequest = {
+  key: string;
+  mode: 'reserve' | 'allocate';
+  lines: { productId: string; quantity: number; warehouseId?: string }[];
+  strategy: Strategy;
+  priority: Priority;
+  allowPartial: boolean;
+  allowBackorder: boolean;
+  destination?: GeoPoint;
+  orderId: string;
+  referenceType: string;
+  customerId?: string;
+  reservationMinutes?: number;
+  actor: string;
+};
+
+export type EngineOutcome = {
+  key: string;
+  outcome: 'complete' | 'partial' | 'none';
+  reservation: ReservationView | null;
+  takes: LotTake[];
+  failedLines: {
+    lineIndex: number;
+    productId: string;
+    requestedQuantity: number;
+    availableQuantity: number;
+    reason: 'insufficient_inventory' | 'unknown_product';
+    errorMessage: string;
+  }[];
+  backorders: { id: string; productId: string; warehouseId: string | null; quantity: number }[];
+};
+
+const MINUTE_MS = 60_000;
+
+/**
+ * Serves requests in the given order inside the caller's transaction: ONE lock of all lots of all
+ * their products (lockLotsOfProducts, id order), planMany over them, then all writes batched
+ * (reservations, lines, status history, movements via applyMovements, backorders) — a constant
+ * number of statements per batch, not per request.
+ */
+export async function serveRequests(
+  tx: Transaction,
+  requests: readonly EngineRequest[],
+  ctx: { now: Date; config: Pick<Config, 'RESERVATION_TIMEOUT_MINUTES' | 'RESERVATION_MAX_MINUTES'> },
+): Promise<EngineOutcome[]> {
+  if (requests.length === 0) return [];
+  const { now, config } = ctx;
+  for (const request of requests) {
+    // the planner cannot order by distance without one; intake refuses such requests, so this is a caller's bug
+    if (request.strategy === 'nearest_location' && request.destination === undefined) {
+      throw new AppError('VALIDATION_FAILED', `Request ${request.key}: nearest_location needs a destination`);
+    }
+  }
+
+  const productIds = new Set<string>();
+  const pinned = new Set<string>();
+  for (const request of requests) {
+    for (const line of request.lines) {
+      productIds.add(line.productId);
+      if (line.warehouseId !== undefined) pinned.add(line.warehouseId);
+    }
+  }
+  const unknown = new Set(await missingProducts(tx, [...productIds]));
+  // a line pinned to a warehouse that does not exist finds no lots; it must not become a backorder
+  // either, or its insert would fail the whole batch
+  const unknownWarehouses = new Set(pinned.size === 0 ? [] : await missingWarehouses(tx, [...pinned]));
+  const known = [...productIds].filter((id) => !unknown.has(id));
+  const lots = known.length === 0 ? [] : await lockLotsOfProducts(tx, known);
+
+  // Lines of unknown products stay in the plan: they have no lots, so they come out short, and an
+  // all-or-nothing request with one of them takes nothing — exactly the rule for any short line.
+  const plans = planMany(requests.map(toPlanRequest), lots.map(toCandidateLot), now);
+
+  const reservations: NewReservation[] = [];
+  const lines: NewReservationLine[] = [];
+  const history: StatusChange[] = [];
+  const movements: LotMovement[] = [];
+  const backorders: NewBackorder[] = [];
+  const nowMs = now.getTime();
+
+  const outcomes = requests.map((request, index): EngineOutcome => {
+    const plan = plans[index]!;
+    const minutes = Math.min(request.reservationMinutes ?? config.RESERVATION_TIMEOUT_MINUTES, config.RESERVATION_MAX_MINUTES);
+    let reservation: ReservationView | null = null;
+
+    if (plan.takes.length > 0) {
+      const reserving = request.mode === 'reserve';
+      const row: NewReservation = {
+        id: uuidv7(),
+        orderId: request.orderId,
+        customerId: request.customerId ?? null,
+        status: reserving ? 'RESERVED' : 'ALLOCATED',
+        priority: request.priority,
+        strategy: request.strategy,
+        expiresAt: new Date(nowMs + minutes * MINUTE_MS),
+        createdAt: now,
+      };
+      reservations.push(row);
+      history.push({
+        reservationId: row.id,
+        fromStatus: null,
+        toStatus: row.status,
+        reason: reserving ? `reserved for ${request.referenceType}` : `allocated for ${request.referenceType} without a reservation`,
+        reference: request.orderId,
+        actor: request.actor,
+        at: now,
+      });
+      const reason = `${request.referenceType} ${request.orderId}`;
+      for (const take of plan.takes) {
+        lines.push({
+          id: uuidv7(),
+          reservationId: row.id,
+          lotId: take.lotId,
+          productId: take.productId,
+          warehouseId: take.warehouseId,
+          quantity: take.quantity,
+          allocatedQuantity: reserving ? 0 : take.quantity,
+        });
+        movements.push({
+          lotId: take.lotId,
+          type: reserving ? 'RESERVE' : 'ALLOCATE',
+          ...(reserving ? { reservedDelta: take.quantity } : { allocatedDelta: take.quantity }),
+          reason,
+          referenceType: 'reservation',
+          referenceId: row.id,
+          actor: request.actor,
+        });
+      }
+      reservation = reservationView(row, plan.takes);
+    }
+
+    const failedLines = plan.shortfalls.map((shortfall) => {
+      const failed = { lineIndex: shortfall.lineIndex, productId: shortfall.productId, requestedQuantity: shortfall.requested };
+      if (unknown.has(shortfall.productId)) {
+        return { ...failed, availableQuantity: 0, reason: 'unknown_product' as const, errorMessage: `Product ${shortfall.productId} is not in the catalogue` };
+      }
+      const warehouseId = request.lines[shortfall.lineIndex]!.warehouseId;
+      const errorMessage =
+        warehouseId !== undefined && unknownWarehouses.has(warehouseId)
+          ? `Warehouse ${warehouseId} does not exist`
+          : `Only ${shortfall.available} available, ${shortfall.requested} requested`;
+      return { ...failed, availableQuantity: shortfall.available, reason: 'insufficient_inventory' as const, errorMessage };
+    });
+
+    const requestBackorders: EngineOutcome['backorders'] = [];
+    if (request.allowBackorder && plan.shortfalls.length > 0) {
+      // what each line did not get: its shortfall, or all of it when an all-or-nothing request took nothing
+      const taken = new Array<number>(request.lines.length).fill(0);
+      for (const take of plan.takes) taken[take.lineIndex]! += take.quantity;
+      request.lines.forEach((line, lineIndex) => {
+        const missing = line.quantity - taken[lineIndex]!;
+        if (missing <= 0 || unknown.has(line.productId) || (line.warehouseId !== undefined && unknownWarehouses.has(line.warehouseId))) return;
+        const backorder: NewBackorder = {
+          id: uuidv7(),
+          productId: line.productId,
+          warehouseId: line.warehouseId ?? null,
+          quantity: missing,
+          mode: request.mode,
+          priority: priorityWeight[request.priority],
+          strategy: request.strategy,
+          reservationId: reservation?.reservationId ?? null,
+          referenceType: request.referenceType,
+          referenceId: request.orderId,
+          customerId: request.customerId ?? null,
+          destinationLatitude: request.destination?.latitude ?? null,
+          destinationLongitude: request.destination?.longitude ?? null,
+          reservationMinutes: minutes,
+          actor: request.actor,
+          createdAt: now,
+        };
+        backorders.push(backorder);
+        requestBackorders.push({ id: backorder.id, productId: backorder.productId, warehouseId: backorder.warehouseId, quantity: missing });
+      });
+    }
+
+    return { key: request.key, outcome: plan.outcome, reservation, takes: plan.takes, failedLines, backorders: requestBackorders };
+  });
+
+  await insertReservations(tx, reservations);
+  await insertReservationLines(tx, lines);
+  await insertStatusHistory(tx, history);
+  await applyMovements(tx, movements);
+  await insertBackorders(tx, backorders);
+  return outcomes;
+}
+
+function toPlanRequest(request: EngineRequest): PlanRequest {
+  const planned: PlanRequest = {
+    lines: request.lines,
+    strategy: request.strategy,
+    priority: request.priority,
+    allowPartial: request.allowPartial,
+  };
+  if (request.destination !== undefined) planned.destination = request.destination;
+  return planned;
+}

@@ -1,0 +1,51 @@
+/** Expiry: RESERVED holds whose time ran out give their stock back. */
+import type { Pool } from 'pg';
+import { cancelBackordersOfReservations } from '../db/backorder-store';
+import { withTransaction } from '../db/client';
+import { applyMovements, lockAllLotsOfProducts } from '../db/lot-store';
+import { claimExpiredReservations, findReservationLines, insertStatusHistory, updateReservationLines, updateReservations } from '../db/reservation-store';
+import { fillBackorders } from './backorders';
+import { productsOf, releaseHeld } from './transitions';
+
+/**
+ * Expires every RESERVED reservation whose hold ended by `now`, `batchSize` per transaction, until
+ * none is left: stock back (EXPIRE movements), status EXPIRED with history, open backorders of the
+ * reservation cancelled, then waiting backorders of the products filled. Claims with SKIP LOCKED,
+ * so sweepers running at once never expire one reservation twice. Returns how many it expired.
+ */
+export async function expireReservations(pool: Pool, options: { now: Date; batchSize: number; actor?: string }): Promise<number> {
+  const { now, batchSize } = options;
+  const actor = options.actor ?? 'expiry-sweeper';
+  let expired = 0;
+  for (;;) {
+    const claimed = await withTransaction(pool, async (tx) => {
+      const reservations = await claimExpiredReservations(tx, now, batchSize);
+      if (reservations.length === 0) return 0;
+      const ids = reservations.map((reservation) => reservation.id);
+      const lines = await findReservationLines(tx, ids);
+      const productIds = productsOf(lines);
+      await lockAllLotsOfProducts(tx, productIds);
+      const { movements, changes } = releaseHeld(lines, { type: 'EXPIRE', reason: 'hold expired', actor });
+      await applyMovements(tx, movements);
+      await updateReservationLines(tx, changes);
+      await updateReservations(tx, ids.map((id) => ({ id, status: 'EXPIRED' as const })), now);
+      await insertStatusHistory(
+        tx,
+        reservations.map((reservation) => ({
+          reservationId: reservation.id,
+          fromStatus: 'RESERVED' as const,
+          toStatus: 'EXPIRED' as const,
+          reason: `hold expired at ${reservation.expiresAt.toISOString()}`,
+          reference: reservation.orderId,
+          actor,
+          at: now,
+        })),
+      );
+      await cancelBackordersOfReservations(tx, ids, now);
+      await fillBackorders(tx, productIds, now, actor);
+      return reservations.length;
+    });
+    expired += claimed;
+    if (claimed < batchSize) return expired;
+  }
+}
