@@ -2,6 +2,8 @@ import type { Pool } from 'pg';
 import type { AmqpClient } from '../src/amqp/connection';
 import type { Config } from '../src/config';
 import type { Logger } from '../src/logger';
+import { startAllocationRelay } from './allocation-relay';
+import { startAllocationWorker } from './allocation-worker';
 import { startExpirySweeper } from './expiry-sweeper';
 
 /** What every background runner gets from the process that hosts it. */
@@ -13,7 +15,7 @@ export type Runner = { name: string; stop(): Promise<void> };
 type RunnerFactory = (deps: WorkerDeps) => Promise<Runner>;
 
 /** Every background job of the worker role. */
-const runnerFactories: RunnerFactory[] = [startExpirySweeper];
+const runnerFactories: RunnerFactory[] = [startExpirySweeper, startAllocationWorker, startAllocationRelay];
 
 /** Starts every background runner of the worker role. */
 export async function startWorkers(deps: WorkerDeps): Promise<Runner[]> {

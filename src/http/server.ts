@@ -13,6 +13,7 @@ import type { Config } from '../config';
 import { translatePgError } from '../db/pg-errors';
 import { AppError, errorStatus, type ErrorCode } from '../errors';
 import type { Logger } from '../logger';
+import { allocationRoutes } from './routes/allocations';
 import { backorderRoutes } from './routes/backorders';
 import { catalogueRoutes } from './routes/catalogue';
 import { healthRoutes } from './routes/health';
@@ -43,7 +44,7 @@ export type AppDeps = {
 export type RouteModule = (app: FastifyInstance, deps: AppDeps) => Promise<void> | void;
 
 /** Every resource under /api/v1, one file each. */
-const apiRoutes: RouteModule[] = [catalogueRoutes, inventoryRoutes, reservationRoutes, backorderRoutes];
+const apiRoutes: RouteModule[] = [catalogueRoutes, inventoryRoutes, reservationRoutes, backorderRoutes, allocationRoutes];
 
 const roleGrants: Record<Access, readonly Role[]> = {
   public: ['service', 'admin'],

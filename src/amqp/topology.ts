@@ -1,0 +1,96 @@
+import type { Channel, ChannelModel, MessagePropertyHeaders } from 'amqplib';
+import type { Priority } from '../domain/strategies';
+import type { AmqpClient } from './connection';
+
+/**
+ * The allocation queue's broker levels. RabbitMQ keeps one sub-queue per level and recommends
+ * few of them, so the four request priorities (critical 20, high 10, medium 5, low 1) map onto 1..4.
+ */
+export const MAX_PRIORITY = 4;
+
+const brokerLevel: Record<Priority, number> = { low: 1, medium: 2, high: 3, critical: 4 };
+
+/** The AMQP priority property for a request priority. */
+export function brokerPriority(priority: Priority): number {
+  return brokerLevel[priority];
+}
+
+/** Our own count of failed attempts; x-* headers belong to the broker (RabbitMQ 3.13+ ignores them from clients). */
+export const ATTEMPTS_HEADER = 'stockroom-attempts';
+export const FIRST_ERROR_HEADER = 'stockroom-first-error';
+export const LAST_ERROR_HEADER = 'stockroom-last-error';
+
+/** Names of the allocation queues, all derived from ALLOCATION_QUEUE. */
+export type AllocationTopology = {
+  work: string;
+  /** One queue per retry delay, in the order of JOB_RETRY_DELAYS_MS. */
+  retries: { queue: string; delayMs: number }[];
+  dead: string;
+};
+
+/** The queue names for a work queue and its retry delays; a delay's queue carries it in its name, so changing delays never clashes with a declared TTL. */
+export function allocationTopology(workQueue: string, retryDelaysMs: readonly number[]): AllocationTopology {
+  return {
+    work: workQueue,
+    retries: [...new Set(retryDelaysMs)].map((delayMs) => ({ queue: `${workQueue}.retry.${delayMs}ms`, delayMs })),
+    dead: `${workQueue}.dead`,
+  };
+}
+
+/** The retry queue to wait in after the given number of failed attempts (1 → the first delay). */
+export function retryQueueFor(topology: AllocationTopology, retryDelaysMs: readonly number[], failures: number): string {
+  const delay = retryDelaysMs[Math.min(failures, retryDelaysMs.length) - 1]!;
+  return topology.retries.find((retry) => retry.delayMs === delay)!.queue;
+}
+
+/**
+ * Declares the allocation queues; safe to run on every connect, by any number of processes.
+ * - work: durable classic priority queue; messages rejected from it (never requeued) go to `dead`.
+ * - retries: no consumers; a queue-wide TTL dead-letters each message back to `work` after the
+ *   delay. Queue-wide, not per message: expiry only happens at a queue's head, so one fixed delay
+ *   per queue keeps every message expiring on time.
+ * - dead: the broker's copy of every dead-lettered message; operators work from the dead_letters table.
+ */
+export async function declareAllocationTopology(model: ChannelModel, topology: AllocationTopology): Promise<void> {
+  const channel: Channel = await model.createChannel();
+  // a failed declaration closes only this channel; the error surfaces through the rejected promise
+  channel.on('error', () => {});
+  try {
+    await channel.assertQueue(topology.dead, { durable: true });
+    await channel.assertQueue(topology.work, {
+      durable: true,
+      arguments: { 'x-max-priority': MAX_PRIORITY, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': topology.dead },
+    });
+    for (const retry of topology.retries) {
+      await channel.assertQueue(retry.queue, {
+        durable: true,
+        arguments: { 'x-message-ttl': retry.delayMs, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': topology.work },
+      });
+    }
+  } finally {
+    await channel.close().catch(() => {});
+  }
+}
+
+type DeathRecord = { queue?: unknown; reason?: unknown; count?: unknown };
+
+/**
+ * Failed attempts a message has behind it: our own header, or, for a copy that lost it, how many
+ * times a retry queue expired it back (the broker's x-death record).
+ */
+export function attemptsOf(headers: MessagePropertyHeaders | undefined, topology: AllocationTopology): number {
+  const own = Number(headers?.[ATTEMPTS_HEADER] ?? 0);
+  const retryQueues = new Set(topology.retries.map((retry) => retry.queue));
+  const deaths = Array.isArray(headers?.['x-death']) ? (headers['x-death'] as DeathRecord[]) : [];
+  const expired = deaths
+    .filter((death) => death.reason === 'expired' && typeof death.queue === 'string' && retryQueues.has(death.queue))
+    .reduce((sum, death) => sum + (Number(death.count) || 0), 0);
+  return Math.max(Number.isFinite(own) ? own : 0, expired);
+}
+
+/** Declares the allocation queues now and after every reconnect, before any channel of the caller opens. */
+export async function keepAllocationTopology(amqp: AmqpClient, workQueue: string, retryDelaysMs: readonly number[]): Promise<AllocationTopology> {
+  const topology = allocationTopology(workQueue, retryDelaysMs);
+  await amqp.onConnect((model) => declareAllocationTopology(model, topology));
+  return topology;
+}

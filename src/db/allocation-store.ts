@@ -1,0 +1,219 @@
+import type { Priority } from '../domain/strategies';
+import type { AllocationStatus, AllocationResult, CreateAllocation, ResultStatus } from '../schemas/allocations';
+import { queryRow, queryRows, type Queryable, type Transaction } from './client';
+
+/** An allocation job as stored in allocation_requests. */
+export type AllocationRow = {
+  id: string;
+  idempotencyKey: string;
+  requestHash: string;
+  status: AllocationStatus;
+  priority: Priority;
+  mode: 'reserve' | 'allocate';
+  referenceId: string;
+  referenceType: string;
+  request: unknown;
+  actor: string;
+  attempts: number;
+  lastError: string | null;
+  deadlineAt: Date | null;
+  publishedAt: Date | null;
+  startedAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+};
+
+/** A job with its result, if it has one. */
+export type AllocationWithResult = AllocationRow & { result: AllocationResult | null };
+
+const columns = `
+  a.id, a.idempotency_key as "idempotencyKey", a.request_hash as "requestHash", a.status, a.priority, a.mode,
+  a.reference_id as "referenceId", a.reference_type as "referenceType", a.request, a.actor, a.attempts,
+  a.last_error as "lastError", a.deadline_at as "deadlineAt", a.published_at as "publishedAt",
+  a.started_at as "startedAt", a.created_at as "createdAt", a.updated_at as "updatedAt"`;
+
+export type NewAllocation = {
+  id: string;
+  idempotencyKey: string;
+  requestHash: string;
+  request: CreateAllocation;
+  actor: string;
+  deadlineAt: Date | null;
+};
+
+/** Records an accepted job (unpublished); undefined when the caller already used this key. */
+export async function insertAllocationRequest(tx: Transaction, job: NewAllocation): Promise<AllocationRow | undefined> {
+  return queryRow<AllocationRow>(
+    tx,
+    `insert into allocation_requests as a
+       (id, idempotency_key, request_hash, status, priority, mode, reference_id, reference_type, request, actor, deadline_at)
+     values ($1, $2, $3, 'queued', $4, $5, $6, $7, $8, $9, $10)
+     on conflict (actor, idempotency_key) do nothing
+     returning ${columns}`,
+    [
+      job.id,
+      job.idempotencyKey,
+      job.requestHash,
+      job.request.priority,
+      job.request.mode,
+      job.request.referenceId,
+      job.request.referenceType,
+      JSON.stringify(job.request),
+      job.actor,
+      job.deadlineAt,
+    ],
+  );
+}
+
+/** The job a caller recorded under an idempotency key. */
+export async function findAllocationByKey(db: Queryable, actor: string, idempotencyKey: string): Promise<AllocationRow | undefined> {
+  return queryRow<AllocationRow>(db, `select ${columns} from allocation_requests a where a.actor = $1 and a.idempotency_key = $2`, [actor, idempotencyKey]);
+}
+
+/** One job with its result. */
+export async function findAllocation(db: Queryable, id: string): Promise<AllocationWithResult | undefined> {
+  return queryRow<AllocationWithResult>(
+    db,
+    `select ${columns}, r.result from allocation_requests a left join allocation_results r on r.allocation_id = a.id where a.id = $1`,
+    [id],
+  );
+}
+
+/** Jobs of one reference (an order, say), oldest first, with their results. */
+export async function listAllocationsByReference(
+  db: Queryable,
+  referenceId: string,
+  page: { limit: number; offset: number },
+): Promise<AllocationWithResult[]> {
+  return queryRows<AllocationWithResult>(
+    db,
+    `select ${columns}, r.result from allocation_requests a left join allocation_results r on r.allocation_id = a.id
+      where a.reference_id = $1 order by a.created_at, a.id limit $2 offset $3`,
+    [referenceId, page.limit, page.offset],
+  );
+}
+
+/** Notes that the broker confirmed these jobs' messages. */
+export async function markPublished(db: Queryable, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await db.query(`update allocation_requests set published_at = now() where id = any($1::uuid[]) and published_at is null`, [ids]);
+}
+
+/**
+ * Claims queued jobs whose message was not confirmed within `olderThanMs`; rows another relay holds
+ * are skipped, so relays never publish the same row at the same time.
+ */
+export async function claimUnpublished(tx: Transaction, olderThanMs: number, limit: number): Promise<Pick<AllocationRow, 'id' | 'priority'>[]> {
+  return queryRows(
+    tx,
+    `select a.id, a.priority from allocation_requests a
+      where a.published_at is null and a.status = 'queued' and a.updated_at < now() - make_interval(secs => $1::float8 / 1000)
+      order by a.created_at limit $2
+        for update skip locked`,
+    [olderThanMs, limit],
+  );
+}
+
+/**
+ * Marks jobs as processing and counts the attempt; returns the jobs that may run (queued, or left
+ * processing by a worker that died). Finished and unknown ids are not returned.
+ */
+export async function startAllocations(db: Queryable, ids: readonly string[]): Promise<AllocationRow[]> {
+  if (ids.length === 0) return [];
+  return queryRows<AllocationRow>(
+    db,
+    `update allocation_requests a
+        set status = 'processing', attempts = a.attempts + 1, started_at = coalesce(a.started_at, now()),
+            published_at = coalesce(a.published_at, now()), updated_at = now()
+      where a.id = any($1::uuid[]) and a.status in ('queued', 'processing')
+      returning ${columns}`,
+    [ids],
+  );
+}
+
+/** Which of these ids exist at all (for telling finished jobs from messages about unknown ones). */
+export async function existingAllocationIds(db: Queryable, ids: readonly string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await queryRows<{ id: string }>(db, `select id from allocation_requests where id = any($1::uuid[])`, [ids]);
+  return new Set(rows.map((row) => row.id));
+}
+
+/**
+ * Locks the jobs still processing, in id order, and returns their ids: a duplicate message being
+ * served by another worker waits here and then finds its job finished.
+ */
+export async function lockUnfinishedAllocations(tx: Transaction, ids: readonly string[]): Promise<Set<string>> {
+  const rows = await queryRows<{ id: string }>(
+    tx,
+    `select id from allocation_requests where id = any($1::uuid[]) and status = 'processing' order by id for update`,
+    [ids],
+  );
+  return new Set(rows.map((row) => row.id));
+}
+
+export type FinishedAllocation = {
+  id: string;
+  status: ResultStatus;
+  result: AllocationResult;
+  reservationId: string | null;
+  executionTimeMs: number;
+  completedAt: Date;
+};
+
+/** Writes results and final statuses of finished jobs, in two statements; a job's result is written once. */
+export async function finishAllocations(tx: Transaction, finished: readonly FinishedAllocation[]): Promise<void> {
+  if (finished.length === 0) return;
+  await tx.query(
+    `insert into allocation_results (allocation_id, status, result, reservation_id, execution_time_ms, completed_at)
+     select * from unnest($1::uuid[], $2::text[], $3::jsonb[], $4::uuid[], $5::int[], $6::timestamptz[])
+     on conflict (allocation_id) do nothing`,
+    [
+      finished.map((job) => job.id),
+      finished.map((job) => job.status),
+      finished.map((job) => JSON.stringify(job.result)),
+      finished.map((job) => job.reservationId),
+      finished.map((job) => job.executionTimeMs),
+      finished.map((job) => job.completedAt),
+    ],
+  );
+  await tx.query(
+    `update allocation_requests a set status = f.status, last_error = null, updated_at = now()
+       from unnest($1::uuid[], $2::text[]) as f(id, status)
+      where a.id = f.id`,
+    [finished.map((job) => job.id), finished.map((job) => job.status)],
+  );
+}
+
+/** Puts jobs back to queued after a transient failure, keeping why; they wait in a retry queue. */
+export async function recordFailedAttempts(db: Queryable, failures: readonly { id: string; error: string }[]): Promise<void> {
+  if (failures.length === 0) return;
+  await db.query(
+    `update allocation_requests a set status = 'queued', last_error = f.error, updated_at = now()
+       from unnest($1::uuid[], $2::text[]) as f(id, error)
+      where a.id = f.id and a.status in ('queued', 'processing')`,
+    [failures.map((failure) => failure.id), failures.map((failure) => failure.error)],
+  );
+}
+
+/** Marks jobs dead-lettered with their last error. */
+export async function markDeadLettered(tx: Transaction, failures: readonly { id: string; error: string }[]): Promise<void> {
+  if (failures.length === 0) return;
+  await tx.query(
+    `update allocation_requests a set status = 'dead_lettered', last_error = f.error, updated_at = now()
+       from unnest($1::uuid[], $2::text[]) as f(id, error)
+      where a.id = f.id and a.status in ('queued', 'processing')`,
+    [failures.map((failure) => failure.id), failures.map((failure) => failure.error)],
+  );
+}
+
+/** Queues a dead-lettered job again with a fresh count of attempts and no message yet (the relay publishes it if the caller cannot). */
+export async function requeueAllocation(tx: Transaction, id: string): Promise<Pick<AllocationRow, 'id' | 'priority'> | undefined> {
+  return queryRow(
+    tx,
+    `update allocation_requests
+        set status = 'queued', attempts = 0, last_error = null, started_at = null, published_at = null, updated_at = now()
+      where id = $1 and status = 'dead_lettered'
+      returning id, priority`,
+    [id],
+  );
+}
