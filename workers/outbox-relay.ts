@@ -18,6 +18,7 @@ export async function startOutboxRelay(deps: WorkerDeps): Promise<Runner> {
     exchange: config.EVENTS_EXCHANGE,
     logger: deps.logger,
     declare: (channel) => declareEventsExchange(channel, config.EVENTS_EXCHANGE),
+    confirmTimeoutMs: config.PUBLISH_CONFIRM_TIMEOUT_MS,
   });
   const relayOptions = { batchSize: config.OUTBOX_BATCH_SIZE, retryBaseMs: config.OUTBOX_POLL_INTERVAL_MS, retryMaxMs: RETRY_MAX_MS };
 

@@ -1,48 +1,43 @@
-import type { Channel } from 'amqplib';
+import type { Channel, ChannelModel } from 'amqplib';
+import { allocationTopology, type AllocationTopology } from './topology';
 
 /** The durable topic exchange Stockroom publishes its events to. */
 export async function declareEventsExchange(channel: Channel, exchange: string): Promise<void> {
   await channel.assertExchange(exchange, 'topic', { durable: true });
 }
 
-/** Where a consumer reads from, retries and dead-letters: all derived from the queue name. */
-export type ConsumerTopology = {
-  queue: string;
-  exchange: string;
-  routingKeys: readonly string[];
-  /** one delay queue per retry, expired messages return to `queue` */
-  retryQueues: readonly string[];
-  deadLetterQueue: string;
-};
+/** Where an event consumer reads, waits between tries and dead-letters: the allocation queue's layout. */
+export type ConsumerTopology = AllocationTopology & { exchange: string; routingKeys: readonly string[] };
 
-/** The queues of one consumer of another service's topic exchange; `retries` delay queues. */
-export function consumerTopology(queue: string, exchange: string, routingKeys: readonly string[], retries: number): ConsumerTopology {
-  return {
-    queue,
-    exchange,
-    routingKeys,
-    retryQueues: Array.from({ length: retries }, (_, index) => `${queue}.retry-${index + 1}`),
-    deadLetterQueue: `${queue}.dead-letter`,
-  };
+/** The queues of a consumer of another service's topic exchange: `queue`, `queue.retry.<delay>ms`, `queue.dead`. */
+export function consumerTopology(queue: string, retryDelaysMs: readonly number[], source: { exchange: string; routingKeys: readonly string[] }): ConsumerTopology {
+  return { ...allocationTopology(queue, retryDelaysMs), ...source };
 }
 
 /**
- * Declares (idempotently) the source exchange, the durable queue bound to it, its delay queues
- * (a message published there with an expiration comes back to the queue when it expires) and its
- * dead-letter queue (also the queue's own dead-letter target, for anything the broker rejects).
+ * Declares (idempotently, on every connect) the source exchange, the durable queue bound to it with
+ * each routing key, its retry queues (a queue-wide TTL sends each message back to the queue after
+ * the delay) and its dead-letter queue (also where the broker puts anything the queue rejects).
  */
-export async function declareConsumerTopology(channel: Channel, topology: ConsumerTopology): Promise<void> {
-  await channel.assertExchange(topology.exchange, 'topic', { durable: true });
-  await channel.assertQueue(topology.deadLetterQueue, { durable: true });
-  await channel.assertQueue(topology.queue, {
-    durable: true,
-    arguments: { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': topology.deadLetterQueue },
-  });
-  for (const retryQueue of topology.retryQueues) {
-    await channel.assertQueue(retryQueue, {
+export async function declareConsumerTopology(model: ChannelModel, topology: ConsumerTopology): Promise<void> {
+  const channel = await model.createChannel();
+  // a failed declaration closes only this channel; the error surfaces through the rejected promise
+  channel.on('error', () => {});
+  try {
+    await channel.assertExchange(topology.exchange, 'topic', { durable: true });
+    await channel.assertQueue(topology.dead, { durable: true });
+    await channel.assertQueue(topology.work, {
       durable: true,
-      arguments: { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': topology.queue },
+      arguments: { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': topology.dead },
     });
+    for (const retry of topology.retries) {
+      await channel.assertQueue(retry.queue, {
+        durable: true,
+        arguments: { 'x-message-ttl': retry.delayMs, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': topology.work },
+      });
+    }
+    for (const routingKey of topology.routingKeys) await channel.bindQueue(topology.work, topology.exchange, routingKey);
+  } finally {
+    await channel.close().catch(() => {});
   }
-  for (const routingKey of topology.routingKeys) await channel.bindQueue(topology.queue, topology.exchange, routingKey);
 }

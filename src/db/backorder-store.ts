@@ -125,6 +125,26 @@ export async function cancelBackordersOfReservations(tx: Transaction, reservatio
   );
 }
 
+/** The backorders recorded for an order (reference type `order`), without locking them. */
+export async function findBackordersOfOrder(db: Queryable, orderId: string): Promise<BackorderRow[]> {
+  return queryRows<BackorderRow>(
+    db,
+    `select ${backorderColumns} from backorder_items b where b.reference_type = 'order' and b.reference_id = $1 order by b.created_at, b.id`,
+    [orderId],
+  );
+}
+
+/** Cancels the OPEN backorders of an order; returns them. */
+export async function cancelOpenBackordersOfOrder(tx: Transaction, orderId: string, now: Date): Promise<BackorderRow[]> {
+  return queryRows<BackorderRow>(
+    tx,
+    `update backorder_items b set status = 'CANCELLED', updated_at = $2
+      where b.status = 'OPEN' and b.reference_type = 'order' and b.reference_id = $1
+      returning ${backorderColumns}`,
+    [orderId, now],
+  );
+}
+
 /** Locks one backorder. */
 export async function lockBackorder(tx: Transaction, id: string): Promise<BackorderRow | undefined> {
   return queryRow<BackorderRow>(tx, `select ${backorderColumns} from backorder_items b where b.id = $1 for update`, [id]);

@@ -1,4 +1,4 @@
-import { queryRow, type Queryable, type Transaction } from './client';
+import { queryRow, type Transaction } from './client';
 
 /**
  * Records that `consumer` handled `eventId`; false when it already had (the row exists). Run it in
@@ -13,24 +13,4 @@ export async function markEventProcessed(tx: Transaction, consumer: string, even
     [consumer, eventId, eventType],
   );
   return row !== undefined;
-}
-
-/** A message kept for operators: what arrived, on which queue, and why it was not processed. */
-export type NewDeadLetter = {
-  id: string;
-  queue: string;
-  reason: string;
-  attempts: number;
-  firstError: string | null;
-  lastError: string | null;
-  payload: unknown;
-  headers: Record<string, unknown>;
-};
-
-export async function insertDeadLetter(db: Queryable, letter: NewDeadLetter): Promise<void> {
-  await db.query(
-    `insert into dead_letters (id, queue, reason, attempts, first_error, last_error, payload, headers)
-     values ($1, $2, $3, $4, $5, $6, $7, $8)`,
-    [letter.id, letter.queue, letter.reason, letter.attempts, letter.firstError, letter.lastError, JSON.stringify(letter.payload), JSON.stringify(letter.headers)],
-  );
 }

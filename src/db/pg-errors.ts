@@ -36,6 +36,8 @@ export function translatePgError(error: unknown): unknown {
       return new AppError('ALREADY_EXISTS', 'A record with the same identity already exists', { constraint: pgError.constraint });
     case '23503':
       return new AppError('UNKNOWN_REFERENCE', 'A referenced record does not exist', { constraint: pgError.constraint });
+    case '22003':
+      return new AppError('VALIDATION_FAILED', 'A quantity would go beyond what a lot can hold');
     case '23514':
       return new AppError('INSUFFICIENT_STOCK', 'The change would break a stock invariant', { constraint: pgError.constraint });
     default:

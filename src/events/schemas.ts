@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { lowStockSeverities } from '../domain/low-stock';
 import { priorities, strategies } from '../domain/strategies';
-import { externalId, isoTimestamp, uuidSchema } from '../schemas/common';
+import { externalId, geoPointSchema, isoTimestamp, quantitySchema, uuidSchema } from '../schemas/common';
 
 /**
  * The events Stockroom publishes (SPEC §7), one zod schema each, discriminated on `type`.
@@ -223,25 +223,27 @@ const consumedEnvelope = {
   timestamp: z.string().optional(),
 };
 
-const orderLineSchema = z.object({
-  productId: externalId,
-  quantity: z.number().int().positive().max(1_000_000),
-  warehouseId: externalId.optional(),
-});
+const orderLineSchema = z.object({ productId: externalId, quantity: quantitySchema, warehouseId: externalId.optional() });
 
-/** An order was placed: reserve its lines. */
-export const orderCreatedSchema = z.object({
-  ...consumedEnvelope,
-  type: z.literal('OrderCreated'),
-  orderId: externalId,
-  customerId: z.string().min(1).max(200).optional(),
-  items: z.array(orderLineSchema).min(1).max(1000),
-  strategy: z.enum(strategies).optional(),
-  allowPartial: z.boolean().optional(),
-  allowBackorder: z.boolean().optional(),
-  priority: z.enum(priorities).optional(),
-  reservationMinutes: z.number().int().positive().optional(),
-});
+/** An order was placed: reserve its lines (the fields and defaults of POST /inventory/reserve). */
+export const orderCreatedSchema = z
+  .object({
+    ...consumedEnvelope,
+    type: z.literal('OrderCreated'),
+    orderId: externalId,
+    customerId: externalId.optional(),
+    items: z.array(orderLineSchema).min(1).max(500),
+    strategy: z.enum(strategies).default('fifo'),
+    allowPartial: z.boolean().default(false),
+    allowBackorder: z.boolean().default(false),
+    priority: z.enum(priorities).default('medium'),
+    destination: geoPointSchema.optional(),
+    timeoutMinutes: z.number().int().positive().optional(),
+  })
+  .refine((event) => event.strategy !== 'nearest_location' || event.destination !== undefined, {
+    message: 'nearest_location needs a destination',
+    path: ['destination'],
+  });
 
 /** An order was cancelled: release what it holds. */
 export const orderCancelledSchema = z.object({
@@ -260,6 +262,7 @@ export const orderCompletedSchema = z.object({
 
 export const orderEventSchema = z.discriminatedUnion('type', [orderCreatedSchema, orderCancelledSchema, orderCompletedSchema]);
 export type OrderEvent = z.output<typeof orderEventSchema>;
+export type OrderCreatedEvent = z.output<typeof orderCreatedSchema>;
 
 /** The catalogue registered a product: keep a record of it. */
 export const productCreatedSchema = z.object({

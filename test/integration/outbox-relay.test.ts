@@ -4,7 +4,7 @@ import { connectAmqp, type AmqpClient } from '../../src/amqp/connection';
 import { createEventPublisher, type EventPublisher } from '../../src/amqp/event-publisher';
 import { declareEventsExchange } from '../../src/amqp/event-topology';
 import { withTransaction } from '../../src/db/client';
-import { consumeOnce } from '../../src/events/consume-once';
+import { consumeOnce } from '../../src/events/consume';
 import { recordEvents } from '../../src/events/outbox';
 import { pruneOutbox, relayOutboxRound } from '../../src/events/relay';
 import { inventoryEventSchema, type NewEvent } from '../../src/events/schemas';
@@ -25,6 +25,7 @@ async function newPublisher(amqp: AmqpClient): Promise<EventPublisher> {
     exchange: t.config.EVENTS_EXCHANGE,
     logger,
     declare: (channel) => declareEventsExchange(channel, t.config.EVENTS_EXCHANGE),
+    confirmTimeoutMs: t.config.PUBLISH_CONFIRM_TIMEOUT_MS,
   });
 }
 

@@ -23,6 +23,7 @@ beforeAll(async () => {
     exchange: t.config.EVENTS_EXCHANGE,
     logger: pino({ level: 'silent' }),
     declare: (channel) => declareEventsExchange(channel, t.config.EVENTS_EXCHANGE),
+    confirmTimeoutMs: t.config.PUBLISH_CONFIRM_TIMEOUT_MS,
   });
   tap = await tapExchange(t.vhost!.url, t.config.EVENTS_EXCHANGE);
   api = inventoryApi(t.app);

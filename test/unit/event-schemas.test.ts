@@ -54,7 +54,7 @@ describe('inventory event schemas', () => {
 });
 
 describe('consumed order events', () => {
-  it('reads an OrderCreated and ignores fields it does not know', () => {
+  it('reads an OrderCreated with the defaults of POST /inventory/reserve and ignores fields it does not know', () => {
     const parsed = orderEventSchema.parse({
       eventId: 'ev-1',
       type: 'OrderCreated',
@@ -62,11 +62,26 @@ describe('consumed order events', () => {
       items: [{ productId: 'p-1', quantity: 2 }],
       somethingElse: true,
     });
-    expect(parsed).toEqual({ eventId: 'ev-1', type: 'OrderCreated', orderId: 'ord-1', items: [{ productId: 'p-1', quantity: 2 }] });
+    expect(parsed).toEqual({
+      eventId: 'ev-1',
+      type: 'OrderCreated',
+      orderId: 'ord-1',
+      items: [{ productId: 'p-1', quantity: 2 }],
+      strategy: 'fifo',
+      allowPartial: false,
+      allowBackorder: false,
+      priority: 'medium',
+    });
   });
 
-  it('refuses an OrderCreated without items or with a zero quantity', () => {
-    expect(orderEventSchema.safeParse({ eventId: 'ev-1', type: 'OrderCreated', orderId: 'o', items: [] }).success).toBe(false);
-    expect(orderEventSchema.safeParse({ eventId: 'ev-1', type: 'OrderCreated', orderId: 'o', items: [{ productId: 'p', quantity: 0 }] }).success).toBe(false);
+  it('refuses an OrderCreated without items, with a zero quantity, or nearest_location without a destination', () => {
+    const created = { eventId: 'ev-1', type: 'OrderCreated', orderId: 'o' };
+    expect(orderEventSchema.safeParse({ ...created, items: [] }).success).toBe(false);
+    expect(orderEventSchema.safeParse({ ...created, items: [{ productId: 'p', quantity: 0 }] }).success).toBe(false);
+    expect(orderEventSchema.safeParse({ ...created, items: [{ productId: 'p', quantity: 1 }], strategy: 'nearest_location' }).success).toBe(false);
+  });
+
+  it('refuses an event of a type it does not consume', () => {
+    expect(orderEventSchema.safeParse({ eventId: 'ev-1', type: 'OrderShipped', orderId: 'o' }).success).toBe(false);
   });
 });

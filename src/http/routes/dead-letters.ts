@@ -8,7 +8,7 @@ import { errorResponses } from '../openapi';
 
 const idParams = z.strictObject({ id: uuidSchema });
 
-/** Dead letters of the allocation queue (admin): list, show, replay, purge. */
+/** Dead letters of the allocation queue and the event consumers (admin): list, show, replay, purge. */
 export function deadLetterRoutes(app: FastifyInstance, deps: DeadLetterDeps): void {
   const api = app.withTypeProvider<ZodTypeProvider>();
 
@@ -29,7 +29,7 @@ export function deadLetterRoutes(app: FastifyInstance, deps: DeadLetterDeps): vo
 
   api.post('/admin/dead-letters/:id/replay', {
     config: { access: 'admin' },
-    schema: { tags: ['dead letters'], summary: 'Send a dead letter back to the work queue', params: idParams, response: { 200: deadLetterSchema, ...errorResponses(409) } },
+    schema: { tags: ['dead letters'], summary: 'Send a dead letter back to the queue it came from', params: idParams, response: { 200: deadLetterSchema, ...errorResponses(409) } },
   }, async (request) => replayDeadLetter(deps, request.params.id));
 
   api.delete('/admin/dead-letters/:id', {
