@@ -13,8 +13,12 @@ export function completeEvent(event: NewEvent, now: Date = new Date()): { event:
 /**
  * Writes events into the outbox inside the caller's transaction, so they exist exactly when the
  * change they describe commits. Returns the completed events (with their eventIds).
- * Call it after the stock locks of the use case are taken: it locks each event's aggregate until
- * commit, which keeps the events of one aggregate in commit order.
+ *
+ * Outbox ids must follow commit order within an aggregate. A reservation, transfer or backorder is
+ * either created by the writing transaction or locked by it (FOR UPDATE) before it changes, so its
+ * writers already take turns. The stock of a product at a warehouse has no row every writer locks
+ * (two receipts into an empty warehouse lock nothing in common), so its events take a
+ * transaction-scoped advisory lock here; call this after the use case's lot locks.
  */
 export async function recordEvents(tx: Transaction, events: readonly NewEvent[]): Promise<InventoryEvent[]> {
   if (events.length === 0) return [];
@@ -22,7 +26,7 @@ export async function recordEvents(tx: Transaction, events: readonly NewEvent[])
   const completed = events.map((event) => completeEvent(event, now));
   await lockAggregates(
     tx,
-    completed.map(({ event }) => `${event.aggregateType}:${event.aggregateId}`),
+    completed.filter(({ event }) => event.aggregateType === 'stock').map(({ event }) => `${event.aggregateType}:${event.aggregateId}`),
   );
   await insertOutboxEvents(
     tx,

@@ -57,6 +57,7 @@ function engineRequest(job: Job): EngineRequest {
   const { request, row } = job;
   return {
     key: row.id,
+    allocationId: row.id,
     mode: request.mode,
     lines: request.items.map((item) => ({ productId: item.productId, quantity: item.quantity, ...(item.warehouseId ? { warehouseId: item.warehouseId } : {}) })),
     strategy: request.strategy,

@@ -36,6 +36,8 @@ export type EngineRequest = {
   referenceType: string;
   customerId?: string;
   reservationMinutes?: number;
+  /** the allocation job being served, named in the events it causes */
+  allocationId?: string;
   actor: string;
 };
 
@@ -158,7 +160,7 @@ export async function serveRequests(
       events.push(
         reserving
           ? { type: 'InventoryReserved', reservationId: row.id, orderId: row.orderId, customerId: row.customerId, items, expiresAt: row.expiresAt, timestamp: now }
-          : { type: 'InventoryAllocated', reservationId: row.id, allocationId: null, orderId: row.orderId, items, timestamp: now },
+          : { type: 'InventoryAllocated', reservationId: row.id, allocationId: request.allocationId ?? null, orderId: row.orderId, items, timestamp: now },
       );
     }
 
@@ -192,6 +194,7 @@ export async function serveRequests(
           priority: priorityWeight[request.priority],
           strategy: request.strategy,
           reservationId: reservation?.reservationId ?? null,
+          allocationId: request.allocationId ?? null,
           referenceType: request.referenceType,
           referenceId: request.orderId,
           customerId: request.customerId ?? null,
@@ -210,7 +213,7 @@ export async function serveRequests(
           quantity: missing,
           priority: backorder.priority,
           reservationId: backorder.reservationId,
-          allocationId: null,
+          allocationId: backorder.allocationId,
           referenceType: backorder.referenceType,
           referenceId: backorder.referenceId,
           timestamp: now,

@@ -4,6 +4,7 @@ import { createEventPublisher, type EventPublisher } from '../../src/amqp/event-
 import { declareEventsExchange } from '../../src/amqp/event-topology';
 import { inventoryEventSchema } from '../../src/events/schemas';
 import { relayOutboxRound } from '../../src/events/relay';
+import { runAllocationJobs } from '../../src/inventory/allocation-jobs';
 import { expireReservations } from '../../src/inventory/expire';
 import { startTestApp, type TestApp } from '../helpers/app';
 import { tapExchange, type EventTap, type TappedMessage } from '../helpers/event-tap';
@@ -27,7 +28,7 @@ beforeAll(async () => {
   });
   tap = await tapExchange(t.vhost!.url, t.config.EVENTS_EXCHANGE);
   api = inventoryApi(t.app);
-  await seedCatalogue(t, { warehouses: ['wh-1', 'wh-2'], products: ['p-adj', 'p-res', 'p-alloc', 'p-exp', 'p-back', 'p-move', 'p-direct'] });
+  await seedCatalogue(t, { warehouses: ['wh-1', 'wh-2'], products: ['p-adj', 'p-res', 'p-alloc', 'p-exp', 'p-back', 'p-move', 'p-direct', 'p-job'] });
   await publishedSinceLastLook();
 });
 afterAll(async () => {
@@ -240,6 +241,35 @@ describe('events of stock changes', () => {
     messages = await publishedSinceLastLook();
     expect(summary(messages)).toEqual([['inventory.transfer_received', 'TransferReceived']]);
     expect(messages[0]!.body).toMatchObject({ transferId, items: [{ productId: 'p-move', quantity: 15 }], receivedBy: 'ops-1' });
+  });
+
+  it('an allocation job names itself in the events it causes', async () => {
+    await receive(t, 'p-job', 'wh-1', 3);
+    await publishedSinceLastLook();
+    const accepted = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/allocations',
+      headers: { ...admin, 'idempotency-key': 'job-events-1' },
+      payload: {
+        items: [{ productId: 'p-job', quantity: 5 }],
+        mode: 'allocate',
+        allowPartial: true,
+        allowBackorder: true,
+        referenceId: 'ORDER-J',
+        referenceType: 'order',
+      },
+    });
+    expect(accepted.statusCode).toBe(202);
+    const { allocationId } = accepted.json();
+    await runAllocationJobs(t.db.pool, t.config, [allocationId]);
+
+    const messages = await publishedSinceLastLook();
+    expect(summary(messages)).toEqual([
+      ['inventory.allocated', 'InventoryAllocated'],
+      ['inventory.backorder_created', 'BackorderCreated'],
+    ]);
+    expect(messages[0]!.body).toMatchObject({ allocationId, orderId: 'ORDER-J', items: [{ productId: 'p-job', warehouseId: 'wh-1', quantity: 3 }] });
+    expect(messages[1]!.body).toMatchObject({ allocationId, productId: 'p-job', quantity: 2, referenceId: 'ORDER-J' });
   });
 
   it('a refused change publishes nothing', async () => {
