@@ -7,8 +7,9 @@ module.exports = {
     // Type-checking is `npm run typecheck`'s job; here files are only transpiled, which is fast.
     '^.+\\.(t|j)s$': ['ts-jest', { isolatedModules: true, tsconfig: { allowJs: true, module: 'commonjs', moduleResolution: 'node10', target: 'es2022', esModuleInterop: true } }],
   },
-  // light-my-request (fastify.inject) needs cookie, which ships only as an ES module.
-  transformIgnorePatterns: ['/node_modules/(?!(cookie)/)'],
+  // light-my-request (fastify.inject) needs cookie, and @fastify/static (the docs UI) content-disposition;
+  // both ship only as ES modules.
+  transformIgnorePatterns: ['/node_modules/(?!(cookie|content-disposition)/)'],
   globalSetup: '<rootDir>/test/helpers/global-setup.ts',
   globalTeardown: '<rootDir>/test/helpers/global-teardown.ts',
   testTimeout: 60000,

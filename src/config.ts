@@ -35,6 +35,7 @@ const environmentSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   HOST: z.string().min(1).default('0.0.0.0'),
   PORT: integer(3000, 0, 65535),
+  WORKER_METRICS_PORT: integer(9464, 0, 65535),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default('postgres://postgres@127.0.0.1:5432/stockroom'),
   DATABASE_POOL_SIZE: integer(10, 1, 500),
   AMQP_URL: z.url({ protocol: /^amqps?$/ }).default('amqp://guest:guest@127.0.0.1:5672'),

@@ -3,9 +3,9 @@ import type { Config } from './config';
 
 export type { Logger };
 
-/** The root logger: JSON lines, secrets redacted; components take children of it. */
-export function createLogger(config: Pick<Config, 'LOG_LEVEL'>): Logger {
-  return pino({
+/** The root logger: JSON lines (to stdout unless `destination` is given), secrets redacted; components take children of it. */
+export function createLogger(config: Pick<Config, 'LOG_LEVEL'>, destination?: pino.DestinationStream): Logger {
+  const options: pino.LoggerOptions = {
     level: config.LOG_LEVEL,
     base: { service: 'stockroom' },
     timestamp: pino.stdTimeFunctions.isoTime,
@@ -13,5 +13,6 @@ export function createLogger(config: Pick<Config, 'LOG_LEVEL'>): Logger {
       paths: ['req.headers.authorization', 'headers.authorization', 'authorization', 'token', '*.token', 'password', '*.password'],
       censor: '[redacted]',
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

@@ -5,6 +5,7 @@ import { createPool } from './db/client';
 import { migrate } from './db/migrate';
 import { createLogger } from './logger';
 import { buildServer } from './http/server';
+import { startMetricsServer } from './operations/metrics-server';
 
 type Role = 'all' | 'api' | 'worker';
 
@@ -27,6 +28,8 @@ async function run(config: Config, role: Role): Promise<void> {
   const app = role === 'worker' ? null : await buildServer({ config, pool, logger, amqp });
   const runners: Runner[] = role === 'api' ? [] : await startWorkers({ config, pool, logger, amqp });
   if (app) await app.listen({ host: config.HOST, port: config.PORT });
+  // The api serves /metrics itself; a worker-only process gets a small server of its own.
+  const metricsServer = role === 'worker' && config.WORKER_METRICS_PORT > 0 ? await startMetricsServer(config.HOST, config.WORKER_METRICS_PORT, logger) : null;
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -40,6 +43,7 @@ async function run(config: Config, role: Role): Promise<void> {
     deadline.unref();
     try {
       await app?.close();
+      await metricsServer?.close();
       await Promise.all(runners.map((runner) => runner.stop()));
       await amqp.close();
       await pool.end();

@@ -2,7 +2,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 
 /** Every Prometheus metric of the process, in one registry served at GET /metrics. */
 export const registry = new Registry();
-collectDefaultMetrics({ register: registry, prefix: 'stockroom_process_' });
+// Node's own metrics: stockroom_process_cpu_seconds_total, stockroom_nodejs_heap_size_used_bytes, …
+collectDefaultMetrics({ register: registry, prefix: 'stockroom_' });
 
 export const httpRequests = new Counter({
   name: 'stockroom_http_requests_total',
@@ -83,5 +84,18 @@ export const reservationsExpired = new Counter({
 export const oversoldLots = new Gauge({
   name: 'stockroom_oversold_lots',
   help: 'Lots whose reserved plus allocated exceed on hand (must always be 0), as last checked',
+  registers: [registry],
+});
+
+export const eventsPublished = new Counter({
+  name: 'stockroom_events_published_total',
+  help: 'Outbox events confirmed by the broker, by event type',
+  labelNames: ['type'] as const,
+  registers: [registry],
+});
+
+export const eventPublishFailures = new Counter({
+  name: 'stockroom_event_publish_failures_total',
+  help: 'Outbox events the broker refused or did not confirm (they are tried again)',
   registers: [registry],
 });

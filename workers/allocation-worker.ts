@@ -176,7 +176,10 @@ export async function startAllocationWorker({ config, pool, logger, amqp }: Work
     const outcomes = ids.length > 0 ? await runAllocationJobs(pool, config, ids) : new Map<string, JobOutcome>();
     for (const entry of received) if (!entry.poison) settleOutcome(settler, entry, outcomes.get(entry.allocationId!)!);
     await settler.settle();
-    log.debug({ size: batch.length }, 'batch settled');
+    // one line per job, written once its message is settled
+    for (const [allocationId, outcome] of outcomes) {
+      log.info({ allocationId, outcome: outcome.kind, ...('status' in outcome ? { status: outcome.status } : {}) }, 'allocation job settled');
+    }
   };
 
   const consumer = await consumeInBatches(

@@ -4,7 +4,10 @@ import type { Config } from '../src/config';
 import type { Logger } from '../src/logger';
 import { startAllocationRelay } from './allocation-relay';
 import { startAllocationWorker } from './allocation-worker';
+import { startCatalogEventsConsumer } from './catalog-events-consumer';
 import { startExpirySweeper } from './expiry-sweeper';
+import { startOrderEventsConsumer } from './order-events-consumer';
+import { startOutboxRelay } from './outbox-relay';
 
 /** What every background runner gets from the process that hosts it. */
 export type WorkerDeps = { config: Config; pool: Pool; logger: Logger; amqp: AmqpClient };
@@ -15,7 +18,14 @@ export type Runner = { name: string; stop(): Promise<void> };
 type RunnerFactory = (deps: WorkerDeps) => Promise<Runner>;
 
 /** Every background job of the worker role. */
-const runnerFactories: RunnerFactory[] = [startAllocationWorker, startAllocationRelay, startExpirySweeper];
+const runnerFactories: RunnerFactory[] = [
+  startExpirySweeper,
+  startAllocationWorker,
+  startAllocationRelay,
+  startOutboxRelay,
+  startOrderEventsConsumer,
+  startCatalogEventsConsumer,
+];
 
 /** Starts every background runner of the worker role. */
 export async function startWorkers(deps: WorkerDeps): Promise<Runner[]> {

@@ -5,6 +5,7 @@ import {
   insertWarehouse,
   missingProducts,
   missingWarehouses,
+  upsertProduct,
 } from '../db/catalogue-store';
 import type { Queryable } from '../db/client';
 import { AppError, notFound } from '../errors';
@@ -26,6 +27,11 @@ export async function createProduct(db: Queryable, input: CreateProduct): Promis
   const created = await insertProduct(db, input);
   if (!created) throw new AppError('ALREADY_EXISTS', `A product with id ${input.id} or sku ${input.sku} already exists`);
   return created;
+}
+
+/** Keeps the record of a product the catalogue announced (ProductCreated): created, or its sku and name updated. */
+export async function recordCatalogueProduct(db: Queryable, product: CreateProduct): Promise<boolean> {
+  return upsertProduct(db, product);
 }
 
 export async function getProduct(db: Queryable, id: string): Promise<Product> {

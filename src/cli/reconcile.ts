@@ -1,10 +1,12 @@
+import { Command } from 'commander';
 import type { Queryable } from '../db/client';
-import { createPool } from '../db/client';
-import { findLedgerDifferences } from '../db/lot-store';
-import { loadConfig } from '../config';
+import { isConnectionError } from '../db/pg-errors';
+import { CliError, exitCodes } from './errors';
+import type { CommandContext } from './context';
 
 /** Recomputes every lot from the ledger, writes what differs, and says whether all agreed. */
 export async function reconcile(db: Queryable, write: (line: string) => void): Promise<boolean> {
+  const { findLedgerDifferences } = databaseModules().lots;
   const { lotsChecked, differences } = await findLedgerDifferences(db);
   for (const difference of differences) {
     const { stored, ledger } = difference;
@@ -18,16 +20,32 @@ export async function reconcile(db: Queryable, write: (line: string) => void): P
   return differences.length === 0;
 }
 
-if (require.main === module) {
-  const config = loadConfig();
-  const pool = createPool(config.DATABASE_URL, 1);
-  reconcile(pool, (line) => process.stdout.write(`${line}\n`))
-    .then((clean) => {
-      process.exitCode = clean ? 0 : 1;
-    })
-    .catch((error: unknown) => {
-      process.stderr.write(`reconcile failed: ${error instanceof Error ? error.message : String(error)}\n`);
-      process.exitCode = 2;
-    })
-    .finally(() => void pool.end());
+/**
+ * The database modules, loaded on first use: pg and drizzle take half a second to load, which
+ * every other command of the CLI would pay for nothing.
+ */
+function databaseModules(): { client: typeof import('../db/client'); lots: typeof import('../db/lot-store') } {
+  return { client: require('../db/client'), lots: require('../db/lot-store') };
+}
+
+/** `stockroom reconcile`: runs against DATABASE_URL directly; exits 1 when any lot differs from its ledger. */
+export function reconcileCommand(context: CommandContext): Command {
+  return new Command('reconcile')
+    .description('recompute every lot from the movement ledger (reads DATABASE_URL); exits 1 on any difference')
+    .action(async () => {
+      const { DATABASE_URL } = context.config();
+      const pool = databaseModules().client.createPool(DATABASE_URL, 1);
+      try {
+        const clean = await reconcile(pool, (line) => context.output.out(line));
+        if (!clean) context.exitCode = exitCodes.failed;
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        if (isConnectionError(error) || code === '3D000') {
+          throw new CliError(exitCodes.unreachable, `Cannot reach the database ${new URL(DATABASE_URL).pathname.slice(1)}: ${(error as Error).message || code}`);
+        }
+        throw error;
+      } finally {
+        await pool.end();
+      }
+    });
 }

@@ -28,7 +28,7 @@ export type BackorderRow = {
   updatedAt: Date;
 };
 
-export type NewBackorder = Omit<BackorderRow, 'fulfilledQuantity' | 'status' | 'allocationId' | 'updatedAt'>;
+export type NewBackorder = Omit<BackorderRow, 'fulfilledQuantity' | 'status' | 'updatedAt'>;
 
 const backorderColumns = `b.id, b.product_id as "productId", b.warehouse_id as "warehouseId", b.quantity,
   b.fulfilled_quantity as "fulfilledQuantity", b.status, b.mode, b.priority, b.strategy,
@@ -43,13 +43,13 @@ export async function insertBackorders(tx: Transaction, rows: readonly NewBackor
   await tx.query(
     `insert into backorder_items (id, product_id, warehouse_id, quantity, mode, priority, strategy, reservation_id,
                                   reference_type, reference_id, customer_id, destination_latitude, destination_longitude,
-                                  reservation_minutes, actor, created_at, updated_at)
+                                  reservation_minutes, actor, created_at, updated_at, allocation_id)
      select id, product_id, warehouse_id, quantity, mode, priority, strategy, reservation_id, reference_type, reference_id,
-            customer_id, destination_latitude, destination_longitude, reservation_minutes, actor, created_at, created_at
+            customer_id, destination_latitude, destination_longitude, reservation_minutes, actor, created_at, created_at, allocation_id
        from unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[], $6::int[], $7::text[], $8::uuid[], $9::text[],
-                   $10::text[], $11::text[], $12::float8[], $13::float8[], $14::int[], $15::text[], $16::timestamptz[])
+                   $10::text[], $11::text[], $12::float8[], $13::float8[], $14::int[], $15::text[], $16::timestamptz[], $17::uuid[])
          as b(id, product_id, warehouse_id, quantity, mode, priority, strategy, reservation_id, reference_type, reference_id,
-              customer_id, destination_latitude, destination_longitude, reservation_minutes, actor, created_at)`,
+              customer_id, destination_latitude, destination_longitude, reservation_minutes, actor, created_at, allocation_id)`,
     [
       rows.map((row) => row.id),
       rows.map((row) => row.productId),
@@ -67,6 +67,7 @@ export async function insertBackorders(tx: Transaction, rows: readonly NewBackor
       rows.map((row) => row.reservationMinutes),
       rows.map((row) => row.actor),
       rows.map((row) => row.createdAt),
+      rows.map((row) => row.allocationId),
     ],
   );
 }
@@ -122,6 +123,26 @@ export async function cancelBackordersOfReservations(tx: Transaction, reservatio
       where b.status = 'OPEN' and b.reservation_id = any($1::uuid[])
       returning ${backorderColumns}`,
     [reservationIds, now],
+  );
+}
+
+/** The backorders recorded for an order (reference type `order`), without locking them. */
+export async function findBackordersOfOrder(db: Queryable, orderId: string): Promise<BackorderRow[]> {
+  return queryRows<BackorderRow>(
+    db,
+    `select ${backorderColumns} from backorder_items b where b.reference_type = 'order' and b.reference_id = $1 order by b.created_at, b.id`,
+    [orderId],
+  );
+}
+
+/** Cancels the OPEN backorders of an order; returns them. */
+export async function cancelOpenBackordersOfOrder(tx: Transaction, orderId: string, now: Date): Promise<BackorderRow[]> {
+  return queryRows<BackorderRow>(
+    tx,
+    `update backorder_items b set status = 'CANCELLED', updated_at = $2
+      where b.status = 'OPEN' and b.reference_type = 'order' and b.reference_id = $1
+      returning ${backorderColumns}`,
+    [orderId, now],
   );
 }
 

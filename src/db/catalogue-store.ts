@@ -45,6 +45,19 @@ export async function insertProduct(db: Queryable, product: CreateProduct): Prom
   );
 }
 
+/** Inserts a product or brings its sku and name up to date; false when it was already as given. A sku taken by another product fails (23505). */
+export async function upsertProduct(db: Queryable, product: CreateProduct): Promise<boolean> {
+  const row = await queryRow(
+    db,
+    `insert into products (id, sku, name) values ($1, $2, $3)
+     on conflict (id) do update set sku = excluded.sku, name = excluded.name, updated_at = now()
+      where (products.sku, products.name) is distinct from (excluded.sku, excluded.name)
+     returning id`,
+    [product.id, product.sku, product.name],
+  );
+  return row !== undefined;
+}
+
 export async function findProduct(db: Queryable, id: string): Promise<Product | undefined> {
   return queryRow<Product>(db, `select ${productColumns} from products where id = $1`, [id]);
 }

@@ -27,6 +27,10 @@ export async function withTransaction<T>(
   options: { isolation?: 'read committed' | 'repeatable read' | 'serializable' } = {},
 ): Promise<T> {
   const client = await pool.connect();
+  // A connection lost between two statements (server restart) is emitted on the checked-out client;
+  // unheard, that event would crash the process. The next statement fails with it instead.
+  const ignoreLoss = () => {};
+  client.on('error', ignoreLoss);
   let broken = false;
   try {
     await client.query(options.isolation ? `begin isolation level ${options.isolation}` : 'begin');
@@ -41,6 +45,7 @@ export async function withTransaction<T>(
     }
     throw error;
   } finally {
+    client.off('error', ignoreLoss);
     client.release(broken);
   }
 }

@@ -1,6 +1,7 @@
 import { v7 as uuidv7 } from 'uuid';
 import { AppError } from '../errors';
 import { queryRows, type Queryable, type Transaction } from './client';
+import { lockWait } from '../metrics';
 
 /** A lot as stored, with the facts of its warehouse that strategies need. */
 export type LotRow = {
@@ -77,6 +78,16 @@ const lotColumns = `
   json_build_object('latitude', w.latitude, 'longitude', w.longitude, 'premium', w.premium,
                     'priority', w.priority, 'active', w.active) as warehouse`;
 
+/** Runs a FOR UPDATE statement and records how long it took, mostly waiting for row locks, in the lock-wait histogram. */
+async function lockRows(tx: Transaction, text: string, values: unknown[]): Promise<LotRow[]> {
+  const started = process.hrtime.bigint();
+  try {
+    return await queryRows<LotRow>(tx, text, values);
+  } finally {
+    lockWait.observe(Number(process.hrtime.bigint() - started) / 1e9);
+  }
+}
+
 /**
  * Locks every lot of the given products (optionally of one warehouse) in id order, so that any two
  * transactions lock in the same order and cannot deadlock. Inactive warehouses are left out.
@@ -86,7 +97,7 @@ export async function lockLotsOfProducts(
   productIds: readonly string[],
   warehouseId?: string,
 ): Promise<LotRow[]> {
-  return queryRows<LotRow>(
+  return lockRows(
     tx,
     `select ${lotColumns}
        from inventory_items i join warehouses w on w.id = i.warehouse_id
@@ -103,7 +114,7 @@ export async function lockLotsOfProducts(
  * fill then takes from, in one statement so the id order holds across both.
  */
 export async function lockAllLotsOfProducts(tx: Transaction, productIds: readonly string[]): Promise<LotRow[]> {
-  return queryRows<LotRow>(
+  return lockRows(
     tx,
     `select ${lotColumns}
        from inventory_items i join warehouses w on w.id = i.warehouse_id
@@ -116,7 +127,7 @@ export async function lockAllLotsOfProducts(tx: Transaction, productIds: readonl
 
 /** Locks the named lots in id order. */
 export async function lockLotsById(tx: Transaction, lotIds: readonly string[]): Promise<LotRow[]> {
-  return queryRows<LotRow>(
+  return lockRows(
     tx,
     `select ${lotColumns}
        from inventory_items i join warehouses w on w.id = i.warehouse_id

@@ -5,7 +5,9 @@ type PgError = Error & { code?: string; constraint?: string; detail?: string };
 const connectionErrorCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', '57P01', '57P02', '57P03', '53300']);
 
 function pgCode(error: unknown): string | undefined {
-  return error instanceof Error ? (error as PgError).code : undefined;
+  // duck-typed: socket errors come from Node's own realm, where `instanceof Error` can fail (jest's sandbox)
+  const code = typeof error === 'object' && error !== null ? (error as PgError).code : undefined;
+  return typeof code === 'string' ? code : undefined;
 }
 
 /** Serialization failures and deadlocks: the same transaction may succeed when run again. */
@@ -18,7 +20,7 @@ export function isRetryableTransactionError(error: unknown): boolean {
 export function isConnectionError(error: unknown): boolean {
   const code = pgCode(error);
   if (code !== undefined && (connectionErrorCodes.has(code) || code.startsWith('08'))) return true;
-  const message = error instanceof Error ? error.message : '';
+  const message = typeof error === 'object' && error !== null ? String((error as PgError).message ?? '') : '';
   return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(message);
 }
 
@@ -34,6 +36,8 @@ export function translatePgError(error: unknown): unknown {
       return new AppError('ALREADY_EXISTS', 'A record with the same identity already exists', { constraint: pgError.constraint });
     case '23503':
       return new AppError('UNKNOWN_REFERENCE', 'A referenced record does not exist', { constraint: pgError.constraint });
+    case '22003':
+      return new AppError('VALIDATION_FAILED', 'A quantity would go beyond what a lot can hold');
     case '23514':
       return new AppError('INSUFFICIENT_STOCK', 'The change would break a stock invariant', { constraint: pgError.constraint });
     default:

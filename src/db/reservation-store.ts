@@ -109,6 +109,16 @@ export async function findReservation(db: Queryable, id: string): Promise<Reserv
   return queryRow<ReservationRow>(db, `select ${reservationColumns} from reservations r where r.id = $1`, [id]);
 }
 
+/** The reservations made for an order, oldest first, without locking them. */
+export async function findReservationsOfOrder(db: Queryable, orderId: string): Promise<ReservationRow[]> {
+  return queryRows<ReservationRow>(db, `select ${reservationColumns} from reservations r where r.order_id = $1 order by r.created_at, r.id`, [orderId]);
+}
+
+/** Locks the reservations of an order in id order (the lots they hold are locked after, as for any change of a reservation). */
+export async function lockReservationsOfOrder(tx: Transaction, orderId: string): Promise<ReservationRow[]> {
+  return queryRows<ReservationRow>(tx, `select ${reservationColumns} from reservations r where r.order_id = $1 order by r.id for update`, [orderId]);
+}
+
 /** Locks a reservation for a change of status or lines (waits for whoever holds it). */
 export async function lockReservation(tx: Transaction, id: string): Promise<ReservationRow | undefined> {
   return queryRow<ReservationRow>(tx, `select ${reservationColumns} from reservations r where r.id = $1 for update`, [id]);

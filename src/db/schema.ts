@@ -394,6 +394,10 @@ export const outboxEvents = pgTable(
     index('outbox_events_pending_idx')
       .on(table.id)
       .where(sql`${table.publishedAt} is null`),
+    // the relay asks "is an earlier event of this aggregate still unpublished?" for every event it claims
+    index('outbox_events_pending_aggregate_idx')
+      .on(table.aggregateType, table.aggregateId, table.id)
+      .where(sql`${table.publishedAt} is null`),
     index('outbox_events_published_idx').on(table.publishedAt),
   ],
 );

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify';
 import {
   hasZodFastifySchemaValidationErrors,
   isResponseSerializationError,
@@ -13,11 +13,15 @@ import type { Config } from '../config';
 import { translatePgError } from '../db/pg-errors';
 import { AppError, errorStatus, type ErrorCode } from '../errors';
 import type { Logger } from '../logger';
+import { httpDuration, httpRequests } from '../metrics';
+import { version } from '../../package.json';
+import { registerDocs } from './openapi';
 import { allocationRoutes } from './routes/allocations';
 import { backorderRoutes } from './routes/backorders';
 import { catalogueRoutes } from './routes/catalogue';
 import { healthRoutes } from './routes/health';
 import { inventoryRoutes } from './routes/inventory';
+import { metricsRoutes } from './routes/metrics';
 import { reservationRoutes } from './routes/reservations';
 
 /** Who may call a route: anyone, any authenticated caller (service or admin), or admins only. */
@@ -30,7 +34,14 @@ declare module 'fastify' {
   interface FastifyRequest {
     caller: Caller;
   }
+  interface FastifyInstance {
+    /** Every route the app serves (HEAD routes aside), with who may call it. */
+    routeList: readonly RouteSummary[];
+  }
 }
+
+/** One registered route: method, URL pattern and access. */
+export type RouteSummary = { method: string; url: string; access: Access };
 
 /** What the HTTP layer needs from the process that runs it. */
 export type AppDeps = {
@@ -86,9 +97,21 @@ export async function buildServer(deps: AppDeps): Promise<FastifyInstance> {
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     ajv: { customOptions: { removeAdditional: false } },
+    // One line per request is written in onResponse instead, with the route and the caller.
+    logController: new LogController({ disableRequestLogging: true }),
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+
+  // Read lazily: hooks of inner scopes (the docs) may still set a route's access after this one ran.
+  const routes: RouteOptions[] = [];
+  app.addHook('onRoute', (route) => void routes.push(route));
+  app.decorate('routeList', {
+    getter: () =>
+      routes.flatMap((route) =>
+        [route.method].flat().filter((method) => method !== 'HEAD').map((method) => ({ method, url: route.url, access: route.config?.access ?? 'service' })),
+      ),
+  });
 
   const verifyToken = createTokenVerifier(config.JWT_SECRET);
   app.decorateRequest('caller', null as unknown as Caller);
@@ -106,6 +129,18 @@ export async function buildServer(deps: AppDeps): Promise<FastifyInstance> {
     }
   });
 
+  app.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
+    // The route pattern, not the raw URL, keeps the label set small; unmatched URLs share one label.
+    const route = request.routeOptions.url ?? 'unmatched';
+    const seconds = reply.elapsedTime / 1000;
+    httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    httpDuration.observe({ method: request.method, route }, seconds);
+    request.log.info(
+      { method: request.method, url: request.url, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, caller: request.caller?.sub },
+      'request completed',
+    );
+  });
+
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const appError = toAppError(error);
     if (appError) {
@@ -120,7 +155,9 @@ export async function buildServer(deps: AppDeps): Promise<FastifyInstance> {
     reply.status(404).send(new AppError('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`).toBody()),
   );
 
+  await registerDocs(app, version);
   await app.register(async (scope) => healthRoutes(scope, deps));
+  await app.register(async (scope) => metricsRoutes(scope, deps));
   await app.register(
     async (api) => {
       for (const routes of apiRoutes) await routes(api, deps);

@@ -1,12 +1,14 @@
 import { v7 as uuidv7 } from 'uuid';
 import { assertKnownReferences } from '../catalogue/catalogue';
 import type { Transaction } from '../db/client';
-import { applyMovements, insertEmptyLots, lockLotsById, type LotMovement } from '../db/lot-store';
+import { insertEmptyLots, lockLotsById, type LotMovement } from '../db/lot-store';
 import { planAdjustments, type AdjustmentLine, type AdjustmentProblem } from '../domain/adjustment';
 import { AppError } from '../errors';
+import { recordEvents } from '../events/outbox';
 import type { AdjustBody, AdjustmentLineInput, AdjustResponse } from '../schemas/inventory';
 import { lockLotsAt, toLotView } from './lots';
 import { replenishedProducts } from './replenishment';
+import { applyStockChanges } from './stock-changes';
 
 /** What an adjustment did: the answer for the caller, and the products whose stock grew. */
 export type AdjustOutcome = { answer: AdjustResponse; replenishedProductIds: string[] };
@@ -33,7 +35,7 @@ function refusal(problems: readonly AdjustmentProblem[]): AppError {
     problems.filter((problem): problem is Extract<AdjustmentProblem, { kind: K }> => problem.kind === kind).map(({ kind: _kind, ...rest }) => rest);
   const unknownLots = ofKind('unknown_lot');
   if (unknownLots.length > 0) {
-    return new AppError('UNKNOWN_REFERENCE', 'The request names lots that are not lots of the line’s product at its warehouse', { unknownLots });
+    return new AppError('UNKNOWN_REFERENCE', 'The request names lots that are not lots of the product and warehouse of their line', { unknownLots });
   }
   const conflicts = ofKind('version_conflict');
   if (conflicts.length > 0) {
@@ -44,8 +46,9 @@ function refusal(problems: readonly AdjustmentProblem[]): AppError {
 
 /**
  * Carries out an adjustment in the caller's transaction: every line or none. Locks the lots of every
- * product and warehouse it names (in id order), plans all lines, then writes new lots and one ledger
- * row per lot change. The caller's transaction may go on with more work after it returns.
+ * product and warehouse it names (in id order), plans all lines, then writes new lots, one ledger
+ * row per lot change and one StockAdjusted per line. The caller's transaction may go on with more
+ * work after it returns.
  */
 export async function adjustStock(tx: Transaction, body: AdjustBody, actor: string, now = new Date()): Promise<AdjustOutcome> {
   const lines = body.adjustments;
@@ -72,7 +75,25 @@ export async function adjustStock(tx: Transaction, body: AdjustBody, actor: stri
       actor,
     })),
   );
-  const written = await applyMovements(tx, movements);
+  // Recorded before the movements so StockAdjusted comes ahead of the LowStockAlert it may cause.
+  await recordEvents(
+    tx,
+    plan.lines.map((line) => ({
+      type: 'StockAdjusted' as const,
+      adjustmentId,
+      productId: line.productId,
+      warehouseId: line.warehouseId,
+      adjustmentType: line.type,
+      quantity: line.adjustedQuantity,
+      previousStock: line.previousQuantity,
+      newStock: line.newQuantity,
+      reason: lines[line.index]!.reason,
+      reference: referenceOf(line.index),
+      adjustedBy: actor,
+      timestamp: now,
+    })),
+  );
+  const written = await applyStockChanges(tx, movements, { now });
   // the lots are ours until commit; reading them again gives their versions after the change
   const changedLots = await lockLotsById(tx, [...new Set(movements.map((movement) => movement.lotId))]);
 

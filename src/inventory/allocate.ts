@@ -1,16 +1,21 @@
 /** Allocate: commit a reservation's stock (whole or in part), or allocate directly without one. */
 import type { Transaction } from '../db/client';
-import { applyMovements, lockAllLotsOfProducts, type LotMovement } from '../db/lot-store';
+import { lockAllLotsOfProducts, type LotMovement } from '../db/lot-store';
 import { findReservationLines, insertStatusHistory, updateReservationLines, updateReservations, type LineChange } from '../db/reservation-store';
+import { recordEvents } from '../events/outbox';
+import type { NewEvent, StockLine } from '../events/schemas';
 import type { AllocateDirectInput, AllocateReservationInput, ReservationDetail } from '../schemas/reservations';
 import { fillBackorders } from './backorders';
+import { stockLinesOf } from './event-lines';
 import { serveOrder, type ServeResult, type UseCaseContext } from './reserve';
+import { applyStockChanges } from './stock-changes';
 import { assertTransition, assertWithin, heldOf, loadReservationDetail, lockForChange, productsOf, quantitiesByProduct } from './transitions';
 
 /**
  * RESERVED → ALLOCATED. Without items every held unit is allocated; with items only the named
  * quantities are (taken from the reservation's lots in the order they were reserved) and the rest
- * is released, which may fill waiting backorders.
+ * is released, which may fill waiting backorders. Records InventoryAllocated, and InventoryReleased
+ * for a released rest.
  */
 export async function allocateReservation(
   tx: Transaction,
@@ -28,6 +33,8 @@ export async function allocateReservation(
   const movements: LotMovement[] = [];
   const changes: LineChange[] = [];
   let released = 0;
+  const allocatedParts: StockLine[] = [];
+  const releasedParts: StockLine[] = [];
   for (const line of lines) {
     const held = heldOf(line);
     if (held === 0) continue;
@@ -40,8 +47,10 @@ export async function allocateReservation(
     if (rest > 0) movements.push({ ...common, type: 'RELEASE', reservedDelta: -rest, reason: 'not allocated' });
     changes.push({ id: line.id, allocatedDelta: take, releasedDelta: rest });
     released += rest;
+    allocatedParts.push({ productId: line.productId, warehouseId: line.warehouseId, quantity: take });
+    releasedParts.push({ productId: line.productId, warehouseId: line.warehouseId, quantity: rest });
   }
-  await applyMovements(tx, movements);
+  await applyStockChanges(tx, movements, ctx);
   await updateReservationLines(tx, changes);
   await updateReservations(tx, [{ id: reservation.id, status: 'ALLOCATED' }], ctx.now);
   await insertStatusHistory(tx, [
@@ -55,6 +64,20 @@ export async function allocateReservation(
       at: ctx.now,
     },
   ]);
+  const events: NewEvent[] = [
+    { type: 'InventoryAllocated', reservationId: reservation.id, allocationId: null, orderId: reservation.orderId, items: stockLinesOf(allocatedParts), timestamp: ctx.now },
+  ];
+  if (released > 0) {
+    events.push({
+      type: 'InventoryReleased',
+      reservationId: reservation.id,
+      orderId: reservation.orderId,
+      items: stockLinesOf(releasedParts),
+      reason: 'not allocated',
+      timestamp: ctx.now,
+    });
+  }
+  await recordEvents(tx, events);
   if (released > 0) await fillBackorders(tx, productIds, ctx.now, ctx.actor);
   return loadReservationDetail(tx, reservation.id);
 }

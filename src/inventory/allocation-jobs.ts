@@ -21,7 +21,7 @@ import { serveRequests, type EngineOutcome, type EngineRequest } from './engine'
 /** What became of one job of a batch. */
 export type JobOutcome =
   /** its result is written (served, or failed with timeout) */
-  | { kind: 'finished' }
+  | { kind: 'finished'; status: ResultStatus }
   /** it had finished before (a redelivered or duplicate message) */
   | { kind: 'already_finished' }
   /** no such job: the message is poison */
@@ -57,6 +57,7 @@ function engineRequest(job: Job): EngineRequest {
   const { request, row } = job;
   return {
     key: row.id,
+    allocationId: row.id,
     mode: request.mode,
     lines: request.items.map((item) => ({ productId: item.productId, quantity: item.quantity, ...(item.warehouseId ? { warehouseId: item.warehouseId } : {}) })),
     strategy: request.strategy,
@@ -147,14 +148,19 @@ async function serveTogether(pool: Pool, config: Config, jobs: readonly Job[], s
     await finishAllocations(tx, results);
     return results;
   });
-  batchSize.observe(finished.length);
+  if (finished.length > 0) batchSize.observe(finished.length);
+  const acceptedAt = new Map(jobs.map((job) => [job.row.id, job.row.createdAt]));
   for (const job of finished) {
     jobsTotal.inc({ status: job.status });
-    const createdAt = jobs.find((candidate) => candidate.row.id === job.id)!.row.createdAt;
-    jobLatency.observe((job.completedAt.getTime() - createdAt.getTime()) / 1000);
+    jobLatency.observe((job.completedAt.getTime() - acceptedAt.get(job.id)!.getTime()) / 1000);
   }
-  const done = new Set(finished.map((job) => job.id));
-  return new Map(jobs.map((job): [string, JobOutcome] => [job.row.id, done.has(job.row.id) ? { kind: 'finished' } : { kind: 'already_finished' }]));
+  const done = new Map(finished.map((job) => [job.id, job.status]));
+  return new Map(
+    jobs.map((job): [string, JobOutcome] => {
+      const status = done.get(job.row.id);
+      return [job.row.id, status === undefined ? { kind: 'already_finished' } : { kind: 'finished', status }];
+    }),
+  );
 }
 
 /**

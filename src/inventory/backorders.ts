@@ -11,7 +11,7 @@ import {
   type BackorderRow,
 } from '../db/backorder-store';
 import type { Queryable, Transaction } from '../db/client';
-import { applyMovements, lockLotsOfProducts, type LotMovement } from '../db/lot-store';
+import { lockLotsOfProducts, type LotMovement } from '../db/lot-store';
 import {
   insertReservationLines,
   insertReservations,
@@ -25,7 +25,11 @@ import {
 import { planMany, type PlanRequest } from '../domain/allocate';
 import { priorities, priorityWeight, type Priority } from '../domain/strategies';
 import { AppError, notFound } from '../errors';
+import { recordEvents } from '../events/outbox';
+import type { NewEvent } from '../events/schemas';
 import type { Backorder } from '../schemas/backorders';
+import { stockLinesOf } from './event-lines';
+import { applyStockChanges } from './stock-changes';
 import { toCandidateLot } from './views';
 
 /** Units given to one backorder by one fill. */
@@ -55,8 +59,9 @@ function toPlanRequest(backorder: BackorderRow): PlanRequest {
  * Fills OPEN backorders of the products from their available stock, highest priority first, then
  * oldest, partially when there is not enough, reserving or allocating as each backorder asks. The
  * units join the backorder's reservation when it is still in the right state and free to change,
- * else a new reservation for the same reference. Call it in the transaction that replenished the
- * stock, after locking the lots of these products.
+ * else a new reservation for the same reference. Records BackorderFulfilled per backorder served
+ * (its reservationId and lines say where the units went). Call it in the transaction that
+ * replenished the stock, after locking the lots of these products.
  */
 export async function fillBackorders(tx: Transaction, productIds: readonly string[], now: Date, actor: string): Promise<BackorderFill[]> {
   const waiting = await productsWithOpenBackorders(tx, [...new Set(productIds)]);
@@ -80,6 +85,7 @@ export async function fillBackorders(tx: Transaction, productIds: readonly strin
   const history: StatusChange[] = [];
   const movements: LotMovement[] = [];
   const fills: BackorderFill[] = [];
+  const events: NewEvent[] = [];
 
   backorders.forEach((backorder, index) => {
     const { takes } = plans[index]!;
@@ -133,12 +139,22 @@ export async function fillBackorders(tx: Transaction, productIds: readonly strin
         actor,
       });
     }
-    fills.push({
+    const fulfilledQuantity = backorder.fulfilledQuantity + quantity;
+    fills.push({ backorderId: backorder.id, productId: backorder.productId, reservationId, quantity, fulfilled: fulfilledQuantity === backorder.quantity });
+    events.push({
+      type: 'BackorderFulfilled',
       backorderId: backorder.id,
       productId: backorder.productId,
       reservationId,
+      allocationId: backorder.allocationId,
+      referenceType: backorder.referenceType,
+      referenceId: backorder.referenceId,
       quantity,
-      fulfilled: backorder.fulfilledQuantity + quantity === backorder.quantity,
+      fulfilledQuantity,
+      remainingQuantity: backorder.quantity - fulfilledQuantity,
+      status: fulfilledQuantity === backorder.quantity ? 'FULFILLED' : 'OPEN',
+      items: stockLinesOf(takes),
+      timestamp: now,
     });
   });
 
@@ -146,8 +162,9 @@ export async function fillBackorders(tx: Transaction, productIds: readonly strin
   await updateReservations(tx, [...touched].map((id) => ({ id })), now);
   await insertReservationLines(tx, lines);
   await insertStatusHistory(tx, history);
-  await applyMovements(tx, movements);
+  await applyStockChanges(tx, movements, { now });
   await recordBackorderFills(tx, fills.map((fill) => ({ id: fill.backorderId, quantity: fill.quantity, reservationId: fill.reservationId })), now);
+  await recordEvents(tx, events);
   return fills;
 }
 

@@ -2,9 +2,9 @@
 import { v7 as uuidv7 } from 'uuid';
 import type { Config } from '../config';
 import { insertBackorders, type NewBackorder } from '../db/backorder-store';
-import { missingProducts } from '../db/catalogue-store';
+import { missingProducts, missingWarehouses } from '../db/catalogue-store';
 import type { Transaction } from '../db/client';
-import { applyMovements, lockLotsOfProducts, type LotMovement } from '../db/lot-store';
+import { lockLotsOfProducts, type LotMovement } from '../db/lot-store';
 import {
   insertReservationLines,
   insertReservations,
@@ -16,7 +16,11 @@ import {
 import { planMany, type LotTake, type PlanRequest } from '../domain/allocate';
 import { priorityWeight, type GeoPoint, type Priority, type Strategy } from '../domain/strategies';
 import { AppError } from '../errors';
+import { recordEvents } from '../events/outbox';
+import type { NewEvent } from '../events/schemas';
 import type { ReservationView } from '../schemas/reservations';
+import { stockLinesOf } from './event-lines';
+import { applyStockChanges } from './stock-changes';
 import { reservationView, toCandidateLot } from './views';
 
 export type EngineRequest = {
@@ -32,6 +36,8 @@ export type EngineRequest = {
   referenceType: string;
   customerId?: string;
   reservationMinutes?: number;
+  /** the allocation job being served, named in the events it causes */
+  allocationId?: string;
   actor: string;
 };
 
@@ -56,8 +62,9 @@ const MINUTE_MS = 60_000;
 /**
  * Serves requests in the given order inside the caller's transaction: ONE lock of all lots of all
  * their products (lockLotsOfProducts, id order), planMany over them, then all writes batched
- * (reservations, lines, status history, movements via applyMovements, backorders) — a constant
- * number of statements per batch, not per request.
+ * (reservations, lines, status history, movements via applyStockChanges, backorders, events) — a
+ * constant number of statements per batch, not per request. Records InventoryReserved or
+ * InventoryAllocated per reservation made and BackorderCreated per backorder.
  */
 export async function serveRequests(
   tx: Transaction,
@@ -74,8 +81,17 @@ export async function serveRequests(
   }
 
   const productIds = new Set<string>();
-  for (const request of requests) for (const line of request.lines) productIds.add(line.productId);
+  const pinned = new Set<string>();
+  for (const request of requests) {
+    for (const line of request.lines) {
+      productIds.add(line.productId);
+      if (line.warehouseId !== undefined) pinned.add(line.warehouseId);
+    }
+  }
   const unknown = new Set(await missingProducts(tx, [...productIds]));
+  // a line pinned to a warehouse that does not exist finds no lots; it must not become a backorder
+  // either, or its insert would fail the whole batch
+  const unknownWarehouses = new Set(pinned.size === 0 ? [] : await missingWarehouses(tx, [...pinned]));
   const known = [...productIds].filter((id) => !unknown.has(id));
   const lots = known.length === 0 ? [] : await lockLotsOfProducts(tx, known);
 
@@ -88,6 +104,7 @@ export async function serveRequests(
   const history: StatusChange[] = [];
   const movements: LotMovement[] = [];
   const backorders: NewBackorder[] = [];
+  const events: NewEvent[] = [];
   const nowMs = now.getTime();
 
   const outcomes = requests.map((request, index): EngineOutcome => {
@@ -139,27 +156,26 @@ export async function serveRequests(
         });
       }
       reservation = reservationView(row, plan.takes);
+      const items = stockLinesOf(plan.takes);
+      events.push(
+        reserving
+          ? { type: 'InventoryReserved', reservationId: row.id, orderId: row.orderId, customerId: row.customerId, items, expiresAt: row.expiresAt, timestamp: now }
+          : { type: 'InventoryAllocated', reservationId: row.id, allocationId: request.allocationId ?? null, orderId: row.orderId, items, timestamp: now },
+      );
     }
 
-    const failedLines = plan.shortfalls.map((shortfall) =>
-      unknown.has(shortfall.productId)
-        ? {
-            lineIndex: shortfall.lineIndex,
-            productId: shortfall.productId,
-            requestedQuantity: shortfall.requested,
-            availableQuantity: 0,
-            reason: 'unknown_product' as const,
-            errorMessage: `Product ${shortfall.productId} is not in the catalogue`,
-          }
-        : {
-            lineIndex: shortfall.lineIndex,
-            productId: shortfall.productId,
-            requestedQuantity: shortfall.requested,
-            availableQuantity: shortfall.available,
-            reason: 'insufficient_inventory' as const,
-            errorMessage: `Only ${shortfall.available} available, ${shortfall.requested} requested`,
-          },
-    );
+    const failedLines = plan.shortfalls.map((shortfall) => {
+      const failed = { lineIndex: shortfall.lineIndex, productId: shortfall.productId, requestedQuantity: shortfall.requested };
+      if (unknown.has(shortfall.productId)) {
+        return { ...failed, availableQuantity: 0, reason: 'unknown_product' as const, errorMessage: `Product ${shortfall.productId} is not in the catalogue` };
+      }
+      const warehouseId = request.lines[shortfall.lineIndex]!.warehouseId;
+      const errorMessage =
+        warehouseId !== undefined && unknownWarehouses.has(warehouseId)
+          ? `Warehouse ${warehouseId} does not exist`
+          : `Only ${shortfall.available} available, ${shortfall.requested} requested`;
+      return { ...failed, availableQuantity: shortfall.available, reason: 'insufficient_inventory' as const, errorMessage };
+    });
 
     const requestBackorders: EngineOutcome['backorders'] = [];
     if (request.allowBackorder && plan.shortfalls.length > 0) {
@@ -168,7 +184,7 @@ export async function serveRequests(
       for (const take of plan.takes) taken[take.lineIndex]! += take.quantity;
       request.lines.forEach((line, lineIndex) => {
         const missing = line.quantity - taken[lineIndex]!;
-        if (missing <= 0 || unknown.has(line.productId)) return;
+        if (missing <= 0 || unknown.has(line.productId) || (line.warehouseId !== undefined && unknownWarehouses.has(line.warehouseId))) return;
         const backorder: NewBackorder = {
           id: uuidv7(),
           productId: line.productId,
@@ -178,6 +194,7 @@ export async function serveRequests(
           priority: priorityWeight[request.priority],
           strategy: request.strategy,
           reservationId: reservation?.reservationId ?? null,
+          allocationId: request.allocationId ?? null,
           referenceType: request.referenceType,
           referenceId: request.orderId,
           customerId: request.customerId ?? null,
@@ -188,6 +205,19 @@ export async function serveRequests(
           createdAt: now,
         };
         backorders.push(backorder);
+        events.push({
+          type: 'BackorderCreated',
+          backorderId: backorder.id,
+          productId: backorder.productId,
+          warehouseId: backorder.warehouseId,
+          quantity: missing,
+          priority: backorder.priority,
+          reservationId: backorder.reservationId,
+          allocationId: backorder.allocationId,
+          referenceType: backorder.referenceType,
+          referenceId: backorder.referenceId,
+          timestamp: now,
+        });
         requestBackorders.push({ id: backorder.id, productId: backorder.productId, warehouseId: backorder.warehouseId, quantity: missing });
       });
     }
@@ -198,8 +228,9 @@ export async function serveRequests(
   await insertReservations(tx, reservations);
   await insertReservationLines(tx, lines);
   await insertStatusHistory(tx, history);
-  await applyMovements(tx, movements);
+  await applyStockChanges(tx, movements, { now });
   await insertBackorders(tx, backorders);
+  await recordEvents(tx, events);
   return outcomes;
 }
 

@@ -2,15 +2,18 @@
 import type { Pool } from 'pg';
 import { cancelBackordersOfReservations } from '../db/backorder-store';
 import { withTransaction } from '../db/client';
-import { applyMovements, lockAllLotsOfProducts } from '../db/lot-store';
+import { lockAllLotsOfProducts } from '../db/lot-store';
 import { claimExpiredReservations, findReservationLines, insertStatusHistory, updateReservationLines, updateReservations } from '../db/reservation-store';
+import { recordEvents } from '../events/outbox';
 import { fillBackorders } from './backorders';
-import { productsOf, releaseHeld } from './transitions';
+import { stockLinesOf } from './event-lines';
+import { applyStockChanges } from './stock-changes';
+import { heldOf, productsOf, releaseHeld } from './transitions';
 
 /**
  * Expires every RESERVED reservation whose hold ended by `now`, `batchSize` per transaction, until
  * none is left: stock back (EXPIRE movements), status EXPIRED with history, open backorders of the
- * reservation cancelled, then waiting backorders of the products filled. Claims with SKIP LOCKED,
+ * reservation cancelled, ReservationExpired recorded, then waiting backorders of the products filled. Claims with SKIP LOCKED,
  * so sweepers running at once never expire one reservation twice. Returns how many it expired.
  */
 export async function expireReservations(pool: Pool, options: { now: Date; batchSize: number; actor?: string }): Promise<number> {
@@ -26,7 +29,7 @@ export async function expireReservations(pool: Pool, options: { now: Date; batch
       const productIds = productsOf(lines);
       await lockAllLotsOfProducts(tx, productIds);
       const { movements, changes } = releaseHeld(lines, { type: 'EXPIRE', reason: 'hold expired', actor });
-      await applyMovements(tx, movements);
+      await applyStockChanges(tx, movements, { now });
       await updateReservationLines(tx, changes);
       await updateReservations(tx, ids.map((id) => ({ id, status: 'EXPIRED' as const })), now);
       await insertStatusHistory(
@@ -42,6 +45,17 @@ export async function expireReservations(pool: Pool, options: { now: Date; batch
         })),
       );
       await cancelBackordersOfReservations(tx, ids, now);
+      await recordEvents(
+        tx,
+        reservations.map((reservation) => ({
+          type: 'ReservationExpired' as const,
+          reservationId: reservation.id,
+          orderId: reservation.orderId,
+          items: stockLinesOf(lines.filter((line) => line.reservationId === reservation.id).map((line) => ({ ...line, quantity: heldOf(line) }))),
+          expiresAt: reservation.expiresAt,
+          timestamp: now,
+        })),
+      );
       await fillBackorders(tx, productIds, now, actor);
       return reservations.length;
     });

@@ -1,9 +1,10 @@
 /** Ship: allocated stock leaves the warehouse. */
 import type { Transaction } from '../db/client';
-import { applyMovements, lockLotsById, type LotMovement } from '../db/lot-store';
+import { lockLotsById, type LotMovement } from '../db/lot-store';
 import { findReservationLines, insertStatusHistory, updateReservationLines, updateReservations, type LineChange } from '../db/reservation-store';
 import type { ReservationDetail, ShipInput } from '../schemas/reservations';
 import type { UseCaseContext } from './reserve';
+import { applyStockChanges } from './stock-changes';
 import { assertTransition, assertWithin, loadReservationDetail, lockForChange, quantitiesByProduct } from './transitions';
 
 /**
@@ -42,7 +43,7 @@ export async function shipReservation(tx: Transaction, input: ShipInput, ctx: Om
     });
     changes.push({ id: line.id, shippedDelta: ship });
   }
-  await applyMovements(tx, movements);
+  await applyStockChanges(tx, movements, ctx);
   await updateReservationLines(tx, changes);
   const fulfilled = left === 0;
   await updateReservations(tx, [{ id: reservation.id, ...(fulfilled ? { status: 'FULFILLED' as const } : {}) }], ctx.now);

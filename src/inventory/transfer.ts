@@ -1,7 +1,7 @@
 import { v7 as uuidv7 } from 'uuid';
 import { assertKnownReferences } from '../catalogue/catalogue';
 import type { Queryable, Transaction } from '../db/client';
-import { applyMovements, insertEmptyLots, type LotRow } from '../db/lot-store';
+import { insertEmptyLots, type LotRow } from '../db/lot-store';
 import {
   findTransfer,
   findTransferLines,
@@ -14,9 +14,12 @@ import {
 } from '../db/transfer-store';
 import { takeOldestFirst } from '../domain/removal';
 import { AppError, notFound } from '../errors';
+import { recordEvents } from '../events/outbox';
 import type { TransferBody, TransferView } from '../schemas/inventory';
+import { productLinesOf } from './event-lines';
 import { isExpired, lockLotsAt } from './lots';
 import { replenishedProducts } from './replenishment';
+import { applyStockChanges } from './stock-changes';
 
 /** What receiving a transfer did: the answer for the caller, and the products whose stock grew. */
 export type ReceiveOutcome = { answer: TransferView; replenishedProductIds: string[] };
@@ -91,7 +94,7 @@ function planTransfer(body: TransferBody, lots: readonly LotRow[], now: Date): T
   });
 
   if (unknownLots.length > 0) {
-    throw new AppError('UNKNOWN_REFERENCE', 'The request names lots that are not lots of the item’s product at the source warehouse', { unknownLots });
+    throw new AppError('UNKNOWN_REFERENCE', 'The request names lots that are not lots of the product of their item at the source warehouse', { unknownLots });
   }
   if (shortages.length > 0) {
     throw new AppError('INSUFFICIENT_STOCK', 'Not enough available stock at the source warehouse for every item; nothing was changed', { shortages });
@@ -102,6 +105,7 @@ function planTransfer(body: TransferBody, lots: readonly LotRow[], now: Date): T
 /**
  * Sends stock from one warehouse to another: it leaves the source at once (TRANSFER_OUT) and travels
  * as one line per source lot, keeping the lot's number, age, expiry and cost, until it is received.
+ * Records TransferInitiated.
  */
 export async function initiateTransfer(tx: Transaction, body: TransferBody, actor: string, now = new Date()): Promise<TransferView> {
   const productIds = [...new Set(body.items.map((item) => item.productId))];
@@ -130,7 +134,7 @@ export async function initiateTransfer(tx: Transaction, body: TransferBody, acto
     expiresAt: lot.expiresAt,
   }));
   await insertTransferLines(tx, lines);
-  await applyMovements(
+  await applyStockChanges(
     tx,
     lines.map((line) => ({
       lotId: line.sourceLotId,
@@ -141,15 +145,29 @@ export async function initiateTransfer(tx: Transaction, body: TransferBody, acto
       referenceId: transfer.id,
       actor,
     })),
+    { now },
   );
+  await recordEvents(tx, [
+    {
+      type: 'TransferInitiated',
+      transferId: transfer.id,
+      fromWarehouseId: transfer.fromWarehouseId,
+      toWarehouseId: transfer.toWarehouseId,
+      items: productLinesOf(lines),
+      reference: transfer.reference,
+      initiatedBy: actor,
+      timestamp: now,
+    },
+  ]);
   return toTransferView(transfer, lines);
 }
 
 /**
  * Receives a transfer in transit: each line arrives at the destination as a new lot with the number,
  * age (received at), expiry and cost it left with (TRANSFER_IN). A transfer is received once.
+ * Records TransferReceived.
  */
-export async function receiveTransfer(tx: Transaction, transferId: string, actor: string): Promise<ReceiveOutcome> {
+export async function receiveTransfer(tx: Transaction, transferId: string, actor: string, now = new Date()): Promise<ReceiveOutcome> {
   const transfer = await lockTransfer(tx, transferId);
   if (!transfer) throw notFound('Transfer', transferId);
   if (transfer.status !== 'IN_TRANSIT') {
@@ -169,7 +187,7 @@ export async function receiveTransfer(tx: Transaction, transferId: string, actor
       unitCost: line.unitCost,
     })),
   );
-  const written = await applyMovements(
+  const written = await applyStockChanges(
     tx,
     lines.map((line, index) => ({
       lotId: lotIds[index]!,
@@ -180,12 +198,25 @@ export async function receiveTransfer(tx: Transaction, transferId: string, actor
       referenceId: transferId,
       actor,
     })),
+    { now },
   );
   const received = await markTransferReceived(
     tx,
     transferId,
     lines.map((line, index) => ({ lineId: line.id, destinationLotId: lotIds[index]! })),
   );
+  await recordEvents(tx, [
+    {
+      type: 'TransferReceived',
+      transferId,
+      fromWarehouseId: transfer.fromWarehouseId,
+      toWarehouseId: transfer.toWarehouseId,
+      items: productLinesOf(lines),
+      reference: transfer.reference,
+      receivedBy: actor,
+      timestamp: now,
+    },
+  ]);
   return {
     answer: toTransferView(received, lines.map((line, index) => ({ ...line, destinationLotId: lotIds[index]! }))),
     replenishedProductIds: replenishedProducts(written),

@@ -102,6 +102,5 @@ export function productsOf(lines: readonly { productId: string }[]): string[] {
 export async function loadReservationDetail(db: Queryable, reservationId: string): Promise<ReservationDetail> {
   const reservation = await findReservation(db, reservationId);
   if (reservation === undefined) throw notFound('Reservation', reservationId);
-  const [lines, history] = [await findReservationLines(db, [reservationId]), await findStatusHistory(db, reservationId)];
-  return reservationDetail(reservation, lines, history);
+  return reservationDetail(reservation, await findReservationLines(db, [reservationId]), await findStatusHistory(db, reservationId));
 }

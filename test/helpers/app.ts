@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
+import type { Logger } from '../../src/logger';
 import { connectAmqp, type AmqpClient } from '../../src/amqp/connection';
 import { loadConfig, type Config } from '../../src/config';
 import { buildServer } from '../../src/http/server';
@@ -18,9 +19,9 @@ export type TestApp = {
 
 /**
  * The HTTP app on a database (and, with `broker: true`, a vhost) of the test file's own, called
- * in-process with app.inject. Extra environment settings go in `env`.
+ * in-process with app.inject. Extra environment settings go in `env`; `logger` replaces the silent one.
  */
-export async function startTestApp(label: string, options: { broker?: boolean; env?: Record<string, string> } = {}): Promise<TestApp> {
+export async function startTestApp(label: string, options: { broker?: boolean; env?: Record<string, string>; logger?: Logger } = {}): Promise<TestApp> {
   const db = await createTestDatabase(label);
   const vhost = options.broker ? await createTestVhost(label) : null;
   const config = loadConfig({
@@ -31,7 +32,7 @@ export async function startTestApp(label: string, options: { broker?: boolean; e
     ...(vhost ? { AMQP_URL: vhost.url } : {}),
     ...options.env,
   });
-  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const logger = options.logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const amqp = vhost ? await connectAmqp(vhost.url, logger, { connectionName: `test-${label}`, maxDelayMs: 1000 }) : null;
   await amqp?.waitForConnect();
   const app = await buildServer({ config, pool: db.pool, logger, amqp });

@@ -3,6 +3,7 @@ import pino from 'pino';
 import { v7 as uuidv7 } from 'uuid';
 import { connectAmqp, type AmqpClient } from '../../src/amqp/connection';
 import type { Config } from '../../src/config';
+import { createPool } from '../../src/db/client';
 import { buildServer } from '../../src/http/server';
 import { startAllocationRelay } from '../../workers/allocation-relay';
 import { startAllocationWorker } from '../../workers/allocation-worker';
@@ -23,7 +24,7 @@ beforeAll(async () => {
   });
   await seedCatalogue(t.db.pool, {
     warehouses: [{ id: 'wh-a' }, { id: 'wh-b' }],
-    products: ['fifo-p', 'key-p', 'prio-p', 'late-p', 'poison-p', 'retry-p', 'relay-p', 'hot-p', 'drop-p'],
+    products: ['fifo-p', 'key-p', 'prio-p', 'late-p', 'poison-p', 'retry-p', 'relay-p', 'hot-p', 'drop-p', 'cut-p'],
   });
 });
 afterEach(async () => {
@@ -124,6 +125,19 @@ describe('POST /allocations', () => {
     expect((await t.db.pool.query(`select count(*)::int as n from allocation_requests`)).rows[0].n).toBe(before);
   });
 
+  it('answers 503 and accepts nothing while Postgres cannot be reached', async () => {
+    const unreachable = createPool('postgres://postgres@127.0.0.1:1/none', 1);
+    const app = await buildServer({ config: t.config, pool: unreachable, logger, amqp: null });
+    try {
+      const reply = await enqueue(app, order('key-p', 1));
+      expect(reply.statusCode).toBe(503);
+      expect(reply.json().error.code).toBe('DEPENDENCY_UNAVAILABLE');
+    } finally {
+      await app.close();
+      await unreachable.end();
+    }
+  });
+
   it('answers 404 for an unknown allocation and 401 without a token', async () => {
     expect((await t.app.inject({ method: 'GET', url: `/api/v1/allocations/${uuidv7()}`, headers: service })).statusCode).toBe(404);
     expect((await t.app.inject({ method: 'POST', url: '/api/v1/allocations', payload: order('key-p', 1) })).statusCode).toBe(401);
@@ -208,6 +222,20 @@ describe('the worker', () => {
       expect(await totalsOf(t.db.pool, 'drop-p')).toEqual({ quantity: 10, reserved: 6, allocated: 0 });
     } finally {
       await relay.stop();
+      await worker.stop();
+    }
+  });
+  it('carries on when its database connections are cut mid-work: every job ends once', async () => {
+    await receiveLots(t.db.pool, [{ productId: 'cut-p', warehouseId: 'wh-a', quantity: 40 }]);
+    const worker = await startWorker({ WORKER_BATCH_SIZE: 5 });
+    try {
+      const replies = await Promise.all(Array.from({ length: 30 }, () => enqueue(t.app, order('cut-p', 1))));
+      // as a Postgres restart would: every server connection of this database goes away at once
+      await t.db.pool.query(`select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`);
+      const views = await Promise.all(replies.map((reply) => waitForJob(t.app, reply.json().allocationId)));
+      expect(views.map((view) => view.status)).toEqual(views.map(() => 'succeeded'));
+      expect(await totalsOf(t.db.pool, 'cut-p')).toEqual({ quantity: 40, reserved: 30, allocated: 0 });
+    } finally {
       await worker.stop();
     }
   });

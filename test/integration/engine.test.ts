@@ -12,7 +12,7 @@ beforeAll(async () => {
   db = await createTestDatabase('engine');
   await seedCatalogue(db.pool, {
     warehouses: [{ id: 'wh-a' }, { id: 'wh-b' }],
-    products: ['order-p', 'partial-p', 'partial-q', 'back-p', 'unknown-q', 'alloc-p', 'batch-p', 'pin-p', 'cap-p'],
+    products: ['order-p', 'partial-p', 'partial-q', 'back-p', 'unknown-q', 'alloc-p', 'batch-p', 'pin-p', 'cap-p', 'ghost-p'],
   });
 });
 afterAll(async () => db.drop());
@@ -85,7 +85,9 @@ describe('serveRequests', () => {
     const one = await statementsFor(1);
     const many = await statementsFor(200);
     expect(many.length).toBe(one.length);
-    expect(many.filter((text) => /for update/i.test(text))).toHaveLength(1);
+    // one lock of the lots, and one of their stock settings for the low-stock rule
+    expect(many.filter((text) => /for update of i\b/i.test(text))).toHaveLength(1);
+    expect(many.filter((text) => /for update/i.test(text))).toHaveLength(2);
     expect(await totalsOf(db.pool, 'batch-p')).toEqual({ quantity: 1000, reserved: 402, allocated: 0 });
   });
 
@@ -163,6 +165,17 @@ describe('serveRequests', () => {
     expect(whole!.backorders.map((backorder) => backorder.productId)).toEqual(['unknown-q']);
     expect(partial).toMatchObject({ outcome: 'partial', backorders: [] });
     expect(await totalsOf(db.pool, 'unknown-q')).toMatchObject({ reserved: 1 });
+  });
+
+  it('serves the rest of a batch when a line is pinned to a warehouse that does not exist, and backorders none of it', async () => {
+    await receiveLots(db.pool, [{ productId: 'ghost-p', warehouseId: 'wh-b', quantity: 4 }]);
+    const [lost, fine] = await serve([
+      request([{ productId: 'ghost-p', quantity: 1, warehouseId: 'wh-nowhere' }], { allowBackorder: true }),
+      request([{ productId: 'ghost-p', quantity: 2, warehouseId: 'wh-b' }]),
+    ]);
+    expect(lost).toMatchObject({ outcome: 'none', backorders: [] });
+    expect(lost!.failedLines).toEqual([expect.objectContaining({ availableQuantity: 0, errorMessage: 'Warehouse wh-nowhere does not exist' })]);
+    expect(fine!.outcome).toBe('complete');
   });
 
   it('commits stock directly in allocate mode and records the reservation as ALLOCATED with its history', async () => {

@@ -442,6 +442,25 @@ describe('idempotency', () => {
     expect(await totalsOf(t.db.pool, productId)).toMatchObject({ reserved: 2 });
   });
 
+  it('replays a direct allocation, and a 202 backordered answer', async () => {
+    const productId = await product([{ quantity: 3 }]);
+    const direct = { orderId: order(), items: [{ productId, quantity: 2 }] };
+    const first = await api.allocate(direct, { 'idempotency-key': `direct-${productId}` });
+    const again = await api.allocate(direct, { 'idempotency-key': `direct-${productId}` });
+    expect(first.statusCode).toBe(201);
+    expect(again.statusCode).toBe(201);
+    expect(again.json()).toEqual(first.json());
+    const short = { orderId: order(), items: [{ productId, quantity: 5 }], allowBackorder: true };
+    const backordered = await api.allocate(short, { 'idempotency-key': `short-${productId}` });
+    const replayed = await api.allocate(short, { 'idempotency-key': `short-${productId}` });
+    expect(backordered.statusCode).toBe(202);
+    expect(replayed.statusCode).toBe(202);
+    expect(replayed.json()).toEqual(backordered.json());
+    expect(await totalsOf(t.db.pool, productId)).toEqual({ quantity: 3, reserved: 0, allocated: 2 });
+    const { rows } = await t.db.pool.query(`select count(*)::int as n from backorder_items where reference_id = $1`, [short.orderId]);
+    expect(rows[0].n).toBe(1);
+  });
+
   it('replays release, allocate and ship', async () => {
     const { productId, id } = await reserved(2);
     const steps = [

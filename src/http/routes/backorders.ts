@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { withTransaction } from '../../db/client';
 import { cancelBackorder, listBackorders } from '../../inventory/backorders';
 import { backorderIdParams, backorderSchema, listBackordersQuery } from '../../schemas/backorders';
+import { errorResponses } from '../openapi';
 import type { AppDeps } from '../server';
 
 /** Backorders: listed with filters, cancelled while open. They are filled by replenishment, not by a call. */
@@ -20,6 +21,6 @@ export function backorderRoutes(app: FastifyInstance, { pool }: AppDeps): void {
   }, async (request) => ({ items: await listBackorders(pool, request.query), limit: request.query.limit, offset: request.query.offset }));
 
   api.delete('/backorders/:id', {
-    schema: { tags: ['backorders'], summary: 'Cancel an open backorder', params: backorderIdParams, response: { 200: backorderSchema } },
+    schema: { tags: ['backorders'], summary: 'Cancel an open backorder', params: backorderIdParams, response: { 200: backorderSchema, ...errorResponses(409) } },
   }, async (request) => withTransaction(pool, (tx) => cancelBackorder(tx, request.params.id, new Date())));
 }

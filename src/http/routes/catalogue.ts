@@ -5,6 +5,7 @@ import { createProduct, createWarehouse, getProduct, getWarehouse } from '../../
 import { listProducts, listWarehouses } from '../../db/catalogue-store';
 import { createProductBody, createWarehouseBody, productSchema, warehouseSchema } from '../../schemas/catalogue';
 import { externalId, paginationQuery } from '../../schemas/common';
+import { errorResponses } from '../openapi';
 import type { AppDeps } from '../server';
 
 const idParams = z.strictObject({ id: externalId });
@@ -15,7 +16,7 @@ export function catalogueRoutes(app: FastifyInstance, { pool }: AppDeps): void {
 
   api.post('/warehouses', {
     config: { access: 'admin' },
-    schema: { tags: ['catalogue'], summary: 'Register a warehouse', body: createWarehouseBody, response: { 201: warehouseSchema } },
+    schema: { tags: ['catalogue'], summary: 'Register a warehouse', body: createWarehouseBody, response: { 201: warehouseSchema, ...errorResponses(409) } },
   }, async (request, reply) => reply.status(201).send(await createWarehouse(pool, request.body)));
 
   api.get('/warehouses', {
@@ -28,7 +29,7 @@ export function catalogueRoutes(app: FastifyInstance, { pool }: AppDeps): void {
 
   api.post('/products', {
     config: { access: 'admin' },
-    schema: { tags: ['catalogue'], summary: 'Register a product', body: createProductBody, response: { 201: productSchema } },
+    schema: { tags: ['catalogue'], summary: 'Register a product', body: createProductBody, response: { 201: productSchema, ...errorResponses(409) } },
   }, async (request, reply) => reply.status(201).send(await createProduct(pool, request.body)));
 
   api.get('/products', {

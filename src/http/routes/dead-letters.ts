@@ -1,13 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { listDeadLetters, purgeDeadLetter, replayDeadLetter, type DeadLetterDeps } from '../../inventory/dead-letters';
+import { getDeadLetter, listDeadLetters, purgeDeadLetter, replayDeadLetter, type DeadLetterDeps } from '../../inventory/dead-letters';
 import { deadLetterSchema, listDeadLettersQuery } from '../../schemas/allocations';
 import { uuidSchema } from '../../schemas/common';
+import { errorResponses } from '../openapi';
 
 const idParams = z.strictObject({ id: uuidSchema });
 
-/** Dead letters of the allocation queue (admin): list, replay, purge. */
+/** Dead letters of the allocation queue and the event consumers (admin): list, show, replay, purge. */
 export function deadLetterRoutes(app: FastifyInstance, deps: DeadLetterDeps): void {
   const api = app.withTypeProvider<ZodTypeProvider>();
 
@@ -21,9 +22,14 @@ export function deadLetterRoutes(app: FastifyInstance, deps: DeadLetterDeps): vo
     },
   }, async (request) => ({ items: await listDeadLetters(deps.pool, request.query) }));
 
+  api.get('/admin/dead-letters/:id', {
+    config: { access: 'admin' },
+    schema: { tags: ['dead letters'], summary: 'One dead letter with its errors and payload', params: idParams, response: { 200: deadLetterSchema } },
+  }, async (request) => getDeadLetter(deps.pool, request.params.id));
+
   api.post('/admin/dead-letters/:id/replay', {
     config: { access: 'admin' },
-    schema: { tags: ['dead letters'], summary: 'Send a dead letter back to the work queue', params: idParams, response: { 200: deadLetterSchema } },
+    schema: { tags: ['dead letters'], summary: 'Send a dead letter back to the queue it came from', params: idParams, response: { 200: deadLetterSchema, ...errorResponses(409) } },
   }, async (request) => replayDeadLetter(deps, request.params.id));
 
   api.delete('/admin/dead-letters/:id', {

@@ -1,13 +1,13 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { adjustStock } from '../../inventory/adjust';
 import { checkAvailability } from '../../inventory/availability';
 import { listLowStock } from '../../inventory/low-stock';
 import { listProductMovements } from '../../inventory/movements';
 import { getProductInventory } from '../../inventory/product-inventory';
 import { putStockSettings } from '../../inventory/settings';
-import { getTransfer, initiateTransfer, receiveTransfer } from '../../inventory/transfer';
+import { adjustStockFillingBackorders, receiveTransferFillingBackorders } from '../../inventory/replenish';
+import { getTransfer, initiateTransfer } from '../../inventory/transfer';
 import {
   adjustBody,
   adjustResponse,
@@ -27,6 +27,7 @@ import {
   transferSchema,
 } from '../../schemas/inventory';
 import { idempotencyKeySchema, runIdempotent, type IdempotentAnswer } from '../idempotency';
+import { errorResponses } from '../openapi';
 import type { AppDeps } from '../server';
 
 /** The optional Idempotency-Key header of a state-changing call. */
@@ -49,13 +50,13 @@ export function inventoryRoutes(app: FastifyInstance, { pool }: AppDeps): void {
       summary: 'Receive, ship, return, write off or correct stock; all lines or none',
       headers: idempotencyHeaders,
       body: adjustBody,
-      response: { 200: adjustResponse },
+      response: { 200: adjustResponse, ...errorResponses(409) },
     },
   }, async (request, reply) => {
     const answer = await runIdempotent(
       pool,
       { operation: 'adjust', caller: request.caller, key: request.headers['idempotency-key'], body: request.body, response: adjustResponse },
-      async (tx) => ({ status: 200, body: (await adjustStock(tx, request.body, request.caller.sub)).answer }),
+      async (tx) => ({ status: 200, body: (await adjustStockFillingBackorders(tx, request.body, request.caller.sub)).answer }),
     );
     return sendAnswer(reply, answer);
   });
@@ -95,7 +96,7 @@ export function inventoryRoutes(app: FastifyInstance, { pool }: AppDeps): void {
       summary: 'Send stock to another warehouse; it leaves at once and travels IN_TRANSIT',
       headers: idempotencyHeaders,
       body: transferBody,
-      response: { 201: transferSchema },
+      response: { 201: transferSchema, ...errorResponses(409) },
     },
   }, async (request, reply) => {
     const answer = await runIdempotent(
@@ -117,13 +118,13 @@ export function inventoryRoutes(app: FastifyInstance, { pool }: AppDeps): void {
       summary: 'Receive a transfer: each line arrives as a new lot keeping its age, expiry and cost',
       headers: idempotencyHeaders,
       params: transferParams,
-      response: { 200: transferSchema },
+      response: { 200: transferSchema, ...errorResponses(409) },
     },
   }, async (request, reply) => {
     const answer = await runIdempotent(
       pool,
       { operation: 'transfer-receive', caller: request.caller, key: request.headers['idempotency-key'], body: request.params, response: transferSchema },
-      async (tx) => ({ status: 200, body: (await receiveTransfer(tx, request.params.id, request.caller.sub)).answer }),
+      async (tx) => ({ status: 200, body: (await receiveTransferFillingBackorders(tx, request.params.id, request.caller.sub)).answer }),
     );
     return sendAnswer(reply, answer);
   });

@@ -21,6 +21,7 @@ import {
   shipBody,
 } from '../../schemas/reservations';
 import { idempotencyKeySchema, runIdempotent, type IdempotentAnswer } from '../idempotency';
+import { errorResponses } from '../openapi';
 import type { AppDeps } from '../server';
 
 const idempotencyHeaders = z.object({ 'idempotency-key': idempotencyKeySchema.optional() });
@@ -43,7 +44,7 @@ export function reservationRoutes(app: FastifyInstance, { pool, config }: AppDep
       description: '201 with the reservation (and any shortfall or backorders), 202 when everything was backordered, 409 INSUFFICIENT_STOCK when it cannot be met.',
       headers: idempotencyHeaders,
       body: reserveBody,
-      response: { 201: reserveAnswerSchema, 202: backorderedAnswerSchema },
+      response: { 201: reserveAnswerSchema, 202: backorderedAnswerSchema, ...errorResponses(409) },
     },
   }, async (request, reply) => {
     const call = { operation: 'reserve', caller: request.caller, key: request.headers['idempotency-key'], body: request.body, response: serveAnswerSchema };
@@ -51,7 +52,7 @@ export function reservationRoutes(app: FastifyInstance, { pool, config }: AppDep
   });
 
   api.post('/inventory/release', {
-    schema: { tags: ['reservations'], summary: 'Release a reservation', headers: idempotencyHeaders, body: releaseBody, response: { 200: reservationDetailSchema } },
+    schema: { tags: ['reservations'], summary: 'Release a reservation', headers: idempotencyHeaders, body: releaseBody, response: { 200: reservationDetailSchema, ...errorResponses(409) } },
   }, async (request, reply) => {
     const call = { operation: 'release', caller: request.caller, key: request.headers['idempotency-key'], body: request.body, response: reservationDetailSchema };
     return send(reply, await runIdempotent(pool, call, async (tx) => ({ status: 200, body: await releaseReservation(tx, request.body, context(request.caller.sub)) })));
@@ -64,7 +65,7 @@ export function reservationRoutes(app: FastifyInstance, { pool, config }: AppDep
       description: 'With reservationId: 200 with the reservation. With orderId and items: as reserve, but the stock is committed (status ALLOCATED).',
       headers: idempotencyHeaders,
       body: allocateBody,
-      response: { 200: reservationDetailSchema, 201: reserveAnswerSchema, 202: backorderedAnswerSchema },
+      response: { 200: reservationDetailSchema, 201: reserveAnswerSchema, 202: backorderedAnswerSchema, ...errorResponses(409) },
     },
   }, async (request, reply) => {
     const { body } = request;
@@ -79,14 +80,14 @@ export function reservationRoutes(app: FastifyInstance, { pool, config }: AppDep
   });
 
   api.post('/inventory/ship', {
-    schema: { tags: ['reservations'], summary: 'Ship allocated stock', headers: idempotencyHeaders, body: shipBody, response: { 200: reservationDetailSchema } },
+    schema: { tags: ['reservations'], summary: 'Ship allocated stock', headers: idempotencyHeaders, body: shipBody, response: { 200: reservationDetailSchema, ...errorResponses(409) } },
   }, async (request, reply) => {
     const call = { operation: 'ship', caller: request.caller, key: request.headers['idempotency-key'], body: request.body, response: reservationDetailSchema };
     return send(reply, await runIdempotent(pool, call, async (tx) => ({ status: 200, body: await shipReservation(tx, request.body, context(request.caller.sub)) })));
   });
 
   api.post('/inventory/reservations/:id/extend', {
-    schema: { tags: ['reservations'], summary: 'Extend the hold of a reservation', params: reservationIdParams, body: extendBody, response: { 200: reservationDetailSchema } },
+    schema: { tags: ['reservations'], summary: 'Extend the hold of a reservation', params: reservationIdParams, body: extendBody, response: { 200: reservationDetailSchema, ...errorResponses(409) } },
   }, async (request) => withTransaction(pool, (tx) => extendReservation(tx, request.params.id, request.body, context(request.caller.sub))));
 
   api.get('/inventory/reservations/:id', {

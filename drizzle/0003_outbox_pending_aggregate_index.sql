@@ -1,0 +1,1 @@
+CREATE INDEX "outbox_events_pending_aggregate_idx" ON "outbox_events" USING btree ("aggregate_type","aggregate_id","id") WHERE "outbox_events"."published_at" is null;

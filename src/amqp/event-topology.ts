@@ -1,0 +1,43 @@
+import type { Channel, ChannelModel } from 'amqplib';
+import { allocationTopology, type AllocationTopology } from './topology';
+
+/** The durable topic exchange Stockroom publishes its events to. */
+export async function declareEventsExchange(channel: Channel, exchange: string): Promise<void> {
+  await channel.assertExchange(exchange, 'topic', { durable: true });
+}
+
+/** Where an event consumer reads, waits between tries and dead-letters: the allocation queue's layout. */
+export type ConsumerTopology = AllocationTopology & { exchange: string; routingKeys: readonly string[] };
+
+/** The queues of a consumer of another service's topic exchange: `queue`, `queue.retry.<delay>ms`, `queue.dead`. */
+export function consumerTopology(queue: string, retryDelaysMs: readonly number[], source: { exchange: string; routingKeys: readonly string[] }): ConsumerTopology {
+  return { ...allocationTopology(queue, retryDelaysMs), ...source };
+}
+
+/**
+ * Declares (idempotently, on every connect) the source exchange, the durable queue bound to it with
+ * each routing key, its retry queues (a queue-wide TTL sends each message back to the queue after
+ * the delay) and its dead-letter queue (also where the broker puts anything the queue rejects).
+ */
+export async function declareConsumerTopology(model: ChannelModel, topology: ConsumerTopology): Promise<void> {
+  const channel = await model.createChannel();
+  // a failed declaration closes only this channel; the error surfaces through the rejected promise
+  channel.on('error', () => {});
+  try {
+    await channel.assertExchange(topology.exchange, 'topic', { durable: true });
+    await channel.assertQueue(topology.dead, { durable: true });
+    await channel.assertQueue(topology.work, {
+      durable: true,
+      arguments: { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': topology.dead },
+    });
+    for (const retry of topology.retries) {
+      await channel.assertQueue(retry.queue, {
+        durable: true,
+        arguments: { 'x-message-ttl': retry.delayMs, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': topology.work },
+      });
+    }
+    for (const routingKey of topology.routingKeys) await channel.bindQueue(topology.work, topology.exchange, routingKey);
+  } finally {
+    await channel.close().catch(() => {});
+  }
+}

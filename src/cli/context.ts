@@ -1,0 +1,61 @@
+import { InvalidArgumentError } from 'commander';
+import { signToken } from '../auth/tokens';
+import { ConfigError, loadConfig, type Config } from '../config';
+import { CliError, exitCodes, type ExitCode } from './errors';
+import type { ApiTarget } from './http';
+import type { Output } from './output';
+
+/** The options every command shares. */
+export type GlobalOptions = { url: string; token?: string; timeout: number; json: boolean };
+
+/** What a command needs: where to write, the service config, and the API it talks to. */
+export type CommandContext = {
+  output: Output;
+  /** What the run exits with when no error was thrown; a command sets it to report a failed outcome. */
+  exitCode: ExitCode;
+  config(): Config;
+  target(): ApiTarget;
+};
+
+/** Builds the context of one run from the global options; the config is read only when a command needs it. */
+export function createContext(options: () => GlobalOptions, output: () => Output): CommandContext {
+  let config: Config | undefined;
+  const context: CommandContext = {
+    exitCode: exitCodes.ok,
+    get output() {
+      return output();
+    },
+    config() {
+      try {
+        config ??= loadConfig();
+      } catch (error) {
+        if (error instanceof ConfigError) throw new CliError(exitCodes.usage, error.message);
+        throw error;
+      }
+      return config;
+    },
+    target() {
+      const { url, token, timeout } = options();
+      // Without a token, mint a short-lived admin one from JWT_SECRET: the CLI is an operator's tool.
+      return { url, timeoutMs: timeout, token: token ?? signToken(context.config().JWT_SECRET, { sub: 'stockroom-cli', role: 'admin' }, 600) };
+    },
+  };
+  return context;
+}
+
+/** Parses a positive whole number option, or refuses it as bad usage. */
+export function positiveInteger(value: string): number {
+  const parsed = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(parsed) || parsed <= 0) throw new InvalidArgumentError('expected a positive whole number');
+  return parsed;
+}
+
+/** Parses a duration such as 90, 90s, 15m, 12h or 7d into seconds. */
+export function durationSeconds(value: string): number {
+  const match = /^(\d+)([smhd]?)$/.exec(value);
+  if (!match) throw new InvalidArgumentError('expected seconds or a duration such as 15m, 12h or 7d');
+  const unit = { '': 1, s: 1, m: 60, h: 3600, d: 86400 }[match[2] as '' | 's' | 'm' | 'h' | 'd'];
+  const seconds = Number(match[1]) * unit;
+  if (seconds <= 0) throw new InvalidArgumentError('must be longer than zero');
+  return seconds;
+}

@@ -1,0 +1,27 @@
+/** Exit codes of the stockroom command, one per kind of failure. */
+export const exitCodes = {
+  ok: 0,
+  /** The operation ran and failed: an allocation failed, the ledger differs, a wait timed out. */
+  failed: 1,
+  /** Bad usage: an unknown option, a missing argument, an unreadable or invalid file. */
+  usage: 2,
+  /** Stockroom (or its database) cannot be reached, or answers that a dependency is down. */
+  unreachable: 3,
+  /** Stockroom refused the request with a 4xx answer. */
+  refused: 4,
+} as const;
+
+export type ExitCode = (typeof exitCodes)[keyof typeof exitCodes];
+
+/** A failure the CLI reports in one line and turns into its exit code. */
+export class CliError extends Error {
+  constructor(
+    readonly exitCode: ExitCode,
+    message: string,
+    /** The API's error code when Stockroom refused the request (e.g. ALREADY_EXISTS). */
+    readonly apiCode?: string,
+  ) {
+    super(message);
+    this.name = 'CliError';
+  }
+}

@@ -1,0 +1,73 @@
+import { Command, CommanderError, Option } from 'commander';
+import { dlqCommand } from './commands/dlq';
+import { enqueueCommand, statusCommand } from './commands/jobs';
+import { seedCommand } from './commands/seed';
+import { tokenCommand } from './commands/token';
+import { createContext, positiveInteger, type GlobalOptions } from './context';
+import { CliError, exitCodes } from './errors';
+import type { Output } from './output';
+import { reconcileCommand } from './reconcile';
+import { version } from '../../package.json';
+
+/** The output of a real run: stdout for results, stderr for progress and errors. */
+export function processOutput(json: boolean): Output {
+  return {
+    out: (text) => void process.stdout.write(`${text}\n`),
+    err: (text) => void process.stderr.write(`${text}\n`),
+    interactive: Boolean(process.stderr.isTTY),
+    json,
+  };
+}
+
+/** Builds the `stockroom` program; `output` decides where results and messages go. */
+export function buildProgram(makeOutput: (json: boolean) => Output = processOutput): { program: Command; exitCode: () => number } {
+  const program = new Command('stockroom')
+    .description('Operate Stockroom: enqueue and follow allocation jobs, handle dead letters, seed demo data, reconcile the ledger, mint tokens.')
+    .version(version)
+    .addOption(new Option('--url <url>', 'the Stockroom API').env('STOCKROOM_URL').default('http://127.0.0.1:3000'))
+    .addOption(new Option('--token <jwt>', 'bearer token (default: a short-lived admin token minted from JWT_SECRET)').env('STOCKROOM_TOKEN'))
+    .addOption(new Option('--timeout <ms>', 'give up on one HTTP call after this long').argParser(positiveInteger).default(10_000))
+    .option('--json', 'print results as JSON')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  const options = () => program.opts<GlobalOptions>();
+  const context = createContext(options, () => makeOutput(Boolean(options().json)));
+  for (const command of [enqueueCommand, statusCommand, dlqCommand, seedCommand, reconcileCommand, tokenCommand]) {
+    program.addCommand(command(context));
+  }
+  // Usage errors of subcommands must not exit the process either; they become exit code 2.
+  const override = (command: Command) => {
+    command.exitOverride();
+    command.commands.forEach(override);
+  };
+  override(program);
+  return { program, exitCode: () => context.exitCode };
+}
+
+/** Runs the CLI with `argv` (as process.argv) and resolves to its exit code; never exits the process itself. */
+export async function main(argv: readonly string[], makeOutput: (json: boolean) => Output = processOutput): Promise<number> {
+  const { program, exitCode } = buildProgram(makeOutput);
+  try {
+    await program.parseAsync([...argv]);
+    return exitCode();
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander has printed help, the version or the parse error; only the first two succeed.
+      return error.exitCode === 0 ? exitCodes.ok : exitCodes.usage;
+    }
+    const output = makeOutput(false);
+    if (error instanceof CliError) {
+      output.err(`stockroom: ${error.message}`);
+      return error.exitCode;
+    }
+    output.err(`stockroom: unexpected failure: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    return exitCodes.failed;
+  }
+}
+
+if (require.main === module) {
+  void main(process.argv).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,114 @@
+import { queryRows, type Queryable, type Transaction } from './client';
+
+/** An outbox row to write: the event in its wire form and where it goes. */
+export type OutboxInsert = {
+  eventId: string;
+  eventType: string;
+  routingKey: string;
+  aggregateType: string;
+  aggregateId: string;
+  payload: unknown;
+};
+
+/** An outbox row claimed by a relay; id is the bigint as text. */
+export type PendingEvent = OutboxInsert & { id: string; attempts: number };
+
+/**
+ * Takes a transaction-scoped advisory lock per aggregate (in one fixed order), so writers of one
+ * aggregate insert and commit one after the other and outbox id order is their commit order.
+ */
+export async function lockAggregates(tx: Transaction, keys: readonly string[]): Promise<void> {
+  const sorted = [...new Set(keys)].sort();
+  if (sorted.length === 0) return;
+  await tx.query(
+    `select pg_advisory_xact_lock(hashtextextended(k, 0)) from unnest($1::text[]) as k`,
+    [sorted],
+  );
+}
+
+/** Appends events to the outbox in input order (ids ascending), in one statement. */
+export async function insertOutboxEvents(tx: Transaction, rows: readonly OutboxInsert[]): Promise<void> {
+  if (rows.length === 0) return;
+  await tx.query(
+    `insert into outbox_events (event_id, event_type, routing_key, aggregate_type, aggregate_id, payload)
+     select event_id, event_type, routing_key, aggregate_type, aggregate_id, payload
+       from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[]) with ordinality
+            as e(event_id, event_type, routing_key, aggregate_type, aggregate_id, payload, n)
+      order by n`,
+    [
+      rows.map((row) => row.eventId),
+      rows.map((row) => row.eventType),
+      rows.map((row) => row.routingKey),
+      rows.map((row) => row.aggregateType),
+      rows.map((row) => row.aggregateId),
+      rows.map((row) => JSON.stringify(row.payload)),
+    ],
+  );
+}
+
+/**
+ * Claims up to `limit` due, unpublished events in id order, skipping rows another relay holds.
+ * A claimed event is returned only when no earlier unpublished event of its aggregate is left out
+ * of this claim (held by another relay, waiting for a retry, or beyond the limit): that keeps the
+ * events of one aggregate in order. The rows stay locked until the caller's transaction ends.
+ */
+export async function claimPendingEvents(tx: Transaction, limit: number): Promise<PendingEvent[]> {
+  return queryRows<PendingEvent>(
+    tx,
+    `with claimed as (
+       select id, aggregate_type, aggregate_id
+         from outbox_events
+        where published_at is null and available_at <= now()
+        order by id
+        limit $1
+          for update skip locked
+     )
+     select o.id::text as id, o.event_id as "eventId", o.event_type as "eventType", o.routing_key as "routingKey",
+            o.aggregate_type as "aggregateType", o.aggregate_id as "aggregateId", o.payload, o.attempts
+       from claimed c join outbox_events o on o.id = c.id
+      where not exists (
+              select 1 from outbox_events e
+               where e.published_at is null
+                 and e.aggregate_type = c.aggregate_type and e.aggregate_id = c.aggregate_id
+                 and e.id < c.id
+                 and e.id not in (select id from claimed))
+      order by o.id`,
+    [limit],
+  );
+}
+
+/** Marks events as published, in one statement. */
+export async function markEventsPublished(tx: Transaction, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await tx.query(
+    `update outbox_events set published_at = now(), attempts = attempts + 1, last_error = null
+      where id = any($1::bigint[])`,
+    [ids],
+  );
+}
+
+/** Records a failed publish per event and when to try it again, in one statement. */
+export async function markEventsFailed(
+  tx: Transaction,
+  failures: readonly { id: string; error: string; retryInMs: number }[],
+): Promise<void> {
+  if (failures.length === 0) return;
+  await tx.query(
+    `update outbox_events o
+        set attempts = o.attempts + 1, last_error = f.error,
+            available_at = now() + make_interval(secs => f.retry_ms / 1000.0)
+       from unnest($1::bigint[], $2::text[], $3::int[]) as f(id, error, retry_ms)
+      where o.id = f.id`,
+    [failures.map((failure) => failure.id), failures.map((failure) => failure.error), failures.map((failure) => failure.retryInMs)],
+  );
+}
+
+/** Deletes up to `limit` events published before `before`; returns how many went. */
+export async function deletePublishedEvents(db: Queryable, before: Date, limit: number): Promise<number> {
+  const result = await db.query(
+    `delete from outbox_events
+      where id in (select id from outbox_events where published_at < $1 order by published_at limit $2)`,
+    [before, limit],
+  );
+  return result.rowCount ?? 0;
+}

@@ -1,0 +1,275 @@
+import { z } from 'zod';
+import { lowStockSeverities } from '../domain/low-stock';
+import { priorities, strategies } from '../domain/strategies';
+import { externalId, geoPointSchema, isoTimestamp, quantitySchema, uuidSchema } from '../schemas/common';
+
+/**
+ * The events Stockroom publishes (SPEC §7), one zod schema each, discriminated on `type`.
+ * In code timestamps are Dates; on the wire (outbox payload, message body) they are ISO 8601 strings:
+ * `z.encode(inventoryEventSchema, event)` gives the wire form, `inventoryEventSchema.parse(json)` reads it back.
+ */
+
+const count = z.number().int().positive();
+const stockLevel = z.number().int();
+const optionalText = z.string().max(500).nullable();
+
+/** What every event carries besides its own fields. aggregateType/aggregateId name what the event is about; events of one aggregate are published in order. */
+const envelope = {
+  eventId: uuidSchema,
+  timestamp: isoTimestamp,
+  aggregateType: z.string(),
+  aggregateId: z.string(),
+};
+
+/** A quantity of one product at one warehouse. */
+export const stockLineSchema = z.object({ productId: externalId, warehouseId: externalId, quantity: count });
+export type StockLine = z.output<typeof stockLineSchema>;
+
+export const adjustmentTypes = ['RECEIPT', 'SHIPMENT', 'ADJUSTMENT', 'RETURN', 'WRITE_OFF'] as const;
+
+export const inventoryReservedSchema = z.object({
+  ...envelope,
+  type: z.literal('InventoryReserved'),
+  reservationId: uuidSchema,
+  orderId: z.string(),
+  customerId: z.string().nullable(),
+  items: z.array(stockLineSchema),
+  expiresAt: isoTimestamp,
+});
+
+export const inventoryReleasedSchema = z.object({
+  ...envelope,
+  type: z.literal('InventoryReleased'),
+  reservationId: uuidSchema,
+  orderId: z.string(),
+  items: z.array(stockLineSchema),
+  reason: optionalText,
+});
+
+/** Stock committed to an order: from a reservation (reservationId set) or directly (allocationId set). */
+export const inventoryAllocatedSchema = z.object({
+  ...envelope,
+  type: z.literal('InventoryAllocated'),
+  reservationId: uuidSchema.nullable(),
+  allocationId: uuidSchema.nullable(),
+  orderId: z.string().nullable(),
+  items: z.array(stockLineSchema),
+});
+
+export const reservationExpiredSchema = z.object({
+  ...envelope,
+  type: z.literal('ReservationExpired'),
+  reservationId: uuidSchema,
+  orderId: z.string(),
+  items: z.array(stockLineSchema),
+  expiresAt: isoTimestamp,
+});
+
+/** One adjustment line (seed 002): stock is on hand of the product at the warehouse, before and after. */
+export const stockAdjustedSchema = z.object({
+  ...envelope,
+  type: z.literal('StockAdjusted'),
+  adjustmentId: uuidSchema,
+  productId: externalId,
+  warehouseId: externalId,
+  adjustmentType: z.enum(adjustmentTypes),
+  quantity: z.number().int(),
+  previousStock: stockLevel,
+  newStock: stockLevel,
+  reason: optionalText,
+  reference: optionalText,
+  adjustedBy: z.string(),
+});
+
+/** Available stock of a product at a warehouse fell to or below its reorder point. */
+export const lowStockAlertSchema = z.object({
+  ...envelope,
+  type: z.literal('LowStockAlert'),
+  productId: externalId,
+  warehouseId: externalId,
+  currentStock: stockLevel,
+  reorderPoint: z.number().int().nonnegative(),
+  severity: z.enum(lowStockSeverities),
+});
+
+const backorderFields = {
+  backorderId: uuidSchema,
+  productId: externalId,
+  reservationId: uuidSchema.nullable(),
+  allocationId: uuidSchema.nullable(),
+  referenceType: optionalText,
+  referenceId: optionalText,
+};
+
+export const backorderCreatedSchema = z.object({
+  ...envelope,
+  type: z.literal('BackorderCreated'),
+  ...backorderFields,
+  warehouseId: externalId.nullable(),
+  quantity: count,
+  priority: z.number().int(),
+});
+
+/** Some or all of a backorder served from new stock; status FULFILLED when nothing remains. */
+export const backorderFulfilledSchema = z.object({
+  ...envelope,
+  type: z.literal('BackorderFulfilled'),
+  ...backorderFields,
+  quantity: count,
+  fulfilledQuantity: count,
+  remainingQuantity: z.number().int().nonnegative(),
+  status: z.enum(['OPEN', 'FULFILLED']),
+  items: z.array(stockLineSchema),
+});
+
+const transferLineSchema = z.object({ productId: externalId, quantity: count });
+
+export const transferInitiatedSchema = z.object({
+  ...envelope,
+  type: z.literal('TransferInitiated'),
+  transferId: uuidSchema,
+  fromWarehouseId: externalId,
+  toWarehouseId: externalId,
+  items: z.array(transferLineSchema),
+  reference: optionalText,
+  initiatedBy: z.string(),
+});
+
+export const transferReceivedSchema = z.object({
+  ...envelope,
+  type: z.literal('TransferReceived'),
+  transferId: uuidSchema,
+  fromWarehouseId: externalId,
+  toWarehouseId: externalId,
+  items: z.array(transferLineSchema),
+  reference: optionalText,
+  receivedBy: z.string(),
+});
+
+/** Every event Stockroom publishes. */
+export const inventoryEventSchema = z.discriminatedUnion('type', [
+  inventoryReservedSchema,
+  inventoryReleasedSchema,
+  inventoryAllocatedSchema,
+  reservationExpiredSchema,
+  stockAdjustedSchema,
+  lowStockAlertSchema,
+  backorderCreatedSchema,
+  backorderFulfilledSchema,
+  transferInitiatedSchema,
+  transferReceivedSchema,
+]);
+
+export type InventoryEvent = z.output<typeof inventoryEventSchema>;
+export type InventoryEventType = InventoryEvent['type'];
+/** The wire form: what the outbox stores and the message body carries. */
+export type InventoryEventJson = z.input<typeof inventoryEventSchema>;
+
+/** Routing key of each event on the events exchange (SPEC §7). */
+export const routingKeys: Readonly<Record<InventoryEventType, string>> = Object.freeze({
+  InventoryReserved: 'inventory.reserved',
+  InventoryReleased: 'inventory.released',
+  InventoryAllocated: 'inventory.allocated',
+  ReservationExpired: 'inventory.reservation_expired',
+  StockAdjusted: 'inventory.stock_adjusted',
+  LowStockAlert: 'inventory.low_stock',
+  BackorderCreated: 'inventory.backorder_created',
+  BackorderFulfilled: 'inventory.backorder_fulfilled',
+  TransferInitiated: 'inventory.transfer_initiated',
+  TransferReceived: 'inventory.transfer_received',
+});
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/**
+ * An event as a use case hands it to the outbox: eventId and timestamp are filled in when absent,
+ * and the aggregate follows from the event (see aggregateOf).
+ */
+export type NewEvent = DistributiveOmit<InventoryEvent, 'eventId' | 'timestamp' | 'aggregateType' | 'aggregateId'> & {
+  eventId?: string;
+  timestamp?: Date;
+};
+
+/**
+ * What an event is about. Events of one aggregate are published in the order they were written:
+ * a reservation's life, a transfer's, a backorder's, and the stock of one product at one warehouse.
+ */
+export function aggregateOf(event: NewEvent): { aggregateType: string; aggregateId: string } {
+  switch (event.type) {
+    case 'InventoryReserved':
+    case 'InventoryReleased':
+    case 'ReservationExpired':
+      return { aggregateType: 'reservation', aggregateId: event.reservationId };
+    case 'InventoryAllocated':
+      if (event.reservationId) return { aggregateType: 'reservation', aggregateId: event.reservationId };
+      if (event.allocationId) return { aggregateType: 'allocation', aggregateId: event.allocationId };
+      return { aggregateType: 'order', aggregateId: event.orderId ?? 'unknown' };
+    case 'StockAdjusted':
+    case 'LowStockAlert':
+      return { aggregateType: 'stock', aggregateId: `${event.productId}@${event.warehouseId}` };
+    case 'BackorderCreated':
+    case 'BackorderFulfilled':
+      return { aggregateType: 'backorder', aggregateId: event.backorderId };
+    case 'TransferInitiated':
+    case 'TransferReceived':
+      return { aggregateType: 'transfer', aggregateId: event.transferId };
+  }
+}
+
+// Events other services publish and Stockroom consumes. Tolerant readers: unknown fields are ignored.
+
+const consumedEnvelope = {
+  eventId: z.string().min(1).max(200),
+  timestamp: z.string().optional(),
+};
+
+const orderLineSchema = z.object({ productId: externalId, quantity: quantitySchema, warehouseId: externalId.optional() });
+
+/** An order was placed: reserve its lines (the fields and defaults of POST /inventory/reserve). */
+export const orderCreatedSchema = z
+  .object({
+    ...consumedEnvelope,
+    type: z.literal('OrderCreated'),
+    orderId: externalId,
+    customerId: externalId.optional(),
+    items: z.array(orderLineSchema).min(1).max(500),
+    strategy: z.enum(strategies).default('fifo'),
+    allowPartial: z.boolean().default(false),
+    allowBackorder: z.boolean().default(false),
+    priority: z.enum(priorities).default('medium'),
+    destination: geoPointSchema.optional(),
+    timeoutMinutes: z.number().int().positive().optional(),
+  })
+  .refine((event) => event.strategy !== 'nearest_location' || event.destination !== undefined, {
+    message: 'nearest_location needs a destination',
+    path: ['destination'],
+  });
+
+/** An order was cancelled: release what it holds. */
+export const orderCancelledSchema = z.object({
+  ...consumedEnvelope,
+  type: z.literal('OrderCancelled'),
+  orderId: externalId,
+  reason: z.string().max(500).optional(),
+});
+
+/** An order was completed: commit (allocate) what it holds. */
+export const orderCompletedSchema = z.object({
+  ...consumedEnvelope,
+  type: z.literal('OrderCompleted'),
+  orderId: externalId,
+});
+
+export const orderEventSchema = z.discriminatedUnion('type', [orderCreatedSchema, orderCancelledSchema, orderCompletedSchema]);
+export type OrderEvent = z.output<typeof orderEventSchema>;
+export type OrderCreatedEvent = z.output<typeof orderCreatedSchema>;
+
+/** The catalogue registered a product: keep a record of it. */
+export const productCreatedSchema = z.object({
+  ...consumedEnvelope,
+  type: z.literal('ProductCreated'),
+  productId: externalId,
+  sku: z.string().min(1).max(64),
+  name: z.string().min(1).max(200),
+});
+export type ProductCreatedEvent = z.output<typeof productCreatedSchema>;

@@ -1,0 +1,241 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance } from 'fastify';
+import { jsonSchemaTransform } from 'fastify-type-provider-zod';
+import { errorStatus, type ErrorCode } from '../errors';
+import { errorBodySchema } from '../schemas/common';
+import type { Access } from './server';
+
+type JsonSchema = Record<string, unknown>;
+type RouteSchema = Record<string, unknown> & { response?: Record<string, JsonSchema> };
+type TransformInput = Parameters<typeof jsonSchemaTransform>[0];
+
+/** The error statuses a route may document; each is rendered with the one error body shape. */
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 422 | 503;
+
+/** Response schemas for a route's own error statuses (those auth, validation and outages do not already imply). */
+export function errorResponses<S extends ErrorStatus>(...statuses: S[]): Record<S, typeof errorBodySchema> {
+  return Object.fromEntries(statuses.map((status) => [status, errorBodySchema])) as Record<S, typeof errorBodySchema>;
+}
+
+const errorDescriptions: Record<ErrorStatus, string> = {
+  400: 'Invalid input; `details.issues` lists what is wrong. Nothing was changed.',
+  401: 'No bearer token, or one that is malformed, wrongly signed or expired',
+  403: 'The token is valid but its role may not make this call',
+  404: 'Not found',
+  409: 'Conflict: not enough stock, a stale version, an invalid transition or a duplicate',
+  413: 'The request body is too large',
+  422: 'The Idempotency-Key was already used with a different body',
+  503: 'A dependency (Postgres or RabbitMQ) is down; retry later',
+};
+
+const errorExamples: Record<ErrorStatus, { code: ErrorCode; message: string; details?: unknown }> = {
+  400: { code: 'VALIDATION_FAILED', message: 'Invalid request body', details: { issues: [{ path: 'items.0.quantity', message: 'Too small: expected number to be >0', code: 'too_small' }] } },
+  401: { code: 'UNAUTHORIZED', message: 'Send `Authorization: Bearer <token>`' },
+  403: { code: 'FORBIDDEN', message: 'This call needs the admin role' },
+  404: { code: 'NOT_FOUND', message: 'not found', details: { id: '0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f' } },
+  409: { code: 'INSUFFICIENT_STOCK', message: 'Not enough stock of sku-123: 15 requested, 10 available' },
+  413: { code: 'PAYLOAD_TOO_LARGE', message: 'The request body is too large' },
+  422: { code: 'IDEMPOTENCY_MISMATCH', message: 'Idempotency-Key order-1001 was already used with a different request body' },
+  503: { code: 'DEPENDENCY_UNAVAILABLE', message: 'The database is not answering' },
+};
+
+const errorComponent: JsonSchema = {
+  type: 'object',
+  required: ['error'],
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: {
+        code: { type: 'string', enum: Object.keys(errorStatus) },
+        message: { type: 'string' },
+        details: { description: 'What the failure concerns, e.g. the zod issues of a 400' },
+      },
+    },
+  },
+};
+
+const successDescriptions: Record<string, string> = { 200: 'OK', 201: 'Created', 202: 'Accepted', 204: 'No content' };
+
+// Sample values for well-known property names, so generated examples read like real calls.
+const sampleByName: Record<string, unknown> = {
+  productId: 'sku-123',
+  warehouseId: 'wh-001',
+  fromWarehouseId: 'wh-001',
+  toWarehouseId: 'wh-002',
+  orderId: 'order-1001',
+  referenceId: 'order-1001',
+  referenceType: 'order',
+  customerId: 'customer-42',
+  sku: 'SKU-123',
+  code: 'NYC-1',
+  name: 'Example',
+  lotNumber: 'LOT-2025-001',
+  latitude: 40.7128,
+  longitude: -74.006,
+  reason: 'cycle count',
+  reference: 'PO-4711',
+  actor: 'ops-1',
+  idempotencyKey: 'order-1001-reserve',
+  message: 'Accepted; follow it at /api/v1/allocations/0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f',
+  errorMessage: 'Only 10 available, 15 requested',
+};
+const sampleByFormat: Record<string, string> = {
+  'date-time': '2025-01-15T09:30:00.000Z',
+  uuid: '0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f',
+  uri: 'https://example.com',
+  email: 'ops@example.com',
+};
+
+/** A plausible value for a JSON schema: its own example or default, else one built from its type. */
+export function sampleOf(schema: JsonSchema | undefined, name?: string, depth = 0): unknown {
+  if (!schema || depth > 8) return undefined;
+  if (schema.example !== undefined) return schema.example;
+  if (Array.isArray(schema.examples) && schema.examples.length > 0) return schema.examples[0];
+  if (schema.default !== undefined) return schema.default;
+  if (Array.isArray(schema.enum)) return schema.enum.find((value) => value !== null);
+  if (schema.const !== undefined) return schema.const;
+  for (const key of ['anyOf', 'oneOf', 'allOf'] as const) {
+    const branches = schema[key] as JsonSchema[] | undefined;
+    const branch = branches?.find((candidate) => candidate.type !== 'null' && !(candidate.nullable === true && Array.isArray(candidate.enum)));
+    if (branch) return sampleOf(branch, name, depth + 1);
+  }
+  const type = Array.isArray(schema.type) ? schema.type.find((t) => t !== 'null') : schema.type;
+  switch (type) {
+    case 'object': {
+      const properties = (schema.properties ?? {}) as Record<string, JsonSchema>;
+      return Object.fromEntries(
+        Object.entries(properties)
+          .map(([key, property]) => [key, sampleOf(property, key, depth + 1)] as const)
+          .filter(([, value]) => value !== undefined),
+      );
+    }
+    case 'array':
+      return [sampleOf(schema.items as JsonSchema | undefined, name, depth + 1)].filter((value) => value !== undefined);
+    case 'string':
+      if (typeof schema.format === 'string' && sampleByFormat[schema.format]) return sampleByFormat[schema.format];
+      if (name && typeof sampleByName[name] === 'string') return sampleByName[name];
+      // Generated ids (lots, reservations, jobs, …) are UUIDs; names of things are plain text.
+      return name && /(^id|Id)$/.test(name) ? sampleByFormat.uuid : 'text';
+    case 'integer':
+    case 'number': {
+      if (name && typeof sampleByName[name] === 'number') return sampleByName[name];
+      const minimum = typeof schema.minimum === 'number' ? schema.minimum : typeof schema.exclusiveMinimum === 'number' ? schema.exclusiveMinimum + 1 : 1;
+      return Math.max(minimum, Math.min(10, typeof schema.maximum === 'number' ? schema.maximum : 10));
+    }
+    case 'boolean':
+      return false;
+    default:
+      return undefined;
+  }
+}
+
+function withExample(schema: JsonSchema): JsonSchema {
+  if (schema.example !== undefined || schema.content !== undefined) return schema;
+  const example = sampleOf(schema);
+  return example === undefined ? schema : { ...schema, example };
+}
+
+/** What a route's path id names, for its 404 example: `/allocations/:id` → Allocation, `/inventory/:productId` → Product. */
+function thingOf(url: string): string {
+  const match = /\/([a-z-]+)\/:([A-Za-z]+)(?:\/|$)/.exec(url);
+  if (!match) return 'Record';
+  const [segment, param] = [match[1]!, match[2]!];
+  const word = param !== 'id' ? param.replace(/Id$/, '') : segment.replace(/s$/, '').replace(/-/g, ' ');
+  return word.charAt(0).toUpperCase() + word.slice(1);
+}
+
+function errorResponse(status: ErrorStatus, url: string): JsonSchema {
+  const example =
+    status === 404 ? { ...errorExamples[404], message: `${thingOf(url)} ${sampleByFormat.uuid} not found` } : errorExamples[status];
+  return { description: errorDescriptions[status], ...errorComponent, example: { error: example } };
+}
+
+/**
+ * Error statuses every route implies: 400 when it takes input, auth by its access, 404 for a path
+ * id, 413 for a body, 422 when it honours Idempotency-Key, 503 for the API.
+ */
+function impliedErrors(url: string, access: Access, schema: RouteSchema): ErrorStatus[] {
+  const statuses: ErrorStatus[] = [];
+  const headers = (schema.headers as { properties?: Record<string, unknown> } | undefined)?.properties ?? {};
+  if (schema.body || schema.querystring || schema.params) statuses.push(400);
+  if (access !== 'public') statuses.push(401);
+  if (access === 'admin') statuses.push(403);
+  if (url.includes('/:')) statuses.push(404);
+  if (schema.body) statuses.push(413);
+  if ('idempotency-key' in headers) statuses.push(422);
+  if (url.startsWith('/api/')) statuses.push(503);
+  return statuses;
+}
+
+function isErrorStatus(status: number): status is ErrorStatus {
+  return status in errorDescriptions;
+}
+
+/**
+ * Turns a route's zod schemas into OpenAPI (fastify-type-provider-zod) and completes the result:
+ * security by access, every error status with the shared error body, and an example for the body
+ * and every success response.
+ */
+export function documentRoute(input: TransformInput): ReturnType<typeof jsonSchemaTransform> {
+  const converted = jsonSchemaTransform(input);
+  const original = (converted.schema ?? {}) as RouteSchema;
+  if (original.hide) return converted;
+  const access: Access = (input.route.config as { access?: Access } | undefined)?.access ?? 'service';
+  const schema: RouteSchema = { ...original, security: access === 'public' ? [] : [{ bearerAuth: [] }] };
+  if (schema.body) schema.body = withExample(schema.body as JsonSchema);
+
+  // A declared status keeps its own schema unless it is the shared error body.
+  const declared = ((input.schema ?? {}) as { response?: Record<string, unknown> }).response ?? {};
+  const response: Record<string, JsonSchema> = {};
+  const errors = new Set<ErrorStatus>();
+  for (const [status, definition] of Object.entries(original.response ?? {})) {
+    const code = Number(status);
+    const description = successDescriptions[status] ?? errorDescriptions[code as ErrorStatus] ?? 'OK';
+    if (isErrorStatus(code) && declared[status] === errorBodySchema) errors.add(code);
+    // A 204 has no body: `type: 'null'` makes @fastify/swagger leave out its content.
+    else if (code === 204) response[status] = { description, type: 'null' };
+    else response[status] = withExample({ description, ...definition });
+  }
+  if (!Object.keys(response).some((status) => status.startsWith('2'))) response[200] = { description: 'OK' };
+  for (const status of impliedErrors(converted.url, access, original)) if (response[status] === undefined) errors.add(status);
+  for (const status of [...errors].sort((a, b) => a - b)) response[status] = errorResponse(status, converted.url);
+  schema.response = response;
+  return { schema, url: converted.url };
+}
+
+/** OpenAPI for every route at /docs/json, and the Swagger UI at /docs; both open to anyone. */
+export async function registerDocs(app: FastifyInstance, version: string): Promise<void> {
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'Stockroom',
+        version,
+        description:
+          'Inventory allocation and reservation: check, reserve, allocate, ship and release stock, enqueue allocation jobs, and operate the queue. ' +
+          'Every call under /api/v1 needs `Authorization: Bearer <JWT>` (HS256, claims `sub` and `role`: service or admin). ' +
+          'Every failure is `{ "error": { "code", "message", "details"? } }`.',
+      },
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      tags: [
+        { name: 'catalogue', description: 'Warehouses and products' },
+        { name: 'inventory', description: 'Stock levels, movements, adjustments, settings and transfers' },
+        { name: 'reservations', description: 'Reserve, allocate, ship, release and extend' },
+        { name: 'allocations', description: 'Asynchronous allocation jobs' },
+        { name: 'backorders', description: 'What could not be served yet' },
+        { name: 'dead letters', description: 'Jobs that failed every try: inspect, replay, purge (admin)' },
+        { name: 'operations', description: 'Health and metrics' },
+      ],
+    },
+    transform: documentRoute,
+  });
+  await app.register(async (docs) => {
+    // The UI and its assets are registered in this scope; they need no token.
+    docs.addHook('onRoute', (route) => {
+      route.config = { ...route.config, access: 'public' };
+      route.logLevel ??= 'warn';
+    });
+    await docs.register(swaggerUi, { routePrefix: '/docs' });
+  });
+}

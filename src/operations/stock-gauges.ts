@@ -1,0 +1,33 @@
+import { reservationStatuses } from '../domain/reservation';
+import type { Queryable } from '../db/client';
+import { countOversoldLots, countReservationsByStatus } from '../db/metrics-store';
+import type { Logger } from '../logger';
+import { oversoldLots, reservationsByStatus } from '../metrics';
+
+/**
+ * Returns a refresh function for the gauges counted from Postgres (reservations by status, oversold
+ * lots). It queries at most once per `maxAgeMs`, so frequent scrapes cost one count each; when the
+ * database does not answer, the gauges keep their last values.
+ */
+export function stockGaugeRefresher(db: Queryable, logger: Logger, maxAgeMs = 1000): () => Promise<void> {
+  let refreshedAt = -Infinity;
+  let running: Promise<void> | null = null;
+  const refresh = async () => {
+    try {
+      const [byStatus, oversold] = await Promise.all([countReservationsByStatus(db), countOversoldLots(db)]);
+      const counts = new Map(byStatus.map((row) => [row.status, row.count]));
+      for (const status of reservationStatuses) reservationsByStatus.set({ status }, counts.get(status) ?? 0);
+      oversoldLots.set(oversold);
+      refreshedAt = Date.now();
+    } catch (error) {
+      logger.warn({ err: error }, 'could not count reservations and oversold lots for the metrics');
+    }
+  };
+  return async () => {
+    if (Date.now() - refreshedAt < maxAgeMs) return;
+    running ??= refresh().finally(() => {
+      running = null;
+    });
+    await running;
+  };
+}

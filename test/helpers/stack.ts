@@ -1,0 +1,111 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { createTestVhost, type TestVhost } from './amqp';
+import { createTestDatabase, type TestDatabase } from './database';
+import { waitFor } from './allocations';
+import { testJwtSecret } from './tokens';
+
+export const projectRoot = path.resolve(__dirname, '../..');
+
+/** A TCP port nothing listens on right now. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export type RunResult = { code: number | null; stdout: string; stderr: string };
+
+/** Runs a command in the project to its end and returns its exit code and output. */
+export function run(command: string, args: readonly string[], env: Record<string, string>, timeoutMs = 60_000): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: projectRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('error', reject);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+export type Stack = {
+  url: string;
+  /** The environment the processes run with: DATABASE_URL, AMQP_URL, JWT_SECRET, … */
+  env: Record<string, string>;
+  db: TestDatabase;
+  vhost: TestVhost;
+  /** What the processes wrote, for a failing test to show. */
+  logs(): string;
+  stop(): Promise<void>;
+};
+
+/**
+ * The service as docker compose runs it, as real processes: `npm run migrate`, then
+ * `npm run start:api` and `npm run start:worker`, on a database and vhost of the test file's own
+ * and a free port. Resolves once /health/ready answers 200.
+ */
+export async function startStack(label: string): Promise<Stack> {
+  const db = await createTestDatabase(label);
+  const vhost = await createTestVhost(label);
+  const port = await freePort();
+  const env = {
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'warn',
+    DATABASE_URL: db.url,
+    AMQP_URL: vhost.url,
+    JWT_SECRET: testJwtSecret,
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    WORKER_METRICS_PORT: '0',
+    MIGRATE_ON_START: 'false',
+  };
+  const url = `http://127.0.0.1:${port}`;
+  const children: ChildProcess[] = [];
+  let logs = '';
+  const stop = async () => {
+    // Each runs in its own process group (npm, its shell, tsx, node): signal the whole group.
+    await Promise.all(
+      children.map(
+        (child) =>
+          new Promise<void>((resolve) => {
+            if (child.exitCode !== null || child.signalCode !== null) return resolve();
+            child.once('exit', () => resolve());
+            process.kill(-child.pid!, 'SIGTERM');
+          }),
+      ),
+    );
+    await db.drop();
+    await vhost.drop();
+  };
+  try {
+    const migrated = await run('npm', ['run', '-s', 'migrate'], env);
+    if (migrated.code !== 0) throw new Error(`npm run migrate failed: ${migrated.stderr}`);
+    for (const script of ['start:api', 'start:worker']) {
+      const child = spawn('npm', ['run', '-s', script], { cwd: projectRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      child.stdout!.on('data', (chunk: Buffer) => (logs += `[${script}] ${chunk}`));
+      child.stderr!.on('data', (chunk: Buffer) => (logs += `[${script}] ${chunk}`));
+      children.push(child);
+    }
+    await waitFor('the api to be ready', async () => {
+      const exited = children.find((child) => child.exitCode !== null);
+      if (exited) throw new Error(`a process of the stack exited with ${exited.exitCode}:\n${logs}`);
+      const ready = await fetch(`${url}/health/ready`).then((response) => response.ok, () => false);
+      return ready ? true : undefined;
+    }, 45_000);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { url, env, db, vhost, logs: () => logs, stop };
+}

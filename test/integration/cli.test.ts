@@ -1,0 +1,197 @@
+import { writeFile, mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import amqplib from 'amqplib';
+import { v7 as uuidv7 } from 'uuid';
+import { waitFor } from '../helpers/allocations';
+import { freePort, run, startStack, type RunResult, type Stack } from '../helpers/stack';
+
+let stack: Stack;
+let scratch: string;
+beforeAll(async () => {
+  stack = await startStack('cli');
+  scratch = await mkdtemp(path.join(tmpdir(), 'stockroom-cli-'));
+}, 120_000);
+afterAll(async () => stack?.stop());
+
+/** Runs `stockroom …` as a child process, the way a user does (bin/stockroom.js). */
+function stockroom(...args: string[]): Promise<RunResult> {
+  return run('node', ['bin/stockroom.js', ...args], { STOCKROOM_URL: stack.url, JWT_SECRET: stack.env.JWT_SECRET!, DATABASE_URL: stack.env.DATABASE_URL! });
+}
+
+/** Fails with the command's output (and the stack's logs) when it did not exit as expected. */
+function expectExit(result: RunResult, code: number): void {
+  if (result.code !== code) throw new Error(`expected exit ${code}, got ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}\nstack:\n${stack.logs()}`);
+}
+
+async function writeJob(name: string, content: string): Promise<string> {
+  const file = path.join(scratch, name);
+  await writeFile(file, content);
+  return file;
+}
+
+describe('stockroom token', () => {
+  it('prints only a token, which the API accepts for its role', async () => {
+    const admin = await stockroom('token', '--role', 'admin', '--sub', 'ops-cli');
+    expectExit(admin, 0);
+    const token = admin.stdout.trim();
+    expect(admin.stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
+    const ok = await fetch(`${stack.url}/api/v1/admin/dead-letters`, { headers: { authorization: `Bearer ${token}` } });
+    expect(ok.status).toBe(200);
+
+    const service = (await stockroom('token', '--role', 'service', '--expires', '5m')).stdout.trim();
+    const refused = await fetch(`${stack.url}/api/v1/admin/dead-letters`, { headers: { authorization: `Bearer ${service}` } });
+    expect(refused.status).toBe(403);
+  });
+
+  it('refuses an unknown role as bad usage (exit 2)', async () => {
+    const result = await stockroom('token', '--role', 'root');
+    expectExit(result, 2);
+    expect(result.stderr).toContain('service, admin');
+    expect(result.stdout).toBe('');
+  });
+});
+
+describe('stockroom seed', () => {
+  it('creates demo warehouses, products and lots through the API, and adds nothing on a second run', async () => {
+    const first = await stockroom('seed', '--size', '12');
+    expectExit(first, 0);
+    expect(first.stdout).toMatch(/^seeded 3 warehouses \(0 existed\), 12 products \(0 existed\), \d+ lots holding \d+ units\n$/);
+    const token = (await stockroom('token', '--role', 'service')).stdout.trim();
+    const stock = await fetch(`${stack.url}/api/v1/inventory/demo-0001`, { headers: { authorization: `Bearer ${token}` } });
+    expect(stock.status).toBe(200);
+
+    const again = await stockroom('seed', '--size', '12');
+    expectExit(again, 0);
+    expect(again.stdout).toContain('0 warehouses (3 existed), 0 products (12 existed), 0 lots holding 0 units');
+  });
+});
+
+describe('stockroom enqueue and status', () => {
+  it('enqueues a job, waits with progress on stderr, prints the result as a table and exits 0', async () => {
+    const result = await stockroom('enqueue', '--product', 'demo-0001', '--quantity', '3', '--mode', 'allocate', '--priority', 'high', '--reference', 'order-cli-1', '--wait');
+    expectExit(result, 0);
+    expect(result.stderr).toMatch(/allocation [0-9a-f-]{36} accepted/);
+    const [summary, , header, row] = result.stdout.split('\n');
+    expect(summary).toMatch(/^allocation [0-9a-f-]{36}: succeeded \(allocate high, reference order order-cli-1, allocated 3 of 3, \d+ ms/);
+    expect(header).toMatch(/^PRODUCT\s+WAREHOUSE\s+LOT\s+LOT NUMBER\s+QUANTITY$/);
+    expect(row).toMatch(/^demo-0001\s+wh-00\d\s+[0-9a-f-]{36}\s+L-0001-\d\s+3$/);
+
+    const id = summary!.split(' ')[1]!.replace(':', '');
+    const status = await stockroom('--json', 'status', id);
+    expectExit(status, 0);
+    expect(JSON.parse(status.stdout)).toMatchObject({ allocationId: id, status: 'succeeded', result: { totalAllocated: 3 } });
+  });
+
+  it('enqueues from a JSON file; a job that cannot be served prints its failed lines and exits 1', async () => {
+    const file = await writeJob('short.json', JSON.stringify({
+      items: [{ productId: 'demo-0002', quantity: 1_000_000 }],
+      mode: 'allocate',
+      referenceId: 'order-cli-2',
+      referenceType: 'order',
+    }));
+    const result = await stockroom('enqueue', '--file', file, '--wait');
+    expectExit(result, 1);
+    expect(result.stdout).toMatch(/: failed \(/);
+    expect(result.stdout).toMatch(/^demo-0002\s+1000000\s+\d+\s+insufficient_inventory\s+/m);
+  });
+
+  it('prints the job without waiting: its id and status', async () => {
+    const result = await stockroom('enqueue', '-p', 'demo-0003', '-q', '1', '--key', `cli-${uuidv7()}`);
+    expectExit(result, 0);
+    expect(result.stdout).toMatch(/^allocation [0-9a-f-]{36}: queued \(idempotency key cli-/);
+  });
+
+  it('answers exit 4 with the error code for an unknown job', async () => {
+    const result = await stockroom('status', uuidv7());
+    expectExit(result, 4);
+    expect(result.stderr).toMatch(/^stockroom: 404 NOT_FOUND: Allocation [0-9a-f-]{36} not found/);
+  });
+
+  it('answers exit 4 when the token lacks the role', async () => {
+    const service = (await stockroom('token', '--role', 'service')).stdout.trim();
+    const result = await stockroom('--token', service, 'dlq', 'list');
+    expectExit(result, 4);
+    expect(result.stderr).toContain('403 FORBIDDEN');
+    expect(result.stderr).not.toContain(service);
+  });
+});
+
+describe('bad input to the CLI', () => {
+  it.each([
+    ['a missing file', async () => path.join(scratch, 'absent.json'), /Cannot read .*absent\.json: no such file/],
+    ['a file that is not JSON', async () => writeJob('broken.json', '{"items": ['), /broken\.json is not valid JSON/],
+    ['a request the API would refuse', async () => writeJob('invalid.json', JSON.stringify({ items: [{ productId: 'demo-0001', quantity: 0 }] })), /items\.0\.quantity/],
+  ])('exits 2 on %s and sends nothing', async (_name, makeFile, message) => {
+    const result = await stockroom('enqueue', '--file', await makeFile());
+    expectExit(result, 2);
+    expect(result.stderr).toMatch(message);
+    expect(result.stdout).toBe('');
+  });
+
+  it('exits 2 on an unknown command or a bad option value', async () => {
+    expectExit(await stockroom('frobnicate'), 2);
+    expectExit(await stockroom('enqueue', '--product', 'demo-0001', '--quantity', 'many'), 2);
+    expectExit(await stockroom('dlq', 'purge'), 2);
+  });
+});
+
+describe('when the service is down', () => {
+  it('exits 3 and names the address it could not reach', async () => {
+    const url = `http://127.0.0.1:${await freePort()}`;
+    const result = await stockroom('--url', url, 'status', uuidv7());
+    expectExit(result, 3);
+    expect(result.stderr).toContain(`Cannot reach Stockroom at ${url}: ECONNREFUSED`);
+  });
+});
+
+describe('stockroom reconcile', () => {
+  it('exits 0 when every lot matches the ledger and 1, naming the lot, when one does not', async () => {
+    expectExit(await stockroom('seed', '--size', '1'), 0);
+    const clean = await stockroom('reconcile');
+    expectExit(clean, 0);
+    expect(clean.stdout).toMatch(/^reconciled: \d+ lots match the ledger\n$/);
+
+    const { rows } = await stack.db.pool.query<{ id: string }>(`update inventory_items set quantity = quantity + 1 where id = (select id from inventory_items order by id limit 1) returning id`);
+    try {
+      const drifted = await stockroom('reconcile');
+      expectExit(drifted, 1);
+      expect(drifted.stdout).toContain(`lot ${rows[0]!.id}`);
+      expect(drifted.stdout).toMatch(/1 of \d+ lots differ from the ledger/);
+    } finally {
+      await stack.db.pool.query(`update inventory_items set quantity = quantity - 1 where id = $1`, [rows[0]!.id]);
+    }
+  });
+});
+
+describe('stockroom dlq', () => {
+  it('lists, shows and purges a dead-lettered message', async () => {
+    const connection = await amqplib.connect(stack.vhost.url);
+    try {
+      const channel = await connection.createChannel();
+      channel.sendToQueue('stockroom.allocations', Buffer.from('{not json'));
+      await channel.close();
+    } finally {
+      await connection.close();
+    }
+    const listed = await waitFor('the dead letter', async () => {
+      const result = await stockroom('dlq', 'list');
+      return result.stdout.includes('unparseable') ? result : undefined;
+    });
+    expectExit(listed, 0);
+    expect(listed.stdout).toMatch(/^ID\s+QUEUE\s+ALLOCATION\s+REASON\s+ATTEMPTS\s+CREATED$/m);
+    const id = listed.stdout.split('\n')[1]!.split(/\s+/)[0]!;
+
+    const shown = await stockroom('dlq', 'show', id);
+    expectExit(shown, 0);
+    expect(shown.stdout).toMatch(/^reason\s+unparseable$/m);
+    expect(shown.stdout).toContain('"raw": "{not json"');
+
+    expectExit(await stockroom('dlq', 'purge', id), 0);
+    const empty = await stockroom('dlq', 'list');
+    expect(empty.stdout).toBe('no open dead letters\n');
+    const again = await stockroom('dlq', 'purge', id);
+    expectExit(again, 4);
+    expect(again.stderr).toContain('404 NOT_FOUND');
+  });
+});

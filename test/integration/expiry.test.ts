@@ -1,0 +1,141 @@
+import pino from 'pino';
+import { loadConfig } from '../../src/config';
+import { createPool, withTransaction } from '../../src/db/client';
+import { serveRequests } from '../../src/inventory/engine';
+import { expireReservations } from '../../src/inventory/expire';
+import { startExpirySweeper } from '../../workers/expiry-sweeper';
+import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import { ledgerDifferences, receiveLots, reservationBookDifferences, seedCatalogue, totalsOf } from '../helpers/stock';
+
+let db: TestDatabase;
+const config = { RESERVATION_TIMEOUT_MINUTES: 30, RESERVATION_MAX_MINUTES: 120 };
+const minute = 60_000;
+
+beforeAll(async () => {
+  db = await createTestDatabase('expiry');
+  await seedCatalogue(db.pool, { warehouses: [{ id: 'wh-a' }, { id: 'wh-b' }] });
+});
+afterAll(async () => db.drop());
+
+afterEach(async () => {
+  expect(await ledgerDifferences(db.pool)).toEqual([]);
+  expect(await reservationBookDifferences(db.pool)).toEqual([]);
+});
+
+let counter = 0;
+async function product(quantity: number): Promise<string> {
+  counter += 1;
+  const id = `ep-${counter}`;
+  await seedCatalogue(db.pool, { products: [id] });
+  await receiveLots(db.pool, [
+    { productId: id, warehouseId: 'wh-a', quantity },
+    { productId: id, warehouseId: 'wh-b', quantity },
+  ]);
+  return id;
+}
+
+/** Reserves `count` holds of `each` units made at `createdAt`, each held for `minutes`; returns their ids. */
+async function holds(productId: string, count: number, each: number, createdAt: Date, minutes: number): Promise<string[]> {
+  const outcomes = await withTransaction(db.pool, (tx) =>
+    serveRequests(
+      tx,
+      Array.from({ length: count }, (_, index) => ({
+        key: `${productId}-${index}`,
+        mode: 'reserve' as const,
+        lines: [{ productId, quantity: each }],
+        strategy: 'fifo' as const,
+        priority: 'medium' as const,
+        allowPartial: false,
+        allowBackorder: false,
+        orderId: `${productId}-order-${index}`,
+        referenceType: 'order',
+        reservationMinutes: minutes,
+        actor: 'test',
+      })),
+      { now: createdAt, config },
+    ),
+  );
+  return outcomes.map((outcome) => outcome.reservation!.reservationId);
+}
+
+async function statuses(ids: readonly string[]): Promise<string[]> {
+  const { rows } = await db.pool.query(`select status from reservations where id = any($1::uuid[]) order by id`, [ids]);
+  return rows.map((row) => row.status);
+}
+
+describe('expiring reservations', () => {
+  it('gives back the stock of holds that ended by now and leaves the others alone', async () => {
+    const productId = await product(10);
+    const start = new Date();
+    const [short] = await holds(productId, 1, 4, start, 5);
+    const [long] = await holds(productId, 1, 3, start, 60);
+    expect(await expireReservations(db.pool, { now: new Date(start.getTime() + 5 * minute), batchSize: 10 })).toBe(1);
+    expect(await statuses([short!])).toEqual(['EXPIRED']);
+    expect(await statuses([long!])).toEqual(['RESERVED']);
+    expect(await totalsOf(db.pool, productId)).toEqual({ quantity: 20, reserved: 3, allocated: 0 });
+    const { rows: movements } = await db.pool.query(`select type, reserved_delta as delta, actor from inventory_transactions where reference_id = $1 order by id`, [short]);
+    expect(movements).toEqual([
+      { type: 'RESERVE', delta: 4, actor: 'test' },
+      { type: 'EXPIRE', delta: -4, actor: 'expiry-sweeper' },
+    ]);
+    const { rows: history } = await db.pool.query(`select from_status, to_status, actor from reservation_status_history where reservation_id = $1 order by id`, [short]);
+    expect(history).toEqual([
+      { from_status: null, to_status: 'RESERVED', actor: 'test' },
+      { from_status: 'RESERVED', to_status: 'EXPIRED', actor: 'expiry-sweeper' },
+    ]);
+  });
+
+  it('works through more expired holds than one batch', async () => {
+    const productId = await product(50);
+    const start = new Date(Date.now() - 60 * minute);
+    const ids = await holds(productId, 10, 2, start, 1);
+    expect(await expireReservations(db.pool, { now: new Date(), batchSize: 3 })).toBe(10);
+    expect(new Set(await statuses(ids))).toEqual(new Set(['EXPIRED']));
+    expect(await totalsOf(db.pool, productId)).toMatchObject({ reserved: 0 });
+  });
+
+  it('expires each reservation exactly once when two sweepers run at the same time', async () => {
+    const productId = await product(500);
+    const start = new Date(Date.now() - 60 * minute);
+    const ids = await holds(productId, 120, 3, start, 1);
+    const pools = [createPool(db.url, 2), createPool(db.url, 2)];
+    try {
+      const counts = await Promise.all(pools.map((pool) => expireReservations(pool, { now: new Date(), batchSize: 7 })));
+      expect(counts[0]! + counts[1]!).toBe(120);
+    } finally {
+      await Promise.all(pools.map((pool) => pool.end()));
+    }
+    const { rows } = await db.pool.query(
+      `select r.id,
+              (select count(*)::int from reservation_status_history h where h.reservation_id = r.id and h.to_status = 'EXPIRED') as expiries,
+              (select count(*)::int from inventory_transactions m where m.reference_id = r.id::text and m.type = 'EXPIRE') as movements
+         from reservations r where r.id = any($1::uuid[])`,
+      [ids],
+    );
+    expect(rows).toHaveLength(120);
+    for (const row of rows) expect(row).toMatchObject({ expiries: 1, movements: 1 });
+    expect(await totalsOf(db.pool, productId)).toMatchObject({ reserved: 0 });
+  });
+});
+
+describe('the expiry sweeper runner', () => {
+  it('sweeps on its interval and stops cleanly', async () => {
+    const productId = await product(5);
+    const [id] = await holds(productId, 1, 2, new Date(Date.now() - 10 * minute), 1);
+    const runnerConfig = loadConfig({ DATABASE_URL: db.url, EXPIRY_SWEEP_INTERVAL_MS: '50', EXPIRY_SWEEP_BATCH_SIZE: '10' });
+    const runner = await startExpirySweeper({ config: runnerConfig, pool: db.pool, logger: pino({ level: 'silent' }) });
+    try {
+      const deadline = Date.now() + 10_000;
+      while ((await statuses([id!]))[0] !== 'EXPIRED' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
+      expect(await statuses([id!])).toEqual(['EXPIRED']);
+      // a hold that ends later is swept by a later round
+      const [later] = await holds(productId, 1, 1, new Date(Date.now() - 10 * minute), 1);
+      while ((await statuses([later!]))[0] !== 'EXPIRED' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
+      expect(await statuses([later!])).toEqual(['EXPIRED']);
+    } finally {
+      await runner.stop();
+    }
+    expect(runner.name).toBe('expiry-sweeper');
+    expect(await totalsOf(db.pool, productId)).toMatchObject({ reserved: 0 });
+  });
+});
