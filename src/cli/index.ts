@@ -1,4 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
+import { benchCommand } from './commands/bench';
 import { dlqCommand } from './commands/dlq';
 import { enqueueCommand, statusCommand } from './commands/jobs';
 import { seedCommand } from './commands/seed';
@@ -22,7 +23,7 @@ export function processOutput(json: boolean): Output {
 /** Builds the `stockroom` program; `output` decides where results and messages go. */
 export function buildProgram(makeOutput: (json: boolean) => Output = processOutput): { program: Command; exitCode: () => number } {
   const program = new Command('stockroom')
-    .description('Operate Stockroom: enqueue and follow allocation jobs, handle dead letters, seed demo data, reconcile the ledger, mint tokens.')
+    .description('Operate Stockroom: enqueue and follow allocation jobs, handle dead letters, seed demo data, reconcile the ledger, mint tokens, run the benchmark.')
     .version(version)
     .addOption(new Option('--url <url>', 'the Stockroom API').env('STOCKROOM_URL').default('http://127.0.0.1:3000'))
     .addOption(new Option('--token <jwt>', 'bearer token (default: a short-lived admin token minted from JWT_SECRET)').env('STOCKROOM_TOKEN'))
@@ -33,7 +34,7 @@ export function buildProgram(makeOutput: (json: boolean) => Output = processOutp
 
   const options = () => program.opts<GlobalOptions>();
   const context = createContext(options, () => makeOutput(Boolean(options().json)));
-  for (const command of [enqueueCommand, statusCommand, dlqCommand, seedCommand, reconcileCommand, tokenCommand]) {
+  for (const command of [enqueueCommand, statusCommand, dlqCommand, seedCommand, reconcileCommand, tokenCommand, benchCommand]) {
     program.addCommand(command(context));
   }
   // Usage errors of subcommands must not exit the process either; they become exit code 2.
