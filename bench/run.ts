@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: Stockroom against a naive baseline and a bare ceiling probe, on fresh databases
  * and vhosts of the local Postgres and RabbitMQ, with real processes and load from a separate
- * process. Writes bench/results/<timestamp>.json, latest.json, latest.svg and (full runs) the
+ * process. Writes bench/results/<timestamp>.json, latest.json, latest.svg (quick runs: quick-*) and (full runs) the
  * README table. Exits 1 when any oversell, ledger or units-granted check fails. See docs/benchmark.md.
  */
 import { execFileSync } from 'node:child_process';
@@ -193,11 +193,13 @@ async function main(): Promise<number> {
   const json = `${JSON.stringify(report, null, 2)}\n`;
   const subtitle = `${options.quick ? 'quick' : 'full'} run, ${options.runs === 1 ? 'one run' : `medians of ${options.runs} runs`}, ${facts.cores} cores, ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
   const svg = await renderChart(summary, subtitle);
+  // quick runs keep their own names, so a smoke test never overwrites the figures the README quotes
+  const prefix = options.quick ? 'quick-' : '';
   const files = [
-    writeResult(options.out, `${stamp}.json`, json),
-    writeResult(options.out, 'latest.json', json),
-    writeResult(options.out, `${stamp}.svg`, svg),
-    writeResult(options.out, 'latest.svg', svg),
+    writeResult(options.out, `${prefix}${stamp}.json`, json),
+    writeResult(options.out, `${prefix}latest.json`, json),
+    writeResult(options.out, `${prefix}${stamp}.svg`, svg),
+    writeResult(options.out, `${prefix}latest.svg`, svg),
   ];
   const table = markdownTable(summary, ratio);
   const targetTable = markdownTargets(targetList);
