@@ -194,4 +194,37 @@ describe('stockroom dlq', () => {
     expectExit(again, 4);
     expect(again.stderr).toContain('404 NOT_FOUND');
   });
+
+  it('replays a dead-lettered job once its cause is fixed, and the job then succeeds', async () => {
+    expectExit(await stockroom('seed', '--size', '1'), 0);
+    // A fault that is not transient: the worker dead-letters the job at once instead of retrying it.
+    await stack.db.pool.query(`create function refuse_results() returns trigger language plpgsql as $$
+                                 begin raise exception 'results are refused while the disk is replaced'; end $$`);
+    await stack.db.pool.query('create trigger refuse_results before insert on allocation_results for each row execute function refuse_results()');
+    let allocationId: string;
+    let letterId: string;
+    try {
+      const enqueued = await stockroom('enqueue', '-p', 'demo-0001', '-q', '1', '--reference', 'order-cli-replay');
+      expectExit(enqueued, 0);
+      allocationId = enqueued.stdout.match(/^allocation ([0-9a-f-]{36}):/)![1]!;
+      const listed = await waitFor('the job to be dead-lettered', async () => {
+        const result = await stockroom('dlq', 'list');
+        return result.stdout.includes(allocationId) ? result : undefined;
+      });
+      letterId = listed.stdout.split('\n').find((line) => line.includes(allocationId))!.split(/\s+/)[0]!;
+      const failed = await stockroom('status', allocationId);
+      expect(failed.stdout).toContain('dead_lettered');
+    } finally {
+      await stack.db.pool.query('drop trigger refuse_results on allocation_results');
+      await stack.db.pool.query('drop function refuse_results()');
+    }
+
+    expectExit(await stockroom('dlq', 'replay', letterId), 0);
+    const served = await waitFor('the replayed job to succeed', async () => {
+      const result = await stockroom('status', allocationId);
+      return result.stdout.includes(': succeeded') ? result : undefined;
+    });
+    expectExit(served, 0);
+    expect((await stockroom('dlq', 'list')).stdout).not.toContain(allocationId);
+  });
 });
