@@ -1,24 +1,13 @@
-import { createHash } from 'node:crypto';
 import type { Pool } from 'pg';
 import { z } from 'zod';
 import type { Caller } from '../auth/tokens';
 import { withTransaction, type Transaction } from '../db/client';
 import { findStoredResponse, storeResponse, type StoredResponse } from '../db/idempotency-store';
 import { AppError } from '../errors';
+import { requestHash } from '../request-hash';
 
 /** The Idempotency-Key header: printable, at most 200 characters. */
 export const idempotencyKeySchema = z.string().regex(/^[\x21-\x7e]{1,200}$/, 'expected 1-200 printable characters');
-
-/** A stable hash of a request body: the same JSON with keys in any order hashes the same. */
-export function requestHash(body: unknown): string {
-  const canonical = (value: unknown): unknown =>
-    Array.isArray(value)
-      ? value.map(canonical)
-      : value !== null && typeof value === 'object'
-        ? Object.fromEntries(Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, canonical(v)]))
-        : value;
-  return createHash('sha256').update(JSON.stringify(canonical(body) ?? null)).digest('hex');
-}
 
 export type IdempotentCall<S extends z.ZodType> = {
   /** Names the operation; keys are separate per operation and per caller. */

@@ -5,7 +5,7 @@ import type { Config } from '../config';
 import { findAllocation, listAllocationsByReference, type AllocationRow, type AllocationWithResult } from '../db/allocation-store';
 import { priorityWeight } from '../domain/strategies';
 import { AppError, notFound } from '../errors';
-import { requestHash } from '../http/idempotency';
+import { requestHash } from '../request-hash';
 import { jobsTotal } from '../metrics';
 import { allocationResultSchema, type AcceptedAllocation, type AllocationView, type CreateAllocation } from '../schemas/allocations';
 import type { AllocationDispatcher } from './allocation-dispatch';
