@@ -1,4 +1,5 @@
 /** What the load generator sends: deterministic job bodies for each workload, so every system and run gets the same jobs. */
+import { seededRandom } from '../src/cli/demo-data';
 
 /** One line of a job: a product, a quantity, and optionally the warehouse it is pinned to. */
 export type JobLine = { productId: string; quantity: number; warehouseId?: string };
@@ -22,24 +23,13 @@ export function spreadProductId(index: number): string {
 /** The warehouses every benchmark database holds. */
 export const benchWarehouses = ['wh-bench-1', 'wh-bench-2', 'wh-bench-3'] as const;
 
-/** mulberry32: a tiny seeded generator, so the spread jobs are the same in every run and for every system. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** The lines of every job of a workload, in send order. */
 export function jobLines(workload: Workload, count: number): JobLine[][] {
   if (workload.kind === 'hot') {
     const line = { productId: workload.productId, quantity: workload.quantity, warehouseId: workload.warehouseId };
     return Array.from({ length: count }, () => [line]);
   }
+  // the same seed gives the same spread jobs in every run and for every system
   const random = seededRandom(workload.seed);
   const jobs: JobLine[][] = [];
   for (let i = 0; i < count; i++) {

@@ -17,8 +17,8 @@ export const demoWarehouses: readonly DemoWarehouse[] = [
 const adjectives = ['Compact', 'Deluxe', 'Rugged', 'Silent', 'Classic', 'Smart', 'Travel', 'Organic', 'Heavy-duty', 'Mini'];
 const nouns = ['Widget', 'Kettle', 'Backpack', 'Lamp', 'Headphones', 'Blender', 'Notebook', 'Drill', 'Tea', 'Charger'];
 
-/** A small seeded PRNG (mulberry32): the same seed gives the same demo data everywhere. */
-function random(seed: number): () => number {
+/** A small seeded PRNG (mulberry32): the same seed gives the same numbers everywhere. */
+export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
@@ -42,7 +42,7 @@ export function demoProducts(size: number): DemoProduct[] {
 export function demoReceipts(products: readonly DemoProduct[], now: Date): DemoReceipt[] {
   const day = 86_400_000;
   return products.flatMap((product, index) => {
-    const next = random(index + 1);
+    const next = seededRandom(index + 1);
     const lots = 1 + Math.floor(next() * 3);
     return Array.from({ length: lots }, (_, lot) => {
       const warehouse = demoWarehouses[(index + lot) % demoWarehouses.length]!;

@@ -1,6 +1,6 @@
 /** Taking stock out of lots by hand (shipments, write-offs, transfers): oldest first, available units only. Pure. */
 
-/** A lot as removal sees it; `key` names it (a lot id, or a placeholder for a lot not yet written). */
+/** A lot as removal sees it; `key` names it (a lot id, or a provisional key for a lot not yet written). */
 export type RemovableLot = {
   key: string;
   receivedAt: Date;

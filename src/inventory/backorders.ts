@@ -28,6 +28,7 @@ import { AppError, notFound } from '../errors';
 import { recordEvents } from '../events/outbox';
 import type { NewEvent } from '../events/schemas';
 import type { Backorder } from '../schemas/backorders';
+import { holdTakes } from './engine';
 import { stockLinesOf } from './event-lines';
 import { applyStockChanges } from './stock-changes';
 import { toCandidateLot } from './views';
@@ -117,28 +118,8 @@ export async function fillBackorders(tx: Transaction, productIds: readonly strin
       }
       reservationId = reservation.id;
     }
-    let quantity = 0;
-    for (const take of takes) {
-      quantity += take.quantity;
-      lines.push({
-        id: uuidv7(),
-        reservationId,
-        lotId: take.lotId,
-        productId: take.productId,
-        warehouseId: take.warehouseId,
-        quantity: take.quantity,
-        allocatedQuantity: reserving ? 0 : take.quantity,
-      });
-      movements.push({
-        lotId: take.lotId,
-        type: reserving ? 'RESERVE' : 'ALLOCATE',
-        ...(reserving ? { reservedDelta: take.quantity } : { allocatedDelta: take.quantity }),
-        reason: `backorder ${backorder.id}`,
-        referenceType: 'reservation',
-        referenceId: reservationId,
-        actor,
-      });
-    }
+    const quantity = takes.reduce((sum, take) => sum + take.quantity, 0);
+    holdTakes(takes, { reservationId, reserving, reason: `backorder ${backorder.id}`, actor }, lines, movements);
     const fulfilledQuantity = backorder.fulfilledQuantity + quantity;
     fills.push({ backorderId: backorder.id, productId: backorder.productId, reservationId, quantity, fulfilled: fulfilledQuantity === backorder.quantity });
     events.push({

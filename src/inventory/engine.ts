@@ -135,26 +135,7 @@ export async function serveRequests(
         at: now,
       });
       const reason = `${request.referenceType} ${request.orderId}`;
-      for (const take of plan.takes) {
-        lines.push({
-          id: uuidv7(),
-          reservationId: row.id,
-          lotId: take.lotId,
-          productId: take.productId,
-          warehouseId: take.warehouseId,
-          quantity: take.quantity,
-          allocatedQuantity: reserving ? 0 : take.quantity,
-        });
-        movements.push({
-          lotId: take.lotId,
-          type: reserving ? 'RESERVE' : 'ALLOCATE',
-          ...(reserving ? { reservedDelta: take.quantity } : { allocatedDelta: take.quantity }),
-          reason,
-          referenceType: 'reservation',
-          referenceId: row.id,
-          actor: request.actor,
-        });
-      }
+      holdTakes(plan.takes, { reservationId: row.id, reserving, reason, actor: request.actor }, lines, movements);
       reservation = reservationView(row, plan.takes);
       const items = stockLinesOf(plan.takes);
       events.push(
@@ -243,4 +224,36 @@ function toPlanRequest(request: EngineRequest): PlanRequest {
   };
   if (request.destination !== undefined) planned.destination = request.destination;
   return planned;
+}
+
+/**
+ * Appends the reservation lines and ledger movements that hold `takes` for one reservation:
+ * reserved units when reserving, allocated ones otherwise.
+ */
+export function holdTakes(
+  takes: readonly LotTake[],
+  hold: { reservationId: string; reserving: boolean; reason: string; actor: string },
+  lines: NewReservationLine[],
+  movements: LotMovement[],
+): void {
+  for (const take of takes) {
+    lines.push({
+      id: uuidv7(),
+      reservationId: hold.reservationId,
+      lotId: take.lotId,
+      productId: take.productId,
+      warehouseId: take.warehouseId,
+      quantity: take.quantity,
+      allocatedQuantity: hold.reserving ? 0 : take.quantity,
+    });
+    movements.push({
+      lotId: take.lotId,
+      type: hold.reserving ? 'RESERVE' : 'ALLOCATE',
+      ...(hold.reserving ? { reservedDelta: take.quantity } : { allocatedDelta: take.quantity }),
+      reason: hold.reason,
+      referenceType: 'reservation',
+      referenceId: hold.reservationId,
+      actor: hold.actor,
+    });
+  }
 }
