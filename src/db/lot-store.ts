@@ -97,15 +97,10 @@ export async function lockLotsOfProducts(
   productIds: readonly string[],
   warehouseId?: string,
 ): Promise<LotRow[]> {
-  return lockRows(
-    tx,
-    `select ${lotColumns}
-       from inventory_items i join warehouses w on w.id = i.warehouse_id
-      where i.product_id = any($1::text[]) and w.active and ($2::text is null or i.warehouse_id = $2)
-      order by i.id
-        for update of i`,
-    [productIds, warehouseId ?? null],
-  );
+  return lockLotsWhere(tx, 'i.product_id = any($1::text[]) and w.active and ($2::text is null or i.warehouse_id = $2)', [
+    productIds,
+    warehouseId ?? null,
+  ]);
 }
 
 /**
@@ -114,27 +109,24 @@ export async function lockLotsOfProducts(
  * fill then takes from, in one statement so the id order holds across both.
  */
 export async function lockAllLotsOfProducts(tx: Transaction, productIds: readonly string[]): Promise<LotRow[]> {
-  return lockRows(
-    tx,
-    `select ${lotColumns}
-       from inventory_items i join warehouses w on w.id = i.warehouse_id
-      where i.product_id = any($1::text[])
-      order by i.id
-        for update of i`,
-    [productIds],
-  );
+  return lockLotsWhere(tx, 'i.product_id = any($1::text[])', [productIds]);
 }
 
 /** Locks the named lots in id order. */
 export async function lockLotsById(tx: Transaction, lotIds: readonly string[]): Promise<LotRow[]> {
+  return lockLotsWhere(tx, 'i.id = any($1::uuid[])', [lotIds]);
+}
+
+/** The one locking statement: the lots matching `condition`, always in id order. */
+function lockLotsWhere(tx: Transaction, condition: string, values: unknown[]): Promise<LotRow[]> {
   return lockRows(
     tx,
     `select ${lotColumns}
        from inventory_items i join warehouses w on w.id = i.warehouse_id
-      where i.id = any($1::uuid[])
+      where ${condition}
       order by i.id
         for update of i`,
-    [lotIds],
+    values,
   );
 }
 
