@@ -44,6 +44,8 @@ const environmentSchema = z.object({
   BODY_LIMIT_BYTES: integer(1_048_576, 1024),
   RESERVATION_TIMEOUT_MINUTES: integer(30, 1),
   RESERVATION_MAX_MINUTES: integer(1440, 1),
+  SYNC_BATCH_SIZE: integer(200, 1, 10_000),
+  SYNC_BATCHES_IN_FLIGHT: integer(1, 1, 100),
   EXPIRY_SWEEP_INTERVAL_MS: integer(5000, 50),
   EXPIRY_SWEEP_BATCH_SIZE: integer(500, 1, 10_000),
   ALLOCATION_QUEUE: amqpName('stockroom.allocations'),

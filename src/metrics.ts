@@ -49,7 +49,8 @@ export const deadLettersTotal = new Counter({
 
 export const batchSize = new Histogram({
   name: 'stockroom_worker_batch_size',
-  help: 'Allocation jobs served in one transaction',
+  help: 'Allocation requests served in one engine transaction, by path: queued jobs (worker) or synchronous reserve/allocate calls (api)',
+  labelNames: ['path'] as const,
   buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500],
   registers: [registry],
 });

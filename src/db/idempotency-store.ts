@@ -1,27 +1,42 @@
-import { queryRow, type Queryable, type Transaction } from './client';
+import { queryRows, type Queryable, type Transaction } from './client';
+
+/** Where an answer is kept: the operation and caller (scope) and the caller's Idempotency-Key. */
+export type IdempotencyRef = { scope: string; key: string };
 
 export type StoredResponse = { requestHash: string; responseStatus: number; responseBody: unknown };
 
-/** The answer first given under this key, if any. */
-export async function findStoredResponse(db: Queryable, scope: string, key: string): Promise<StoredResponse | undefined> {
-  return queryRow<StoredResponse>(
+/** The answers first given under any of these keys (one query for all of them). */
+export async function findStoredResponses(db: Queryable, refs: readonly IdempotencyRef[]): Promise<(IdempotencyRef & StoredResponse)[]> {
+  if (refs.length === 0) return [];
+  return queryRows<IdempotencyRef & StoredResponse>(
     db,
-    `select request_hash as "requestHash", response_status as "responseStatus", response_body as "responseBody"
-       from idempotency_keys where scope = $1 and key = $2`,
-    [scope, key],
+    `select k.scope, k.key, k.request_hash as "requestHash", k.response_status as "responseStatus", k.response_body as "responseBody"
+       from unnest($1::text[], $2::text[]) as wanted(scope, key)
+       join idempotency_keys k on k.scope = wanted.scope and k.key = wanted.key`,
+    [refs.map((ref) => ref.scope), refs.map((ref) => ref.key)],
   );
 }
 
 /**
- * Keeps the answer under its key; false when another transaction kept one first (this insert waits
- * for that transaction, so the loser learns of the winner only after it committed).
+ * Keeps each answer under its key with one INSERT; returns the keys kept. A key missing from the
+ * result was kept first by another transaction (the insert waits for that transaction, so the loser
+ * learns of the winner only after it committed). Rows go in key order, so two transactions that
+ * share keys wait for each other rather than deadlock.
  */
-export async function storeResponse(tx: Transaction, scope: string, key: string, response: StoredResponse): Promise<boolean> {
-  const row = await queryRow(
+export async function storeResponses(tx: Transaction, answers: readonly (IdempotencyRef & StoredResponse)[]): Promise<IdempotencyRef[]> {
+  if (answers.length === 0) return [];
+  const sorted = [...answers].sort((a, b) => (a.scope === b.scope ? (a.key < b.key ? -1 : a.key > b.key ? 1 : 0) : a.scope < b.scope ? -1 : 1));
+  return queryRows<IdempotencyRef>(
     tx,
     `insert into idempotency_keys (scope, key, request_hash, response_status, response_body)
-     values ($1, $2, $3, $4, $5) on conflict do nothing returning 1`,
-    [scope, key, response.requestHash, response.responseStatus, JSON.stringify(response.responseBody)],
+     select * from unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::jsonb[])
+     on conflict do nothing returning scope, key`,
+    [
+      sorted.map((answer) => answer.scope),
+      sorted.map((answer) => answer.key),
+      sorted.map((answer) => answer.requestHash),
+      sorted.map((answer) => answer.responseStatus),
+      sorted.map((answer) => JSON.stringify(answer.responseBody)),
+    ],
   );
-  return row !== undefined;
 }

@@ -1,13 +1,13 @@
-/** Allocate: commit a reservation's stock (whole or in part), or allocate directly without one. */
+/** Allocate: commit a reservation's stock (whole or in part). Direct allocation without one is serveOrder's 'allocate' mode. */
 import type { Transaction } from '../db/client';
 import { lockAllLotsOfProducts, type LotMovement } from '../db/lot-store';
 import { findReservationLines, insertStatusHistory, updateReservationLines, updateReservations, type LineChange } from '../db/reservation-store';
 import { recordEvents } from '../events/outbox';
 import type { NewEvent, StockLine } from '../events/schemas';
-import type { AllocateDirectInput, AllocateReservationInput, ReservationDetail } from '../schemas/reservations';
+import type { AllocateReservationInput, ReservationDetail } from '../schemas/reservations';
 import { fillBackorders } from './backorders';
 import { stockLinesOf } from './event-lines';
-import { serveOrder, type ServeResult, type UseCaseContext } from './reserve';
+import type { UseCaseContext } from './reserve';
 import { applyStockChanges } from './stock-changes';
 import { assertTransition, assertWithin, heldOf, loadReservationDetail, lockForChange, productsOf, quantitiesByProduct } from './transitions';
 
@@ -80,9 +80,4 @@ export async function allocateReservation(
   await recordEvents(tx, events);
   if (released > 0) await fillBackorders(tx, productIds, ctx.now, ctx.actor);
   return loadReservationDetail(tx, reservation.id);
-}
-
-/** Commits stock to an order without a reservation first (the reservation record says ALLOCATED). */
-export async function allocateDirectly(tx: Transaction, input: AllocateDirectInput, ctx: UseCaseContext): Promise<ServeResult> {
-  return serveOrder(tx, 'allocate', input, ctx);
 }

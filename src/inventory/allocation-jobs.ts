@@ -148,7 +148,7 @@ async function serveTogether(pool: Pool, config: Config, jobs: readonly Job[], s
     await finishAllocations(tx, results);
     return results;
   });
-  if (finished.length > 0) batchSize.observe(finished.length);
+  if (finished.length > 0) batchSize.observe({ path: 'queued' }, finished.length);
   const acceptedAt = new Map(jobs.map((job) => [job.row.id, job.row.createdAt]));
   for (const job of finished) {
     jobsTotal.inc({ status: job.status });

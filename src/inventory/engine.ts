@@ -59,17 +59,43 @@ export type EngineOutcome = {
 
 const MINUTE_MS = 60_000;
 
+/** The products and warehouses named by a batch of requests that do not exist. */
+export type UnknownReferences = { products: ReadonlySet<string>; warehouses: ReadonlySet<string> };
+
+/**
+ * Looks up, once for the whole batch, which of its products and pinned warehouses do not exist. A
+ * line pinned to a warehouse that does not exist finds no lots; it must not become a backorder
+ * either, or its insert would fail the whole batch.
+ */
+export async function findUnknownReferences(tx: Transaction, requests: readonly Pick<EngineRequest, 'lines'>[]): Promise<UnknownReferences> {
+  const productIds = new Set<string>();
+  const pinned = new Set<string>();
+  for (const request of requests) {
+    for (const line of request.lines) {
+      productIds.add(line.productId);
+      if (line.warehouseId !== undefined) pinned.add(line.warehouseId);
+    }
+  }
+  const [products, warehouses] = await Promise.all([
+    productIds.size === 0 ? [] : missingProducts(tx, [...productIds]),
+    pinned.size === 0 ? [] : missingWarehouses(tx, [...pinned]),
+  ]);
+  return { products: new Set(products), warehouses: new Set(warehouses) };
+}
+
 /**
  * Serves requests in the given order inside the caller's transaction: ONE lock of all lots of all
  * their products (lockLotsOfProducts, id order), planMany over them, then all writes batched
  * (reservations, lines, status history, movements via applyStockChanges, backorders, events) — a
  * constant number of statements per batch, not per request. Records InventoryReserved or
- * InventoryAllocated per reservation made and BackorderCreated per backorder.
+ * InventoryAllocated per reservation made and BackorderCreated per backorder. `references`, when
+ * the caller already looked them up (findUnknownReferences), spares the lookup.
  */
 export async function serveRequests(
   tx: Transaction,
   requests: readonly EngineRequest[],
   ctx: { now: Date; config: Pick<Config, 'RESERVATION_TIMEOUT_MINUTES' | 'RESERVATION_MAX_MINUTES'> },
+  references?: UnknownReferences,
 ): Promise<EngineOutcome[]> {
   if (requests.length === 0) return [];
   const { now, config } = ctx;
@@ -80,18 +106,8 @@ export async function serveRequests(
     }
   }
 
-  const productIds = new Set<string>();
-  const pinned = new Set<string>();
-  for (const request of requests) {
-    for (const line of request.lines) {
-      productIds.add(line.productId);
-      if (line.warehouseId !== undefined) pinned.add(line.warehouseId);
-    }
-  }
-  const unknown = new Set(await missingProducts(tx, [...productIds]));
-  // a line pinned to a warehouse that does not exist finds no lots; it must not become a backorder
-  // either, or its insert would fail the whole batch
-  const unknownWarehouses = new Set(pinned.size === 0 ? [] : await missingWarehouses(tx, [...pinned]));
+  const { products: unknown, warehouses: unknownWarehouses } = references ?? (await findUnknownReferences(tx, requests));
+  const productIds = new Set(requests.flatMap((request) => request.lines.map((line) => line.productId)));
   const known = [...productIds].filter((id) => !unknown.has(id));
   const lots = known.length === 0 ? [] : await lockLotsOfProducts(tx, known);
 

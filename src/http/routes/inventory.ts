@@ -26,7 +26,8 @@ import {
   transferParams,
   transferSchema,
 } from '../../schemas/inventory';
-import { idempotencyKeySchema, runIdempotent, type IdempotentAnswer } from '../idempotency';
+import { runIdempotent, type IdempotentAnswer } from '../../inventory/idempotency';
+import { idempotencyKeySchema } from '../idempotency';
 import { errorResponses } from '../openapi';
 import type { AppDeps } from '../server';
 

@@ -2,10 +2,11 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { withTransaction } from '../../db/client';
-import { allocateDirectly, allocateReservation } from '../../inventory/allocate';
+import { allocateReservation } from '../../inventory/allocate';
 import { extendReservation } from '../../inventory/extend';
+import { runIdempotent, type IdempotentAnswer } from '../../inventory/idempotency';
 import { releaseReservation } from '../../inventory/release';
-import { reserveStock } from '../../inventory/reserve';
+import { checkReserveInput } from '../../inventory/reserve';
 import { shipReservation } from '../../inventory/ship';
 import { loadReservationDetail } from '../../inventory/transitions';
 import {
@@ -20,20 +21,23 @@ import {
   serveAnswerSchema,
   shipBody,
 } from '../../schemas/reservations';
-import { idempotencyKeySchema, runIdempotent, type IdempotentAnswer } from '../idempotency';
+import { idempotencyKeySchema } from '../idempotency';
 import { errorResponses } from '../openapi';
-import type { AppDeps } from '../server';
+import type { RouteDeps } from '../server';
 
 const idempotencyHeaders = z.object({ 'idempotency-key': idempotencyKeySchema.optional() });
-const allocateAnswerSchema = z.union([reservationDetailSchema, serveAnswerSchema]);
 
 function send<T>(reply: FastifyReply, answer: IdempotentAnswer<T>) {
   if (answer.replayed) reply.header('idempotent-replayed', 'true');
   return reply.status(answer.status).send(answer.body);
 }
 
-/** The reservation lifecycle of SPEC section 3: reserve, release, allocate, ship, extend, and reading one. */
-export function reservationRoutes(app: FastifyInstance, { pool, config }: AppDeps): void {
+/**
+ * The reservation lifecycle of SPEC section 3: reserve, release, allocate, ship, extend, and reading
+ * one. Reserves and direct allocations go through the app's serve batcher, which combines the calls
+ * that arrive together into one transaction.
+ */
+export function reservationRoutes(app: FastifyInstance, { pool, config, serveBatcher }: RouteDeps): void {
   const api = app.withTypeProvider<ZodTypeProvider>();
   const context = (sub: string) => ({ now: new Date(), actor: sub, config });
 
@@ -47,8 +51,9 @@ export function reservationRoutes(app: FastifyInstance, { pool, config }: AppDep
       response: { 201: reserveAnswerSchema, 202: backorderedAnswerSchema, ...errorResponses(409) },
     },
   }, async (request, reply) => {
+    checkReserveInput(request.body, config);
     const call = { operation: 'reserve', caller: request.caller, key: request.headers['idempotency-key'], body: request.body, response: serveAnswerSchema };
-    return send(reply, await runIdempotent(pool, call, (tx) => reserveStock(tx, request.body, context(request.caller.sub))));
+    return send(reply, await serveBatcher.serve({ order: { mode: 'reserve', input: request.body, actor: request.caller.sub }, call }));
   });
 
   api.post('/inventory/release', {
@@ -69,14 +74,14 @@ export function reservationRoutes(app: FastifyInstance, { pool, config }: AppDep
     },
   }, async (request, reply) => {
     const { body } = request;
+    const key = request.headers['idempotency-key'];
+    if (!('reservationId' in body)) {
+      const call = { operation: 'allocate', caller: request.caller, key, body, response: serveAnswerSchema };
+      return send(reply, await serveBatcher.serve({ order: { mode: 'allocate', input: body, actor: request.caller.sub }, call }));
+    }
+    const call = { operation: 'allocate', caller: request.caller, key, body, response: reservationDetailSchema };
     const ctx = context(request.caller.sub);
-    const call = { operation: 'allocate', caller: request.caller, key: request.headers['idempotency-key'], body, response: allocateAnswerSchema };
-    return send(
-      reply,
-      await runIdempotent(pool, call, async (tx) =>
-        'reservationId' in body ? { status: 200, body: await allocateReservation(tx, body, ctx) } : allocateDirectly(tx, body, ctx),
-      ),
-    );
+    return send(reply, await runIdempotent(pool, call, async (tx) => ({ status: 200, body: await allocateReservation(tx, body, ctx) })));
   });
 
   api.post('/inventory/ship', {

@@ -1,0 +1,165 @@
+import type { Pool } from 'pg';
+import type { Config } from '../config';
+import { withTransaction } from '../db/client';
+import { isConnectionError } from '../db/pg-errors';
+import { AppError } from '../errors';
+import { batchSize } from '../metrics';
+import { serveAnswerSchema, type ServeAnswer } from '../schemas/reservations';
+import {
+  findAnswers,
+  keepAnswers,
+  keyOf,
+  KeysTakenMeanwhile,
+  refId,
+  replay,
+  replayWinner,
+  type IdempotentAnswer,
+  type IdempotentCall,
+  type KeyedCall,
+} from './idempotency';
+import { serveOrders, type OrderToServe } from './reserve';
+
+/** One synchronous reserve or direct allocate: the order, and the call it came in (for its Idempotency-Key). */
+export type ServeCall = { order: OrderToServe; call: IdempotentCall<typeof serveAnswerSchema> };
+
+/** Serves synchronous reserve and direct-allocate calls many at a time; `close` waits for those under way. */
+export type ServeBatcher = { serve(call: ServeCall): Promise<IdempotentAnswer<ServeAnswer>>; close(): Promise<void> };
+
+export type ServeBatcherOptions = { maxInFlight: number; maxBatch: number };
+
+type Waiting = {
+  order: OrderToServe;
+  keyed: KeyedCall<typeof serveAnswerSchema> | undefined;
+  done: boolean;
+  resolve(answer: IdempotentAnswer<ServeAnswer>): void;
+  reject(error: unknown): void;
+};
+
+/**
+ * Combines the synchronous reserve and direct-allocate calls of this process: calls that arrive
+ * while a batch is being written share the next one — one key lookup, one transaction, one lock of
+ * their lots, one INSERT of their Idempotency-Keys, one commit — and an idle process serves a lone
+ * call at once. Calls are served in arrival order, each answered as it would have been alone:
+ * refusals (400 unknown reference, 409 insufficient stock) change nothing and are not kept under
+ * their key. Of two calls with the same key in one batch only the first runs; the other goes to the
+ * next batch and replays it. Keys taken meanwhile by another transaction roll the batch back; it
+ * runs again without those calls, which replay the winner. A batch that fails for any reason but a
+ * lost database is served again call by call, so one bad call fails alone.
+ */
+export function createServeBatcher(
+  pool: Pool,
+  config: Pick<Config, 'RESERVATION_TIMEOUT_MINUTES' | 'RESERVATION_MAX_MINUTES'>,
+  options: ServeBatcherOptions = { maxInFlight: 1, maxBatch: 200 },
+): ServeBatcher {
+  const waiting: Waiting[] = [];
+  let inFlight = 0;
+  const idle: (() => void)[] = [];
+
+  /** Answers a call apart from its batch (a replay); from now on the batch's failure is not its own. */
+  const settle = (entry: Waiting, answer: () => Promise<IdempotentAnswer<ServeAnswer>> | IdempotentAnswer<ServeAnswer>): void => {
+    entry.done = true;
+    Promise.resolve().then(answer).then(entry.resolve, entry.reject);
+  };
+
+  /** Serves `entries` in one transaction; again without the calls whose keys were taken meanwhile. */
+  const serveTogether = async (entries: Waiting[]): Promise<void> => {
+    let running = entries;
+    while (running.length > 0) {
+      const batch = running;
+      try {
+        const answers = await withTransaction(pool, async (tx) => {
+          const served = await serveOrders(tx, batch.map((entry) => entry.order), { now: new Date(), config });
+          const kept = batch.flatMap((entry, index) => {
+            const answer = served[index]!;
+            return entry.keyed && !(answer instanceof AppError) ? [{ keyed: entry.keyed, status: answer.status, body: answer.body }] : [];
+          });
+          const taken = await keepAnswers(tx, kept);
+          if (taken.size > 0) throw new KeysTakenMeanwhile(taken);
+          return served;
+        });
+        batchSize.observe({ path: 'sync' }, batch.length);
+        batch.forEach((entry, index) => {
+          const answer = answers[index]!;
+          if (answer instanceof AppError) entry.reject(answer);
+          else entry.resolve({ status: answer.status, body: answer.body, replayed: false });
+        });
+        return;
+      } catch (error) {
+        if (!(error instanceof KeysTakenMeanwhile)) throw error;
+        const lost = (entry: Waiting) => entry.keyed !== undefined && error.refIds.has(refId(entry.keyed));
+        for (const entry of batch.filter(lost)) settle(entry, () => replayWinner(pool, entry.keyed!));
+        running = batch.filter((entry) => !lost(entry));
+      }
+    }
+  };
+
+  const write = async (batch: Waiting[]): Promise<void> => {
+    const keyed = batch.flatMap((entry) => (entry.keyed ? [entry.keyed] : []));
+    const stored = keyed.length === 0 ? new Map() : await findAnswers(pool, keyed);
+    const fresh: Waiting[] = [];
+    for (const entry of batch) {
+      const earlier = entry.keyed && stored.get(refId(entry.keyed));
+      if (earlier) settle(entry, () => replay(earlier, entry.keyed!));
+      else fresh.push(entry);
+    }
+    await serveTogether(fresh);
+  };
+
+  const pump = (): void => {
+    while (waiting.length > 0 && inFlight < options.maxInFlight) {
+      const taken = waiting.splice(0, options.maxBatch);
+      // a second call with a key already in this batch waits for the next one, where it replays the first
+      const seen = new Set<string>();
+      const batch: Waiting[] = [];
+      const later: Waiting[] = [];
+      for (const entry of taken) {
+        const id = entry.keyed && refId(entry.keyed);
+        if (id === undefined || !seen.has(id)) batch.push(entry);
+        else later.push(entry);
+        if (id !== undefined) seen.add(id);
+      }
+      inFlight++;
+      write(batch)
+        .catch(async (error: unknown) => {
+          const open = batch.filter((entry) => !entry.done);
+          if (open.length <= 1 || isConnectionError(error)) {
+            for (const entry of open) entry.reject(error);
+            return;
+          }
+          for (const entry of open) await write([entry]).catch((alone: unknown) => entry.reject(alone));
+        })
+        .finally(() => {
+          waiting.unshift(...later);
+          inFlight--;
+          pump();
+          if (inFlight === 0 && waiting.length === 0) for (const wake of idle.splice(0)) wake();
+        });
+    }
+  };
+
+  return {
+    serve({ order, call }) {
+      return new Promise((resolve, reject) => {
+        const entry: Waiting = {
+          order,
+          keyed: keyOf(call),
+          done: false,
+          resolve: (answer) => {
+            entry.done = true;
+            resolve(answer);
+          },
+          reject: (error) => {
+            entry.done = true;
+            reject(error);
+          },
+        };
+        waiting.push(entry);
+        pump();
+      });
+    },
+    close() {
+      if (inFlight === 0 && waiting.length === 0) return Promise.resolve();
+      return new Promise((resolve) => idle.push(resolve));
+    },
+  };
+}
