@@ -1,7 +1,7 @@
 import type { Channel } from 'amqplib';
 import { v7 as uuidv7 } from 'uuid';
 import { keepChannel } from '../src/amqp/channels';
-import { consumeInBatches, type Delivery } from '../src/amqp/consumer';
+import { ackAll, consumeInBatches, type Delivery } from '../src/amqp/consumer';
 import { createPublisher, type Publisher } from '../src/amqp/publisher';
 import {
   ATTEMPTS_HEADER,
@@ -114,7 +114,7 @@ class BatchSettler {
   }
 
   async settle(): Promise<void> {
-    for (const delivery of this.acks) delivery.ack();
+    ackAll(this.acks);
 
     if (this.letters.length > 0) {
       try {

@@ -25,6 +25,43 @@ export type BatchConsumer = {
   stop(): Promise<void>;
 };
 
+/**
+ * A delivery with the channel it came on and that channel's unsettled delivery tags (in arrival
+ * order, which is tag order); ackUpTo acks it and every earlier unsettled delivery of the channel.
+ */
+type TrackedDelivery = Delivery & { channel: Channel; unsettled: Set<number>; ackUpTo(): void };
+
+/**
+ * Acknowledges deliveries of consumeInBatches together: per channel, one multiple-ack covers the
+ * deliveries when they are exactly that channel's oldest unsettled ones (the usual case for a whole
+ * batch), so the broker gets one frame instead of one per message; otherwise each is acked alone.
+ */
+export function ackAll(deliveries: readonly Delivery[]): void {
+  const byChannel = new Map<Channel, TrackedDelivery[]>();
+  for (const delivery of deliveries as readonly TrackedDelivery[]) {
+    const group = byChannel.get(delivery.channel);
+    if (group) group.push(delivery);
+    else byChannel.set(delivery.channel, [delivery]);
+  }
+  for (const group of byChannel.values()) {
+    const tags = new Set(group.map((delivery) => delivery.message.fields.deliveryTag));
+    const last = group.reduce((latest, delivery) => (delivery.message.fields.deliveryTag > latest.message.fields.deliveryTag ? delivery : latest));
+    const lastTag = last.message.fields.deliveryTag;
+    let covered = 0;
+    let contiguous = true;
+    for (const tag of last.unsettled) {
+      if (tag > lastTag) break;
+      if (!tags.has(tag)) {
+        contiguous = false;
+        break;
+      }
+      covered++;
+    }
+    if (contiguous && covered === tags.size) last.ackUpTo();
+    else for (const delivery of group) delivery.ack();
+  }
+}
+
 function settle(log: Logger, action: () => void): void {
   try {
     action();
@@ -50,6 +87,7 @@ export async function consumeInBatches(
 ): Promise<BatchConsumer> {
   const log = logger.child({ component: 'consumer', queue: options.queue });
   const consumerTags = new WeakMap<Channel, string>();
+  const unsettledOf = new WeakMap<Channel, Set<number>>();
   let buffer: Delivery[] = [];
   let timer: NodeJS.Timeout | null = null;
   const inFlight = new Set<Promise<void>>();
@@ -67,7 +105,7 @@ export async function consumeInBatches(
       const run: Promise<void> = handle(batch)
         .catch((error: unknown) => {
           log.error({ err: error, size: batch.length }, 'batch handler failed; closing its channel so the broker redelivers');
-          const channels = new Set(batch.map((delivery) => (delivery as DeliveryOn).channel));
+          const channels = new Set(batch.map((delivery) => (delivery as TrackedDelivery).channel));
           for (const channel of channels) channel.close().catch(() => {});
         })
         .finally(() => {
@@ -78,7 +116,6 @@ export async function consumeInBatches(
     }
   };
 
-  type DeliveryOn = Delivery & { channel: Channel };
   const receive = (channel: Channel, message: ConsumeMessage | null): void => {
     if (message === null) {
       // the broker cancelled the consumer (queue deleted): a new channel consumes again after redeclaring
@@ -86,11 +123,28 @@ export async function consumeInBatches(
       channel.close().catch(() => {});
       return;
     }
-    const delivery: DeliveryOn = {
+    const unsettled = unsettledOf.get(channel)!;
+    const tag = message.fields.deliveryTag;
+    unsettled.add(tag);
+    const delivery: TrackedDelivery = {
       channel,
+      unsettled,
       message,
-      ack: () => settle(log, () => channel.ack(message)),
-      reject: () => settle(log, () => channel.nack(message, false, false)),
+      ack: () => {
+        unsettled.delete(tag);
+        settle(log, () => channel.ack(message));
+      },
+      reject: () => {
+        unsettled.delete(tag);
+        settle(log, () => channel.nack(message, false, false));
+      },
+      ackUpTo: () => {
+        for (const earlier of unsettled) {
+          if (earlier > tag) break;
+          unsettled.delete(earlier);
+        }
+        settle(log, () => channel.ack(message, true));
+      },
     };
     buffer.push(delivery);
     if (buffer.length >= options.batchSize) flush();
@@ -104,8 +158,9 @@ export async function consumeInBatches(
     async (channel) => {
       // deliveries of a channel that died are void: the broker hands them out again
       channel.on('close', () => {
-        buffer = buffer.filter((delivery) => (delivery as DeliveryOn).channel !== channel);
+        buffer = buffer.filter((delivery) => (delivery as TrackedDelivery).channel !== channel);
       });
+      unsettledOf.set(channel, new Set());
       await channel.prefetch(options.prefetch);
       if (stopping) return;
       const { consumerTag } = await channel.consume(options.queue, (message) => receive(channel, message), { noAck: false });

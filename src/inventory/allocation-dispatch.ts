@@ -14,14 +14,19 @@ export type JobToPublish = { id: string; priority: Priority };
 export type AllocationDispatcher = {
   /** Publishes each job's message and resolves with the ids the broker confirmed; never rejects. */
   publish(jobs: readonly JobToPublish[]): Promise<string[]>;
-  /** Publishes, then marks the confirmed jobs published in a shared batched update (not one per job). */
+  /** Publishes, then marks the confirmed jobs published about a second later, in a shared batched update (not one per job). */
   dispatch(jobs: readonly JobToPublish[]): Promise<string[]>;
-  /** Writes the marks still pending. */
+  /** Writes the marks still pending, due or not. */
   close(): Promise<void>;
 };
 
-const MARK_INTERVAL_MS = 25;
-const MARK_BATCH = 500;
+/**
+ * How long after its confirm a job is marked published. By then a worker has usually started it and
+ * stamped published_at itself, so the mark finds nothing left to write. Never more than half the
+ * relay's wait (ALLOCATION_RELAY_AFTER_MS), so the relay does not publish a confirmed job again.
+ */
+const MARK_DELAY_MS = 1000;
+const MARK_TICK_MS = 250;
 
 /** The message of a job: just its id, so the job itself is only ever read from Postgres. */
 export function jobMessage(id: string): Buffer {
@@ -30,25 +35,32 @@ export function jobMessage(id: string): Buffer {
 }
 
 /**
- * A dispatcher on the process's publisher. Confirmed ids are marked published_at a few at a time; a
+ * A dispatcher on the process's publisher. Confirmed ids are marked published_at many at a time; a
  * mark that is lost (database down) only means the relay publishes that job again, and the worker
  * serves a job once however many copies arrive.
  */
 export function createAllocationDispatcher(pool: Pool, publisher: Publisher | null, config: Config, logger: Logger): AllocationDispatcher {
   const log = logger.child({ component: 'allocation-dispatch' });
   const topology = allocationTopology(config.ALLOCATION_QUEUE, config.JOB_RETRY_DELAYS_MS);
-  let pending: string[] = [];
-  let timer: NodeJS.Timeout | null = null;
-  let flushing: Promise<void> = Promise.resolve();
+  // confirmed ids in confirm order, each with when it was confirmed
+  let pending: { id: string; confirmedAt: number }[] = [];
+  let ticker: NodeJS.Timeout | null = null;
+  let marking: Promise<void> = Promise.resolve();
+  const markDelayMs = Math.min(MARK_DELAY_MS, config.ALLOCATION_RELAY_AFTER_MS / 2);
 
-  const flush = (): Promise<void> => {
-    if (timer) clearTimeout(timer);
-    timer = null;
-    const ids = pending;
-    pending = [];
-    if (ids.length === 0) return flushing;
-    flushing = flushing.then(() => markPublished(pool, ids)).catch((error: unknown) => log.warn({ err: error, count: ids.length }, 'could not mark jobs published; the relay will publish them again'));
-    return flushing;
+  /** Marks the ids confirmed at least markDelayMs ago (all of them when `all`), after the marks before. */
+  const markDue = (all: boolean): Promise<void> => {
+    const cutoff = all ? Infinity : performance.now() - markDelayMs;
+    const fresh = pending.findIndex((entry) => entry.confirmedAt > cutoff);
+    const due = (fresh === -1 ? pending : pending.slice(0, fresh)).map((entry) => entry.id);
+    pending = fresh === -1 ? [] : pending.slice(fresh);
+    if (pending.length === 0 && ticker) {
+      clearInterval(ticker);
+      ticker = null;
+    }
+    if (due.length === 0) return marking;
+    marking = marking.then(() => markPublished(pool, due)).catch((error: unknown) => log.warn({ err: error, count: due.length }, 'could not mark jobs published; the relay will publish them again'));
+    return marking;
   };
 
   const publish = async (jobs: readonly JobToPublish[]): Promise<string[]> => {
@@ -68,11 +80,14 @@ export function createAllocationDispatcher(pool: Pool, publisher: Publisher | nu
     async dispatch(jobs) {
       const confirmed = await publish(jobs);
       if (confirmed.length === 0) return confirmed;
-      pending.push(...confirmed);
-      if (pending.length >= MARK_BATCH) void flush();
-      else timer ??= setTimeout(() => void flush(), MARK_INTERVAL_MS);
+      const confirmedAt = performance.now();
+      for (const id of confirmed) pending.push({ id, confirmedAt });
+      if (!ticker) {
+        ticker = setInterval(() => void markDue(false), MARK_TICK_MS);
+        ticker.unref();
+      }
       return confirmed;
     },
-    close: flush,
+    close: () => markDue(true),
   };
 }

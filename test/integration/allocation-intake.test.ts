@@ -1,7 +1,11 @@
 import type { QueryConfig, QueryResult } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import type { Queryable } from '../../src/db/client';
+import pino from 'pino';
+import type { Publisher } from '../../src/amqp/publisher';
+import { loadConfig } from '../../src/config';
 import { markPublished, type NewAllocation } from '../../src/db/allocation-store';
+import { createAllocationDispatcher } from '../../src/inventory/allocation-dispatch';
 import { createIntakeRecorder } from '../../src/inventory/allocation-intake';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 
@@ -102,5 +106,43 @@ describe('marking jobs published', () => {
       [[held.id, free.id]],
     );
     expect(Object.fromEntries(rows.map((row) => [row.id, row.published]))).toEqual({ [held.id]: false, [free.id]: true });
+  });
+});
+
+describe('the dispatcher', () => {
+  // a broker that confirms every message at once
+  const confirming: Publisher = { publish: async () => {}, isReady: () => true, close: async () => {} };
+  const config = loadConfig({});
+
+  async function published(ids: string[]): Promise<boolean[]> {
+    const { rows } = await db.pool.query<{ published: boolean }>(
+      `select published_at is not null as published from allocation_requests where id = any($1::uuid[]) order by id`,
+      [ids],
+    );
+    return rows.map((row) => row.published);
+  }
+
+  it('marks confirmed jobs published a while after the confirm, not at once, so a worker that starts them first leaves nothing to write', async () => {
+    const recorder = createIntakeRecorder(db.pool);
+    const jobs = [job('late-mark-1'), job('late-mark-2')];
+    for (const entry of jobs) await recorder.record(entry);
+    const dispatcher = createAllocationDispatcher(db.pool, confirming, config, pino({ level: 'silent' }));
+    const ids = jobs.map((entry) => entry.id);
+    expect(await dispatcher.dispatch(jobs.map((entry) => ({ id: entry.id, priority: 'medium' })))).toEqual(ids);
+    expect(await published(ids)).toEqual([false, false]);
+    const deadline = Date.now() + 10_000;
+    while ((await published(ids)).includes(false) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await published(ids)).toEqual([true, true]);
+    await dispatcher.close();
+  });
+
+  it('writes every pending mark when it closes', async () => {
+    const recorder = createIntakeRecorder(db.pool);
+    const entry = job('mark-on-close');
+    await recorder.record(entry);
+    const dispatcher = createAllocationDispatcher(db.pool, confirming, config, pino({ level: 'silent' }));
+    await dispatcher.dispatch([{ id: entry.id, priority: 'medium' }]);
+    await dispatcher.close();
+    expect(await published([entry.id])).toEqual([true]);
   });
 });

@@ -1,7 +1,7 @@
-import amqplib from 'amqplib';
+import amqplib, { type Channel } from 'amqplib';
 import pino from 'pino';
 import { connectAmqp, type AmqpClient } from '../../src/amqp/connection';
-import { consumeInBatches, type Delivery } from '../../src/amqp/consumer';
+import { ackAll, consumeInBatches, type Delivery } from '../../src/amqp/consumer';
 import { createTestVhost, type TestVhost } from '../helpers/amqp';
 
 const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
@@ -77,4 +77,56 @@ describe('consumeInBatches', () => {
     expect(mostAtOnce).toBeGreaterThan(1);
     expect(mostAtOnce).toBeLessThanOrEqual(3);
   });
+
+  it('acks a whole batch with one multiple-ack', async () => {
+    const queue = 'acked-together';
+    await publish(queue, 300);
+    const spied: { acks?: jest.SpyInstance } = {};
+    let served = 0;
+    let batches = 0;
+    try {
+      const consumer = await consumeInBatches(amqp, logger, { queue, prefetch: 200, batchSize: 100, batchWaitMs: 5 }, async (batch: Delivery[]) => {
+        // counts the acks sent on the channel the deliveries came on
+        spied.acks ??= jest.spyOn((batch[0] as Delivery & { channel: Channel }).channel, 'ack');
+        batches++;
+        ackAll(batch);
+        served += batch.length;
+      });
+      await waitUntil(() => served === 300);
+      await consumer.stop();
+      expect(spied.acks!.mock.calls.length).toBe(batches);
+      expect(spied.acks!.mock.calls.every((call) => call[1] === true)).toBe(true);
+    } finally {
+      spied.acks?.mockRestore();
+    }
+    expect(await messagesIn(queue)).toBe(0);
+  });
+
+  it('never acks a delivery it was not given: with an earlier one unsettled, each is acked alone', async () => {
+    const queue = 'one-held-back';
+    await publish(queue, 300);
+    let held: Delivery | null = null;
+    let served = 0;
+    const consumer = await consumeInBatches(amqp, logger, { queue, prefetch: 200, batchSize: 100, batchWaitMs: 5 }, async (batch: Delivery[]) => {
+      // the oldest delivery of the first batch stays unsettled, as a job still being retried would
+      const rest = held === null ? batch.slice(1) : batch;
+      held ??= batch[0]!;
+      ackAll(rest);
+      served += batch.length;
+    });
+    await waitUntil(() => served === 300);
+    await consumer.stop();
+    // stopping closed the channel: the broker put back exactly the one delivery nobody acked
+    expect(await messagesIn(queue)).toBe(1);
+  });
 });
+
+async function messagesIn(queue: string): Promise<number> {
+  const connection = await amqplib.connect(vhost.url);
+  try {
+    const channel = await connection.createChannel();
+    return (await channel.checkQueue(queue)).messageCount;
+  } finally {
+    await connection.close();
+  }
+}
