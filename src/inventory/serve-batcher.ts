@@ -6,12 +6,10 @@ import { AppError } from '../errors';
 import { batchSize } from '../metrics';
 import { serveAnswerSchema, type ServeAnswer } from '../schemas/reservations';
 import {
-  findAnswers,
   keepAnswers,
   keyOf,
   KeysTakenMeanwhile,
   refId,
-  replay,
   replayWinner,
   type IdempotentAnswer,
   type IdempotentCall,
@@ -37,14 +35,16 @@ type Waiting = {
 
 /**
  * Combines the synchronous reserve and direct-allocate calls of this process: calls that arrive
- * while a batch is being written share the next one — one key lookup, one transaction, one lock of
- * their lots, one INSERT of their Idempotency-Keys, one commit — and an idle process serves a lone
- * call at once. Calls are served in arrival order, each answered as it would have been alone:
- * refusals (400 unknown reference, 409 insufficient stock) change nothing and are not kept under
- * their key. Of two calls with the same key in one batch only the first runs; the other goes to the
- * next batch and replays it. Keys taken meanwhile by another transaction roll the batch back; it
- * runs again without those calls, which replay the winner. A batch that fails for any reason but a
- * lost database is served again call by call, so one bad call fails alone.
+ * while a batch is being written share the next one — one transaction, one lock of their lots, one
+ * INSERT of their Idempotency-Keys, one commit — and an idle process serves a lone call at once.
+ * Calls are served in arrival order, each answered as it would have been alone: refusals (400
+ * unknown reference, 409 insufficient stock) change nothing and are not kept under their key. Of two
+ * calls with the same key in one batch only the first runs; the other goes to the next batch and
+ * replays it. Keys are not looked up first: a key that is already kept (a repeat, rare) or taken
+ * meanwhile by another transaction makes that INSERT skip it, the batch rolls back and runs again
+ * without those calls, which replay the kept answer — so the common batch pays no lookup. A batch
+ * that fails for any reason but a lost database is served again call by call, so one bad call fails
+ * alone.
  */
 export function createServeBatcher(
   pool: Pool,
@@ -61,7 +61,7 @@ export function createServeBatcher(
     Promise.resolve().then(answer).then(entry.resolve, entry.reject);
   };
 
-  /** Serves `entries` in one transaction; again without the calls whose keys were taken meanwhile. */
+  /** Serves `entries` in one transaction; again without the calls whose keys were kept already. */
   const serveTogether = async (entries: Waiting[]): Promise<void> => {
     let running = entries;
     while (running.length > 0) {
@@ -93,18 +93,6 @@ export function createServeBatcher(
     }
   };
 
-  const write = async (batch: Waiting[]): Promise<void> => {
-    const keyed = batch.flatMap((entry) => (entry.keyed ? [entry.keyed] : []));
-    const stored = keyed.length === 0 ? new Map() : await findAnswers(pool, keyed);
-    const fresh: Waiting[] = [];
-    for (const entry of batch) {
-      const earlier = entry.keyed && stored.get(refId(entry.keyed));
-      if (earlier) settle(entry, () => replay(earlier, entry.keyed!));
-      else fresh.push(entry);
-    }
-    await serveTogether(fresh);
-  };
-
   const pump = (): void => {
     while (waiting.length > 0 && inFlight < options.maxInFlight) {
       const taken = waiting.splice(0, options.maxBatch);
@@ -119,14 +107,14 @@ export function createServeBatcher(
         if (id !== undefined) seen.add(id);
       }
       inFlight++;
-      write(batch)
+      serveTogether(batch)
         .catch(async (error: unknown) => {
           const open = batch.filter((entry) => !entry.done);
           if (open.length <= 1 || isConnectionError(error)) {
             for (const entry of open) entry.reject(error);
             return;
           }
-          for (const entry of open) await write([entry]).catch((alone: unknown) => entry.reject(alone));
+          for (const entry of open) await serveTogether([entry]).catch((alone: unknown) => entry.reject(alone));
         })
         .finally(() => {
           waiting.unshift(...later);
