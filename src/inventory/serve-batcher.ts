@@ -6,10 +6,12 @@ import { AppError } from '../errors';
 import { batchSize } from '../metrics';
 import { serveAnswerSchema, type ServeAnswer } from '../schemas/reservations';
 import {
+  findAnswers,
   keepAnswers,
   keyOf,
   KeysTakenMeanwhile,
   refId,
+  replay,
   replayWinner,
   type IdempotentAnswer,
   type IdempotentCall,
@@ -40,11 +42,12 @@ type Waiting = {
  * Calls are served in arrival order, each answered as it would have been alone: refusals (400
  * unknown reference, 409 insufficient stock) change nothing and are not kept under their key. Of two
  * calls with the same key in one batch only the first runs; the other goes to the next batch and
- * replays it. Keys are not looked up first: a key that is already kept (a repeat, rare) or taken
- * meanwhile by another transaction makes that INSERT skip it, the batch rolls back and runs again
- * without those calls, which replay the kept answer — so the common batch pays no lookup. A batch
- * that fails for any reason but a lost database is served again call by call, so one bad call fails
- * alone.
+ * replays it. Keys are not looked up before the batch, so the common batch pays no lookup: a repeat
+ * (rare) that is served again finds its key kept already (or meanwhile, by another process) and that
+ * INSERT skips it, which rolls the batch back; it runs again without those calls, which replay the
+ * kept answer. A repeat refused this time (its stock is gone) is looked up after the commit and
+ * replays too. A batch that fails for any reason but a lost database is served again call by call,
+ * so one bad call fails alone.
  */
 export function createServeBatcher(
   pool: Pool,
@@ -78,11 +81,22 @@ export function createServeBatcher(
           return served;
         });
         batchSize.observe({ path: 'sync' }, batch.length);
+        const refused: { entry: Waiting; refusal: AppError }[] = [];
         batch.forEach((entry, index) => {
           const answer = answers[index]!;
-          if (answer instanceof AppError) entry.reject(answer);
-          else entry.resolve({ status: answer.status, body: answer.body, replayed: false });
+          if (!(answer instanceof AppError)) entry.resolve({ status: answer.status, body: answer.body, replayed: false });
+          else if (entry.keyed) refused.push({ entry, refusal: answer });
+          else entry.reject(answer);
         });
+        // a refused call may be the repeat of one answered before (the stock it got is gone now): it replays that answer
+        if (refused.length > 0) {
+          const stored = await findAnswers(pool, refused.map(({ entry }) => entry.keyed!));
+          for (const { entry, refusal } of refused) {
+            const earlier = stored.get(refId(entry.keyed!));
+            if (earlier) settle(entry, () => replay(earlier, entry.keyed!));
+            else entry.reject(refusal);
+          }
+        }
         return;
       } catch (error) {
         if (!(error instanceof KeysTakenMeanwhile)) throw error;
