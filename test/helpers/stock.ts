@@ -69,6 +69,21 @@ export async function totalsOf(db: Queryable, productId: string): Promise<{ quan
   });
 }
 
+/**
+ * Expects the books to balance: the ledger explains every lot, reservations hold exactly the
+ * reserved and allocated stock, and no lot is below zero or holds more than it has.
+ */
+export async function expectBooksBalanced(db: Queryable): Promise<void> {
+  expect(await ledgerDifferences(db)).toEqual([]);
+  expect(await reservationBookDifferences(db)).toEqual([]);
+  const [impossible] = await queryRows<{ n: number }>(
+    db,
+    `select count(*)::int as n from inventory_items
+      where quantity < 0 or reserved_quantity < 0 or allocated_quantity < 0 or reserved_quantity + allocated_quantity > quantity`,
+  );
+  expect(impossible!.n).toBe(0);
+}
+
 /** The ledger differences reconcile would report (none when the ledger explains every lot). */
 export async function ledgerDifferences(db: Queryable): Promise<unknown[]> {
   return (await findLedgerDifferences(db)).differences;

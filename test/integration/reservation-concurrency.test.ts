@@ -5,7 +5,7 @@ import { reserveBody } from '../../src/schemas/reservations';
 import { startTestApp, type TestApp } from '../helpers/app';
 import { adjust } from '../helpers/inventory';
 import { inventoryApi } from '../helpers/inventory-api';
-import { ledgerDifferences, receiveLots, reservationBookDifferences, seedCatalogue, totalsOf } from '../helpers/stock';
+import { expectBooksBalanced, receiveLots, seedCatalogue, totalsOf } from '../helpers/stock';
 
 let t: TestApp;
 let api: ReturnType<typeof inventoryApi>;
@@ -17,14 +17,7 @@ beforeAll(async () => {
 });
 afterAll(async () => t.close());
 
-afterEach(async () => {
-  expect(await ledgerDifferences(t.db.pool)).toEqual([]);
-  expect(await reservationBookDifferences(t.db.pool)).toEqual([]);
-  const { rows } = await t.db.pool.query(
-    `select count(*)::int as n from inventory_items where quantity < 0 or reserved_quantity < 0 or allocated_quantity < 0 or reserved_quantity + allocated_quantity > quantity`,
-  );
-  expect(rows[0].n).toBe(0);
-});
+afterEach(() => expectBooksBalanced(t.db.pool));
 
 let counter = 0;
 async function product(lots: { warehouseId: string; quantity: number }[]): Promise<string> {

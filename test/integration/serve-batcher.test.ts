@@ -9,7 +9,7 @@ import { batchSize } from '../../src/metrics';
 import { reserveBody, serveAnswerSchema, type ReserveInput } from '../../src/schemas/reservations';
 import { startTestApp, type TestApp } from '../helpers/app';
 import { inventoryApi } from '../helpers/inventory-api';
-import { ledgerDifferences, receiveLots, reservationBookDifferences, seedCatalogue, totalsOf } from '../helpers/stock';
+import { expectBooksBalanced, receiveLots, seedCatalogue, totalsOf } from '../helpers/stock';
 import { bearer } from '../helpers/tokens';
 
 let t: TestApp;
@@ -22,14 +22,7 @@ beforeAll(async () => {
 });
 afterAll(async () => t.close());
 
-afterEach(async () => {
-  expect(await ledgerDifferences(t.db.pool)).toEqual([]);
-  expect(await reservationBookDifferences(t.db.pool)).toEqual([]);
-  const { rows } = await t.db.pool.query(
-    `select count(*)::int as n from inventory_items where quantity < 0 or reserved_quantity < 0 or allocated_quantity < 0 or reserved_quantity + allocated_quantity > quantity`,
-  );
-  expect(rows[0].n).toBe(0);
-});
+afterEach(() => expectBooksBalanced(t.db.pool));
 
 let counter = 0;
 async function product(quantity: number): Promise<string> {
