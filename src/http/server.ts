@@ -13,7 +13,6 @@ import type { Config } from '../config';
 import { translatePgError } from '../db/pg-errors';
 import { AppError, errorStatus, type ErrorCode } from '../errors';
 import type { Logger } from '../logger';
-import { createServeBatcher, type ServeBatcher } from '../inventory/serve-batcher';
 import { httpDuration, httpRequests } from '../metrics';
 import { version } from '../../package.json';
 import { registerDocs } from './openapi';
@@ -52,11 +51,8 @@ export type AppDeps = {
   amqp: AmqpClient | null;
 };
 
-/** What routes get besides AppDeps: the app's own use-case services, built once per app. */
-export type RouteDeps = AppDeps & { serveBatcher: ServeBatcher };
-
 /** The route registrar every file in routes/ exports; it calls `app.withTypeProvider<ZodTypeProvider>()` for typed schemas. */
-export type RouteModule = (app: FastifyInstance, deps: RouteDeps) => Promise<void> | void;
+export type RouteModule = (app: FastifyInstance, deps: AppDeps) => Promise<void> | void;
 
 /** Every resource under /api/v1, one file each. */
 const apiRoutes: RouteModule[] = [catalogueRoutes, inventoryRoutes, reservationRoutes, backorderRoutes, allocationRoutes];
@@ -159,17 +155,12 @@ export async function buildServer(deps: AppDeps): Promise<FastifyInstance> {
     reply.status(404).send(new AppError('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`).toBody()),
   );
 
-  // Synchronous reserve and direct-allocate calls of this process share transactions.
-  const serveBatcher = createServeBatcher(deps.pool, config, { maxBatch: config.SYNC_BATCH_SIZE, maxInFlight: config.SYNC_BATCHES_IN_FLIGHT });
-  app.addHook('onClose', () => serveBatcher.close());
-  const routeDeps: RouteDeps = { ...deps, serveBatcher };
-
   await registerDocs(app, version);
-  await app.register(async (scope) => healthRoutes(scope, routeDeps));
-  await app.register(async (scope) => metricsRoutes(scope, routeDeps));
+  await app.register(async (scope) => healthRoutes(scope, deps));
+  await app.register(async (scope) => metricsRoutes(scope, deps));
   await app.register(
     async (api) => {
-      for (const routes of apiRoutes) await routes(api, routeDeps);
+      for (const routes of apiRoutes) await routes(api, deps);
     },
     { prefix: '/api/v1' },
   );

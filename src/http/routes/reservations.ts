@@ -7,6 +7,7 @@ import { extendReservation } from '../../inventory/extend';
 import { runIdempotent, type IdempotentAnswer } from '../../inventory/idempotency';
 import { releaseReservation } from '../../inventory/release';
 import { checkReserveInput } from '../../inventory/reserve';
+import { createServeBatcher } from '../../inventory/serve-batcher';
 import { shipReservation } from '../../inventory/ship';
 import { loadReservationDetail } from '../../inventory/transitions';
 import {
@@ -23,7 +24,7 @@ import {
 } from '../../schemas/reservations';
 import { idempotencyKeySchema } from '../idempotency';
 import { errorResponses } from '../openapi';
-import type { RouteDeps } from '../server';
+import type { AppDeps } from '../server';
 
 const idempotencyHeaders = z.object({ 'idempotency-key': idempotencyKeySchema.optional() });
 
@@ -34,10 +35,12 @@ function send<T>(reply: FastifyReply, answer: IdempotentAnswer<T>) {
 
 /**
  * The reservation lifecycle of SPEC section 3: reserve, release, allocate, ship, extend, and reading
- * one. Reserves and direct allocations go through the app's serve batcher, which combines the calls
- * that arrive together into one transaction.
+ * one. Reserves and direct allocations go through this app's serve batcher, built here and drained
+ * when the app closes, which combines the calls that arrive together into one transaction.
  */
-export function reservationRoutes(app: FastifyInstance, { pool, config, serveBatcher }: RouteDeps): void {
+export function reservationRoutes(app: FastifyInstance, { pool, config }: AppDeps): void {
+  const serveBatcher = createServeBatcher(pool, config, { maxBatch: config.SYNC_BATCH_SIZE, maxInFlight: config.SYNC_BATCHES_IN_FLIGHT });
+  app.addHook('onClose', () => serveBatcher.close());
   const api = app.withTypeProvider<ZodTypeProvider>();
   const context = (sub: string) => ({ now: new Date(), actor: sub, config });
 
