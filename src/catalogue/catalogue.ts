@@ -3,8 +3,7 @@ import {
   findWarehouse,
   insertProduct,
   insertWarehouse,
-  missingProducts,
-  missingWarehouses,
+  missingReferences,
   upsertProduct,
 } from '../db/catalogue-store';
 import type { Queryable } from '../db/client';
@@ -40,10 +39,7 @@ export async function getProduct(db: Queryable, id: string): Promise<Product> {
 
 /** Refuses a request that names products or warehouses Stockroom does not know (400, nothing changed). */
 export async function assertKnownReferences(db: Queryable, refs: { productIds?: readonly string[]; warehouseIds?: readonly string[] }): Promise<void> {
-  const [products, warehouses] = await Promise.all([
-    refs.productIds?.length ? missingProducts(db, refs.productIds) : [],
-    refs.warehouseIds?.length ? missingWarehouses(db, refs.warehouseIds) : [],
-  ]);
+  const { products, warehouses } = await missingReferences(db, { productIds: refs.productIds ?? [], warehouseIds: refs.warehouseIds ?? [] });
   if (products.length > 0 || warehouses.length > 0) {
     throw new AppError('UNKNOWN_REFERENCE', 'The request names products or warehouses that do not exist', {
       ...(products.length ? { unknownProducts: products } : {}),

@@ -25,17 +25,6 @@ export async function listWarehouses(db: Queryable, page: { limit: number; offse
   return queryRows<Warehouse>(db, `select ${warehouseColumns} from warehouses order by id limit $1 offset $2`, [page.limit, page.offset]);
 }
 
-/** The ids among `ids` that name no warehouse. */
-export async function missingWarehouses(db: Queryable, ids: readonly string[]): Promise<string[]> {
-  const rows = await queryRows<{ id: string }>(
-    db,
-    `select requested.id from unnest($1::text[]) as requested(id)
-      where not exists (select 1 from warehouses w where w.id = requested.id)`,
-    [[...new Set(ids)]],
-  );
-  return rows.map((row) => row.id);
-}
-
 /** Inserts a product; returns undefined when its id or sku is taken. */
 export async function insertProduct(db: Queryable, product: CreateProduct): Promise<Product | undefined> {
   return queryRow<Product>(
@@ -66,13 +55,23 @@ export async function listProducts(db: Queryable, page: { limit: number; offset:
   return queryRows<Product>(db, `select ${productColumns} from products order by id limit $1 offset $2`, [page.limit, page.offset]);
 }
 
-/** The ids among `ids` that name no product. */
-export async function missingProducts(db: Queryable, ids: readonly string[]): Promise<string[]> {
-  const rows = await queryRows<{ id: string }>(
+/** Which of these product and warehouse ids name nothing, in one statement. */
+export async function missingReferences(
+  db: Queryable,
+  refs: { productIds: readonly string[]; warehouseIds: readonly string[] },
+): Promise<{ products: string[]; warehouses: string[] }> {
+  if (refs.productIds.length === 0 && refs.warehouseIds.length === 0) return { products: [], warehouses: [] };
+  const rows = await queryRows<{ kind: 'product' | 'warehouse'; id: string }>(
     db,
-    `select requested.id from unnest($1::text[]) as requested(id)
-      where not exists (select 1 from products p where p.id = requested.id)`,
-    [[...new Set(ids)]],
+    `select 'product' as kind, requested.id from unnest($1::text[]) as requested(id)
+      where not exists (select 1 from products p where p.id = requested.id)
+     union all
+     select 'warehouse', requested.id from unnest($2::text[]) as requested(id)
+      where not exists (select 1 from warehouses w where w.id = requested.id)`,
+    [[...new Set(refs.productIds)], [...new Set(refs.warehouseIds)]],
   );
-  return rows.map((row) => row.id);
+  return {
+    products: rows.filter((row) => row.kind === 'product').map((row) => row.id),
+    warehouses: rows.filter((row) => row.kind === 'warehouse').map((row) => row.id),
+  };
 }

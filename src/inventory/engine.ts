@@ -2,7 +2,7 @@
 import { v7 as uuidv7 } from 'uuid';
 import type { Config } from '../config';
 import { insertBackorders, type NewBackorder } from '../db/backorder-store';
-import { missingProducts, missingWarehouses } from '../db/catalogue-store';
+import { missingReferences } from '../db/catalogue-store';
 import type { Transaction } from '../db/client';
 import { lockLotsOfProducts, type LotMovement } from '../db/lot-store';
 import {
@@ -76,10 +76,7 @@ export async function findUnknownReferences(tx: Transaction, requests: readonly 
       if (line.warehouseId !== undefined) pinned.add(line.warehouseId);
     }
   }
-  const [products, warehouses] = await Promise.all([
-    productIds.size === 0 ? [] : missingProducts(tx, [...productIds]),
-    pinned.size === 0 ? [] : missingWarehouses(tx, [...pinned]),
-  ]);
+  const { products, warehouses } = await missingReferences(tx, { productIds: [...productIds], warehouseIds: [...pinned] });
   return { products: new Set(products), warehouses: new Set(warehouses) };
 }
 
