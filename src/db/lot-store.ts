@@ -178,90 +178,65 @@ export async function insertEmptyLots(tx: Transaction, lots: readonly NewLot[]):
 }
 
 /**
- * Applies movements to their lots and appends one ledger row each, in two statements whatever the
- * count. Several movements may touch one lot; each ledger row shows the lot as it was after it.
- * The lots should already be locked by the caller. A movement that would break a CHECK constraint
- * fails the whole statement (the caller's transaction then rolls back).
+ * Applies movements to their lots and appends one ledger row each, in one statement whatever the
+ * count. Several movements may touch one lot; each ledger row shows the lot as it was after it (the
+ * lot's new state less the movements that follow it). The lots should already be locked by the
+ * caller. A movement that would break a CHECK constraint fails the whole statement; a movement of a
+ * lot that does not exist throws NOT_FOUND (in both cases the caller's transaction then rolls back).
  */
 export async function applyMovements(tx: Transaction, movements: readonly LotMovement[]): Promise<MovementRow[]> {
   if (movements.length === 0) return [];
-  const totals = new Map<string, { quantity: number; reserved: number; allocated: number }>();
-  for (const movement of movements) {
-    const total = totals.get(movement.lotId) ?? { quantity: 0, reserved: 0, allocated: 0 };
-    total.quantity += movement.quantityDelta ?? 0;
-    total.reserved += movement.reservedDelta ?? 0;
-    total.allocated += movement.allocatedDelta ?? 0;
-    totals.set(movement.lotId, total);
-  }
-  const lotIds = [...totals.keys()];
-  const updated = await queryRows<{ id: string; productId: string; warehouseId: string; quantity: number; reserved: number; allocated: number }>(
-    tx,
-    `update inventory_items i
-        set quantity = i.quantity + d.quantity,
-            reserved_quantity = i.reserved_quantity + d.reserved,
-            allocated_quantity = i.allocated_quantity + d.allocated,
-            version = i.version + 1,
-            updated_at = now()
-       from unnest($1::uuid[], $2::int[], $3::int[], $4::int[]) as d(id, quantity, reserved, allocated)
-      where i.id = d.id
-      returning i.id, i.product_id as "productId", i.warehouse_id as "warehouseId",
-                i.quantity, i.reserved_quantity as reserved, i.allocated_quantity as allocated`,
-    [
-      lotIds,
-      lotIds.map((id) => totals.get(id)!.quantity),
-      lotIds.map((id) => totals.get(id)!.reserved),
-      lotIds.map((id) => totals.get(id)!.allocated),
-    ],
-  );
-  if (updated.length !== lotIds.length) {
-    const found = new Set(updated.map((row) => row.id));
-    throw new AppError('NOT_FOUND', 'A lot to change does not exist', { lotIds: lotIds.filter((id) => !found.has(id)) });
-  }
-
-  // Walk each lot from its state before this batch forward, one movement at a time.
-  const running = new Map(
-    updated.map((row) => {
-      const total = totals.get(row.id)!;
-      return [row.id, { ...row, quantity: row.quantity - total.quantity, reserved: row.reserved - total.reserved, allocated: row.allocated - total.allocated }];
-    }),
-  );
-  const after = movements.map((movement) => {
-    const lot = running.get(movement.lotId)!;
-    lot.quantity += movement.quantityDelta ?? 0;
-    lot.reserved += movement.reservedDelta ?? 0;
-    lot.allocated += movement.allocatedDelta ?? 0;
-    return { ...lot };
-  });
-
   // pg returns bigint as a string; a ledger id is exact as float8 (up to 2^53), so it arrives as a number.
-  return queryRows<MovementRow>(
+  const rows = await queryRows<MovementRow>(
     tx,
-    `insert into inventory_transactions
+    `with movement as (
+       select * from unnest($1::uuid[], $2::text[], $3::int[], $4::int[], $5::int[], $6::text[], $7::text[], $8::text[], $9::text[])
+              with ordinality as m(lot_id, type, quantity_delta, reserved_delta, allocated_delta, reason, reference_type, reference_id, actor, n)
+     ),
+     updated as (
+       update inventory_items i
+          set quantity = i.quantity + d.quantity,
+              reserved_quantity = i.reserved_quantity + d.reserved,
+              allocated_quantity = i.allocated_quantity + d.allocated,
+              version = i.version + 1,
+              updated_at = now()
+         from (select lot_id, sum(quantity_delta) as quantity, sum(reserved_delta) as reserved, sum(allocated_delta) as allocated
+                 from movement group by lot_id) as d
+        where i.id = d.lot_id
+        returning i.id, i.product_id, i.warehouse_id, i.quantity, i.reserved_quantity, i.allocated_quantity
+     )
+     insert into inventory_transactions
        (lot_id, product_id, warehouse_id, type, quantity_delta, reserved_delta, allocated_delta,
         quantity_after, reserved_after, allocated_after, reason, reference_type, reference_id, actor)
-     select * from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::int[], $7::int[],
-                          $8::int[], $9::int[], $10::int[], $11::text[], $12::text[], $13::text[], $14::text[])
+     select m.lot_id, u.product_id, u.warehouse_id, m.type, m.quantity_delta, m.reserved_delta, m.allocated_delta,
+            u.quantity - coalesce(sum(m.quantity_delta) over later, 0),
+            u.reserved_quantity - coalesce(sum(m.reserved_delta) over later, 0),
+            u.allocated_quantity - coalesce(sum(m.allocated_delta) over later, 0),
+            m.reason, m.reference_type, m.reference_id, m.actor
+       from movement m join updated u on u.id = m.lot_id
+     window later as (partition by m.lot_id order by m.n rows between 1 following and unbounded following)
+      order by m.n
      returning id::float8 as id, lot_id as "lotId", product_id as "productId", warehouse_id as "warehouseId", type,
                quantity_delta as "quantityDelta", reserved_delta as "reservedDelta", allocated_delta as "allocatedDelta",
                quantity_after as "quantityAfter", reserved_after as "reservedAfter", allocated_after as "allocatedAfter",
                reason, reference_type as "referenceType", reference_id as "referenceId", actor, created_at as "createdAt"`,
     [
       movements.map((movement) => movement.lotId),
-      after.map((lot) => lot.productId),
-      after.map((lot) => lot.warehouseId),
       movements.map((movement) => movement.type),
       movements.map((movement) => movement.quantityDelta ?? 0),
       movements.map((movement) => movement.reservedDelta ?? 0),
       movements.map((movement) => movement.allocatedDelta ?? 0),
-      after.map((lot) => lot.quantity),
-      after.map((lot) => lot.reserved),
-      after.map((lot) => lot.allocated),
       movements.map((movement) => movement.reason ?? null),
       movements.map((movement) => movement.referenceType ?? null),
       movements.map((movement) => movement.referenceId ?? null),
       movements.map((movement) => movement.actor),
     ],
   );
+  if (rows.length !== movements.length) {
+    const found = new Set(rows.map((row) => row.lotId));
+    throw new AppError('NOT_FOUND', 'A lot to change does not exist', { lotIds: [...new Set(movements.map((movement) => movement.lotId))].filter((id) => !found.has(id)) });
+  }
+  return rows;
 }
 
 /** A lot whose stored quantities differ from the sum of its ledger rows. */
