@@ -1,5 +1,5 @@
 import type { Strategy } from '../domain/strategies';
-import { queryRow, queryRows, type Queryable, type Transaction } from './client';
+import { queryRow, queryRows, type Queryable, type Statement, type Transaction } from './client';
 
 export type BackorderStatus = 'OPEN' | 'FULFILLED' | 'CANCELLED';
 
@@ -37,20 +37,20 @@ const backorderColumns = `b.id, b.product_id as "productId", b.warehouse_id as "
   b.destination_longitude as "destinationLongitude", b.reservation_minutes as "reservationMinutes", b.actor,
   b.created_at as "createdAt", b.updated_at as "updatedAt"`;
 
-/** Inserts backorders in one statement. */
-export async function insertBackorders(tx: Transaction, rows: readonly NewBackorder[]): Promise<void> {
-  if (rows.length === 0) return;
-  await tx.query(
-    `insert into backorder_items (id, product_id, warehouse_id, quantity, mode, priority, strategy, reservation_id,
-                                  reference_type, reference_id, customer_id, destination_latitude, destination_longitude,
-                                  reservation_minutes, actor, created_at, updated_at, allocation_id)
-     select id, product_id, warehouse_id, quantity, mode, priority, strategy, reservation_id, reference_type, reference_id,
-            customer_id, destination_latitude, destination_longitude, reservation_minutes, actor, created_at, created_at, allocation_id
-       from unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[], $6::int[], $7::text[], $8::uuid[], $9::text[],
-                   $10::text[], $11::text[], $12::float8[], $13::float8[], $14::int[], $15::text[], $16::timestamptz[], $17::uuid[])
-         as b(id, product_id, warehouse_id, quantity, mode, priority, strategy, reservation_id, reference_type, reference_id,
-              customer_id, destination_latitude, destination_longitude, reservation_minutes, actor, created_at, allocation_id)`,
-    [
+/** The statement inserting backorders (run it with runTogether). */
+export function backordersInsert(rows: readonly NewBackorder[]): Statement | undefined {
+  if (rows.length === 0) return undefined;
+  return {
+    text: `insert into backorder_items (id, product_id, warehouse_id, quantity, mode, priority, strategy, reservation_id,
+                                    reference_type, reference_id, customer_id, destination_latitude, destination_longitude,
+                                    reservation_minutes, actor, created_at, updated_at, allocation_id)
+       select id, product_id, warehouse_id, quantity, mode, priority, strategy, reservation_id, reference_type, reference_id,
+              customer_id, destination_latitude, destination_longitude, reservation_minutes, actor, created_at, created_at, allocation_id
+         from unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[], $6::int[], $7::text[], $8::uuid[], $9::text[],
+                     $10::text[], $11::text[], $12::float8[], $13::float8[], $14::int[], $15::text[], $16::timestamptz[], $17::uuid[])
+           as b(id, product_id, warehouse_id, quantity, mode, priority, strategy, reservation_id, reference_type, reference_id,
+                customer_id, destination_latitude, destination_longitude, reservation_minutes, actor, created_at, allocation_id)`,
+    values: [
       rows.map((row) => row.id),
       rows.map((row) => row.productId),
       rows.map((row) => row.warehouseId),
@@ -69,7 +69,7 @@ export async function insertBackorders(tx: Transaction, rows: readonly NewBackor
       rows.map((row) => row.createdAt),
       rows.map((row) => row.allocationId),
     ],
-  );
+  };
 }
 
 /** The products among `productIds` with an OPEN backorder; read without locks, to skip fills that have nothing to do. */

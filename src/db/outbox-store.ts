@@ -1,4 +1,4 @@
-import { queryRows, type Queryable, type Transaction } from './client';
+import { queryRows, type Queryable, type Statement, type Transaction } from './client';
 
 /** An outbox row to write: the event in its wire form and where it goes. */
 export type OutboxInsert = {
@@ -26,16 +26,16 @@ export async function lockAggregates(tx: Transaction, keys: readonly string[]): 
   );
 }
 
-/** Appends events to the outbox in input order (ids ascending), in one statement. */
-export async function insertOutboxEvents(tx: Transaction, rows: readonly OutboxInsert[]): Promise<void> {
-  if (rows.length === 0) return;
-  await tx.query(
-    `insert into outbox_events (event_id, event_type, routing_key, aggregate_type, aggregate_id, payload)
-     select event_id, event_type, routing_key, aggregate_type, aggregate_id, payload
-       from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[]) with ordinality
-            as e(event_id, event_type, routing_key, aggregate_type, aggregate_id, payload, n)
-      order by n`,
-    [
+/** The statement appending events to the outbox in input order, ids ascending (run it with runTogether). */
+export function outboxInsert(rows: readonly OutboxInsert[]): Statement | undefined {
+  if (rows.length === 0) return undefined;
+  return {
+    text: `insert into outbox_events (event_id, event_type, routing_key, aggregate_type, aggregate_id, payload)
+       select event_id, event_type, routing_key, aggregate_type, aggregate_id, payload
+         from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[]) with ordinality
+              as e(event_id, event_type, routing_key, aggregate_type, aggregate_id, payload, n)
+        order by n`,
+    values: [
       rows.map((row) => row.eventId),
       rows.map((row) => row.eventType),
       rows.map((row) => row.routingKey),
@@ -43,7 +43,7 @@ export async function insertOutboxEvents(tx: Transaction, rows: readonly OutboxI
       rows.map((row) => row.aggregateId),
       rows.map((row) => JSON.stringify(row.payload)),
     ],
-  );
+  };
 }
 
 /**

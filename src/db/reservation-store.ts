@@ -1,6 +1,6 @@
 import type { ReservationStatus } from '../domain/reservation';
 import type { Priority, Strategy } from '../domain/strategies';
-import { queryRow, queryRows, type Queryable, type Transaction } from './client';
+import { queryRow, queryRows, type Queryable, type Statement, type Transaction } from './client';
 
 /** A reservation as stored. */
 export type ReservationRow = {
@@ -47,15 +47,15 @@ export type StatusChange = {
 const reservationColumns = `r.id, r.order_id as "orderId", r.customer_id as "customerId", r.status, r.priority, r.strategy,
   r.expires_at as "expiresAt", r.version, r.created_at as "createdAt", r.updated_at as "updatedAt"`;
 
-/** Inserts reservations in one statement. */
-export async function insertReservations(tx: Transaction, rows: readonly NewReservation[]): Promise<void> {
-  if (rows.length === 0) return;
-  await tx.query(
-    `insert into reservations (id, order_id, customer_id, status, priority, strategy, expires_at, created_at, updated_at)
-     select id, order_id, customer_id, status, priority, strategy, expires_at, created_at, created_at
-       from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::timestamptz[])
-         as r(id, order_id, customer_id, status, priority, strategy, expires_at, created_at)`,
-    [
+/** The statement inserting reservations (run it with runTogether). */
+export function reservationsInsert(rows: readonly NewReservation[]): Statement | undefined {
+  if (rows.length === 0) return undefined;
+  return {
+    text: `insert into reservations (id, order_id, customer_id, status, priority, strategy, expires_at, created_at, updated_at)
+       select id, order_id, customer_id, status, priority, strategy, expires_at, created_at, created_at
+         from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::timestamptz[])
+           as r(id, order_id, customer_id, status, priority, strategy, expires_at, created_at)`,
+    values: [
       rows.map((row) => row.id),
       rows.map((row) => row.orderId),
       rows.map((row) => row.customerId),
@@ -65,16 +65,16 @@ export async function insertReservations(tx: Transaction, rows: readonly NewRese
       rows.map((row) => row.expiresAt),
       rows.map((row) => row.createdAt),
     ],
-  );
+  };
 }
 
-/** Inserts reservation lines in one statement. */
-export async function insertReservationLines(tx: Transaction, rows: readonly NewReservationLine[]): Promise<void> {
-  if (rows.length === 0) return;
-  await tx.query(
-    `insert into reservation_lines (id, reservation_id, lot_id, product_id, warehouse_id, quantity, allocated_quantity)
-     select * from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::int[], $7::int[])`,
-    [
+/** The statement inserting reservation lines (run it with runTogether). */
+export function reservationLinesInsert(rows: readonly NewReservationLine[]): Statement | undefined {
+  if (rows.length === 0) return undefined;
+  return {
+    text: `insert into reservation_lines (id, reservation_id, lot_id, product_id, warehouse_id, quantity, allocated_quantity)
+       select * from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::int[], $7::int[])`,
+    values: [
       rows.map((row) => row.id),
       rows.map((row) => row.reservationId),
       rows.map((row) => row.lotId),
@@ -83,16 +83,16 @@ export async function insertReservationLines(tx: Transaction, rows: readonly New
       rows.map((row) => row.quantity),
       rows.map((row) => row.allocatedQuantity),
     ],
-  );
+  };
 }
 
-/** Appends status history rows in one statement. */
-export async function insertStatusHistory(tx: Transaction, rows: readonly StatusChange[]): Promise<void> {
-  if (rows.length === 0) return;
-  await tx.query(
-    `insert into reservation_status_history (reservation_id, from_status, to_status, reason, reference, actor, created_at)
-     select * from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])`,
-    [
+/** The statement appending status history rows (run it with runTogether). */
+export function statusHistoryInsert(rows: readonly StatusChange[]): Statement | undefined {
+  if (rows.length === 0) return undefined;
+  return {
+    text: `insert into reservation_status_history (reservation_id, from_status, to_status, reason, reference, actor, created_at)
+       select * from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])`,
+    values: [
       rows.map((row) => row.reservationId),
       rows.map((row) => row.fromStatus),
       rows.map((row) => row.toStatus),
@@ -101,7 +101,7 @@ export async function insertStatusHistory(tx: Transaction, rows: readonly Status
       rows.map((row) => row.actor),
       rows.map((row) => row.at),
     ],
-  );
+  };
 }
 
 /** Reads a reservation without locking it. */

@@ -1,7 +1,7 @@
 /** Allocate: commit a reservation's stock (whole or in part). Direct allocation without one is serveOrder's 'allocate' mode. */
-import type { Transaction } from '../db/client';
+import { runTogether, type Transaction } from '../db/client';
 import { lockAllLotsOfProducts, type LotMovement } from '../db/lot-store';
-import { findReservationLines, insertStatusHistory, updateReservationLines, updateReservations, type LineChange } from '../db/reservation-store';
+import { findReservationLines, statusHistoryInsert, updateReservationLines, updateReservations, type LineChange, type StatusChange } from '../db/reservation-store';
 import { recordEvents } from '../events/outbox';
 import type { NewEvent, StockLine } from '../events/schemas';
 import type { AllocateReservationInput, ReservationDetail } from '../schemas/reservations';
@@ -53,17 +53,16 @@ export async function allocateReservation(
   await applyStockChanges(tx, movements, ctx);
   await updateReservationLines(tx, changes);
   await updateReservations(tx, [{ id: reservation.id, status: 'ALLOCATED' }], ctx.now);
-  await insertStatusHistory(tx, [
-    {
-      reservationId: reservation.id,
-      fromStatus: 'RESERVED',
-      toStatus: 'ALLOCATED',
-      reason: released > 0 ? `allocated in part; ${released} released` : 'allocated',
-      reference: reservation.orderId,
-      actor: ctx.actor,
-      at: ctx.now,
-    },
-  ]);
+  const change: StatusChange = {
+    reservationId: reservation.id,
+    fromStatus: 'RESERVED',
+    toStatus: 'ALLOCATED',
+    reason: released > 0 ? `allocated in part; ${released} released` : 'allocated',
+    reference: reservation.orderId,
+    actor: ctx.actor,
+    at: ctx.now,
+  };
+  await runTogether(tx, [statusHistoryInsert([change])]);
   const events: NewEvent[] = [
     { type: 'InventoryAllocated', reservationId: reservation.id, allocationId: null, orderId: reservation.orderId, items: stockLinesOf(allocatedParts), timestamp: ctx.now },
   ];

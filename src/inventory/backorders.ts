@@ -10,13 +10,13 @@ import {
   type BackorderFilter,
   type BackorderRow,
 } from '../db/backorder-store';
-import type { Queryable, Transaction } from '../db/client';
+import { runTogether, type Queryable, type Transaction } from '../db/client';
 import { lockLotsOfProducts, type LotMovement } from '../db/lot-store';
 import {
-  insertReservationLines,
-  insertReservations,
-  insertStatusHistory,
   lockFreeReservations,
+  reservationLinesInsert,
+  reservationsInsert,
+  statusHistoryInsert,
   updateReservations,
   type NewReservation,
   type NewReservationLine,
@@ -139,10 +139,8 @@ export async function fillBackorders(tx: Transaction, productIds: readonly strin
     });
   });
 
-  await insertReservations(tx, [...created.values()]);
   await updateReservations(tx, [...touched].map((id) => ({ id })), now);
-  await insertReservationLines(tx, lines);
-  await insertStatusHistory(tx, history);
+  await runTogether(tx, [reservationsInsert([...created.values()]), reservationLinesInsert(lines), statusHistoryInsert(history)]);
   await applyStockChanges(tx, movements, { now });
   await recordBackorderFills(tx, fills.map((fill) => ({ id: fill.backorderId, quantity: fill.quantity, reservationId: fill.reservationId })), now);
   await recordEvents(tx, events);

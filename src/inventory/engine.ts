@@ -1,14 +1,14 @@
 /** The allocation engine: serves reserve and allocate requests against locked lots, in batches. */
 import { v7 as uuidv7 } from 'uuid';
 import type { Config } from '../config';
-import { insertBackorders, type NewBackorder } from '../db/backorder-store';
+import { backordersInsert, type NewBackorder } from '../db/backorder-store';
 import { missingReferences } from '../db/catalogue-store';
-import type { Transaction } from '../db/client';
+import { runTogether, type Transaction } from '../db/client';
 import { lockLotsOfProducts, type LotMovement } from '../db/lot-store';
 import {
-  insertReservationLines,
-  insertReservations,
-  insertStatusHistory,
+  reservationLinesInsert,
+  reservationsInsert,
+  statusHistoryInsert,
   type NewReservation,
   type NewReservationLine,
   type StatusChange,
@@ -16,7 +16,7 @@ import {
 import { planMany, type LotTake, type PlanRequest } from '../domain/allocate';
 import { priorityWeight, type GeoPoint, type Priority, type Strategy } from '../domain/strategies';
 import { AppError } from '../errors';
-import { recordEvents } from '../events/outbox';
+import { eventsToRecord } from '../events/outbox';
 import type { NewEvent } from '../events/schemas';
 import type { ReservationView } from '../schemas/reservations';
 import { stockLinesOf } from './event-lines';
@@ -82,9 +82,9 @@ export async function findUnknownReferences(tx: Transaction, requests: readonly 
 
 /**
  * Serves requests in the given order inside the caller's transaction: ONE lock of all lots of all
- * their products (lockLotsOfProducts, id order), planMany over them, then all writes batched
- * (reservations, lines, status history, movements via applyStockChanges, backorders, events) — a
- * constant number of statements per batch, not per request. Records InventoryReserved or
+ * their products (lockLotsOfProducts, id order), planMany over them, then all writes batched:
+ * movements via applyStockChanges, then reservations, lines, status history, backorders and events
+ * in one statement (runTogether) — a constant number of statements per batch, not per request. Records InventoryReserved or
  * InventoryAllocated per reservation made and BackorderCreated per backorder. `references`, when
  * the caller already looked them up (findUnknownReferences), spares the lookup.
  */
@@ -219,12 +219,15 @@ export async function serveRequests(
     return { key: request.key, outcome: plan.outcome, reservation, takes: plan.takes, failedLines, backorders: requestBackorders };
   });
 
-  await insertReservations(tx, reservations);
-  await insertReservationLines(tx, lines);
-  await insertStatusHistory(tx, history);
   await applyStockChanges(tx, movements, { now });
-  await insertBackorders(tx, backorders);
-  await recordEvents(tx, events);
+  const outbox = await eventsToRecord(tx, events);
+  await runTogether(tx, [
+    reservationsInsert(reservations),
+    reservationLinesInsert(lines),
+    statusHistoryInsert(history),
+    backordersInsert(backorders),
+    outbox.insert,
+  ]);
   return outcomes;
 }
 

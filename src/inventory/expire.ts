@@ -1,9 +1,9 @@
 /** Expiry: RESERVED holds whose time ran out give their stock back. */
 import type { Pool } from 'pg';
 import { cancelBackordersOfReservations } from '../db/backorder-store';
-import { withTransaction } from '../db/client';
+import { runTogether, withTransaction } from '../db/client';
 import { lockAllLotsOfProducts } from '../db/lot-store';
-import { claimExpiredReservations, findReservationLines, insertStatusHistory, updateReservationLines, updateReservations } from '../db/reservation-store';
+import { claimExpiredReservations, findReservationLines, statusHistoryInsert, updateReservationLines, updateReservations } from '../db/reservation-store';
 import { recordEvents } from '../events/outbox';
 import { fillBackorders } from './backorders';
 import { stockLinesOf } from './event-lines';
@@ -32,18 +32,16 @@ export async function expireReservations(pool: Pool, options: { now: Date; batch
       await applyStockChanges(tx, movements, { now });
       await updateReservationLines(tx, changes);
       await updateReservations(tx, ids.map((id) => ({ id, status: 'EXPIRED' as const })), now);
-      await insertStatusHistory(
-        tx,
-        reservations.map((reservation) => ({
-          reservationId: reservation.id,
-          fromStatus: 'RESERVED' as const,
-          toStatus: 'EXPIRED' as const,
-          reason: `hold expired at ${reservation.expiresAt.toISOString()}`,
-          reference: reservation.orderId,
-          actor,
-          at: now,
-        })),
-      );
+      const history = reservations.map((reservation) => ({
+        reservationId: reservation.id,
+        fromStatus: 'RESERVED' as const,
+        toStatus: 'EXPIRED' as const,
+        reason: `hold expired at ${reservation.expiresAt.toISOString()}`,
+        reference: reservation.orderId,
+        actor,
+        at: now,
+      }));
+      await runTogether(tx, [statusHistoryInsert(history)]);
       await cancelBackordersOfReservations(tx, ids, now);
       await recordEvents(
         tx,

@@ -1,8 +1,8 @@
 /** Release a reservation: its held stock becomes available again, and waiting backorders get their turn. */
 import { cancelBackordersOfReservations } from '../db/backorder-store';
-import type { Transaction } from '../db/client';
+import { runTogether, type Transaction } from '../db/client';
 import { lockAllLotsOfProducts } from '../db/lot-store';
-import { findReservationLines, insertStatusHistory, updateReservationLines, updateReservations } from '../db/reservation-store';
+import { findReservationLines, statusHistoryInsert, updateReservationLines, updateReservations } from '../db/reservation-store';
 import { recordEvents } from '../events/outbox';
 import type { ReleaseInput, ReservationDetail } from '../schemas/reservations';
 import { fillBackorders } from './backorders';
@@ -33,8 +33,10 @@ export async function releaseReservation(tx: Transaction, input: ReleaseInput, c
       timestamp: ctx.now,
     },
   ]);
-  await insertStatusHistory(tx, [
-    { reservationId: reservation.id, fromStatus: 'RESERVED', toStatus: 'RELEASED', reason, reference: reservation.orderId, actor: ctx.actor, at: ctx.now },
+  await runTogether(tx, [
+    statusHistoryInsert([
+      { reservationId: reservation.id, fromStatus: 'RESERVED', toStatus: 'RELEASED', reason, reference: reservation.orderId, actor: ctx.actor, at: ctx.now },
+    ]),
   ]);
   await cancelBackordersOfReservations(tx, [reservation.id], ctx.now);
   await fillBackorders(tx, productIds, ctx.now, ctx.actor);

@@ -1,7 +1,7 @@
 /** Ship: allocated stock leaves the warehouse. */
-import type { Transaction } from '../db/client';
+import { runTogether, type Transaction } from '../db/client';
 import { lockLotsById, type LotMovement } from '../db/lot-store';
-import { findReservationLines, insertStatusHistory, updateReservationLines, updateReservations, type LineChange } from '../db/reservation-store';
+import { findReservationLines, statusHistoryInsert, updateReservationLines, updateReservations, type LineChange } from '../db/reservation-store';
 import type { ReservationDetail, ShipInput } from '../schemas/reservations';
 import type { UseCaseContext } from './reserve';
 import { applyStockChanges } from './stock-changes';
@@ -48,8 +48,10 @@ export async function shipReservation(tx: Transaction, input: ShipInput, ctx: Om
   const fulfilled = left === 0;
   await updateReservations(tx, [{ id: reservation.id, ...(fulfilled ? { status: 'FULFILLED' as const } : {}) }], ctx.now);
   if (fulfilled) {
-    await insertStatusHistory(tx, [
-      { reservationId: reservation.id, fromStatus: 'ALLOCATED', toStatus: 'FULFILLED', reason: 'shipped', reference: reservation.orderId, actor: ctx.actor, at: ctx.now },
+    await runTogether(tx, [
+      statusHistoryInsert([
+        { reservationId: reservation.id, fromStatus: 'ALLOCATED', toStatus: 'FULFILLED', reason: 'shipped', reference: reservation.orderId, actor: ctx.actor, at: ctx.now },
+      ]),
     ]);
   }
   return loadReservationDetail(tx, reservation.id);
