@@ -1,4 +1,4 @@
-import { queryRows, type Queryable, type Transaction } from './client';
+import { queryRows, type Queryable, type Statement } from './client';
 
 /** Where an answer is kept: the operation and caller (scope) and the caller's Idempotency-Key. */
 export type IdempotencyRef = { scope: string; key: string };
@@ -17,26 +17,27 @@ export async function findStoredResponses(db: Queryable, refs: readonly Idempote
   );
 }
 
+/** The primary key a kept key violates when another transaction kept it first. */
+export const idempotencyKeyConstraint = 'idempotency_keys_scope_key_pk';
+
 /**
- * Keeps each answer under its key with one INSERT; returns the keys kept. A key missing from the
- * result was kept first by another transaction (the insert waits for that transaction, so the loser
- * learns of the winner only after it committed). Rows go in key order, so two transactions that
+ * The statement keeping each answer under its key (run it with runTogether). A key kept already,
+ * or by a transaction that commits meanwhile (the insert waits for it), fails the statement with a
+ * unique violation of idempotencyKeyConstraint. Rows go in key order, so two transactions that
  * share keys wait for each other rather than deadlock.
  */
-export async function storeResponses(tx: Transaction, answers: readonly (IdempotencyRef & StoredResponse)[]): Promise<IdempotencyRef[]> {
-  if (answers.length === 0) return [];
+export function responsesInsert(answers: readonly (IdempotencyRef & StoredResponse)[]): Statement | undefined {
+  if (answers.length === 0) return undefined;
   const sorted = [...answers].sort((a, b) => (a.scope === b.scope ? (a.key < b.key ? -1 : a.key > b.key ? 1 : 0) : a.scope < b.scope ? -1 : 1));
-  return queryRows<IdempotencyRef>(
-    tx,
-    `insert into idempotency_keys (scope, key, request_hash, response_status, response_body)
-     select * from unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::jsonb[])
-     on conflict do nothing returning scope, key`,
-    [
+  return {
+    text: `insert into idempotency_keys (scope, key, request_hash, response_status, response_body)
+           select * from unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::jsonb[])`,
+    values: [
       sorted.map((answer) => answer.scope),
       sorted.map((answer) => answer.key),
       sorted.map((answer) => answer.requestHash),
       sorted.map((answer) => answer.responseStatus),
       sorted.map((answer) => JSON.stringify(answer.responseBody)),
     ],
-  );
+  };
 }

@@ -16,6 +16,11 @@ export function isRetryableTransactionError(error: unknown): boolean {
   return code === '40001' || code === '40P01';
 }
 
+/** A unique violation of the named constraint. */
+export function isUniqueViolationOf(error: unknown, constraint: string): boolean {
+  return pgCode(error) === '23505' && (error as PgError).constraint === constraint;
+}
+
 /** The database cannot be reached or is going away: the caller should get 503 and try later. */
 export function isConnectionError(error: unknown): boolean {
   const code = pgCode(error);

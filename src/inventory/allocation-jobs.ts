@@ -2,7 +2,7 @@ import type { Pool } from 'pg';
 import type { Config } from '../config';
 import {
   existingAllocationIds,
-  finishAllocations,
+  finishedAllocationsWrites,
   lockUnfinishedAllocations,
   markDeadLettered,
   recordFailedAttempts,
@@ -129,7 +129,7 @@ function timedOutResult(job: Job, startedAt: number, completedAt: Date): Finishe
 /**
  * Serves jobs in one transaction: the jobs still unfinished are locked (so a duplicate elsewhere
  * waits, then finds them done), the engine serves them in priority-then-arrival order with one
- * lock of every lot involved, and every result and status is written before the commit. A job
+ * lock of every lot involved, and every result and status is written in its last statement. A job
  * past its deadline fails with timeout and touches no stock.
  */
 async function serveTogether(pool: Pool, config: Config, jobs: readonly Job[], startedAt: number): Promise<Map<string, JobOutcome>> {
@@ -139,13 +139,17 @@ async function serveTogether(pool: Pool, config: Config, jobs: readonly Job[], s
   const finished = await withTransaction(pool, async (tx) => {
     const unfinished = await lockUnfinishedAllocations(tx, jobs.map((job) => job.row.id));
     const toServe = due.filter((job) => unfinished.has(job.row.id));
-    const outcomes = await serveRequests(tx, toServe.map(engineRequest), { now, config });
-    const completedAt = new Date();
-    const results = [
-      ...toServe.map((job, index) => servedResult(job, outcomes[index]!, startedAt, completedAt)),
-      ...late.filter((job) => unfinished.has(job.row.id)).map((job) => timedOutResult(job, startedAt, completedAt)),
-    ];
-    await finishAllocations(tx, results);
+    let results: FinishedAllocation[] = [];
+    await serveRequests(tx, toServe.map(engineRequest), { now, config }, {
+      writeWith: (outcomes) => {
+        const completedAt = new Date();
+        results = [
+          ...toServe.map((job, index) => servedResult(job, outcomes[index]!, startedAt, completedAt)),
+          ...late.filter((job) => unfinished.has(job.row.id)).map((job) => timedOutResult(job, startedAt, completedAt)),
+        ];
+        return finishedAllocationsWrites(results);
+      },
+    });
     return results;
   });
   if (finished.length > 0) batchSize.observe({ path: 'queued' }, finished.length);

@@ -3,8 +3,8 @@ import { v7 as uuidv7 } from 'uuid';
 import type { Config } from '../config';
 import { backordersInsert, type NewBackorder } from '../db/backorder-store';
 import { missingReferences } from '../db/catalogue-store';
-import { runTogether, type Transaction } from '../db/client';
-import { lockLotsOfProducts, type LotMovement } from '../db/lot-store';
+import { runTogether, type Statement, type Transaction } from '../db/client';
+import { lockLotsOfProducts, type LotMovement, type LotRow } from '../db/lot-store';
 import {
   reservationLinesInsert,
   reservationsInsert,
@@ -62,12 +62,21 @@ const MINUTE_MS = 60_000;
 /** The products and warehouses named by a batch of requests that do not exist. */
 export type UnknownReferences = { products: ReadonlySet<string>; warehouses: ReadonlySet<string> };
 
+/** What a batch of requests is served against: the lots it locked, and what it names that does not exist. */
+export type LockedStock = { lots: LotRow[]; unknown: UnknownReferences };
+
+/** Writes a caller makes in the engine's last statement, built from the outcomes (see serveRequests). */
+export type WritesWith = (outcomes: readonly EngineOutcome[]) => readonly (Statement | undefined)[];
+
 /**
- * Looks up, once for the whole batch, which of its products and pinned warehouses do not exist. A
- * line pinned to a warehouse that does not exist finds no lots; it must not become a backorder
- * either, or its insert would fail the whole batch.
+ * Locks every lot of every product the requests name (one statement, id order) and finds which of
+ * their products and pinned warehouses do not exist. A product with a lot, and a warehouse one of
+ * those lots is in, exist; the catalogue is asked only about the rest (products without lots,
+ * other pinned warehouses), so a batch of products in stock pays no lookup at all. A line pinned
+ * to a warehouse that does not exist finds no lots; it must not become a backorder either, or its
+ * insert would fail the whole batch.
  */
-export async function findUnknownReferences(tx: Transaction, requests: readonly Pick<EngineRequest, 'lines'>[]): Promise<UnknownReferences> {
+export async function lockStockFor(tx: Transaction, requests: readonly Pick<EngineRequest, 'lines'>[]): Promise<LockedStock> {
   const productIds = new Set<string>();
   const pinned = new Set<string>();
   for (const request of requests) {
@@ -76,25 +85,34 @@ export async function findUnknownReferences(tx: Transaction, requests: readonly 
       if (line.warehouseId !== undefined) pinned.add(line.warehouseId);
     }
   }
-  const { products, warehouses } = await missingReferences(tx, { productIds: [...productIds], warehouseIds: [...pinned] });
-  return { products: new Set(products), warehouses: new Set(warehouses) };
+  const lots = productIds.size === 0 ? [] : await lockLotsOfProducts(tx, [...productIds]);
+  const stocked = new Set(lots.map((lot) => lot.productId));
+  const holding = new Set(lots.map((lot) => lot.warehouseId));
+  const { products, warehouses } = await missingReferences(tx, {
+    productIds: [...productIds].filter((id) => !stocked.has(id)),
+    warehouseIds: [...pinned].filter((id) => !holding.has(id)),
+  });
+  return { lots, unknown: { products: new Set(products), warehouses: new Set(warehouses) } };
 }
 
 /**
  * Serves requests in the given order inside the caller's transaction: ONE lock of all lots of all
- * their products (lockLotsOfProducts, id order), planMany over them, then all writes batched:
- * movements via applyStockChanges, then reservations, lines, status history, backorders and events
- * in one statement (runTogether) — a constant number of statements per batch, not per request. Records InventoryReserved or
- * InventoryAllocated per reservation made and BackorderCreated per backorder. `references`, when
- * the caller already looked them up (findUnknownReferences), spares the lookup.
+ * their products (lockStockFor, unless the caller passes what it locked), planMany over them, then
+ * all writes batched: movements via applyStockChanges, then reservations, lines, status history,
+ * backorders, events and the caller's own writes (`writeWith`, e.g. the jobs' results) in one
+ * statement (runTogether) — a constant number of statements per batch, not per request. Records
+ * InventoryReserved or InventoryAllocated per reservation made and BackorderCreated per backorder.
  */
 export async function serveRequests(
   tx: Transaction,
   requests: readonly EngineRequest[],
   ctx: { now: Date; config: Pick<Config, 'RESERVATION_TIMEOUT_MINUTES' | 'RESERVATION_MAX_MINUTES'> },
-  references?: UnknownReferences,
+  options: { locked?: LockedStock; writeWith?: WritesWith } = {},
 ): Promise<EngineOutcome[]> {
-  if (requests.length === 0) return [];
+  if (requests.length === 0) {
+    await runTogether(tx, options.writeWith?.([]) ?? []);
+    return [];
+  }
   const { now, config } = ctx;
   for (const request of requests) {
     // the planner cannot order by distance without one; intake refuses such requests, so this is a caller's bug
@@ -103,10 +121,10 @@ export async function serveRequests(
     }
   }
 
-  const { products: unknown, warehouses: unknownWarehouses } = references ?? (await findUnknownReferences(tx, requests));
-  const productIds = new Set(requests.flatMap((request) => request.lines.map((line) => line.productId)));
-  const known = [...productIds].filter((id) => !unknown.has(id));
-  const lots = known.length === 0 ? [] : await lockLotsOfProducts(tx, known);
+  const {
+    lots,
+    unknown: { products: unknown, warehouses: unknownWarehouses },
+  } = options.locked ?? (await lockStockFor(tx, requests));
 
   // Lines of unknown products stay in the plan: they have no lots, so they come out short, and an
   // all-or-nothing request with one of them takes nothing — exactly the rule for any short line.
@@ -227,6 +245,7 @@ export async function serveRequests(
     statusHistoryInsert(history),
     backordersInsert(backorders),
     outbox.insert,
+    ...(options.writeWith?.(outcomes) ?? []),
   ]);
   return outcomes;
 }

@@ -2,8 +2,9 @@
 import type { Pool } from 'pg';
 import { z } from 'zod';
 import type { Caller } from '../auth/tokens';
-import { withTransaction, type Queryable, type Transaction } from '../db/client';
-import { findStoredResponses, storeResponses, type IdempotencyRef, type StoredResponse } from '../db/idempotency-store';
+import { runTogether, withTransaction, type Queryable, type Statement, type Transaction } from '../db/client';
+import { findStoredResponses, idempotencyKeyConstraint, responsesInsert, type IdempotencyRef, type StoredResponse } from '../db/idempotency-store';
+import { isUniqueViolationOf } from '../db/pg-errors';
 import { AppError } from '../errors';
 import { requestHash } from '../request-hash';
 
@@ -44,13 +45,9 @@ export async function findAnswers(db: Queryable, refs: readonly IdempotencyRef[]
   return new Map((await findStoredResponses(db, refs)).map((row) => [refId(row), row]));
 }
 
-/** Keeps the answers of many calls with one INSERT; returns the refIds another transaction kept first. */
-export async function keepAnswers<S extends z.ZodType>(
-  tx: Transaction,
-  answers: readonly { keyed: KeyedCall<S>; status: number; body: z.output<S> }[],
-): Promise<Set<string>> {
-  const kept = await storeResponses(
-    tx,
+/** The INSERT keeping the answers of many calls, to run with the call's writes (runTogether); see isKeyTaken. */
+export function answersInsert<S extends z.ZodType>(answers: readonly { keyed: KeyedCall<S>; status: number; body: z.output<S> }[]): Statement | undefined {
+  return responsesInsert(
     answers.map(({ keyed, status, body }) => ({
       scope: keyed.scope,
       key: keyed.key,
@@ -59,15 +56,11 @@ export async function keepAnswers<S extends z.ZodType>(
       responseBody: z.encode(keyed.response, body),
     })),
   );
-  const keptIds = new Set(kept.map(refId));
-  return new Set(answers.map(({ keyed }) => refId(keyed)).filter((id) => !keptIds.has(id)));
 }
 
-/** The key was kept by a concurrent call while this one ran; its transaction must roll back. */
-export class KeysTakenMeanwhile extends Error {
-  constructor(readonly refIds: ReadonlySet<string>) {
-    super('Idempotency-Keys were taken by a concurrent call');
-  }
+/** The transaction failed because another one kept one of its keys first (its answers insert found the key taken). */
+export function isKeyTaken(error: unknown): boolean {
+  return isUniqueViolationOf(error, idempotencyKeyConstraint);
 }
 
 /** What a call whose key a concurrent call took gets: the winner's answer, or 409 if it did not finish. */
@@ -94,12 +87,11 @@ export async function runIdempotent<S extends z.ZodType>(
   try {
     return await withTransaction(pool, async (tx) => {
       const answer = await work(tx);
-      const taken = await keepAnswers(tx, [{ keyed, ...answer }]);
-      if (taken.size > 0) throw new KeysTakenMeanwhile(taken);
+      await runTogether(tx, [answersInsert([{ keyed, ...answer }])]);
       return { ...answer, replayed: false };
     });
   } catch (error) {
-    if (!(error instanceof KeysTakenMeanwhile)) throw error;
+    if (!isKeyTaken(error)) throw error;
     return replayWinner(pool, keyed);
   }
 }

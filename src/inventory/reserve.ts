@@ -1,9 +1,9 @@
 /** Reserve stock for an order, or allocate it directly: requests through the engine. */
 import type { Config } from '../config';
-import type { Transaction } from '../db/client';
+import type { Statement, Transaction } from '../db/client';
 import { AppError } from '../errors';
 import type { AllocateDirectInput, BackorderedAnswer, ReserveAnswer, ReserveInput } from '../schemas/reservations';
-import { findUnknownReferences, serveRequests, type EngineRequest, type UnknownReferences } from './engine';
+import { lockStockFor, serveRequests, type EngineOutcome, type EngineRequest, type UnknownReferences } from './engine';
 
 /** What a synchronous inventory call needs besides its input. */
 export type UseCaseContext = { now: Date; actor: string; config: Pick<Config, 'RESERVATION_TIMEOUT_MINUTES' | 'RESERVATION_MAX_MINUTES'> };
@@ -28,28 +28,40 @@ export function checkReserveInput(input: Pick<ReserveInput, 'timeoutMinutes'>, c
  * as if it had come alone: an order naming unknown products or warehouses is refused (400) and left
  * out; one that gets nothing and backorders nothing is refused with 409 INSUFFICIENT_STOCK and the
  * shortfall of each line, and changes nothing. Refusals are returned, not thrown, so the others
- * still commit.
+ * still commit. `writeWith` adds the caller's writes, built from the answers, to the engine's last
+ * statement.
  */
 export async function serveOrders(
   tx: Transaction,
   orders: readonly OrderToServe[],
   ctx: Pick<UseCaseContext, 'now' | 'config'>,
+  writeWith?: (answers: readonly (ServeResult | AppError)[]) => readonly (Statement | undefined)[],
 ): Promise<(ServeResult | AppError)[]> {
   const requests = orders.map(toEngineRequest);
-  const unknown = await findUnknownReferences(tx, requests);
-  const answers: (ServeResult | AppError | undefined)[] = requests.map((request) => unknownReferenceError(request, unknown));
-  const served = requests.filter((_, index) => answers[index] === undefined);
-  const outcomes = await serveRequests(tx, served, ctx, unknown);
-  let next = 0;
-  return orders.map((order, index) => {
-    const refused = answers[index];
-    if (refused !== undefined) return refused;
-    const { reservation, failedLines, backorders } = outcomes[next++]!;
-    const { orderId } = order.input;
-    if (reservation !== null) return { status: 201, body: { ...reservation, shortfall: failedLines, backorders } };
-    if (backorders.length > 0) return { status: 202, body: { reservationId: null, orderId, status: 'BACKORDERED', shortfall: failedLines, backorders } };
-    return new AppError('INSUFFICIENT_STOCK', `Not enough stock to ${order.mode} order ${orderId}`, { shortfall: failedLines });
+  const locked = await lockStockFor(tx, requests);
+  const refusals = requests.map((request) => unknownReferenceError(request, locked.unknown));
+  const served = requests.filter((_, index) => refusals[index] === undefined);
+  const answersOf = (outcomes: readonly EngineOutcome[]): (ServeResult | AppError)[] => {
+    let next = 0;
+    return orders.map((order, index) => {
+      const refused = refusals[index];
+      if (refused !== undefined) return refused;
+      const { reservation, failedLines, backorders } = outcomes[next++]!;
+      const { orderId } = order.input;
+      if (reservation !== null) return { status: 201, body: { ...reservation, shortfall: failedLines, backorders } };
+      if (backorders.length > 0) return { status: 202, body: { reservationId: null, orderId, status: 'BACKORDERED', shortfall: failedLines, backorders } };
+      return new AppError('INSUFFICIENT_STOCK', `Not enough stock to ${order.mode} order ${orderId}`, { shortfall: failedLines });
+    });
+  };
+  let answers: (ServeResult | AppError)[] | undefined;
+  const outcomes = await serveRequests(tx, served, ctx, {
+    locked,
+    writeWith: (outcomes) => {
+      answers = answersOf(outcomes);
+      return writeWith?.(answers) ?? [];
+    },
   });
+  return answers ?? answersOf(outcomes);
 }
 
 /** Serves one order (a batch of one); refusals are thrown. */

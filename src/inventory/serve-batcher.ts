@@ -6,18 +6,17 @@ import { AppError } from '../errors';
 import { batchSize } from '../metrics';
 import { serveAnswerSchema, type ServeAnswer } from '../schemas/reservations';
 import {
+  answersInsert,
   findAnswers,
-  keepAnswers,
+  isKeyTaken,
   keyOf,
-  KeysTakenMeanwhile,
   refId,
   replay,
-  replayWinner,
   type IdempotentAnswer,
   type IdempotentCall,
   type KeyedCall,
 } from './idempotency';
-import { serveOrders, type OrderToServe } from './reserve';
+import { serveOrders, type OrderToServe, type ServeResult } from './reserve';
 
 /** One synchronous reserve or direct allocate: the order, and the call it came in (for its Idempotency-Key). */
 export type ServeCall = { order: OrderToServe; call: IdempotentCall<typeof serveAnswerSchema> };
@@ -38,15 +37,15 @@ type Waiting = {
 /**
  * Combines the synchronous reserve and direct-allocate calls of this process: calls that arrive
  * while a batch is being written share the next one — one transaction, one lock of their lots, one
- * INSERT of their Idempotency-Keys, one commit — and an idle process serves a lone call at once.
- * Calls are served in arrival order, each answered as it would have been alone: refusals (400
- * unknown reference, 409 insufficient stock) change nothing and are not kept under their key. Of two
- * calls with the same key in one batch only the first runs; the other goes to the next batch and
- * replays it. Keys are not looked up before the batch, so the common batch pays no lookup: a repeat
- * (rare) that is served again finds its key kept already (or meanwhile, by another process) and that
- * INSERT skips it, which rolls the batch back; it runs again without those calls, which replay the
- * kept answer. A repeat refused this time (its stock is gone) is looked up after the commit and
- * replays too. A batch that fails for any reason but a lost database is served again call by call,
+ * INSERT of their Idempotency-Keys (part of the engine's last statement), one commit — and an idle
+ * process serves a lone call at once. Calls are served in arrival order, each answered as it would
+ * have been alone: refusals (400 unknown reference, 409 insufficient stock) change nothing and are
+ * not kept under their key. Of two calls with the same key in one batch only the first runs; the
+ * other goes to the next batch and replays it. Keys are not looked up before the batch, so the
+ * common batch pays no lookup: a repeat (rare) that is served again finds its key kept already (or
+ * meanwhile, by another process), that INSERT fails and the batch rolls back; the batch's keys are
+ * then looked up, the calls whose keys are kept replay those answers, and the rest run again. A
+ * repeat refused this time (its stock is gone) is looked up after the commit and replays too. A batch that fails for any reason but a lost database is served again call by call,
  * so one bad call fails alone.
  */
 export function createServeBatcher(
@@ -69,41 +68,44 @@ export function createServeBatcher(
     let running = entries;
     while (running.length > 0) {
       const batch = running;
-      try {
-        const answers = await withTransaction(pool, async (tx) => {
-          const served = await serveOrders(tx, batch.map((entry) => entry.order), { now: new Date(), config });
-          const kept = batch.flatMap((entry, index) => {
+      const keepAnswers = (served: readonly (ServeResult | AppError)[]) => [
+        answersInsert(
+          batch.flatMap((entry, index) => {
             const answer = served[index]!;
             return entry.keyed && !(answer instanceof AppError) ? [{ keyed: entry.keyed, status: answer.status, body: answer.body }] : [];
-          });
-          const taken = await keepAnswers(tx, kept);
-          if (taken.size > 0) throw new KeysTakenMeanwhile(taken);
-          return served;
-        });
-        batchSize.observe({ path: 'sync' }, batch.length);
-        const refused: { entry: Waiting; refusal: AppError }[] = [];
-        batch.forEach((entry, index) => {
-          const answer = answers[index]!;
-          if (!(answer instanceof AppError)) entry.resolve({ status: answer.status, body: answer.body, replayed: false });
-          else if (entry.keyed) refused.push({ entry, refusal: answer });
-          else entry.reject(answer);
-        });
-        // a refused call may be the repeat of one answered before (the stock it got is gone now): it replays that answer
-        if (refused.length > 0) {
-          const stored = await findAnswers(pool, refused.map(({ entry }) => entry.keyed!));
-          for (const { entry, refusal } of refused) {
-            const earlier = stored.get(refId(entry.keyed!));
-            if (earlier) settle(entry, () => replay(earlier, entry.keyed!));
-            else entry.reject(refusal);
-          }
-        }
-        return;
+          }),
+        ),
+      ];
+      let answers: (ServeResult | AppError)[];
+      try {
+        answers = await withTransaction(pool, (tx) => serveOrders(tx, batch.map((entry) => entry.order), { now: new Date(), config }, keepAnswers));
       } catch (error) {
-        if (!(error instanceof KeysTakenMeanwhile)) throw error;
-        const lost = (entry: Waiting) => entry.keyed !== undefined && error.refIds.has(refId(entry.keyed));
-        for (const entry of batch.filter(lost)) settle(entry, () => replayWinner(pool, entry.keyed!));
+        if (!isKeyTaken(error)) throw error;
+        const stored = await findAnswers(pool, batch.flatMap((entry) => (entry.keyed ? [entry.keyed] : [])));
+        const lost = (entry: Waiting) => entry.keyed !== undefined && stored.has(refId(entry.keyed));
+        if (!batch.some(lost)) throw error;
+        for (const entry of batch.filter(lost)) settle(entry, () => replay(stored.get(refId(entry.keyed!))!, entry.keyed!));
         running = batch.filter((entry) => !lost(entry));
+        continue;
       }
+      batchSize.observe({ path: 'sync' }, batch.length);
+      const refused: { entry: Waiting; refusal: AppError }[] = [];
+      batch.forEach((entry, index) => {
+        const answer = answers[index]!;
+        if (!(answer instanceof AppError)) entry.resolve({ status: answer.status, body: answer.body, replayed: false });
+        else if (entry.keyed) refused.push({ entry, refusal: answer });
+        else entry.reject(answer);
+      });
+      // a refused call may be the repeat of one answered before (the stock it got is gone now): it replays that answer
+      if (refused.length > 0) {
+        const stored = await findAnswers(pool, refused.map(({ entry }) => entry.keyed!));
+        for (const { entry, refusal } of refused) {
+          const earlier = stored.get(refId(entry.keyed!));
+          if (earlier) settle(entry, () => replay(earlier, entry.keyed!));
+          else entry.reject(refusal);
+        }
+      }
+      return;
     }
   };
 

@@ -12,7 +12,7 @@ beforeAll(async () => {
   db = await createTestDatabase('engine');
   await seedCatalogue(db.pool, {
     warehouses: [{ id: 'wh-a' }, { id: 'wh-b' }],
-    products: ['order-p', 'partial-p', 'partial-q', 'back-p', 'unknown-q', 'alloc-p', 'batch-p', 'pin-p', 'cap-p', 'ghost-p'],
+    products: ['order-p', 'partial-p', 'partial-q', 'back-p', 'unknown-q', 'alloc-p', 'batch-p', 'pin-p', 'cap-p', 'ghost-p', 'empty-p'],
   });
 });
 afterAll(async () => db.drop());
@@ -85,9 +85,12 @@ describe('serveRequests', () => {
     const one = await statementsFor(1);
     const many = await statementsFor(200);
     expect(many.length).toBe(one.length);
-    // one lock of the lots, and one of their stock settings for the low-stock rule
+    // the lock of the lots (products in stock need no catalogue lookup), the movements, the lock of
+    // their stock settings for the low-stock rule, and every other write in one statement
+    expect(many).toHaveLength(4);
     expect(many.filter((text) => /for update of i\b/i.test(text))).toHaveLength(1);
     expect(many.filter((text) => /for update/i.test(text))).toHaveLength(2);
+    expect(many.filter((text) => /\b(products|warehouses) p\b|from products|from warehouses/i.test(text))).toEqual([]);
     expect(await totalsOf(db.pool, 'batch-p')).toEqual({ quantity: 1000, reserved: 402, allocated: 0 });
   });
 
@@ -176,6 +179,18 @@ describe('serveRequests', () => {
     expect(lost).toMatchObject({ outcome: 'none', backorders: [] });
     expect(lost!.failedLines).toEqual([expect.objectContaining({ availableQuantity: 0, errorMessage: 'Warehouse wh-nowhere does not exist' })]);
     expect(fine!.outcome).toBe('complete');
+  });
+
+  it('tells a product without lots and a warehouse without its lots from ones that do not exist', async () => {
+    await receiveLots(db.pool, [{ productId: 'ghost-p', warehouseId: 'wh-b', quantity: 1 }]);
+    const [empty, elsewhere] = await serve([
+      request([{ productId: 'empty-p', quantity: 1 }], { allowBackorder: true }),
+      request([{ productId: 'ghost-p', quantity: 1, warehouseId: 'wh-a' }], { allowBackorder: true }),
+    ]);
+    expect(empty!.failedLines).toEqual([expect.objectContaining({ reason: 'insufficient_inventory', errorMessage: 'Only 0 available, 1 requested' })]);
+    expect(empty!.backorders).toEqual([expect.objectContaining({ productId: 'empty-p', quantity: 1 })]);
+    expect(elsewhere!.failedLines).toEqual([expect.objectContaining({ reason: 'insufficient_inventory', errorMessage: 'Only 0 available, 1 requested' })]);
+    expect(elsewhere!.backorders).toEqual([expect.objectContaining({ productId: 'ghost-p', warehouseId: 'wh-a', quantity: 1 })]);
   });
 
   it('commits stock directly in allocate mode and records the reservation as ALLOCATED with its history', async () => {
