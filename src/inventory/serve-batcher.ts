@@ -45,8 +45,9 @@ type Waiting = {
  * common batch pays no lookup: a repeat (rare) that is served again finds its key kept already (or
  * meanwhile, by another process), that INSERT fails and the batch rolls back; the batch's keys are
  * then looked up, the calls whose keys are kept replay those answers, and the rest run again. A
- * repeat refused this time (its stock is gone) is looked up after the commit and replays too. A batch that fails for any reason but a lost database is served again call by call,
- * so one bad call fails alone.
+ * repeat refused this time (its stock is gone) is looked up after the commit and replays too. A
+ * batch that fails for any reason but a lost database is served again call by call, so one bad
+ * call fails alone.
  */
 export function createServeBatcher(
   pool: Pool,
