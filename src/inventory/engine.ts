@@ -99,8 +99,9 @@ export async function lockStockFor(tx: Transaction, requests: readonly Pick<Engi
  * Serves requests in the given order inside the caller's transaction: ONE lock of all lots of all
  * their products (lockStockFor, unless the caller passes what it locked), planMany over them, then
  * all writes batched: movements via applyStockChanges, then reservations, lines, status history,
- * backorders, events and the caller's own writes (`writeWith`, e.g. the jobs' results) in one
- * statement (runTogether) — a constant number of statements per batch, not per request. Records
+ * backorders, events and the caller's own writes in one statement (runTogether) — a constant number
+ * of statements per batch, not per request. `writeWith` is called exactly once with the outcomes,
+ * even for no requests, and returns the caller's writes (e.g. the jobs' results). Records
  * InventoryReserved or InventoryAllocated per reservation made and BackorderCreated per backorder.
  */
 export async function serveRequests(

@@ -3,7 +3,7 @@ import type { Config } from '../config';
 import type { Statement, Transaction } from '../db/client';
 import { AppError } from '../errors';
 import type { AllocateDirectInput, BackorderedAnswer, ReserveAnswer, ReserveInput } from '../schemas/reservations';
-import { lockStockFor, serveRequests, type EngineOutcome, type EngineRequest, type UnknownReferences } from './engine';
+import { lockStockFor, serveRequests, type EngineRequest, type UnknownReferences } from './engine';
 
 /** What a synchronous inventory call needs besides its input. */
 export type UseCaseContext = { now: Date; actor: string; config: Pick<Config, 'RESERVATION_TIMEOUT_MINUTES' | 'RESERVATION_MAX_MINUTES'> };
@@ -41,27 +41,24 @@ export async function serveOrders(
   const locked = await lockStockFor(tx, requests);
   const refusals = requests.map((request) => unknownReferenceError(request, locked.unknown));
   const served = requests.filter((_, index) => refusals[index] === undefined);
-  const answersOf = (outcomes: readonly EngineOutcome[]): (ServeResult | AppError)[] => {
-    let next = 0;
-    return orders.map((order, index) => {
-      const refused = refusals[index];
-      if (refused !== undefined) return refused;
-      const { reservation, failedLines, backorders } = outcomes[next++]!;
-      const { orderId } = order.input;
-      if (reservation !== null) return { status: 201, body: { ...reservation, shortfall: failedLines, backorders } };
-      if (backorders.length > 0) return { status: 202, body: { reservationId: null, orderId, status: 'BACKORDERED', shortfall: failedLines, backorders } };
-      return new AppError('INSUFFICIENT_STOCK', `Not enough stock to ${order.mode} order ${orderId}`, { shortfall: failedLines });
-    });
-  };
-  let answers: (ServeResult | AppError)[] | undefined;
-  const outcomes = await serveRequests(tx, served, ctx, {
+  let answers: (ServeResult | AppError)[] = [];
+  await serveRequests(tx, served, ctx, {
     locked,
     writeWith: (outcomes) => {
-      answers = answersOf(outcomes);
+      let next = 0;
+      answers = orders.map((order, index) => {
+        const refused = refusals[index];
+        if (refused !== undefined) return refused;
+        const { reservation, failedLines, backorders } = outcomes[next++]!;
+        const { orderId } = order.input;
+        if (reservation !== null) return { status: 201, body: { ...reservation, shortfall: failedLines, backorders } };
+        if (backorders.length > 0) return { status: 202, body: { reservationId: null, orderId, status: 'BACKORDERED', shortfall: failedLines, backorders } };
+        return new AppError('INSUFFICIENT_STOCK', `Not enough stock to ${order.mode} order ${orderId}`, { shortfall: failedLines });
+      });
       return writeWith?.(answers) ?? [];
     },
   });
-  return answers ?? answersOf(outcomes);
+  return answers;
 }
 
 /** Serves one order (a batch of one); refusals are thrown. */
