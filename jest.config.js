@@ -5,7 +5,10 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   transform: {
     // Type-checking is `npm run typecheck`'s job; here files are only transpiled, which is fast.
-    '^.+\\.(t|j)s$': ['ts-jest', { isolatedModules: true, tsconfig: { allowJs: true, module: 'commonjs', moduleResolution: 'node10', target: 'es2022', esModuleInterop: true } }],
+    '^.+\\.(t|j)s$': [
+      'ts-jest',
+      { isolatedModules: true, tsconfig: { allowJs: true, module: 'commonjs', moduleResolution: 'node10', target: 'es2022', esModuleInterop: true } },
+    ],
   },
   // light-my-request (fastify.inject) needs cookie, and @fastify/static (the docs UI) content-disposition;
   // both ship only as ES modules.

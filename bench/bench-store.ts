@@ -9,10 +9,7 @@ export const harnessApplicationName = 'stockroom-bench-harness';
 
 /** Inserts warehouses that do not exist yet, in one statement. */
 export async function insertWarehouses(db: Queryable, ids: readonly string[]): Promise<void> {
-  await db.query(
-    `insert into warehouses (id, code, name) select id, id, 'Benchmark ' || id from unnest($1::text[]) as w(id) on conflict do nothing`,
-    [ids],
-  );
+  await db.query(`insert into warehouses (id, code, name) select id, id, 'Benchmark ' || id from unnest($1::text[]) as w(id) on conflict do nothing`, [ids]);
 }
 
 /** Inserts products that do not exist yet, in one statement. */
@@ -26,7 +23,10 @@ export async function receiveLots(pool: Pool, lots: readonly { productId: string
   for (let start = 0; start < lots.length; start += chunk) {
     const part = lots.slice(start, start + chunk);
     await withTransaction(pool, async (tx: Transaction) => {
-      const ids = await insertEmptyLots(tx, part.map((lot) => ({ productId: lot.productId, warehouseId: lot.warehouseId, receivedAt: new Date() })));
+      const ids = await insertEmptyLots(
+        tx,
+        part.map((lot) => ({ productId: lot.productId, warehouseId: lot.warehouseId, receivedAt: new Date() })),
+      );
       await applyMovements(
         tx,
         part.map((lot, i) => ({ lotId: ids[i]!, type: 'RECEIPT' as const, quantityDelta: lot.quantity, reason: 'benchmark seed', actor })),
@@ -48,11 +48,16 @@ export async function insertAllocationRequest(
 }
 
 /** Writes the final result row of an allocation. */
-export async function insertAllocationResult(tx: Transaction, result: { allocationId: string; status: string; body: unknown; executionTimeMs: number }): Promise<void> {
-  await tx.query(
-    `insert into allocation_results (allocation_id, status, result, execution_time_ms, completed_at) values ($1, $2, $3, $4, clock_timestamp())`,
-    [result.allocationId, result.status, JSON.stringify(result.body), result.executionTimeMs],
-  );
+export async function insertAllocationResult(
+  tx: Transaction,
+  result: { allocationId: string; status: string; body: unknown; executionTimeMs: number },
+): Promise<void> {
+  await tx.query(`insert into allocation_results (allocation_id, status, result, execution_time_ms, completed_at) values ($1, $2, $3, $4, clock_timestamp())`, [
+    result.allocationId,
+    result.status,
+    JSON.stringify(result.body),
+    result.executionTimeMs,
+  ]);
 }
 
 /** The ceiling probe's only table: one row per job, stamped when its batch was written. */
@@ -150,11 +155,10 @@ export async function sampleWaits(db: Queryable, database: string): Promise<{ wa
 
 /** Pids of the backends connected to a database, the harness's own left out. */
 export async function backendPids(db: Queryable, database: string): Promise<number[]> {
-  const rows = await queryRows<{ pid: number }>(
-    db,
-    `select pid from pg_stat_activity where datname = $1 and application_name <> $2`,
-    [database, harnessApplicationName],
-  );
+  const rows = await queryRows<{ pid: number }>(db, `select pid from pg_stat_activity where datname = $1 and application_name <> $2`, [
+    database,
+    harnessApplicationName,
+  ]);
   return rows.map((row) => row.pid);
 }
 

@@ -65,11 +65,13 @@ async function main(): Promise<void> {
       const batch = buffer;
       buffer = [];
       if (batch.length === 0) return;
-      flushing = flushing.then(async () => {
-        const jobs = batch.map((message) => JSON.parse(message.content.toString('utf8')) as { id: string; acceptedAt: number; body: unknown });
-        await insertCeilingJobs(pool, jobs);
-        channel.ack(batch[batch.length - 1]!, true);
-      }).catch(() => channel.nack(batch[batch.length - 1]!, true, true));
+      flushing = flushing
+        .then(async () => {
+          const jobs = batch.map((message) => JSON.parse(message.content.toString('utf8')) as { id: string; acceptedAt: number; body: unknown });
+          await insertCeilingJobs(pool, jobs);
+          channel.ack(batch[batch.length - 1]!, true);
+        })
+        .catch(() => channel.nack(batch[batch.length - 1]!, true, true));
     };
     await amqp.onConnect(async (model) => {
       const channel = await model.createChannel();

@@ -80,7 +80,14 @@ export function freePort(): Promise<number> {
 export type Proc = { name: string; pid: number; child: ChildProcess; logFile: string; exited: Promise<number | null>; stop(): Promise<number | null> };
 
 /** Starts a TypeScript entry point under node with tsx, logging to `logDir/<name>.log`. */
-export function spawnTs(name: string, script: string, args: readonly string[], env: Record<string, string>, logDir: string, nodeArgs: readonly string[] = []): Proc {
+export function spawnTs(
+  name: string,
+  script: string,
+  args: readonly string[],
+  env: Record<string, string>,
+  logDir: string,
+  nodeArgs: readonly string[] = [],
+): Proc {
   const logFile = path.join(logDir, `${name}.log`);
   const log = fs.openSync(logFile, 'a');
   const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script, ...args], {

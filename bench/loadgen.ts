@@ -42,9 +42,7 @@ export type LoadResult = {
 };
 
 export type LoadMessage =
-  | { type: 'progress'; sent: number; answered: number; failed: number }
-  | { type: 'done'; result: LoadResult }
-  | { type: 'error'; message: string };
+  { type: 'progress'; sent: number; answered: number; failed: number } | { type: 'done'; result: LoadResult } | { type: 'error'; message: string };
 
 const now = () => performance.timeOrigin + performance.now();
 

@@ -256,7 +256,7 @@ export async function runScenario(handle: SystemHandle, scenario: Scenario, runT
     },
     `${handle.system} ${scenario.name}: send`,
   );
-  const acceptedIndexes = load.status.flatMap((status, i) => (async ? (load.ids[i] ? [i] : []) : status >= 200 && status < 300 || status === 409 ? [i] : []));
+  const acceptedIndexes = load.status.flatMap((status, i) => (async ? (load.ids[i] ? [i] : []) : (status >= 200 && status < 300) || status === 409 ? [i] : []));
   const finishedCount = async
     ? await waitForFinish(handle, finishedBefore, acceptedIndexes.length, `${handle.system} ${scenario.name}: finish`)
     : acceptedIndexes.length;
@@ -268,7 +268,10 @@ export async function runScenario(handle: SystemHandle, scenario: Scenario, runT
   type Job = { index: number; status: string | null; acceptedMs: number; completedMs: number | null };
   let jobs: Job[];
   if (async) {
-    const outcomes = await outcomesOf(handle, acceptedIndexes.map((i) => load.ids[i]!));
+    const outcomes = await outcomesOf(
+      handle,
+      acceptedIndexes.map((i) => load.ids[i]!),
+    );
     jobs = acceptedIndexes.map((i) => {
       const outcome = outcomes.get(load.ids[i]!);
       return { index: i, status: outcome?.status ?? null, acceptedMs: outcome?.acceptedMs ?? load.doneAt[i]!, completedMs: outcome?.completedMs ?? null };
@@ -301,7 +304,13 @@ export async function runScenario(handle: SystemHandle, scenario: Scenario, runT
       const succeeded = outcomes.succeeded ?? 0;
       const backordersExpected = jobs.filter((job) => job.status !== 'succeeded' && load.backorder[job.index]).length;
       const backorders = await countBackorders(handle.pool, scenario.productIds);
-      scarce = { expected: scenario.expectSucceeded, succeeded, backordersExpected, backorders, ok: succeeded === scenario.expectSucceeded && backorders === backordersExpected };
+      scarce = {
+        expected: scenario.expectSucceeded,
+        succeeded,
+        backordersExpected,
+        backorders,
+        ok: succeeded === scenario.expectSucceeded && backorders === backordersExpected,
+      };
     }
     const allFinished = done.length === jobs.length;
     checks = {
@@ -361,7 +370,9 @@ export async function runScenario(handle: SystemHandle, scenario: Scenario, runT
   const checkText = checks ? (checks.ok ? 'checks ok' : 'CHECKS FAILED') : 'no stock to check';
   say(
     `  ${handle.system} ${scenario.name}: ${result.throughput}/s, p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, ` +
-      `${Object.entries(outcomes).map(([status, n]) => `${status} ${n}`).join(', ')}; ${checkText}`,
+      `${Object.entries(outcomes)
+        .map(([status, n]) => `${status} ${n}`)
+        .join(', ')}; ${checkText}`,
   );
   if (checks && !checks.ok) say(`    ${JSON.stringify(checks)}`);
   return result;

@@ -45,8 +45,7 @@ if (require.main === module) {
   }
   const top = Number(topText ?? 25);
   const summary = summarizeProfile(JSON.parse(fs.readFileSync(file, 'utf8')) as Profile);
-  const line = ([name, ms]: [string, number]) =>
-    `${ms.toFixed(0).padStart(8)} ms ${((ms / summary.totalMs) * 100).toFixed(1).padStart(5)}%  ${name}\n`;
+  const line = ([name, ms]: [string, number]) => `${ms.toFixed(0).padStart(8)} ms ${((ms / summary.totalMs) * 100).toFixed(1).padStart(5)}%  ${name}\n`;
   process.stdout.write(`profile of ${(summary.totalMs / 1000).toFixed(1)} s\n\nby origin:\n`);
   for (const entry of summary.origins.slice(0, top)) process.stdout.write(line(entry));
   process.stdout.write('\nby function (self time):\n');

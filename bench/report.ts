@@ -162,7 +162,10 @@ export function markdownTargets(list: Target[]): string {
   return [
     '| target | wanted | measured | met |',
     '| --- | --- | ---: | --- |',
-    ...list.map((target) => `| ${target.name} | ${target.target} | ${format(target.value, target.name.includes('÷') ? 2 : 0)} | ${target.met === null ? 'not measured' : target.met ? 'yes' : 'no'} |`),
+    ...list.map(
+      (target) =>
+        `| ${target.name} | ${target.target} | ${format(target.value, target.name.includes('÷') ? 2 : 0)} | ${target.met === null ? 'not measured' : target.met ? 'yes' : 'no'} |`,
+    ),
   ].join('\n');
 }
 

@@ -33,12 +33,14 @@ type CliOptions = {
   out: string;
 };
 
-const list = <T extends string>(allowed: readonly T[]) => (value: string): T[] => {
-  const items = value.split(',').map((item) => item.trim()) as T[];
-  const unknown = items.filter((item) => !allowed.includes(item));
-  if (unknown.length > 0) throw new Error(`unknown: ${unknown.join(', ')} (choose from ${allowed.join(', ')})`);
-  return items;
-};
+const list =
+  <T extends string>(allowed: readonly T[]) =>
+  (value: string): T[] => {
+    const items = value.split(',').map((item) => item.trim()) as T[];
+    const unknown = items.filter((item) => !allowed.includes(item));
+    if (unknown.length > 0) throw new Error(`unknown: ${unknown.join(', ')} (choose from ${allowed.join(', ')})`);
+    return items;
+  };
 
 function parseArgs(argv: string[]): CliOptions {
   const program = new Command('bench')
@@ -48,7 +50,7 @@ function parseArgs(argv: string[]): CliOptions {
     .addOption(new Option('--systems <list>', 'systems to run').default([...systems]).argParser(list(systems)))
     .addOption(new Option('--scenarios <list>', 'scenarios to run').default([...scenarioNames]).argParser(list(scenarioNames)))
     .addOption(new Option('--workers <n>', 'Stockroom worker processes').default(1).argParser((value) => Math.max(1, Number.parseInt(value, 10))))
-    .addOption(new Option('--jobs <n>', 'jobs per scenario instead of the mode\'s count').argParser((value) => Math.max(1, Number.parseInt(value, 10))))
+    .addOption(new Option('--jobs <n>', "jobs per scenario instead of the mode's count").argParser((value) => Math.max(1, Number.parseInt(value, 10))))
     .option('--log-level <level>', 'LOG_LEVEL of Stockroom processes', 'warn')
     .option('--env <KEY=VALUE...>', 'extra environment for Stockroom processes, e.g. WORKER_BATCH_SIZE=200', [])
     .option('--cpu-prof', 'write V8 CPU profiles of Stockroom processes next to their logs', false)
@@ -77,7 +79,10 @@ async function machineFacts(): Promise<Record<string, unknown>> {
   } finally {
     await client.end();
   }
-  const rabbitmq = await rabbitmqctl(['version']).then((text) => text.trim(), () => null);
+  const rabbitmq = await rabbitmqctl(['version']).then(
+    (text) => text.trim(),
+    () => null,
+  );
   const cpus = os.cpus();
   return {
     cores: cpus.length,
@@ -112,8 +117,10 @@ async function main(): Promise<number> {
   const profileDir = path.join(logDir, 'profiles');
   const started = new Date();
   const facts = await machineFacts();
-  say(`Stockroom benchmark (${options.quick ? 'quick' : 'full'}, ${options.runs} run${options.runs > 1 ? 's' : ''}) on ${facts.cores} cores, node ${facts.node}, ` +
-    `Postgres ${(facts.postgres as { version: string }).version}, RabbitMQ ${facts.rabbitmq}; load average ${(facts.loadAverageAtStart as number[]).join(' ')}`);
+  say(
+    `Stockroom benchmark (${options.quick ? 'quick' : 'full'}, ${options.runs} run${options.runs > 1 ? 's' : ''}) on ${facts.cores} cores, node ${facts.node}, ` +
+      `Postgres ${(facts.postgres as { version: string }).version}, RabbitMQ ${facts.rabbitmq}; load average ${(facts.loadAverageAtStart as number[]).join(' ')}`,
+  );
   say(`process logs in ${logDir}`);
 
   const active = new Set<SystemHandle>();
@@ -143,7 +150,11 @@ async function main(): Promise<number> {
       say(`run ${run}/${options.runs} · ${system}: starting`);
       const startedAt = Date.now();
       const handle =
-        system === 'ours' ? await startOurs(systemOptions, sizes) : system === 'baseline' ? await startBaseline(systemOptions, sizes) : await startCeiling(systemOptions);
+        system === 'ours'
+          ? await startOurs(systemOptions, sizes)
+          : system === 'baseline'
+            ? await startBaseline(systemOptions, sizes)
+            : await startCeiling(systemOptions);
       active.add(handle);
       seeding[system] = handle.seeding;
       say(`run ${run}/${options.runs} · ${system}: ready and seeded in ${((Date.now() - startedAt) / 1000).toFixed(1)} s (${handle.seeding})`);
@@ -183,7 +194,8 @@ async function main(): Promise<number> {
       stockroomEnv: parseEnv(options.env),
       baselineProcesses: Number(process.env.BASELINE_PROCESSES ?? 2),
       seeding,
-      completion: 'read from the database at the end: allocation_results.completed_at (ceiling: ceiling_jobs.completed_at) against allocation_requests.created_at',
+      completion:
+        'read from the database at the end: allocation_results.completed_at (ceiling: ceiling_jobs.completed_at) against allocation_requests.created_at',
     },
     summary,
     ratios: ratio,

@@ -119,7 +119,9 @@ async function seedThroughApi(handle: SystemHandle, sizes: Sizes): Promise<strin
     if (result.status >= 300 && !result.text.includes('ALREADY_EXISTS')) throw new Error(`seeding ${what}: ${result.status} ${result.text}`);
   };
   for (const id of benchWarehouses) ok(await call(handle.baseUrl, 'POST', '/api/v1/warehouses', { id, code: id, name: `Benchmark ${id}` }, admin), id);
-  await inParallel(productsToSeed(sizes), 32, async (id) => ok(await call(handle.baseUrl, 'POST', '/api/v1/products', { id, sku: id, name: `Benchmark ${id}` }, admin), id));
+  await inParallel(productsToSeed(sizes), 32, async (id) =>
+    ok(await call(handle.baseUrl, 'POST', '/api/v1/products', { id, sku: id, name: `Benchmark ${id}` }, admin), id),
+  );
   const lots = lotsToSeed(sizes);
   if (!handle.endpoints.has('adjust')) {
     await receiveLots(handle.pool, lots, 'bench-admin');

@@ -2,8 +2,7 @@ import { z } from 'zod';
 
 const DEV_JWT_SECRET = 'stockroom-local-development-secret';
 
-const integer = (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
-  z.coerce.number().int().min(min).max(max).default(fallback);
+const integer = (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max).default(fallback);
 
 const boolean = (fallback: boolean) =>
   z

@@ -53,9 +53,7 @@ class BatchSettler {
   private readonly letters: { received: Received; letter: NewDeadLetter }[] = [];
   private readonly acks: Delivery[] = [];
 
-  constructor(
-    private readonly ctx: { pool: Pool; config: Config; publisher: Publisher; topology: AllocationTopology; log: Logger },
-  ) {}
+  constructor(private readonly ctx: { pool: Pool; config: Config; publisher: Publisher; topology: AllocationTopology; log: Logger }) {}
 
   ack(delivery: Delivery): void {
     this.acks.push(delivery);
@@ -118,22 +116,31 @@ class BatchSettler {
 
     if (this.letters.length > 0) {
       try {
-        await deadLetterJobs(this.ctx.pool, this.letters.map((entry) => entry.letter));
+        await deadLetterJobs(
+          this.ctx.pool,
+          this.letters.map((entry) => entry.letter),
+        );
         // the broker keeps its own copy in the dead-letter queue
         for (const entry of this.letters) entry.received.delivery.reject();
       } catch (error) {
         // no record of them could be written (database away): keep them circulating until it is back
         this.ctx.log.warn({ err: error, count: this.letters.length }, 'could not record dead letters; retrying them later');
         const last = this.ctx.config.JOB_RETRY_DELAYS_MS.length;
-        for (const entry of this.letters) this.retries.push({ received: entry.received, failures: Math.min(entry.letter.attempts, last), error: entry.letter.lastError ?? entry.letter.reason });
+        for (const entry of this.letters)
+          this.retries.push({
+            received: entry.received,
+            failures: Math.min(entry.letter.attempts, last),
+            error: entry.letter.lastError ?? entry.letter.reason,
+          });
       }
     }
 
     if (this.retries.length > 0) {
       const bound = this.retries.filter((entry) => entry.received.allocationId !== null && !entry.received.poison);
-      await recordRetries(this.ctx.pool, bound.map((entry) => ({ id: entry.received.allocationId!, error: entry.error }))).catch((error: unknown) =>
-        this.ctx.log.warn({ err: error }, 'could not note failed attempts on the jobs'),
-      );
+      await recordRetries(
+        this.ctx.pool,
+        bound.map((entry) => ({ id: entry.received.allocationId!, error: entry.error })),
+      ).catch((error: unknown) => this.ctx.log.warn({ err: error }, 'could not note failed attempts on the jobs'));
       const outcomes = await Promise.allSettled(this.retries.map((entry) => this.retry(entry.received, entry.failures, entry.error)));
       jobRetries.inc(outcomes.filter((outcome) => outcome.status === 'fulfilled').length);
       const lost = outcomes.filter((outcome) => outcome.status === 'rejected').length;
@@ -189,7 +196,12 @@ export async function startAllocationWorker({ config, pool, logger, amqp }: Work
     handle,
   );
 
-  const inspector = await keepChannel<Channel>(amqp, log, (model) => model.createChannel(), async () => {});
+  const inspector = await keepChannel<Channel>(
+    amqp,
+    log,
+    (model) => model.createChannel(),
+    async () => {},
+  );
   const queues = [topology.work, ...topology.retries.map((retry) => retry.queue), topology.dead];
   const depthTimer = setInterval(() => {
     const channel = inspector.current();

@@ -10,7 +10,11 @@ export async function declareEventsExchange(channel: Channel, exchange: string):
 export type ConsumerTopology = AllocationTopology & { exchange: string; routingKeys: readonly string[] };
 
 /** The queues of a consumer of another service's topic exchange: `queue`, `queue.retry.<delay>ms`, `queue.dead`. */
-export function consumerTopology(queue: string, retryDelaysMs: readonly number[], source: { exchange: string; routingKeys: readonly string[] }): ConsumerTopology {
+export function consumerTopology(
+  queue: string,
+  retryDelaysMs: readonly number[],
+  source: { exchange: string; routingKeys: readonly string[] },
+): ConsumerTopology {
   return { ...allocationTopology(queue, retryDelaysMs), ...source };
 }
 

@@ -27,7 +27,12 @@ export class PublishError extends Error {
 /** Opens the process's confirm channel now and after every reconnect. */
 export async function createPublisher(amqp: AmqpClient, logger: Logger): Promise<Publisher> {
   const log = logger.child({ component: 'publisher' });
-  const kept = await keepChannel<ConfirmChannel>(amqp, log, (model) => model.createConfirmChannel(), async () => {});
+  const kept = await keepChannel<ConfirmChannel>(
+    amqp,
+    log,
+    (model) => model.createConfirmChannel(),
+    async () => {},
+  );
 
   return {
     isReady: () => kept.current() !== null,
@@ -42,7 +47,14 @@ export async function createPublisher(amqp: AmqpClient, logger: Logger): Promise
           channel.sendToQueue(
             queue,
             body,
-            { persistent: true, contentType: 'application/json', messageId: options.messageId, priority: options.priority, headers: options.headers, timestamp: Math.floor(Date.now() / 1000) },
+            {
+              persistent: true,
+              contentType: 'application/json',
+              messageId: options.messageId,
+              priority: options.priority,
+              headers: options.headers,
+              timestamp: Math.floor(Date.now() / 1000),
+            },
             (error: unknown) => {
               clearTimeout(timer);
               if (error) reject(new PublishError('RabbitMQ did not accept the message', { cause: error }));

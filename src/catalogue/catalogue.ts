@@ -1,11 +1,4 @@
-import {
-  findProduct,
-  findWarehouse,
-  insertProduct,
-  insertWarehouse,
-  missingReferences,
-  upsertProduct,
-} from '../db/catalogue-store';
+import { findProduct, findWarehouse, insertProduct, insertWarehouse, missingReferences, upsertProduct } from '../db/catalogue-store';
 import type { Queryable } from '../db/client';
 import { AppError, notFound } from '../errors';
 import type { CreateProduct, CreateWarehouse, Product, Warehouse } from '../schemas/catalogue';

@@ -9,9 +9,36 @@ export type DemoProduct = { id: string; sku: string; name: string };
 export type DemoReceipt = Extract<z.input<typeof adjustmentLineSchema>, { type: 'RECEIPT' }> & { quantity: number };
 
 export const demoWarehouses: readonly DemoWarehouse[] = [
-  { id: 'wh-001', code: 'NYC', name: 'New York distribution center', type: 'DISTRIBUTION_CENTER', priority: 10, latitude: 40.7128, longitude: -74.006, premium: false },
-  { id: 'wh-002', code: 'CHI', name: 'Chicago fulfillment center', type: 'FULFILLMENT_CENTER', priority: 5, latitude: 41.8781, longitude: -87.6298, premium: false },
-  { id: 'wh-003', code: 'LAX', name: 'Los Angeles premium hub', type: 'FULFILLMENT_CENTER', priority: 1, latitude: 34.0522, longitude: -118.2437, premium: true },
+  {
+    id: 'wh-001',
+    code: 'NYC',
+    name: 'New York distribution center',
+    type: 'DISTRIBUTION_CENTER',
+    priority: 10,
+    latitude: 40.7128,
+    longitude: -74.006,
+    premium: false,
+  },
+  {
+    id: 'wh-002',
+    code: 'CHI',
+    name: 'Chicago fulfillment center',
+    type: 'FULFILLMENT_CENTER',
+    priority: 5,
+    latitude: 41.8781,
+    longitude: -87.6298,
+    premium: false,
+  },
+  {
+    id: 'wh-003',
+    code: 'LAX',
+    name: 'Los Angeles premium hub',
+    type: 'FULFILLMENT_CENTER',
+    priority: 1,
+    latitude: 34.0522,
+    longitude: -118.2437,
+    premium: true,
+  },
 ];
 
 const adjectives = ['Compact', 'Deluxe', 'Rugged', 'Silent', 'Classic', 'Smart', 'Travel', 'Organic', 'Heavy-duty', 'Mini'];
@@ -34,7 +61,11 @@ export function demoProducts(size: number): DemoProduct[] {
   const width = Math.max(4, String(size).length);
   return Array.from({ length: size }, (_, index) => {
     const number = String(index + 1).padStart(width, '0');
-    return { id: `demo-${number}`, sku: `DEMO-${number}`, name: `${adjectives[index % adjectives.length]} ${nouns[Math.floor(index / adjectives.length) % nouns.length]} ${index + 1}` };
+    return {
+      id: `demo-${number}`,
+      sku: `DEMO-${number}`,
+      name: `${adjectives[index % adjectives.length]} ${nouns[Math.floor(index / adjectives.length) % nouns.length]} ${index + 1}`,
+    };
   });
 }
 

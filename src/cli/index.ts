@@ -23,7 +23,9 @@ export function processOutput(json: boolean): Output {
 /** Builds the `stockroom` program; `output` decides where results and messages go. */
 export function buildProgram(makeOutput: (json: boolean) => Output = processOutput): { program: Command; exitCode: () => number } {
   const program = new Command('stockroom')
-    .description('Operate Stockroom: enqueue and follow allocation jobs, handle dead letters, seed demo data, reconcile the ledger, mint tokens, run the benchmark.')
+    .description(
+      'Operate Stockroom: enqueue and follow allocation jobs, handle dead letters, seed demo data, reconcile the ledger, mint tokens, run the benchmark.',
+    )
     .version(version)
     .addOption(new Option('--url <url>', 'the Stockroom API').env('STOCKROOM_URL').default('http://127.0.0.1:3000'))
     .addOption(new Option('--token <jwt>', 'bearer token (default: a short-lived admin token minted from JWT_SECRET)').env('STOCKROOM_TOKEN'))

@@ -41,7 +41,10 @@ export function reconcileCommand(context: CommandContext): Command {
       } catch (error) {
         const code = (error as { code?: string }).code;
         if (isConnectionError(error) || code === '3D000') {
-          throw new CliError(exitCodes.unreachable, `Cannot reach the database ${new URL(DATABASE_URL).pathname.slice(1)}: ${(error as Error).message || code}`);
+          throw new CliError(
+            exitCodes.unreachable,
+            `Cannot reach the database ${new URL(DATABASE_URL).pathname.slice(1)}: ${(error as Error).message || code}`,
+          );
         }
         throw error;
       } finally {

@@ -92,11 +92,7 @@ export async function findAllocation(db: Queryable, id: string): Promise<Allocat
 }
 
 /** Jobs of one reference (an order, say), oldest first, with their results. */
-export async function listAllocationsByReference(
-  db: Queryable,
-  referenceId: string,
-  page: { limit: number; offset: number },
-): Promise<AllocationWithResult[]> {
+export async function listAllocationsByReference(db: Queryable, referenceId: string, page: { limit: number; offset: number }): Promise<AllocationWithResult[]> {
   return queryRows<AllocationWithResult>(
     db,
     `select ${columns}, r.result from allocation_requests a left join allocation_results r on r.allocation_id = a.id

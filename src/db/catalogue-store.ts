@@ -13,7 +13,17 @@ export async function insertWarehouse(db: Queryable, warehouse: CreateWarehouse)
      values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
      on conflict do nothing
      returning ${warehouseColumns}`,
-    [warehouse.id, warehouse.code, warehouse.name, warehouse.type, warehouse.priority, warehouse.latitude ?? null, warehouse.longitude ?? null, warehouse.premium, warehouse.active],
+    [
+      warehouse.id,
+      warehouse.code,
+      warehouse.name,
+      warehouse.type,
+      warehouse.priority,
+      warehouse.latitude ?? null,
+      warehouse.longitude ?? null,
+      warehouse.premium,
+      warehouse.active,
+    ],
   );
 }
 
@@ -27,11 +37,11 @@ export async function listWarehouses(db: Queryable, page: { limit: number; offse
 
 /** Inserts a product; returns undefined when its id or sku is taken. */
 export async function insertProduct(db: Queryable, product: CreateProduct): Promise<Product | undefined> {
-  return queryRow<Product>(
-    db,
-    `insert into products (id, sku, name) values ($1, $2, $3) on conflict do nothing returning ${productColumns}`,
-    [product.id, product.sku, product.name],
-  );
+  return queryRow<Product>(db, `insert into products (id, sku, name) values ($1, $2, $3) on conflict do nothing returning ${productColumns}`, [
+    product.id,
+    product.sku,
+    product.name,
+  ]);
 }
 
 /** Inserts a product or brings its sku and name up to date; false when it was already as given. A sku taken by another product fails (23505). */

@@ -56,11 +56,7 @@ export async function lockDeadLetter(tx: Transaction, id: string): Promise<DeadL
 }
 
 export async function markDeadLetterReplayed(tx: Transaction, id: string): Promise<DeadLetter> {
-  const row = await queryRow<DeadLetter>(
-    tx,
-    `update dead_letters set status = 'replayed', replayed_at = now() where id = $1 returning ${columns}`,
-    [id],
-  );
+  const row = await queryRow<DeadLetter>(tx, `update dead_letters set status = 'replayed', replayed_at = now() where id = $1 returning ${columns}`, [id]);
   return row!;
 }
 

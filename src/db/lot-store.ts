@@ -92,15 +92,8 @@ async function lockRows(tx: Transaction, text: string, values: unknown[]): Promi
  * Locks every lot of the given products (optionally of one warehouse) in id order, so that any two
  * transactions lock in the same order and cannot deadlock. Inactive warehouses are left out.
  */
-export async function lockLotsOfProducts(
-  tx: Transaction,
-  productIds: readonly string[],
-  warehouseId?: string,
-): Promise<LotRow[]> {
-  return lockLotsWhere(tx, 'i.product_id = any($1::text[]) and w.active and ($2::text is null or i.warehouse_id = $2)', [
-    productIds,
-    warehouseId ?? null,
-  ]);
+export async function lockLotsOfProducts(tx: Transaction, productIds: readonly string[], warehouseId?: string): Promise<LotRow[]> {
+  return lockLotsWhere(tx, 'i.product_id = any($1::text[]) and w.active and ($2::text is null or i.warehouse_id = $2)', [productIds, warehouseId ?? null]);
 }
 
 /**
@@ -234,7 +227,9 @@ export async function applyMovements(tx: Transaction, movements: readonly LotMov
   );
   if (rows.length !== movements.length) {
     const found = new Set(rows.map((row) => row.lotId));
-    throw new AppError('NOT_FOUND', 'A lot to change does not exist', { lotIds: [...new Set(movements.map((movement) => movement.lotId))].filter((id) => !found.has(id)) });
+    throw new AppError('NOT_FOUND', 'A lot to change does not exist', {
+      lotIds: [...new Set(movements.map((movement) => movement.lotId))].filter((id) => !found.has(id)),
+    });
   }
   return rows;
 }

@@ -20,10 +20,7 @@ export type PendingEvent = OutboxInsert & { id: string; attempts: number };
 export async function lockAggregates(tx: Transaction, keys: readonly string[]): Promise<void> {
   const sorted = [...new Set(keys)].sort();
   if (sorted.length === 0) return;
-  await tx.query(
-    `select pg_advisory_xact_lock(hashtextextended(k, 0)) from unnest($1::text[]) as k`,
-    [sorted],
-  );
+  await tx.query(`select pg_advisory_xact_lock(hashtextextended(k, 0)) from unnest($1::text[]) as k`, [sorted]);
 }
 
 /** The statement appending events to the outbox in input order, ids ascending (run it with runTogether). */
@@ -88,10 +85,7 @@ export async function markEventsPublished(tx: Transaction, ids: readonly string[
 }
 
 /** Records a failed publish per event and when to try it again, in one statement. */
-export async function markEventsFailed(
-  tx: Transaction,
-  failures: readonly { id: string; error: string; retryInMs: number }[],
-): Promise<void> {
+export async function markEventsFailed(tx: Transaction, failures: readonly { id: string; error: string; retryInMs: number }[]): Promise<void> {
   if (failures.length === 0) return;
   await tx.query(
     `update outbox_events o

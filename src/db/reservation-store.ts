@@ -130,11 +130,9 @@ export async function lockReservation(tx: Transaction, id: string): Promise<Rese
  */
 export async function lockFreeReservations(tx: Transaction, ids: readonly string[]): Promise<ReservationRow[]> {
   if (ids.length === 0) return [];
-  return queryRows<ReservationRow>(
-    tx,
-    `select ${reservationColumns} from reservations r where r.id = any($1::uuid[]) order by r.id for update skip locked`,
-    [ids],
-  );
+  return queryRows<ReservationRow>(tx, `select ${reservationColumns} from reservations r where r.id = any($1::uuid[]) order by r.id for update skip locked`, [
+    ids,
+  ]);
 }
 
 /** Claims up to `limit` RESERVED reservations whose hold ended by `now`, skipping those another sweeper or caller holds. */

@@ -82,10 +82,7 @@ export const inventoryItems = pgTable(
     check('inventory_items_quantity_nonnegative', sql`${table.quantity} >= 0`),
     check('inventory_items_reserved_nonnegative', sql`${table.reservedQuantity} >= 0`),
     check('inventory_items_allocated_nonnegative', sql`${table.allocatedQuantity} >= 0`),
-    check(
-      'inventory_items_available_nonnegative',
-      sql`${table.reservedQuantity} + ${table.allocatedQuantity} <= ${table.quantity}`,
-    ),
+    check('inventory_items_available_nonnegative', sql`${table.reservedQuantity} + ${table.allocatedQuantity} <= ${table.quantity}`),
     check('inventory_items_unit_cost_nonnegative', sql`${table.unitCost} >= 0`),
   ],
 );
@@ -168,10 +165,7 @@ export const reservations = pgTable(
   (table) => [
     index('reservations_status_expiry_idx').on(table.status, table.expiresAt),
     index('reservations_order_idx').on(table.orderId),
-    check(
-      'reservations_status_known',
-      sql`${table.status} in ('RESERVED', 'ALLOCATED', 'FULFILLED', 'RELEASED', 'EXPIRED')`,
-    ),
+    check('reservations_status_known', sql`${table.status} in ('RESERVED', 'ALLOCATED', 'FULFILLED', 'RELEASED', 'EXPIRED')`),
   ],
 );
 
@@ -252,10 +246,7 @@ export const allocationRequests = pgTable(
     index('allocation_requests_unpublished_idx')
       .on(table.createdAt)
       .where(sql`${table.publishedAt} is null`),
-    check(
-      'allocation_requests_status_known',
-      sql`${table.status} in ('queued', 'processing', 'succeeded', 'partial', 'failed', 'dead_lettered')`,
-    ),
+    check('allocation_requests_status_known', sql`${table.status} in ('queued', 'processing', 'succeeded', 'partial', 'failed', 'dead_lettered')`),
   ],
 );
 
@@ -366,10 +357,7 @@ export const transferLines = pgTable(
     receivedAt: timestamp('received_at', { withTimezone: true }).notNull(),
     expiresAt: timestamp('expires_at', { withTimezone: true }),
   },
-  (table) => [
-    index('transfer_lines_transfer_idx').on(table.transferId),
-    check('transfer_lines_quantity_positive', sql`${table.quantity} > 0`),
-  ],
+  (table) => [index('transfer_lines_transfer_idx').on(table.transferId), check('transfer_lines_quantity_positive', sql`${table.quantity} > 0`)],
 );
 
 /** Events written in the same transaction as the change they describe; a relay publishes them in id order. */
@@ -426,7 +414,9 @@ export const deadLetters = pgTable(
     firstError: text('first_error'),
     lastError: text('last_error'),
     payload: jsonb('payload').notNull(),
-    headers: jsonb('headers').notNull().default(sql`'{}'::jsonb`),
+    headers: jsonb('headers')
+      .notNull()
+      .default(sql`'{}'::jsonb`),
     status: text('status').notNull().default('open'),
     createdAt: createdAt(),
     replayedAt: timestamp('replayed_at', { withTimezone: true }),

@@ -96,10 +96,7 @@ export type LowStockFilter = { warehouseId?: string; threshold?: number; now: Da
  * CRITICAL when nothing is available or less than the minimum level, else LOW; critical first.
  * Returns one page and the totals over all pages.
  */
-export async function findLowStock(
-  db: Queryable,
-  filter: LowStockFilter,
-): Promise<{ items: LowStockRow[]; totalItems: number; criticalItems: number }> {
+export async function findLowStock(db: Queryable, filter: LowStockFilter): Promise<{ items: LowStockRow[]; totalItems: number; criticalItems: number }> {
   const rows = await queryRows<{ totalItems: number; criticalItems: number; item: LowStockRow | null }>(
     db,
     `with levels as (

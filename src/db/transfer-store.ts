@@ -94,10 +94,6 @@ export async function markTransferReceived(
       where l.id = a.line_id`,
     [arrivals.map((arrival) => arrival.lineId), arrivals.map((arrival) => arrival.destinationLotId)],
   );
-  const row = await queryRow<TransferRow>(
-    tx,
-    `update transfers set status = 'RECEIVED', received_at = now() where id = $1 returning ${transferColumns}`,
-    [id],
-  );
+  const row = await queryRow<TransferRow>(tx, `update transfers set status = 'RECEIVED', received_at = now() where id = $1 returning ${transferColumns}`, [id]);
   return row!;
 }

@@ -69,9 +69,7 @@ export type AdjustmentProblem =
   | { kind: 'version_conflict'; line: number; lotId: string; expectedVersion: number; actualVersion: number }
   | { kind: 'insufficient_stock'; line: number; productId: string; warehouseId: string; lotId?: string; requested: number; available: number };
 
-export type AdjustmentPlan =
-  | { ok: true; newLots: PlannedLot[]; lines: PlannedLine[] }
-  | { ok: false; problems: AdjustmentProblem[] };
+export type AdjustmentPlan = { ok: true; newLots: PlannedLot[]; lines: PlannedLine[] } | { ok: false; problems: AdjustmentProblem[] };
 
 type WorkingLot = RemovableLot & { productId: string; warehouseId: string };
 
@@ -113,7 +111,15 @@ export function planAdjustments(lines: readonly AdjustmentLine[], lots: readonly
       binLocation: line.newLot?.binLocation ?? null,
     };
     newLots.push(lot);
-    addWorkingLot({ key: lot.key, productId: lot.productId, warehouseId: lot.warehouseId, receivedAt: lot.receivedAt, quantity: 0, reservedQuantity: 0, allocatedQuantity: 0 });
+    addWorkingLot({
+      key: lot.key,
+      productId: lot.productId,
+      warehouseId: lot.warehouseId,
+      receivedAt: lot.receivedAt,
+      quantity: 0,
+      reservedQuantity: 0,
+      allocatedQuantity: 0,
+    });
     return lot.key;
   };
 

@@ -41,8 +41,7 @@ const EARTH_RADIUS_KM = 6371.0088;
 export function distanceKm(a: GeoPoint, b: GeoPoint): number {
   const rad = (degrees: number) => (degrees * Math.PI) / 180;
   const h =
-    Math.sin(rad(b.latitude - a.latitude) / 2) ** 2 +
-    Math.cos(rad(a.latitude)) * Math.cos(rad(b.latitude)) * Math.sin(rad(b.longitude - a.longitude) / 2) ** 2;
+    Math.sin(rad(b.latitude - a.latitude) / 2) ** 2 + Math.cos(rad(a.latitude)) * Math.cos(rad(b.latitude)) * Math.sin(rad(b.longitude - a.longitude) / 2) ** 2;
   // rounding can push h a hair above 1 for antipodal points, where asin would give NaN
   return 2 * EARTH_RADIUS_KM * Math.asin(Math.min(1, Math.sqrt(h)));
 }
@@ -96,15 +95,24 @@ function comparatorFor(lots: readonly CandidateLot[], ctx: StrategyContext): Com
     case 'lifo':
       return inOrder((a, b) => byReceivedAt(b, a), byId);
     case 'nearest_expiry':
-      return inOrder(ascendingNullsLast((lot) => lot.expiresAt?.getTime() ?? null), fifo);
+      return inOrder(
+        ascendingNullsLast((lot) => lot.expiresAt?.getTime() ?? null),
+        fifo,
+      );
     case 'lowest_cost':
-      return inOrder(ascendingNullsLast((lot) => lot.unitCost), fifo);
+      return inOrder(
+        ascendingNullsLast((lot) => lot.unitCost),
+        fifo,
+      );
     case 'nearest_location': {
       const destination = ctx.destination;
       // the API refuses this strategy without a destination, so reaching here without one is a bug
       if (destination === undefined) throw new Error('nearest_location needs a destination');
       const distance = new Map(lots.map((lot) => [lot.id, warehouseDistance(lot, destination)]));
-      return inOrder(ascendingNullsLast((lot) => distance.get(lot.id) ?? null), fifo);
+      return inOrder(
+        ascendingNullsLast((lot) => distance.get(lot.id) ?? null),
+        fifo,
+      );
     }
     case 'load_balancing': {
       const totals = warehouseTotals(lots);

@@ -30,10 +30,7 @@ export async function recordEvents(tx: Transaction, events: readonly NewEvent[])
  * (two receipts into an empty warehouse lock nothing in common), so its events take a
  * transaction-scoped advisory lock here, before the insert; call this after the use case's lot locks.
  */
-export async function eventsToRecord(
-  tx: Transaction,
-  events: readonly NewEvent[],
-): Promise<{ recorded: InventoryEvent[]; insert: Statement | undefined }> {
+export async function eventsToRecord(tx: Transaction, events: readonly NewEvent[]): Promise<{ recorded: InventoryEvent[]; insert: Statement | undefined }> {
   if (events.length === 0) return { recorded: [], insert: undefined };
   const now = new Date();
   const completed = events.map((event) => completeEvent(event, now));

@@ -30,7 +30,11 @@ const errorDescriptions: Record<ErrorStatus, string> = {
 };
 
 const errorExamples: Record<ErrorStatus, { code: ErrorCode; message: string; details?: unknown }> = {
-  400: { code: 'VALIDATION_FAILED', message: 'Invalid request body', details: { issues: [{ path: 'items.0.quantity', message: 'Too small: expected number to be >0', code: 'too_small' }] } },
+  400: {
+    code: 'VALIDATION_FAILED',
+    message: 'Invalid request body',
+    details: { issues: [{ path: 'items.0.quantity', message: 'Too small: expected number to be >0', code: 'too_small' }] },
+  },
   401: { code: 'UNAUTHORIZED', message: 'Send `Authorization: Bearer <token>`' },
   403: { code: 'FORBIDDEN', message: 'This call needs the admin role' },
   404: { code: 'NOT_FOUND', message: 'not found', details: { id: '0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f' } },
@@ -147,8 +151,7 @@ function thingOf(url: string): string {
 }
 
 function errorResponse(status: ErrorStatus, url: string): JsonSchema {
-  const example =
-    status === 404 ? { ...errorExamples[404], message: `${thingOf(url)} ${sampleByFormat.uuid} not found` } : errorExamples[status];
+  const example = status === 404 ? { ...errorExamples[404], message: `${thingOf(url)} ${sampleByFormat.uuid} not found` } : errorExamples[status];
   return { description: errorDescriptions[status], ...errorComponent, example: { error: example } };
 }
 

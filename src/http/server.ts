@@ -1,11 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify';
-import {
-  hasZodFastifySchemaValidationErrors,
-  isResponseSerializationError,
-  serializerCompiler,
-  validatorCompiler,
-} from 'fastify-type-provider-zod';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type RouteOptions,
+} from 'fastify';
+import { hasZodFastifySchemaValidationErrors, isResponseSerializationError, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Pool } from 'pg';
 import type { AmqpClient } from '../amqp/connection';
 import { createTokenVerifier, type Caller, type Role } from '../auth/tokens';
@@ -109,7 +112,10 @@ export async function buildServer(deps: AppDeps): Promise<FastifyInstance> {
   app.decorate('routeList', {
     getter: () =>
       routes.flatMap((route) =>
-        [route.method].flat().filter((method) => method !== 'HEAD').map((method) => ({ method, url: route.url, access: route.config?.access ?? 'service' })),
+        [route.method]
+          .flat()
+          .filter((method) => method !== 'HEAD')
+          .map((method) => ({ method, url: route.url, access: route.config?.access ?? 'service' })),
       ),
   });
 

@@ -1,7 +1,14 @@
 /** Allocate: commit a reservation's stock (whole or in part). Direct allocation without one is serveOrder's 'allocate' mode. */
 import { runTogether, type Transaction } from '../db/client';
 import { lockAllLotsOfProducts, type LotMovement } from '../db/lot-store';
-import { findReservationLines, statusHistoryInsert, updateReservationLines, updateReservations, type LineChange, type StatusChange } from '../db/reservation-store';
+import {
+  findReservationLines,
+  statusHistoryInsert,
+  updateReservationLines,
+  updateReservations,
+  type LineChange,
+  type StatusChange,
+} from '../db/reservation-store';
 import { recordEvents } from '../events/outbox';
 import type { NewEvent, StockLine } from '../events/schemas';
 import type { AllocateReservationInput, ReservationDetail } from '../schemas/reservations';
@@ -17,16 +24,13 @@ import { assertTransition, assertWithin, heldOf, loadReservationDetail, lockForC
  * is released, which may fill waiting backorders. Records InventoryAllocated, and InventoryReleased
  * for a released rest.
  */
-export async function allocateReservation(
-  tx: Transaction,
-  input: AllocateReservationInput,
-  ctx: Omit<UseCaseContext, 'config'>,
-): Promise<ReservationDetail> {
+export async function allocateReservation(tx: Transaction, input: AllocateReservationInput, ctx: Omit<UseCaseContext, 'config'>): Promise<ReservationDetail> {
   const reservation = await lockForChange(tx, input.reservationId, input.version);
   assertTransition(reservation, 'ALLOCATED', ctx.now);
   const lines = await findReservationLines(tx, [reservation.id]);
   const wanted = input.items === undefined ? null : quantitiesByProduct(input.items);
-  if (wanted !== null) assertWithin(reservation.id, wanted, quantitiesByProduct(lines.map((line) => ({ productId: line.productId, quantity: heldOf(line) }))), 'reserved');
+  if (wanted !== null)
+    assertWithin(reservation.id, wanted, quantitiesByProduct(lines.map((line) => ({ productId: line.productId, quantity: heldOf(line) }))), 'reserved');
 
   const productIds = productsOf(lines);
   await lockAllLotsOfProducts(tx, productIds);
@@ -64,7 +68,14 @@ export async function allocateReservation(
   };
   await runTogether(tx, [statusHistoryInsert([change])]);
   const events: NewEvent[] = [
-    { type: 'InventoryAllocated', reservationId: reservation.id, allocationId: null, orderId: reservation.orderId, items: stockLinesOf(allocatedParts), timestamp: ctx.now },
+    {
+      type: 'InventoryAllocated',
+      reservationId: reservation.id,
+      allocationId: null,
+      orderId: reservation.orderId,
+      items: stockLinesOf(allocatedParts),
+      timestamp: ctx.now,
+    },
   ];
   if (released > 0) {
     events.push({

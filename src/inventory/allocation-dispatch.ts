@@ -59,7 +59,9 @@ export function createAllocationDispatcher(pool: Pool, publisher: Publisher | nu
       ticker = null;
     }
     if (due.length === 0) return marking;
-    marking = marking.then(() => markPublished(pool, due)).catch((error: unknown) => log.warn({ err: error, count: due.length }, 'could not mark jobs published; the relay will publish them again'));
+    marking = marking
+      .then(() => markPublished(pool, due))
+      .catch((error: unknown) => log.warn({ err: error, count: due.length }, 'could not mark jobs published; the relay will publish them again'));
     return marking;
   };
 

@@ -22,9 +22,19 @@ export function createIntakeRecorder(pool: Queryable, options: { maxInFlight: nu
   let inFlight = 0;
 
   const write = async (batch: Waiting[]): Promise<void> => {
-    const inserted = new Map((await insertAllocationRequests(pool, batch.map((entry) => entry.job))).map((row) => [row.id, row]));
+    const inserted = new Map(
+      (
+        await insertAllocationRequests(
+          pool,
+          batch.map((entry) => entry.job),
+        )
+      ).map((row) => [row.id, row]),
+    );
     const repeated = batch.filter((entry) => !inserted.has(entry.job.id));
-    const existing = await findAllocationsByKeys(pool, repeated.map((entry) => ({ actor: entry.job.actor, idempotencyKey: entry.job.idempotencyKey })));
+    const existing = await findAllocationsByKeys(
+      pool,
+      repeated.map((entry) => ({ actor: entry.job.actor, idempotencyKey: entry.job.idempotencyKey })),
+    );
     const byKey = new Map(existing.map((row) => [keyOf(row.actor, row.idempotencyKey), row]));
     for (const entry of batch) {
       const row = inserted.get(entry.job.id);

@@ -59,7 +59,11 @@ function engineRequest(job: Job): EngineRequest {
     key: row.id,
     allocationId: row.id,
     mode: request.mode,
-    lines: request.items.map((item) => ({ productId: item.productId, quantity: item.quantity, ...(item.warehouseId ? { warehouseId: item.warehouseId } : {}) })),
+    lines: request.items.map((item) => ({
+      productId: item.productId,
+      quantity: item.quantity,
+      ...(item.warehouseId ? { warehouseId: item.warehouseId } : {}),
+    })),
     strategy: request.strategy,
     priority: request.priority,
     allowPartial: request.allowPartial,
@@ -137,19 +141,27 @@ async function serveTogether(pool: Pool, config: Config, jobs: readonly Job[], s
   const late = jobs.filter((job) => job.row.deadlineAt !== null && job.row.deadlineAt.getTime() <= now.getTime());
   const due = jobs.filter((job) => !late.includes(job)).sort(byPriorityThenArrival);
   const finished = await withTransaction(pool, async (tx) => {
-    const unfinished = await lockUnfinishedAllocations(tx, jobs.map((job) => job.row.id));
+    const unfinished = await lockUnfinishedAllocations(
+      tx,
+      jobs.map((job) => job.row.id),
+    );
     const toServe = due.filter((job) => unfinished.has(job.row.id));
     let results: FinishedAllocation[] = [];
-    await serveRequests(tx, toServe.map(engineRequest), { now, config }, {
-      writeWith: (outcomes) => {
-        const completedAt = new Date();
-        results = [
-          ...toServe.map((job, index) => servedResult(job, outcomes[index]!, startedAt, completedAt)),
-          ...late.filter((job) => unfinished.has(job.row.id)).map((job) => timedOutResult(job, startedAt, completedAt)),
-        ];
-        return finishedAllocationsWrites(results);
+    await serveRequests(
+      tx,
+      toServe.map(engineRequest),
+      { now, config },
+      {
+        writeWith: (outcomes) => {
+          const completedAt = new Date();
+          results = [
+            ...toServe.map((job, index) => servedResult(job, outcomes[index]!, startedAt, completedAt)),
+            ...late.filter((job) => unfinished.has(job.row.id)).map((job) => timedOutResult(job, startedAt, completedAt)),
+          ];
+          return finishedAllocationsWrites(results);
+        },
       },
-    });
+    );
     return results;
   });
   if (finished.length > 0) batchSize.observe({ path: 'queued' }, finished.length);
@@ -198,7 +210,11 @@ export async function runAllocationJobs(pool: Pool, config: Config, ids: readonl
   for (const row of rows) {
     const parsed = createAllocationBody.safeParse(row.request);
     if (parsed.success) jobs.push({ row, request: parsed.data });
-    else outcomes.set(row.id, { kind: 'invalid', error: `stored request is invalid: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}` });
+    else
+      outcomes.set(row.id, {
+        kind: 'invalid',
+        error: `stored request is invalid: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`,
+      });
   }
   if (jobs.length === 0) return outcomes;
 

@@ -45,7 +45,13 @@ export function priorityOfWeight(weight: number): Priority {
 
 function toPlanRequest(backorder: BackorderRow): PlanRequest {
   const planned: PlanRequest = {
-    lines: [{ productId: backorder.productId, quantity: backorder.quantity - backorder.fulfilledQuantity, ...(backorder.warehouseId ? { warehouseId: backorder.warehouseId } : {}) }],
+    lines: [
+      {
+        productId: backorder.productId,
+        quantity: backorder.quantity - backorder.fulfilledQuantity,
+        ...(backorder.warehouseId ? { warehouseId: backorder.warehouseId } : {}),
+      },
+    ],
     strategy: backorder.strategy,
     priority: priorityOfWeight(backorder.priority),
     allowPartial: true,
@@ -114,7 +120,15 @@ export async function fillBackorders(tx: Transaction, productIds: readonly strin
           createdAt: now,
         };
         created.set(group, reservation);
-        history.push({ reservationId: reservation.id, fromStatus: null, toStatus: status, reason: 'backorder filled', reference: reservation.orderId, actor, at: now });
+        history.push({
+          reservationId: reservation.id,
+          fromStatus: null,
+          toStatus: status,
+          reason: 'backorder filled',
+          reference: reservation.orderId,
+          actor,
+          at: now,
+        });
       }
       reservationId = reservation.id;
     }
@@ -139,10 +153,18 @@ export async function fillBackorders(tx: Transaction, productIds: readonly strin
     });
   });
 
-  await updateReservations(tx, [...touched].map((id) => ({ id })), now);
+  await updateReservations(
+    tx,
+    [...touched].map((id) => ({ id })),
+    now,
+  );
   await runTogether(tx, [reservationsInsert([...created.values()]), reservationLinesInsert(lines), statusHistoryInsert(history)]);
   await applyStockChanges(tx, movements, { now });
-  await recordBackorderFills(tx, fills.map((fill) => ({ id: fill.backorderId, quantity: fill.quantity, reservationId: fill.reservationId })), now);
+  await recordBackorderFills(
+    tx,
+    fills.map((fill) => ({ id: fill.backorderId, quantity: fill.quantity, reservationId: fill.reservationId })),
+    now,
+  );
   await recordEvents(tx, events);
   return fills;
 }
@@ -179,7 +201,10 @@ export async function cancelBackorder(tx: Transaction, id: string, now: Date): P
   const backorder = await lockBackorder(tx, id);
   if (backorder === undefined) throw notFound('Backorder', id);
   if (backorder.status !== 'OPEN') {
-    throw new AppError('INVALID_TRANSITION', `Backorder ${id} is ${backorder.status}; only an OPEN backorder can be cancelled`, { backorderId: id, status: backorder.status });
+    throw new AppError('INVALID_TRANSITION', `Backorder ${id} is ${backorder.status}; only an OPEN backorder can be cancelled`, {
+      backorderId: id,
+      status: backorder.status,
+    });
   }
   return toBackorder(await cancelBackorderRow(tx, id, now));
 }

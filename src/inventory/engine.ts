@@ -172,7 +172,15 @@ export async function serveRequests(
       const items = stockLinesOf(plan.takes);
       events.push(
         reserving
-          ? { type: 'InventoryReserved', reservationId: row.id, orderId: row.orderId, customerId: row.customerId, items, expiresAt: row.expiresAt, timestamp: now }
+          ? {
+              type: 'InventoryReserved',
+              reservationId: row.id,
+              orderId: row.orderId,
+              customerId: row.customerId,
+              items,
+              expiresAt: row.expiresAt,
+              timestamp: now,
+            }
           : { type: 'InventoryAllocated', reservationId: row.id, allocationId: request.allocationId ?? null, orderId: row.orderId, items, timestamp: now },
       );
     }

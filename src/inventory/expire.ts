@@ -31,7 +31,11 @@ export async function expireReservations(pool: Pool, options: { now: Date; batch
       const { movements, changes } = releaseHeld(lines, { type: 'EXPIRE', reason: 'hold expired', actor });
       await applyStockChanges(tx, movements, { now });
       await updateReservationLines(tx, changes);
-      await updateReservations(tx, ids.map((id) => ({ id, status: 'EXPIRED' as const })), now);
+      await updateReservations(
+        tx,
+        ids.map((id) => ({ id, status: 'EXPIRED' as const })),
+        now,
+      );
       const history = reservations.map((reservation) => ({
         reservationId: reservation.id,
         fromStatus: 'RESERVED' as const,

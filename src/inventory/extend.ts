@@ -15,7 +15,9 @@ const MINUTE_MS = 60_000;
 export async function extendReservation(tx: Transaction, reservationId: string, input: ExtendInput, ctx: UseCaseContext): Promise<ReservationDetail> {
   const max = ctx.config.RESERVATION_MAX_MINUTES;
   if (input.minutes > max) {
-    throw new AppError('VALIDATION_FAILED', `minutes may be at most ${max}`, { issues: [{ path: 'minutes', message: `must be at most ${max}`, code: 'too_big' }] });
+    throw new AppError('VALIDATION_FAILED', `minutes may be at most ${max}`, {
+      issues: [{ path: 'minutes', message: `must be at most ${max}`, code: 'too_big' }],
+    });
   }
   const reservation = await lockForChange(tx, reservationId, input.version);
   const status = effectiveStatus(reservation, ctx.now);

@@ -67,7 +67,8 @@ async function releaseOrder(tx: Transaction, orderId: string, reason: string, ct
   const open = reservations.filter((reservation) => effectiveStatus(reservation, ctx.now) === 'RESERVED');
   for (const reservation of open) await releaseReservation(tx, { reservationId: reservation.id, reason }, ctx);
   const cancelled = await cancelOpenBackordersOfOrder(tx, orderId, ctx.now);
-  if (open.length > 0 || cancelled.length > 0) return { action: 'released', reservationIds: open.map((reservation) => reservation.id), backordersCancelled: cancelled.length };
+  if (open.length > 0 || cancelled.length > 0)
+    return { action: 'released', reservationIds: open.map((reservation) => reservation.id), backordersCancelled: cancelled.length };
   if (reservations.length === 0) throw new AppError('NOT_FOUND', `Order ${orderId} has no reservation or backorder to release`, { orderId });
   const committed = reservations.filter((reservation) => reservation.status === 'ALLOCATED' || reservation.status === 'FULFILLED');
   if (committed.length > 0) {

@@ -61,8 +61,7 @@ export async function getProductInventory(pool: Pool, productId: string, warehou
 
       const total = (field: 'quantityOnHand' | 'quantityReserved' | 'quantityAllocated' | 'quantityExpired' | 'quantityAvailable') =>
         warehouses.reduce((sum, warehouse) => sum + warehouse[field], 0);
-      const net = (types: readonly MovementType[]) =>
-        byType.filter((entry) => types.includes(entry.type)).reduce((sum, entry) => sum + entry.quantityDelta, 0);
+      const net = (types: readonly MovementType[]) => byType.filter((entry) => types.includes(entry.type)).reduce((sum, entry) => sum + entry.quantityDelta, 0);
 
       return {
         productId: product.id,

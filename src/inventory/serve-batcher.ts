@@ -5,17 +5,7 @@ import { isConnectionError } from '../db/pg-errors';
 import { AppError } from '../errors';
 import { batchSize } from '../metrics';
 import { serveAnswerSchema, type ServeAnswer } from '../schemas/reservations';
-import {
-  answersInsert,
-  findAnswers,
-  isKeyTaken,
-  keyOf,
-  refId,
-  replay,
-  type IdempotentAnswer,
-  type IdempotentCall,
-  type KeyedCall,
-} from './idempotency';
+import { answersInsert, findAnswers, isKeyTaken, keyOf, refId, replay, type IdempotentAnswer, type IdempotentCall, type KeyedCall } from './idempotency';
 import { serveOrders, type OrderToServe, type ServeResult } from './reserve';
 
 /** One synchronous reserve or direct allocate: the order, and the call it came in (for its Idempotency-Key). */
@@ -79,10 +69,20 @@ export function createServeBatcher(
       ];
       let answers: (ServeResult | AppError)[];
       try {
-        answers = await withTransaction(pool, (tx) => serveOrders(tx, batch.map((entry) => entry.order), { now: new Date(), config }, keepAnswers));
+        answers = await withTransaction(pool, (tx) =>
+          serveOrders(
+            tx,
+            batch.map((entry) => entry.order),
+            { now: new Date(), config },
+            keepAnswers,
+          ),
+        );
       } catch (error) {
         if (!isKeyTaken(error)) throw error;
-        const stored = await findAnswers(pool, batch.flatMap((entry) => (entry.keyed ? [entry.keyed] : [])));
+        const stored = await findAnswers(
+          pool,
+          batch.flatMap((entry) => (entry.keyed ? [entry.keyed] : [])),
+        );
         const lost = (entry: Waiting) => entry.keyed !== undefined && stored.has(refId(entry.keyed));
         if (!batch.some(lost)) throw error;
         for (const entry of batch.filter(lost)) settle(entry, () => replay(stored.get(refId(entry.keyed!))!, entry.keyed!));
@@ -99,7 +99,10 @@ export function createServeBatcher(
       });
       // a refused call may be the repeat of one answered before (the stock it got is gone now): it replays that answer
       if (refused.length > 0) {
-        const stored = await findAnswers(pool, refused.map(({ entry }) => entry.keyed!));
+        const stored = await findAnswers(
+          pool,
+          refused.map(({ entry }) => entry.keyed!),
+        );
         for (const { entry, refusal } of refused) {
           const earlier = stored.get(refId(entry.keyed!));
           if (earlier) settle(entry, () => replay(earlier, entry.keyed!));

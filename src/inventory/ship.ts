@@ -17,7 +17,13 @@ export async function shipReservation(tx: Transaction, input: ShipInput, ctx: Om
   const lines = await findReservationLines(tx, [reservation.id]);
   const unshipped = (line: { allocatedQuantity: number; shippedQuantity: number }) => line.allocatedQuantity - line.shippedQuantity;
   const wanted = input.items === undefined ? null : quantitiesByProduct(input.items);
-  if (wanted !== null) assertWithin(reservation.id, wanted, quantitiesByProduct(lines.map((line) => ({ productId: line.productId, quantity: unshipped(line) }))), 'allocated and not shipped');
+  if (wanted !== null)
+    assertWithin(
+      reservation.id,
+      wanted,
+      quantitiesByProduct(lines.map((line) => ({ productId: line.productId, quantity: unshipped(line) }))),
+      'allocated and not shipped',
+    );
 
   const shipping = lines.filter((line) => unshipped(line) > 0);
   await lockLotsById(tx, [...new Set(shipping.map((line) => line.lotId))]);
@@ -50,7 +56,15 @@ export async function shipReservation(tx: Transaction, input: ShipInput, ctx: Om
   if (fulfilled) {
     await runTogether(tx, [
       statusHistoryInsert([
-        { reservationId: reservation.id, fromStatus: 'ALLOCATED', toStatus: 'FULFILLED', reason: 'shipped', reference: reservation.orderId, actor: ctx.actor, at: ctx.now },
+        {
+          reservationId: reservation.id,
+          fromStatus: 'ALLOCATED',
+          toStatus: 'FULFILLED',
+          reason: 'shipped',
+          reference: reservation.orderId,
+          actor: ctx.actor,
+          at: ctx.now,
+        },
       ]),
     ]);
   }

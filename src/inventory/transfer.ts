@@ -74,14 +74,18 @@ function planTransfer(body: TransferBody, lots: readonly LotRow[], now: Date): T
       }
       candidates = [lot];
     } else {
-      candidates = [...working.values()].filter(
-        (lot) => lot.productId === item.productId && lot.warehouseId === body.fromWarehouseId && !isExpired(lot, now),
-      );
+      candidates = [...working.values()].filter((lot) => lot.productId === item.productId && lot.warehouseId === body.fromWarehouseId && !isExpired(lot, now));
     }
     const removals = takeOldestFirst(candidates, item.quantity);
     const taken = removals.reduce((sum, removal) => sum + removal.quantity, 0);
     if (taken < item.quantity) {
-      shortages.push({ item: index, productId: item.productId, ...(item.lotId === undefined ? {} : { lotId: item.lotId }), requested: item.quantity, available: taken });
+      shortages.push({
+        item: index,
+        productId: item.productId,
+        ...(item.lotId === undefined ? {} : { lotId: item.lotId }),
+        requested: item.quantity,
+        available: taken,
+      });
       return;
     }
     for (const removal of removals) {
@@ -111,7 +115,11 @@ export async function initiateTransfer(tx: Transaction, body: TransferBody, acto
   const productIds = [...new Set(body.items.map((item) => item.productId))];
   await assertKnownReferences(tx, { productIds, warehouseIds: [body.fromWarehouseId, body.toWarehouseId] });
   const namedLots = body.items.flatMap((item) => (item.lotId === undefined ? [] : [item.lotId]));
-  const locked = await lockLotsAt(tx, productIds.map((productId) => ({ productId, warehouseId: body.fromWarehouseId })), namedLots);
+  const locked = await lockLotsAt(
+    tx,
+    productIds.map((productId) => ({ productId, warehouseId: body.fromWarehouseId })),
+    namedLots,
+  );
   const takes = planTransfer(body, locked, now);
 
   const transfer = await insertTransfer(tx, {
@@ -218,7 +226,10 @@ export async function receiveTransfer(tx: Transaction, transferId: string, actor
     },
   ]);
   return {
-    answer: toTransferView(received, lines.map((line, index) => ({ ...line, destinationLotId: lotIds[index]! }))),
+    answer: toTransferView(
+      received,
+      lines.map((line, index) => ({ ...line, destinationLotId: lotIds[index]! })),
+    ),
     replenishedProductIds: replenishedProducts(written),
   };
 }

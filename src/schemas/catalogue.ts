@@ -3,20 +3,22 @@ import { externalId, isoTimestamp } from './common';
 
 export const warehouseTypes = ['DISTRIBUTION_CENTER', 'STORE', 'FULFILLMENT_CENTER', 'THIRD_PARTY', 'RETURNS'] as const;
 
-export const createWarehouseBody = z.strictObject({
-  id: externalId,
-  code: z.string().min(1).max(64),
-  name: z.string().min(1).max(200),
-  type: z.enum(warehouseTypes).default('DISTRIBUTION_CENTER'),
-  priority: z.number().int().min(0).max(1000).default(0),
-  latitude: z.number().min(-90).max(90).optional(),
-  longitude: z.number().min(-180).max(180).optional(),
-  premium: z.boolean().default(false),
-  active: z.boolean().default(true),
-}).refine((body) => (body.latitude === undefined) === (body.longitude === undefined), {
-  message: 'give latitude and longitude together, or neither',
-  path: ['latitude'],
-});
+export const createWarehouseBody = z
+  .strictObject({
+    id: externalId,
+    code: z.string().min(1).max(64),
+    name: z.string().min(1).max(200),
+    type: z.enum(warehouseTypes).default('DISTRIBUTION_CENTER'),
+    priority: z.number().int().min(0).max(1000).default(0),
+    latitude: z.number().min(-90).max(90).optional(),
+    longitude: z.number().min(-180).max(180).optional(),
+    premium: z.boolean().default(false),
+    active: z.boolean().default(true),
+  })
+  .refine((body) => (body.latitude === undefined) === (body.longitude === undefined), {
+    message: 'give latitude and longitude together, or neither',
+    path: ['latitude'],
+  });
 export type CreateWarehouse = z.infer<typeof createWarehouseBody>;
 
 export const warehouseSchema = z.object({

@@ -1,9 +1,7 @@
 import { z } from 'zod';
 
 /** An id given by its owner (catalogue product id, warehouse id such as wh-001). */
-export const externalId = z
-  .string()
-  .regex(/^[A-Za-z0-9._:-]{1,64}$/, 'expected 1-64 characters of letters, digits and ._:-');
+export const externalId = z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, 'expected 1-64 characters of letters, digits and ._:-');
 
 export const uuidSchema = z.uuid();
 

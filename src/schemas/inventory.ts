@@ -47,13 +47,7 @@ const correctionLine = z
   .refine(versionNeedsLot, versionNeedsLotIssue);
 
 /** One line of PUT /inventory/adjust; the fields allowed depend on its type. */
-export const adjustmentLineSchema = z.discriminatedUnion('type', [
-  receiptLine,
-  removalLine('SHIPMENT'),
-  removalLine('WRITE_OFF'),
-  returnLine,
-  correctionLine,
-]);
+export const adjustmentLineSchema = z.discriminatedUnion('type', [receiptLine, removalLine('SHIPMENT'), removalLine('WRITE_OFF'), returnLine, correctionLine]);
 export type AdjustmentLineInput = z.infer<typeof adjustmentLineSchema>;
 
 export const adjustBody = z.strictObject({ adjustments: z.array(adjustmentLineSchema).min(1).max(500) });

@@ -86,8 +86,7 @@ const destinationWhenNearest = {
   message: 'nearest_location needs a destination',
   path: ['destination'],
 };
-const hasDestinationWhenNearest = (body: { strategy: string; destination?: unknown }) =>
-  body.strategy !== 'nearest_location' || body.destination !== undefined;
+const hasDestinationWhenNearest = (body: { strategy: string; destination?: unknown }) => body.strategy !== 'nearest_location' || body.destination !== undefined;
 
 /** The bound of timeoutMinutes is RESERVATION_MAX_MINUTES, checked by the use case (it is configuration). */
 export const reserveBody = z

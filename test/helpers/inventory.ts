@@ -8,7 +8,12 @@ export const service = bearer('service', 'checkout');
 /** Registers warehouses and products through the API. */
 export async function seedCatalogue(t: TestApp, seed: { warehouses?: string[]; products?: string[] }): Promise<void> {
   for (const id of seed.warehouses ?? []) {
-    const response = await t.app.inject({ method: 'POST', url: '/api/v1/warehouses', headers: admin, payload: { id, code: id.toUpperCase(), name: `Warehouse ${id}` } });
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/warehouses',
+      headers: admin,
+      payload: { id, code: id.toUpperCase(), name: `Warehouse ${id}` },
+    });
     if (response.statusCode !== 201) throw new Error(`could not create warehouse ${id}: ${response.body}`);
   }
   for (const id of seed.products ?? []) {

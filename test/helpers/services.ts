@@ -15,7 +15,10 @@ export function baseAmqpUrl(): string {
 
 /** A name unique to this test file and run, safe as a database or vhost name. */
 export function uniqueName(label: string): string {
-  const slug = label.toLowerCase().replace(/[^a-z0-9]+/g, '_').slice(0, 30);
+  const slug = label
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .slice(0, 30);
   return `sr_${slug}_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
 }
 
@@ -25,8 +28,6 @@ export function uniqueName(label: string): string {
  */
 export async function rabbitmqctl(args: readonly string[]): Promise<string> {
   const container = process.env.STOCKROOM_TEST_RABBITMQ_CONTAINER;
-  const { stdout } = container
-    ? await run('docker', ['exec', container, 'rabbitmqctl', ...args])
-    : await run('rabbitmqctl', [...args]);
+  const { stdout } = container ? await run('docker', ['exec', container, 'rabbitmqctl', ...args]) : await run('rabbitmqctl', [...args]);
   return stdout;
 }

@@ -92,17 +92,29 @@ export async function startStack(label: string): Promise<Stack> {
     const migrated = await run('npm', ['run', '-s', 'migrate'], env);
     if (migrated.code !== 0) throw new Error(`npm run migrate failed: ${migrated.stderr}`);
     for (const script of ['start:api', 'start:worker']) {
-      const child = spawn('npm', ['run', '-s', script], { cwd: projectRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      const child = spawn('npm', ['run', '-s', script], {
+        cwd: projectRoot,
+        env: { ...process.env, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      });
       child.stdout!.on('data', (chunk: Buffer) => (logs += `[${script}] ${chunk}`));
       child.stderr!.on('data', (chunk: Buffer) => (logs += `[${script}] ${chunk}`));
       children.push(child);
     }
-    await waitFor('the api to be ready', async () => {
-      const exited = children.find((child) => child.exitCode !== null);
-      if (exited) throw new Error(`a process of the stack exited with ${exited.exitCode}:\n${logs}`);
-      const ready = await fetch(`${url}/health/ready`).then((response) => response.ok, () => false);
-      return ready ? true : undefined;
-    }, 45_000);
+    await waitFor(
+      'the api to be ready',
+      async () => {
+        const exited = children.find((child) => child.exitCode !== null);
+        if (exited) throw new Error(`a process of the stack exited with ${exited.exitCode}:\n${logs}`);
+        const ready = await fetch(`${url}/health/ready`).then(
+          (response) => response.ok,
+          () => false,
+        );
+        return ready ? true : undefined;
+      },
+      45_000,
+    );
   } catch (error) {
     await stop();
     throw error;

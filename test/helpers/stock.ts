@@ -7,10 +7,14 @@ export type WarehouseSeed = { id: string; latitude?: number; longitude?: number;
 /** Inserts warehouses and products straight into the catalogue tables. */
 export async function seedCatalogue(pool: Pool, seed: { warehouses?: WarehouseSeed[]; products?: string[] }): Promise<void> {
   for (const w of seed.warehouses ?? []) {
-    await pool.query(
-      `insert into warehouses (id, code, name, latitude, longitude, premium, priority, active) values ($1, $1, $1, $2, $3, $4, $5, $6)`,
-      [w.id, w.latitude ?? null, w.longitude ?? null, w.premium ?? false, w.priority ?? 0, w.active ?? true],
-    );
+    await pool.query(`insert into warehouses (id, code, name, latitude, longitude, premium, priority, active) values ($1, $1, $1, $2, $3, $4, $5, $6)`, [
+      w.id,
+      w.latitude ?? null,
+      w.longitude ?? null,
+      w.premium ?? false,
+      w.priority ?? 0,
+      w.active ?? true,
+    ]);
   }
   for (const id of seed.products ?? []) await pool.query(`insert into products (id, sku, name) values ($1, $1, $1)`, [id]);
 }
@@ -62,11 +66,14 @@ export async function lotsOf(db: Queryable, productId: string): Promise<LotState
 /** Totals of a product over all its lots. */
 export async function totalsOf(db: Queryable, productId: string): Promise<{ quantity: number; reserved: number; allocated: number }> {
   const lots = await lotsOf(db, productId);
-  return lots.reduce((sum, lot) => ({ quantity: sum.quantity + lot.quantity, reserved: sum.reserved + lot.reserved, allocated: sum.allocated + lot.allocated }), {
-    quantity: 0,
-    reserved: 0,
-    allocated: 0,
-  });
+  return lots.reduce(
+    (sum, lot) => ({ quantity: sum.quantity + lot.quantity, reserved: sum.reserved + lot.reserved, allocated: sum.allocated + lot.allocated }),
+    {
+      quantity: 0,
+      reserved: 0,
+      allocated: 0,
+    },
+  );
 }
 
 /**

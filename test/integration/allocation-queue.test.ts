@@ -192,10 +192,9 @@ describe('the worker', () => {
       const byStatus = views.reduce<Record<string, number>>((count, view) => ({ ...count, [view.status]: (count[view.status] ?? 0) + 1 }), {});
       expect(byStatus).toEqual({ succeeded: 33, failed: 17 });
       expect(await totalsOf(t.db.pool, 'hot-p')).toEqual({ quantity: 100, reserved: 99, allocated: 0 });
-      const { rows } = await t.db.pool.query(
-        `select count(*)::int as n from allocation_results where allocation_id = any($1::uuid[])`,
-        [views.map((view) => view.allocationId)],
-      );
+      const { rows } = await t.db.pool.query(`select count(*)::int as n from allocation_results where allocation_id = any($1::uuid[])`, [
+        views.map((view) => view.allocationId),
+      ]);
       expect(rows[0].n).toBe(50);
     } finally {
       await Promise.all(workers.map((worker) => worker.stop()));

@@ -94,7 +94,11 @@ describe('a worker killed in the middle of a batch', () => {
     await t.db.pool.query(`drop trigger slow_results on allocation_results; drop function slow_results();`);
     const second = spawnWorker();
     try {
-      await waitFor('every job to finish', async () => ((await count(`select count(*)::int as n from allocation_results`)) === JOBS ? true : undefined), 60_000);
+      await waitFor(
+        'every job to finish',
+        async () => ((await count(`select count(*)::int as n from allocation_results`)) === JOBS ? true : undefined),
+        60_000,
+      );
     } finally {
       second.kill('SIGTERM');
       expect(await exited(second)).toBe(0);
@@ -129,9 +133,6 @@ describe('a worker killed in the middle of a batch', () => {
     );
     expect(await ledgerDifferences(t.db.pool)).toEqual([]);
     expect(await reservationBookDifferences(t.db.pool)).toEqual([]);
-    log.info(
-      { succeeded: succeeded.length, failed: jobs.filter((job) => job.status === 'failed').length },
-      'all jobs finished after the restart',
-    );
+    log.info({ succeeded: succeeded.length, failed: jobs.filter((job) => job.status === 'failed').length }, 'all jobs finished after the restart');
   }, 120_000);
 });

@@ -98,7 +98,15 @@ describe('backorder fills', () => {
   it('a release fills the waiting backorders of its products and cancels its own', async () => {
     const productId = await product(6);
     const other = await product(0);
-    const first = await api.reserve({ orderId: 'rel-1', items: [{ productId, quantity: 6 }, { productId: other, quantity: 1 }], allowPartial: true, allowBackorder: true });
+    const first = await api.reserve({
+      orderId: 'rel-1',
+      items: [
+        { productId, quantity: 6 },
+        { productId: other, quantity: 1 },
+      ],
+      allowPartial: true,
+      allowBackorder: true,
+    });
     expect(first.statusCode).toBe(201);
     const waiting = await backorder(productId, 4, 'high');
 

@@ -98,7 +98,12 @@ describe('catalogue', () => {
   });
 
   it('answers 400 to a body that is not JSON and 413 to one over the limit', async () => {
-    const broken = await t.app.inject({ method: 'POST', url: '/api/v1/products', headers: { ...admin, 'content-type': 'application/json' }, payload: '{"id":' });
+    const broken = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/products',
+      headers: { ...admin, 'content-type': 'application/json' },
+      payload: '{"id":',
+    });
     expect(broken.statusCode).toBe(400);
     expect(broken.json().error.code).toBe('VALIDATION_FAILED');
     const huge = await t.app.inject({

@@ -21,7 +21,8 @@ function stockroom(...args: string[]): Promise<RunResult> {
 
 /** Fails with the command's output (and the stack's logs) when it did not exit as expected. */
 function expectExit(result: RunResult, code: number): void {
-  if (result.code !== code) throw new Error(`expected exit ${code}, got ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}\nstack:\n${stack.logs()}`);
+  if (result.code !== code)
+    throw new Error(`expected exit ${code}, got ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}\nstack:\n${stack.logs()}`);
 }
 
 async function writeJob(name: string, content: string): Promise<string> {
@@ -69,7 +70,20 @@ describe('stockroom seed', () => {
 
 describe('stockroom enqueue and status', () => {
   it('enqueues a job, waits with progress on stderr, prints the result as a table and exits 0', async () => {
-    const result = await stockroom('enqueue', '--product', 'demo-0001', '--quantity', '3', '--mode', 'allocate', '--priority', 'high', '--reference', 'order-cli-1', '--wait');
+    const result = await stockroom(
+      'enqueue',
+      '--product',
+      'demo-0001',
+      '--quantity',
+      '3',
+      '--mode',
+      'allocate',
+      '--priority',
+      'high',
+      '--reference',
+      'order-cli-1',
+      '--wait',
+    );
     expectExit(result, 0);
     expect(result.stderr).toMatch(/allocation [0-9a-f-]{36} accepted/);
     const [summary, , header, row] = result.stdout.split('\n');
@@ -84,12 +98,15 @@ describe('stockroom enqueue and status', () => {
   });
 
   it('enqueues from a JSON file; a job that cannot be served prints its failed lines and exits 1', async () => {
-    const file = await writeJob('short.json', JSON.stringify({
-      items: [{ productId: 'demo-0002', quantity: 1_000_000 }],
-      mode: 'allocate',
-      referenceId: 'order-cli-2',
-      referenceType: 'order',
-    }));
+    const file = await writeJob(
+      'short.json',
+      JSON.stringify({
+        items: [{ productId: 'demo-0002', quantity: 1_000_000 }],
+        mode: 'allocate',
+        referenceId: 'order-cli-2',
+        referenceType: 'order',
+      }),
+    );
     const result = await stockroom('enqueue', '--file', file, '--wait');
     expectExit(result, 1);
     expect(result.stdout).toMatch(/: failed \(/);
@@ -121,7 +138,11 @@ describe('bad input to the CLI', () => {
   it.each([
     ['a missing file', async () => path.join(scratch, 'absent.json'), /Cannot read .*absent\.json: no such file/],
     ['a file that is not JSON', async () => writeJob('broken.json', '{"items": ['), /broken\.json is not valid JSON/],
-    ['a request the API would refuse', async () => writeJob('invalid.json', JSON.stringify({ items: [{ productId: 'demo-0001', quantity: 0 }] })), /items\.0\.quantity/],
+    [
+      'a request the API would refuse',
+      async () => writeJob('invalid.json', JSON.stringify({ items: [{ productId: 'demo-0001', quantity: 0 }] })),
+      /items\.0\.quantity/,
+    ],
   ])('exits 2 on %s and sends nothing', async (_name, makeFile, message) => {
     const result = await stockroom('enqueue', '--file', await makeFile());
     expectExit(result, 2);
@@ -152,7 +173,9 @@ describe('stockroom reconcile', () => {
     expectExit(clean, 0);
     expect(clean.stdout).toMatch(/^reconciled: \d+ lots match the ledger\n$/);
 
-    const { rows } = await stack.db.pool.query<{ id: string }>(`update inventory_items set quantity = quantity + 1 where id = (select id from inventory_items order by id limit 1) returning id`);
+    const { rows } = await stack.db.pool.query<{ id: string }>(
+      `update inventory_items set quantity = quantity + 1 where id = (select id from inventory_items order by id limit 1) returning id`,
+    );
     try {
       const drifted = await stockroom('reconcile');
       expectExit(drifted, 1);
@@ -211,7 +234,10 @@ describe('stockroom dlq', () => {
         const result = await stockroom('dlq', 'list');
         return result.stdout.includes(allocationId) ? result : undefined;
       });
-      letterId = listed.stdout.split('\n').find((line) => line.includes(allocationId))!.split(/\s+/)[0]!;
+      letterId = listed.stdout
+        .split('\n')
+        .find((line) => line.includes(allocationId))!
+        .split(/\s+/)[0]!;
       const failed = await stockroom('status', allocationId);
       expect(failed.stdout).toContain('dead_lettered');
     } finally {

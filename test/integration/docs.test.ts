@@ -32,7 +32,11 @@ describe('the OpenAPI document at /docs/json', () => {
       .filter((route) => route.url.startsWith('/api/v1/'))
       .map((route) => `${route.method} ${route.url.replace(/:([A-Za-z]+)/g, '{$1}')}`);
     expect(registered.length).toBeGreaterThan(0);
-    expect(apiOperations().map(([key]) => key).sort()).toEqual([...new Set(registered)].sort());
+    expect(
+      apiOperations()
+        .map(([key]) => key)
+        .sort(),
+    ).toEqual([...new Set(registered)].sort());
   });
 
   it('gives every API operation tags, a summary, bearer security and an example for its success answer', () => {
@@ -62,7 +66,9 @@ describe('the OpenAPI document at /docs/json', () => {
     expect(createWarehouse.responses['409']!.content!['application/json']!.schema.example).toMatchObject({ error: { code: expect.any(String) } });
     const getProduct = doc.paths['/api/v1/products/{id}']!.get!;
     expect(Object.keys(getProduct.responses).sort()).toEqual(['200', '400', '401', '404', '503']);
-    expect(getProduct.responses['404']!.content!['application/json']!.schema.example).toMatchObject({ error: { code: 'NOT_FOUND', message: expect.stringMatching(/^Product /) } });
+    expect(getProduct.responses['404']!.content!['application/json']!.schema.example).toMatchObject({
+      error: { code: 'NOT_FOUND', message: expect.stringMatching(/^Product /) },
+    });
     const getJob = doc.paths['/api/v1/allocations/{id}']!.get!;
     expect(getJob.responses['404']!.content!['application/json']!.schema.example).toMatchObject({ error: { message: expect.stringMatching(/^Allocation /) } });
   });

@@ -53,7 +53,14 @@ describe('serveRequests', () => {
       [first.key, 'none'],
     ]);
     expect(outcomes[1]!.failedLines).toEqual([
-      { lineIndex: 0, productId: 'order-p', requestedQuantity: 7, availableQuantity: 3, reason: 'insufficient_inventory', errorMessage: 'Only 3 available, 7 requested' },
+      {
+        lineIndex: 0,
+        productId: 'order-p',
+        requestedQuantity: 7,
+        availableQuantity: 3,
+        reason: 'insufficient_inventory',
+        errorMessage: 'Only 3 available, 7 requested',
+      },
     ]);
     expect(outcomes[1]!.reservation).toBeNull();
     expect(await totalsOf(db.pool, 'order-p')).toEqual({ quantity: 10, reserved: 7, allocated: 0 });
@@ -142,12 +149,28 @@ describe('serveRequests', () => {
     );
     expect(rows).toEqual([
       {
-        id: first!.backorders[0]!.id, quantity: 2, status: 'OPEN', mode: 'reserve', priority: 10, strategy: 'lifo',
-        reservation_id: first!.reservation!.reservationId, reference_type: 'order', reference_id: partial.orderId, reservation_minutes: 30,
+        id: first!.backorders[0]!.id,
+        quantity: 2,
+        status: 'OPEN',
+        mode: 'reserve',
+        priority: 10,
+        strategy: 'lifo',
+        reservation_id: first!.reservation!.reservationId,
+        reference_type: 'order',
+        reference_id: partial.orderId,
+        reservation_minutes: 30,
       },
       {
-        id: second!.backorders[0]!.id, quantity: 2, status: 'OPEN', mode: 'allocate', priority: 5, strategy: 'fifo',
-        reservation_id: null, reference_type: 'order', reference_id: whole.orderId, reservation_minutes: 120,
+        id: second!.backorders[0]!.id,
+        quantity: 2,
+        status: 'OPEN',
+        mode: 'allocate',
+        priority: 5,
+        strategy: 'fifo',
+        reservation_id: null,
+        reference_type: 'order',
+        reference_id: whole.orderId,
+        reservation_minutes: 120,
       },
     ]);
   });
@@ -161,7 +184,14 @@ describe('serveRequests', () => {
     const [whole, partial] = await serve([request(lines, { allowBackorder: true }), request(lines, { allowPartial: true, allowBackorder: true })]);
     for (const outcome of [whole!, partial!]) {
       expect(outcome.failedLines).toEqual([
-        { lineIndex: 1, productId: 'no-such-product', requestedQuantity: 1, availableQuantity: 0, reason: 'unknown_product', errorMessage: expect.stringContaining('no-such-product') },
+        {
+          lineIndex: 1,
+          productId: 'no-such-product',
+          requestedQuantity: 1,
+          availableQuantity: 0,
+          reason: 'unknown_product',
+          errorMessage: expect.stringContaining('no-such-product'),
+        },
       ]);
     }
     expect(whole).toMatchObject({ outcome: 'none', takes: [] });
@@ -202,7 +232,9 @@ describe('serveRequests', () => {
       outcome!.reservation!.reservationId,
     ]);
     expect(history.rows).toEqual([{ from_status: null, to_status: 'ALLOCATED', actor: 'engine-test' }]);
-    const lines = await db.pool.query(`select quantity, allocated_quantity from reservation_lines where reservation_id = $1`, [outcome!.reservation!.reservationId]);
+    const lines = await db.pool.query(`select quantity, allocated_quantity from reservation_lines where reservation_id = $1`, [
+      outcome!.reservation!.reservationId,
+    ]);
     expect(lines.rows).toEqual([{ quantity: 6, allocated_quantity: 6 }]);
   });
 

@@ -73,12 +73,18 @@ describe('expiring reservations', () => {
     expect(await statuses([short!])).toEqual(['EXPIRED']);
     expect(await statuses([long!])).toEqual(['RESERVED']);
     expect(await totalsOf(db.pool, productId)).toEqual({ quantity: 20, reserved: 3, allocated: 0 });
-    const { rows: movements } = await db.pool.query(`select type, reserved_delta as delta, actor from inventory_transactions where reference_id = $1 order by id`, [short]);
+    const { rows: movements } = await db.pool.query(
+      `select type, reserved_delta as delta, actor from inventory_transactions where reference_id = $1 order by id`,
+      [short],
+    );
     expect(movements).toEqual([
       { type: 'RESERVE', delta: 4, actor: 'test' },
       { type: 'EXPIRE', delta: -4, actor: 'expiry-sweeper' },
     ]);
-    const { rows: history } = await db.pool.query(`select from_status, to_status, actor from reservation_status_history where reservation_id = $1 order by id`, [short]);
+    const { rows: history } = await db.pool.query(
+      `select from_status, to_status, actor from reservation_status_history where reservation_id = $1 order by id`,
+      [short],
+    );
     expect(history).toEqual([
       { from_status: null, to_status: 'RESERVED', actor: 'test' },
       { from_status: 'RESERVED', to_status: 'EXPIRED', actor: 'expiry-sweeper' },

@@ -8,7 +8,10 @@ import { adjust, admin, lotState, receive, seedCatalogue, service, stockSnapshot
 let t: TestApp;
 beforeAll(async () => {
   t = await startTestApp('inventory-adjust');
-  await seedCatalogue(t, { warehouses: ['wh-1', 'wh-2'], products: ['p-receipt', 'p-fifo', 'p-lot', 'p-return', 'p-adjust', 'p-order', 'p-short', 'p-held', 'p-version', 'p-race', 'p-bad', 'p-idem', 'p-use'] });
+  await seedCatalogue(t, {
+    warehouses: ['wh-1', 'wh-2'],
+    products: ['p-receipt', 'p-fifo', 'p-lot', 'p-return', 'p-adjust', 'p-order', 'p-short', 'p-held', 'p-version', 'p-race', 'p-bad', 'p-idem', 'p-use'],
+  });
 });
 afterAll(async () => t.close());
 
@@ -48,7 +51,9 @@ describe('PUT /inventory/adjust: each type and its ledger rows', () => {
     expect(body).toMatchObject({
       status: 'COMPLETED',
       adjustedBy: 'ops-1',
-      adjustments: [{ productId: 'p-receipt', warehouseId: 'wh-1', type: 'RECEIPT', reference: 'PO-12345', previousQuantity: 0, adjustedQuantity: 40, newQuantity: 40 }],
+      adjustments: [
+        { productId: 'p-receipt', warehouseId: 'wh-1', type: 'RECEIPT', reference: 'PO-12345', previousQuantity: 0, adjustedQuantity: 40, newQuantity: 40 },
+      ],
     });
     const lotId = body.adjustments[0].movements[0].lotId;
     expect(body.lots).toEqual([
@@ -69,7 +74,16 @@ describe('PUT /inventory/adjust: each type and its ledger rows', () => {
       },
     ]);
     expect(await ledgerOf('p-receipt')).toEqual([
-      { lotId, type: 'RECEIPT', quantityDelta: 40, quantityAfter: 40, reason: 'New shipment received', referenceType: 'adjustment', referenceId: 'PO-12345', actor: 'ops-1' },
+      {
+        lotId,
+        type: 'RECEIPT',
+        quantityDelta: 40,
+        quantityAfter: 40,
+        reason: 'New shipment received',
+        referenceType: 'adjustment',
+        referenceId: 'PO-12345',
+        actor: 'ops-1',
+      },
     ]);
   });
 
@@ -258,7 +272,9 @@ describe('PUT /inventory/adjust: expected versions', () => {
     });
     expect(await stockSnapshot(t.db.pool)).toEqual(before);
 
-    const current = await adjust(t, [{ productId: 'p-version', warehouseId: 'wh-1', quantity: -2, type: 'ADJUSTMENT', reason: 'recount', lotId, version: version + 1 }]);
+    const current = await adjust(t, [
+      { productId: 'p-version', warehouseId: 'wh-1', quantity: -2, type: 'ADJUSTMENT', reason: 'recount', lotId, version: version + 1 },
+    ]);
     expect(current.statusCode).toBe(200);
     expect(current.json().lots[0]).toMatchObject({ lotId, quantity: 7, version: version + 2 });
   });

@@ -7,7 +7,12 @@ let t: TestApp;
 beforeAll(async () => {
   t = await startTestApp('inventory-read');
   await seedCatalogue(t, { warehouses: ['wh-1', 'wh-2'], products: ['p-avail', 'p-expiry', 'p-closed', 'p-none', 'p-level', 'p-ledger', 'low-stock'] });
-  const closed = await t.app.inject({ method: 'POST', url: '/api/v1/warehouses', headers: admin, payload: { id: 'wh-closed', code: 'CLOSED', name: 'Closed', active: false } });
+  const closed = await t.app.inject({
+    method: 'POST',
+    url: '/api/v1/warehouses',
+    headers: admin,
+    payload: { id: 'wh-closed', code: 'CLOSED', name: 'Closed', active: false },
+  });
   expect(closed.statusCode).toBe(201);
 });
 afterAll(async () => t.close());
@@ -107,7 +112,11 @@ describe('POST /inventory/check-availability', () => {
   });
 
   it('needs a token', async () => {
-    const response = await t.app.inject({ method: 'POST', url: '/api/v1/inventory/check-availability', payload: { items: [{ productId: 'p-avail', quantity: 1 }] } });
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/inventory/check-availability',
+      payload: { items: [{ productId: 'p-avail', quantity: 1 }] },
+    });
     expect(response.statusCode).toBe(401);
   });
 });
@@ -139,7 +148,14 @@ describe('GET /inventory/:productId', () => {
       method: 'PUT',
       url: '/api/v1/inventory/settings',
       headers: admin,
-      payload: { productId: 'p-level', warehouseId: 'wh-1', reorderPoint: 10, reorderQuantity: 50, minStockLevel: 5, location: { zone: 'A', aisle: '12', shelf: 'B3' } },
+      payload: {
+        productId: 'p-level',
+        warehouseId: 'wh-1',
+        reorderPoint: 10,
+        reorderQuantity: 50,
+        minStockLevel: 5,
+        location: { zone: 'A', aisle: '12', shelf: 'B3' },
+      },
     });
     expect(settings.statusCode).toBe(200);
   });
@@ -173,7 +189,14 @@ describe('GET /inventory/:productId', () => {
     });
     expect(body.warehouses[0].lots).toEqual([
       expect.objectContaining({ lotId: oldLot, lotNumber: 'OLD', quantity: 27, availableQuantity: 27, unitCost: 1.5, expiresAt: null, expired: false }),
-      expect.objectContaining({ lotId: freshLot, lotNumber: 'NEW', quantity: 12, reservedQuantity: 2, availableQuantity: 10, expiresAt: '2999-01-01T00:00:00.000Z' }),
+      expect.objectContaining({
+        lotId: freshLot,
+        lotNumber: 'NEW',
+        quantity: 12,
+        reservedQuantity: 2,
+        availableQuantity: 10,
+        expiresAt: '2999-01-01T00:00:00.000Z',
+      }),
     ]);
     // wh-2 shipped everything: still listed, with no lots holding stock and no settings
     expect(body.warehouses[1]).toMatchObject({ warehouseId: 'wh-2', quantityOnHand: 0, reorderPoint: null, location: null, lots: [] });
@@ -238,7 +261,14 @@ describe('GET /inventory/:productId/movements', () => {
       ['RECEIPT', 10],
       ['RECEIPT', 10],
     ]);
-    expect(body.items[0]).toMatchObject({ productId: 'p-ledger', warehouseId: 'wh-2', quantityAfter: 8, reason: 'broken', referenceType: 'adjustment', actor: 'ops-1' });
+    expect(body.items[0]).toMatchObject({
+      productId: 'p-ledger',
+      warehouseId: 'wh-2',
+      quantityAfter: 8,
+      reason: 'broken',
+      referenceType: 'adjustment',
+      actor: 'ops-1',
+    });
     expect(body.nextCursor).toBeNull();
   });
 

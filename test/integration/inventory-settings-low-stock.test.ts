@@ -6,8 +6,16 @@ import { admin, receive, seedCatalogue, service } from '../helpers/inventory';
 let t: TestApp;
 beforeAll(async () => {
   t = await startTestApp('inventory-low-stock');
-  await seedCatalogue(t, { warehouses: ['wh-1', 'wh-2'], products: ['p-set', 'p-empty', 'p-under-min', 'p-low', 'p-plenty', 'p-expired', 'p-held', 'p-closed'] });
-  const closed = await t.app.inject({ method: 'POST', url: '/api/v1/warehouses', headers: admin, payload: { id: 'wh-closed', code: 'CLOSED', name: 'Closed', active: false } });
+  await seedCatalogue(t, {
+    warehouses: ['wh-1', 'wh-2'],
+    products: ['p-set', 'p-empty', 'p-under-min', 'p-low', 'p-plenty', 'p-expired', 'p-held', 'p-closed'],
+  });
+  const closed = await t.app.inject({
+    method: 'POST',
+    url: '/api/v1/warehouses',
+    headers: admin,
+    payload: { id: 'wh-closed', code: 'CLOSED', name: 'Closed', active: false },
+  });
   expect(closed.statusCode).toBe(201);
 });
 afterAll(async () => t.close());
@@ -16,7 +24,15 @@ const putSettings = (payload: object, headers = admin) => t.app.inject({ method:
 const settingsRows = async () => (await t.db.pool.query('select * from stock_settings order by product_id, warehouse_id')).rows;
 
 describe('PUT /inventory/settings', () => {
-  const settings = { productId: 'p-set', warehouseId: 'wh-1', reorderPoint: 10, reorderQuantity: 50, minStockLevel: 2, maxStockLevel: 200, location: { zone: 'A', aisle: '12', shelf: 'B3' } };
+  const settings = {
+    productId: 'p-set',
+    warehouseId: 'wh-1',
+    reorderPoint: 10,
+    reorderQuantity: 50,
+    minStockLevel: 2,
+    maxStockLevel: 200,
+    location: { zone: 'A', aisle: '12', shelf: 'B3' },
+  };
 
   beforeAll(async () => {
     // well stocked, so that it never shows in the low-stock list below
@@ -145,11 +161,12 @@ describe('GET /inventory/low-stock', () => {
     expect(await lowStock('?offset=100')).toEqual({ items: [], totalItems: 6, criticalItems: 3, lowItems: 3 });
   });
 
-  it.each([['a negative threshold', '?threshold=-1'], ['a fractional threshold', '?threshold=0.2'], ['an unknown parameter', '?severity=LOW']])(
-    'answers 400 to %s',
-    async (_name, query) => {
-      const response = await t.app.inject({ method: 'GET', url: `/api/v1/inventory/low-stock${query}`, headers: service });
-      expect(response.statusCode).toBe(400);
-    },
-  );
+  it.each([
+    ['a negative threshold', '?threshold=-1'],
+    ['a fractional threshold', '?threshold=0.2'],
+    ['an unknown parameter', '?severity=LOW'],
+  ])('answers 400 to %s', async (_name, query) => {
+    const response = await t.app.inject({ method: 'GET', url: `/api/v1/inventory/low-stock${query}`, headers: service });
+    expect(response.statusCode).toBe(400);
+  });
 });

@@ -8,7 +8,12 @@ let t: TestApp;
 beforeAll(async () => {
   t = await startTestApp('inventory-transfer');
   await seedCatalogue(t, { warehouses: ['wh-src', 'wh-dst'], products: ['p-move', 'p-other', 'p-short', 'p-named', 'p-idem', 'p-race', 'p-closing', 'p-use'] });
-  const closing = await t.app.inject({ method: 'POST', url: '/api/v1/warehouses', headers: admin, payload: { id: 'wh-closing', code: 'CLOSING', name: 'Closing', active: false } });
+  const closing = await t.app.inject({
+    method: 'POST',
+    url: '/api/v1/warehouses',
+    headers: admin,
+    payload: { id: 'wh-closing', code: 'CLOSING', name: 'Closing', active: false },
+  });
   expect(closing.statusCode).toBe(201);
 });
 afterAll(async () => t.close());
@@ -69,8 +74,25 @@ describe('a transfer from sending to receiving', () => {
       ],
     });
     expect(body.lines).toEqual([
-      expect.objectContaining({ productId: 'p-move', sourceLotId: older, quantity: 5, lotNumber: 'A', unitCost: 1.25, receivedAt: '2024-01-01T00:00:00.000Z', expiresAt: '2999-01-01T00:00:00.000Z', destinationLotId: null }),
-      expect.objectContaining({ productId: 'p-move', sourceLotId: newer, quantity: 5, lotNumber: 'B', unitCost: 2, receivedAt: '2024-03-01T00:00:00.000Z', expiresAt: null }),
+      expect.objectContaining({
+        productId: 'p-move',
+        sourceLotId: older,
+        quantity: 5,
+        lotNumber: 'A',
+        unitCost: 1.25,
+        receivedAt: '2024-01-01T00:00:00.000Z',
+        expiresAt: '2999-01-01T00:00:00.000Z',
+        destinationLotId: null,
+      }),
+      expect.objectContaining({
+        productId: 'p-move',
+        sourceLotId: newer,
+        quantity: 5,
+        lotNumber: 'B',
+        unitCost: 2,
+        receivedAt: '2024-03-01T00:00:00.000Z',
+        expiresAt: null,
+      }),
       expect.objectContaining({ productId: 'p-other', quantity: 6 }),
     ]);
 
@@ -115,14 +137,25 @@ describe('a transfer from sending to receiving', () => {
       lotNumber: 'A',
       warehouseId: 'wh-dst',
     });
-    expect(await lotState(t.db.pool, second.destinationLotId)).toMatchObject({ quantity: 5, receivedAt: new Date('2024-03-01T00:00:00Z'), expiresAt: null, lotNumber: 'B' });
+    expect(await lotState(t.db.pool, second.destinationLotId)).toMatchObject({
+      quantity: 5,
+      receivedAt: new Date('2024-03-01T00:00:00Z'),
+      expiresAt: null,
+      lotNumber: 'B',
+    });
     expect(await availableAt('p-move', 'wh-dst')).toBe(10);
     expect(await availableAt('p-other', 'wh-dst')).toBe(6);
 
     const { rows } = await t.db.pool.query(
       `select lot_id as "lotId", quantity_delta as "quantityDelta", reference_id as "referenceId" from inventory_transactions where type = 'TRANSFER_IN' order by id`,
     );
-    expect(rows).toEqual(body.lines.map((line: { destinationLotId: string; quantity: number }) => ({ lotId: line.destinationLotId, quantityDelta: line.quantity, referenceId: transferId })));
+    expect(rows).toEqual(
+      body.lines.map((line: { destinationLotId: string; quantity: number }) => ({
+        lotId: line.destinationLotId,
+        quantityDelta: line.quantity,
+        referenceId: transferId,
+      })),
+    );
     expect((await getTransfer(transferId)).json()).toMatchObject({ status: 'RECEIVED', lines: body.lines });
   });
 
@@ -155,7 +188,10 @@ describe('transfers: refusals', () => {
       ],
     });
     expect(response.statusCode).toBe(409);
-    expect(response.json().error).toMatchObject({ code: 'INSUFFICIENT_STOCK', details: { shortages: [{ item: 1, productId: 'p-short', requested: 4, available: 3 }] } });
+    expect(response.json().error).toMatchObject({
+      code: 'INSUFFICIENT_STOCK',
+      details: { shortages: [{ item: 1, productId: 'p-short', requested: 4, available: 3 }] },
+    });
     expect(await stockSnapshot(t.db.pool)).toEqual(before);
   });
 

@@ -39,9 +39,9 @@ describe('the movement ledger', () => {
 
   it('refuses a movement that would leave negative availability and changes nothing', async () => {
     const lotId = await receive(5);
-    await expect(
-      withTransaction(db.pool, (tx) => applyMovements(tx, [{ lotId, type: 'RESERVE', reservedDelta: 6, actor: 'a' }])),
-    ).rejects.toMatchObject({ code: '23514' });
+    await expect(withTransaction(db.pool, (tx) => applyMovements(tx, [{ lotId, type: 'RESERVE', reservedDelta: 6, actor: 'a' }]))).rejects.toMatchObject({
+      code: '23514',
+    });
     const { rows } = await db.pool.query('select reserved_quantity from inventory_items where id = $1', [lotId]);
     expect(rows[0].reserved_quantity).toBe(0);
   });

@@ -22,7 +22,12 @@ describe('request logs', () => {
     const admin = bearer('admin', 'ops-7');
     const token = admin.authorization.slice('Bearer '.length);
     const forged = bearer('admin', 'x', 'another-secret-0123456789abcdef').authorization;
-    await t.app.inject({ method: 'POST', url: '/api/v1/products', headers: { ...admin, 'x-request-id': 'req-ok' }, payload: { id: 'l-1', sku: 'L-1', name: 'Log' } });
+    await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/products',
+      headers: { ...admin, 'x-request-id': 'req-ok' },
+      payload: { id: 'l-1', sku: 'L-1', name: 'Log' },
+    });
     await t.app.inject({ method: 'GET', url: '/api/v1/products', headers: { authorization: forged, 'x-request-id': 'req-forged' } });
     await t.app.inject({ method: 'POST', url: '/api/v1/products', headers: { ...admin, 'x-request-id': 'req-bad' }, payload: { token, id: 'bad id' } });
 

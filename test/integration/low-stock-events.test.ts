@@ -12,9 +12,7 @@ beforeAll(async () => {
   db = await createTestDatabase('low_stock_events');
   await db.pool.query(`insert into warehouses (id, code, name) values ('wh-1', 'W1', 'One'), ('wh-2', 'W2', 'Two')`);
   await db.pool.query(`insert into products (id, sku, name) values ('p-1', 'P1', 'Widget'), ('p-2', 'P2', 'Gadget')`);
-  await db.pool.query(
-    `insert into stock_settings (product_id, warehouse_id, reorder_point, min_stock_level) values ('p-1', 'wh-1', 20, 5)`,
-  );
+  await db.pool.query(`insert into stock_settings (product_id, warehouse_id, reorder_point, min_stock_level) values ('p-1', 'wh-1', 20, 5)`);
   lotId = await withTransaction(db.pool, async (tx) => {
     const [id] = await insertEmptyLots(tx, [{ productId: 'p-1', warehouseId: 'wh-1', receivedAt: now }]);
     await applyStockChanges(tx, [{ lotId: id!, type: 'RECEIPT', quantityDelta: 30, actor: 'test' }], { now });
@@ -31,7 +29,9 @@ async function move(movement: Omit<LotMovement, 'lotId' | 'actor'>, lot = lotId)
 }
 
 async function alerts() {
-  const { rows } = await db.pool.query(`select routing_key, aggregate_type, aggregate_id, payload from outbox_events where event_type = 'LowStockAlert' order by id`);
+  const { rows } = await db.pool.query(
+    `select routing_key, aggregate_type, aggregate_id, payload from outbox_events where event_type = 'LowStockAlert' order by id`,
+  );
   return rows.map((row) => ({ ...row, event: inventoryEventSchema.parse(row.payload) }));
 }
 
@@ -98,7 +98,11 @@ describe('the low-stock crossing rule', () => {
         { productId: 'p-1', warehouseId: 'wh-1', receivedAt: now },
         { productId: 'p-1', warehouseId: 'wh-1', receivedAt: now },
       ]);
-      await applyStockChanges(tx, ids.map((id) => ({ lotId: id, type: 'RECEIPT' as const, quantityDelta: 20, actor: 'test' })), { now });
+      await applyStockChanges(
+        tx,
+        ids.map((id) => ({ lotId: id, type: 'RECEIPT' as const, quantityDelta: 20, actor: 'test' })),
+        { now },
+      );
       return ids;
     });
     const before = (await alerts()).length;

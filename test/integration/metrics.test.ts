@@ -96,7 +96,12 @@ describe('GET /metrics', () => {
     const before = await scrape();
 
     const job = (mode: string, quantity: number, referenceId: string) =>
-      t.app.inject({ method: 'POST', url: '/api/v1/allocations', headers: admin, payload: { items: [{ productId: 'm-2', quantity }], mode, referenceId, referenceType: 'order' } });
+      t.app.inject({
+        method: 'POST',
+        url: '/api/v1/allocations',
+        headers: admin,
+        payload: { items: [{ productId: 'm-2', quantity }], mode, referenceId, referenceType: 'order' },
+      });
     const reserved = (await job('reserve', 4, 'order-m-1')).json().allocationId;
     const failed = (await job('allocate', 50, 'order-m-2')).json().allocationId;
     expect((await waitForJob(t.app, reserved)).status).toBe('succeeded');
@@ -113,7 +118,11 @@ describe('GET /metrics', () => {
     await eventually('stockroom_reservations{status="RESERVED"}', 1);
     expect(sample(await scrape(), 'stockroom_oversold_lots')).toBe(0);
     // The worker reads the depth of its queues from the broker every few seconds.
-    await waitFor('the queue depth', async () => ((await scrape()).includes(`stockroom_queue_depth{queue="${t.config.ALLOCATION_QUEUE}"} 0`) ? true : undefined), 15_000);
+    await waitFor(
+      'the queue depth',
+      async () => ((await scrape()).includes(`stockroom_queue_depth{queue="${t.config.ALLOCATION_QUEUE}"} 0`) ? true : undefined),
+      15_000,
+    );
   });
 });
 

@@ -25,7 +25,10 @@ beforeAll(async () => {
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   amqp = await connectAmqp(t.vhost!.url, logger, { connectionName: 'order-events-test', maxDelayMs: 500 });
   await amqp.waitForConnect();
-  runners = [await startOrderEventsConsumer({ config, pool: t.db.pool, logger, amqp }), await startCatalogEventsConsumer({ config, pool: t.db.pool, logger, amqp })];
+  runners = [
+    await startOrderEventsConsumer({ config, pool: t.db.pool, logger, amqp }),
+    await startCatalogEventsConsumer({ config, pool: t.db.pool, logger, amqp }),
+  ];
   connection = await amqplib.connect(t.vhost!.url);
   channel = await connection.createChannel();
   await seedCatalogue(t, { warehouses: ['wh-1'], products: ['p-1', 'p-2'] });
@@ -42,7 +45,11 @@ const orderQueue = () => `${config.CONSUMER_QUEUE_PREFIX}.order-events`;
 
 function publishOrderEvent(routingKey: string, body: unknown, eventId?: string): void {
   const content = Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
-  channel.publish(config.ORDERS_EXCHANGE, routingKey, content, { persistent: true, contentType: 'application/json', ...(eventId ? { messageId: eventId } : {}) });
+  channel.publish(config.ORDERS_EXCHANGE, routingKey, content, {
+    persistent: true,
+    contentType: 'application/json',
+    ...(eventId ? { messageId: eventId } : {}),
+  });
 }
 
 function orderCreated(orderId: string, quantity: number, extra: Record<string, unknown> = {}) {
@@ -199,7 +206,9 @@ describe('catalogue events', () => {
     await eventually(async () => (await deadLettersWith((row) => row.payload?.productId === 'p-other')).length === 1);
     const [letter] = await deadLettersWith((row) => row.payload?.productId === 'p-other');
     expect(letter).toMatchObject({ reason: 'already_exists', queue: `${config.CONSUMER_QUEUE_PREFIX}.catalog-events` });
-    const { rows } = await t.db.pool.query(`select count(*)::int as n from processed_events where consumer = 'catalog-events' and event_id = $1`, [event.eventId]);
+    const { rows } = await t.db.pool.query(`select count(*)::int as n from processed_events where consumer = 'catalog-events' and event_id = $1`, [
+      event.eventId,
+    ]);
     expect(rows[0].n).toBe(1);
   });
 });

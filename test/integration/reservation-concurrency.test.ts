@@ -24,7 +24,10 @@ async function product(lots: { warehouseId: string; quantity: number }[]): Promi
   counter += 1;
   const id = `cp-${counter}`;
   await seedCatalogue(t.db.pool, { products: [id] });
-  await receiveLots(t.db.pool, lots.map((lot) => ({ ...lot, productId: id })));
+  await receiveLots(
+    t.db.pool,
+    lots.map((lot) => ({ ...lot, productId: id })),
+  );
   return id;
 }
 
@@ -49,7 +52,10 @@ describe('seed 002: 10 concurrent reservations of 15 against 100 on hand', () =>
   });
 
   it('through ten separate connections: exactly 6 succeed, 90 reserved', async () => {
-    const productId = await product([{ warehouseId: 'wh-a', quantity: 60 }, { warehouseId: 'wh-b', quantity: 40 }]);
+    const productId = await product([
+      { warehouseId: 'wh-a', quantity: 60 },
+      { warehouseId: 'wh-b', quantity: 40 },
+    ]);
     const pools = await separateConnections(10);
     try {
       const results = await Promise.allSettled(
@@ -107,8 +113,14 @@ function random(seed: number): () => number {
 describe('a randomized concurrent workload', () => {
   it('never oversells or deadlocks: no lot negative, the ledger reconciles, reserved stock equals what RESERVED reservations hold', async () => {
     const products = [
-      await product([{ warehouseId: 'wh-a', quantity: 40 }, { warehouseId: 'wh-b', quantity: 30 }]),
-      await product([{ warehouseId: 'wh-b', quantity: 25 }, { warehouseId: 'wh-c', quantity: 25 }]),
+      await product([
+        { warehouseId: 'wh-a', quantity: 40 },
+        { warehouseId: 'wh-b', quantity: 30 },
+      ]),
+      await product([
+        { warehouseId: 'wh-b', quantity: 25 },
+        { warehouseId: 'wh-c', quantity: 25 },
+      ]),
       await product([{ warehouseId: 'wh-a', quantity: 10 }]),
     ];
     const strategies = ['fifo', 'lifo', 'nearest_expiry', 'lowest_cost', 'load_balancing', 'priority_zone'];
@@ -136,10 +148,13 @@ describe('a randomized concurrent workload', () => {
         return next() < 0.8 ? api.reserve(body) : api.allocate(body);
       }
       if (roll < 0.55) return api.release({ reservationId: known, reason: 'changed mind' });
-      if (roll < 0.7) return api.allocate(next() < 0.5 ? { reservationId: known } : { reservationId: known, items: [{ productId: pick(products), quantity: 1 }] });
+      if (roll < 0.7)
+        return api.allocate(next() < 0.5 ? { reservationId: known } : { reservationId: known, items: [{ productId: pick(products), quantity: 1 }] });
       if (roll < 0.82) return api.ship({ reservationId: known });
       if (roll < 0.87) return api.extend(known, { minutes: 1 });
-      return adjust(t, [{ productId: pick(products), warehouseId: pick(['wh-a', 'wh-b', 'wh-c']), quantity: quantity(20), type: 'RECEIPT', reason: 'restock' }]);
+      return adjust(t, [
+        { productId: pick(products), warehouseId: pick(['wh-a', 'wh-b', 'wh-c']), quantity: quantity(20), type: 'RECEIPT', reason: 'restock' },
+      ]);
     };
 
     const worker = async () => {

@@ -37,16 +37,16 @@ async function product(lots: { warehouseId?: string; quantity: number; lotNumber
   counter += 1;
   const id = `p-${counter}`;
   await seedCatalogue(t.db.pool, { products: [id] });
-  await receiveLots(t.db.pool, lots.map((lot, index) => ({ warehouseId: 'wh-a', lotNumber: `L${index + 1}`, ...lot, productId: id })));
+  await receiveLots(
+    t.db.pool,
+    lots.map((lot, index) => ({ warehouseId: 'wh-a', lotNumber: `L${index + 1}`, ...lot, productId: id })),
+  );
   return id;
 }
 const order = () => `ord-${++counter}`;
 
 type Answer = { items: { warehouseId: string; lots: { lotNumber: string | null; quantity: number }[] }[] };
-const takenLots = (answer: Answer) =>
-  answer.items
-    .flatMap((item) => item.lots.map((lot) => `${lot.lotNumber}:${lot.quantity}`))
-    .sort();
+const takenLots = (answer: Answer) => answer.items.flatMap((item) => item.lots.map((lot) => `${lot.lotNumber}:${lot.quantity}`)).sort();
 
 describe('strategies through the API', () => {
   type Case = {
@@ -59,21 +59,32 @@ describe('strategies through the API', () => {
   const cases: Case[] = [
     {
       name: 'fifo takes the oldest lots first',
-      lots: [{ quantity: 5, receivedAt: ago(2) }, { quantity: 5, receivedAt: ago(3) }, { quantity: 5, receivedAt: ago(1) }],
+      lots: [
+        { quantity: 5, receivedAt: ago(2) },
+        { quantity: 5, receivedAt: ago(3) },
+        { quantity: 5, receivedAt: ago(1) },
+      ],
       request: { strategy: 'fifo' },
       quantity: 7,
       expected: ['L1:2', 'L2:5'],
     },
     {
       name: 'fifo skips an expired lot however old',
-      lots: [{ quantity: 5, receivedAt: ago(9), expiresAt: ago(1) }, { quantity: 5, receivedAt: ago(3) }],
+      lots: [
+        { quantity: 5, receivedAt: ago(9), expiresAt: ago(1) },
+        { quantity: 5, receivedAt: ago(3) },
+      ],
       request: {},
       quantity: 4,
       expected: ['L2:4'],
     },
     {
       name: 'lifo takes the newest lots first',
-      lots: [{ quantity: 5, receivedAt: ago(2) }, { quantity: 5, receivedAt: ago(3) }, { quantity: 5, receivedAt: ago(1) }],
+      lots: [
+        { quantity: 5, receivedAt: ago(2) },
+        { quantity: 5, receivedAt: ago(3) },
+        { quantity: 5, receivedAt: ago(1) },
+      ],
       request: { strategy: 'lifo' },
       quantity: 7,
       expected: ['L1:2', 'L3:5'],
@@ -201,7 +212,13 @@ describe('reserve', () => {
   it('reserves nothing when any line is short and allowPartial is false, and says what each line lacks', async () => {
     const plenty = await product([{ quantity: 10 }]);
     const scarce = await product([{ quantity: 2 }]);
-    const response = await api.reserve({ orderId: order(), items: [{ productId: plenty, quantity: 3 }, { productId: scarce, quantity: 5 }] });
+    const response = await api.reserve({
+      orderId: order(),
+      items: [
+        { productId: plenty, quantity: 3 },
+        { productId: scarce, quantity: 5 },
+      ],
+    });
     expect(response.statusCode).toBe(409);
     expect(response.json().error).toMatchObject({
       code: 'INSUFFICIENT_STOCK',
@@ -214,7 +231,10 @@ describe('reserve', () => {
   });
 
   it('reserves what there is with allowPartial and the ledger shows exactly that', async () => {
-    const productId = await product([{ quantity: 2, receivedAt: ago(2) }, { quantity: 3, receivedAt: ago(1) }]);
+    const productId = await product([
+      { quantity: 2, receivedAt: ago(2) },
+      { quantity: 3, receivedAt: ago(1) },
+    ]);
     const response = await api.reserve({ orderId: order(), items: [{ productId, quantity: 8 }], allowPartial: true });
     expect(response.statusCode).toBe(201);
     const body = response.json();
@@ -255,7 +275,13 @@ describe('reserve', () => {
 
   it('refuses unknown products and warehouses with 400 UNKNOWN_REFERENCE', async () => {
     const productId = await product([{ quantity: 5 }]);
-    const response = await api.reserve({ orderId: order(), items: [{ productId, quantity: 1, warehouseId: 'wh-nowhere' }, { productId: 'nope', quantity: 1 }] });
+    const response = await api.reserve({
+      orderId: order(),
+      items: [
+        { productId, quantity: 1, warehouseId: 'wh-nowhere' },
+        { productId: 'nope', quantity: 1 },
+      ],
+    });
     expect(response.statusCode).toBe(400);
     expect(response.json().error).toMatchObject({ code: 'UNKNOWN_REFERENCE', details: { unknownProducts: ['nope'], unknownWarehouses: ['wh-nowhere'] } });
   });
@@ -284,7 +310,10 @@ describe('the lifecycle', () => {
     });
     expect(await totalsOf(t.db.pool, productId)).toEqual({ quantity: 10, reserved: 0, allocated: 0 });
     const { rows } = await t.db.pool.query(`select type, reserved_delta from inventory_transactions where reference_id = $1 order by id`, [id]);
-    expect(rows).toEqual([{ type: 'RESERVE', reserved_delta: 4 }, { type: 'RELEASE', reserved_delta: -4 }]);
+    expect(rows).toEqual([
+      { type: 'RESERVE', reserved_delta: 4 },
+      { type: 'RELEASE', reserved_delta: -4 },
+    ]);
   });
 
   it('allocates a whole reservation, then ships it in two parts to FULFILLED', async () => {
@@ -303,14 +332,26 @@ describe('the lifecycle', () => {
     expect(rest.json()).toMatchObject({ status: 'FULFILLED', items: [{ lots: [{ shippedQuantity: 4 }] }] });
     expect(await totalsOf(t.db.pool, productId)).toEqual({ quantity: 6, reserved: 0, allocated: 0 });
     expect(rest.json().history.map((change: { toStatus: string }) => change.toStatus)).toEqual(['RESERVED', 'ALLOCATED', 'FULFILLED']);
-    const { rows } = await t.db.pool.query(`select type, quantity_delta, allocated_delta from inventory_transactions where reference_id = $1 and type = 'SHIP' order by id`, [id]);
-    expect(rows).toEqual([{ type: 'SHIP', quantity_delta: -1, allocated_delta: -1 }, { type: 'SHIP', quantity_delta: -3, allocated_delta: -3 }]);
+    const { rows } = await t.db.pool.query(
+      `select type, quantity_delta, allocated_delta from inventory_transactions where reference_id = $1 and type = 'SHIP' order by id`,
+      [id],
+    );
+    expect(rows).toEqual([
+      { type: 'SHIP', quantity_delta: -1, allocated_delta: -1 },
+      { type: 'SHIP', quantity_delta: -3, allocated_delta: -3 },
+    ]);
   });
 
   it('allocates part of a reservation and releases the rest', async () => {
     const kept = await product([{ quantity: 10 }]);
     const dropped = await product([{ quantity: 10 }]);
-    const response = await api.reserve({ orderId: order(), items: [{ productId: kept, quantity: 6 }, { productId: dropped, quantity: 2 }] });
+    const response = await api.reserve({
+      orderId: order(),
+      items: [
+        { productId: kept, quantity: 6 },
+        { productId: dropped, quantity: 2 },
+      ],
+    });
     const id = response.json().reservationId;
     const allocated = await api.allocate({ reservationId: id, items: [{ productId: kept, quantity: 4 }] });
     expect(allocated.statusCode).toBe(200);

@@ -34,7 +34,17 @@ async function runCounting(statements: (Statement | undefined)[]): Promise<numbe
 
 describe('runTogether', () => {
   it('runs several inserts as one statement, each with its own parameters, children before their parents', async () => {
-    const sent = await runCounting([children([[1, 10, 3], [2, 20, 4]]), undefined, parents([[10, 'ten'], [20, 'twenty']])]);
+    const sent = await runCounting([
+      children([
+        [1, 10, 3],
+        [2, 20, 4],
+      ]),
+      undefined,
+      parents([
+        [10, 'ten'],
+        [20, 'twenty'],
+      ]),
+    ]);
     expect(sent).toBe(1);
     expect((await db.pool.query('select id, name from parents order by id')).rows).toEqual([
       { id: 10, name: 'ten' },

@@ -74,13 +74,18 @@ describe('many concurrent reserves against scarce stock', () => {
     const productId = await product(30);
     batchSize.reset();
     const answers = await Promise.all(
-      Array.from({ length: 50 }, (_, index) => api.reserve({ orderId: `scarce-${index}`, items: [{ productId, quantity: 1 }] }, { 'idempotency-key': `scarce-${index}` })),
+      Array.from({ length: 50 }, (_, index) =>
+        api.reserve({ orderId: `scarce-${index}`, items: [{ productId, quantity: 1 }] }, { 'idempotency-key': `scarce-${index}` }),
+      ),
     );
     const statuses = answers.map((answer) => answer.statusCode);
     expect(statuses.filter((status) => status === 201)).toHaveLength(30);
     expect(statuses.filter((status) => status === 409)).toHaveLength(20);
     for (const refused of answers.filter((answer) => answer.statusCode === 409)) {
-      expect(refused.json().error).toMatchObject({ code: 'INSUFFICIENT_STOCK', details: { shortfall: [{ productId, requestedQuantity: 1, availableQuantity: 0 }] } });
+      expect(refused.json().error).toMatchObject({
+        code: 'INSUFFICIENT_STOCK',
+        details: { shortfall: [{ productId, requestedQuantity: 1, availableQuantity: 0 }] },
+      });
     }
     expect(await totalsOf(t.db.pool, productId)).toEqual({ quantity: 30, reserved: 30, allocated: 0 });
     const batches = await syncBatches();
@@ -93,7 +98,9 @@ describe('many concurrent reserves against scarce stock', () => {
 
   it('serves calls in arrival order: the earlier calls get the stock', async () => {
     const productId = await product(5);
-    const answers = await Promise.all(Array.from({ length: 8 }, (_, index) => api.reserve({ orderId: `order-${productId}-${index}`, items: [{ productId, quantity: 1 }] })));
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, (_, index) => api.reserve({ orderId: `order-${productId}-${index}`, items: [{ productId, quantity: 1 }] })),
+    );
     expect(answers.map((answer) => answer.statusCode)).toEqual([201, 201, 201, 201, 201, 409, 409, 409]);
   });
 });
@@ -111,7 +118,9 @@ describe('the serve batcher', () => {
     const other = await product(100);
     const held = await holdLots(slow);
     const first = batcher.serve(reserveCall({ orderId: `first-${slow}`, items: [{ productId: slow, quantity: 1 }] }));
-    const waiting = Array.from({ length: 20 }, (_, index) => batcher.serve(reserveCall({ orderId: `waiting-${other}-${index}`, items: [{ productId: other, quantity: 1 }] })));
+    const waiting = Array.from({ length: 20 }, (_, index) =>
+      batcher.serve(reserveCall({ orderId: `waiting-${other}-${index}`, items: [{ productId: other, quantity: 1 }] })),
+    );
     await held.release();
     const answers = await Promise.all([first, ...waiting]);
     expect(answers.map((answer) => answer.status)).toEqual(Array(21).fill(201));
@@ -134,9 +143,23 @@ describe('the serve batcher', () => {
     const blocker = batcher.serve(reserveCall({ orderId: `blocker-${slow}`, items: [{ productId: slow, quantity: 1 }] }));
     const calls = {
       valid: outcome(batcher.serve(reserveCall({ orderId: `valid-${productId}`, items: [{ productId, quantity: 2 }] }, `valid-${productId}`))),
-      unknownProduct: batcher.serve(reserveCall({ orderId: `unknown-${productId}`, items: [{ productId, quantity: 1 }, { productId: 'no-such-product', quantity: 1 }] })).catch((error: unknown) => error),
-      unknownWarehouse: batcher.serve(reserveCall({ orderId: `nowh-${productId}`, items: [{ productId, quantity: 1, warehouseId: 'no-such-wh' }] })).catch((error: unknown) => error),
-      short: batcher.serve(reserveCall({ orderId: `short-${productId}`, items: [{ productId, quantity: 1000 }] }, `short-${productId}`)).catch((error: unknown) => error),
+      unknownProduct: batcher
+        .serve(
+          reserveCall({
+            orderId: `unknown-${productId}`,
+            items: [
+              { productId, quantity: 1 },
+              { productId: 'no-such-product', quantity: 1 },
+            ],
+          }),
+        )
+        .catch((error: unknown) => error),
+      unknownWarehouse: batcher
+        .serve(reserveCall({ orderId: `nowh-${productId}`, items: [{ productId, quantity: 1, warehouseId: 'no-such-wh' }] }))
+        .catch((error: unknown) => error),
+      short: batcher
+        .serve(reserveCall({ orderId: `short-${productId}`, items: [{ productId, quantity: 1000 }] }, `short-${productId}`))
+        .catch((error: unknown) => error),
       repeat: batcher.serve(earlier),
       sameKeyFirst: outcome(batcher.serve(reserveCall({ orderId: `dup-${productId}`, items: [{ productId, quantity: 3 }] }, `dup-${productId}`))),
       sameKeyOther: outcome(batcher.serve(reserveCall({ orderId: `dup-${productId}`, items: [{ productId, quantity: 4 }] }, `dup-${productId}`))),
@@ -148,7 +171,10 @@ describe('the serve batcher', () => {
     expect(await calls.unknownProduct).toMatchObject({ code: 'UNKNOWN_REFERENCE', details: { unknownProducts: ['no-such-product'] } });
     expect(((await calls.unknownProduct) as AppError).details).not.toHaveProperty('unknownWarehouses');
     expect(await calls.unknownWarehouse).toMatchObject({ code: 'UNKNOWN_REFERENCE', details: { unknownWarehouses: ['no-such-wh'] } });
-    expect(await calls.short).toMatchObject({ code: 'INSUFFICIENT_STOCK', details: { shortfall: [{ productId, requestedQuantity: 1000, availableQuantity: 7 }] } });
+    expect(await calls.short).toMatchObject({
+      code: 'INSUFFICIENT_STOCK',
+      details: { shortfall: [{ productId, requestedQuantity: 1000, availableQuantity: 7 }] },
+    });
     const repeat = await calls.repeat;
     expect(repeat).toMatchObject({ status: 201, replayed: true });
     expect(repeat.body).toEqual(first.body);
@@ -204,7 +230,9 @@ describe('the serve batcher', () => {
     const lost = createServeBatcher(gone, t.config);
     try {
       const errors = await Promise.all(
-        [1, 2, 3].map((n) => lost.serve(reserveCall({ orderId: `gone-${n}`, items: [{ productId: 'any', quantity: 1 }] }, `gone-${n}`)).catch((error: unknown) => error)),
+        [1, 2, 3].map((n) =>
+          lost.serve(reserveCall({ orderId: `gone-${n}`, items: [{ productId: 'any', quantity: 1 }] }, `gone-${n}`)).catch((error: unknown) => error),
+        ),
       );
       for (const error of errors) expect(isConnectionError(error)).toBe(true);
     } finally {
@@ -220,7 +248,12 @@ describe('through HTTP', () => {
     try {
       const replies = await Promise.all(
         [1, 2, 3].map((n) =>
-          app.inject({ method: 'POST', url: '/api/v1/inventory/reserve', headers: bearer('service', 'checkout'), payload: { orderId: `down-${n}`, items: [{ productId: 'p', quantity: 1 }] } }),
+          app.inject({
+            method: 'POST',
+            url: '/api/v1/inventory/reserve',
+            headers: bearer('service', 'checkout'),
+            payload: { orderId: `down-${n}`, items: [{ productId: 'p', quantity: 1 }] },
+          }),
         ),
       );
       expect(replies.map((reply) => reply.statusCode)).toEqual([503, 503, 503]);
@@ -233,14 +266,20 @@ describe('through HTTP', () => {
 
   it('refuses a hold above the maximum with 400 before serving anything', async () => {
     const productId = await product(5);
-    const response = await api.reserve({ orderId: `long-${productId}`, items: [{ productId, quantity: 1 }], timeoutMinutes: t.config.RESERVATION_MAX_MINUTES + 1 });
+    const response = await api.reserve({
+      orderId: `long-${productId}`,
+      items: [{ productId, quantity: 1 }],
+      timeoutMinutes: t.config.RESERVATION_MAX_MINUTES + 1,
+    });
     expect(response.statusCode).toBe(400);
     expect(await totalsOf(t.db.pool, productId)).toMatchObject({ reserved: 0 });
   });
 
   it('allocates directly through the same batches: concurrent direct allocations never oversell', async () => {
     const productId = await product(12);
-    const answers = await Promise.all(Array.from({ length: 20 }, (_, index) => api.allocate({ orderId: `direct-${productId}-${index}`, items: [{ productId, quantity: 1 }] })));
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, index) => api.allocate({ orderId: `direct-${productId}-${index}`, items: [{ productId, quantity: 1 }] })),
+    );
     expect(answers.filter((answer) => answer.statusCode === 201)).toHaveLength(12);
     expect(answers.filter((answer) => answer.statusCode === 409)).toHaveLength(8);
     expect(await totalsOf(t.db.pool, productId)).toEqual({ quantity: 12, reserved: 0, allocated: 12 });

@@ -167,7 +167,11 @@ describe('events of stock changes', () => {
     expect(response.statusCode).toBe(201);
     const messages = await publishedSinceLastLook();
     expect(summary(messages)).toEqual([['inventory.allocated', 'InventoryAllocated']]);
-    expect(messages[0]!.body).toMatchObject({ reservationId: response.json().reservationId, orderId: 'ord-direct', items: [{ productId: 'p-direct', warehouseId: 'wh-1', quantity: 6 }] });
+    expect(messages[0]!.body).toMatchObject({
+      reservationId: response.json().reservationId,
+      orderId: 'ord-direct',
+      items: [{ productId: 'p-direct', warehouseId: 'wh-1', quantity: 6 }],
+    });
   });
 
   it('the expiry sweeper publishes ReservationExpired', async () => {
@@ -191,7 +195,14 @@ describe('events of stock changes', () => {
     let messages = await publishedSinceLastLook();
     expect(summary(messages)).toEqual([['inventory.backorder_created', 'BackorderCreated']]);
     const backorderId = answer.backorders[0].id;
-    expect(messages[0]!.body).toMatchObject({ backorderId, productId: 'p-back', warehouseId: 'wh-1', quantity: 8, reservationId: null, referenceId: answer.orderId });
+    expect(messages[0]!.body).toMatchObject({
+      backorderId,
+      productId: 'p-back',
+      warehouseId: 'wh-1',
+      quantity: 8,
+      reservationId: null,
+      referenceId: answer.orderId,
+    });
 
     await receive(t, 'p-back', 'wh-1', 5);
     messages = await publishedSinceLastLook();

@@ -59,7 +59,18 @@ describe('planAdjustments', () => {
     expect(plan).toEqual({
       ok: true,
       newLots: [{ key: 'new:0', productId: 'p', warehouseId: 'wh', lotNumber: 'L1', unitCost: 2, expiresAt: null, receivedAt: now, binLocation: null }],
-      lines: [{ index: 0, productId: 'p', warehouseId: 'wh', type: 'RECEIPT', adjustedQuantity: 7, previousQuantity: 0, newQuantity: 7, changes: [{ lotKey: 'new:0', quantityDelta: 7 }] }],
+      lines: [
+        {
+          index: 0,
+          productId: 'p',
+          warehouseId: 'wh',
+          type: 'RECEIPT',
+          adjustedQuantity: 7,
+          previousQuantity: 0,
+          newQuantity: 7,
+          changes: [{ lotKey: 'new:0', quantityDelta: 7 }],
+        },
+      ],
     });
   });
 
@@ -76,11 +87,7 @@ describe('planAdjustments', () => {
   });
 
   it('adds a positive correction to the newest lot, including one an earlier line created', () => {
-    const plan = planAdjustments(
-      [line('RECEIPT', 1, { newLot: { receivedAt: day(9) } }), line('ADJUSTMENT', 2)],
-      [lot('old', 1, 5)],
-      now,
-    );
+    const plan = planAdjustments([line('RECEIPT', 1, { newLot: { receivedAt: day(9) } }), line('ADJUSTMENT', 2)], [lot('old', 1, 5)], now);
     expect(plan.ok && plan.lines[1]!.changes).toEqual([{ lotKey: 'new:0', quantityDelta: 2 }]);
   });
 
@@ -115,10 +122,9 @@ describe('planAdjustments', () => {
   });
 
   it('never leaves a lot holding less than its reserved and allocated units, and each line moves exactly its quantity', () => {
-    const lotsArb = fc.array(
-      fc.record({ receivedDay: fc.integer({ min: 1, max: 5 }), quantity: fc.nat({ max: 20 }), held: fc.nat({ max: 20 }) }),
-      { maxLength: 5 },
-    );
+    const lotsArb = fc.array(fc.record({ receivedDay: fc.integer({ min: 1, max: 5 }), quantity: fc.nat({ max: 20 }), held: fc.nat({ max: 20 }) }), {
+      maxLength: 5,
+    });
     const linesArb = fc.array(
       fc.record({
         type: fc.constantFrom(...adjustmentTypes),

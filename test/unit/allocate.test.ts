@@ -35,7 +35,14 @@ describe('plan', () => {
   });
 
   it('reserves nothing when any line is short and allowPartial is false', () => {
-    const result = plan(request([{ productId: 'sku-2', quantity: 5 }, { productId: 'sku-1', quantity: 25 }]), stock, now);
+    const result = plan(
+      request([
+        { productId: 'sku-2', quantity: 5 },
+        { productId: 'sku-1', quantity: 25 },
+      ]),
+      stock,
+      now,
+    );
     expect(result).toEqual({
       takes: [],
       shortfalls: [{ lineIndex: 1, productId: 'sku-1', requested: 25, available: 20, missing: 5 }],
@@ -44,7 +51,14 @@ describe('plan', () => {
   });
 
   it('lists every short line with what it could have had when refusing all-or-nothing', () => {
-    const result = plan(request([{ productId: 'sku-2', quantity: 7 }, { productId: 'sku-1', quantity: 25 }]), stock, now);
+    const result = plan(
+      request([
+        { productId: 'sku-2', quantity: 7 },
+        { productId: 'sku-1', quantity: 25 },
+      ]),
+      stock,
+      now,
+    );
     expect(result.shortfalls).toEqual([
       { lineIndex: 0, productId: 'sku-2', requested: 7, available: 5, missing: 2 },
       { lineIndex: 1, productId: 'sku-1', requested: 25, available: 20, missing: 5 },
@@ -52,7 +66,17 @@ describe('plan', () => {
   });
 
   it('takes what exists of a short line and says partial when allowPartial is true', () => {
-    const result = plan(request([{ productId: 'sku-2', quantity: 5 }, { productId: 'sku-1', quantity: 25 }], { allowPartial: true }), stock, now);
+    const result = plan(
+      request(
+        [
+          { productId: 'sku-2', quantity: 5 },
+          { productId: 'sku-1', quantity: 25 },
+        ],
+        { allowPartial: true },
+      ),
+      stock,
+      now,
+    );
     expect(result.outcome).toBe('partial');
     expect(result.takes.map((take) => [take.lineIndex, take.lotId, take.quantity])).toEqual([
       [0, lotId(3), 5],
@@ -71,7 +95,17 @@ describe('plan', () => {
   });
 
   it('gives an unknown product a shortfall with available 0', () => {
-    const result = plan(request([{ productId: 'sku-1', quantity: 3 }, { productId: 'no-such-sku', quantity: 4 }], { allowPartial: true }), stock, now);
+    const result = plan(
+      request(
+        [
+          { productId: 'sku-1', quantity: 3 },
+          { productId: 'no-such-sku', quantity: 4 },
+        ],
+        { allowPartial: true },
+      ),
+      stock,
+      now,
+    );
     expect(result.outcome).toBe('partial');
     expect(result.shortfalls).toEqual([{ lineIndex: 1, productId: 'no-such-sku', requested: 4, available: 0, missing: 4 }]);
   });
@@ -91,7 +125,17 @@ describe('plan', () => {
   });
 
   it('lets a second line of the same product see only what the first left', () => {
-    const result = plan(request([{ productId: 'sku-1', quantity: 15 }, { productId: 'sku-1', quantity: 8 }], { allowPartial: true }), stock, now);
+    const result = plan(
+      request(
+        [
+          { productId: 'sku-1', quantity: 15 },
+          { productId: 'sku-1', quantity: 8 },
+        ],
+        { allowPartial: true },
+      ),
+      stock,
+      now,
+    );
     expect(result.takes.map((take) => [take.lineIndex, take.lotId, take.quantity])).toEqual([
       [0, lotId(1), 10],
       [0, lotId(2), 5],

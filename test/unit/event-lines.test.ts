@@ -17,7 +17,13 @@ describe('event lines', () => {
   });
 
   it('sums transfer quantities per product', () => {
-    expect(productLinesOf([{ productId: 'a', quantity: 1 }, { productId: 'b', quantity: 2 }, { productId: 'a', quantity: 4 }])).toEqual([
+    expect(
+      productLinesOf([
+        { productId: 'a', quantity: 1 },
+        { productId: 'b', quantity: 2 },
+        { productId: 'a', quantity: 4 },
+      ]),
+    ).toEqual([
       { productId: 'a', quantity: 5 },
       { productId: 'b', quantity: 2 },
     ]);

@@ -28,7 +28,10 @@ const lotSeedArb = fc.record({
 
 /** Lots of two products across three warehouses; every lot of a warehouse shares its coordinates, premium flag and priority. */
 export const lotsArb: fc.Arbitrary<CandidateLot[]> = fc
-  .tuple(fc.array(warehouseArb, { minLength: warehouseIds.length, maxLength: warehouseIds.length }), fc.uniqueArray(lotSeedArb, { selector: (seed) => seed.id, maxLength: 16, size: 'medium' }))
+  .tuple(
+    fc.array(warehouseArb, { minLength: warehouseIds.length, maxLength: warehouseIds.length }),
+    fc.uniqueArray(lotSeedArb, { selector: (seed) => seed.id, maxLength: 16, size: 'medium' }),
+  )
   .map(([warehouses, seeds]) =>
     seeds.map((seed) => ({
       id: seed.id,

@@ -13,11 +13,14 @@ describe('checkTransition', () => {
     expect(checkTransition(from, to)).toBeNull();
   });
 
-  it.each(everyPair.filter(([from, to]) => !allowed.has(`${from}->${to}`)))('refuses %s -> %s with INVALID_TRANSITION naming the current status', (from, to) => {
-    const refusal = checkTransition(from, to);
-    expect(refusal).toEqual({ code: 'INVALID_TRANSITION', from, to, message: expect.stringContaining(`Reservation is ${from}`) });
-    expect(refusal?.message).toContain(to);
-  });
+  it.each(everyPair.filter(([from, to]) => !allowed.has(`${from}->${to}`)))(
+    'refuses %s -> %s with INVALID_TRANSITION naming the current status',
+    (from, to) => {
+      const refusal = checkTransition(from, to);
+      expect(refusal).toEqual({ code: 'INVALID_TRANSITION', from, to, message: expect.stringContaining(`Reservation is ${from}`) });
+      expect(refusal?.message).toContain(to);
+    },
+  );
 
   it('says which statuses an active reservation could move to instead', () => {
     expect(checkTransition('ALLOCATED', 'RELEASED')?.message).toBe('Reservation is ALLOCATED and cannot become RELEASED; it can only become FULFILLED');

@@ -49,7 +49,12 @@ describe('orderLots', () => {
     ],
     ['fifo breaks equal receipts by lot id', context('fifo'), [lot({ n: 7, received: 1 }), lot({ n: 3, received: 1 }), lot({ n: 5, received: 1 })], [3, 5, 7]],
     ['lifo takes the newest receipt first', context('lifo'), [lot({ n: 1, received: 3 }), lot({ n: 2, received: 1 }), lot({ n: 3, received: 2 })], [1, 3, 2]],
-    ['lifo still breaks equal receipts by ascending lot id', context('lifo'), [lot({ n: 9, received: 4 }), lot({ n: 4, received: 4 }), lot({ n: 1, received: 1 })], [4, 9, 1]],
+    [
+      'lifo still breaks equal receipts by ascending lot id',
+      context('lifo'),
+      [lot({ n: 9, received: 4 }), lot({ n: 4, received: 4 }), lot({ n: 1, received: 1 })],
+      [4, 9, 1],
+    ],
     [
       'nearest_expiry takes the soonest expiry first and undated lots after all dated ones',
       context('nearest_expiry'),
@@ -65,7 +70,12 @@ describe('orderLots', () => {
     [
       'lowest_cost takes the cheapest first, unknown costs last, equal costs by receipt',
       context('lowest_cost'),
-      [lot({ n: 1, unitCost: 5 }), lot({ n: 2, unitCost: null, received: 0 }), lot({ n: 3, unitCost: 2.5, received: 7 }), lot({ n: 4, unitCost: 2.5, received: 3 })],
+      [
+        lot({ n: 1, unitCost: 5 }),
+        lot({ n: 2, unitCost: null, received: 0 }),
+        lot({ n: 3, unitCost: 2.5, received: 7 }),
+        lot({ n: 4, unitCost: 2.5, received: 3 }),
+      ],
       [4, 3, 1, 2],
     ],
     [
@@ -96,34 +106,30 @@ describe('orderLots', () => {
       [lot({ n: 1, warehouse: paris, received: 1 }), lot({ n: 2, warehouse: madrid, received: 2 }), lot({ n: 3, warehouse: berlin, received: 3 })],
       [3, 2, 1],
     ],
-    ...(['high', 'critical'] as const).map(
-      (priority): Case => [
-        `priority_zone at ${priority} priority takes premium warehouses first, by warehouse priority then FIFO`,
-        context('priority_zone', priority),
-        [
-          lot({ n: 1, warehouse: berlin, received: 0 }),
-          lot({ n: 2, warehouse: madrid, received: 1 }),
-          lot({ n: 3, warehouse: paris, received: 3 }),
-          lot({ n: 4, warehouse: paris, received: 2 }),
-          lot({ n: 5, warehouse: unmapped, received: 9 }),
-        ],
-        [5, 4, 3, 2, 1],
+    ...(['high', 'critical'] as const).map((priority): Case => [
+      `priority_zone at ${priority} priority takes premium warehouses first, by warehouse priority then FIFO`,
+      context('priority_zone', priority),
+      [
+        lot({ n: 1, warehouse: berlin, received: 0 }),
+        lot({ n: 2, warehouse: madrid, received: 1 }),
+        lot({ n: 3, warehouse: paris, received: 3 }),
+        lot({ n: 4, warehouse: paris, received: 2 }),
+        lot({ n: 5, warehouse: unmapped, received: 9 }),
       ],
-    ),
-    ...(['low', 'medium'] as const).map(
-      (priority): Case => [
-        `priority_zone at ${priority} priority takes non-premium warehouses first and premium ones only after them`,
-        context('priority_zone', priority),
-        [
-          lot({ n: 1, warehouse: paris, received: 0 }),
-          lot({ n: 2, warehouse: unmapped, received: 0 }),
-          lot({ n: 3, warehouse: berlin, received: 2 }),
-          lot({ n: 4, warehouse: madrid, received: 3 }),
-          lot({ n: 5, warehouse: berlin, received: 1 }),
-        ],
-        [4, 5, 3, 2, 1],
+      [5, 4, 3, 2, 1],
+    ]),
+    ...(['low', 'medium'] as const).map((priority): Case => [
+      `priority_zone at ${priority} priority takes non-premium warehouses first and premium ones only after them`,
+      context('priority_zone', priority),
+      [
+        lot({ n: 1, warehouse: paris, received: 0 }),
+        lot({ n: 2, warehouse: unmapped, received: 0 }),
+        lot({ n: 3, warehouse: berlin, received: 2 }),
+        lot({ n: 4, warehouse: madrid, received: 3 }),
+        lot({ n: 5, warehouse: berlin, received: 1 }),
       ],
-    ),
+      [4, 5, 3, 2, 1],
+    ]),
   ];
 
   it.each(cases)('%s', (_name, ctx, lots, expected) => {
@@ -168,9 +174,36 @@ describe('chooseTakes', () => {
   ];
 
   const cases: Case[] = [
-    ['fifo drains the oldest lot before touching the next', context('fifo'), [lot({ n: 1, received: 1 }), lot({ n: 2, received: 2 })], 15, [[1, 10], [2, 5]]],
-    ['lifo drains the newest lot first', context('lifo'), [lot({ n: 1, received: 1 }), lot({ n: 2, received: 2 })], 15, [[2, 10], [1, 5]]],
-    ['takes everything there is when asked for more', context('fifo'), [lot({ n: 1, received: 1 }), lot({ n: 2, received: 2 })], 50, [[1, 10], [2, 10]]],
+    [
+      'fifo drains the oldest lot before touching the next',
+      context('fifo'),
+      [lot({ n: 1, received: 1 }), lot({ n: 2, received: 2 })],
+      15,
+      [
+        [1, 10],
+        [2, 5],
+      ],
+    ],
+    [
+      'lifo drains the newest lot first',
+      context('lifo'),
+      [lot({ n: 1, received: 1 }), lot({ n: 2, received: 2 })],
+      15,
+      [
+        [2, 10],
+        [1, 5],
+      ],
+    ],
+    [
+      'takes everything there is when asked for more',
+      context('fifo'),
+      [lot({ n: 1, received: 1 }), lot({ n: 2, received: 2 })],
+      50,
+      [
+        [1, 10],
+        [2, 10],
+      ],
+    ],
     ['takes nothing for a quantity of zero', context('fifo'), [lot({ n: 1 })], 0, []],
     ['takes nothing when there are no lots', context('lowest_cost'), [], 5, []],
     [
@@ -178,30 +211,51 @@ describe('chooseTakes', () => {
       context('nearest_expiry'),
       [lot({ n: 1, expires: 200, received: 0 }), lot({ n: 2, expires: 110, received: 5 })],
       12,
-      [[2, 10], [1, 2]],
+      [
+        [2, 10],
+        [1, 2],
+      ],
     ],
     [
       'nearest_location fills from the nearest warehouse before a farther one',
       context('nearest_location', 'low', atParis),
       [lot({ n: 1, warehouse: berlin, received: 0 }), lot({ n: 2, warehouse: paris, available: 4, received: 9 })],
       6,
-      [[2, 4], [1, 2]],
+      [
+        [2, 4],
+        [1, 2],
+      ],
     ],
     [
       'priority_zone at critical priority fills from premium stock first',
       context('priority_zone', 'critical'),
       [lot({ n: 1, warehouse: berlin, received: 0 }), lot({ n: 2, warehouse: paris, available: 4, received: 9 })],
       6,
-      [[2, 4], [1, 2]],
+      [
+        [2, 4],
+        [1, 2],
+      ],
     ],
     [
       'priority_zone at low priority reaches premium stock only after the rest is gone',
       context('priority_zone', 'low'),
       [lot({ n: 1, warehouse: paris, received: 0 }), lot({ n: 2, warehouse: berlin, available: 4, received: 9 })],
       6,
-      [[2, 4], [1, 2]],
+      [
+        [2, 4],
+        [1, 2],
+      ],
     ],
-    ['load_balancing splits 40 across 300 and 100 available as 30 and 10, FIFO within a warehouse', context('load_balancing'), berlin300Paris100, 40, [[1, 30], [3, 10]]],
+    [
+      'load_balancing splits 40 across 300 and 100 available as 30 and 10, FIFO within a warehouse',
+      context('load_balancing'),
+      berlin300Paris100,
+      40,
+      [
+        [1, 30],
+        [3, 10],
+      ],
+    ],
     [
       "load_balancing moves on to a warehouse's next lot when its oldest cannot cover the share",
       context('load_balancing'),
@@ -211,15 +265,31 @@ describe('chooseTakes', () => {
         lot({ n: 3, warehouse: paris, available: 100, received: 0 }),
       ],
       40,
-      [[1, 5], [2, 25], [3, 10]],
+      [
+        [1, 5],
+        [2, 25],
+        [3, 10],
+      ],
     ],
-    ['load_balancing rounds 3.75 and 1.25 to 4 and 1 by largest remainder', context('load_balancing'), berlin300Paris100, 5, [[1, 4], [3, 1]]],
+    [
+      'load_balancing rounds 3.75 and 1.25 to 4 and 1 by largest remainder',
+      context('load_balancing'),
+      berlin300Paris100,
+      5,
+      [
+        [1, 4],
+        [3, 1],
+      ],
+    ],
     [
       'load_balancing gives a unit left by rounding to the lower warehouse id when remainders tie',
       context('load_balancing'),
       [lot({ n: 1, warehouse: paris, available: 100 }), lot({ n: 2, warehouse: berlin, available: 100 })],
       3,
-      [[2, 2], [1, 1]],
+      [
+        [2, 2],
+        [1, 1],
+      ],
     ],
     [
       'load_balancing hands the units left by rounding down to the largest remainders',
@@ -232,9 +302,23 @@ describe('chooseTakes', () => {
       ],
       6,
       // exact shares 0.5, 0.5, 4, 1: the one unit left goes to madrid, the lower id of the two halves
-      [[3, 4], [4, 1], [1, 1]],
+      [
+        [3, 4],
+        [4, 1],
+        [1, 1],
+      ],
     ],
-    ['load_balancing never takes more than a warehouse has when asked for more than exists', context('load_balancing'), berlin300Paris100, 1000, [[1, 200], [2, 100], [3, 100]]],
+    [
+      'load_balancing never takes more than a warehouse has when asked for more than exists',
+      context('load_balancing'),
+      berlin300Paris100,
+      1000,
+      [
+        [1, 200],
+        [2, 100],
+        [3, 100],
+      ],
+    ],
     [
       'load_balancing counts only unexpired stock towards a warehouse share',
       context('load_balancing'),
@@ -244,7 +328,10 @@ describe('chooseTakes', () => {
         lot({ n: 3, warehouse: paris, available: 100, received: 0 }),
       ],
       40,
-      [[2, 20], [3, 20]],
+      [
+        [2, 20],
+        [3, 20],
+      ],
     ],
   ];
 

@@ -54,7 +54,12 @@ export function dlqCommand(context: CommandContext): Command {
         ['created', letter.createdAt],
         ['replayed', letter.replayedAt],
       ];
-      output.out(table(['FIELD', 'VALUE'], rows.map(([field, value]) => [field, value === undefined || value === null ? null : String(value)])));
+      output.out(
+        table(
+          ['FIELD', 'VALUE'],
+          rows.map(([field, value]) => [field, value === undefined || value === null ? null : String(value)]),
+        ),
+      );
       output.out('');
       output.out('payload:');
       output.out(JSON.stringify(letter.payload, null, 2));

@@ -40,7 +40,12 @@ export function printJob(output: Output, job: JobView): void {
   if (job.lastError && job.status !== 'succeeded') output.out(`last error: ${job.lastError}`);
   if (result?.allocatedItems.length) {
     output.out('');
-    output.out(table(['PRODUCT', 'WAREHOUSE', 'LOT', 'LOT NUMBER', 'QUANTITY'], result.allocatedItems.map((line) => [line.productId, line.warehouseId, line.lotId, line.lotNumber, line.quantity])));
+    output.out(
+      table(
+        ['PRODUCT', 'WAREHOUSE', 'LOT', 'LOT NUMBER', 'QUANTITY'],
+        result.allocatedItems.map((line) => [line.productId, line.warehouseId, line.lotId, line.lotNumber, line.quantity]),
+      ),
+    );
   }
   if (result?.failedItems.length) {
     output.out('');
@@ -64,7 +69,10 @@ export async function waitForJob(target: ApiTarget, output: Output, allocationId
       if (!pendingStatuses.has(job.status)) return job;
       const seconds = (Date.now() - started) / 1000;
       if (seconds > timeoutSeconds) {
-        throw new CliError(exitCodes.failed, `allocation ${allocationId} is still ${job.status} after ${timeoutSeconds}s; check later with: stockroom status ${allocationId}`);
+        throw new CliError(
+          exitCodes.failed,
+          `allocation ${allocationId} is still ${job.status} after ${timeoutSeconds}s; check later with: stockroom status ${allocationId}`,
+        );
       }
       progress.update(`allocation ${allocationId}: ${job.status} (${seconds.toFixed(1)}s)`);
       await new Promise((resolve) => setTimeout(resolve, 200));
@@ -131,19 +139,22 @@ type EnqueueOptions = {
 
 function bodyFromFlags(options: EnqueueOptions): Record<string, unknown> {
   if (!options.product || !options.quantity) throw new CliError(exitCodes.usage, 'Give --product and --quantity, or --file with the whole request');
-  return checked({
-    items: [{ productId: options.product, quantity: options.quantity, ...(options.warehouse ? { warehouseId: options.warehouse } : {}) }],
-    mode: options.mode,
-    strategy: options.strategy,
-    priority: options.priority,
-    allowPartial: options.allowPartial ?? false,
-    allowBackorder: options.allowBackorder ?? false,
-    referenceId: options.reference ?? `cli-${uuidv7()}`,
-    referenceType: options.referenceType,
-    ...(options.reservationMinutes ? { reservationMinutes: options.reservationMinutes } : {}),
-    ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
-    ...(options.destination ? { destination: options.destination } : {}),
-  }, 'from the options');
+  return checked(
+    {
+      items: [{ productId: options.product, quantity: options.quantity, ...(options.warehouse ? { warehouseId: options.warehouse } : {}) }],
+      mode: options.mode,
+      strategy: options.strategy,
+      priority: options.priority,
+      allowPartial: options.allowPartial ?? false,
+      allowBackorder: options.allowBackorder ?? false,
+      referenceId: options.reference ?? `cli-${uuidv7()}`,
+      referenceType: options.referenceType,
+      ...(options.reservationMinutes ? { reservationMinutes: options.reservationMinutes } : {}),
+      ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+      ...(options.destination ? { destination: options.destination } : {}),
+    },
+    'from the options',
+  );
 }
 
 /** `stockroom enqueue`: POST /allocations from flags or a file, optionally waiting for the result. */
@@ -155,11 +166,7 @@ export function enqueueCommand(context: CommandContext): Command {
     .option('-q, --quantity <n>', 'how many units', positiveInteger)
     .option('-w, --warehouse <id>', 'take stock only from this warehouse')
     .addOption(new Option('--mode <mode>', 'hold the stock (reserve) or commit it (allocate)').choices(['reserve', 'allocate']).default('reserve'))
-    .addOption(
-      new Option('--strategy <name>', 'which lots serve first')
-        .choices(strategies)
-        .default('fifo'),
-    )
+    .addOption(new Option('--strategy <name>', 'which lots serve first').choices(strategies).default('fifo'))
     .addOption(new Option('--priority <level>', 'queue priority').choices(priorities).default('medium'))
     .option('--reference <id>', 'the order or document this job serves (default: a generated id)')
     .option('--reference-type <type>', 'what the reference is', 'order')

@@ -54,7 +54,9 @@ export function seedCommand(context: CommandContext): Command {
 
       // Products that existed already keep their stock: receipts go only to new ones, so seed can run again.
       const lots = demoReceipts(products, new Date()).filter((receipt) => fresh.has(receipt.productId));
-      const batches = Array.from({ length: Math.ceil(lots.length / receiptsPerRequest) }, (_, index) => lots.slice(index * receiptsPerRequest, (index + 1) * receiptsPerRequest));
+      const batches = Array.from({ length: Math.ceil(lots.length / receiptsPerRequest) }, (_, index) =>
+        lots.slice(index * receiptsPerRequest, (index + 1) * receiptsPerRequest),
+      );
       if (showBar) {
         bar.setTotal(bar.getTotal() + lots.length);
         bar.update({ step: 'lots' });

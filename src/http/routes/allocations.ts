@@ -6,12 +6,7 @@ import { keepAllocationTopology } from '../../amqp/topology';
 import { createAllocationDispatcher } from '../../inventory/allocation-dispatch';
 import { createIntakeRecorder } from '../../inventory/allocation-intake';
 import { enqueueAllocation, getAllocation, listAllocations } from '../../inventory/allocations';
-import {
-  acceptedAllocationSchema,
-  allocationViewSchema,
-  createAllocationBody,
-  listAllocationsQuery,
-} from '../../schemas/allocations';
+import { acceptedAllocationSchema, allocationViewSchema, createAllocationBody, listAllocationsQuery } from '../../schemas/allocations';
 import { uuidSchema } from '../../schemas/common';
 import { idempotencyKeySchema } from '../idempotency';
 import type { AppDeps } from '../server';
@@ -35,33 +30,45 @@ export async function allocationRoutes(app: FastifyInstance, deps: AppDeps): Pro
   });
   const api = app.withTypeProvider<ZodTypeProvider>();
 
-  api.post('/allocations', {
-    schema: {
-      tags: ['allocations'],
-      summary: 'Queue an allocation job',
-      headers: z.object({ 'idempotency-key': idempotencyKeySchema.optional() }),
-      body: createAllocationBody,
-      response: { 202: acceptedAllocationSchema },
+  api.post(
+    '/allocations',
+    {
+      schema: {
+        tags: ['allocations'],
+        summary: 'Queue an allocation job',
+        headers: z.object({ 'idempotency-key': idempotencyKeySchema.optional() }),
+        body: createAllocationBody,
+        response: { 202: acceptedAllocationSchema },
+      },
     },
-  }, async (request, reply) => {
-    const { answer, replayed } = await enqueueAllocation({ recorder, dispatcher, config }, request.caller, request.headers['idempotency-key'], request.body);
-    reply.header('idempotency-key', answer.idempotencyKey);
-    if (replayed) reply.header('idempotent-replayed', 'true');
-    return reply.status(202).send(answer);
-  });
-
-  api.get('/allocations/:id', {
-    schema: { tags: ['allocations'], summary: 'Get an allocation job and its result', params: idParams, response: { 200: allocationViewSchema } },
-  }, async (request) => getAllocation(pool, request.params.id));
-
-  api.get('/allocations', {
-    schema: {
-      tags: ['allocations'],
-      summary: 'List the allocation jobs of a reference',
-      querystring: listAllocationsQuery,
-      response: { 200: z.object({ items: z.array(allocationViewSchema) }) },
+    async (request, reply) => {
+      const { answer, replayed } = await enqueueAllocation({ recorder, dispatcher, config }, request.caller, request.headers['idempotency-key'], request.body);
+      reply.header('idempotency-key', answer.idempotencyKey);
+      if (replayed) reply.header('idempotent-replayed', 'true');
+      return reply.status(202).send(answer);
     },
-  }, async (request) => ({ items: await listAllocations(pool, request.query) }));
+  );
+
+  api.get(
+    '/allocations/:id',
+    {
+      schema: { tags: ['allocations'], summary: 'Get an allocation job and its result', params: idParams, response: { 200: allocationViewSchema } },
+    },
+    async (request) => getAllocation(pool, request.params.id),
+  );
+
+  api.get(
+    '/allocations',
+    {
+      schema: {
+        tags: ['allocations'],
+        summary: 'List the allocation jobs of a reference',
+        querystring: listAllocationsQuery,
+        response: { 200: z.object({ items: z.array(allocationViewSchema) }) },
+      },
+    },
+    async (request) => ({ items: await listAllocations(pool, request.query) }),
+  );
 
   deadLetterRoutes(app, { pool, dispatcher, publisher, config });
 }

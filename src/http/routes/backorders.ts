@@ -11,16 +11,29 @@ import type { AppDeps } from '../server';
 export function backorderRoutes(app: FastifyInstance, { pool }: AppDeps): void {
   const api = app.withTypeProvider<ZodTypeProvider>();
 
-  api.get('/backorders', {
-    schema: {
-      tags: ['backorders'],
-      summary: 'List backorders, highest priority then oldest first',
-      querystring: listBackordersQuery,
-      response: { 200: z.object({ items: z.array(backorderSchema), limit: z.number().int(), offset: z.number().int() }) },
+  api.get(
+    '/backorders',
+    {
+      schema: {
+        tags: ['backorders'],
+        summary: 'List backorders, highest priority then oldest first',
+        querystring: listBackordersQuery,
+        response: { 200: z.object({ items: z.array(backorderSchema), limit: z.number().int(), offset: z.number().int() }) },
+      },
     },
-  }, async (request) => ({ items: await listBackorders(pool, request.query), limit: request.query.limit, offset: request.query.offset }));
+    async (request) => ({ items: await listBackorders(pool, request.query), limit: request.query.limit, offset: request.query.offset }),
+  );
 
-  api.delete('/backorders/:id', {
-    schema: { tags: ['backorders'], summary: 'Cancel an open backorder', params: backorderIdParams, response: { 200: backorderSchema, ...errorResponses(409) } },
-  }, async (request) => withTransaction(pool, (tx) => cancelBackorder(tx, request.params.id, new Date())));
+  api.delete(
+    '/backorders/:id',
+    {
+      schema: {
+        tags: ['backorders'],
+        summary: 'Cancel an open backorder',
+        params: backorderIdParams,
+        response: { 200: backorderSchema, ...errorResponses(409) },
+      },
+    },
+    async (request) => withTransaction(pool, (tx) => cancelBackorder(tx, request.params.id, new Date())),
+  );
 }

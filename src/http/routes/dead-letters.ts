@@ -12,31 +12,52 @@ const idParams = z.strictObject({ id: uuidSchema });
 export function deadLetterRoutes(app: FastifyInstance, deps: DeadLetterDeps): void {
   const api = app.withTypeProvider<ZodTypeProvider>();
 
-  api.get('/admin/dead-letters', {
-    config: { access: 'admin' },
-    schema: {
-      tags: ['dead letters'],
-      summary: 'List dead letters, newest first',
-      querystring: listDeadLettersQuery,
-      response: { 200: z.object({ items: z.array(deadLetterSchema) }) },
+  api.get(
+    '/admin/dead-letters',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: ['dead letters'],
+        summary: 'List dead letters, newest first',
+        querystring: listDeadLettersQuery,
+        response: { 200: z.object({ items: z.array(deadLetterSchema) }) },
+      },
     },
-  }, async (request) => ({ items: await listDeadLetters(deps.pool, request.query) }));
+    async (request) => ({ items: await listDeadLetters(deps.pool, request.query) }),
+  );
 
-  api.get('/admin/dead-letters/:id', {
-    config: { access: 'admin' },
-    schema: { tags: ['dead letters'], summary: 'One dead letter with its errors and payload', params: idParams, response: { 200: deadLetterSchema } },
-  }, async (request) => getDeadLetter(deps.pool, request.params.id));
+  api.get(
+    '/admin/dead-letters/:id',
+    {
+      config: { access: 'admin' },
+      schema: { tags: ['dead letters'], summary: 'One dead letter with its errors and payload', params: idParams, response: { 200: deadLetterSchema } },
+    },
+    async (request) => getDeadLetter(deps.pool, request.params.id),
+  );
 
-  api.post('/admin/dead-letters/:id/replay', {
-    config: { access: 'admin' },
-    schema: { tags: ['dead letters'], summary: 'Send a dead letter back to the queue it came from', params: idParams, response: { 200: deadLetterSchema, ...errorResponses(409) } },
-  }, async (request) => replayDeadLetter(deps, request.params.id));
+  api.post(
+    '/admin/dead-letters/:id/replay',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: ['dead letters'],
+        summary: 'Send a dead letter back to the queue it came from',
+        params: idParams,
+        response: { 200: deadLetterSchema, ...errorResponses(409) },
+      },
+    },
+    async (request) => replayDeadLetter(deps, request.params.id),
+  );
 
-  api.delete('/admin/dead-letters/:id', {
-    config: { access: 'admin' },
-    schema: { tags: ['dead letters'], summary: 'Purge a dead letter', params: idParams, response: { 204: z.null() } },
-  }, async (request, reply) => {
-    await purgeDeadLetter(deps.pool, request.params.id);
-    return reply.status(204).send(null);
-  });
+  api.delete(
+    '/admin/dead-letters/:id',
+    {
+      config: { access: 'admin' },
+      schema: { tags: ['dead letters'], summary: 'Purge a dead letter', params: idParams, response: { 204: z.null() } },
+    },
+    async (request, reply) => {
+      await purgeDeadLetter(deps.pool, request.params.id);
+      return reply.status(204).send(null);
+    },
+  );
 }

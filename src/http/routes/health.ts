@@ -25,22 +25,30 @@ function checkBroker(deps: AppDeps): Check {
 /** Liveness says the process runs; readiness says Postgres and RabbitMQ both answer. */
 export async function healthRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   const api = app.withTypeProvider<ZodTypeProvider>();
-  api.get('/health/live', {
-    config: { access: 'public' },
-    logLevel: 'warn',
-    schema: { tags: ['operations'], summary: 'Liveness: the process runs', response: { 200: z.object({ status: z.literal('up') }) } },
-  }, async () => ({ status: 'up' as const }));
-  api.get('/health/ready', {
-    config: { access: 'public' },
-    logLevel: 'warn',
-    schema: {
-      tags: ['operations'],
-      summary: 'Readiness: Postgres and RabbitMQ both answer',
-      response: { 200: readinessSchema, 503: readinessSchema.describe('Postgres or RabbitMQ is down; `checks` says which') },
+  api.get(
+    '/health/live',
+    {
+      config: { access: 'public' },
+      logLevel: 'warn',
+      schema: { tags: ['operations'], summary: 'Liveness: the process runs', response: { 200: z.object({ status: z.literal('up') }) } },
     },
-  }, async (_request, reply) => {
-    const checks = { database: await checkDatabase(deps), broker: checkBroker(deps) };
-    const ready = Object.values(checks).every((check) => check.status === 'up');
-    return reply.status(ready ? 200 : 503).send({ status: ready ? 'up' : 'down', checks });
-  });
+    async () => ({ status: 'up' as const }),
+  );
+  api.get(
+    '/health/ready',
+    {
+      config: { access: 'public' },
+      logLevel: 'warn',
+      schema: {
+        tags: ['operations'],
+        summary: 'Readiness: Postgres and RabbitMQ both answer',
+        response: { 200: readinessSchema, 503: readinessSchema.describe('Postgres or RabbitMQ is down; `checks` says which') },
+      },
+    },
+    async (_request, reply) => {
+      const checks = { database: await checkDatabase(deps), broker: checkBroker(deps) };
+      const ready = Object.values(checks).every((check) => check.status === 'up');
+      return reply.status(ready ? 200 : 503).send({ status: ready ? 'up' : 'down', checks });
+    },
+  );
 }

@@ -6,16 +6,21 @@ import type { AppDeps } from '../server';
 /** GET /metrics: every Prometheus metric of the process, in the text exposition format. */
 export function metricsRoutes(app: FastifyInstance, deps: AppDeps): void {
   const refreshStockGauges = stockGaugeRefresher(deps.pool, deps.logger);
-  app.get('/metrics', {
-    config: { access: 'public' },
-    logLevel: 'warn',
-    schema: {
-      tags: ['operations'],
-      summary: 'Prometheus metrics',
-      description: 'Requests by route and status, allocation jobs by status, accept-to-result latency, queue depth, retries, dead letters, reservations by status, lock waits and the oversell check.',
+  app.get(
+    '/metrics',
+    {
+      config: { access: 'public' },
+      logLevel: 'warn',
+      schema: {
+        tags: ['operations'],
+        summary: 'Prometheus metrics',
+        description:
+          'Requests by route and status, allocation jobs by status, accept-to-result latency, queue depth, retries, dead letters, reservations by status, lock waits and the oversell check.',
+      },
     },
-  }, async (_request, reply) => {
-    await refreshStockGauges();
-    return reply.type(registry.contentType).send(await registry.metrics());
-  });
+    async (_request, reply) => {
+      await refreshStockGauges();
+      return reply.type(registry.contentType).send(await registry.metrics());
+    },
+  );
 }

@@ -44,61 +44,127 @@ export function reservationRoutes(app: FastifyInstance, { pool, config }: AppDep
   const api = app.withTypeProvider<ZodTypeProvider>();
   const context = (sub: string) => ({ now: new Date(), actor: sub, config });
 
-  api.post('/inventory/reserve', {
-    schema: {
-      tags: ['reservations'],
-      summary: 'Hold stock for an order',
-      description: '201 with the reservation (and any shortfall or backorders), 202 when everything was backordered, 409 INSUFFICIENT_STOCK when it cannot be met.',
-      headers: idempotencyHeaders,
-      body: reserveBody,
-      response: { 201: reserveAnswerSchema, 202: backorderedAnswerSchema, ...errorResponses(409) },
+  api.post(
+    '/inventory/reserve',
+    {
+      schema: {
+        tags: ['reservations'],
+        summary: 'Hold stock for an order',
+        description:
+          '201 with the reservation (and any shortfall or backorders), 202 when everything was backordered, 409 INSUFFICIENT_STOCK when it cannot be met.',
+        headers: idempotencyHeaders,
+        body: reserveBody,
+        response: { 201: reserveAnswerSchema, 202: backorderedAnswerSchema, ...errorResponses(409) },
+      },
     },
-  }, async (request, reply) => {
-    checkReserveInput(request.body, config);
-    const call = { operation: 'reserve', caller: request.caller, key: request.headers['idempotency-key'], body: request.body, response: serveAnswerSchema };
-    return send(reply, await serveBatcher.serve({ order: { mode: 'reserve', input: request.body, actor: request.caller.sub }, call }));
-  });
-
-  api.post('/inventory/release', {
-    schema: { tags: ['reservations'], summary: 'Release a reservation', headers: idempotencyHeaders, body: releaseBody, response: { 200: reservationDetailSchema, ...errorResponses(409) } },
-  }, async (request, reply) => {
-    const call = { operation: 'release', caller: request.caller, key: request.headers['idempotency-key'], body: request.body, response: reservationDetailSchema };
-    return send(reply, await runIdempotent(pool, call, async (tx) => ({ status: 200, body: await releaseReservation(tx, request.body, context(request.caller.sub)) })));
-  });
-
-  api.post('/inventory/allocate', {
-    schema: {
-      tags: ['reservations'],
-      summary: 'Allocate a reservation (whole or in part), or allocate directly without one',
-      description: 'With reservationId: 200 with the reservation. With orderId and items: as reserve, but the stock is committed (status ALLOCATED).',
-      headers: idempotencyHeaders,
-      body: allocateBody,
-      response: { 200: reservationDetailSchema, 201: reserveAnswerSchema, 202: backorderedAnswerSchema, ...errorResponses(409) },
+    async (request, reply) => {
+      checkReserveInput(request.body, config);
+      const call = { operation: 'reserve', caller: request.caller, key: request.headers['idempotency-key'], body: request.body, response: serveAnswerSchema };
+      return send(reply, await serveBatcher.serve({ order: { mode: 'reserve', input: request.body, actor: request.caller.sub }, call }));
     },
-  }, async (request, reply) => {
-    const { body } = request;
-    const key = request.headers['idempotency-key'];
-    if (!('reservationId' in body)) {
-      const call = { operation: 'allocate', caller: request.caller, key, body, response: serveAnswerSchema };
-      return send(reply, await serveBatcher.serve({ order: { mode: 'allocate', input: body, actor: request.caller.sub }, call }));
-    }
-    const call = { operation: 'allocate', caller: request.caller, key, body, response: reservationDetailSchema };
-    const ctx = context(request.caller.sub);
-    return send(reply, await runIdempotent(pool, call, async (tx) => ({ status: 200, body: await allocateReservation(tx, body, ctx) })));
-  });
+  );
 
-  api.post('/inventory/ship', {
-    schema: { tags: ['reservations'], summary: 'Ship allocated stock', headers: idempotencyHeaders, body: shipBody, response: { 200: reservationDetailSchema, ...errorResponses(409) } },
-  }, async (request, reply) => {
-    const call = { operation: 'ship', caller: request.caller, key: request.headers['idempotency-key'], body: request.body, response: reservationDetailSchema };
-    return send(reply, await runIdempotent(pool, call, async (tx) => ({ status: 200, body: await shipReservation(tx, request.body, context(request.caller.sub)) })));
-  });
+  api.post(
+    '/inventory/release',
+    {
+      schema: {
+        tags: ['reservations'],
+        summary: 'Release a reservation',
+        headers: idempotencyHeaders,
+        body: releaseBody,
+        response: { 200: reservationDetailSchema, ...errorResponses(409) },
+      },
+    },
+    async (request, reply) => {
+      const call = {
+        operation: 'release',
+        caller: request.caller,
+        key: request.headers['idempotency-key'],
+        body: request.body,
+        response: reservationDetailSchema,
+      };
+      return send(
+        reply,
+        await runIdempotent(pool, call, async (tx) => ({ status: 200, body: await releaseReservation(tx, request.body, context(request.caller.sub)) })),
+      );
+    },
+  );
 
-  api.post('/inventory/reservations/:id/extend', {
-    schema: { tags: ['reservations'], summary: 'Extend the hold of a reservation', params: reservationIdParams, body: extendBody, response: { 200: reservationDetailSchema, ...errorResponses(409) } },
-  }, async (request) => withTransaction(pool, (tx) => extendReservation(tx, request.params.id, request.body, context(request.caller.sub))));
+  api.post(
+    '/inventory/allocate',
+    {
+      schema: {
+        tags: ['reservations'],
+        summary: 'Allocate a reservation (whole or in part), or allocate directly without one',
+        description: 'With reservationId: 200 with the reservation. With orderId and items: as reserve, but the stock is committed (status ALLOCATED).',
+        headers: idempotencyHeaders,
+        body: allocateBody,
+        response: { 200: reservationDetailSchema, 201: reserveAnswerSchema, 202: backorderedAnswerSchema, ...errorResponses(409) },
+      },
+    },
+    async (request, reply) => {
+      const { body } = request;
+      const key = request.headers['idempotency-key'];
+      if (!('reservationId' in body)) {
+        const call = { operation: 'allocate', caller: request.caller, key, body, response: serveAnswerSchema };
+        return send(reply, await serveBatcher.serve({ order: { mode: 'allocate', input: body, actor: request.caller.sub }, call }));
+      }
+      const call = { operation: 'allocate', caller: request.caller, key, body, response: reservationDetailSchema };
+      const ctx = context(request.caller.sub);
+      return send(reply, await runIdempotent(pool, call, async (tx) => ({ status: 200, body: await allocateReservation(tx, body, ctx) })));
+    },
+  );
 
-  api.get('/inventory/reservations/:id', {
-    schema: { tags: ['reservations'], summary: 'A reservation with its lots and status history', params: reservationIdParams, response: { 200: reservationDetailSchema } },
-  }, async (request) => loadReservationDetail(pool, request.params.id));
+  api.post(
+    '/inventory/ship',
+    {
+      schema: {
+        tags: ['reservations'],
+        summary: 'Ship allocated stock',
+        headers: idempotencyHeaders,
+        body: shipBody,
+        response: { 200: reservationDetailSchema, ...errorResponses(409) },
+      },
+    },
+    async (request, reply) => {
+      const call = {
+        operation: 'ship',
+        caller: request.caller,
+        key: request.headers['idempotency-key'],
+        body: request.body,
+        response: reservationDetailSchema,
+      };
+      return send(
+        reply,
+        await runIdempotent(pool, call, async (tx) => ({ status: 200, body: await shipReservation(tx, request.body, context(request.caller.sub)) })),
+      );
+    },
+  );
+
+  api.post(
+    '/inventory/reservations/:id/extend',
+    {
+      schema: {
+        tags: ['reservations'],
+        summary: 'Extend the hold of a reservation',
+        params: reservationIdParams,
+        body: extendBody,
+        response: { 200: reservationDetailSchema, ...errorResponses(409) },
+      },
+    },
+    async (request) => withTransaction(pool, (tx) => extendReservation(tx, request.params.id, request.body, context(request.caller.sub))),
+  );
+
+  api.get(
+    '/inventory/reservations/:id',
+    {
+      schema: {
+        tags: ['reservations'],
+        summary: 'A reservation with its lots and status history',
+        params: reservationIdParams,
+        response: { 200: reservationDetailSchema },
+      },
+    },
+    async (request) => loadReservationDetail(pool, request.params.id),
+  );
 }
