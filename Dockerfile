@@ -7,7 +7,6 @@ RUN npm ci --omit=dev && npm cache clean --force
 COPY tsconfig.json ./
 COPY drizzle ./drizzle
 COPY src ./src
-COPY workers ./workers
 COPY bin ./bin
 USER node
 EXPOSE 3000

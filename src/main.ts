@@ -1,4 +1,5 @@
-import { startWorkers, type Runner } from '../workers';
+import { startWorkers } from './runners';
+import type { Runner } from './runners/runner';
 import { connectAmqp } from './amqp/connection';
 import { ConfigError, loadConfig, type Config } from './config';
 import { createPool } from './db/client';

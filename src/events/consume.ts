@@ -6,7 +6,7 @@ import { markEventProcessed } from '../db/consumer-store';
 import { insertDeadLetters } from '../db/dead-letter-store';
 import { isConnectionError, isRetryableTransactionError, translatePgError } from '../db/pg-errors';
 import { AppError } from '../errors';
-import { UNPARSEABLE } from '../inventory/dead-letters';
+import { UNPARSEABLE } from '../inventory/jobs/dead-letters';
 
 /** The identity of a consumed event, for deduplication. */
 export type ConsumedEvent = { consumer: string; eventId: string; eventType: string };

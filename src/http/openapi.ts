@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { jsonSchemaTransform } from 'fastify-type-provider-zod';
 import { errorStatus, type ErrorCode } from '../errors';
 import { errorBodySchema } from '../schemas/common';
-import type { Access } from './server';
+import type { Access } from './app-deps';
 
 type JsonSchema = Record<string, unknown>;
 type RouteSchema = Record<string, unknown> & { response?: Record<string, JsonSchema> };

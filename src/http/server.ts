@@ -9,15 +9,12 @@ import Fastify, {
   type RouteOptions,
 } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
-import type { Pool } from 'pg';
-import type { AmqpClient } from '../amqp/connection';
 import { createTokenVerifier, type Caller, type Role } from '../auth/tokens';
-import type { Config } from '../config';
 import { translatePgError } from '../db/pg-errors';
 import { AppError, errorStatus, type ErrorCode } from '../errors';
-import type { Logger } from '../logger';
 import { httpDuration, httpRequests } from '../metrics';
 import { version } from '../../package.json';
+import type { Access, AppDeps, RouteModule } from './app-deps';
 import { registerDocs } from './openapi';
 import { allocationRoutes } from './routes/allocations';
 import { backorderRoutes } from './routes/backorders';
@@ -26,36 +23,6 @@ import { healthRoutes } from './routes/health';
 import { inventoryRoutes } from './routes/inventory';
 import { metricsRoutes } from './routes/metrics';
 import { reservationRoutes } from './routes/reservations';
-
-/** Who may call a route: anyone, any authenticated caller (service or admin), or admins only. */
-export type Access = 'public' | 'service' | 'admin';
-
-declare module 'fastify' {
-  interface FastifyContextConfig {
-    access?: Access;
-  }
-  interface FastifyRequest {
-    caller: Caller;
-  }
-  interface FastifyInstance {
-    /** Every route the app serves (HEAD routes aside), with who may call it. */
-    routeList: readonly RouteSummary[];
-  }
-}
-
-/** One registered route: method, URL pattern and access. */
-export type RouteSummary = { method: string; url: string; access: Access };
-
-/** What the HTTP layer needs from the process that runs it. */
-export type AppDeps = {
-  config: Config;
-  pool: Pool;
-  logger: Logger;
-  amqp: AmqpClient | null;
-};
-
-/** The route registrar every file in routes/ exports; it calls `app.withTypeProvider<ZodTypeProvider>()` for typed schemas. */
-export type RouteModule = (app: FastifyInstance, deps: AppDeps) => Promise<void> | void;
 
 /** Every resource under /api/v1, one file each. */
 const apiRoutes: RouteModule[] = [catalogueRoutes, inventoryRoutes, reservationRoutes, backorderRoutes, allocationRoutes];

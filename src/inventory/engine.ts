@@ -19,9 +19,9 @@ import { AppError } from '../errors';
 import { eventsToRecord } from '../events/outbox';
 import type { NewEvent } from '../events/schemas';
 import type { ReservationView } from '../schemas/reservations';
-import { stockLinesOf } from './event-lines';
+import { stockLinesOf } from '../domain/stock-lines';
 import { applyStockChanges } from './stock-changes';
-import { reservationView, toCandidateLot } from './views';
+import { reservationView, toCandidateLot } from './reservations/views';
 
 export type EngineRequest = {
   key: string;

@@ -5,8 +5,8 @@ import pino from 'pino';
 import type { Publisher } from '../../src/amqp/publisher';
 import { loadConfig } from '../../src/config';
 import { markPublished, type NewAllocation } from '../../src/db/allocation-store';
-import { createAllocationDispatcher } from '../../src/inventory/allocation-dispatch';
-import { createIntakeRecorder } from '../../src/inventory/allocation-intake';
+import { createAllocationDispatcher } from '../../src/inventory/jobs/allocation-dispatch';
+import { createIntakeRecorder } from '../../src/inventory/jobs/allocation-intake';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 
 let db: TestDatabase;

@@ -1,5 +1,5 @@
 import { v7 as uuidv7 } from 'uuid';
-import type { RouteSummary } from '../../src/http/server';
+import type { RouteSummary } from '../../src/http/app-deps';
 import { startTestApp, type TestApp } from '../helpers/app';
 import { bearer } from '../helpers/tokens';
 

@@ -1,6 +1,6 @@
 import { withTransaction } from '../../src/db/client';
-import { fillBackorders } from '../../src/inventory/backorders';
-import { expireReservations } from '../../src/inventory/expire';
+import { fillBackorders } from '../../src/inventory/backorders/backorders';
+import { expireReservations } from '../../src/inventory/reservations/expire';
 import { startTestApp, type TestApp } from '../helpers/app';
 import { adjust, admin } from '../helpers/inventory';
 import { inventoryApi } from '../helpers/inventory-api';

@@ -2,8 +2,8 @@ import pino from 'pino';
 import { loadConfig } from '../../src/config';
 import { createPool, withTransaction } from '../../src/db/client';
 import { serveRequests } from '../../src/inventory/engine';
-import { expireReservations } from '../../src/inventory/expire';
-import { startExpirySweeper } from '../../workers/expiry-sweeper';
+import { expireReservations } from '../../src/inventory/reservations/expire';
+import { startExpirySweeper } from '../../src/runners/expiry-sweeper';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { ledgerDifferences, receiveLots, reservationBookDifferences, seedCatalogue, totalsOf } from '../helpers/stock';
 

@@ -1,7 +1,7 @@
 import { reconcile } from '../../src/cli/reconcile';
 import { withTransaction } from '../../src/db/client';
 import { applyMovements, findLedgerDifferences } from '../../src/db/lot-store';
-import { adjustStock } from '../../src/inventory/adjust';
+import { adjustStock } from '../../src/inventory/stock/adjust';
 import { startTestApp, type TestApp } from '../helpers/app';
 import { adjust, admin, lotState, receive, seedCatalogue, service, stockSnapshot } from '../helpers/inventory';
 

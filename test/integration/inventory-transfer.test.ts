@@ -1,6 +1,6 @@
 import { withTransaction } from '../../src/db/client';
 import { applyMovements, findLedgerDifferences } from '../../src/db/lot-store';
-import { receiveTransfer } from '../../src/inventory/transfer';
+import { receiveTransfer } from '../../src/inventory/transfers/transfer';
 import { startTestApp, type TestApp } from '../helpers/app';
 import { admin, lotState, receive, seedCatalogue, service, stockSnapshot } from '../helpers/inventory';
 

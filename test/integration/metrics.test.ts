@@ -1,6 +1,7 @@
 import pino from 'pino';
 import { startMetricsServer } from '../../src/operations/metrics-server';
-import { startWorkers, type Runner } from '../../workers';
+import { startWorkers } from '../../src/runners';
+import type { Runner } from '../../src/runners/runner';
 import { waitFor, waitForJob } from '../helpers/allocations';
 import { startTestApp, type TestApp } from '../helpers/app';
 import { bearer } from '../helpers/tokens';

@@ -8,7 +8,7 @@ import { consumeOnce } from '../../src/events/consume';
 import { recordEvents } from '../../src/events/outbox';
 import { pruneOutbox, relayOutboxRound } from '../../src/events/relay';
 import { inventoryEventSchema, type NewEvent } from '../../src/events/schemas';
-import { startOutboxRelay } from '../../workers/outbox-relay';
+import { startOutboxRelay } from '../../src/runners/outbox-relay';
 import { closeVhostConnections } from '../helpers/amqp';
 import { startTestApp, type TestApp } from '../helpers/app';
 import { eventually, tapExchange, type EventTap } from '../helpers/event-tap';

@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import { createPool, withTransaction } from '../../src/db/client';
-import { reserveStock } from '../../src/inventory/reserve';
+import { reserveStock } from '../../src/inventory/reservations/reserve';
 import { reserveBody } from '../../src/schemas/reservations';
 import { startTestApp, type TestApp } from '../helpers/app';
 import { adjust } from '../helpers/inventory';

@@ -1,4 +1,4 @@
-import { expireReservations } from '../../src/inventory/expire';
+import { expireReservations } from '../../src/inventory/reservations/expire';
 import { startTestApp, type TestApp } from '../helpers/app';
 import { inventoryApi } from '../helpers/inventory-api';
 import { ledgerDifferences, lotsOf, receiveLots, reservationBookDifferences, seedCatalogue, totalsOf } from '../helpers/stock';

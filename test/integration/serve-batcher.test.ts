@@ -4,7 +4,7 @@ import { createPool } from '../../src/db/client';
 import { isConnectionError } from '../../src/db/pg-errors';
 import { AppError } from '../../src/errors';
 import { buildServer } from '../../src/http/server';
-import { createServeBatcher, type ServeBatcher, type ServeCall } from '../../src/inventory/serve-batcher';
+import { createServeBatcher, type ServeBatcher, type ServeCall } from '../../src/inventory/reservations/serve-batcher';
 import { batchSize } from '../../src/metrics';
 import { reserveBody, serveAnswerSchema, type ReserveInput } from '../../src/schemas/reservations';
 import { startTestApp, type TestApp } from '../helpers/app';

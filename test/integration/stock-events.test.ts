@@ -4,8 +4,8 @@ import { createEventPublisher, type EventPublisher } from '../../src/amqp/event-
 import { declareEventsExchange } from '../../src/amqp/event-topology';
 import { inventoryEventSchema } from '../../src/events/schemas';
 import { relayOutboxRound } from '../../src/events/relay';
-import { runAllocationJobs } from '../../src/inventory/allocation-jobs';
-import { expireReservations } from '../../src/inventory/expire';
+import { runAllocationJobs } from '../../src/inventory/jobs/allocation-jobs';
+import { expireReservations } from '../../src/inventory/reservations/expire';
 import { startTestApp, type TestApp } from '../helpers/app';
 import { tapExchange, type EventTap, type TappedMessage } from '../helpers/event-tap';
 import { inventoryApi } from '../helpers/inventory-api';

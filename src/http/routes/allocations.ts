@@ -3,13 +3,13 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { createPublisher } from '../../amqp/publisher';
 import { keepAllocationTopology } from '../../amqp/topology';
-import { createAllocationDispatcher } from '../../inventory/allocation-dispatch';
-import { createIntakeRecorder } from '../../inventory/allocation-intake';
-import { enqueueAllocation, getAllocation, listAllocations } from '../../inventory/allocations';
+import { createAllocationDispatcher } from '../../inventory/jobs/allocation-dispatch';
+import { createIntakeRecorder } from '../../inventory/jobs/allocation-intake';
+import { enqueueAllocation, getAllocation, listAllocations } from '../../inventory/jobs/allocations';
 import { acceptedAllocationSchema, allocationViewSchema, createAllocationBody, listAllocationsQuery } from '../../schemas/allocations';
 import { uuidSchema } from '../../schemas/common';
 import { idempotencyKeySchema } from '../idempotency';
-import type { AppDeps } from '../server';
+import type { AppDeps } from '../app-deps';
 import { deadLetterRoutes } from './dead-letters';
 
 const idParams = z.strictObject({ id: uuidSchema });

@@ -2,10 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { withTransaction } from '../../db/client';
-import { cancelBackorder, listBackorders } from '../../inventory/backorders';
+import { cancelBackorder, listBackorders } from '../../inventory/backorders/backorders';
 import { backorderIdParams, backorderSchema, listBackordersQuery } from '../../schemas/backorders';
 import { errorResponses } from '../openapi';
-import type { AppDeps } from '../server';
+import type { AppDeps } from '../app-deps';
 
 /** Backorders: listed with filters, cancelled while open. They are filled by replenishment, not by a call. */
 export function backorderRoutes(app: FastifyInstance, { pool }: AppDeps): void {

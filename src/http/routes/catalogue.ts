@@ -6,7 +6,7 @@ import { listProducts, listWarehouses } from '../../db/catalogue-store';
 import { createProductBody, createWarehouseBody, productSchema, warehouseSchema } from '../../schemas/catalogue';
 import { externalId, paginationQuery } from '../../schemas/common';
 import { errorResponses } from '../openapi';
-import type { AppDeps } from '../server';
+import type { AppDeps } from '../app-deps';
 
 const idParams = z.strictObject({ id: externalId });
 

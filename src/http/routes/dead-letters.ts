@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { getDeadLetter, listDeadLetters, purgeDeadLetter, replayDeadLetter, type DeadLetterDeps } from '../../inventory/dead-letters';
+import { getDeadLetter, listDeadLetters, purgeDeadLetter, replayDeadLetter, type DeadLetterDeps } from '../../inventory/jobs/dead-letters';
 import { deadLetterSchema, listDeadLettersQuery } from '../../schemas/allocations';
 import { uuidSchema } from '../../schemas/common';
 import { errorResponses } from '../openapi';

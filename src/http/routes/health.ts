@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { AppDeps } from '../server';
+import type { AppDeps } from '../app-deps';
 
 type Check = { status: 'up' | 'down'; error?: string };
 

@@ -1,13 +1,13 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { checkAvailability } from '../../inventory/availability';
-import { listLowStock } from '../../inventory/low-stock';
-import { listProductMovements } from '../../inventory/movements';
-import { getProductInventory } from '../../inventory/product-inventory';
-import { putStockSettings } from '../../inventory/settings';
-import { adjustStockFillingBackorders, receiveTransferFillingBackorders } from '../../inventory/replenish';
-import { getTransfer, initiateTransfer } from '../../inventory/transfer';
+import { checkAvailability } from '../../inventory/stock/availability';
+import { listLowStock } from '../../inventory/stock/low-stock';
+import { listProductMovements } from '../../inventory/stock/movements';
+import { getProductInventory } from '../../inventory/stock/product-inventory';
+import { putStockSettings } from '../../inventory/stock/settings';
+import { adjustStockFillingBackorders, receiveTransferFillingBackorders } from '../../inventory/backorders/replenish';
+import { getTransfer, initiateTransfer } from '../../inventory/transfers/transfer';
 import {
   adjustBody,
   adjustResponse,
@@ -29,7 +29,7 @@ import {
 import { runIdempotent, type IdempotentAnswer } from '../../inventory/idempotency';
 import { idempotencyKeySchema } from '../idempotency';
 import { errorResponses } from '../openapi';
-import type { AppDeps } from '../server';
+import type { AppDeps } from '../app-deps';
 
 /** The optional Idempotency-Key header of a state-changing call. */
 const idempotencyHeaders = z.object({ 'idempotency-key': idempotencyKeySchema.optional() });

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { registry } from '../../metrics';
 import { stockGaugeRefresher } from '../../operations/stock-gauges';
-import type { AppDeps } from '../server';
+import type { AppDeps } from '../app-deps';
 
 /** GET /metrics: every Prometheus metric of the process, in the text exposition format. */
 export function metricsRoutes(app: FastifyInstance, deps: AppDeps): void {

@@ -2,14 +2,14 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { withTransaction } from '../../db/client';
-import { allocateReservation } from '../../inventory/allocate';
-import { extendReservation } from '../../inventory/extend';
+import { allocateReservation } from '../../inventory/reservations/allocate';
+import { extendReservation } from '../../inventory/reservations/extend';
 import { runIdempotent, type IdempotentAnswer } from '../../inventory/idempotency';
-import { releaseReservation } from '../../inventory/release';
-import { checkReserveInput } from '../../inventory/reserve';
-import { createServeBatcher } from '../../inventory/serve-batcher';
-import { shipReservation } from '../../inventory/ship';
-import { loadReservationDetail } from '../../inventory/transitions';
+import { releaseReservation } from '../../inventory/reservations/release';
+import { checkReserveInput } from '../../inventory/reservations/reserve';
+import { createServeBatcher } from '../../inventory/reservations/serve-batcher';
+import { shipReservation } from '../../inventory/reservations/ship';
+import { loadReservationDetail } from '../../inventory/reservations/transitions';
 import {
   allocateBody,
   backorderedAnswerSchema,
@@ -24,7 +24,7 @@ import {
 } from '../../schemas/reservations';
 import { idempotencyKeySchema } from '../idempotency';
 import { errorResponses } from '../openapi';
-import type { AppDeps } from '../server';
+import type { AppDeps } from '../app-deps';
 
 const idempotencyHeaders = z.object({ 'idempotency-key': idempotencyKeySchema.optional() });
 

@@ -1,0 +1,258 @@
+import type { Pool } from 'pg';
+import type { Config } from '../../config';
+import {
+  existingAllocationIds,
+  finishedAllocationsWrites,
+  lockUnfinishedAllocations,
+  markDeadLettered,
+  recordFailedAttempts,
+  startAllocations,
+  type AllocationRow,
+  type FinishedAllocation,
+} from '../../db/allocation-store';
+import { withTransaction } from '../../db/client';
+import { insertDeadLetters, type NewDeadLetter } from '../../db/dead-letter-store';
+import { isConnectionError, isRetryableTransactionError } from '../../db/pg-errors';
+import { priorityWeight } from '../../domain/strategies';
+import { batchSize, deadLettersTotal, jobLatency, jobsTotal } from '../../metrics';
+import { createAllocationBody, type AllocationResult, type CreateAllocation, type ResultStatus } from '../../schemas/allocations';
+import { serveRequests, type EngineOutcome, type EngineRequest } from '../engine';
+
+/** What became of one job of a batch. */
+export type JobOutcome =
+  /** its result is written (served, or failed with timeout) */
+  | { kind: 'finished'; status: ResultStatus }
+  /** it had finished before (a redelivered or duplicate message) */
+  | { kind: 'already_finished' }
+  /** no such job: the message is poison */
+  | { kind: 'unknown' }
+  /** its stored request is not a valid request: it can never run */
+  | { kind: 'invalid'; error: string }
+  /** the attempt failed; `retryable` when running it again may succeed */
+  | { kind: 'failed'; error: string; retryable: boolean };
+
+type Job = { row: AllocationRow; request: CreateAllocation };
+
+const resultStatusOf: Record<EngineOutcome['outcome'], ResultStatus> = { complete: 'succeeded', partial: 'partial', none: 'failed' };
+
+/** Transient: a serialization failure, a deadlock, or a lost or refused database connection. */
+export function isTransientError(error: unknown): boolean {
+  return isRetryableTransactionError(error) || isConnectionError(error);
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Higher priority first, then the order of arrival (seed 001: critical before low). */
+function byPriorityThenArrival(a: Job, b: Job): number {
+  return (
+    priorityWeight[b.row.priority] - priorityWeight[a.row.priority] ||
+    a.row.createdAt.getTime() - b.row.createdAt.getTime() ||
+    (a.row.id < b.row.id ? -1 : a.row.id > b.row.id ? 1 : 0)
+  );
+}
+
+function engineRequest(job: Job): EngineRequest {
+  const { request, row } = job;
+  return {
+    key: row.id,
+    allocationId: row.id,
+    mode: request.mode,
+    lines: request.items.map((item) => ({
+      productId: item.productId,
+      quantity: item.quantity,
+      ...(item.warehouseId ? { warehouseId: item.warehouseId } : {}),
+    })),
+    strategy: request.strategy,
+    priority: request.priority,
+    allowPartial: request.allowPartial,
+    allowBackorder: request.allowBackorder,
+    ...(request.destination ? { destination: request.destination } : {}),
+    orderId: request.referenceId,
+    referenceType: request.referenceType,
+    ...(request.reservationMinutes !== undefined ? { reservationMinutes: request.reservationMinutes } : {}),
+    actor: row.actor,
+  };
+}
+
+function baseResult(job: Job, startedAt: number, completedAt: Date) {
+  return {
+    allocationId: job.row.id,
+    totalRequested: job.request.items.reduce((sum, item) => sum + item.quantity, 0),
+    executionTimeMs: Math.max(0, completedAt.getTime() - startedAt),
+    idempotencyKey: job.row.idempotencyKey,
+    createdAt: job.row.createdAt,
+    completedAt,
+  };
+}
+
+function servedResult(job: Job, outcome: EngineOutcome, startedAt: number, completedAt: Date): FinishedAllocation {
+  const status = resultStatusOf[outcome.outcome];
+  const result: AllocationResult = {
+    ...baseResult(job, startedAt, completedAt),
+    status,
+    allocatedItems: outcome.takes.map((take) => ({
+      productId: take.productId,
+      warehouseId: take.warehouseId,
+      lotId: take.lotId,
+      lotNumber: take.lotNumber,
+      quantity: take.quantity,
+    })),
+    failedItems: outcome.failedLines.map((line) => ({
+      productId: line.productId,
+      requestedQuantity: line.requestedQuantity,
+      availableQuantity: line.availableQuantity,
+      reason: line.reason,
+      errorMessage: line.errorMessage,
+    })),
+    totalAllocated: outcome.takes.reduce((sum, take) => sum + take.quantity, 0),
+    ...(outcome.reservation ? { reservationId: outcome.reservation.reservationId } : {}),
+    ...(outcome.backorders.length > 0 ? { backorderIds: outcome.backorders.map((backorder) => backorder.id) } : {}),
+  };
+  return { id: job.row.id, status, result, reservationId: outcome.reservation?.reservationId ?? null, executionTimeMs: result.executionTimeMs, completedAt };
+}
+
+function timedOutResult(job: Job, startedAt: number, completedAt: Date): FinishedAllocation {
+  const result: AllocationResult = {
+    ...baseResult(job, startedAt, completedAt),
+    status: 'failed',
+    allocatedItems: [],
+    failedItems: job.request.items.map((item) => ({
+      productId: item.productId,
+      requestedQuantity: item.quantity,
+      availableQuantity: 0,
+      reason: 'timeout',
+      errorMessage: `Not started before its deadline (${job.row.deadlineAt!.toISOString()}); no stock was touched`,
+    })),
+    totalAllocated: 0,
+  };
+  return { id: job.row.id, status: 'failed', result, reservationId: null, executionTimeMs: result.executionTimeMs, completedAt };
+}
+
+/**
+ * Serves jobs in one transaction: the jobs still unfinished are locked (so a duplicate elsewhere
+ * waits, then finds them done), the engine serves them in priority-then-arrival order with one
+ * lock of every lot involved, and every result and status is written in its last statement. A job
+ * past its deadline fails with timeout and touches no stock.
+ */
+async function serveTogether(pool: Pool, config: Config, jobs: readonly Job[], startedAt: number): Promise<Map<string, JobOutcome>> {
+  const now = new Date();
+  const late = jobs.filter((job) => job.row.deadlineAt !== null && job.row.deadlineAt.getTime() <= now.getTime());
+  const due = jobs.filter((job) => !late.includes(job)).sort(byPriorityThenArrival);
+  const finished = await withTransaction(pool, async (tx) => {
+    const unfinished = await lockUnfinishedAllocations(
+      tx,
+      jobs.map((job) => job.row.id),
+    );
+    const toServe = due.filter((job) => unfinished.has(job.row.id));
+    let results: FinishedAllocation[] = [];
+    await serveRequests(
+      tx,
+      toServe.map(engineRequest),
+      { now, config },
+      {
+        writeWith: (outcomes) => {
+          const completedAt = new Date();
+          results = [
+            ...toServe.map((job, index) => servedResult(job, outcomes[index]!, startedAt, completedAt)),
+            ...late.filter((job) => unfinished.has(job.row.id)).map((job) => timedOutResult(job, startedAt, completedAt)),
+          ];
+          return finishedAllocationsWrites(results);
+        },
+      },
+    );
+    return results;
+  });
+  if (finished.length > 0) batchSize.observe({ path: 'queued' }, finished.length);
+  const acceptedAt = new Map(jobs.map((job) => [job.row.id, job.row.createdAt]));
+  for (const job of finished) {
+    jobsTotal.inc({ status: job.status });
+    jobLatency.observe((job.completedAt.getTime() - acceptedAt.get(job.id)!.getTime()) / 1000);
+  }
+  const done = new Map(finished.map((job) => [job.id, job.status]));
+  return new Map(
+    jobs.map((job): [string, JobOutcome] => {
+      const status = done.get(job.row.id);
+      return [job.row.id, status === undefined ? { kind: 'already_finished' } : { kind: 'finished', status }];
+    }),
+  );
+}
+
+/**
+ * Runs one attempt of each job: marks them processing, then serves them all in one transaction.
+ * A transient failure fails the whole attempt as retryable; any other failure of a batch is
+ * isolated by serving its jobs one by one, so one bad job cannot hold back the others.
+ */
+export async function runAllocationJobs(pool: Pool, config: Config, ids: readonly string[]): Promise<Map<string, JobOutcome>> {
+  const outcomes = new Map<string, JobOutcome>();
+  const startedAt = Date.now();
+  let rows: AllocationRow[];
+  try {
+    rows = await startAllocations(pool, ids);
+  } catch (error) {
+    for (const id of ids) outcomes.set(id, { kind: 'failed', error: describe(error), retryable: isTransientError(error) });
+    return outcomes;
+  }
+
+  const started = new Set(rows.map((row) => row.id));
+  const notStarted = ids.filter((id) => !started.has(id));
+  if (notStarted.length > 0) {
+    try {
+      const existing = await existingAllocationIds(pool, notStarted);
+      for (const id of notStarted) outcomes.set(id, existing.has(id) ? { kind: 'already_finished' } : { kind: 'unknown' });
+    } catch (error) {
+      for (const id of notStarted) outcomes.set(id, { kind: 'failed', error: describe(error), retryable: isTransientError(error) });
+    }
+  }
+
+  const jobs: Job[] = [];
+  for (const row of rows) {
+    const parsed = createAllocationBody.safeParse(row.request);
+    if (parsed.success) jobs.push({ row, request: parsed.data });
+    else
+      outcomes.set(row.id, {
+        kind: 'invalid',
+        error: `stored request is invalid: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`,
+      });
+  }
+  if (jobs.length === 0) return outcomes;
+
+  try {
+    for (const [id, outcome] of await serveTogether(pool, config, jobs, startedAt)) outcomes.set(id, outcome);
+  } catch (error) {
+    if (isTransientError(error) || jobs.length === 1) {
+      for (const job of jobs) outcomes.set(job.row.id, { kind: 'failed', error: describe(error), retryable: isTransientError(error) });
+    } else {
+      for (const job of jobs) {
+        try {
+          for (const [id, outcome] of await serveTogether(pool, config, [job], startedAt)) outcomes.set(id, outcome);
+        } catch (alone) {
+          outcomes.set(job.row.id, { kind: 'failed', error: describe(alone), retryable: isTransientError(alone) });
+        }
+      }
+    }
+  }
+  return outcomes;
+}
+
+/** Notes a failed attempt on each job (back to queued, with its error) while its message waits to be retried. */
+export async function recordRetries(pool: Pool, failures: readonly { id: string; error: string }[]): Promise<void> {
+  await recordFailedAttempts(pool, failures);
+}
+
+/** Keeps messages that cannot be processed and marks their jobs dead_lettered, in one transaction. */
+export async function deadLetterJobs(pool: Pool, letters: readonly NewDeadLetter[]): Promise<void> {
+  if (letters.length === 0) return;
+  await withTransaction(pool, async (tx) => {
+    await insertDeadLetters(tx, letters);
+    await markDeadLettered(
+      tx,
+      letters.filter((letter) => letter.allocationId !== null).map((letter) => ({ id: letter.allocationId!, error: letter.lastError ?? letter.reason })),
+    );
+  });
+  for (const letter of letters) {
+    deadLettersTotal.inc({ queue: letter.queue });
+    if (letter.allocationId) jobsTotal.inc({ status: 'dead_lettered' });
+  }
+}

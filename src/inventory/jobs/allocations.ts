@@ -1,0 +1,83 @@
+import type { Pool } from 'pg';
+import { v7 as uuidv7 } from 'uuid';
+import type { Caller } from '../../auth/tokens';
+import type { Config } from '../../config';
+import { findAllocation, listAllocationsByReference, type AllocationRow, type AllocationWithResult } from '../../db/allocation-store';
+import { priorityWeight } from '../../domain/strategies';
+import { AppError, notFound } from '../../errors';
+import { requestHash } from '../../request-hash';
+import { jobsTotal } from '../../metrics';
+import { allocationResultSchema, type AcceptedAllocation, type AllocationView, type CreateAllocation } from '../../schemas/allocations';
+import type { AllocationDispatcher } from './allocation-dispatch';
+import type { IntakeRecorder } from './allocation-intake';
+
+export type IntakeDeps = { recorder: IntakeRecorder; dispatcher: AllocationDispatcher; config: Config };
+
+function accepted(row: AllocationRow, message: string): AcceptedAllocation {
+  return { allocationId: row.id, status: row.status, idempotencyKey: row.idempotencyKey, priority: priorityWeight[row.priority], message };
+}
+
+/**
+ * Accepts an allocation job: records it under its Idempotency-Key (one is generated when the caller
+ * sends none) and commits it (together with the jobs accepted at the same moment), then publishes its message. The job is committed before the
+ * publish, so a broker outage loses nothing: the relay publishes what was not confirmed. The same
+ * key with the same body answers with the job already accepted; with another body, 422.
+ */
+export async function enqueueAllocation(
+  deps: IntakeDeps,
+  caller: Caller,
+  idempotencyKey: string | undefined,
+  request: CreateAllocation,
+): Promise<{ answer: AcceptedAllocation; replayed: boolean }> {
+  if (request.reservationMinutes !== undefined && request.reservationMinutes > deps.config.RESERVATION_MAX_MINUTES) {
+    throw new AppError('VALIDATION_FAILED', `reservationMinutes may be at most ${deps.config.RESERVATION_MAX_MINUTES}`, {
+      issues: [{ path: 'reservationMinutes', message: `at most ${deps.config.RESERVATION_MAX_MINUTES}` }],
+    });
+  }
+  const key = idempotencyKey ?? uuidv7();
+  const hash = requestHash(request);
+  const deadlineAt = request.timeoutMs === undefined ? null : new Date(Date.now() + request.timeoutMs);
+
+  const { row, created } = await deps.recorder.record({ id: uuidv7(), idempotencyKey: key, requestHash: hash, request, actor: caller.sub, deadlineAt });
+
+  if (!created) {
+    if (row.requestHash !== hash) {
+      throw new AppError('IDEMPOTENCY_MISMATCH', `Idempotency-Key ${key} was already used with a different request body`, { allocationId: row.id });
+    }
+    return { answer: accepted(row, 'Allocation request already accepted under this Idempotency-Key'), replayed: true };
+  }
+  jobsTotal.inc({ status: 'queued' });
+  await deps.dispatcher.dispatch([{ id: row.id, priority: row.priority }]);
+  return { answer: accepted(row, 'Allocation request queued for processing'), replayed: false };
+}
+
+function toView(row: AllocationWithResult): AllocationView {
+  return {
+    allocationId: row.id,
+    status: row.status,
+    priority: row.priority,
+    mode: row.mode,
+    referenceId: row.referenceId,
+    referenceType: row.referenceType,
+    idempotencyKey: row.idempotencyKey,
+    attempts: row.attempts,
+    lastError: row.lastError,
+    deadlineAt: row.deadlineAt,
+    createdAt: row.createdAt,
+    startedAt: row.startedAt,
+    updatedAt: row.updatedAt,
+    result: row.result === null ? null : allocationResultSchema.parse(row.result),
+  };
+}
+
+/** Where a job stands, with its result once written. */
+export async function getAllocation(pool: Pool, id: string): Promise<AllocationView> {
+  const row = await findAllocation(pool, id);
+  if (!row) throw notFound('Allocation', id);
+  return toView(row);
+}
+
+/** The jobs of one reference, oldest first. */
+export async function listAllocations(pool: Pool, query: { referenceId: string; limit: number; offset: number }): Promise<AllocationView[]> {
+  return (await listAllocationsByReference(pool, query.referenceId, query)).map(toView);
+}

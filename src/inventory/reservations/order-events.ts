@@ -1,0 +1,101 @@
+/** What the events of the order service do to stock: OrderCreated reserves, OrderCancelled releases, OrderCompleted allocates. */
+import { cancelOpenBackordersOfOrder, findBackordersOfOrder } from '../../db/backorder-store';
+import type { Transaction } from '../../db/client';
+import { lockAggregates } from '../../db/outbox-store';
+import { findReservationsOfOrder, lockReservationsOfOrder } from '../../db/reservation-store';
+import { AppError } from '../../errors';
+import type { OrderCreatedEvent, OrderEvent } from '../../events/schemas';
+import { allocateReservation } from './allocate';
+import { releaseReservation } from './release';
+import { reserveStock, type UseCaseContext } from './reserve';
+import { effectiveStatus } from './transitions';
+
+/** What an order event did, for the log. */
+export type OrderEventResult =
+  | { action: 'reserved'; reservationId: string | null; backorders: number }
+  | { action: 'released'; reservationIds: string[]; backordersCancelled: number }
+  | { action: 'allocated'; reservationIds: string[] }
+  | { action: 'nothing'; why: string };
+
+/** Applies one order event in the caller's transaction (which also records it as processed). */
+export async function applyOrderEvent(tx: Transaction, event: OrderEvent, ctx: UseCaseContext): Promise<OrderEventResult> {
+  // one order's events take effect one at a time, whichever consumer runs them
+  await lockAggregates(tx, [`order:${event.orderId}`]);
+  switch (event.type) {
+    case 'OrderCreated':
+      return reserveForOrder(tx, event, ctx);
+    case 'OrderCancelled':
+      return releaseOrder(tx, event.orderId, event.reason ?? 'order cancelled', ctx);
+    case 'OrderCompleted':
+      return allocateOrder(tx, event.orderId, ctx);
+  }
+}
+
+/**
+ * Reserves the order's lines as POST /inventory/reserve would. An order that already holds stock or
+ * waits for it (reserved through the API, or an OrderCreated sent again under a new eventId) is
+ * left as it is, so an order is never served twice.
+ */
+async function reserveForOrder(tx: Transaction, event: OrderCreatedEvent, ctx: UseCaseContext): Promise<OrderEventResult> {
+  const [reservations, backorders] = await Promise.all([findReservationsOfOrder(tx, event.orderId), findBackordersOfOrder(tx, event.orderId)]);
+  if (reservations.length > 0 || backorders.length > 0) return { action: 'nothing', why: `order ${event.orderId} already has stock reserved or backordered` };
+  const { body } = await reserveStock(
+    tx,
+    {
+      orderId: event.orderId,
+      items: event.items,
+      strategy: event.strategy,
+      allowPartial: event.allowPartial,
+      allowBackorder: event.allowBackorder,
+      priority: event.priority,
+      ...(event.customerId === undefined ? {} : { customerId: event.customerId }),
+      ...(event.destination === undefined ? {} : { destination: event.destination }),
+      ...(event.timeoutMinutes === undefined ? {} : { timeoutMinutes: event.timeoutMinutes }),
+    },
+    ctx,
+  );
+  return { action: 'reserved', reservationId: body.reservationId, backorders: body.backorders.length };
+}
+
+/**
+ * Releases every RESERVED reservation of the order and cancels its open backorders. Nothing to do
+ * when all its holds were already released or expired; refused (409) when its stock is already
+ * allocated; NOT_FOUND when the order has nothing at all (its OrderCreated may not have arrived yet).
+ */
+async function releaseOrder(tx: Transaction, orderId: string, reason: string, ctx: UseCaseContext): Promise<OrderEventResult> {
+  const reservations = await lockReservationsOfOrder(tx, orderId);
+  const open = reservations.filter((reservation) => effectiveStatus(reservation, ctx.now) === 'RESERVED');
+  for (const reservation of open) await releaseReservation(tx, { reservationId: reservation.id, reason }, ctx);
+  const cancelled = await cancelOpenBackordersOfOrder(tx, orderId, ctx.now);
+  if (open.length > 0 || cancelled.length > 0)
+    return { action: 'released', reservationIds: open.map((reservation) => reservation.id), backordersCancelled: cancelled.length };
+  if (reservations.length === 0) throw new AppError('NOT_FOUND', `Order ${orderId} has no reservation or backorder to release`, { orderId });
+  const committed = reservations.filter((reservation) => reservation.status === 'ALLOCATED' || reservation.status === 'FULFILLED');
+  if (committed.length > 0) {
+    throw new AppError('INVALID_TRANSITION', `Order ${orderId} has allocated stock; an allocation is not released by a cancellation`, {
+      orderId,
+      reservationIds: committed.map((reservation) => reservation.id),
+    });
+  }
+  return { action: 'nothing', why: `order ${orderId} holds nothing any more` };
+}
+
+/**
+ * Allocates every RESERVED reservation of the order in full. Nothing to do when its stock is
+ * already allocated; refused (409) when its holds were released or expired; NOT_FOUND when the
+ * order has no reservation yet.
+ */
+async function allocateOrder(tx: Transaction, orderId: string, ctx: UseCaseContext): Promise<OrderEventResult> {
+  const reservations = await lockReservationsOfOrder(tx, orderId);
+  if (reservations.length === 0) throw new AppError('NOT_FOUND', `Order ${orderId} has no reservation to allocate`, { orderId });
+  const open = reservations.filter((reservation) => effectiveStatus(reservation, ctx.now) === 'RESERVED');
+  for (const reservation of open) await allocateReservation(tx, { reservationId: reservation.id }, ctx);
+  if (open.length > 0) return { action: 'allocated', reservationIds: open.map((reservation) => reservation.id) };
+  if (reservations.some((reservation) => reservation.status === 'ALLOCATED' || reservation.status === 'FULFILLED')) {
+    return { action: 'nothing', why: `order ${orderId} is already allocated` };
+  }
+  throw new AppError('INVALID_TRANSITION', `Order ${orderId} holds no stock to allocate: its reservations were released or expired`, {
+    orderId,
+    reservationIds: reservations.map((reservation) => reservation.id),
+  });
+}

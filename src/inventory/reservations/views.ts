@@ -1,0 +1,110 @@
+import type { LotRow } from '../../db/lot-store';
+import type { ReservationLineRow, ReservationRow, StatusChange } from '../../db/reservation-store';
+import type { CandidateLot } from '../../domain/strategies';
+import type { ReservationDetail, ReservationView } from '../../schemas/reservations';
+
+/** A lot as the strategies see it: what it can still give, and its warehouse's facts. */
+export function toCandidateLot(lot: LotRow): CandidateLot {
+  return {
+    id: lot.id,
+    productId: lot.productId,
+    warehouseId: lot.warehouseId,
+    lotNumber: lot.lotNumber,
+    available: lot.quantity - lot.reservedQuantity - lot.allocatedQuantity,
+    receivedAt: lot.receivedAt,
+    expiresAt: lot.expiresAt,
+    unitCost: lot.unitCost,
+    warehouse: lot.warehouse,
+  };
+}
+
+type ViewLine = Pick<ReservationLineRow, 'productId' | 'warehouseId' | 'lotId' | 'lotNumber' | 'quantity'> &
+  Partial<Pick<ReservationLineRow, 'allocatedQuantity' | 'shippedQuantity' | 'releasedQuantity'>>;
+
+type Item<L> = { productId: string; warehouseId: string; quantity: number; reserved: boolean; lots: L[] };
+
+/** Groups lines into one item per product and warehouse (in the order first taken) and one entry per lot. */
+function groupLines<L extends { lotId: string; quantity: number }>(
+  lines: readonly ViewLine[],
+  toLot: (line: ViewLine) => L,
+  addTo: (lot: L, line: ViewLine) => void,
+): Item<L>[] {
+  const items = new Map<string, Item<L> & { byLot: Map<string, L> }>();
+  for (const line of lines) {
+    const key = `${line.productId}\u0000${line.warehouseId}`;
+    let item = items.get(key);
+    if (item === undefined) {
+      item = { productId: line.productId, warehouseId: line.warehouseId, quantity: 0, reserved: true, lots: [], byLot: new Map() };
+      items.set(key, item);
+    }
+    item.quantity += line.quantity;
+    if ((line.releasedQuantity ?? 0) > 0) item.reserved = false;
+    const lot = item.byLot.get(line.lotId);
+    if (lot === undefined) {
+      const created = toLot(line);
+      item.byLot.set(line.lotId, created);
+      item.lots.push(created);
+    } else {
+      addTo(lot, line);
+    }
+  }
+  return [...items.values()].map(({ byLot: _byLot, ...item }) => item);
+}
+
+/** The SPEC section 6 answer for a reservation and its lines. */
+export function reservationView(
+  reservation: Pick<ReservationRow, 'id' | 'orderId' | 'status' | 'expiresAt' | 'createdAt'>,
+  lines: readonly ViewLine[],
+): ReservationView {
+  return {
+    reservationId: reservation.id,
+    orderId: reservation.orderId,
+    status: reservation.status,
+    items: groupLines(
+      lines,
+      (line) => ({ lotId: line.lotId, lotNumber: line.lotNumber, quantity: line.quantity }),
+      (lot, line) => {
+        lot.quantity += line.quantity;
+      },
+    ),
+    expiresAt: reservation.expiresAt,
+    createdAt: reservation.createdAt,
+  };
+}
+
+/** A reservation with what became of every lot's units, and its status history. */
+export function reservationDetail(reservation: ReservationRow, lines: readonly ReservationLineRow[], history: readonly StatusChange[]): ReservationDetail {
+  const items = groupLines(
+    lines,
+    (line) => ({
+      lotId: line.lotId,
+      lotNumber: line.lotNumber,
+      quantity: line.quantity,
+      reservedQuantity: line.quantity - (line.allocatedQuantity ?? 0) - (line.releasedQuantity ?? 0),
+      allocatedQuantity: line.allocatedQuantity ?? 0,
+      shippedQuantity: line.shippedQuantity ?? 0,
+      releasedQuantity: line.releasedQuantity ?? 0,
+    }),
+    (lot, line) => {
+      lot.quantity += line.quantity;
+      lot.reservedQuantity += line.quantity - (line.allocatedQuantity ?? 0) - (line.releasedQuantity ?? 0);
+      lot.allocatedQuantity += line.allocatedQuantity ?? 0;
+      lot.shippedQuantity += line.shippedQuantity ?? 0;
+      lot.releasedQuantity += line.releasedQuantity ?? 0;
+    },
+  );
+  return {
+    reservationId: reservation.id,
+    orderId: reservation.orderId,
+    customerId: reservation.customerId,
+    status: reservation.status,
+    priority: reservation.priority,
+    strategy: reservation.strategy,
+    version: reservation.version,
+    items,
+    expiresAt: reservation.expiresAt,
+    createdAt: reservation.createdAt,
+    updatedAt: reservation.updatedAt,
+    history: history.map(({ reservationId: _id, ...change }) => change),
+  };
+}

@@ -1,0 +1,121 @@
+import { v7 as uuidv7 } from 'uuid';
+import { assertKnownReferences } from '../../catalogue/catalogue';
+import type { Transaction } from '../../db/client';
+import { insertEmptyLots, lockLotsById, type LotMovement } from '../../db/lot-store';
+import { planAdjustments, type AdjustmentLine, type AdjustmentProblem } from '../../domain/adjustment';
+import { AppError } from '../../errors';
+import { recordEvents } from '../../events/outbox';
+import type { AdjustBody, AdjustmentLineInput, AdjustResponse } from '../../schemas/inventory';
+import { lockLotsAt, toLotView } from './lots';
+import { replenishedProducts } from './replenishment';
+import { applyStockChanges } from '../stock-changes';
+
+/** What an adjustment did: the answer for the caller, and the products whose stock grew. */
+export type AdjustOutcome = { answer: AdjustResponse; replenishedProductIds: string[] };
+
+function toPlanLine(line: AdjustmentLineInput): AdjustmentLine {
+  const planLine: AdjustmentLine = { productId: line.productId, warehouseId: line.warehouseId, type: line.type, quantity: line.quantity };
+  if ('lotId' in line && line.lotId !== undefined) planLine.lotId = line.lotId;
+  if ('version' in line && line.version !== undefined) planLine.version = line.version;
+  if (line.type === 'RECEIPT' || line.type === 'RETURN') {
+    planLine.newLot = {
+      lotNumber: line.lotNumber ?? null,
+      unitCost: line.unitCost ?? null,
+      expiresAt: line.expiresAt ?? null,
+      binLocation: line.binLocation ?? null,
+      ...(line.receivedAt === undefined ? {} : { receivedAt: line.receivedAt }),
+    };
+  }
+  return planLine;
+}
+
+/** The error that refuses an adjustment: unknown lots first, then stale versions, then shortages. */
+function refusal(problems: readonly AdjustmentProblem[]): AppError {
+  const ofKind = <K extends AdjustmentProblem['kind']>(kind: K) =>
+    problems.filter((problem): problem is Extract<AdjustmentProblem, { kind: K }> => problem.kind === kind).map(({ kind: _kind, ...rest }) => rest);
+  const unknownLots = ofKind('unknown_lot');
+  if (unknownLots.length > 0) {
+    return new AppError('UNKNOWN_REFERENCE', 'The request names lots that are not lots of the product and warehouse of their line', { unknownLots });
+  }
+  const conflicts = ofKind('version_conflict');
+  if (conflicts.length > 0) {
+    return new AppError('VERSION_CONFLICT', 'A lot has changed since the given version; read it again and retry. Nothing was changed', { conflicts });
+  }
+  return new AppError('INSUFFICIENT_STOCK', 'Not enough available stock for every line; nothing was changed', { shortages: ofKind('insufficient_stock') });
+}
+
+/**
+ * Carries out an adjustment in the caller's transaction: every line or none. Locks the lots of every
+ * product and warehouse it names (in id order), plans all lines, then writes new lots, one ledger
+ * row per lot change and one StockAdjusted per line. The caller's transaction may go on with more
+ * work after it returns.
+ */
+export async function adjustStock(tx: Transaction, body: AdjustBody, actor: string, now = new Date()): Promise<AdjustOutcome> {
+  const lines = body.adjustments;
+  await assertKnownReferences(tx, { productIds: lines.map((line) => line.productId), warehouseIds: lines.map((line) => line.warehouseId) });
+  const namedLots = lines.flatMap((line) => ('lotId' in line && line.lotId !== undefined ? [line.lotId] : []));
+  const locked = await lockLotsAt(tx, lines, namedLots);
+
+  const plan = planAdjustments(lines.map(toPlanLine), locked, now);
+  if (!plan.ok) throw refusal(plan.problems);
+
+  const newLotIds = await insertEmptyLots(tx, plan.newLots);
+  const lotIdOf = new Map(plan.newLots.map((lot, index) => [lot.key, newLotIds[index]!]));
+  const adjustmentId = uuidv7();
+  const referenceOf = (index: number) => lines[index]!.reference ?? adjustmentId;
+
+  const movements: LotMovement[] = plan.lines.flatMap((line) =>
+    line.changes.map((change) => ({
+      lotId: lotIdOf.get(change.lotKey) ?? change.lotKey,
+      type: line.type,
+      quantityDelta: change.quantityDelta,
+      reason: lines[line.index]!.reason,
+      referenceType: 'adjustment',
+      referenceId: referenceOf(line.index),
+      actor,
+    })),
+  );
+  // Recorded before the movements so StockAdjusted comes ahead of the LowStockAlert it may cause.
+  await recordEvents(
+    tx,
+    plan.lines.map((line) => ({
+      type: 'StockAdjusted' as const,
+      adjustmentId,
+      productId: line.productId,
+      warehouseId: line.warehouseId,
+      adjustmentType: line.type,
+      quantity: line.adjustedQuantity,
+      previousStock: line.previousQuantity,
+      newStock: line.newQuantity,
+      reason: lines[line.index]!.reason,
+      reference: referenceOf(line.index),
+      adjustedBy: actor,
+      timestamp: now,
+    })),
+  );
+  const written = await applyStockChanges(tx, movements, { now });
+  // the lots are ours until commit; reading them again gives their versions after the change
+  const changedLots = await lockLotsById(tx, [...new Set(movements.map((movement) => movement.lotId))]);
+
+  let next = 0;
+  const adjustments = plan.lines.map((line) => {
+    const rows = written.slice(next, next + line.changes.length);
+    next += line.changes.length;
+    return {
+      productId: line.productId,
+      warehouseId: line.warehouseId,
+      type: line.type,
+      reason: lines[line.index]!.reason,
+      reference: referenceOf(line.index),
+      adjustedQuantity: line.adjustedQuantity,
+      previousQuantity: line.previousQuantity,
+      newQuantity: line.newQuantity,
+      movements: rows.map((row) => ({ movementId: row.id, lotId: row.lotId, quantityDelta: row.quantityDelta })),
+    };
+  });
+
+  return {
+    answer: { adjustmentId, status: 'COMPLETED', adjustments, lots: changedLots.map(toLotView), adjustedAt: now, adjustedBy: actor },
+    replenishedProductIds: replenishedProducts(written),
+  };
+}

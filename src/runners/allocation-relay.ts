@@ -1,0 +1,43 @@
+import { createPublisher } from '../amqp/publisher';
+import { keepAllocationTopology } from '../amqp/topology';
+import { createAllocationDispatcher } from '../inventory/jobs/allocation-dispatch';
+import { relayUnpublishedJobs } from '../inventory/jobs/allocation-relay';
+import type { Runner, WorkerDeps } from './runner';
+
+/** Publishes, every ALLOCATION_RELAY_INTERVAL_MS, the accepted jobs the broker has not confirmed. */
+export async function startAllocationRelay({ config, pool, logger, amqp }: WorkerDeps): Promise<Runner> {
+  const log = logger.child({ component: 'allocation-relay' });
+  await keepAllocationTopology(amqp, config.ALLOCATION_QUEUE, config.JOB_RETRY_DELAYS_MS);
+  const publisher = await createPublisher(amqp, logger);
+  const dispatcher = createAllocationDispatcher(pool, publisher, config, logger);
+  let stopped = false;
+  let timer: NodeJS.Timeout | null = null;
+  let round: Promise<void> = Promise.resolve();
+
+  const tick = (): void => {
+    round = (async () => {
+      // while the broker is away there is nothing to publish to; the rows wait in Postgres
+      if (!publisher.isReady()) return;
+      try {
+        const published = await relayUnpublishedJobs(pool, dispatcher, config.ALLOCATION_RELAY_AFTER_MS);
+        if (published > 0) log.info({ published }, 'published jobs the broker had not confirmed');
+      } catch (error) {
+        log.warn({ err: error }, 'relay round failed; trying again next round');
+      }
+    })().finally(() => {
+      if (!stopped) timer = setTimeout(tick, config.ALLOCATION_RELAY_INTERVAL_MS);
+    });
+  };
+  tick();
+
+  return {
+    name: 'allocation-relay',
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await round;
+      await dispatcher.close();
+      await publisher.close();
+    },
+  };
+}

@@ -1,0 +1,27 @@
+import { startAllocationRelay } from './allocation-relay';
+import { startAllocationWorker } from './allocation-worker';
+import { startCatalogEventsConsumer } from './catalog-events-consumer';
+import { startExpirySweeper } from './expiry-sweeper';
+import { startOrderEventsConsumer } from './order-events-consumer';
+import { startOutboxRelay } from './outbox-relay';
+import type { Runner, WorkerDeps } from './runner';
+
+type RunnerFactory = (deps: WorkerDeps) => Promise<Runner>;
+
+/** Every background job of the worker role. */
+const runnerFactories: RunnerFactory[] = [
+  startExpirySweeper,
+  startAllocationWorker,
+  startAllocationRelay,
+  startOutboxRelay,
+  startOrderEventsConsumer,
+  startCatalogEventsConsumer,
+];
+
+/** Starts every background runner of the worker role. */
+export async function startWorkers(deps: WorkerDeps): Promise<Runner[]> {
+  const runners: Runner[] = [];
+  for (const start of runnerFactories) runners.push(await start(deps));
+  deps.logger.info({ runners: runners.map((runner) => runner.name) }, 'workers started');
+  return runners;
+}

@@ -1,0 +1,29 @@
+import { orderEventSchema, type OrderEvent } from '../events/schemas';
+import { applyOrderEvent } from '../inventory/reservations/order-events';
+import { startEventConsumer } from './event-consumer';
+import type { Runner, WorkerDeps } from './runner';
+
+/** Who the ledger and reservation history name for changes made by order events. */
+const ACTOR = 'order-events';
+
+/**
+ * Consumes the order service's events from `<CONSUMER_QUEUE_PREFIX>.order-events`, bound to
+ * ORDERS_EXCHANGE: OrderCreated reserves, OrderCancelled releases, OrderCompleted allocates.
+ */
+export async function startOrderEventsConsumer(deps: WorkerDeps): Promise<Runner> {
+  const { config } = deps;
+  const log = deps.logger.child({ component: 'order-events' });
+  return startEventConsumer<OrderEvent>(deps, {
+    name: 'order-events-consumer',
+    consumer: 'order-events',
+    queue: `${config.CONSUMER_QUEUE_PREFIX}.order-events`,
+    exchange: config.ORDERS_EXCHANGE,
+    routingKeys: ['order.created', 'order.cancelled', 'order.completed'],
+    schema: orderEventSchema,
+    keyOf: (event) => event.orderId,
+    async apply(tx, event) {
+      const result = await applyOrderEvent(tx, event, { now: new Date(), actor: ACTOR, config });
+      log.info({ eventId: event.eventId, type: event.type, orderId: event.orderId, ...result }, 'order event applied');
+    },
+  });
+}
