@@ -1,6 +1,7 @@
 import { createSigner, createVerifier, TokenError } from 'fast-jwt';
 import { z } from 'zod';
 import { AppError } from '../errors';
+import { userText } from '../schemas/common';
 
 export const roles = ['service', 'admin'] as const;
 export type Role = (typeof roles)[number];
@@ -8,7 +9,7 @@ export type Role = (typeof roles)[number];
 /** Who is calling: `sub` becomes the actor of every ledger row they cause. */
 export type Caller = { sub: string; role: Role };
 
-const claimsSchema = z.object({ sub: z.string().min(1).max(200), role: z.enum(roles) });
+const claimsSchema = z.object({ sub: userText(200), role: z.enum(roles) });
 
 /** Mints an HS256 token; for local use, tests and the CLI. */
 export function signToken(secret: string, caller: Caller, expiresInSeconds = 3600): string {

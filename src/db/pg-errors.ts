@@ -29,6 +29,18 @@ export function isConnectionError(error: unknown): boolean {
   return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(message);
 }
 
+// SQLSTATE class 22 (data exception): a value the database cannot store. Messages name the kind of
+// problem, never the value (the driver's own message quotes it).
+const dataExceptionMessages: Record<string, string> = {
+  '22001': 'A text value is longer than the database can store',
+  '22003': 'A number is out of the range the database can store',
+  '22007': 'A date or time is not in a form the database can read',
+  '22008': 'A date or time is out of the range the database can store',
+  '22021': 'A text value holds a character the database cannot store (such as NUL)',
+  '22P02': 'A value is not in the form the database expects',
+  '22P05': 'A text value holds a character the database cannot store (such as a lone surrogate)',
+};
+
 /** Translates a driver error into the AppError a caller should see; anything else is rethrown as is. */
 export function translatePgError(error: unknown): unknown {
   if (error instanceof AppError) return error;
@@ -41,11 +53,10 @@ export function translatePgError(error: unknown): unknown {
       return new AppError('ALREADY_EXISTS', 'A record with the same identity already exists', { constraint: pgError.constraint });
     case '23503':
       return new AppError('UNKNOWN_REFERENCE', 'A referenced record does not exist', { constraint: pgError.constraint });
-    case '22003':
-      return new AppError('VALIDATION_FAILED', 'A quantity would go beyond what a lot can hold');
     case '23514':
       return new AppError('INSUFFICIENT_STOCK', 'The change would break a stock invariant', { constraint: pgError.constraint });
     default:
+      if (code?.startsWith('22')) return new AppError('VALIDATION_FAILED', dataExceptionMessages[code] ?? 'A value cannot be stored', { sqlstate: code });
       return error;
   }
 }

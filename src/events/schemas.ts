@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { lowStockSeverities } from '../domain/low-stock';
 import { priorities, strategies } from '../domain/strategies';
-import { externalId, geoPointSchema, isoTimestamp, quantitySchema, uuidSchema } from '../schemas/common';
+import { externalId, geoPointSchema, isoTimestamp, quantitySchema, userText, uuidSchema } from '../schemas/common';
 
 /**
  * The events Stockroom publishes (SPEC §7), one zod schema each, discriminated on `type`.
@@ -219,8 +219,8 @@ export function aggregateOf(event: NewEvent): { aggregateType: string; aggregate
 // Events other services publish and Stockroom consumes. Tolerant readers: unknown fields are ignored.
 
 const consumedEnvelope = {
-  eventId: z.string().min(1).max(200),
-  timestamp: z.string().optional(),
+  eventId: userText(200),
+  timestamp: userText(100).optional(),
 };
 
 const orderLineSchema = z.object({ productId: externalId, quantity: quantitySchema, warehouseId: externalId.optional() });
@@ -250,7 +250,7 @@ export const orderCancelledSchema = z.object({
   ...consumedEnvelope,
   type: z.literal('OrderCancelled'),
   orderId: externalId,
-  reason: z.string().max(500).optional(),
+  reason: userText(500, { min: 0, multiline: true }).optional(),
 });
 
 /** An order was completed: commit (allocate) what it holds. */
@@ -269,7 +269,7 @@ export const productCreatedSchema = z.object({
   ...consumedEnvelope,
   type: z.literal('ProductCreated'),
   productId: externalId,
-  sku: z.string().min(1).max(64),
-  name: z.string().min(1).max(200),
+  sku: userText(64),
+  name: userText(200),
 });
 export type ProductCreatedEvent = z.output<typeof productCreatedSchema>;

@@ -11,7 +11,7 @@ type RouteSchema = Record<string, unknown> & { response?: Record<string, JsonSch
 type TransformInput = Parameters<typeof jsonSchemaTransform>[0];
 
 /** The error statuses a route may document; each is rendered with the one error body shape. */
-export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 422 | 503;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 414 | 415 | 422 | 503;
 
 /** Response schemas for a route's own error statuses (those auth, validation and outages do not already imply). */
 export function errorResponses<S extends ErrorStatus>(...statuses: S[]): Record<S, typeof errorBodySchema> {
@@ -25,6 +25,8 @@ const errorDescriptions: Record<ErrorStatus, string> = {
   404: 'Not found',
   409: 'Conflict: not enough stock, a stale version, an invalid transition or a duplicate',
   413: 'The request body is too large',
+  414: 'A path parameter is longer than 100 characters',
+  415: 'The body is not application/json',
   422: 'The Idempotency-Key was already used with a different body',
   503: 'A dependency (Postgres or RabbitMQ) is down; retry later',
 };
@@ -40,6 +42,8 @@ const errorExamples: Record<ErrorStatus, { code: ErrorCode; message: string; det
   404: { code: 'NOT_FOUND', message: 'not found', details: { id: '0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f' } },
   409: { code: 'INSUFFICIENT_STOCK', message: 'Not enough stock of sku-123: 15 requested, 10 available' },
   413: { code: 'PAYLOAD_TOO_LARGE', message: 'The request body is too large' },
+  414: { code: 'URI_TOO_LONG', message: 'A path parameter is longer than 100 characters' },
+  415: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Send the body as application/json' },
   422: { code: 'IDEMPOTENCY_MISMATCH', message: 'Idempotency-Key order-1001 was already used with a different request body' },
   503: { code: 'DEPENDENCY_UNAVAILABLE', message: 'The database is not answering' },
 };
@@ -156,8 +160,8 @@ function errorResponse(status: ErrorStatus, url: string): JsonSchema {
 }
 
 /**
- * Error statuses every route implies: 400 when it takes input, auth by its access, 404 for a path
- * id, 413 for a body, 422 when it honours Idempotency-Key, 503 for the API.
+ * Error statuses every route implies: 400 when it takes input, auth by its access, 404 and 414 for
+ * a path id, 413 and 415 for a body, 422 when it honours Idempotency-Key, 503 for the API.
  */
 function impliedErrors(url: string, access: Access, schema: RouteSchema): ErrorStatus[] {
   const statuses: ErrorStatus[] = [];
@@ -165,8 +169,8 @@ function impliedErrors(url: string, access: Access, schema: RouteSchema): ErrorS
   if (schema.body || schema.querystring || schema.params) statuses.push(400);
   if (access !== 'public') statuses.push(401);
   if (access === 'admin') statuses.push(403);
-  if (url.includes('/:')) statuses.push(404);
-  if (schema.body) statuses.push(413);
+  if (url.includes('/:')) statuses.push(404, 414);
+  if (schema.body) statuses.push(413, 415);
   if ('idempotency-key' in headers) statuses.push(422);
   if (url.startsWith('/api/')) statuses.push(503);
   return statuses;

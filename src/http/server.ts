@@ -1,20 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, {
-  LogController,
-  type FastifyBaseLogger,
-  type FastifyError,
-  type FastifyInstance,
-  type FastifyReply,
-  type FastifyRequest,
-  type RouteOptions,
-} from 'fastify';
-import { hasZodFastifySchemaValidationErrors, isResponseSerializationError, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { createTokenVerifier, type Caller, type Role } from '../auth/tokens';
-import { translatePgError } from '../db/pg-errors';
-import { AppError, errorStatus, type ErrorCode } from '../errors';
+import { AppError } from '../errors';
 import { httpDuration, httpRequests } from '../metrics';
 import { version } from '../../package.json';
 import type { Access, AppDeps, RouteModule } from './app-deps';
+import { answerClientError, answerError, answerNotFound } from './error-mapping';
 import { registerDocs } from './openapi';
 import { allocationRoutes } from './routes/allocations';
 import { backorderRoutes } from './routes/backorders';
@@ -33,31 +25,6 @@ const roleGrants: Record<Access, readonly Role[]> = {
   admin: ['admin'],
 };
 
-const statusCodes = Object.entries(errorStatus) as [ErrorCode, number][];
-function codeForStatus(status: number): ErrorCode {
-  return statusCodes.find(([, code]) => code === status)?.[0] ?? (status >= 500 ? 'INTERNAL' : 'VALIDATION_FAILED');
-}
-
-function toAppError(error: FastifyError | Error): AppError | null {
-  if (error instanceof AppError) return error;
-  if (hasZodFastifySchemaValidationErrors(error)) {
-    const issues = error.validation.map((issue) => ({
-      path: issue.instancePath.replace(/^\//, '').split('/').filter(Boolean).join('.'),
-      message: issue.message,
-      code: issue.keyword,
-      ...issue.params,
-    }));
-    return new AppError('VALIDATION_FAILED', `Invalid request ${error.validationContext ?? 'input'}`, { issues });
-  }
-  const translated = translatePgError(error);
-  if (translated instanceof AppError) return translated;
-  const status = (error as FastifyError).statusCode;
-  if (status === 413) return new AppError('PAYLOAD_TOO_LARGE', 'The request body is too large');
-  if (status === 415) return new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json');
-  if (status !== undefined && status >= 400 && status < 500) return new AppError(codeForStatus(status), error.message);
-  return null;
-}
-
 /** Builds the HTTP app: auth on every API route, one error shape for every failure, OpenAPI docs. */
 export async function buildServer(deps: AppDeps): Promise<FastifyInstance> {
   const { config, logger } = deps;
@@ -69,7 +36,11 @@ export async function buildServer(deps: AppDeps): Promise<FastifyInstance> {
     ajv: { customOptions: { removeAdditional: false } },
     // One line per request is written in onResponse instead, with the route and the caller.
     logController: new LogController({ disableRequestLogging: true }),
+    frameworkErrors: (error, request, reply) => void answerError(error, request, reply),
+    clientErrorHandler: answerClientError,
   });
+  // JSON only: fastify also parses text/plain, which no route takes.
+  app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
@@ -114,19 +85,8 @@ export async function buildServer(deps: AppDeps): Promise<FastifyInstance> {
     );
   });
 
-  app.setErrorHandler((error: FastifyError, request, reply) => {
-    const appError = toAppError(error);
-    if (appError) {
-      if (appError.status >= 500) request.log.warn({ err: error }, appError.message);
-      return reply.status(appError.status).send(appError.toBody());
-    }
-    if (isResponseSerializationError(error)) request.log.error({ err: error, issues: error.cause.issues }, 'response did not match its schema');
-    else request.log.error({ err: error }, 'unhandled error');
-    return reply.status(500).send(new AppError('INTERNAL', 'Something went wrong; the request id names it in the logs', { requestId: request.id }).toBody());
-  });
-  app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send(new AppError('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`).toBody()),
-  );
+  app.setErrorHandler(answerError);
+  app.setNotFoundHandler(answerNotFound);
 
   await registerDocs(app, version);
   await app.register(async (scope) => healthRoutes(scope, deps));

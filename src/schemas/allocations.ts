@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { priorities, strategies } from '../domain/strategies';
-import { externalId, geoPointSchema, isoTimestamp, quantitySchema, referenceText, uuidSchema } from './common';
+import { externalId, geoPointSchema, isoTimestamp, quantitySchema, referenceText, userText, uuidSchema } from './common';
 
 /** Statuses of an allocation job, from acceptance to its end. */
 export const allocationStatuses = ['queued', 'processing', 'succeeded', 'partial', 'failed', 'dead_lettered'] as const;
@@ -40,7 +40,7 @@ export const createAllocationBody = z
     priority: z.enum(priorities).default('medium'),
     timeoutMs: z.number().int().min(1).max(86_400_000).optional(),
     referenceId: referenceText,
-    referenceType: z.string().min(1).max(64),
+    referenceType: userText(64),
     destination: geoPointSchema.optional(),
   })
   .refine((body) => body.strategy !== 'nearest_location' || body.destination !== undefined, {

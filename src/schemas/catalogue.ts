@@ -1,13 +1,13 @@
 import { z } from 'zod';
-import { externalId, isoTimestamp } from './common';
+import { externalId, isoTimestamp, userText } from './common';
 
 export const warehouseTypes = ['DISTRIBUTION_CENTER', 'STORE', 'FULFILLMENT_CENTER', 'THIRD_PARTY', 'RETURNS'] as const;
 
 export const createWarehouseBody = z
   .strictObject({
     id: externalId,
-    code: z.string().min(1).max(64),
-    name: z.string().min(1).max(200),
+    code: userText(64),
+    name: userText(200),
     type: z.enum(warehouseTypes).default('DISTRIBUTION_CENTER'),
     priority: z.number().int().min(0).max(1000).default(0),
     latitude: z.number().min(-90).max(90).optional(),
@@ -38,8 +38,8 @@ export type Warehouse = z.infer<typeof warehouseSchema>;
 
 export const createProductBody = z.strictObject({
   id: externalId,
-  sku: z.string().min(1).max(64),
-  name: z.string().min(1).max(200),
+  sku: userText(64),
+  name: userText(200),
 });
 export type CreateProduct = z.infer<typeof createProductBody>;
 

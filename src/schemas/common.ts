@@ -18,7 +18,28 @@ export const signedQuantitySchema = z
 
 export const timestampSchema = z.iso.datetime({ offset: true });
 
-export const referenceText = z.string().min(1).max(200);
+// Cc is NUL, the other C0 controls, DEL and the C1 controls; Cs matches only lone surrogates in a `u` regex.
+const controlCharacter = /\p{Cc}/u;
+const controlCharacterExceptLineBreaks = /[^\P{Cc}\t\n\r]/u;
+const loneSurrogate = /\p{Cs}/u;
+
+/**
+ * Text a caller writes and Postgres can store: no NUL or other control characters (free text such
+ * as a reason may hold tabs and line breaks), no lone surrogates. Lengths count UTF-16 code units.
+ */
+export function userText(max: number, options: { min?: number; multiline?: boolean } = {}) {
+  const controls = options.multiline ? controlCharacterExceptLineBreaks : controlCharacter;
+  const allowed = options.multiline ? 'NUL or control characters other than tab and line breaks' : 'NUL, line breaks or other control characters';
+  return z
+    .string()
+    .min(options.min ?? 1)
+    .max(max)
+    .refine((value) => !controls.test(value), `must not contain ${allowed}`)
+    .refine((value) => !loneSurrogate.test(value), 'must be valid Unicode (a lone surrogate is not)');
+}
+
+/** A reference to something outside Stockroom: an order, a purchase order, a job reference. */
+export const referenceText = userText(200);
 
 export const geoPointSchema = z.strictObject({
   latitude: z.number().min(-90).max(90),

@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import { adjustmentTypes } from '../domain/adjustment';
 import { movementTypes } from '../db/lot-store';
-import { externalId, isoTimestamp, paginationQuery, quantitySchema, referenceText, signedQuantitySchema, uuidSchema } from './common';
+import { externalId, isoTimestamp, paginationQuery, quantitySchema, referenceText, signedQuantitySchema, userText, uuidSchema } from './common';
 
-const reasonText = z.string().min(1).max(500);
+const reasonText = userText(500, { multiline: true });
 const unitCost = z.number().min(0).max(1_000_000_000);
-const lotNumber = z.string().min(1).max(100);
-const binLocation = z.string().min(1).max(64);
+const lotNumber = userText(100);
+const binLocation = userText(64);
 const lotVersion = z.number().int().min(0);
 /** A count of units in stock settings: 0 up to 1,000,000,000. */
 const level = z.number().int().min(0).max(1_000_000_000);
@@ -226,7 +226,7 @@ export type MovementsResponse = z.infer<typeof movementsResponse>;
 
 // ---------------------------------------------------------------- settings
 
-const locationPart = z.string().min(1).max(32);
+const locationPart = userText(32);
 
 export const stockSettingsBody = z
   .strictObject({

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { reservationStatuses } from '../domain/reservation';
 import { priorities, strategies } from '../domain/strategies';
-import { externalId, geoPointSchema, isoTimestamp, quantitySchema, referenceText, uuidSchema } from './common';
+import { externalId, geoPointSchema, isoTimestamp, quantitySchema, userText, uuidSchema } from './common';
 
 /** One lot's share of a reservation item. */
 export const reservationLotSchema = z.object({
@@ -96,7 +96,7 @@ export type ReserveInput = z.output<typeof reserveBody>;
 
 const versionField = { version: z.number().int().min(0).optional() };
 
-export const releaseBody = z.strictObject({ reservationId: uuidSchema, reason: referenceText.optional(), ...versionField });
+export const releaseBody = z.strictObject({ reservationId: uuidSchema, reason: userText(200, { multiline: true }).optional(), ...versionField });
 export type ReleaseInput = z.output<typeof releaseBody>;
 
 const productQuantity = z.strictObject({ productId: externalId, quantity: quantitySchema });
