@@ -51,8 +51,9 @@ async function serve(): Promise<void> {
     const allocationId = newJobId();
     const idempotencyKey = String(request.headers['idempotency-key'] ?? allocationId);
     for (let attempt = 1; ; attempt++) {
+      let takes;
       try {
-        const takes = await withTransaction(pool, async (tx) => {
+        takes = await withTransaction(pool, async (tx) => {
           const all: LotTake[] = [];
           const lines = [...body.items].sort((a, b) => (a.productId < b.productId ? -1 : a.productId > b.productId ? 1 : 0));
           for (const line of lines) {
@@ -92,12 +93,12 @@ async function serve(): Promise<void> {
           await insertAllocationResult(tx, { allocationId, status: 'succeeded', body: result, executionTimeMs: Date.now() - started });
           return result;
         });
-        return reply.status(200).send(takes);
       } catch (error) {
         if (error instanceof Shortage) return reply.status(409).send({ error: { code: 'INSUFFICIENT_STOCK', message: 'not enough stock' } });
         if (isRetryableTransactionError(error) && attempt < 5) continue;
         throw error;
       }
+      return reply.status(200).send(takes);
     }
   });
 

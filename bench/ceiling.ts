@@ -36,7 +36,7 @@ async function main(): Promise<void> {
     });
     const verify = createTokenVerifier(config.JWT_SECRET);
     const app = Fastify({ logger: false });
-    app.get('/health/ready', async () => ({ status: 'up' }));
+    app.get('/health/ready', () => ({ status: 'up' }));
     app.post<{ Body: Record<string, unknown> }>('/api/v1/allocations', async (request, reply) => {
       const token = request.headers.authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
       if (!token) return reply.status(401).send({ error: { code: 'UNAUTHORIZED', message: 'no token' } });
@@ -46,7 +46,9 @@ async function main(): Promise<void> {
       const target = channel;
       if (!target) return reply.status(503).send({ error: { code: 'DEPENDENCY_UNAVAILABLE', message: 'broker down' } });
       await new Promise<void>((resolve, reject) =>
-        target.publish('', queue, message, { persistent: true, contentType: 'application/json' }, (error) => (error ? reject(error) : resolve())),
+        target.publish('', queue, message, { persistent: true, contentType: 'application/json' }, (error: unknown) =>
+          error ? reject(new Error('RabbitMQ did not accept the message', { cause: error })) : resolve(),
+        ),
       );
       return reply.status(202).send({ allocationId: id, status: 'queued' });
     });
@@ -86,7 +88,7 @@ async function main(): Promise<void> {
     });
     // The worker has no HTTP API; this port only tells run.ts that it is consuming.
     const health = Fastify({ logger: false });
-    health.get('/health/ready', async () => ({ status: 'up' }));
+    health.get('/health/ready', () => ({ status: 'up' }));
     await health.listen({ host: '127.0.0.1', port: config.PORT });
     close = async () => {
       await health.close();

@@ -157,7 +157,7 @@ export async function drive(plan: LoadPlan, onProgress: (sent: number, answered:
 if (require.main === module) {
   const reply = (message: LoadMessage) => process.send?.(message);
   // the last message must be written out before the channel closes, or the parent never sees it
-  const last = (message: LoadMessage) => process.send?.(message, undefined, {}, () => process.disconnect?.());
+  const last = (message: LoadMessage) => process.send?.(message, undefined, {}, () => process.disconnect());
   process.once('message', (plan: LoadPlan) => {
     drive(plan, (sent, answered, failedCount) => reply({ type: 'progress', sent, answered, failed: failedCount }))
       .then((result) => last({ type: 'done', result }))

@@ -171,9 +171,9 @@ function startSampler(handle: SystemHandle) {
   const waits: Record<string, number> = {};
   let samples = 0;
   let maxDepth: number | null = null;
-  let running = true;
+  const stopping = new AbortController();
   const loop = (async () => {
-    while (running) {
+    while (!stopping.signal.aborted) {
       try {
         const rows = await sampleWaits(handle.pool, handle.database.name);
         for (const row of rows) waits[row.wait] = (waits[row.wait] ?? 0) + row.n;
@@ -188,7 +188,7 @@ function startSampler(handle: SystemHandle) {
   })();
   return {
     async stop() {
-      running = false;
+      stopping.abort();
       await loop;
       const total = Object.values(waits).reduce((sum, n) => sum + n, 0);
       const shares = Object.fromEntries(

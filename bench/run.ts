@@ -69,10 +69,10 @@ function git(args: string[]): string | null {
   }
 }
 
-async function machineFacts(): Promise<Record<string, unknown>> {
+async function machineFacts() {
   const client = new Client({ connectionString: baseDatabaseUrl(), application_name: 'stockroom-bench-harness' });
   await client.connect();
-  let postgres: Record<string, unknown>;
+  let postgres: { version: string; settings: Record<string, string>; activeSessionsAtStart: number };
   try {
     const others = await client.query<{ n: number }>(`select count(*)::int as n from pg_stat_activity where state = 'active' and pid <> pg_backend_pid()`);
     postgres = { version: await serverVersion(client), settings: await serverSettings(client), activeSessionsAtStart: others.rows[0]!.n };
@@ -119,21 +119,23 @@ async function main(): Promise<number> {
   const facts = await machineFacts();
   say(
     `Stockroom benchmark (${options.quick ? 'quick' : 'full'}, ${options.runs} run${options.runs > 1 ? 's' : ''}) on ${facts.cores} cores, node ${facts.node}, ` +
-      `Postgres ${(facts.postgres as { version: string }).version}, RabbitMQ ${facts.rabbitmq}; load average ${(facts.loadAverageAtStart as number[]).join(' ')}`,
+      `Postgres ${facts.postgres.version}, RabbitMQ ${facts.rabbitmq ?? 'unknown'}; load average ${facts.loadAverageAtStart.join(' ')}`,
   );
   say(`process logs in ${logDir}`);
 
   const active = new Set<SystemHandle>();
-  let interrupted = false;
+  const interruption = new AbortController();
+  // read through a call: the SIGINT handler changes it between the loop's awaits
+  const interrupted = () => interruption.signal.aborted;
   process.once('SIGINT', () => {
-    interrupted = true;
+    interruption.abort();
     say('interrupted: stopping the systems and dropping their databases');
     void Promise.all([...active].map((handle) => handle.stop())).finally(() => process.exit(130));
   });
 
   const runs: ScenarioResult[][] = [];
   const seeding: Record<string, string> = {};
-  for (let run = 1; run <= options.runs && !interrupted; run++) {
+  for (let run = 1; run <= options.runs && !interrupted(); run++) {
     const results: ScenarioResult[] = [];
     const systemOptions: SystemOptions = {
       runId: `${stamp}_${run}`,
@@ -160,7 +162,7 @@ async function main(): Promise<number> {
       say(`run ${run}/${options.runs} · ${system}: ready and seeded in ${((Date.now() - startedAt) / 1000).toFixed(1)} s (${handle.seeding})`);
       try {
         for (const scenario of chosen) {
-          if (interrupted) break;
+          if (interrupted()) break;
           if (!handle.endpoints.has(scenario.endpoint)) {
             const reason = `this build has no ${scenario.endpoint === 'reserve' ? 'POST /api/v1/inventory/reserve' : 'POST /api/v1/allocations'}`;
             say(`  ${system} ${scenario.name}: skipped (${reason})`);
@@ -218,8 +220,8 @@ async function main(): Promise<number> {
   say(`\n${table}\n\n${targetTable}\n`);
   if (!options.quick && options.readme) {
     const body = [
-      `Measured ${started.toISOString().slice(0, 10)} on ${facts.cores} cores (Postgres ${(facts.postgres as { version: string }).version}, ` +
-        `RabbitMQ ${facts.rabbitmq}, node ${facts.node}), ${options.runs === 1 ? 'one run' : `medians of ${options.runs} runs`}; ` +
+      `Measured ${started.toISOString().slice(0, 10)} on ${facts.cores} cores (Postgres ${facts.postgres.version}, ` +
+        `RabbitMQ ${facts.rabbitmq ?? 'unknown'}, node ${facts.node}), ${options.runs === 1 ? 'one run' : `medians of ${options.runs} runs`}; ` +
         `full figures in [bench/results/latest.json](bench/results/latest.json).`,
       '',
       table,

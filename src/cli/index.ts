@@ -1,3 +1,4 @@
+import { isatty } from 'node:tty';
 import { Command, CommanderError, Option } from 'commander';
 import { benchCommand } from './commands/bench';
 import { dlqCommand } from './commands/dlq';
@@ -15,7 +16,7 @@ export function processOutput(json: boolean): Output {
   return {
     out: (text) => void process.stdout.write(`${text}\n`),
     err: (text) => void process.stderr.write(`${text}\n`),
-    interactive: Boolean(process.stderr.isTTY),
+    interactive: isatty(process.stderr.fd),
     json,
   };
 }
@@ -35,7 +36,7 @@ export function buildProgram(makeOutput: (json: boolean) => Output = processOutp
     .exitOverride();
 
   const options = () => program.opts<GlobalOptions>();
-  const context = createContext(options, () => makeOutput(Boolean(options().json)));
+  const context = createContext(options, () => makeOutput(options().json ?? false));
   for (const command of [enqueueCommand, statusCommand, dlqCommand, seedCommand, reconcileCommand, tokenCommand, benchCommand]) {
     program.addCommand(command(context));
   }

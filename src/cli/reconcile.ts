@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import type { Queryable } from '../db/client';
-import { isConnectionError } from '../db/pg-errors';
+import { isConnectionError, pgCode } from '../db/pg-errors';
 import { CliError, exitCodes } from './errors';
 import type { CommandContext } from './context';
 
@@ -22,10 +22,11 @@ export async function reconcile(db: Queryable, write: (line: string) => void): P
 
 /**
  * The database modules, loaded on first use: pg and drizzle take half a second to load, which
- * every other command of the CLI would pay for nothing.
+ * every other command of the CLI would pay for nothing. require(), not import(): the CLI runs under
+ * tsx's CommonJS hook, which compiles required .ts files but leaves import() to Node.
  */
 function databaseModules(): { client: typeof import('../db/client'); lots: typeof import('../db/lot-store') } {
-  return { client: require('../db/client'), lots: require('../db/lot-store') };
+  return { client: require('../db/client') as typeof import('../db/client'), lots: require('../db/lot-store') as typeof import('../db/lot-store') };
 }
 
 /** `stockroom reconcile`: runs against DATABASE_URL directly; exits 1 when any lot differs from its ledger. */
@@ -39,7 +40,7 @@ export function reconcileCommand(context: CommandContext): Command {
         const clean = await reconcile(pool, (line) => context.output.out(line));
         if (!clean) context.exitCode = exitCodes.failed;
       } catch (error) {
-        const code = (error as { code?: string }).code;
+        const code = pgCode(error);
         if (isConnectionError(error) || code === '3D000') {
           throw new CliError(
             exitCodes.unreachable,

@@ -3,6 +3,7 @@ import { Client } from 'pg';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { migrate as runMigrations } from 'drizzle-orm/node-postgres/migrator';
 import { loadConfig } from '../config';
+import { pgCode } from './pg-errors';
 
 export const migrationsFolder = path.resolve(__dirname, '../../drizzle');
 
@@ -18,8 +19,8 @@ export async function ensureDatabase(databaseUrl: string): Promise<void> {
   try {
     const existing = await admin.query('select 1 from pg_database where datname = $1', [name]);
     if (existing.rowCount === 0) {
-      await admin.query(`create database "${name.replace(/"/g, '""')}"`).catch((error: { code?: string }) => {
-        if (error.code !== '42P04') throw error; // another process created it first
+      await admin.query(`create database "${name.replace(/"/g, '""')}"`).catch((error: unknown) => {
+        if (pgCode(error) !== '42P04') throw error; // another process created it first
       });
     }
   } finally {

@@ -4,10 +4,16 @@ type PgError = Error & { code?: string; constraint?: string; detail?: string };
 
 const connectionErrorCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', '57P01', '57P02', '57P03', '53300']);
 
-function pgCode(error: unknown): string | undefined {
+/** The SQLSTATE or socket error code of a driver error, if it has one. */
+export function pgCode(error: unknown): string | undefined {
   // duck-typed: socket errors come from Node's own realm, where `instanceof Error` can fail (jest's sandbox)
-  const code = typeof error === 'object' && error !== null ? (error as PgError).code : undefined;
+  const code = typeof error === 'object' && error !== null ? (error as Partial<PgError>).code : undefined;
   return typeof code === 'string' ? code : undefined;
+}
+
+function pgMessage(error: unknown): string {
+  const message = typeof error === 'object' && error !== null ? (error as Partial<PgError>).message : undefined;
+  return typeof message === 'string' ? message : '';
 }
 
 /** Serialization failures and deadlocks: the same transaction may succeed when run again. */
@@ -25,8 +31,7 @@ export function isUniqueViolationOf(error: unknown, constraint: string): boolean
 export function isConnectionError(error: unknown): boolean {
   const code = pgCode(error);
   if (code !== undefined && (connectionErrorCodes.has(code) || code.startsWith('08'))) return true;
-  const message = typeof error === 'object' && error !== null ? String((error as PgError).message ?? '') : '';
-  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(message);
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(pgMessage(error));
 }
 
 // SQLSTATE class 22 (data exception): a value the database cannot store. Messages name the kind of

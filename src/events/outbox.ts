@@ -6,7 +6,7 @@ import { aggregateOf, inventoryEventSchema, routingKeys, type InventoryEvent, ty
 
 /** Fills in eventId, timestamp and aggregate, and checks the event against its schema (a bad event is a bug: it throws). */
 export function completeEvent(event: NewEvent, now: Date = new Date()): { event: InventoryEvent; json: InventoryEventJson } {
-  const full = { ...event, ...aggregateOf(event), eventId: event.eventId ?? uuidv7(), timestamp: event.timestamp ?? now } as InventoryEvent;
+  const full: InventoryEvent = { ...event, ...aggregateOf(event), eventId: event.eventId ?? uuidv7(), timestamp: event.timestamp ?? now };
   return { event: full, json: z.encode(inventoryEventSchema, full) };
 }
 

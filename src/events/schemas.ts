@@ -241,7 +241,7 @@ export const orderCreatedSchema = z
     timeoutMinutes: z.number().int().positive().optional(),
   })
   .refine((event) => event.strategy !== 'nearest_location' || event.destination !== undefined, {
-    message: 'nearest_location needs a destination',
+    error: 'nearest_location needs a destination',
     path: ['destination'],
   });
 

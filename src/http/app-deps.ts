@@ -14,6 +14,7 @@ declare module 'fastify' {
     access?: Access;
   }
   interface FastifyRequest {
+    /** Set by the auth hook on every route but public ones (where it stays null). */
     caller: Caller;
   }
   interface FastifyInstance {

@@ -109,7 +109,7 @@ export function sampleOf(schema: JsonSchema | undefined, name?: string, depth = 
     const branch = branches?.find((candidate) => candidate.type !== 'null' && !(candidate.nullable === true && Array.isArray(candidate.enum)));
     if (branch) return sampleOf(branch, name, depth + 1);
   }
-  const type = Array.isArray(schema.type) ? schema.type.find((t) => t !== 'null') : schema.type;
+  const type: unknown = Array.isArray(schema.type) ? schema.type.find((t) => t !== 'null') : schema.type;
   switch (type) {
     case 'object': {
       const properties = (schema.properties ?? {}) as Record<string, JsonSchema>;
@@ -187,19 +187,20 @@ function isErrorStatus(status: number): status is ErrorStatus {
  */
 export function documentRoute(input: TransformInput): ReturnType<typeof jsonSchemaTransform> {
   const converted = jsonSchemaTransform(input);
-  const original = (converted.schema ?? {}) as RouteSchema;
+  // a route without a schema has none here, whatever the transform's type says
+  const original: RouteSchema = (converted.schema as RouteSchema | undefined) ?? {};
   if (original.hide) return converted;
-  const access: Access = (input.route.config as { access?: Access } | undefined)?.access ?? 'service';
+  const access: Access = input.route.config?.access ?? 'service';
   const schema: RouteSchema = { ...original, security: access === 'public' ? [] : [{ bearerAuth: [] }] };
   if (schema.body) schema.body = withExample(schema.body as JsonSchema);
 
   // A declared status keeps its own schema unless it is the shared error body.
-  const declared = ((input.schema ?? {}) as { response?: Record<string, unknown> }).response ?? {};
+  const declared = (input.schema as { response?: Record<string, unknown> } | undefined)?.response ?? {};
   const response: Record<string, JsonSchema> = {};
   const errors = new Set<ErrorStatus>();
   for (const [status, definition] of Object.entries(original.response ?? {})) {
     const code = Number(status);
-    const description = successDescriptions[status] ?? errorDescriptions[code as ErrorStatus] ?? 'OK';
+    const description = successDescriptions[status] ?? (isErrorStatus(code) ? errorDescriptions[code] : 'OK');
     if (isErrorStatus(code) && declared[status] === errorBodySchema) errors.add(code);
     // A 204 has no body: `type: 'null'` makes @fastify/swagger leave out its content.
     else if (code === 204) response[status] = { description, type: 'null' };

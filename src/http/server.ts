@@ -28,8 +28,10 @@ const roleGrants: Record<Access, readonly Role[]> = {
 /** Builds the HTTP app: auth on every API route, one error shape for every failure, OpenAPI docs. */
 export async function buildServer(deps: AppDeps): Promise<FastifyInstance> {
   const { config, logger } = deps;
+  // typed as fastify's base logger, so the app is the FastifyInstance that routes take
+  const loggerInstance: FastifyBaseLogger = logger.child({ component: 'http' });
   const app = Fastify({
-    loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger,
+    loggerInstance,
     bodyLimit: config.BODY_LIMIT_BYTES,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
@@ -80,7 +82,14 @@ export async function buildServer(deps: AppDeps): Promise<FastifyInstance> {
     httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
     httpDuration.observe({ method: request.method, route }, seconds);
     request.log.info(
-      { method: request.method, url: request.url, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, caller: request.caller?.sub },
+      {
+        method: request.method,
+        url: request.url,
+        route,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+        caller: (request.caller as Caller | null)?.sub,
+      },
       'request completed',
     );
   });
@@ -89,8 +98,8 @@ export async function buildServer(deps: AppDeps): Promise<FastifyInstance> {
   app.setNotFoundHandler(answerNotFound);
 
   await registerDocs(app, version);
-  await app.register(async (scope) => healthRoutes(scope, deps));
-  await app.register(async (scope) => metricsRoutes(scope, deps));
+  healthRoutes(app, deps);
+  metricsRoutes(app, deps);
   await app.register(
     async (api) => {
       for (const routes of apiRoutes) await routes(api, deps);

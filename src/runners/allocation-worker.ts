@@ -44,7 +44,9 @@ function read(delivery: Delivery): Received {
 }
 
 function headerText(value: unknown): string | null {
-  return value === undefined || value === null ? null : Buffer.isBuffer(value) ? value.toString('utf8') : String(value);
+  if (value === undefined || value === null) return null;
+  if (Buffer.isBuffer(value)) return value.toString('utf8');
+  return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
 /** Settles the deliveries of one batch after the jobs they name ran: ack, retry later, or dead-letter. */
@@ -98,8 +100,8 @@ class BatchSettler {
       retryQueueFor(this.ctx.topology, this.ctx.config.JOB_RETRY_DELAYS_MS, failures),
       message.content,
       {
-        messageId: message.properties.messageId ?? received.allocationId ?? uuidv7(),
-        priority: message.properties.priority,
+        messageId: (message.properties.messageId as string | undefined) ?? received.allocationId ?? uuidv7(),
+        priority: message.properties.priority as number | undefined,
         headers: {
           [ATTEMPTS_HEADER]: failures,
           [FIRST_ERROR_HEADER]: headerText(headers[FIRST_ERROR_HEADER]) ?? error,
@@ -154,13 +156,16 @@ function settleOutcome(settler: BatchSettler, received: Received, outcome: JobOu
   switch (outcome.kind) {
     case 'finished':
     case 'already_finished':
-      return settler.ack(received.delivery);
+      settler.ack(received.delivery);
+      break;
     case 'unknown':
-      return settler.deadLetter(received, 'unknown_allocation', `no allocation ${received.allocationId}`);
+      settler.deadLetter(received, 'unknown_allocation', `no allocation ${received.allocationId}`);
+      break;
     case 'invalid':
-      return settler.deadLetter(received, 'invalid_request', outcome.error);
+      settler.deadLetter(received, 'invalid_request', outcome.error);
+      break;
     case 'failed':
-      return settler.fail(received, outcome.error, outcome.retryable);
+      settler.fail(received, outcome.error, outcome.retryable);
   }
 }
 

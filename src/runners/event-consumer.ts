@@ -27,7 +27,9 @@ export type EventConsumerSpec<E extends { eventId: string; type: string }> = Eve
 };
 
 function headerText(value: unknown): string | null {
-  return value === undefined || value === null ? null : Buffer.isBuffer(value) ? value.toString('utf8') : String(value);
+  if (value === undefined || value === null) return null;
+  if (Buffer.isBuffer(value)) return value.toString('utf8');
+  return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
 /** Runs tasks of one key one after another, tasks of different keys side by side. */
@@ -102,11 +104,11 @@ function originOf(message: Delivery['message']): { exchange: string; routingKey:
 }
 
 /** Dead-letters or retries a delivery, acknowledging it only once the broker confirmed the copy. */
-function settler<E extends { eventId: string; type: string }>(ctx: { topology: ConsumerTopology; publisher: Publisher; log: Logger; deps: WorkerDeps }) {
+function settler(ctx: { topology: ConsumerTopology; publisher: Publisher; log: Logger; deps: WorkerDeps }) {
   const { topology, publisher, log, deps } = ctx;
   const confirmMs = deps.config.PUBLISH_CONFIRM_TIMEOUT_MS;
-  const messageIdOf = (delivery: Delivery, payload: unknown) =>
-    delivery.message.properties.messageId ?? (payload as { eventId?: string } | null)?.eventId ?? 'unknown';
+  const messageIdOf = (delivery: Delivery, payload: unknown): string =>
+    (delivery.message.properties.messageId as string | undefined) ?? (payload as { eventId?: string } | null)?.eventId ?? 'unknown';
 
   const deadLetter = async (delivery: Delivery, reason: string, error: string, payload: unknown, attempts?: number): Promise<void> => {
     const { message } = delivery;
@@ -159,7 +161,7 @@ function settler<E extends { eventId: string; type: string }>(ctx: { topology: C
     deadLettersTotal.inc({ queue: topology.work });
   };
 
-  const retry = async (delivery: Delivery, error: string, event: E): Promise<void> => {
+  const retry = async (delivery: Delivery, error: string, event: { eventId: string; type: string }): Promise<void> => {
     const { message } = delivery;
     const headers: MessagePropertyHeaders = message.properties.headers ?? {};
     const failures = attemptsOf(headers, topology) + 1;

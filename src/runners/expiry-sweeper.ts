@@ -6,7 +6,7 @@ import type { Runner, WorkerDeps } from './runner';
  * Every EXPIRY_SWEEP_INTERVAL_MS, expires the RESERVED reservations whose hold ended; any number of
  * sweepers may run at once. stop() waits for a sweep in progress.
  */
-export async function startExpirySweeper({ config, pool, logger }: Pick<WorkerDeps, 'config' | 'pool' | 'logger'>): Promise<Runner> {
+export function startExpirySweeper({ config, pool, logger }: Pick<WorkerDeps, 'config' | 'pool' | 'logger'>): Runner {
   const log = logger.child({ component: 'expiry-sweeper' });
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;

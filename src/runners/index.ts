@@ -6,7 +6,7 @@ import { startOrderEventsConsumer } from './order-events-consumer';
 import { startOutboxRelay } from './outbox-relay';
 import type { Runner, WorkerDeps } from './runner';
 
-type RunnerFactory = (deps: WorkerDeps) => Promise<Runner>;
+type RunnerFactory = (deps: WorkerDeps) => Runner | Promise<Runner>;
 
 /** Every background job of the worker role. */
 const runnerFactories: RunnerFactory[] = [

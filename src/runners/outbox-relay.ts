@@ -24,8 +24,13 @@ export async function startOutboxRelay(deps: WorkerDeps): Promise<Runner> {
 
   let stopping = false;
   let wake: (() => void) | null = null;
+  /** Waits `ms`, or not at all once stop() was called. */
   const pause = (ms: number) =>
     new Promise<void>((resolve) => {
+      if (stopping) {
+        resolve();
+        return;
+      }
       const timer = setTimeout(resolve, ms);
       wake = () => {
         clearTimeout(timer);
@@ -35,7 +40,7 @@ export async function startOutboxRelay(deps: WorkerDeps): Promise<Runner> {
       wake = null;
     });
 
-  const loop = (async () => {
+  const relayUntilStopped = async () => {
     let prunedAt = 0;
     while (!stopping) {
       let backlog = false;
@@ -53,9 +58,10 @@ export async function startOutboxRelay(deps: WorkerDeps): Promise<Runner> {
       } catch (error) {
         log.warn({ err: error }, 'outbox relay round failed');
       }
-      if (!backlog && !stopping) await pause(config.OUTBOX_POLL_INTERVAL_MS);
+      if (!backlog) await pause(config.OUTBOX_POLL_INTERVAL_MS);
     }
-  })();
+  };
+  const loop = relayUntilStopped();
 
   return {
     name: 'outbox-relay',

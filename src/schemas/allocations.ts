@@ -44,7 +44,7 @@ export const createAllocationBody = z
     destination: geoPointSchema.optional(),
   })
   .refine((body) => body.strategy !== 'nearest_location' || body.destination !== undefined, {
-    message: 'the nearest_location strategy needs a destination',
+    error: 'the nearest_location strategy needs a destination',
     path: ['destination'],
   });
 export type CreateAllocation = z.infer<typeof createAllocationBody>;

@@ -16,7 +16,7 @@ export const createWarehouseBody = z
     active: z.boolean().default(true),
   })
   .refine((body) => (body.latitude === undefined) === (body.longitude === undefined), {
-    message: 'give latitude and longitude together, or neither',
+    error: 'give latitude and longitude together, or neither',
     path: ['latitude'],
   });
 export type CreateWarehouse = z.infer<typeof createWarehouseBody>;

@@ -37,7 +37,7 @@ const returnLine = z
   .strictObject({ ...adjustmentBase, type: z.literal('RETURN'), quantity: quantitySchema, ...namedLotFields, ...newLotFields })
   .refine(versionNeedsLot, versionNeedsLotIssue)
   .refine((line) => line.lotId === undefined || Object.keys(newLotFields).every((field) => line[field as keyof typeof newLotFields] === undefined), {
-    message: 'a return into an existing lot (lotId) cannot also set lotNumber, unitCost, expiresAt, receivedAt or binLocation',
+    error: 'a return into an existing lot (lotId) cannot also set lotNumber, unitCost, expiresAt, receivedAt or binLocation',
     path: ['lotId'],
   });
 const removalLine = (type: 'SHIPMENT' | 'WRITE_OFF') =>
@@ -212,7 +212,7 @@ export const movementsQuery = z
     cursor: z.coerce.number().int().positive().optional(),
   })
   .refine((query) => query.from === undefined || query.to === undefined || query.from <= query.to, {
-    message: 'from must not be after to',
+    error: 'from must not be after to',
     path: ['from'],
   });
 export type MovementsQuery = z.infer<typeof movementsQuery>;
@@ -239,7 +239,7 @@ export const stockSettingsBody = z
     location: z.strictObject({ zone: locationPart, aisle: locationPart, shelf: locationPart }).nullable().optional(),
   })
   .refine((body) => body.maxStockLevel == null || body.maxStockLevel >= body.minStockLevel, {
-    message: 'maxStockLevel must be at least minStockLevel',
+    error: 'maxStockLevel must be at least minStockLevel',
     path: ['maxStockLevel'],
   });
 export type StockSettingsBody = z.infer<typeof stockSettingsBody>;
@@ -306,7 +306,7 @@ export const transferBody = z
     reference: referenceText.optional(),
   })
   .refine((body) => body.fromWarehouseId !== body.toWarehouseId, {
-    message: 'a transfer needs two different warehouses',
+    error: 'a transfer needs two different warehouses',
     path: ['toWarehouseId'],
   });
 export type TransferBody = z.infer<typeof transferBody>;

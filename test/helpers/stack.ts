@@ -79,7 +79,10 @@ export async function startStack(label: string): Promise<Stack> {
       children.map(
         (child) =>
           new Promise<void>((resolve) => {
-            if (child.exitCode !== null || child.signalCode !== null) return resolve();
+            if (child.exitCode !== null || child.signalCode !== null) {
+              resolve();
+              return;
+            }
             child.once('exit', () => resolve());
             process.kill(-child.pid!, 'SIGTERM');
           }),
@@ -98,8 +101,8 @@ export async function startStack(label: string): Promise<Stack> {
         stdio: ['ignore', 'pipe', 'pipe'],
         detached: true,
       });
-      child.stdout!.on('data', (chunk: Buffer) => (logs += `[${script}] ${chunk}`));
-      child.stderr!.on('data', (chunk: Buffer) => (logs += `[${script}] ${chunk}`));
+      child.stdout.on('data', (chunk: Buffer) => (logs += `[${script}] ${chunk.toString()}`));
+      child.stderr.on('data', (chunk: Buffer) => (logs += `[${script}] ${chunk.toString()}`));
       children.push(child);
     }
     await waitFor(

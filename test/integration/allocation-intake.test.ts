@@ -43,7 +43,7 @@ function countingInserts(): { db: Queryable; inserts: () => number } {
   let inserts = 0;
   const counted = {
     query: (text: string | QueryConfig, values?: unknown[]): Promise<QueryResult> => {
-      if (String(text).trimStart().startsWith('insert')) inserts++;
+      if ((typeof text === 'string' ? text : text.text).trimStart().startsWith('insert')) inserts++;
       return db.pool.query(text as string, values);
     },
   } as unknown as Queryable;

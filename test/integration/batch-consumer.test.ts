@@ -85,12 +85,13 @@ describe('consumeInBatches', () => {
     let served = 0;
     let batches = 0;
     try {
-      const consumer = await consumeInBatches(amqp, logger, { queue, prefetch: 200, batchSize: 100, batchWaitMs: 5 }, async (batch: Delivery[]) => {
+      const consumer = await consumeInBatches(amqp, logger, { queue, prefetch: 200, batchSize: 100, batchWaitMs: 5 }, (batch: Delivery[]) => {
         // counts the acks sent on the channel the deliveries came on
         spied.acks ??= jest.spyOn((batch[0] as Delivery & { channel: Channel }).channel, 'ack');
         batches++;
         ackAll(batch);
         served += batch.length;
+        return Promise.resolve();
       });
       await waitUntil(() => served === 300);
       await consumer.stop();
@@ -107,12 +108,13 @@ describe('consumeInBatches', () => {
     await publish(queue, 300);
     let held: Delivery | null = null;
     let served = 0;
-    const consumer = await consumeInBatches(amqp, logger, { queue, prefetch: 200, batchSize: 100, batchWaitMs: 5 }, async (batch: Delivery[]) => {
+    const consumer = await consumeInBatches(amqp, logger, { queue, prefetch: 200, batchSize: 100, batchWaitMs: 5 }, (batch: Delivery[]) => {
       // the oldest delivery of the first batch stays unsettled, as a job still being retried would
       const rest = held === null ? batch.slice(1) : batch;
       held ??= batch[0]!;
       ackAll(rest);
       served += batch.length;
+      return Promise.resolve();
     });
     await waitUntil(() => served === 300);
     await consumer.stop();

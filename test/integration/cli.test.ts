@@ -12,7 +12,8 @@ beforeAll(async () => {
   stack = await startStack('cli');
   scratch = await mkdtemp(path.join(tmpdir(), 'stockroom-cli-'));
 }, 120_000);
-afterAll(async () => stack?.stop());
+// unset when startStack failed
+afterAll(async () => (stack as Stack | undefined)?.stop());
 
 /** Runs `stockroom …` as a child process, the way a user does (bin/stockroom.js). */
 function stockroom(...args: string[]): Promise<RunResult> {
@@ -136,7 +137,7 @@ describe('stockroom enqueue and status', () => {
 
 describe('bad input to the CLI', () => {
   it.each([
-    ['a missing file', async () => path.join(scratch, 'absent.json'), /Cannot read .*absent\.json: no such file/],
+    ['a missing file', () => Promise.resolve(path.join(scratch, 'absent.json')), /Cannot read .*absent\.json: no such file/],
     ['a file that is not JSON', async () => writeJob('broken.json', '{"items": ['), /broken\.json is not valid JSON/],
     [
       'a request the API would refuse',

@@ -1,4 +1,4 @@
-import { withTransaction, type Transaction } from '../../src/db/client';
+import { withTransaction } from '../../src/db/client';
 import { serveRequests, type EngineRequest } from '../../src/inventory/engine';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { ledgerDifferences, lotsOf, receiveLots, reservationBookDifferences, seedCatalogue, totalsOf } from '../helpers/stock';
@@ -82,7 +82,7 @@ describe('serveRequests', () => {
               return target.query(text, values);
             };
           },
-        }) as Transaction;
+        });
         const requests = Array.from({ length: count }, () => request([{ productId: 'batch-p', quantity: 2 }], { allowBackorder: true }));
         return serveRequests(counting, requests, { now, config });
       });

@@ -129,7 +129,7 @@ describe('the expiry sweeper runner', () => {
     const productId = await product(5);
     const [id] = await holds(productId, 1, 2, new Date(Date.now() - 10 * minute), 1);
     const runnerConfig = loadConfig({ DATABASE_URL: db.url, EXPIRY_SWEEP_INTERVAL_MS: '50', EXPIRY_SWEEP_BATCH_SIZE: '10' });
-    const runner = await startExpirySweeper({ config: runnerConfig, pool: db.pool, logger: pino({ level: 'silent' }) });
+    const runner = startExpirySweeper({ config: runnerConfig, pool: db.pool, logger: pino({ level: 'silent' }) });
     try {
       const deadline = Date.now() + 10_000;
       while ((await statuses([id!]))[0] !== 'EXPIRED' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));

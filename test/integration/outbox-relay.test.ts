@@ -120,8 +120,9 @@ describe('the outbox relay', () => {
     const outcomes = [];
     for (const message of messages) {
       outcomes.push(
-        await consumeOnce(t.db.pool, { consumer: 'test-consumer', eventId: message.messageId!, eventType: message.type! }, async () => {
+        await consumeOnce(t.db.pool, { consumer: 'test-consumer', eventId: message.messageId!, eventType: message.type! }, () => {
           effects += 1;
+          return Promise.resolve();
         }),
       );
     }
@@ -174,7 +175,7 @@ describe('the outbox relay', () => {
 
   it('retries a refused event later and holds back the later events of its aggregate until it goes out', async () => {
     const [x1, x2] = await record([adjusted('p-x', 1), adjusted('p-x', 2)]);
-    const refusing: EventPublisher = { ...publisher, publish: async (events) => events.map(() => new Error('nacked')) };
+    const refusing: EventPublisher = { ...publisher, publish: (events) => Promise.resolve(events.map(() => new Error('nacked'))) };
     expect(await relayOutboxRound(t.db.pool, refusing, relayOptions)).toEqual({ claimed: 2, published: 0, failed: 2 });
     const { rows: failed } = await t.db.pool.query(
       `select attempts, last_error, available_at > now() + interval '50 seconds' as later from outbox_events order by id`,

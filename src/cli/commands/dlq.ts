@@ -22,10 +22,16 @@ export function dlqCommand(context: CommandContext): Command {
     .option('--limit <n>', 'at most this many', positiveInteger, 50)
     .action(async (options: { status: string; limit: number }) => {
       const query = new URLSearchParams({ status: options.status, limit: String(options.limit) });
-      const { items } = await callApi<{ items: DeadLetterView[] }>(context.target(), 'GET', `${base}?${query}`);
+      const { items } = await callApi<{ items: DeadLetterView[] }>(context.target(), 'GET', `${base}?${query.toString()}`);
       const { output } = context;
-      if (output.json) return output.out(JSON.stringify(items, null, 2));
-      if (items.length === 0) return output.out(`no ${options.status} dead letters`);
+      if (output.json) {
+        output.out(JSON.stringify(items, null, 2));
+        return;
+      }
+      if (items.length === 0) {
+        output.out(`no ${options.status} dead letters`);
+        return;
+      }
       output.out(
         table(
           ['ID', 'QUEUE', 'ALLOCATION', 'REASON', 'ATTEMPTS', 'CREATED'],
@@ -41,8 +47,11 @@ export function dlqCommand(context: CommandContext): Command {
     .action(async (id: string) => {
       const letter = await callApi<DeadLetterView>(context.target(), 'GET', `${base}/${encodeURIComponent(id)}`);
       const { output } = context;
-      if (output.json) return output.out(JSON.stringify(letter, null, 2));
-      const rows: [string, unknown][] = [
+      if (output.json) {
+        output.out(JSON.stringify(letter, null, 2));
+        return;
+      }
+      const rows: [string, string | number | null][] = [
         ['id', letter.id],
         ['status', letter.status],
         ['queue', letter.queue],
@@ -54,12 +63,7 @@ export function dlqCommand(context: CommandContext): Command {
         ['created', letter.createdAt],
         ['replayed', letter.replayedAt],
       ];
-      output.out(
-        table(
-          ['FIELD', 'VALUE'],
-          rows.map(([field, value]) => [field, value === undefined || value === null ? null : String(value)]),
-        ),
-      );
+      output.out(table(['FIELD', 'VALUE'], rows));
       output.out('');
       output.out('payload:');
       output.out(JSON.stringify(letter.payload, null, 2));
@@ -94,7 +98,7 @@ async function allOpenIds(context: CommandContext): Promise<string[]> {
   const ids: string[] = [];
   for (let offset = 0; ; offset += 500) {
     const query = new URLSearchParams({ status: 'open', limit: '500', offset: String(offset) });
-    const { items } = await callApi<{ items: DeadLetterView[] }>(context.target(), 'GET', `${base}?${query}`);
+    const { items } = await callApi<{ items: DeadLetterView[] }>(context.target(), 'GET', `${base}?${query.toString()}`);
     ids.push(...items.map((letter) => letter.id));
     if (items.length < 500) return ids;
   }

@@ -89,7 +89,7 @@ export async function readJobFile(path: string): Promise<Record<string, unknown>
     text = await readFile(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new CliError(exitCodes.usage, `Cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : ((error as Error).message ?? code)}`);
+    throw new CliError(exitCodes.usage, `Cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
   }
   let body: unknown;
   try {

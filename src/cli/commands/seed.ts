@@ -73,7 +73,10 @@ export function seedCommand(context: CommandContext): Command {
         lots: lots.length,
         units,
       };
-      if (output.json) return output.out(JSON.stringify(summary, null, 2));
+      if (output.json) {
+        output.out(JSON.stringify(summary, null, 2));
+        return;
+      }
       output.out(
         `seeded ${summary.warehouses.created} warehouses (${summary.warehouses.existed} existed), ` +
           `${summary.products.created} products (${summary.products.existed} existed), ${lots.length} lots holding ${units} units`,

@@ -23,7 +23,7 @@ function checkBroker(deps: AppDeps): Check {
 }
 
 /** Liveness says the process runs; readiness says Postgres and RabbitMQ both answer. */
-export async function healthRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+export function healthRoutes(app: FastifyInstance, deps: AppDeps): void {
   const api = app.withTypeProvider<ZodTypeProvider>();
   api.get(
     '/health/live',
@@ -32,7 +32,7 @@ export async function healthRoutes(app: FastifyInstance, deps: AppDeps): Promise
       logLevel: 'warn',
       schema: { tags: ['operations'], summary: 'Liveness: the process runs', response: { 200: z.object({ status: z.literal('up') }) } },
     },
-    async () => ({ status: 'up' as const }),
+    () => ({ status: 'up' as const }),
   );
   api.get(
     '/health/ready',

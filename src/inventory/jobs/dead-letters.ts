@@ -27,7 +27,7 @@ export async function getDeadLetter(pool: Pool, id: string): Promise<DeadLetter>
 /** The bytes a dead letter was received as. */
 function originalBody(letter: DeadLetter): Buffer {
   if (letter.reason === UNPARSEABLE && typeof letter.payload === 'object' && letter.payload !== null && 'raw' in letter.payload) {
-    return Buffer.from(String((letter.payload as { raw: unknown }).raw));
+    return Buffer.from(String(letter.payload.raw));
   }
   return Buffer.from(JSON.stringify(letter.payload));
 }

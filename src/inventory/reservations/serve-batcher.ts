@@ -20,8 +20,8 @@ type Waiting = {
   order: OrderToServe;
   keyed: KeyedCall<typeof serveAnswerSchema> | undefined;
   done: boolean;
-  resolve(answer: IdempotentAnswer<ServeAnswer>): void;
-  reject(error: unknown): void;
+  resolve: (answer: IdempotentAnswer<ServeAnswer>) => void;
+  reject: (error: unknown) => void;
 };
 
 /**
