@@ -71,7 +71,7 @@ export const queueDepth = new Gauge({
 
 export const reservationsByStatus = new Gauge({
   name: 'stockroom_reservations',
-  help: 'Reservations by status (active = RESERVED), as last counted',
+  help: 'Reservations by status as they read (a RESERVED hold past its expiry counts as EXPIRED), as last counted',
   labelNames: ['status'] as const,
   registers: [registry],
 });

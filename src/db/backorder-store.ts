@@ -1,5 +1,5 @@
 import type { Strategy } from '../domain/strategies';
-import { queryRow, queryRows, type Queryable, type Statement, type Transaction } from './client';
+import { queryRow, queryRows, statementValues, whereAll, type Queryable, type Statement, type Transaction } from './client';
 
 export type BackorderStatus = 'OPEN' | 'FULFILLED' | 'CANCELLED';
 
@@ -162,18 +162,55 @@ export async function cancelBackorder(tx: Transaction, id: string, now: Date): P
   return row!;
 }
 
-export type BackorderFilter = { productId?: string; status?: BackorderStatus; referenceId?: string; limit: number; offset: number };
+/** Which backorders a lookup returns: every field given narrows it. `after` continues a listing after that backorder; `offset` skips rows instead. */
+export type BackorderFilter = {
+  productId?: string;
+  warehouseId?: string;
+  statuses?: readonly BackorderStatus[];
+  referenceId?: string;
+  reservationId?: string;
+  createdFrom?: Date;
+  createdTo?: Date;
+  after?: string;
+  offset?: number;
+  limit: number;
+};
 
-/** Backorders matching the filter, in the order fills serve them. */
+/**
+ * Backorders in the order fills serve them (highest priority, then oldest, then id), without
+ * locking them. Only the filters given become conditions, each served by an index on its column
+ * followed by (priority desc, created_at, id); creation time by (created_at). After a cursor the
+ * priority bound is an index condition and only rows of the cursor's own priority are skipped.
+ */
 export async function listBackorders(db: Queryable, filter: BackorderFilter): Promise<BackorderRow[]> {
+  const { values, add, isOneOf } = statementValues();
+  const conditions: string[] = [];
+  const equalities = [
+    ['product_id', filter.productId],
+    ['warehouse_id', filter.warehouseId],
+    ['reference_id', filter.referenceId],
+  ] as const;
+  for (const [column, value] of equalities) if (value !== undefined) conditions.push(`b.${column} = ${add(value)}`);
+  if (filter.reservationId !== undefined) conditions.push(`b.reservation_id = ${add(filter.reservationId)}::uuid`);
+  if (filter.statuses !== undefined) conditions.push(`b.status ${isOneOf(filter.statuses)}`);
+  if (filter.createdFrom !== undefined) conditions.push(`b.created_at >= ${add(filter.createdFrom)}`);
+  if (filter.createdTo !== undefined) conditions.push(`b.created_at < ${add(filter.createdTo)}`);
+  let cursor = '';
+  if (filter.after !== undefined) {
+    cursor = `with after as (select priority, created_at, id from backorder_items where id = ${add(filter.after)}::uuid)`;
+    conditions.push(
+      'b.priority <= (select priority from after)',
+      '(b.priority < (select priority from after) or (b.created_at, b.id) > (select created_at, id from after))',
+    );
+  }
   return queryRows<BackorderRow>(
     db,
-    `select ${backorderColumns} from backorder_items b
-      where ($1::text is null or b.product_id = $1)
-        and ($2::text is null or b.status = $2)
-        and ($3::text is null or b.reference_id = $3)
-      order by b.priority desc, b.created_at, b.id
-      limit $4 offset $5`,
-    [filter.productId ?? null, filter.status ?? null, filter.referenceId ?? null, filter.limit, filter.offset],
+    `${cursor}
+     select ${backorderColumns} from backorder_items b
+      ${whereAll(conditions)}
+      -- nulls last as in the indexes (priority is never null, but the planner only matches the same order)
+      order by b.priority desc nulls last, b.created_at, b.id
+      limit ${add(filter.limit)} offset ${add(filter.offset ?? 0)}`,
+    values,
   );
 }

@@ -1,6 +1,6 @@
 import type { ReservationStatus } from '../domain/reservation';
 import type { Priority, Strategy } from '../domain/strategies';
-import { queryRow, queryRows, type Queryable, type Statement, type Transaction } from './client';
+import { queryRow, queryRows, statementValues, whereAll, type Queryable, type Statement, type Transaction } from './client';
 
 /** A reservation as stored. */
 export type ReservationRow = {
@@ -43,6 +43,19 @@ export type StatusChange = {
   actor: string;
   at: Date;
 };
+
+/**
+ * SQL mirror of `effectiveStatus` (src/domain/reservation.ts): the status a reservation of alias
+ * `r` reads as at the timestamptz parameter `now` (e.g. `$3`).
+ */
+export function effectiveStatusSql(now: string): string {
+  return `(case when r.status = 'RESERVED' and r.expires_at <= ${now} then 'EXPIRED' else r.status end)`;
+}
+
+/** The stored statuses whose reservations may read as `status`: a lapsed RESERVED hold reads as EXPIRED. */
+function storedStatusesReadingAs(status: ReservationStatus): ReservationStatus[] {
+  return status === 'EXPIRED' ? ['EXPIRED', 'RESERVED'] : [status];
+}
 
 const reservationColumns = `r.id, r.order_id as "orderId", r.customer_id as "customerId", r.status, r.priority, r.strategy,
   r.expires_at as "expiresAt", r.version, r.created_at as "createdAt", r.updated_at as "updatedAt"`;
@@ -114,6 +127,60 @@ export async function findReservationsOfOrder(db: Queryable, orderId: string): P
   return queryRows<ReservationRow>(db, `select ${reservationColumns} from reservations r where r.order_id = $1 order by r.created_at, r.id`, [orderId]);
 }
 
+/** Which reservations a lookup returns: every field given narrows it. `after` continues a listing after that reservation. */
+export type ReservationFilter = {
+  orderId?: string;
+  /** any of these statuses as they read at `at` (a lapsed RESERVED hold reads EXPIRED) */
+  status?: { anyOf: readonly ReservationStatus[]; at: Date };
+  productId?: string;
+  warehouseId?: string;
+  createdFrom?: Date;
+  createdTo?: Date;
+  expiresFrom?: Date;
+  expiresTo?: Date;
+  after?: string;
+  limit: number;
+};
+
+/**
+ * Reservations newest first (by creation, then id), without locking them. Only the filters given
+ * become conditions, so each is served by its index: order, status and creation time by indexes
+ * ending in (created_at, id), expiry by (expires_at), product and warehouse through the lines'
+ * (product_id, reservation_id) and (warehouse_id, reservation_id). A status filter names the stored
+ * statuses that may read as it (an indexed condition) and then checks the status as read at `now`.
+ */
+export async function searchReservations(db: Queryable, filter: ReservationFilter): Promise<ReservationRow[]> {
+  const { values, add, isOneOf } = statementValues();
+  const conditions: string[] = [];
+  if (filter.orderId !== undefined) conditions.push(`r.order_id = ${add(filter.orderId)}`);
+  if (filter.status !== undefined) {
+    const { anyOf, at } = filter.status;
+    conditions.push(`r.status ${isOneOf([...new Set(anyOf.flatMap(storedStatusesReadingAs))])}`);
+    conditions.push(`${effectiveStatusSql(`${add(at)}::timestamptz`)} = any(${add(anyOf)}::text[])`);
+  }
+  if (filter.productId !== undefined) {
+    conditions.push(`exists (select 1 from reservation_lines l where l.product_id = ${add(filter.productId)} and l.reservation_id = r.id)`);
+  }
+  if (filter.warehouseId !== undefined) {
+    conditions.push(`exists (select 1 from reservation_lines l where l.warehouse_id = ${add(filter.warehouseId)} and l.reservation_id = r.id)`);
+  }
+  if (filter.createdFrom !== undefined) conditions.push(`r.created_at >= ${add(filter.createdFrom)}`);
+  if (filter.createdTo !== undefined) conditions.push(`r.created_at < ${add(filter.createdTo)}`);
+  if (filter.expiresFrom !== undefined) conditions.push(`r.expires_at >= ${add(filter.expiresFrom)}`);
+  if (filter.expiresTo !== undefined) conditions.push(`r.expires_at < ${add(filter.expiresTo)}`);
+  if (filter.after !== undefined) {
+    conditions.push(`(r.created_at, r.id) < (select c.created_at, c.id from reservations c where c.id = ${add(filter.after)}::uuid)`);
+  }
+  return queryRows<ReservationRow>(
+    db,
+    `select ${reservationColumns} from reservations r
+      ${whereAll(conditions)}
+      order by r.created_at desc, r.id desc
+      limit ${add(filter.limit)}`,
+    values,
+  );
+}
+
 /** Locks the reservations of an order in id order (the lots they hold are locked after, as for any change of a reservation). */
 export async function lockReservationsOfOrder(tx: Transaction, orderId: string): Promise<ReservationRow[]> {
   return queryRows<ReservationRow>(tx, `select ${reservationColumns} from reservations r where r.order_id = $1 order by r.id for update`, [orderId]);
@@ -140,7 +207,7 @@ export async function claimExpiredReservations(tx: Transaction, now: Date, limit
   return queryRows<ReservationRow>(
     tx,
     `select ${reservationColumns} from reservations r
-      where r.status = 'RESERVED' and r.expires_at <= $1
+      where r.status = 'RESERVED' and ${effectiveStatusSql('$1')} = 'EXPIRED'
       order by r.expires_at, r.id
       limit $2
         for update skip locked`,

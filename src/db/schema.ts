@@ -164,7 +164,11 @@ export const reservations = pgTable(
   },
   (table) => [
     index('reservations_status_expiry_idx').on(table.status, table.expiresAt),
-    index('reservations_order_idx').on(table.orderId),
+    // the lookups of GET /inventory/reservations, each listing newest first
+    index('reservations_order_idx').on(table.orderId, table.createdAt, table.id),
+    index('reservations_status_created_idx').on(table.status, table.createdAt, table.id),
+    index('reservations_created_idx').on(table.createdAt, table.id),
+    index('reservations_expires_idx').on(table.expiresAt),
     check('reservations_status_known', sql`${table.status} in ('RESERVED', 'ALLOCATED', 'FULFILLED', 'RELEASED', 'EXPIRED')`),
   ],
 );
@@ -190,6 +194,9 @@ export const reservationLines = pgTable(
   (table) => [
     index('reservation_lines_reservation_idx').on(table.reservationId),
     index('reservation_lines_lot_idx').on(table.lotId),
+    // reservations holding a product, or holding stock at a warehouse
+    index('reservation_lines_product_idx').on(table.productId, table.reservationId),
+    index('reservation_lines_warehouse_idx').on(table.warehouseId, table.reservationId),
     check('reservation_lines_quantity_positive', sql`${table.quantity} > 0`),
     check(
       'reservation_lines_parts_fit',
@@ -307,7 +314,14 @@ export const backorderItems = pgTable(
     index('backorder_items_open_idx')
       .on(table.productId, table.priority.desc(), table.createdAt)
       .where(sql`${table.status} = 'OPEN'`),
-    index('backorder_items_reference_idx').on(table.referenceId),
+    // the lookups of GET /backorders, each in the order fills serve them
+    index('backorder_items_serving_idx').on(table.priority.desc(), table.createdAt, table.id),
+    index('backorder_items_status_idx').on(table.status, table.priority.desc(), table.createdAt, table.id),
+    index('backorder_items_product_idx').on(table.productId, table.priority.desc(), table.createdAt, table.id),
+    index('backorder_items_warehouse_idx').on(table.warehouseId, table.priority.desc(), table.createdAt, table.id),
+    index('backorder_items_reference_idx').on(table.referenceId, table.priority.desc(), table.createdAt, table.id),
+    index('backorder_items_reservation_idx').on(table.reservationId),
+    index('backorder_items_created_idx').on(table.createdAt),
     check('backorder_items_quantities', sql`${table.quantity} > 0 and ${table.fulfilledQuantity} between 0 and ${table.quantity}`),
     check('backorder_items_status_known', sql`${table.status} in ('OPEN', 'FULFILLED', 'CANCELLED')`),
   ],

@@ -22,6 +22,15 @@ export function checkTransition(from: ReservationStatus, to: ReservationStatus):
   return { code: 'INVALID_TRANSITION', from, to, message: `Reservation is ${from} and cannot become ${to}; ${next}` };
 }
 
+/**
+ * The status a reservation reads as at `now`: a RESERVED hold whose `expiresAt` is at or before
+ * `now` has ended and reads as EXPIRED everywhere at once; the sweeper later only gives its stock
+ * back and writes the history. SQL mirror: `effectiveStatusSql` in src/db/reservation-store.ts.
+ */
+export function effectiveStatus(reservation: { status: ReservationStatus; expiresAt: Date }, now: Date): ReservationStatus {
+  return reservation.status === 'RESERVED' && reservation.expiresAt.getTime() <= now.getTime() ? 'EXPIRED' : reservation.status;
+}
+
 /** True when no transition leaves `status`. */
 export function isTerminal(status: ReservationStatus): boolean {
   return reservationTransitions[status].length === 0;

@@ -14,7 +14,7 @@ export function stockGaugeRefresher(db: Queryable, logger: Logger, maxAgeMs = 10
   let running: Promise<void> | null = null;
   const refresh = async () => {
     try {
-      const [byStatus, oversold] = await Promise.all([countReservationsByStatus(db), countOversoldLots(db)]);
+      const [byStatus, oversold] = await Promise.all([countReservationsByStatus(db, new Date()), countOversoldLots(db)]);
       const counts = new Map(byStatus.map((row) => [row.status, row.count]));
       for (const status of reservationStatuses) reservationsByStatus.set({ status }, counts.get(status) ?? 0);
       oversoldLots.set(oversold);

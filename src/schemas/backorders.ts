@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { priorities, strategies } from '../domain/strategies';
-import { externalId, isoTimestamp, paginationQuery, uuidSchema } from './common';
+import { cursorPageQuery, externalId, isoTimestamp, rangeInOrder, uuidSchema, valueList } from './common';
 
 export const backorderStatuses = ['OPEN', 'FULFILLED', 'CANCELLED'] as const;
 
@@ -25,10 +25,35 @@ export const backorderSchema = z.object({
 });
 export type Backorder = z.output<typeof backorderSchema>;
 
-export const listBackordersQuery = paginationQuery.extend({
-  productId: externalId.optional(),
-  status: z.enum(backorderStatuses).optional(),
-  referenceId: externalId.optional(),
+/** GET /backorders: by product, warehouse, status, order, reservation and creation time, in the order fills serve them. */
+export const listBackordersQuery = z
+  .strictObject({
+    productId: externalId.optional(),
+    warehouseId: externalId.optional(),
+    status: valueList(backorderStatuses).optional(),
+    orderId: externalId.optional(),
+    referenceId: externalId.optional(),
+    reservationId: uuidSchema.optional(),
+    createdFrom: isoTimestamp.optional(),
+    createdTo: isoTimestamp.optional(),
+    ...cursorPageQuery,
+    offset: z.coerce.number().int().min(0).optional(),
+  })
+  .refine((query) => query.orderId === undefined || query.referenceId === undefined, {
+    error: 'orderId and referenceId name the same thing; give one',
+    path: ['referenceId'],
+  })
+  .refine((query) => query.cursor === undefined || query.offset === undefined, { error: 'page with cursor or with offset, not both', path: ['offset'] })
+  .refine((query) => rangeInOrder(query.createdFrom, query.createdTo), { error: 'createdFrom must not be after createdTo', path: ['createdFrom'] });
+export type ListBackordersQuery = z.output<typeof listBackordersQuery>;
+
+/** One page of backorders; `nextCursor` is null on the last page. */
+export const backorderPageSchema = z.object({
+  items: z.array(backorderSchema),
+  limit: z.number().int(),
+  offset: z.number().int(),
+  nextCursor: uuidSchema.nullable(),
 });
+export type BackorderPage = z.output<typeof backorderPageSchema>;
 
 export const backorderIdParams = z.strictObject({ id: uuidSchema });

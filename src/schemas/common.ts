@@ -56,6 +56,23 @@ export const paginationQuery = z.object({
   offset: z.coerce.number().int().min(0).default(0),
 });
 
+/** A comma-separated list of values of an enum in a query string, e.g. `status=RESERVED,EXPIRED`. */
+export function valueList<const T extends readonly [string, ...string[]]>(values: T) {
+  return z
+    .string()
+    .transform((text) => text.split(',').map((part) => part.trim()))
+    .pipe(z.array(z.enum(values)).min(1));
+}
+
+/** Page through a list by cursor: `limit` items after the one whose id is `cursor` (the previous page's `nextCursor`). */
+export const cursorPageQuery = {
+  limit: paginationQuery.shape.limit,
+  cursor: uuidSchema.optional(),
+};
+
+/** True unless both ends of a time range are given and the range ends before it starts. */
+export const rangeInOrder = (from: Date | undefined, to: Date | undefined): boolean => from === undefined || to === undefined || from <= to;
+
 /** A timestamp the code holds as a Date and the API writes as ISO 8601 UTC; use it in response schemas. */
 export const isoTimestamp = z.codec(z.iso.datetime({ offset: true }), z.date(), {
   decode: (text) => new Date(text),

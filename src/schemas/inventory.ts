@@ -1,7 +1,18 @@
 import { z } from 'zod';
 import { adjustmentTypes } from '../domain/adjustment';
 import { movementTypes } from '../db/lot-store';
-import { externalId, isoTimestamp, paginationQuery, quantitySchema, referenceText, signedQuantitySchema, userText, uuidSchema } from './common';
+import {
+  externalId,
+  isoTimestamp,
+  paginationQuery,
+  quantitySchema,
+  rangeInOrder,
+  referenceText,
+  signedQuantitySchema,
+  userText,
+  uuidSchema,
+  valueList,
+} from './common';
 
 const reasonText = userText(500, { multiline: true });
 const unitCost = z.number().min(0).max(1_000_000_000);
@@ -197,21 +208,16 @@ export type ProductInventoryResponse = z.infer<typeof productInventoryResponse>;
 
 // ---------------------------------------------------------------- movements
 
-const movementTypeList = z
-  .string()
-  .transform((text) => text.split(',').map((part) => part.trim()))
-  .pipe(z.array(z.enum(movementTypes)).min(1));
-
 export const movementsQuery = z
   .strictObject({
-    type: movementTypeList.optional(),
+    type: valueList(movementTypes).optional(),
     warehouseId: externalId.optional(),
     from: isoTimestamp.optional(),
     to: isoTimestamp.optional(),
     limit: paginationQuery.shape.limit,
     cursor: z.coerce.number().int().positive().optional(),
   })
-  .refine((query) => query.from === undefined || query.to === undefined || query.from <= query.to, {
+  .refine((query) => rangeInOrder(query.from, query.to), {
     error: 'from must not be after to',
     path: ['from'],
   });

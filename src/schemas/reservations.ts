@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { reservationStatuses } from '../domain/reservation';
 import { priorities, strategies } from '../domain/strategies';
-import { externalId, geoPointSchema, isoTimestamp, quantitySchema, userText, uuidSchema } from './common';
+import { cursorPageQuery, externalId, geoPointSchema, isoTimestamp, quantitySchema, rangeInOrder, userText, uuidSchema, valueList } from './common';
 
 /** One lot's share of a reservation item. */
 export const reservationLotSchema = z.object({
@@ -156,3 +156,28 @@ export const reservationDetailSchema = reservationViewSchema.extend({
   history: z.array(statusChangeSchema),
 });
 export type ReservationDetail = z.output<typeof reservationDetailSchema>;
+
+/** A reservation in a listing: its lots and what became of their units, without the status history. */
+export const reservationSummarySchema = reservationDetailSchema.omit({ history: true });
+export type ReservationSummary = z.output<typeof reservationSummarySchema>;
+
+/** GET /inventory/reservations: by order, status, product, warehouse, creation and expiry time; newest first, by cursor. */
+export const listReservationsQuery = z
+  .strictObject({
+    orderId: externalId.optional(),
+    status: valueList(reservationStatuses).optional(),
+    productId: externalId.optional(),
+    warehouseId: externalId.optional(),
+    createdFrom: isoTimestamp.optional(),
+    createdTo: isoTimestamp.optional(),
+    expiresFrom: isoTimestamp.optional(),
+    expiresTo: isoTimestamp.optional(),
+    ...cursorPageQuery,
+  })
+  .refine((query) => rangeInOrder(query.createdFrom, query.createdTo), { error: 'createdFrom must not be after createdTo', path: ['createdFrom'] })
+  .refine((query) => rangeInOrder(query.expiresFrom, query.expiresTo), { error: 'expiresFrom must not be after expiresTo', path: ['expiresFrom'] });
+export type ListReservationsQuery = z.output<typeof listReservationsQuery>;
+
+/** One page of reservations; `nextCursor` is null on the last page. */
+export const reservationPageSchema = z.object({ items: z.array(reservationSummarySchema), nextCursor: uuidSchema.nullable() });
+export type ReservationPage = z.output<typeof reservationPageSchema>;

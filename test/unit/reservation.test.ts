@@ -1,4 +1,4 @@
-import { checkTransition, isTerminal, reservationStatuses, type ReservationStatus } from '../../src/domain/reservation';
+import { checkTransition, effectiveStatus, isTerminal, reservationStatuses, type ReservationStatus } from '../../src/domain/reservation';
 
 const allowed: ReadonlySet<string> = new Set(['RESERVED->ALLOCATED', 'RESERVED->RELEASED', 'RESERVED->EXPIRED', 'ALLOCATED->FULFILLED']);
 
@@ -40,5 +40,20 @@ describe('isTerminal', () => {
     ['EXPIRED', true],
   ] as const)('%s is terminal: %s', (status, terminal) => {
     expect(isTerminal(status)).toBe(terminal);
+  });
+});
+
+describe('effectiveStatus', () => {
+  const now = new Date('2030-01-01T00:00:00.000Z');
+  const at = (offsetMs: number) => new Date(now.getTime() + offsetMs);
+
+  it('reads a RESERVED hold as EXPIRED from its expiresAt on, not a millisecond before', () => {
+    expect(effectiveStatus({ status: 'RESERVED', expiresAt: at(1) }, now)).toBe('RESERVED');
+    expect(effectiveStatus({ status: 'RESERVED', expiresAt: at(0) }, now)).toBe('EXPIRED');
+    expect(effectiveStatus({ status: 'RESERVED', expiresAt: at(-1) }, now)).toBe('EXPIRED');
+  });
+
+  it.each(reservationStatuses.filter((status) => status !== 'RESERVED'))('leaves %s as stored, whatever its expiresAt', (status) => {
+    expect(effectiveStatus({ status, expiresAt: at(-60_000) }, now)).toBe(status);
   });
 });

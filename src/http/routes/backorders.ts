@@ -1,9 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { z } from 'zod';
 import { withTransaction } from '../../db/client';
-import { cancelBackorder, listBackorders } from '../../inventory/backorders/backorders';
-import { backorderIdParams, backorderSchema, listBackordersQuery } from '../../schemas/backorders';
+import { cancelBackorder, findBackorders } from '../../inventory/backorders/backorders';
+import { backorderIdParams, backorderPageSchema, backorderSchema, listBackordersQuery } from '../../schemas/backorders';
 import { errorResponses } from '../openapi';
 import type { AppDeps } from '../app-deps';
 
@@ -16,12 +15,16 @@ export function backorderRoutes(app: FastifyInstance, { pool }: AppDeps): void {
     {
       schema: {
         tags: ['backorders'],
-        summary: 'List backorders, highest priority then oldest first',
+        summary: 'Find backorders by product, warehouse, status, order, reservation and time, highest priority then oldest first',
+        description:
+          'Every filter given narrows the list: productId, warehouseId (the warehouse a backorder is pinned to), status (one or a comma-separated list), ' +
+          'orderId (or its older name referenceId), reservationId, createdFrom/createdTo (from included, to excluded). ' +
+          'Pass `nextCursor` as `cursor` for the next page (null on the last); `offset` pages the older way.',
         querystring: listBackordersQuery,
-        response: { 200: z.object({ items: z.array(backorderSchema), limit: z.number().int(), offset: z.number().int() }) },
+        response: { 200: backorderPageSchema },
       },
     },
-    async (request) => ({ items: await listBackorders(pool, request.query), limit: request.query.limit, offset: request.query.offset }),
+    async (request) => findBackorders(pool, request.query),
   );
 
   api.delete(

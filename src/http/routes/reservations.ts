@@ -9,12 +9,15 @@ import { releaseReservation } from '../../inventory/reservations/release';
 import { checkReserveInput } from '../../inventory/reservations/reserve';
 import { createServeBatcher } from '../../inventory/reservations/serve-batcher';
 import { shipReservation } from '../../inventory/reservations/ship';
+import { findReservations } from '../../inventory/reservations/lookup';
 import { loadReservationDetail } from '../../inventory/reservations/transitions';
 import {
   allocateBody,
   backorderedAnswerSchema,
   extendBody,
+  listReservationsQuery,
   releaseBody,
+  reservationPageSchema,
   reservationDetailSchema,
   reservationIdParams,
   reserveAnswerSchema,
@@ -156,6 +159,23 @@ export function reservationRoutes(app: FastifyInstance, { pool, config }: AppDep
   );
 
   api.get(
+    '/inventory/reservations',
+    {
+      schema: {
+        tags: ['reservations'],
+        summary: 'Find reservations by order, status, product, warehouse and time, newest first',
+        description:
+          'Every filter given narrows the list: orderId, status (one or a comma-separated list; a RESERVED hold past expiresAt is EXPIRED), ' +
+          'productId and warehouseId (reservations holding any units of that product or at that warehouse), createdFrom/createdTo and ' +
+          'expiresFrom/expiresTo (from included, to excluded). Items carry their lots, without the history. Pass `nextCursor` as `cursor` for the next page.',
+        querystring: listReservationsQuery,
+        response: { 200: reservationPageSchema },
+      },
+    },
+    async (request) => findReservations(pool, request.query, new Date()),
+  );
+
+  api.get(
     '/inventory/reservations/:id',
     {
       schema: {
@@ -165,6 +185,6 @@ export function reservationRoutes(app: FastifyInstance, { pool, config }: AppDep
         response: { 200: reservationDetailSchema },
       },
     },
-    async (request) => loadReservationDetail(pool, request.params.id),
+    async (request) => loadReservationDetail(pool, request.params.id, new Date()),
   );
 }

@@ -7,7 +7,6 @@ import {
   lockOpenBackorders,
   productsWithOpenBackorders,
   recordBackorderFills,
-  type BackorderFilter,
   type BackorderRow,
 } from '../../db/backorder-store';
 import { runTogether, type Queryable, type Transaction } from '../../db/client';
@@ -23,11 +22,12 @@ import {
   type StatusChange,
 } from '../../db/reservation-store';
 import { planMany, type PlanRequest } from '../../domain/allocate';
+import { effectiveStatus } from '../../domain/reservation';
 import { priorities, priorityWeight, type Priority } from '../../domain/strategies';
 import { AppError, notFound } from '../../errors';
 import { recordEvents } from '../../events/outbox';
 import type { NewEvent } from '../../events/schemas';
-import type { Backorder } from '../../schemas/backorders';
+import type { Backorder, BackorderPage, ListBackordersQuery } from '../../schemas/backorders';
 import { holdTakes } from '../engine';
 import { stockLinesOf } from '../../domain/stock-lines';
 import { applyStockChanges } from '../stock-changes';
@@ -101,7 +101,7 @@ export async function fillBackorders(tx: Transaction, productIds: readonly strin
     const status = reserving ? 'RESERVED' : 'ALLOCATED';
     const target = backorder.reservationId === null ? undefined : free.get(backorder.reservationId);
     let reservationId: string;
-    if (target !== undefined && target.status === status && (!reserving || target.expiresAt > now)) {
+    if (target !== undefined && effectiveStatus(target, now) === status) {
       reservationId = target.id;
       touched.add(reservationId);
     } else {
@@ -191,9 +191,19 @@ export function toBackorder(row: BackorderRow): Backorder {
   };
 }
 
-/** Backorders matching the filter, highest priority then oldest first. */
-export async function listBackorders(db: Queryable, filter: BackorderFilter): Promise<Backorder[]> {
-  return (await listBackorderRows(db, filter)).map(toBackorder);
+/** One page of the backorders matching every filter given, highest priority then oldest first; `nextCursor` continues after it. */
+export async function findBackorders(db: Queryable, query: ListBackordersQuery): Promise<BackorderPage> {
+  const { status, orderId, referenceId, cursor, offset, limit, ...filters } = query;
+  const rows = await listBackorderRows(db, {
+    ...filters,
+    statuses: status,
+    referenceId: orderId ?? referenceId,
+    after: cursor,
+    offset,
+    limit: limit + 1,
+  });
+  const page = rows.slice(0, limit);
+  return { items: page.map(toBackorder), limit, offset: offset ?? 0, nextCursor: rows.length > limit ? page.at(-1)!.id : null };
 }
 
 /** Cancels an OPEN backorder; 404 when unknown, 409 when it is no longer open. */

@@ -89,5 +89,5 @@ export async function allocateReservation(tx: Transaction, input: AllocateReserv
   }
   await recordEvents(tx, events);
   if (released > 0) await fillBackorders(tx, productIds, ctx.now, ctx.actor);
-  return loadReservationDetail(tx, reservation.id);
+  return loadReservationDetail(tx, reservation.id, ctx.now);
 }

@@ -4,7 +4,8 @@ import { updateReservations } from '../../db/reservation-store';
 import { AppError } from '../../errors';
 import type { ExtendInput, ReservationDetail } from '../../schemas/reservations';
 import type { UseCaseContext } from './reserve';
-import { effectiveStatus, loadReservationDetail, lockForChange } from './transitions';
+import { effectiveStatus } from '../../domain/reservation';
+import { loadReservationDetail, lockForChange } from './transitions';
 
 const MINUTE_MS = 60_000;
 
@@ -37,5 +38,5 @@ export async function extendReservation(tx: Transaction, reservationId: string, 
     });
   }
   await updateReservations(tx, [{ id: reservationId, expiresAt }], ctx.now);
-  return loadReservationDetail(tx, reservationId);
+  return loadReservationDetail(tx, reservationId, ctx.now);
 }

@@ -8,7 +8,7 @@ import type { OrderCreatedEvent, OrderEvent } from '../../events/schemas';
 import { allocateReservation } from './allocate';
 import { releaseReservation } from './release';
 import { reserveStock, type UseCaseContext } from './reserve';
-import { effectiveStatus } from './transitions';
+import { effectiveStatus } from '../../domain/reservation';
 
 /** What an order event did, for the log. */
 export type OrderEventResult =

@@ -40,5 +40,5 @@ export async function releaseReservation(tx: Transaction, input: ReleaseInput, c
   ]);
   await cancelBackordersOfReservations(tx, [reservation.id], ctx.now);
   await fillBackorders(tx, productIds, ctx.now, ctx.actor);
-  return loadReservationDetail(tx, reservation.id);
+  return loadReservationDetail(tx, reservation.id, ctx.now);
 }

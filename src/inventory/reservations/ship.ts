@@ -68,5 +68,5 @@ export async function shipReservation(tx: Transaction, input: ShipInput, ctx: Om
       ]),
     ]);
   }
-  return loadReservationDetail(tx, reservation.id);
+  return loadReservationDetail(tx, reservation.id, ctx.now);
 }

@@ -10,15 +10,10 @@ import {
   type ReservationLineRow,
   type ReservationRow,
 } from '../../db/reservation-store';
-import { checkTransition, type ReservationStatus } from '../../domain/reservation';
+import { checkTransition, effectiveStatus, type ReservationStatus } from '../../domain/reservation';
 import { AppError, notFound } from '../../errors';
 import type { ReservationDetail } from '../../schemas/reservations';
 import { reservationDetail } from './views';
-
-/** The status a caller should reason with: a RESERVED hold whose time ran out is EXPIRED, swept or not. */
-export function effectiveStatus(reservation: Pick<ReservationRow, 'status' | 'expiresAt'>, now: Date): ReservationStatus {
-  return reservation.status === 'RESERVED' && reservation.expiresAt.getTime() <= now.getTime() ? 'EXPIRED' : reservation.status;
-}
 
 /** Refuses with 409 INVALID_TRANSITION, naming the current status, unless `to` may follow it. */
 export function assertTransition(reservation: ReservationRow, to: ReservationStatus, now: Date): void {
@@ -98,9 +93,9 @@ export function productsOf(lines: readonly { productId: string }[]): string[] {
   return [...new Set(lines.map((line) => line.productId))];
 }
 
-/** A reservation with its lines and history, or 404. */
-export async function loadReservationDetail(db: Queryable, reservationId: string): Promise<ReservationDetail> {
+/** A reservation with its lines and history as it reads at `now` (a lapsed hold reads EXPIRED), or 404. */
+export async function loadReservationDetail(db: Queryable, reservationId: string, now: Date): Promise<ReservationDetail> {
   const reservation = await findReservation(db, reservationId);
   if (reservation === undefined) throw notFound('Reservation', reservationId);
-  return reservationDetail(reservation, await findReservationLines(db, [reservationId]), await findStatusHistory(db, reservationId));
+  return reservationDetail(reservation, await findReservationLines(db, [reservationId]), await findStatusHistory(db, reservationId), now);
 }

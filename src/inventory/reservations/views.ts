@@ -1,7 +1,8 @@
 import type { LotRow } from '../../db/lot-store';
 import type { ReservationLineRow, ReservationRow, StatusChange } from '../../db/reservation-store';
+import { effectiveStatus } from '../../domain/reservation';
 import type { CandidateLot } from '../../domain/strategies';
-import type { ReservationDetail, ReservationView } from '../../schemas/reservations';
+import type { ReservationDetail, ReservationSummary, ReservationView } from '../../schemas/reservations';
 
 /** A lot as the strategies see it: what it can still give, and its warehouse's facts. */
 export function toCandidateLot(lot: LotRow): CandidateLot {
@@ -72,8 +73,8 @@ export function reservationView(
   };
 }
 
-/** A reservation with what became of every lot's units, and its status history. */
-export function reservationDetail(reservation: ReservationRow, lines: readonly ReservationLineRow[], history: readonly StatusChange[]): ReservationDetail {
+/** A reservation as it reads at `now` (a lapsed hold reads EXPIRED), with what became of every lot's units. */
+export function reservationSummary(reservation: ReservationRow, lines: readonly ReservationLineRow[], now: Date): ReservationSummary {
   const items = groupLines(
     lines,
     (line) => ({
@@ -97,7 +98,7 @@ export function reservationDetail(reservation: ReservationRow, lines: readonly R
     reservationId: reservation.id,
     orderId: reservation.orderId,
     customerId: reservation.customerId,
-    status: reservation.status,
+    status: effectiveStatus(reservation, now),
     priority: reservation.priority,
     strategy: reservation.strategy,
     version: reservation.version,
@@ -105,6 +106,15 @@ export function reservationDetail(reservation: ReservationRow, lines: readonly R
     expiresAt: reservation.expiresAt,
     createdAt: reservation.createdAt,
     updatedAt: reservation.updatedAt,
-    history: history.map(({ reservationId: _id, ...change }) => change),
   };
+}
+
+/** A reservation as it reads at `now`, with what became of every lot's units and its status history. */
+export function reservationDetail(
+  reservation: ReservationRow,
+  lines: readonly ReservationLineRow[],
+  history: readonly StatusChange[],
+  now: Date,
+): ReservationDetail {
+  return { ...reservationSummary(reservation, lines, now), history: history.map(({ reservationId: _id, ...change }) => change) };
 }
