@@ -23,6 +23,24 @@ const millisecondList = (fallback: string) =>
       return delays;
     });
 
+/** One broker URL, or several separated by commas: the nodes of a cluster, tried in turn. */
+const amqpUrls = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value, ctx) => {
+      const urls = value
+        .split(',')
+        .map((part) => part.trim())
+        .filter((part) => part !== '');
+      const bad = urls.filter((url) => !z.url({ protocol: /^amqps?$/ }).safeParse(url).success);
+      if (urls.length === 0 || bad.length > 0) {
+        ctx.addIssue({ code: 'custom', message: 'expected one amqp:// or amqps:// URL, or several separated by commas' });
+        return z.NEVER;
+      }
+      return urls;
+    });
+
 const amqpName = (fallback: string) =>
   z
     .string()
@@ -37,7 +55,14 @@ const environmentSchema = z.object({
   WORKER_METRICS_PORT: integer(9464, 0, 65535),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default('postgres://postgres@127.0.0.1:5432/stockroom'),
   DATABASE_POOL_SIZE: integer(10, 1, 500),
-  AMQP_URL: z.url({ protocol: /^amqps?$/ }).default('amqp://guest:guest@127.0.0.1:5672'),
+  API_LOCK_TIMEOUT_MS: integer(2000),
+  API_STATEMENT_TIMEOUT_MS: integer(10_000),
+  API_IDLE_IN_TRANSACTION_TIMEOUT_MS: integer(10_000),
+  WORKER_LOCK_TIMEOUT_MS: integer(2000),
+  WORKER_STATEMENT_TIMEOUT_MS: integer(30_000),
+  WORKER_IDLE_IN_TRANSACTION_TIMEOUT_MS: integer(5000),
+  AMQP_URL: amqpUrls('amqp://guest:guest@127.0.0.1:5672'),
+  AMQP_HEARTBEAT_SECONDS: integer(5, 0, 600),
   JWT_SECRET: z.string().min(16).default(DEV_JWT_SECRET),
   MIGRATE_ON_START: boolean(true),
   BODY_LIMIT_BYTES: integer(1_048_576, 1024),
@@ -96,5 +121,30 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     problems.push('JOB_RETRY_DELAYS_MS: needs one delay for each retry (JOB_MAX_ATTEMPTS - 1 of them)');
   }
   if (problems.length > 0) throw new ConfigError(problems);
-  return Object.freeze({ ...config, JOB_RETRY_DELAYS_MS: Object.freeze([...config.JOB_RETRY_DELAYS_MS]) as number[] });
+  return Object.freeze({
+    ...config,
+    AMQP_URL: Object.freeze([...config.AMQP_URL]) as string[],
+    JOB_RETRY_DELAYS_MS: Object.freeze([...config.JOB_RETRY_DELAYS_MS]) as number[],
+  });
+}
+
+/** The process roles whose database sessions run with their own limits. */
+export type DatabaseRole = 'api' | 'worker';
+
+/** Server-side limits of a role's database sessions, in milliseconds (0 for none). */
+export type SessionTimeouts = { lockTimeoutMs: number; statementTimeoutMs: number; idleInTransactionTimeoutMs: number };
+
+/** The session limits configured for a role: how long a statement may wait for a lock, run, and a transaction sit idle. */
+export function sessionTimeoutsFor(config: Config, role: DatabaseRole): SessionTimeouts {
+  return role === 'api'
+    ? {
+        lockTimeoutMs: config.API_LOCK_TIMEOUT_MS,
+        statementTimeoutMs: config.API_STATEMENT_TIMEOUT_MS,
+        idleInTransactionTimeoutMs: config.API_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+      }
+    : {
+        lockTimeoutMs: config.WORKER_LOCK_TIMEOUT_MS,
+        statementTimeoutMs: config.WORKER_STATEMENT_TIMEOUT_MS,
+        idleInTransactionTimeoutMs: config.WORKER_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+      };
 }

@@ -1,7 +1,7 @@
 import { startWorkers } from './runners';
 import type { Runner } from './runners/runner';
 import { connectAmqp } from './amqp/connection';
-import { ConfigError, loadConfig, type Config } from './config';
+import { ConfigError, loadConfig, sessionTimeoutsFor, type Config, type DatabaseRole } from './config';
 import { createPool } from './db/client';
 import { migrate } from './db/migrate';
 import { createLogger } from './logger';
@@ -20,14 +20,18 @@ function parseRole(argv: readonly string[]): Role {
 async function run(config: Config, role: Role): Promise<void> {
   const logger = createLogger(config).child({ role });
   if (config.MIGRATE_ON_START) await migrate(config.DATABASE_URL);
-  const pool = createPool(config.DATABASE_URL, config.DATABASE_POOL_SIZE, logger, `stockroom-${role}`);
+  // each role's sessions run with its own lock, statement and idle-in-transaction limits
+  const poolFor = (of: DatabaseRole) => createPool(config.DATABASE_URL, config.DATABASE_POOL_SIZE, logger, `stockroom-${of}`, sessionTimeoutsFor(config, of));
+  const apiPool = role === 'worker' ? null : poolFor('api');
+  const workerPool = role === 'api' ? null : poolFor('worker');
   const amqp = await connectAmqp(config.AMQP_URL, logger, {
     connectionName: `stockroom-${role}-${process.pid}`,
     maxDelayMs: config.RECONNECT_MAX_DELAY_MS,
+    heartbeatSeconds: config.AMQP_HEARTBEAT_SECONDS,
   });
 
-  const app = role === 'worker' ? null : await buildServer({ config, pool, logger, amqp });
-  const runners: Runner[] = role === 'api' ? [] : await startWorkers({ config, pool, logger, amqp });
+  const app = apiPool ? await buildServer({ config, pool: apiPool, logger, amqp }) : null;
+  const runners: Runner[] = workerPool ? await startWorkers({ config, pool: workerPool, logger, amqp }) : [];
   if (app) await app.listen({ host: config.HOST, port: config.PORT });
   // The api serves /metrics itself; a worker-only process gets a small server of its own.
   const metricsServer = role === 'worker' && config.WORKER_METRICS_PORT > 0 ? await startMetricsServer(config.HOST, config.WORKER_METRICS_PORT, logger) : null;
@@ -47,7 +51,7 @@ async function run(config: Config, role: Role): Promise<void> {
       await metricsServer?.close();
       await Promise.all(runners.map((runner) => runner.stop()));
       await amqp.close();
-      await pool.end();
+      await Promise.all([apiPool?.end(), workerPool?.end()]);
       logger.info('stopped');
     } catch (error) {
       logger.error({ err: error }, 'error while shutting down');

@@ -1,5 +1,6 @@
 import { Pool, type PoolClient, type QueryResultRow } from 'pg';
 import { drizzle } from 'drizzle-orm/node-postgres';
+import type { SessionTimeouts } from '../config';
 import type { Logger } from '../logger';
 import * as schema from './schema';
 
@@ -9,8 +10,23 @@ export type Queryable = Pick<Pool | PoolClient, 'query'>;
 /** A client inside an open transaction; stores that must run in one ask for this type. */
 export type Transaction = PoolClient & { readonly inTransaction: true };
 
-export function createPool(databaseUrl: string, size: number, logger?: Logger, applicationName = 'stockroom'): Pool {
-  const pool = new Pool({ connectionString: databaseUrl, max: size, application_name: applicationName, connectionTimeoutMillis: 5000 });
+/**
+ * A pool of `size` connections. With `timeouts`, every session runs with them as server settings
+ * (lock_timeout, statement_timeout, idle_in_transaction_session_timeout; 0 leaves one unlimited):
+ * no statement waits for a lock, and no transaction holds its locks, longer than the role allows.
+ */
+export function createPool(databaseUrl: string, size: number, logger?: Logger, applicationName = 'stockroom', timeouts?: SessionTimeouts): Pool {
+  const pool = new Pool({
+    connectionString: databaseUrl,
+    max: size,
+    application_name: applicationName,
+    connectionTimeoutMillis: 5000,
+    ...(timeouts && {
+      lock_timeout: timeouts.lockTimeoutMs,
+      statement_timeout: timeouts.statementTimeoutMs,
+      idle_in_transaction_session_timeout: timeouts.idleInTransactionTimeoutMs,
+    }),
+  });
   // An idle client losing its server (restart, terminate) must not crash the process; the pool replaces it.
   pool.on('error', (error) => logger?.warn({ err: error }, 'idle database connection lost'));
   return pool;

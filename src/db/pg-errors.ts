@@ -2,7 +2,11 @@ import { AppError } from '../errors';
 
 type PgError = Error & { code?: string; constraint?: string; detail?: string };
 
-const connectionErrorCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', '57P01', '57P02', '57P03', '53300']);
+// 25P03: the server ended a session left idle in a transaction longer than idle_in_transaction_session_timeout
+const connectionErrorCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', '57P01', '57P02', '57P03', '53300', '25P03']);
+
+/** lock_timeout ran out (55P03) or statement_timeout cancelled the statement (57014). */
+const timeoutCodes = new Set(['55P03', '57014']);
 
 /** The SQLSTATE or socket error code of a driver error, if it has one. */
 export function pgCode(error: unknown): string | undefined {
@@ -16,10 +20,16 @@ function pgMessage(error: unknown): string {
   return typeof message === 'string' ? message : '';
 }
 
-/** Serialization failures and deadlocks: the same transaction may succeed when run again. */
+/** Serialization failures, deadlocks and session timeouts: the same transaction may succeed when run again. */
 export function isRetryableTransactionError(error: unknown): boolean {
   const code = pgCode(error);
-  return code === '40001' || code === '40P01';
+  return code === '40001' || code === '40P01' || isSessionTimeout(error);
+}
+
+/** A statement gave up waiting for a lock (lock_timeout) or ran out of time (statement_timeout). */
+export function isSessionTimeout(error: unknown): boolean {
+  const code = pgCode(error);
+  return code !== undefined && timeoutCodes.has(code);
 }
 
 /** A unique violation of the named constraint. */
@@ -52,6 +62,7 @@ export function translatePgError(error: unknown): unknown {
   const code = pgCode(error);
   const pgError = error as PgError;
   if (isConnectionError(error)) return new AppError('DEPENDENCY_UNAVAILABLE', 'The database is unavailable; try again shortly');
+  if (isSessionTimeout(error)) return new AppError('DEPENDENCY_UNAVAILABLE', 'The stock is busy with other changes; try again shortly');
   if (isRetryableTransactionError(error)) return new AppError('CONFLICT', 'A concurrent change got in the way; try again');
   switch (code) {
     case '23505':
