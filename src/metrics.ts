@@ -47,6 +47,13 @@ export const deadLettersTotal = new Counter({
   registers: [registry],
 });
 
+export const unroutablePublishes = new Counter({
+  name: 'stockroom_unroutable_publishes_total',
+  help: 'Messages RabbitMQ returned because no queue took them (a deleted queue); each is published again later. Alert when it rises',
+  labelNames: ['queue'] as const,
+  registers: [registry],
+});
+
 export const batchSize = new Histogram({
   name: 'stockroom_worker_batch_size',
   help: 'Allocation requests served in one engine transaction, by path: queued jobs (worker) or synchronous reserve/allocate calls (api)',

@@ -1,5 +1,6 @@
-import type { ConfirmChannel, MessagePropertyHeaders } from 'amqplib';
+import type { ConfirmChannel, Message, MessagePropertyHeaders } from 'amqplib';
 import type { Logger } from '../logger';
+import { unroutablePublishes } from '../metrics';
 import { keepChannel } from './channels';
 import type { AmqpClient } from './connection';
 
@@ -24,20 +25,56 @@ export class PublishError extends Error {
   }
 }
 
-/** Opens the process's confirm channel now and after every reconnect. */
-export async function createPublisher(amqp: AmqpClient, logger: Logger): Promise<Publisher> {
+/** What a publisher does besides publishing. */
+export type PublisherOptions = {
+  /** Called with the routing key of each message the broker returned as unroutable (its queue is gone): e.g. to declare the topology again. */
+  onReturned?: (routingKey: string) => void;
+};
+
+/**
+ * Opens the process's confirm channel now and after every reconnect. Every message is published
+ * `mandatory`: one no queue takes (its queue was deleted, say) comes back with basic.return before
+ * its confirm, and its publish rejects instead of resolving, so the caller keeps the message (an
+ * accepted job stays unpublished and the relay sends it again). Each return is counted in
+ * stockroom_unroutable_publishes_total and logged at warn.
+ */
+export async function createPublisher(amqp: AmqpClient, logger: Logger, options: PublisherOptions = {}): Promise<Publisher> {
   const log = logger.child({ component: 'publisher' });
+  // per channel: message ids the broker returned whose confirm has not arrived yet (the return always comes first)
+  const returnedOn = new WeakMap<ConfirmChannel, Map<string, number>>();
   const kept = await keepChannel<ConfirmChannel>(
     amqp,
     log,
     (model) => model.createConfirmChannel(),
-    async () => {},
+    (channel) => {
+      const returned = new Map<string, number>();
+      returnedOn.set(channel, returned);
+      channel.on('return', (message: Message) => {
+        const { routingKey, replyText } = message.fields as Message['fields'] & { replyText?: string };
+        const messageId = String(message.properties.messageId);
+        returned.set(messageId, (returned.get(messageId) ?? 0) + 1);
+        unroutablePublishes.inc({ queue: routingKey });
+        log.warn({ routingKey, messageId, reply: replyText }, 'RabbitMQ returned a message no queue took; it stays unpublished');
+        options.onReturned?.(routingKey);
+      });
+      return Promise.resolve();
+    },
   );
+
+  /** True, once, when the broker returned this message before confirming it. */
+  const takeReturned = (channel: ConfirmChannel, messageId: string): boolean => {
+    const returned = returnedOn.get(channel);
+    const count = returned?.get(messageId) ?? 0;
+    if (count === 0) return false;
+    if (count === 1) returned!.delete(messageId);
+    else returned!.set(messageId, count - 1);
+    return true;
+  };
 
   return {
     isReady: () => kept.current() !== null,
     close: () => kept.close(),
-    publish(queue, body, options, timeoutMs) {
+    publish(queue, body, publishOptions, timeoutMs) {
       const channel = kept.current();
       if (!channel) return Promise.reject(new PublishError('RabbitMQ is unavailable'));
       return new Promise<void>((resolve, reject) => {
@@ -49,15 +86,17 @@ export async function createPublisher(amqp: AmqpClient, logger: Logger): Promise
             body,
             {
               persistent: true,
+              mandatory: true,
               contentType: 'application/json',
-              messageId: options.messageId,
-              priority: options.priority,
-              headers: options.headers,
+              messageId: publishOptions.messageId,
+              priority: publishOptions.priority,
+              headers: publishOptions.headers,
               timestamp: Math.floor(Date.now() / 1000),
             },
             (error: unknown) => {
               clearTimeout(timer);
               if (error) reject(new PublishError('RabbitMQ did not accept the message', { cause: error }));
+              else if (takeReturned(channel, publishOptions.messageId)) reject(new PublishError(`RabbitMQ returned the message: no queue ${queue}`));
               else resolve();
             },
           );

@@ -1,5 +1,6 @@
 import type { Channel, ChannelModel, MessagePropertyHeaders } from 'amqplib';
 import type { Priority } from '../domain/strategies';
+import type { Logger } from '../logger';
 import type { AmqpClient } from './connection';
 
 /**
@@ -88,9 +89,31 @@ export function attemptsOf(headers: MessagePropertyHeaders | undefined, topology
   return Math.max(Number.isFinite(own) ? own : 0, expired);
 }
 
+/** The allocation queues as a process keeps them declared. */
+export type KeptAllocationTopology = {
+  topology: AllocationTopology;
+  /** Declares the queues again now (a declaration already under way covers this call): for a queue the broker lost. */
+  redeclare(): void;
+};
+
 /** Declares the allocation queues now and after every reconnect, before any channel of the caller opens. */
-export async function keepAllocationTopology(amqp: AmqpClient, workQueue: string, retryDelaysMs: readonly number[]): Promise<AllocationTopology> {
+export async function keepAllocationTopology(
+  amqp: AmqpClient,
+  workQueue: string,
+  retryDelaysMs: readonly number[],
+  log: Logger,
+): Promise<KeptAllocationTopology> {
   const topology = allocationTopology(workQueue, retryDelaysMs);
   await amqp.onConnect((model) => declareAllocationTopology(model, topology));
-  return topology;
+  let declaring: Promise<void> | null = null;
+  return {
+    topology,
+    redeclare() {
+      declaring ??= amqp
+        .runNow((model) => declareAllocationTopology(model, topology))
+        .then(() => log.info({ queue: topology.work }, 'declared the allocation queues again'))
+        .catch((error: unknown) => log.warn({ err: error }, 'could not declare the allocation queues again'))
+        .finally(() => (declaring = null));
+    },
+  };
 }

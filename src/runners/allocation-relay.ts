@@ -7,8 +7,8 @@ import type { Runner, WorkerDeps } from './runner';
 /** Publishes, every ALLOCATION_RELAY_INTERVAL_MS, the accepted jobs the broker has not confirmed. */
 export async function startAllocationRelay({ config, pool, logger, amqp }: WorkerDeps): Promise<Runner> {
   const log = logger.child({ component: 'allocation-relay' });
-  await keepAllocationTopology(amqp, config.ALLOCATION_QUEUE, config.JOB_RETRY_DELAYS_MS);
-  const publisher = await createPublisher(amqp, logger);
+  const kept = await keepAllocationTopology(amqp, config.ALLOCATION_QUEUE, config.JOB_RETRY_DELAYS_MS, log);
+  const publisher = await createPublisher(amqp, logger, { onReturned: () => kept.redeclare() });
   const dispatcher = createAllocationDispatcher(pool, publisher, config, logger);
   let stopped = false;
   let timer: NodeJS.Timeout | null = null;

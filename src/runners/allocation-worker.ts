@@ -177,7 +177,7 @@ function settleOutcome(settler: BatchSettler, received: Received, outcome: JobOu
  */
 export async function startAllocationWorker({ config, pool, logger, amqp }: WorkerDeps): Promise<Runner> {
   const log = logger.child({ component: 'allocation-worker' });
-  const topology = await keepAllocationTopology(amqp, config.ALLOCATION_QUEUE, config.JOB_RETRY_DELAYS_MS);
+  const { topology } = await keepAllocationTopology(amqp, config.ALLOCATION_QUEUE, config.JOB_RETRY_DELAYS_MS, log);
   const publisher = await createPublisher(amqp, logger);
 
   const handle = async (batch: Delivery[]): Promise<void> => {

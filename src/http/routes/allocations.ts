@@ -20,8 +20,9 @@ const idParams = z.strictObject({ id: uuidSchema });
  */
 export async function allocationRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   const { pool, config, logger } = deps;
-  if (deps.amqp) await keepAllocationTopology(deps.amqp, config.ALLOCATION_QUEUE, config.JOB_RETRY_DELAYS_MS);
-  const publisher = deps.amqp ? await createPublisher(deps.amqp, logger) : null;
+  const kept = deps.amqp ? await keepAllocationTopology(deps.amqp, config.ALLOCATION_QUEUE, config.JOB_RETRY_DELAYS_MS, logger) : null;
+  // a returned job means its queue is gone: declare it again, and the relay sends the job once it is back
+  const publisher = deps.amqp ? await createPublisher(deps.amqp, logger, { onReturned: () => kept?.redeclare() }) : null;
   const dispatcher = createAllocationDispatcher(pool, publisher, config, logger);
   const recorder = createIntakeRecorder(pool);
   app.addHook('onClose', async () => {
