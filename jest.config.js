@@ -3,6 +3,8 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  // the RabbitMQ cluster tests run apart: jest.cluster.config.js
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/cluster/'],
   transform: {
     // Type-checking is `npm run typecheck`'s job; here files are only transpiled, which is fast.
     '^.+\\.(t|j)s$': [
