@@ -162,13 +162,18 @@ export async function backendPids(db: Queryable, database: string): Promise<numb
   return rows.map((row) => row.pid);
 }
 
-/** Cumulative transaction and row counters of a database (the statistics system lags by up to a second or so). */
+/**
+ * Cumulative transaction and row counters of a database (the statistics system lags by up to a
+ * second or so), and the WAL the whole server wrote (pg_stat_wal: bytes, records, full-page
+ * images) — per job only on a server no one else writes to at the same time.
+ */
 export async function databaseCounters(db: Queryable, database: string): Promise<Record<string, number>> {
   return (await queryRow<Record<string, number>>(
     db,
-    `select xact_commit::float8 as commits, xact_rollback::float8 as rollbacks, deadlocks::float8 as deadlocks,
-            tup_inserted::float8 as inserted, tup_updated::float8 as updated
-       from pg_stat_database where datname = $1`,
+    `select d.xact_commit::float8 as commits, d.xact_rollback::float8 as rollbacks, d.deadlocks::float8 as deadlocks,
+            d.tup_inserted::float8 as inserted, d.tup_updated::float8 as updated,
+            w.wal_bytes::float8 as "serverWalBytes", w.wal_records::float8 as "serverWalRecords", w.wal_fpi::float8 as "serverWalFullPages"
+       from pg_stat_database d cross join pg_stat_wal w where d.datname = $1`,
     [database],
   ))!;
 }
