@@ -13,12 +13,12 @@ import Fastify from 'fastify';
 import { createTokenVerifier } from '../src/auth/tokens';
 import { loadConfig } from '../src/config';
 import { createPool, withTransaction } from '../src/db/client';
-import { applyMovements, lockLotsOfProducts } from '../src/db/lot-store';
+import { commitWrites } from '../src/db/writes';
 import { isRetryableTransactionError, translatePgError } from '../src/db/pg-errors';
 import { AppError } from '../src/errors';
 import { plan } from '../src/domain/allocate';
 import type { LotTake } from '../src/domain/allocate';
-import { insertAllocationRequest, insertAllocationResult, newJobId } from './bench-store';
+import { insertAllocationRequest, insertAllocationResult, lockLotsOfLine, newJobId } from './bench-store';
 import type { JobLine } from './workloads';
 
 type Body = { items: JobLine[]; referenceId: string; referenceType: string };
@@ -57,13 +57,12 @@ async function serve(): Promise<void> {
           const all: LotTake[] = [];
           const lines = [...body.items].sort((a, b) => (a.productId < b.productId ? -1 : a.productId > b.productId ? 1 : 0));
           for (const line of lines) {
-            const lots = await lockLotsOfProducts(tx, [line.productId], line.warehouseId);
+            const lots = await lockLotsOfLine(tx, line.productId, line.warehouseId);
             const candidates = lots.map((lot) => ({ ...lot, available: lot.quantity - lot.reservedQuantity - lot.allocatedQuantity }));
             const linePlan = plan({ lines: [line], strategy: 'fifo', priority: 'medium', allowPartial: false }, candidates, new Date());
             if (linePlan.outcome !== 'complete') throw new Shortage();
-            await applyMovements(
-              tx,
-              linePlan.takes.map((take) => ({
+            await commitWrites(tx, {
+              movements: linePlan.takes.map((take) => ({
                 lotId: take.lotId,
                 type: 'ALLOCATE' as const,
                 allocatedDelta: take.quantity,
@@ -71,7 +70,7 @@ async function serve(): Promise<void> {
                 referenceId: allocationId,
                 actor: caller.sub,
               })),
-            );
+            });
             all.push(...linePlan.takes);
           }
           const result = {

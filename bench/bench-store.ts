@@ -2,10 +2,27 @@
 import { v7 as uuidv7 } from 'uuid';
 import { queryRow, queryRows, withTransaction, type Queryable, type Transaction } from '../src/db/client';
 import type { Pool } from 'pg';
-import { applyMovements, insertEmptyLots } from '../src/db/lot-store';
+import { insertEmptyLots, lotColumns, type LotRow } from '../src/db/lot-store';
+import { commitWrites } from '../src/db/writes';
 
 /** The application_name of the harness's own connections, so its queries are not counted as the system's. */
 export const harnessApplicationName = 'stockroom-bench-harness';
+
+/**
+ * The naive baseline's lock: every lot of one product (at one warehouse when the line names one) in
+ * active warehouses, `SELECT … FOR UPDATE` in id order — one statement per line, as seed 001 does.
+ */
+export async function lockLotsOfLine(tx: Transaction, productId: string, warehouseId: string | undefined): Promise<LotRow[]> {
+  return queryRows<LotRow>(
+    tx,
+    `select ${lotColumns}
+       from inventory_items i join warehouses w on w.id = i.warehouse_id
+      where i.product_id = $1 and w.active and ($2::text is null or i.warehouse_id = $2)
+      order by i.id
+        for update of i`,
+    [productId, warehouseId ?? null],
+  );
+}
 
 /** Inserts warehouses that do not exist yet, in one statement. */
 export async function insertWarehouses(db: Queryable, ids: readonly string[]): Promise<void> {
@@ -27,10 +44,9 @@ export async function receiveLots(pool: Pool, lots: readonly { productId: string
         tx,
         part.map((lot) => ({ productId: lot.productId, warehouseId: lot.warehouseId, receivedAt: new Date() })),
       );
-      await applyMovements(
-        tx,
-        part.map((lot, i) => ({ lotId: ids[i]!, type: 'RECEIPT' as const, quantityDelta: lot.quantity, reason: 'benchmark seed', actor })),
-      );
+      await commitWrites(tx, {
+        movements: part.map((lot, i) => ({ lotId: ids[i]!, type: 'RECEIPT' as const, quantityDelta: lot.quantity, reason: 'benchmark seed', actor })),
+      });
     });
   }
 }

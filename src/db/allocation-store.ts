@@ -1,6 +1,7 @@
 import type { Priority } from '../domain/strategies';
 import type { AllocationStatus, AllocationResult, CreateAllocation, ResultStatus } from '../schemas/allocations';
-import { queryRow, queryRows, type Queryable, type Statement, type Transaction } from './client';
+import { queryRow, queryRows, type Queryable, type Transaction } from './client';
+import { sql, type Sql } from './sql';
 
 /** An allocation job as stored in allocation_requests. */
 export type AllocationRow = {
@@ -177,33 +178,20 @@ export type FinishedAllocation = {
   completedAt: Date;
 };
 
-/**
- * The statements writing finished jobs' results and statuses (run them with runTogether, in the
- * transaction that locked the jobs); a result written before stays as it was.
- */
-export function finishedAllocationsWrites(finished: readonly FinishedAllocation[]): Statement[] {
-  if (finished.length === 0) return [];
-  return [
-    {
-      text: `insert into allocation_results (allocation_id, status, result, reservation_id, execution_time_ms, completed_at)
-             select * from unnest($1::uuid[], $2::text[], $3::jsonb[], $4::uuid[], $5::int[], $6::timestamptz[])
-             on conflict (allocation_id) do nothing`,
-      values: [
-        finished.map((job) => job.id),
-        finished.map((job) => job.status),
-        finished.map((job) => JSON.stringify(job.result)),
-        finished.map((job) => job.reservationId),
-        finished.map((job) => job.executionTimeMs),
-        finished.map((job) => job.completedAt),
-      ],
-    },
-    {
-      text: `update allocation_requests a set status = f.status, last_error = null, updated_at = now()
-               from unnest($1::uuid[], $2::text[]) as f(id, status)
-              where a.id = f.id`,
-      values: [finished.map((job) => job.id), finished.map((job) => job.status)],
-    },
-  ];
+/** The statement keeping finished jobs' results (a part of commitWrites, in the transaction that locked the jobs); a result written before stays as it was. */
+export function allocationResultsInsert(finished: readonly FinishedAllocation[]): Sql {
+  return sql`insert into allocation_results (allocation_id, status, result, reservation_id, execution_time_ms, completed_at)
+             select * from unnest(${finished.map((job) => job.id)}::uuid[], ${finished.map((job) => job.status)}::text[],
+                                  ${finished.map((job) => JSON.stringify(job.result))}::jsonb[], ${finished.map((job) => job.reservationId)}::uuid[],
+                                  ${finished.map((job) => job.executionTimeMs)}::int[], ${finished.map((job) => job.completedAt)}::timestamptz[])
+             on conflict (allocation_id) do nothing`;
+}
+
+/** The statement setting finished jobs' statuses (a part of commitWrites, beside allocationResultsInsert). */
+export function allocationStatusesUpdate(finished: readonly FinishedAllocation[]): Sql {
+  return sql`update allocation_requests a set status = f.status, last_error = null, updated_at = now()
+               from unnest(${finished.map((job) => job.id)}::uuid[], ${finished.map((job) => job.status)}::text[]) as f(id, status)
+              where a.id = f.id`;
 }
 
 /** Puts jobs back to queued after a transient failure, keeping why; they wait in a retry queue. */

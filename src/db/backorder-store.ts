@@ -1,34 +1,6 @@
-import type { Strategy } from '../domain/strategies';
-import { queryRow, queryRows, statementValues, whereAll, type Queryable, type Statement, type Transaction } from './client';
-
-export type BackorderStatus = 'OPEN' | 'FULFILLED' | 'CANCELLED';
-
-/** A backorder as stored: the units of one line a request could not get, waiting for stock. */
-export type BackorderRow = {
-  id: string;
-  productId: string;
-  warehouseId: string | null;
-  quantity: number;
-  fulfilledQuantity: number;
-  status: BackorderStatus;
-  mode: 'reserve' | 'allocate';
-  /** priorityWeight of the request */
-  priority: number;
-  strategy: Strategy;
-  reservationId: string | null;
-  allocationId: string | null;
-  referenceType: string | null;
-  referenceId: string | null;
-  customerId: string | null;
-  destinationLatitude: number | null;
-  destinationLongitude: number | null;
-  reservationMinutes: number;
-  actor: string;
-  createdAt: Date;
-  updatedAt: Date;
-};
-
-export type NewBackorder = Omit<BackorderRow, 'fulfilledQuantity' | 'status' | 'updatedAt'>;
+import type { BackorderFill, BackorderStatus, NewBackorder, StoredBackorder } from '../domain/backorder';
+import { queryRow, queryRows, statementValues, whereAll, type Queryable, type Transaction } from './client';
+import { sql, type Sql } from './sql';
 
 const backorderColumns = `b.id, b.product_id as "productId", b.warehouse_id as "warehouseId", b.quantity,
   b.fulfilled_quantity as "fulfilledQuantity", b.status, b.mode, b.priority, b.strategy,
@@ -37,39 +9,23 @@ const backorderColumns = `b.id, b.product_id as "productId", b.warehouse_id as "
   b.destination_longitude as "destinationLongitude", b.reservation_minutes as "reservationMinutes", b.actor,
   b.created_at as "createdAt", b.updated_at as "updatedAt"`;
 
-/** The statement inserting backorders (run it with runTogether). */
-export function backordersInsert(rows: readonly NewBackorder[]): Statement | undefined {
-  if (rows.length === 0) return undefined;
-  return {
-    text: `insert into backorder_items (id, product_id, warehouse_id, quantity, mode, priority, strategy, reservation_id,
+/** The statement inserting backorders (a part of commitWrites). */
+export function backordersInsert(rows: readonly NewBackorder[]): Sql {
+  const column = <T>(pick: (row: NewBackorder) => T) => rows.map(pick);
+  return sql`insert into backorder_items (id, product_id, warehouse_id, quantity, mode, priority, strategy, reservation_id,
                                     reference_type, reference_id, customer_id, destination_latitude, destination_longitude,
                                     reservation_minutes, actor, created_at, updated_at, allocation_id)
        select id, product_id, warehouse_id, quantity, mode, priority, strategy, reservation_id, reference_type, reference_id,
               customer_id, destination_latitude, destination_longitude, reservation_minutes, actor, created_at, created_at, allocation_id
-         from unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[], $6::int[], $7::text[], $8::uuid[], $9::text[],
-                     $10::text[], $11::text[], $12::float8[], $13::float8[], $14::int[], $15::text[], $16::timestamptz[], $17::uuid[])
+         from unnest(${column((row) => row.id)}::uuid[], ${column((row) => row.productId)}::text[], ${column((row) => row.warehouseId)}::text[],
+                     ${column((row) => row.quantity)}::int[], ${column((row) => row.mode)}::text[], ${column((row) => row.priority)}::int[],
+                     ${column((row) => row.strategy)}::text[], ${column((row) => row.reservationId)}::uuid[], ${column((row) => row.referenceType)}::text[],
+                     ${column((row) => row.referenceId)}::text[], ${column((row) => row.customerId)}::text[],
+                     ${column((row) => row.destinationLatitude)}::float8[], ${column((row) => row.destinationLongitude)}::float8[],
+                     ${column((row) => row.reservationMinutes)}::int[], ${column((row) => row.actor)}::text[], ${column((row) => row.createdAt)}::timestamptz[],
+                     ${column((row) => row.allocationId)}::uuid[])
            as b(id, product_id, warehouse_id, quantity, mode, priority, strategy, reservation_id, reference_type, reference_id,
-                customer_id, destination_latitude, destination_longitude, reservation_minutes, actor, created_at, allocation_id)`,
-    values: [
-      rows.map((row) => row.id),
-      rows.map((row) => row.productId),
-      rows.map((row) => row.warehouseId),
-      rows.map((row) => row.quantity),
-      rows.map((row) => row.mode),
-      rows.map((row) => row.priority),
-      rows.map((row) => row.strategy),
-      rows.map((row) => row.reservationId),
-      rows.map((row) => row.referenceType),
-      rows.map((row) => row.referenceId),
-      rows.map((row) => row.customerId),
-      rows.map((row) => row.destinationLatitude),
-      rows.map((row) => row.destinationLongitude),
-      rows.map((row) => row.reservationMinutes),
-      rows.map((row) => row.actor),
-      rows.map((row) => row.createdAt),
-      rows.map((row) => row.allocationId),
-    ],
-  };
+                customer_id, destination_latitude, destination_longitude, reservation_minutes, actor, created_at, allocation_id)`;
 }
 
 /** The products among `productIds` with an OPEN backorder; read without locks, to skip fills that have nothing to do. */
@@ -84,8 +40,8 @@ export async function productsWithOpenBackorders(db: Queryable, productIds: read
 }
 
 /** Locks the OPEN backorders of the products in the order they are served: highest priority, then oldest. */
-export async function lockOpenBackorders(tx: Transaction, productIds: readonly string[]): Promise<BackorderRow[]> {
-  return queryRows<BackorderRow>(
+export async function lockOpenBackorders(tx: Transaction, productIds: readonly string[]): Promise<StoredBackorder[]> {
+  return queryRows<StoredBackorder>(
     tx,
     `select ${backorderColumns} from backorder_items b
       where b.status = 'OPEN' and b.product_id = any($1::text[])
@@ -95,29 +51,26 @@ export async function lockOpenBackorders(tx: Transaction, productIds: readonly s
   );
 }
 
-/** Records fills in one statement: more units fulfilled, the reservation that holds them, FULFILLED when complete. */
-export async function recordBackorderFills(
-  tx: Transaction,
-  fills: readonly { id: string; quantity: number; reservationId: string }[],
-  now: Date,
-): Promise<void> {
-  if (fills.length === 0) return;
-  await tx.query(
-    `update backorder_items b
+/** A fill to record, and when it happened. */
+export type BackorderFillRecord = Pick<BackorderFill, 'backorderId' | 'quantity' | 'reservationId'> & { at: Date };
+
+/** The statement recording fills (a part of commitWrites): more units fulfilled, the reservation that holds them, FULFILLED when complete. */
+export function backorderFillsUpdate(fills: readonly BackorderFillRecord[]): Sql {
+  return sql`update backorder_items b
         set fulfilled_quantity = b.fulfilled_quantity + d.quantity,
             status = case when b.fulfilled_quantity + d.quantity = b.quantity then 'FULFILLED' else b.status end,
             reservation_id = d.reservation_id,
-            updated_at = $4
-       from unnest($1::uuid[], $2::int[], $3::uuid[]) as d(id, quantity, reservation_id)
-      where b.id = d.id`,
-    [fills.map((fill) => fill.id), fills.map((fill) => fill.quantity), fills.map((fill) => fill.reservationId), now],
-  );
+            updated_at = d.at
+       from unnest(${fills.map((fill) => fill.backorderId)}::uuid[], ${fills.map((fill) => fill.quantity)}::int[], ${fills.map((fill) => fill.reservationId)}::uuid[],
+                   ${fills.map((fill) => fill.at)}::timestamptz[])
+         as d(id, quantity, reservation_id, at)
+      where b.id = d.id`;
 }
 
 /** Cancels the OPEN backorders linked to the reservations; returns them as cancelled. */
-export async function cancelBackordersOfReservations(tx: Transaction, reservationIds: readonly string[], now: Date): Promise<BackorderRow[]> {
+export async function cancelBackordersOfReservations(tx: Transaction, reservationIds: readonly string[], now: Date): Promise<StoredBackorder[]> {
   if (reservationIds.length === 0) return [];
-  return queryRows<BackorderRow>(
+  return queryRows<StoredBackorder>(
     tx,
     `update backorder_items b set status = 'CANCELLED', updated_at = $2
       where b.status = 'OPEN' and b.reservation_id = any($1::uuid[])
@@ -127,8 +80,8 @@ export async function cancelBackordersOfReservations(tx: Transaction, reservatio
 }
 
 /** The backorders recorded for an order (reference type `order`), without locking them. */
-export async function findBackordersOfOrder(db: Queryable, orderId: string): Promise<BackorderRow[]> {
-  return queryRows<BackorderRow>(
+export async function findBackordersOfOrder(db: Queryable, orderId: string): Promise<StoredBackorder[]> {
+  return queryRows<StoredBackorder>(
     db,
     `select ${backorderColumns} from backorder_items b where b.reference_type = 'order' and b.reference_id = $1 order by b.created_at, b.id`,
     [orderId],
@@ -136,8 +89,8 @@ export async function findBackordersOfOrder(db: Queryable, orderId: string): Pro
 }
 
 /** Cancels the OPEN backorders of an order; returns them. */
-export async function cancelOpenBackordersOfOrder(tx: Transaction, orderId: string, now: Date): Promise<BackorderRow[]> {
-  return queryRows<BackorderRow>(
+export async function cancelOpenBackordersOfOrder(tx: Transaction, orderId: string, now: Date): Promise<StoredBackorder[]> {
+  return queryRows<StoredBackorder>(
     tx,
     `update backorder_items b set status = 'CANCELLED', updated_at = $2
       where b.status = 'OPEN' and b.reference_type = 'order' and b.reference_id = $1
@@ -147,13 +100,13 @@ export async function cancelOpenBackordersOfOrder(tx: Transaction, orderId: stri
 }
 
 /** Locks one backorder. */
-export async function lockBackorder(tx: Transaction, id: string): Promise<BackorderRow | undefined> {
-  return queryRow<BackorderRow>(tx, `select ${backorderColumns} from backorder_items b where b.id = $1 for update`, [id]);
+export async function lockBackorder(tx: Transaction, id: string): Promise<StoredBackorder | undefined> {
+  return queryRow<StoredBackorder>(tx, `select ${backorderColumns} from backorder_items b where b.id = $1 for update`, [id]);
 }
 
 /** Cancels one backorder and returns it. */
-export async function cancelBackorder(tx: Transaction, id: string, now: Date): Promise<BackorderRow> {
-  const row = await queryRow<BackorderRow>(
+export async function cancelBackorder(tx: Transaction, id: string, now: Date): Promise<StoredBackorder> {
+  const row = await queryRow<StoredBackorder>(
     tx,
     `update backorder_items b set status = 'CANCELLED', updated_at = $2 where b.id = $1 returning ${backorderColumns}`,
     [id, now],
@@ -182,7 +135,7 @@ export type BackorderFilter = {
  * followed by (priority desc, created_at, id); creation time by (created_at). After a cursor the
  * priority bound is an index condition and only rows of the cursor's own priority are skipped.
  */
-export async function listBackorders(db: Queryable, filter: BackorderFilter): Promise<BackorderRow[]> {
+export async function listBackorders(db: Queryable, filter: BackorderFilter): Promise<StoredBackorder[]> {
   const { values, add, isOneOf } = statementValues();
   const conditions: string[] = [];
   const equalities = [
@@ -203,7 +156,7 @@ export async function listBackorders(db: Queryable, filter: BackorderFilter): Pr
       '(b.priority < (select priority from after) or (b.created_at, b.id) > (select created_at, id from after))',
     );
   }
-  return queryRows<BackorderRow>(
+  return queryRows<StoredBackorder>(
     db,
     `${cursor}
      select ${backorderColumns} from backorder_items b

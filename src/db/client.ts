@@ -1,8 +1,6 @@
 import { Pool, type PoolClient, type QueryResultRow } from 'pg';
-import { drizzle } from 'drizzle-orm/node-postgres';
 import type { SessionTimeouts } from '../config';
 import type { Logger } from '../logger';
-import * as schema from './schema';
 
 /** Anything that runs a query: the pool, or the client of an open transaction. */
 export type Queryable = Pick<Pool | PoolClient, 'query'>;
@@ -30,10 +28,6 @@ export function createPool(databaseUrl: string, size: number, logger?: Logger, a
   // An idle client losing its server (restart, terminate) must not crash the process; the pool replaces it.
   pool.on('error', (error) => logger?.warn({ err: error }, 'idle database connection lost'));
   return pool;
-}
-
-export function createDrizzle(pool: Pool) {
-  return drizzle(pool, { schema });
 }
 
 /** Runs fn in one transaction: commit when it returns, roll back when it throws. */
@@ -64,34 +58,6 @@ export async function withTransaction<T>(
     client.off('error', ignoreLoss);
     client.release(broken);
   }
-}
-
-/** One SQL statement and its parameters ($1, $2, … in `text`). */
-export type Statement = { text: string; values: unknown[] };
-
-/**
- * Runs statements that change data and return nothing as ONE statement, each a part of its WITH,
- * so a batch's inserts cost one round trip instead of one each. Postgres runs the parts on one
- * snapshot in no set order and checks foreign keys at the end of the statement: a part may insert
- * rows another part's rows reference, but must not read what another part writes. Parts are plain
- * INSERT/UPDATE/DELETE statements without a WITH of their own; undefined ones (nothing to write)
- * are skipped.
- */
-export async function runTogether(tx: Transaction, statements: readonly (Statement | undefined)[]): Promise<void> {
-  const parts = statements.filter((statement) => statement !== undefined);
-  if (parts.length === 0) return;
-  if (parts.length === 1) {
-    await tx.query(parts[0]!.text, parts[0]!.values);
-    return;
-  }
-  const values: unknown[] = [];
-  const texts = parts.map((part) => {
-    const offset = values.length;
-    values.push(...part.values);
-    return part.text.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`);
-  });
-  const last = texts.pop()!;
-  await tx.query(`with ${texts.map((text, index) => `part${index} as (${text})`).join(',\n')}\n${last}`, values);
 }
 
 /**

@@ -1,4 +1,5 @@
-import { queryRows, type Queryable, type Statement } from './client';
+import { queryRows, type Queryable } from './client';
+import { sql, type Sql } from './sql';
 
 /** Where an answer is kept: the operation and caller (scope) and the caller's Idempotency-Key. */
 export type IdempotencyRef = { scope: string; key: string };
@@ -21,23 +22,15 @@ export async function findStoredResponses(db: Queryable, refs: readonly Idempote
 export const idempotencyKeyConstraint = 'idempotency_keys_scope_key_pk';
 
 /**
- * The statement keeping each answer under its key (run it with runTogether). A key kept already,
- * or by a transaction that commits meanwhile (the insert waits for it), fails the statement with a
+ * The statement keeping each answer under its key (a part of commitWrites). A key kept already, or
+ * by a transaction that commits meanwhile (the insert waits for it), fails the statement with a
  * unique violation of idempotencyKeyConstraint. Rows go in key order, so two transactions that
  * share keys wait for each other rather than deadlock.
  */
-export function responsesInsert(answers: readonly (IdempotencyRef & StoredResponse)[]): Statement | undefined {
-  if (answers.length === 0) return undefined;
+export function responsesInsert(answers: readonly (IdempotencyRef & StoredResponse)[]): Sql {
   const sorted = [...answers].sort((a, b) => (a.scope === b.scope ? (a.key < b.key ? -1 : a.key > b.key ? 1 : 0) : a.scope < b.scope ? -1 : 1));
-  return {
-    text: `insert into idempotency_keys (scope, key, request_hash, response_status, response_body)
-           select * from unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::jsonb[])`,
-    values: [
-      sorted.map((answer) => answer.scope),
-      sorted.map((answer) => answer.key),
-      sorted.map((answer) => answer.requestHash),
-      sorted.map((answer) => answer.responseStatus),
-      sorted.map((answer) => JSON.stringify(answer.responseBody)),
-    ],
-  };
+  return sql`insert into idempotency_keys (scope, key, request_hash, response_status, response_body)
+           select * from unnest(${sorted.map((answer) => answer.scope)}::text[], ${sorted.map((answer) => answer.key)}::text[],
+                                ${sorted.map((answer) => answer.requestHash)}::text[], ${sorted.map((answer) => answer.responseStatus)}::int[],
+                                ${sorted.map((answer) => JSON.stringify(answer.responseBody))}::jsonb[])`;
 }

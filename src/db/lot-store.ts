@@ -1,7 +1,7 @@
 import { v7 as uuidv7 } from 'uuid';
-import { AppError } from '../errors';
+import type { LotMovement, MovementType } from '../domain/movement';
 import { queryRows, type Queryable, type Transaction } from './client';
-import { lockWait } from '../metrics';
+import { sql, type Sql } from './sql';
 
 /** A lot as stored, with the facts of its warehouse that strategies need. */
 export type LotRow = {
@@ -18,36 +18,6 @@ export type LotRow = {
   unitCost: number | null;
   version: number;
   warehouse: { latitude: number | null; longitude: number | null; premium: boolean; priority: number; active: boolean };
-};
-
-/** The kinds of movement the ledger records. */
-export const movementTypes = [
-  'RECEIPT',
-  'SHIPMENT',
-  'ADJUSTMENT',
-  'RETURN',
-  'WRITE_OFF',
-  'RESERVE',
-  'RELEASE',
-  'EXPIRE',
-  'ALLOCATE',
-  'SHIP',
-  'TRANSFER_OUT',
-  'TRANSFER_IN',
-] as const;
-export type MovementType = (typeof movementTypes)[number];
-
-/** One change of one lot's quantities; becomes one ledger row. */
-export type LotMovement = {
-  lotId: string;
-  type: MovementType;
-  quantityDelta?: number;
-  reservedDelta?: number;
-  allocatedDelta?: number;
-  reason?: string | null;
-  referenceType?: string | null;
-  referenceId?: string | null;
-  actor: string;
 };
 
 /** A ledger row as written, with the lot's quantities after the movement. */
@@ -70,7 +40,8 @@ export type MovementRow = {
   createdAt: Date;
 };
 
-const lotColumns = `
+/** The columns of a lot as a LotRow, over `inventory_items i join warehouses w`. */
+export const lotColumns = `
   i.id, i.product_id as "productId", i.warehouse_id as "warehouseId", i.bin_location as "binLocation",
   i.lot_number as "lotNumber", i.quantity, i.reserved_quantity as "reservedQuantity",
   i.allocated_quantity as "allocatedQuantity", i.received_at as "receivedAt", i.expires_at as "expiresAt",
@@ -78,48 +49,13 @@ const lotColumns = `
   json_build_object('latitude', w.latitude, 'longitude', w.longitude, 'premium', w.premium,
                     'priority', w.priority, 'active', w.active) as warehouse`;
 
-/** Runs a FOR UPDATE statement and records how long it took, mostly waiting for row locks, in the lock-wait histogram. */
-async function lockRows(tx: Transaction, text: string, values: unknown[]): Promise<LotRow[]> {
-  const started = process.hrtime.bigint();
-  try {
-    return await queryRows<LotRow>(tx, text, values);
-  } finally {
-    lockWait.observe(Number(process.hrtime.bigint() - started) / 1e9);
-  }
-}
-
-/**
- * Locks every lot of the given products (optionally of one warehouse) in id order, so that any two
- * transactions lock in the same order and cannot deadlock. Inactive warehouses are left out.
- */
-export async function lockLotsOfProducts(tx: Transaction, productIds: readonly string[], warehouseId?: string): Promise<LotRow[]> {
-  return lockLotsWhere(tx, 'i.product_id = any($1::text[]) and w.active and ($2::text is null or i.warehouse_id = $2)', [productIds, warehouseId ?? null]);
-}
-
-/**
- * Locks every lot of the given products in id order, in active warehouses or not: for releasing
- * held stock (which may sit in a warehouse deactivated since) together with the lots a backorder
- * fill then takes from, in one statement so the id order holds across both.
- */
-export async function lockAllLotsOfProducts(tx: Transaction, productIds: readonly string[]): Promise<LotRow[]> {
-  return lockLotsWhere(tx, 'i.product_id = any($1::text[])', [productIds]);
-}
-
-/** Locks the named lots in id order. */
-export async function lockLotsById(tx: Transaction, lotIds: readonly string[]): Promise<LotRow[]> {
-  return lockLotsWhere(tx, 'i.id = any($1::uuid[])', [lotIds]);
-}
-
-/** The one locking statement: the lots matching `condition`, always in id order. */
-function lockLotsWhere(tx: Transaction, condition: string, values: unknown[]): Promise<LotRow[]> {
-  return lockRows(
-    tx,
-    `select ${lotColumns}
-       from inventory_items i join warehouses w on w.id = i.warehouse_id
-      where ${condition}
-      order by i.id
-        for update of i`,
-    values,
+/** Reads the named lots without locking them, in id order. */
+export async function findLotsById(db: Queryable, lotIds: readonly string[]): Promise<LotRow[]> {
+  if (lotIds.length === 0) return [];
+  return queryRows<LotRow>(
+    db,
+    `select ${lotColumns} from inventory_items i join warehouses w on w.id = i.warehouse_id where i.id = any($1::uuid[]) order by i.id`,
+    [lotIds],
   );
 }
 
@@ -171,22 +107,23 @@ export async function insertEmptyLots(tx: Transaction, lots: readonly NewLot[]):
 }
 
 /**
- * Applies movements to their lots and appends one ledger row each, in one statement whatever the
- * count. Several movements may touch one lot; each ledger row shows the lot as it was after it (the
- * lot's new state less the movements that follow it). The lots should already be locked by the
- * caller. A movement that would break a CHECK constraint fails the whole statement; a movement of a
- * lot that does not exist throws NOT_FOUND (in both cases the caller's transaction then rolls back).
+ * The common table expressions that apply movements to their lots and append one ledger row each:
+ * `movement` (the input, numbered), `moved` (the lots updated) and `ledger` (the rows written, with
+ * the columns of a MovementRow). Several movements may touch one lot; each ledger row shows the lot
+ * as it was after it (the lot's new state less the movements that follow it). The lots should
+ * already be locked by the caller. A movement that would break a CHECK constraint fails the
+ * statement; one of a lot that does not exist writes no ledger row (commitWrites refuses that).
  */
-export async function applyMovements(tx: Transaction, movements: readonly LotMovement[]): Promise<MovementRow[]> {
-  if (movements.length === 0) return [];
-  // pg returns bigint as a string; a ledger id is exact as float8 (up to 2^53), so it arrives as a number.
-  const rows = await queryRows<MovementRow>(
-    tx,
-    `with movement as (
-       select * from unnest($1::uuid[], $2::text[], $3::int[], $4::int[], $5::int[], $6::text[], $7::text[], $8::text[], $9::text[])
+export function movementsWrite(movements: readonly LotMovement[]): Sql {
+  return sql`movement as (
+       select * from unnest(${movements.map((movement) => movement.lotId)}::uuid[], ${movements.map((movement) => movement.type)}::text[],
+                            ${movements.map((movement) => movement.quantityDelta ?? 0)}::int[], ${movements.map((movement) => movement.reservedDelta ?? 0)}::int[],
+                            ${movements.map((movement) => movement.allocatedDelta ?? 0)}::int[], ${movements.map((movement) => movement.reason ?? null)}::text[],
+                            ${movements.map((movement) => movement.referenceType ?? null)}::text[], ${movements.map((movement) => movement.referenceId ?? null)}::text[],
+                            ${movements.map((movement) => movement.actor)}::text[])
               with ordinality as m(lot_id, type, quantity_delta, reserved_delta, allocated_delta, reason, reference_type, reference_id, actor, n)
      ),
-     updated as (
+     moved as (
        update inventory_items i
           set quantity = i.quantity + d.quantity,
               reserved_quantity = i.reserved_quantity + d.reserved,
@@ -197,42 +134,34 @@ export async function applyMovements(tx: Transaction, movements: readonly LotMov
                  from movement group by lot_id) as d
         where i.id = d.lot_id
         returning i.id, i.product_id, i.warehouse_id, i.quantity, i.reserved_quantity, i.allocated_quantity
-     )
-     insert into inventory_transactions
-       (lot_id, product_id, warehouse_id, type, quantity_delta, reserved_delta, allocated_delta,
-        quantity_after, reserved_after, allocated_after, reason, reference_type, reference_id, actor)
-     select m.lot_id, u.product_id, u.warehouse_id, m.type, m.quantity_delta, m.reserved_delta, m.allocated_delta,
-            u.quantity - coalesce(sum(m.quantity_delta) over later, 0),
-            u.reserved_quantity - coalesce(sum(m.reserved_delta) over later, 0),
-            u.allocated_quantity - coalesce(sum(m.allocated_delta) over later, 0),
-            m.reason, m.reference_type, m.reference_id, m.actor
-       from movement m join updated u on u.id = m.lot_id
-     window later as (partition by m.lot_id order by m.n rows between 1 following and unbounded following)
-      order by m.n
-     returning id::float8 as id, lot_id as "lotId", product_id as "productId", warehouse_id as "warehouseId", type,
-               quantity_delta as "quantityDelta", reserved_delta as "reservedDelta", allocated_delta as "allocatedDelta",
-               quantity_after as "quantityAfter", reserved_after as "reservedAfter", allocated_after as "allocatedAfter",
-               reason, reference_type as "referenceType", reference_id as "referenceId", actor, created_at as "createdAt"`,
-    [
-      movements.map((movement) => movement.lotId),
-      movements.map((movement) => movement.type),
-      movements.map((movement) => movement.quantityDelta ?? 0),
-      movements.map((movement) => movement.reservedDelta ?? 0),
-      movements.map((movement) => movement.allocatedDelta ?? 0),
-      movements.map((movement) => movement.reason ?? null),
-      movements.map((movement) => movement.referenceType ?? null),
-      movements.map((movement) => movement.referenceId ?? null),
-      movements.map((movement) => movement.actor),
-    ],
-  );
-  if (rows.length !== movements.length) {
-    const found = new Set(rows.map((row) => row.lotId));
-    throw new AppError('NOT_FOUND', 'A lot to change does not exist', {
-      lotIds: [...new Set(movements.map((movement) => movement.lotId))].filter((id) => !found.has(id)),
-    });
-  }
-  return rows;
+     ),
+     ledger as (
+       insert into inventory_transactions
+         (lot_id, product_id, warehouse_id, type, quantity_delta, reserved_delta, allocated_delta,
+          quantity_after, reserved_after, allocated_after, reason, reference_type, reference_id, actor)
+       select m.lot_id, u.product_id, u.warehouse_id, m.type, m.quantity_delta, m.reserved_delta, m.allocated_delta,
+              u.quantity - coalesce(sum(m.quantity_delta) over later, 0),
+              u.reserved_quantity - coalesce(sum(m.reserved_delta) over later, 0),
+              u.allocated_quantity - coalesce(sum(m.allocated_delta) over later, 0),
+              m.reason, m.reference_type, m.reference_id, m.actor
+         from movement m join moved u on u.id = m.lot_id
+       window later as (partition by m.lot_id order by m.n rows between 1 following and unbounded following)
+        order by m.n
+       returning id, lot_id, product_id, warehouse_id, type, quantity_delta, reserved_delta, allocated_delta,
+                 quantity_after, reserved_after, allocated_after, reason, reference_type, reference_id, actor, created_at
+     )`;
 }
+
+/**
+ * Reads the `ledger` rows of movementsWrite as MovementRows, in the order the movements were given (ids
+ * ascend in insertion order). pg returns bigint as a string; a ledger id is exact as float8 (up to
+ * 2^53), so it arrives as a number.
+ */
+export const ledgerRows = sql`select id::float8 as id, lot_id as "lotId", product_id as "productId", warehouse_id as "warehouseId", type,
+         quantity_delta as "quantityDelta", reserved_delta as "reservedDelta", allocated_delta as "allocatedDelta",
+         quantity_after as "quantityAfter", reserved_after as "reservedAfter", allocated_after as "allocatedAfter",
+         reason, reference_type as "referenceType", reference_id as "referenceId", actor, created_at as "createdAt"
+    from ledger order by id`;
 
 /** A lot whose stored quantities differ from the sum of its ledger rows. */
 export type LedgerDifference = {

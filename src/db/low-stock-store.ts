@@ -1,4 +1,5 @@
 import { queryRows, type Transaction } from './client';
+import { sql, type Sql } from './sql';
 
 /** A product at a warehouse. */
 export type StockPair = { productId: string; warehouseId: string };
@@ -6,26 +7,7 @@ export type StockPair = { productId: string; warehouseId: string };
 /** The settings the low-stock rule reads, with the remembered crossing. */
 export type LowStockSettings = StockPair & { reorderPoint: number; minStockLevel: number; lowStockAlerted: boolean };
 
-/**
- * Locks the stock settings of the given pairs (those that have settings) in (product, warehouse)
- * order, so transactions changing the same pair decide about its alert one after the other.
- */
-export async function lockLowStockSettings(tx: Transaction, pairs: readonly StockPair[]): Promise<LowStockSettings[]> {
-  if (pairs.length === 0) return [];
-  return queryRows<LowStockSettings>(
-    tx,
-    `select s.product_id as "productId", s.warehouse_id as "warehouseId", s.reorder_point as "reorderPoint",
-            s.min_stock_level as "minStockLevel", s.low_stock_alerted as "lowStockAlerted"
-       from stock_settings s
-       join unnest($1::text[], $2::text[]) as p(product_id, warehouse_id)
-         on p.product_id = s.product_id and p.warehouse_id = s.warehouse_id
-      order by s.product_id, s.warehouse_id
-        for update of s`,
-    [pairs.map((pair) => pair.productId), pairs.map((pair) => pair.warehouseId)],
-  );
-}
-
-/** Available stock (on hand − reserved − allocated) per pair, over lots not expired at `now`. */
+/** Available stock (on hand − reserved − allocated) per pair, over lots not expired at `now`; read after the pairs' settings are locked (lockFor). */
 export async function sumAvailableStock(tx: Transaction, pairs: readonly StockPair[], now: Date): Promise<(StockPair & { available: number })[]> {
   if (pairs.length === 0) return [];
   return queryRows<StockPair & { available: number }>(
@@ -41,13 +23,10 @@ export async function sumAvailableStock(tx: Transaction, pairs: readonly StockPa
   );
 }
 
-/** Stores whether each pair has an outstanding low-stock alert, in one statement. */
-export async function setLowStockAlerted(tx: Transaction, changes: readonly (StockPair & { alerted: boolean })[]): Promise<void> {
-  if (changes.length === 0) return;
-  await tx.query(
-    `update stock_settings s set low_stock_alerted = c.alerted
-       from unnest($1::text[], $2::text[], $3::boolean[]) as c(product_id, warehouse_id, alerted)
-      where s.product_id = c.product_id and s.warehouse_id = c.warehouse_id`,
-    [changes.map((change) => change.productId), changes.map((change) => change.warehouseId), changes.map((change) => change.alerted)],
-  );
+/** The statement storing whether each pair has an outstanding low-stock alert (a part of commitWrites). */
+export function lowStockAlertedUpdate(changes: readonly (StockPair & { alerted: boolean })[]): Sql {
+  return sql`update stock_settings s set low_stock_alerted = c.alerted
+       from unnest(${changes.map((change) => change.productId)}::text[], ${changes.map((change) => change.warehouseId)}::text[],
+                   ${changes.map((change) => change.alerted)}::boolean[]) as c(product_id, warehouse_id, alerted)
+      where s.product_id = c.product_id and s.warehouse_id = c.warehouse_id`;
 }

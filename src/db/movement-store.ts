@@ -1,5 +1,6 @@
 import { queryRow, queryRows, type Queryable } from './client';
-import type { MovementRow, MovementType } from './lot-store';
+import type { MovementType } from '../domain/movement';
+import type { MovementRow } from './lot-store';
 
 const movementColumns = `id::float8 as id, lot_id as "lotId", product_id as "productId", warehouse_id as "warehouseId", type,
   quantity_delta as "quantityDelta", reserved_delta as "reservedDelta", allocated_delta as "allocatedDelta",

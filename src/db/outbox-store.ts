@@ -1,4 +1,5 @@
-import { queryRows, type Queryable, type Statement, type Transaction } from './client';
+import { queryRows, type Queryable, type Transaction } from './client';
+import { sql, type Sql } from './sql';
 
 /** An outbox row to write: the event in its wire form and where it goes. */
 export type OutboxInsert = {
@@ -23,24 +24,15 @@ export async function lockAggregates(tx: Transaction, keys: readonly string[]): 
   await tx.query(`select pg_advisory_xact_lock(hashtextextended(k, 0)) from unnest($1::text[]) as k`, [sorted]);
 }
 
-/** The statement appending events to the outbox in input order, ids ascending (run it with runTogether). */
-export function outboxInsert(rows: readonly OutboxInsert[]): Statement | undefined {
-  if (rows.length === 0) return undefined;
-  return {
-    text: `insert into outbox_events (event_id, event_type, routing_key, aggregate_type, aggregate_id, payload)
+/** The statement appending events to the outbox in input order, ids ascending (a part of commitWrites). */
+export function outboxInsert(rows: readonly OutboxInsert[]): Sql {
+  return sql`insert into outbox_events (event_id, event_type, routing_key, aggregate_type, aggregate_id, payload)
        select event_id, event_type, routing_key, aggregate_type, aggregate_id, payload
-         from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[]) with ordinality
+         from unnest(${rows.map((row) => row.eventId)}::uuid[], ${rows.map((row) => row.eventType)}::text[], ${rows.map((row) => row.routingKey)}::text[],
+                     ${rows.map((row) => row.aggregateType)}::text[], ${rows.map((row) => row.aggregateId)}::text[],
+                     ${rows.map((row) => JSON.stringify(row.payload))}::jsonb[]) with ordinality
               as e(event_id, event_type, routing_key, aggregate_type, aggregate_id, payload, n)
-        order by n`,
-    values: [
-      rows.map((row) => row.eventId),
-      rows.map((row) => row.eventType),
-      rows.map((row) => row.routingKey),
-      rows.map((row) => row.aggregateType),
-      rows.map((row) => row.aggregateId),
-      rows.map((row) => JSON.stringify(row.payload)),
-    ],
-  };
+        order by n`;
 }
 
 /**

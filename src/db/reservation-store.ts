@@ -1,20 +1,9 @@
-import type { ReservationStatus } from '../domain/reservation';
-import type { Priority, Strategy } from '../domain/strategies';
-import { queryRow, queryRows, statementValues, whereAll, type Queryable, type Statement, type Transaction } from './client';
+import type { NewReservation, NewReservationLine, ReservationStatus, StatusChange } from '../domain/reservation';
+import { queryRow, queryRows, statementValues, whereAll, type Queryable, type Transaction } from './client';
+import { sql, type Sql } from './sql';
 
 /** A reservation as stored. */
-export type ReservationRow = {
-  id: string;
-  orderId: string;
-  customerId: string | null;
-  status: ReservationStatus;
-  priority: Priority;
-  strategy: Strategy;
-  expiresAt: Date;
-  version: number;
-  createdAt: Date;
-  updatedAt: Date;
-};
+export type ReservationRow = NewReservation & { version: number; updatedAt: Date };
 
 /** A reservation line as stored, with its lot's number. */
 export type ReservationLineRow = {
@@ -28,20 +17,6 @@ export type ReservationLineRow = {
   allocatedQuantity: number;
   shippedQuantity: number;
   releasedQuantity: number;
-};
-
-export type NewReservation = Omit<ReservationRow, 'version' | 'updatedAt'>;
-export type NewReservationLine = Omit<ReservationLineRow, 'lotNumber' | 'shippedQuantity' | 'releasedQuantity'>;
-
-/** One row of a reservation's status history. */
-export type StatusChange = {
-  reservationId: string;
-  fromStatus: ReservationStatus | null;
-  toStatus: ReservationStatus;
-  reason: string | null;
-  reference: string | null;
-  actor: string;
-  at: Date;
 };
 
 /**
@@ -60,61 +35,30 @@ function storedStatusesReadingAs(status: ReservationStatus): ReservationStatus[]
 const reservationColumns = `r.id, r.order_id as "orderId", r.customer_id as "customerId", r.status, r.priority, r.strategy,
   r.expires_at as "expiresAt", r.version, r.created_at as "createdAt", r.updated_at as "updatedAt"`;
 
-/** The statement inserting reservations (run it with runTogether). */
-export function reservationsInsert(rows: readonly NewReservation[]): Statement | undefined {
-  if (rows.length === 0) return undefined;
-  return {
-    text: `insert into reservations (id, order_id, customer_id, status, priority, strategy, expires_at, created_at, updated_at)
+/** The statement inserting reservations (a part of commitWrites). */
+export function reservationsInsert(rows: readonly NewReservation[]): Sql {
+  return sql`insert into reservations (id, order_id, customer_id, status, priority, strategy, expires_at, created_at, updated_at)
        select id, order_id, customer_id, status, priority, strategy, expires_at, created_at, created_at
-         from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::timestamptz[])
-           as r(id, order_id, customer_id, status, priority, strategy, expires_at, created_at)`,
-    values: [
-      rows.map((row) => row.id),
-      rows.map((row) => row.orderId),
-      rows.map((row) => row.customerId),
-      rows.map((row) => row.status),
-      rows.map((row) => row.priority),
-      rows.map((row) => row.strategy),
-      rows.map((row) => row.expiresAt),
-      rows.map((row) => row.createdAt),
-    ],
-  };
+         from unnest(${rows.map((row) => row.id)}::uuid[], ${rows.map((row) => row.orderId)}::text[], ${rows.map((row) => row.customerId)}::text[],
+                     ${rows.map((row) => row.status)}::text[], ${rows.map((row) => row.priority)}::text[], ${rows.map((row) => row.strategy)}::text[],
+                     ${rows.map((row) => row.expiresAt)}::timestamptz[], ${rows.map((row) => row.createdAt)}::timestamptz[])
+           as r(id, order_id, customer_id, status, priority, strategy, expires_at, created_at)`;
 }
 
-/** The statement inserting reservation lines (run it with runTogether). */
-export function reservationLinesInsert(rows: readonly NewReservationLine[]): Statement | undefined {
-  if (rows.length === 0) return undefined;
-  return {
-    text: `insert into reservation_lines (id, reservation_id, lot_id, product_id, warehouse_id, quantity, allocated_quantity)
-       select * from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::int[], $7::int[])`,
-    values: [
-      rows.map((row) => row.id),
-      rows.map((row) => row.reservationId),
-      rows.map((row) => row.lotId),
-      rows.map((row) => row.productId),
-      rows.map((row) => row.warehouseId),
-      rows.map((row) => row.quantity),
-      rows.map((row) => row.allocatedQuantity),
-    ],
-  };
+/** The statement inserting reservation lines (a part of commitWrites). */
+export function reservationLinesInsert(rows: readonly NewReservationLine[]): Sql {
+  return sql`insert into reservation_lines (id, reservation_id, lot_id, product_id, warehouse_id, quantity, allocated_quantity)
+       select * from unnest(${rows.map((row) => row.id)}::uuid[], ${rows.map((row) => row.reservationId)}::uuid[], ${rows.map((row) => row.lotId)}::uuid[],
+                            ${rows.map((row) => row.productId)}::text[], ${rows.map((row) => row.warehouseId)}::text[], ${rows.map((row) => row.quantity)}::int[],
+                            ${rows.map((row) => row.allocatedQuantity)}::int[])`;
 }
 
-/** The statement appending status history rows (run it with runTogether). */
-export function statusHistoryInsert(rows: readonly StatusChange[]): Statement | undefined {
-  if (rows.length === 0) return undefined;
-  return {
-    text: `insert into reservation_status_history (reservation_id, from_status, to_status, reason, reference, actor, created_at)
-       select * from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])`,
-    values: [
-      rows.map((row) => row.reservationId),
-      rows.map((row) => row.fromStatus),
-      rows.map((row) => row.toStatus),
-      rows.map((row) => row.reason),
-      rows.map((row) => row.reference),
-      rows.map((row) => row.actor),
-      rows.map((row) => row.at),
-    ],
-  };
+/** The statement appending status history rows (a part of commitWrites). */
+export function statusHistoryInsert(rows: readonly StatusChange[]): Sql {
+  return sql`insert into reservation_status_history (reservation_id, from_status, to_status, reason, reference, actor, created_at)
+       select * from unnest(${rows.map((row) => row.reservationId)}::uuid[], ${rows.map((row) => row.fromStatus)}::text[], ${rows.map((row) => row.toStatus)}::text[],
+                            ${rows.map((row) => row.reason)}::text[], ${rows.map((row) => row.reference)}::text[], ${rows.map((row) => row.actor)}::text[],
+                            ${rows.map((row) => row.at)}::timestamptz[])`;
 }
 
 /** Reads a reservation without locking it. */
@@ -234,42 +178,32 @@ export async function findReservationLines(db: Queryable, reservationIds: readon
 /** A change of a line's allocated, shipped and released parts. */
 export type LineChange = { id: string; allocatedDelta?: number; shippedDelta?: number; releasedDelta?: number };
 
-/** Applies line changes in one statement; a change that breaks the lines' CHECK fails the statement. */
-export async function updateReservationLines(tx: Transaction, changes: readonly LineChange[]): Promise<void> {
-  if (changes.length === 0) return;
-  await tx.query(
-    `update reservation_lines l
+/** The statement applying line changes (a part of commitWrites); a change that breaks the lines' CHECK fails it. */
+export function reservationLinesUpdate(changes: readonly LineChange[]): Sql {
+  return sql`update reservation_lines l
         set allocated_quantity = l.allocated_quantity + d.allocated,
             shipped_quantity = l.shipped_quantity + d.shipped,
             released_quantity = l.released_quantity + d.released
-       from unnest($1::uuid[], $2::int[], $3::int[], $4::int[]) as d(id, allocated, shipped, released)
-      where l.id = d.id`,
-    [
-      changes.map((change) => change.id),
-      changes.map((change) => change.allocatedDelta ?? 0),
-      changes.map((change) => change.shippedDelta ?? 0),
-      changes.map((change) => change.releasedDelta ?? 0),
-    ],
-  );
+       from unnest(${changes.map((change) => change.id)}::uuid[], ${changes.map((change) => change.allocatedDelta ?? 0)}::int[],
+                   ${changes.map((change) => change.shippedDelta ?? 0)}::int[], ${changes.map((change) => change.releasedDelta ?? 0)}::int[])
+         as d(id, allocated, shipped, released)
+      where l.id = d.id`;
 }
 
-/** Sets statuses (null keeps a status) and expiries (null keeps one) and bumps each version, in one statement. */
-export async function updateReservations(
-  tx: Transaction,
-  changes: readonly { id: string; status?: ReservationStatus; expiresAt?: Date }[],
-  now: Date,
-): Promise<void> {
-  if (changes.length === 0) return;
-  await tx.query(
-    `update reservations r
+/** A change of a reservation: a new status and/or expiry (absent ones are kept); its version moves on either way. */
+export type ReservationChange = { id: string; status?: ReservationStatus; expiresAt?: Date; at: Date };
+
+/** The statement applying reservation changes, one per reservation (a part of commitWrites). */
+export function reservationsUpdate(changes: readonly ReservationChange[]): Sql {
+  return sql`update reservations r
         set status = coalesce(d.status, r.status),
             expires_at = coalesce(d.expires_at, r.expires_at),
             version = r.version + 1,
-            updated_at = $4
-       from unnest($1::uuid[], $2::text[], $3::timestamptz[]) as d(id, status, expires_at)
-      where r.id = d.id`,
-    [changes.map((change) => change.id), changes.map((change) => change.status ?? null), changes.map((change) => change.expiresAt ?? null), now],
-  );
+            updated_at = d.at
+       from unnest(${changes.map((change) => change.id)}::uuid[], ${changes.map((change) => change.status ?? null)}::text[],
+                   ${changes.map((change) => change.expiresAt ?? null)}::timestamptz[], ${changes.map((change) => change.at)}::timestamptz[])
+         as d(id, status, expires_at, at)
+      where r.id = d.id`;
 }
 
 /** A reservation's status history, oldest first. */

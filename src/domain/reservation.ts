@@ -1,4 +1,6 @@
 /** Reservation statuses and the only moves between them (SPEC §3). */
+import type { Priority, Strategy } from './strategies';
+
 export const reservationStatuses = ['RESERVED', 'ALLOCATED', 'FULFILLED', 'RELEASED', 'EXPIRED'] as const;
 export type ReservationStatus = (typeof reservationStatuses)[number];
 
@@ -35,3 +37,37 @@ export function effectiveStatus(reservation: { status: ReservationStatus; expire
 export function isTerminal(status: ReservationStatus): boolean {
   return reservationTransitions[status].length === 0;
 }
+
+/** A reservation to create. */
+export type NewReservation = {
+  id: string;
+  orderId: string;
+  customerId: string | null;
+  status: ReservationStatus;
+  priority: Priority;
+  strategy: Strategy;
+  expiresAt: Date;
+  createdAt: Date;
+};
+
+/** Units of one lot a new reservation holds: all reserved, or all allocated at once. */
+export type NewReservationLine = {
+  id: string;
+  reservationId: string;
+  lotId: string;
+  productId: string;
+  warehouseId: string;
+  quantity: number;
+  allocatedQuantity: number;
+};
+
+/** One row of a reservation's status history. */
+export type StatusChange = {
+  reservationId: string;
+  fromStatus: ReservationStatus | null;
+  toStatus: ReservationStatus;
+  reason: string | null;
+  reference: string | null;
+  actor: string;
+  at: Date;
+};

@@ -11,6 +11,11 @@ export type Priority = (typeof priorities)[number];
 /** Queue priority of a request (seed 001). */
 export const priorityWeight: Record<Priority, number> = { critical: 20, high: 10, medium: 5, low: 1 };
 
+/** The name of a stored priority weight: the highest priority whose weight it reaches. */
+export function priorityOfWeight(weight: number): Priority {
+  return [...priorities].reverse().find((priority) => priorityWeight[priority] <= weight) ?? 'low';
+}
+
 /** A point on the globe in decimal degrees. */
 export type GeoPoint = { latitude: number; longitude: number };
 

@@ -1,7 +1,6 @@
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
-import { runTogether, type Statement, type Transaction } from '../db/client';
-import { lockAggregates, outboxInsert } from '../db/outbox-store';
+import type { OutboxInsert } from '../db/outbox-store';
 import { aggregateOf, inventoryEventSchema, routingKeys, type InventoryEvent, type InventoryEventJson, type NewEvent } from './schemas';
 
 /** Fills in eventId, timestamp and aggregate, and checks the event against its schema (a bad event is a bug: it throws). */
@@ -11,42 +10,23 @@ export function completeEvent(event: NewEvent, now: Date = new Date()): { event:
 }
 
 /**
- * Writes events into the outbox inside the caller's transaction, so they exist exactly when the
- * change they describe commits. Returns the completed events (with their eventIds).
+ * The outbox rows recording events, for the caller's commitWrites: they exist exactly when the
+ * change they describe commits. Events get their eventId and timestamp here when they have none.
+ * Outbox ids follow commit order within an aggregate: a reservation, transfer or backorder is
+ * created or locked by the writing transaction, so its writers take turns already; the stock of a
+ * product at a warehouse has no row every writer locks, so commitWrites takes an advisory lock per
+ * stock aggregate before the insert.
  */
-export async function recordEvents(tx: Transaction, events: readonly NewEvent[]): Promise<InventoryEvent[]> {
-  const { recorded, insert } = await eventsToRecord(tx, events);
-  await runTogether(tx, [insert]);
-  return recorded;
-}
-
-/**
- * Completes events and returns the outbox insert that records them, for the caller to run with
- * its other writes (runTogether) in the same transaction.
- *
- * Outbox ids must follow commit order within an aggregate. A reservation, transfer or backorder is
- * either created by the writing transaction or locked by it (FOR UPDATE) before it changes, so its
- * writers already take turns. The stock of a product at a warehouse has no row every writer locks
- * (two receipts into an empty warehouse lock nothing in common), so its events take a
- * transaction-scoped advisory lock here, before the insert; call this after the use case's lot locks.
- */
-export async function eventsToRecord(tx: Transaction, events: readonly NewEvent[]): Promise<{ recorded: InventoryEvent[]; insert: Statement | undefined }> {
-  if (events.length === 0) return { recorded: [], insert: undefined };
-  const now = new Date();
-  const completed = events.map((event) => completeEvent(event, now));
-  await lockAggregates(
-    tx,
-    completed.filter(({ event }) => event.aggregateType === 'stock').map(({ event }) => `${event.aggregateType}:${event.aggregateId}`),
-  );
-  const insert = outboxInsert(
-    completed.map(({ event, json }) => ({
-      eventId: event.eventId,
-      eventType: event.type,
-      routingKey: routingKeys[event.type],
-      aggregateType: event.aggregateType,
-      aggregateId: event.aggregateId,
+export function outboxRows(events: readonly NewEvent[], now: Date = new Date()): OutboxInsert[] {
+  return events.map((event) => {
+    const { event: completed, json } = completeEvent(event, now);
+    return {
+      eventId: completed.eventId,
+      eventType: completed.type,
+      routingKey: routingKeys[completed.type],
+      aggregateType: completed.aggregateType,
+      aggregateId: completed.aggregateId,
       payload: json,
-    })),
-  );
-  return { recorded: completed.map(({ event }) => event), insert };
+    };
+  });
 }

@@ -1,27 +1,22 @@
-/** The allocation engine: serves reserve and allocate requests against locked lots, in batches. */
+/** The allocation engine: serves reserve and allocate requests against locked lots, in batches, and returns what to write. */
 import { v7 as uuidv7 } from 'uuid';
 import type { Config } from '../config';
-import { backordersInsert, type NewBackorder } from '../db/backorder-store';
 import { missingReferences } from '../db/catalogue-store';
-import { runTogether, type Statement, type Transaction } from '../db/client';
-import { lockLotsOfProducts, type LotMovement, type LotRow } from '../db/lot-store';
-import {
-  reservationLinesInsert,
-  reservationsInsert,
-  statusHistoryInsert,
-  type NewReservation,
-  type NewReservationLine,
-  type StatusChange,
-} from '../db/reservation-store';
+import type { Transaction } from '../db/client';
+import { lockFor, type StockLocks } from '../db/locks';
+import { mergeWrites, type Writes } from '../db/writes';
 import { planMany, type LotTake, type PlanRequest } from '../domain/allocate';
-import { priorityWeight, type GeoPoint, type Priority, type Strategy } from '../domain/strategies';
-import { AppError } from '../errors';
-import { eventsToRecord } from '../events/outbox';
 import type { NewEvent } from '../events/schemas';
+import { settleRequest, type FailedLine, type IdSource, type UnknownReferences } from '../domain/settle';
+import type { GeoPoint, Priority, Strategy } from '../domain/strategies';
+import type { NewBackorder } from '../domain/backorder';
+import type { LotMovement } from '../domain/movement';
+import type { NewReservation, NewReservationLine, StatusChange } from '../domain/reservation';
+import { AppError } from '../errors';
+import { outboxRows } from '../events/outbox';
 import type { ReservationView } from '../schemas/reservations';
-import { stockLinesOf } from '../domain/stock-lines';
-import { applyStockChanges } from './stock-changes';
 import { reservationView, toCandidateLot } from './reservations/views';
+import { stockChangeWrites } from './stock-changes';
 
 export type EngineRequest = {
   key: string;
@@ -39,44 +34,43 @@ export type EngineRequest = {
   /** the allocation job being served, named in the events it causes */
   allocationId?: string;
   actor: string;
+  /**
+   * What becomes of a request naming products or warehouses that do not exist: `refuse` leaves it
+   * out (a synchronous call answers 400); by default its lines fail as short, naming why.
+   */
+  unknownReferences?: 'refuse' | 'fail_lines';
 };
 
-export type EngineOutcome = {
+/** What serving did for one request it served. */
+export type ServedRequest = {
   key: string;
   outcome: 'complete' | 'partial' | 'none';
   reservation: ReservationView | null;
   takes: LotTake[];
-  failedLines: {
-    lineIndex: number;
-    productId: string;
-    requestedQuantity: number;
-    availableQuantity: number;
-    reason: 'insufficient_inventory' | 'unknown_product';
-    errorMessage: string;
-  }[];
+  failedLines: FailedLine[];
   backorders: { id: string; productId: string; warehouseId: string | null; quantity: number }[];
 };
 
-const MINUTE_MS = 60_000;
+/** A request left out, untouched, because it names products or warehouses that do not exist (unknownReferences: 'refuse'). */
+export type RefusedRequest = { key: string; outcome: 'unknown_reference'; unknownProducts: string[]; unknownWarehouses: string[] };
 
-/** The products and warehouses named by a batch of requests that do not exist. */
-export type UnknownReferences = { products: ReadonlySet<string>; warehouses: ReadonlySet<string> };
+/** What serving did for one request. */
+export type EngineOutcome = ServedRequest | RefusedRequest;
 
-/** What a batch of requests is served against: the lots it locked, and what it names that does not exist. */
-export type LockedStock = { lots: LotRow[]; unknown: UnknownReferences };
+/** What serving a batch returns: one outcome per request (same order), and the writes for commitWrites. */
+export type Served = { outcomes: EngineOutcome[]; writes: Writes };
 
-/** Writes a caller makes in the engine's last statement, built from the outcomes (see serveRequests). */
-export type WritesWith = (outcomes: readonly EngineOutcome[]) => readonly (Statement | undefined)[];
+/** What serving needs besides the requests: the clock, the hold limits, and where ids come from (uuid v7 unless given). */
+export type ServeContext = { now: Date; config: Pick<Config, 'RESERVATION_TIMEOUT_MINUTES' | 'RESERVATION_MAX_MINUTES'>; ids?: IdSource };
 
 /**
- * Locks every lot of every product the requests name (one statement, id order) and finds which of
- * their products and pinned warehouses do not exist. A product with a lot, and a warehouse one of
- * those lots is in, exist; the catalogue is asked only about the rest (products without lots,
- * other pinned warehouses), so a batch of products in stock pays no lookup at all. A line pinned
- * to a warehouse that does not exist finds no lots; it must not become a backorder either, or its
- * insert would fail the whole batch.
+ * Locks every lot of every product the requests name (lockFor: one statement, id order, then their
+ * stock settings) and finds which of their products and pinned warehouses do not exist. A product
+ * with a lot, and a warehouse one of those lots is in, exist; the catalogue is asked only about the
+ * rest (products without lots, other pinned warehouses), so a batch of products in stock pays no
+ * lookup at all.
  */
-export async function lockStockFor(tx: Transaction, requests: readonly Pick<EngineRequest, 'lines'>[]): Promise<LockedStock> {
+async function lockStockFor(tx: Transaction, requests: readonly EngineRequest[]): Promise<{ locks: StockLocks; unknown: UnknownReferences }> {
   const productIds = new Set<string>();
   const pinned = new Set<string>();
   for (const request of requests) {
@@ -85,219 +79,114 @@ export async function lockStockFor(tx: Transaction, requests: readonly Pick<Engi
       if (line.warehouseId !== undefined) pinned.add(line.warehouseId);
     }
   }
-  const lots = productIds.size === 0 ? [] : await lockLotsOfProducts(tx, [...productIds]);
-  const stocked = new Set(lots.map((lot) => lot.productId));
-  const holding = new Set(lots.map((lot) => lot.warehouseId));
+  const locks = await lockFor(tx, { servingProducts: [...productIds] });
+  const stocked = new Set(locks.lots.map((lot) => lot.productId));
+  const holding = new Set(locks.lots.map((lot) => lot.warehouseId));
   const { products, warehouses } = await missingReferences(tx, {
     productIds: [...productIds].filter((id) => !stocked.has(id)),
     warehouseIds: [...pinned].filter((id) => !holding.has(id)),
   });
-  return { lots, unknown: { products: new Set(products), warehouses: new Set(warehouses) } };
+  return { locks, unknown: { products: new Set(products), warehouses: new Set(warehouses) } };
+}
+
+/** The products and warehouses a request names that do not exist. */
+function unknownOf(request: EngineRequest, unknown: UnknownReferences): { products: string[]; warehouses: string[] } {
+  return {
+    products: [...new Set(request.lines.map((line) => line.productId))].filter((id) => unknown.products.has(id)),
+    warehouses: [...new Set(request.lines.flatMap((line) => (line.warehouseId === undefined ? [] : [line.warehouseId])))].filter((id) =>
+      unknown.warehouses.has(id),
+    ),
+  };
+}
+
+function toPlanRequest(request: EngineRequest): PlanRequest {
+  const planned: PlanRequest = { lines: request.lines, strategy: request.strategy, priority: request.priority, allowPartial: request.allowPartial };
+  if (request.destination !== undefined) planned.destination = request.destination;
+  return planned;
 }
 
 /**
  * Serves requests in the given order inside the caller's transaction: ONE lock of all lots of all
- * their products (lockStockFor, unless the caller passes what it locked), planMany over them, then
- * all writes batched: movements via applyStockChanges, then reservations, lines, status history,
- * backorders, events and the caller's own writes in one statement (runTogether) — a constant number
- * of statements per batch, not per request. `writeWith` is called exactly once with the outcomes,
- * even for no requests, and returns the caller's writes (e.g. the jobs' results). Records
- * InventoryReserved or InventoryAllocated per reservation made and BackorderCreated per backorder.
+ * their products, planMany over them (each request sees what the earlier ones took), then each plan
+ * settled (settleRequest) into reservations, lines, movements, history, backorders and events.
+ * Returns the outcomes and everything to write; the caller adds its own writes (the jobs' results,
+ * the answers kept under Idempotency-Keys) and commits them all with commitWrites — a constant
+ * number of statements per batch, not per request. Lines of unknown products stay in the plan: they
+ * have no lots, so they come out short, and an all-or-nothing request with one takes nothing.
  */
-export async function serveRequests(
-  tx: Transaction,
-  requests: readonly EngineRequest[],
-  ctx: { now: Date; config: Pick<Config, 'RESERVATION_TIMEOUT_MINUTES' | 'RESERVATION_MAX_MINUTES'> },
-  options: { locked?: LockedStock; writeWith?: WritesWith } = {},
-): Promise<EngineOutcome[]> {
-  if (requests.length === 0) {
-    await runTogether(tx, options.writeWith?.([]) ?? []);
-    return [];
-  }
-  const { now, config } = ctx;
+export async function serve(tx: Transaction, requests: readonly EngineRequest[], ctx: ServeContext): Promise<Served> {
   for (const request of requests) {
     // the planner cannot order by distance without one; intake refuses such requests, so this is a caller's bug
     if (request.strategy === 'nearest_location' && request.destination === undefined) {
       throw new AppError('VALIDATION_FAILED', `Request ${request.key}: nearest_location needs a destination`);
     }
   }
+  if (requests.length === 0) return { outcomes: [], writes: {} };
+  const { now, config } = ctx;
+  const ids = ctx.ids ?? uuidv7;
+  const { locks, unknown } = await lockStockFor(tx, requests);
 
-  const {
-    lots,
-    unknown: { products: unknown, warehouses: unknownWarehouses },
-  } = options.locked ?? (await lockStockFor(tx, requests));
-
-  // Lines of unknown products stay in the plan: they have no lots, so they come out short, and an
-  // all-or-nothing request with one of them takes nothing — exactly the rule for any short line.
-  const plans = planMany(requests.map(toPlanRequest), lots.map(toCandidateLot), now);
+  const refused = requests.map((request) => {
+    if (request.unknownReferences !== 'refuse') return undefined;
+    const named = unknownOf(request, unknown);
+    return named.products.length > 0 || named.warehouses.length > 0 ? named : undefined;
+  });
+  const served = requests.filter((_, index) => refused[index] === undefined);
+  const plans = planMany(served.map(toPlanRequest), locks.lots.map(toCandidateLot), now);
 
   const reservations: NewReservation[] = [];
-  const lines: NewReservationLine[] = [];
-  const history: StatusChange[] = [];
-  const movements: LotMovement[] = [];
+  const statusHistory: StatusChange[] = [];
+  const reservationLines: NewReservationLine[] = [];
   const backorders: NewBackorder[] = [];
+  const movements: LotMovement[] = [];
   const events: NewEvent[] = [];
-  const nowMs = now.getTime();
-
+  let next = 0;
   const outcomes = requests.map((request, index): EngineOutcome => {
-    const plan = plans[index]!;
-    const minutes = Math.min(request.reservationMinutes ?? config.RESERVATION_TIMEOUT_MINUTES, config.RESERVATION_MAX_MINUTES);
-    let reservation: ReservationView | null = null;
-
-    if (plan.takes.length > 0) {
-      const reserving = request.mode === 'reserve';
-      const row: NewReservation = {
-        id: uuidv7(),
-        orderId: request.orderId,
-        customerId: request.customerId ?? null,
-        status: reserving ? 'RESERVED' : 'ALLOCATED',
-        priority: request.priority,
+    const named = refused[index];
+    if (named !== undefined) return { key: request.key, outcome: 'unknown_reference', unknownProducts: named.products, unknownWarehouses: named.warehouses };
+    const plan = plans[next++]!;
+    const holdMinutes = Math.min(request.reservationMinutes ?? config.RESERVATION_TIMEOUT_MINUTES, config.RESERVATION_MAX_MINUTES);
+    const settled = settleRequest(
+      plan,
+      {
+        mode: request.mode,
+        lines: request.lines,
         strategy: request.strategy,
-        expiresAt: new Date(nowMs + minutes * MINUTE_MS),
-        createdAt: now,
-      };
-      reservations.push(row);
-      history.push({
-        reservationId: row.id,
-        fromStatus: null,
-        toStatus: row.status,
-        reason: reserving ? `reserved for ${request.referenceType}` : `allocated for ${request.referenceType} without a reservation`,
-        reference: request.orderId,
+        priority: request.priority,
+        allowBackorder: request.allowBackorder,
+        ...(request.destination === undefined ? {} : { destination: request.destination }),
+        orderId: request.orderId,
+        referenceType: request.referenceType,
+        ...(request.customerId === undefined ? {} : { customerId: request.customerId }),
+        ...(request.allocationId === undefined ? {} : { allocationId: request.allocationId }),
+        holdMinutes,
         actor: request.actor,
-        at: now,
-      });
-      const reason = `${request.referenceType} ${request.orderId}`;
-      holdTakes(plan.takes, { reservationId: row.id, reserving, reason, actor: request.actor }, lines, movements);
-      reservation = reservationView(row, plan.takes);
-      const items = stockLinesOf(plan.takes);
-      events.push(
-        reserving
-          ? {
-              type: 'InventoryReserved',
-              reservationId: row.id,
-              orderId: row.orderId,
-              customerId: row.customerId,
-              items,
-              expiresAt: row.expiresAt,
-              timestamp: now,
-            }
-          : { type: 'InventoryAllocated', reservationId: row.id, allocationId: request.allocationId ?? null, orderId: row.orderId, items, timestamp: now },
-      );
-    }
-
-    const failedLines = plan.shortfalls.map((shortfall) => {
-      const failed = { lineIndex: shortfall.lineIndex, productId: shortfall.productId, requestedQuantity: shortfall.requested };
-      if (unknown.has(shortfall.productId)) {
-        return { ...failed, availableQuantity: 0, reason: 'unknown_product' as const, errorMessage: `Product ${shortfall.productId} is not in the catalogue` };
-      }
-      const warehouseId = request.lines[shortfall.lineIndex]!.warehouseId;
-      const errorMessage =
-        warehouseId !== undefined && unknownWarehouses.has(warehouseId)
-          ? `Warehouse ${warehouseId} does not exist`
-          : `Only ${shortfall.available} available, ${shortfall.requested} requested`;
-      return { ...failed, availableQuantity: shortfall.available, reason: 'insufficient_inventory' as const, errorMessage };
-    });
-
-    const requestBackorders: EngineOutcome['backorders'] = [];
-    if (request.allowBackorder && plan.shortfalls.length > 0) {
-      // what each line did not get: its shortfall, or all of it when an all-or-nothing request took nothing
-      const taken = new Array<number>(request.lines.length).fill(0);
-      for (const take of plan.takes) taken[take.lineIndex]! += take.quantity;
-      request.lines.forEach((line, lineIndex) => {
-        const missing = line.quantity - taken[lineIndex]!;
-        if (missing <= 0 || unknown.has(line.productId) || (line.warehouseId !== undefined && unknownWarehouses.has(line.warehouseId))) return;
-        const backorder: NewBackorder = {
-          id: uuidv7(),
-          productId: line.productId,
-          warehouseId: line.warehouseId ?? null,
-          quantity: missing,
-          mode: request.mode,
-          priority: priorityWeight[request.priority],
-          strategy: request.strategy,
-          reservationId: reservation?.reservationId ?? null,
-          allocationId: request.allocationId ?? null,
-          referenceType: request.referenceType,
-          referenceId: request.orderId,
-          customerId: request.customerId ?? null,
-          destinationLatitude: request.destination?.latitude ?? null,
-          destinationLongitude: request.destination?.longitude ?? null,
-          reservationMinutes: minutes,
-          actor: request.actor,
-          createdAt: now,
-        };
-        backorders.push(backorder);
-        events.push({
-          type: 'BackorderCreated',
-          backorderId: backorder.id,
-          productId: backorder.productId,
-          warehouseId: backorder.warehouseId,
-          quantity: missing,
-          priority: backorder.priority,
-          reservationId: backorder.reservationId,
-          allocationId: backorder.allocationId,
-          referenceType: backorder.referenceType,
-          referenceId: backorder.referenceId,
-          timestamp: now,
-        });
-        requestBackorders.push({ id: backorder.id, productId: backorder.productId, warehouseId: backorder.warehouseId, quantity: missing });
-      });
-    }
-
-    return { key: request.key, outcome: plan.outcome, reservation, takes: plan.takes, failedLines, backorders: requestBackorders };
+      },
+      now,
+      ids,
+      unknown,
+    );
+    if (settled.reservation !== null) reservations.push(settled.reservation);
+    statusHistory.push(...settled.history);
+    reservationLines.push(...settled.lines);
+    backorders.push(...settled.backorders);
+    movements.push(...settled.movements);
+    events.push(...settled.events);
+    return {
+      key: request.key,
+      outcome: settled.outcome,
+      reservation: settled.reservation === null ? null : reservationView(settled.reservation, settled.takes),
+      takes: settled.takes,
+      failedLines: settled.failedLines,
+      backorders: settled.backorders.map((backorder) => ({
+        id: backorder.id,
+        productId: backorder.productId,
+        warehouseId: backorder.warehouseId,
+        quantity: backorder.quantity,
+      })),
+    };
   });
 
-  await applyStockChanges(tx, movements, { now });
-  const outbox = await eventsToRecord(tx, events);
-  await runTogether(tx, [
-    reservationsInsert(reservations),
-    reservationLinesInsert(lines),
-    statusHistoryInsert(history),
-    backordersInsert(backorders),
-    outbox.insert,
-    ...(options.writeWith?.(outcomes) ?? []),
-  ]);
-  return outcomes;
-}
-
-function toPlanRequest(request: EngineRequest): PlanRequest {
-  const planned: PlanRequest = {
-    lines: request.lines,
-    strategy: request.strategy,
-    priority: request.priority,
-    allowPartial: request.allowPartial,
-  };
-  if (request.destination !== undefined) planned.destination = request.destination;
-  return planned;
-}
-
-/**
- * Appends the reservation lines and ledger movements that hold `takes` for one reservation:
- * reserved units when reserving, allocated ones otherwise.
- */
-export function holdTakes(
-  takes: readonly LotTake[],
-  hold: { reservationId: string; reserving: boolean; reason: string; actor: string },
-  lines: NewReservationLine[],
-  movements: LotMovement[],
-): void {
-  for (const take of takes) {
-    lines.push({
-      id: uuidv7(),
-      reservationId: hold.reservationId,
-      lotId: take.lotId,
-      productId: take.productId,
-      warehouseId: take.warehouseId,
-      quantity: take.quantity,
-      allocatedQuantity: hold.reserving ? 0 : take.quantity,
-    });
-    movements.push({
-      lotId: take.lotId,
-      type: hold.reserving ? 'RESERVE' : 'ALLOCATE',
-      ...(hold.reserving ? { reservedDelta: take.quantity } : { allocatedDelta: take.quantity }),
-      reason: hold.reason,
-      referenceType: 'reservation',
-      referenceId: hold.reservationId,
-      actor: hold.actor,
-    });
-  }
+  const stock = await stockChangeWrites(tx, locks, movements, { now });
+  return { outcomes, writes: mergeWrites({ reservations, statusHistory, reservationLines, backorders, outbox: outboxRows(events, now) }, stock) };
 }

@@ -2,8 +2,9 @@
 import type { Pool } from 'pg';
 import { z } from 'zod';
 import type { Caller } from '../auth/tokens';
-import { runTogether, withTransaction, type Queryable, type Statement, type Transaction } from '../db/client';
-import { findStoredResponses, idempotencyKeyConstraint, responsesInsert, type IdempotencyRef, type StoredResponse } from '../db/idempotency-store';
+import { withTransaction, type Queryable, type Transaction } from '../db/client';
+import { findStoredResponses, idempotencyKeyConstraint, type IdempotencyRef, type StoredResponse } from '../db/idempotency-store';
+import { commitWrites, type Writes } from '../db/writes';
 import { isUniqueViolationOf } from '../db/pg-errors';
 import { AppError } from '../errors';
 import { requestHash } from '../request-hash';
@@ -45,17 +46,17 @@ export async function findAnswers(db: Queryable, refs: readonly IdempotencyRef[]
   return new Map((await findStoredResponses(db, refs)).map((row) => [refId(row), row]));
 }
 
-/** The INSERT keeping the answers of many calls, to run with the call's writes (runTogether); see isKeyTaken. */
-export function answersInsert<S extends z.ZodType>(answers: readonly { keyed: KeyedCall<S>; status: number; body: z.output<S> }[]): Statement | undefined {
-  return responsesInsert(
-    answers.map(({ keyed, status, body }) => ({
+/** The writes keeping the answers of many calls, to commit with the calls' own writes; see isKeyTaken. */
+export function answersInsert<S extends z.ZodType>(answers: readonly { keyed: KeyedCall<S>; status: number; body: z.output<S> }[]): Writes {
+  return {
+    keptResponses: answers.map(({ keyed, status, body }) => ({
       scope: keyed.scope,
       key: keyed.key,
       requestHash: keyed.hash,
       responseStatus: status,
       responseBody: z.encode(keyed.response, body),
     })),
-  );
+  };
 }
 
 /** The transaction failed because another one kept one of its keys first (its answers insert found the key taken). */
@@ -87,7 +88,7 @@ export async function runIdempotent<S extends z.ZodType>(
   try {
     return await withTransaction(pool, async (tx) => {
       const answer = await work(tx);
-      await runTogether(tx, [answersInsert([{ keyed, ...answer }])]);
+      await commitWrites(tx, answersInsert([{ keyed, ...answer }]));
       return { ...answer, replayed: false };
     });
   } catch (error) {

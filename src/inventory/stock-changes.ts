@@ -1,42 +1,65 @@
+/** THE way a use case changes stock: its movements, and what the low-stock rule makes of them, as writes for commitWrites. */
 import type { Transaction } from '../db/client';
-import { applyMovements, type LotMovement, type MovementRow } from '../db/lot-store';
-import { lockLowStockSettings, setLowStockAlerted, sumAvailableStock, type StockPair } from '../db/low-stock-store';
+import type { StockLocks } from '../db/locks';
+import type { LotRow } from '../db/lot-store';
+import { sumAvailableStock, type StockPair } from '../db/low-stock-store';
+import type { Writes } from '../db/writes';
 import { lowStockCrossing, lowStockSeverity } from '../domain/low-stock';
-import { recordEvents } from '../events/outbox';
-import type { InventoryEvent, NewEvent } from '../events/schemas';
+import { availableDelta, type LotMovement } from '../domain/movement';
+import type { NewEvent } from '../events/schemas';
+import { outboxRows } from '../events/outbox';
+import { isExpired } from './stock/lots';
+
+/** What the rule needs of a lot a movement touches: its pair and expiry. */
+export type MovedLot = Pick<LotRow, 'id' | 'productId' | 'warehouseId' | 'expiresAt'>;
+
+const pairKey = (pair: StockPair) => `${pair.productId}\u0000${pair.warehouseId}`;
 
 /**
- * THE way a use case changes stock: applies the movements (ledger rows included) and then the
- * low-stock rule for every product/warehouse whose available stock they changed. Returns the
- * ledger rows. Take every lot lock the transaction needs before calling it: for pairs with stock
- * settings it locks those settings until commit.
+ * The writes of a change of stock: the movements (each with its ledger row), and the low-stock rule
+ * for every product/warehouse whose available stock they change — LowStockAlert once when available
+ * stock falls to or under the reorder point, re-armed only once it is above it again. Only pairs
+ * with stock settings take part; lockFor holds those settings, so the stock summed here (one
+ * statement, only when such a pair changes) includes every change committed before, and our own
+ * movements are added to it. Every moved lot must be locked (`locks`) or created by this
+ * transaction (`created`): a movement of any other lot is a bug, and throws.
  */
-export async function applyStockChanges(tx: Transaction, movements: readonly LotMovement[], options: { now: Date }): Promise<MovementRow[]> {
-  const rows = await applyMovements(tx, movements);
-  await checkLowStock(tx, pairsWithChangedAvailability(rows), options);
-  return rows;
-}
+export async function stockChangeWrites(
+  tx: Transaction,
+  locks: StockLocks,
+  movements: readonly LotMovement[],
+  options: { now: Date; created?: readonly MovedLot[] },
+): Promise<Writes> {
+  const { now } = options;
+  const lots = new Map<string, MovedLot>([...locks.lots, ...(options.created ?? [])].map((lot) => [lot.id, lot]));
+  const changed = new Map<string, StockPair & { total: number; unexpired: number }>();
+  for (const movement of movements) {
+    const lot = lots.get(movement.lotId);
+    if (lot === undefined) throw new Error(`lot ${movement.lotId} is moved without being locked first`);
+    const key = pairKey(lot);
+    const entry = changed.get(key) ?? { productId: lot.productId, warehouseId: lot.warehouseId, total: 0, unexpired: 0 };
+    const delta = availableDelta(movement);
+    entry.total += delta;
+    if (!isExpired(lot, now)) entry.unexpired += delta;
+    changed.set(key, entry);
+  }
+  const settings = locks.settings.filter((setting) => (changed.get(pairKey(setting))?.total ?? 0) !== 0);
+  if (settings.length === 0) return { movements };
 
-/**
- * Raises LowStockAlert once when available stock of a pair falls to or under its reorder point,
- * and re-arms it only once stock is above the reorder point again. Only pairs with stock settings
- * take part. Returns the alerts recorded.
- */
-export async function checkLowStock(tx: Transaction, pairs: readonly StockPair[], options: { now: Date }): Promise<InventoryEvent[]> {
-  // Settings are locked first, then stock is summed in a later statement: the sum then sees every
-  // change committed by whoever held the lock before, so two transactions cannot both alert.
-  const settings = await lockLowStockSettings(tx, pairs);
-  if (settings.length === 0) return [];
-  const levels = new Map((await sumAvailableStock(tx, settings, options.now)).map((row) => [pairKey(row), row.available]));
-
-  const changes: (StockPair & { alerted: boolean })[] = [];
+  const before = new Map((await sumAvailableStock(tx, settings, now)).map((row) => [pairKey(row), row.available]));
+  const lowStockAlerted: (StockPair & { alerted: boolean })[] = [];
   const alerts: NewEvent[] = [];
   for (const setting of settings) {
-    const level = { available: levels.get(pairKey(setting)) ?? 0, reorderPoint: setting.reorderPoint, minStockLevel: setting.minStockLevel };
+    const key = pairKey(setting);
+    const level = {
+      available: (before.get(key) ?? 0) + (changed.get(key)?.unexpired ?? 0),
+      reorderPoint: setting.reorderPoint,
+      minStockLevel: setting.minStockLevel,
+    };
     const crossing = lowStockCrossing(level, setting.lowStockAlerted);
     if (crossing === null) continue;
     const pair = { productId: setting.productId, warehouseId: setting.warehouseId };
-    changes.push({ ...pair, alerted: crossing === 'alert' });
+    lowStockAlerted.push({ ...pair, alerted: crossing === 'alert' });
     if (crossing === 'alert') {
       alerts.push({
         type: 'LowStockAlert',
@@ -44,24 +67,9 @@ export async function checkLowStock(tx: Transaction, pairs: readonly StockPair[]
         currentStock: level.available,
         reorderPoint: level.reorderPoint,
         severity: lowStockSeverity(level),
-        timestamp: options.now,
+        timestamp: now,
       });
     }
   }
-  await setLowStockAlerted(tx, changes);
-  return recordEvents(tx, alerts);
-}
-
-const pairKey = (pair: StockPair) => `${pair.productId}\u0000${pair.warehouseId}`;
-
-/** The pairs whose available stock (on hand − reserved − allocated) changed in total. */
-function pairsWithChangedAvailability(rows: readonly MovementRow[]): StockPair[] {
-  const deltas = new Map<string, StockPair & { delta: number }>();
-  for (const row of rows) {
-    const key = pairKey(row);
-    const entry = deltas.get(key) ?? { productId: row.productId, warehouseId: row.warehouseId, delta: 0 };
-    entry.delta += row.quantityDelta - row.reservedDelta - row.allocatedDelta;
-    deltas.set(key, entry);
-  }
-  return [...deltas.values()].filter((entry) => entry.delta !== 0).map(({ productId, warehouseId }) => ({ productId, warehouseId }));
+  return { movements, lowStockAlerted, outbox: outboxRows(alerts, now) };
 }

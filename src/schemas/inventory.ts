@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { adjustmentTypes } from '../domain/adjustment';
-import { movementTypes } from '../db/lot-store';
+import { movementTypes } from '../domain/movement';
 import {
   externalId,
   isoTimestamp,

@@ -1,6 +1,7 @@
 import type { Pool } from 'pg';
 import { queryRows, withTransaction, type Queryable } from '../../src/db/client';
-import { applyMovements, findLedgerDifferences, insertEmptyLots } from '../../src/db/lot-store';
+import { findLedgerDifferences, insertEmptyLots } from '../../src/db/lot-store';
+import { commitWrites } from '../../src/db/writes';
 
 export type WarehouseSeed = { id: string; latitude?: number; longitude?: number; premium?: boolean; priority?: number; active?: boolean };
 
@@ -43,10 +44,9 @@ export async function receiveLots(pool: Pool, lots: readonly LotSeed[]): Promise
         lotNumber: lot.lotNumber ?? null,
       })),
     );
-    await applyMovements(
-      tx,
-      ids.map((lotId, index) => ({ lotId, type: 'RECEIPT' as const, quantityDelta: lots[index]!.quantity, actor: 'test' })),
-    );
+    await commitWrites(tx, {
+      movements: ids.map((lotId, index) => ({ lotId, type: 'RECEIPT' as const, quantityDelta: lots[index]!.quantity, actor: 'test' })),
+    });
     return ids;
   });
 }

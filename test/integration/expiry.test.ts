@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { loadConfig } from '../../src/config';
-import { createPool, withTransaction } from '../../src/db/client';
-import { serveRequests } from '../../src/inventory/engine';
+import { createPool } from '../../src/db/client';
+import { serveAndCommit } from '../helpers/engine';
 import { expireReservations } from '../../src/inventory/reservations/expire';
 import { startExpirySweeper } from '../../src/runners/expiry-sweeper';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
@@ -36,24 +36,22 @@ async function product(quantity: number): Promise<string> {
 
 /** Reserves `count` holds of `each` units made at `createdAt`, each held for `minutes`; returns their ids. */
 async function holds(productId: string, count: number, each: number, createdAt: Date, minutes: number): Promise<string[]> {
-  const outcomes = await withTransaction(db.pool, (tx) =>
-    serveRequests(
-      tx,
-      Array.from({ length: count }, (_, index) => ({
-        key: `${productId}-${index}`,
-        mode: 'reserve' as const,
-        lines: [{ productId, quantity: each }],
-        strategy: 'fifo' as const,
-        priority: 'medium' as const,
-        allowPartial: false,
-        allowBackorder: false,
-        orderId: `${productId}-order-${index}`,
-        referenceType: 'order',
-        reservationMinutes: minutes,
-        actor: 'test',
-      })),
-      { now: createdAt, config },
-    ),
+  const outcomes = await serveAndCommit(
+    db.pool,
+    Array.from({ length: count }, (_, index) => ({
+      key: `${productId}-${index}`,
+      mode: 'reserve' as const,
+      lines: [{ productId, quantity: each }],
+      strategy: 'fifo' as const,
+      priority: 'medium' as const,
+      allowPartial: false,
+      allowBackorder: false,
+      orderId: `${productId}-order-${index}`,
+      referenceType: 'order',
+      reservationMinutes: minutes,
+      actor: 'test',
+    })),
+    { now: createdAt, config },
   );
   return outcomes.map((outcome) => outcome.reservation!.reservationId);
 }

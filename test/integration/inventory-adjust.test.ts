@@ -1,6 +1,7 @@
 import { reconcile } from '../../src/cli/reconcile';
 import { withTransaction } from '../../src/db/client';
-import { applyMovements, findLedgerDifferences } from '../../src/db/lot-store';
+import { findLedgerDifferences } from '../../src/db/lot-store';
+import { commitWrites } from '../../src/db/writes';
 import { adjustStock } from '../../src/inventory/stock/adjust';
 import { startTestApp, type TestApp } from '../helpers/app';
 import { adjust, admin, lotState, receive, seedCatalogue, service, stockSnapshot } from '../helpers/inventory';
@@ -26,7 +27,7 @@ async function ledgerOf(productId: string) {
 }
 
 async function reserve(lotId: string, quantity: number) {
-  await withTransaction(t.db.pool, (tx) => applyMovements(tx, [{ lotId, type: 'RESERVE', reservedDelta: quantity, actor: 'test' }]));
+  await withTransaction(t.db.pool, (tx) => commitWrites(tx, { movements: [{ lotId, type: 'RESERVE', reservedDelta: quantity, actor: 'test' }] }));
 }
 
 describe('PUT /inventory/adjust: each type and its ledger rows', () => {
@@ -234,7 +235,9 @@ describe('PUT /inventory/adjust: all or nothing', () => {
   it('never takes reserved or allocated units, whether from any lot or a named one', async () => {
     const lotId = await receive(t, 'p-held', 'wh-1', 10);
     await reserve(lotId, 6);
-    await withTransaction(t.db.pool, (tx) => applyMovements(tx, [{ lotId, type: 'ALLOCATE', reservedDelta: -2, allocatedDelta: 2, actor: 'test' }]));
+    await withTransaction(t.db.pool, (tx) =>
+      commitWrites(tx, { movements: [{ lotId, type: 'ALLOCATE', reservedDelta: -2, allocatedDelta: 2, actor: 'test' }] }),
+    );
     const before = await stockSnapshot(t.db.pool);
 
     for (const line of [

@@ -1,5 +1,5 @@
 import { withTransaction } from '../../src/db/client';
-import { applyMovements } from '../../src/db/lot-store';
+import { commitWrites } from '../../src/db/writes';
 import { startTestApp, type TestApp } from '../helpers/app';
 import { adjust, admin, receive, seedCatalogue, service } from '../helpers/inventory';
 
@@ -19,10 +19,12 @@ afterAll(async () => t.close());
 
 async function hold(lotId: string, reserved: number, allocated = 0) {
   await withTransaction(t.db.pool, (tx) =>
-    applyMovements(tx, [
-      { lotId, type: 'RESERVE', reservedDelta: reserved + allocated, actor: 'test' },
-      ...(allocated > 0 ? [{ lotId, type: 'ALLOCATE' as const, reservedDelta: -allocated, allocatedDelta: allocated, actor: 'test' }] : []),
-    ]),
+    commitWrites(tx, {
+      movements: [
+        { lotId, type: 'RESERVE', reservedDelta: reserved + allocated, actor: 'test' },
+        ...(allocated > 0 ? [{ lotId, type: 'ALLOCATE' as const, reservedDelta: -allocated, allocatedDelta: allocated, actor: 'test' }] : []),
+      ],
+    }),
   );
 }
 

@@ -1,5 +1,5 @@
 import { withTransaction } from '../../src/db/client';
-import { applyMovements } from '../../src/db/lot-store';
+import { commitWrites } from '../../src/db/writes';
 import { startTestApp, type TestApp } from '../helpers/app';
 import { admin, receive, seedCatalogue, service } from '../helpers/inventory';
 
@@ -98,7 +98,7 @@ describe('GET /inventory/low-stock', () => {
     await level('p-expired', 'wh-1', 10, 2);
     // 30 on hand, 25 reserved: 5 available, at the minimum
     const held = await receive(t, 'p-held', 'wh-1', 30);
-    await withTransaction(t.db.pool, (tx) => applyMovements(tx, [{ lotId: held, type: 'RESERVE', reservedDelta: 25, actor: 'test' }]));
+    await withTransaction(t.db.pool, (tx) => commitWrites(tx, { movements: [{ lotId: held, type: 'RESERVE', reservedDelta: 25, actor: 'test' }] }));
     await level('p-held', 'wh-1', 10, 5);
     // an inactive warehouse is never listed
     await level('p-closed', 'wh-closed', 10, 2);

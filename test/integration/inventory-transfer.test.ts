@@ -1,5 +1,6 @@
 import { withTransaction } from '../../src/db/client';
-import { applyMovements, findLedgerDifferences } from '../../src/db/lot-store';
+import { findLedgerDifferences } from '../../src/db/lot-store';
+import { commitWrites } from '../../src/db/writes';
 import { receiveTransfer } from '../../src/inventory/transfers/transfer';
 import { startTestApp, type TestApp } from '../helpers/app';
 import { admin, lotState, receive, seedCatalogue, service, stockSnapshot } from '../helpers/inventory';
@@ -44,7 +45,7 @@ describe('a transfer from sending to receiving', () => {
     older = await receive(t, 'p-move', 'wh-src', 5, { receivedAt: '2024-01-01T00:00:00Z', expiresAt: '2999-01-01T00:00:00Z', lotNumber: 'A', unitCost: 1.25 });
     newer = await receive(t, 'p-move', 'wh-src', 10, { receivedAt: '2024-03-01T00:00:00Z', lotNumber: 'B', unitCost: 2 });
     await receive(t, 'p-other', 'wh-src', 6, { receivedAt: '2024-02-01T00:00:00Z' });
-    await withTransaction(t.db.pool, (tx) => applyMovements(tx, [{ lotId: newer, type: 'RESERVE', reservedDelta: 3, actor: 'test' }]));
+    await withTransaction(t.db.pool, (tx) => commitWrites(tx, { movements: [{ lotId: newer, type: 'RESERVE', reservedDelta: 3, actor: 'test' }] }));
   });
 
   it('takes available units from the source at once, oldest unexpired lot first, one line per source lot: 201 IN_TRANSIT', async () => {
@@ -176,7 +177,7 @@ describe('a transfer from sending to receiving', () => {
 describe('transfers: refusals', () => {
   it('refuses a transfer the source cannot fill with 409 INSUFFICIENT_STOCK, counting only available units, and changes nothing', async () => {
     const lot = await receive(t, 'p-short', 'wh-src', 10);
-    await withTransaction(t.db.pool, (tx) => applyMovements(tx, [{ lotId: lot, type: 'RESERVE', reservedDelta: 7, actor: 'test' }]));
+    await withTransaction(t.db.pool, (tx) => commitWrites(tx, { movements: [{ lotId: lot, type: 'RESERVE', reservedDelta: 7, actor: 'test' }] }));
     await receive(t, 'p-other', 'wh-src', 1);
     const before = await stockSnapshot(t.db.pool);
     const response = await transfer({

@@ -1,5 +1,7 @@
 import { withTransaction } from '../../src/db/client';
-import { applyMovements, findLedgerDifferences, insertEmptyLots, lockLotsOfProducts } from '../../src/db/lot-store';
+import { findLedgerDifferences, insertEmptyLots } from '../../src/db/lot-store';
+import { lockFor } from '../../src/db/locks';
+import { commitWrites } from '../../src/db/writes';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 
 let db: TestDatabase;
@@ -13,7 +15,7 @@ afterAll(async () => db.drop());
 async function receive(quantity: number): Promise<string> {
   return withTransaction(db.pool, async (tx) => {
     const [lotId] = await insertEmptyLots(tx, [{ productId: 'p-1', warehouseId: 'wh-1', receivedAt: new Date() }]);
-    await applyMovements(tx, [{ lotId: lotId!, type: 'RECEIPT', quantityDelta: quantity, actor: 'test' }]);
+    await commitWrites(tx, { movements: [{ lotId: lotId!, type: 'RECEIPT', quantityDelta: quantity, actor: 'test' }] });
     return lotId!;
   });
 }
@@ -22,12 +24,14 @@ describe('the movement ledger', () => {
   it('writes one row per movement with the lot as it was after each, and reconciles', async () => {
     const lotId = await receive(100);
     const rows = await withTransaction(db.pool, async (tx) => {
-      await lockLotsOfProducts(tx, ['p-1']);
-      return applyMovements(tx, [
-        { lotId, type: 'RESERVE', reservedDelta: 30, actor: 'a', referenceType: 'reservation', referenceId: 'r1' },
-        { lotId, type: 'ALLOCATE', reservedDelta: -10, allocatedDelta: 10, actor: 'a' },
-        { lotId, type: 'SHIP', quantityDelta: -10, allocatedDelta: -10, actor: 'a' },
-      ]);
+      await lockFor(tx, { servingProducts: ['p-1'] });
+      return commitWrites(tx, {
+        movements: [
+          { lotId, type: 'RESERVE', reservedDelta: 30, actor: 'a', referenceType: 'reservation', referenceId: 'r1' },
+          { lotId, type: 'ALLOCATE', reservedDelta: -10, allocatedDelta: 10, actor: 'a' },
+          { lotId, type: 'SHIP', quantityDelta: -10, allocatedDelta: -10, actor: 'a' },
+        ],
+      });
     });
     expect(rows.map((row) => [row.type, row.quantityAfter, row.reservedAfter, row.allocatedAfter])).toEqual([
       ['RESERVE', 100, 30, 0],
@@ -39,7 +43,9 @@ describe('the movement ledger', () => {
 
   it('refuses a movement that would leave negative availability and changes nothing', async () => {
     const lotId = await receive(5);
-    await expect(withTransaction(db.pool, (tx) => applyMovements(tx, [{ lotId, type: 'RESERVE', reservedDelta: 6, actor: 'a' }]))).rejects.toMatchObject({
+    await expect(
+      withTransaction(db.pool, (tx) => commitWrites(tx, { movements: [{ lotId, type: 'RESERVE', reservedDelta: 6, actor: 'a' }] })),
+    ).rejects.toMatchObject({
       code: '23514',
     });
     const { rows } = await db.pool.query('select reserved_quantity from inventory_items where id = $1', [lotId]);

@@ -1,10 +1,20 @@
 import { withTransaction } from '../../src/db/client';
-import { insertEmptyLots, lockLotsOfProducts, type LotMovement } from '../../src/db/lot-store';
+import type { Transaction } from '../../src/db/client';
+import { lockFor } from '../../src/db/locks';
+import { insertEmptyLots } from '../../src/db/lot-store';
+import { commitWrites } from '../../src/db/writes';
+import type { LotMovement } from '../../src/domain/movement';
 import { inventoryEventSchema } from '../../src/events/schemas';
-import { applyStockChanges } from '../../src/inventory/stock-changes';
+import { stockChangeWrites } from '../../src/inventory/stock-changes';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 
 let db: TestDatabase;
+
+/** Locks the moved lots (and so their stock settings), then writes the movements with what the low-stock rule makes of them. */
+async function applyStockChanges(tx: Transaction, movements: LotMovement[], options: { now: Date }): Promise<void> {
+  const locks = await lockFor(tx, { lotIds: movements.map((movement) => movement.lotId) });
+  await commitWrites(tx, await stockChangeWrites(tx, locks, movements, options));
+}
 let lotId: string;
 const now = new Date('2030-01-01T00:00:00Z');
 
@@ -23,7 +33,6 @@ afterAll(async () => db.drop());
 
 async function move(movement: Omit<LotMovement, 'lotId' | 'actor'>, lot = lotId): Promise<void> {
   await withTransaction(db.pool, async (tx) => {
-    await lockLotsOfProducts(tx, ['p-1', 'p-2']);
     await applyStockChanges(tx, [{ lotId: lot, actor: 'test', ...movement }], { now });
   });
 }

@@ -5,7 +5,8 @@ import { createEventPublisher, type EventPublisher } from '../../src/amqp/event-
 import { declareEventsExchange } from '../../src/amqp/event-topology';
 import { withTransaction } from '../../src/db/client';
 import { consumeOnce } from '../../src/events/consume';
-import { recordEvents } from '../../src/events/outbox';
+import { commitWrites } from '../../src/db/writes';
+import { outboxRows } from '../../src/events/outbox';
 import { pruneOutbox, relayOutboxRound } from '../../src/events/relay';
 import { inventoryEventSchema, type NewEvent } from '../../src/events/schemas';
 import { startOutboxRelay } from '../../src/runners/outbox-relay';
@@ -62,7 +63,9 @@ function adjusted(productId: string, sequence: number): NewEvent {
 }
 
 async function record(events: NewEvent[]) {
-  return withTransaction(t.db.pool, (tx) => recordEvents(tx, events));
+  const rows = outboxRows(events);
+  await withTransaction(t.db.pool, (tx) => commitWrites(tx, { outbox: rows }));
+  return rows.map((row) => inventoryEventSchema.parse(row.payload));
 }
 
 async function pendingCount(): Promise<number> {

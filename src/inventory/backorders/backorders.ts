@@ -6,44 +6,22 @@ import {
   lockBackorder,
   lockOpenBackorders,
   productsWithOpenBackorders,
-  recordBackorderFills,
-  type BackorderRow,
 } from '../../db/backorder-store';
-import { runTogether, type Queryable, type Transaction } from '../../db/client';
-import { lockLotsOfProducts, type LotMovement } from '../../db/lot-store';
-import {
-  lockFreeReservations,
-  reservationLinesInsert,
-  reservationsInsert,
-  statusHistoryInsert,
-  updateReservations,
-  type NewReservation,
-  type NewReservationLine,
-  type StatusChange,
-} from '../../db/reservation-store';
+import type { Queryable, Transaction } from '../../db/client';
+import { lockFor } from '../../db/locks';
+import { lockFreeReservations } from '../../db/reservation-store';
+import { commitWrites } from '../../db/writes';
 import { planMany, type PlanRequest } from '../../domain/allocate';
-import { effectiveStatus } from '../../domain/reservation';
-import { priorities, priorityWeight, type Priority } from '../../domain/strategies';
+import type { BackorderFill, StoredBackorder } from '../../domain/backorder';
+import { settleFills } from '../../domain/settle';
+import { priorityOfWeight } from '../../domain/strategies';
 import { AppError, notFound } from '../../errors';
-import { recordEvents } from '../../events/outbox';
-import type { NewEvent } from '../../events/schemas';
+import { outboxRows } from '../../events/outbox';
 import type { Backorder, BackorderPage, ListBackordersQuery } from '../../schemas/backorders';
-import { holdTakes } from '../engine';
-import { stockLinesOf } from '../../domain/stock-lines';
-import { applyStockChanges } from '../stock-changes';
 import { toCandidateLot } from '../reservations/views';
+import { stockChangeWrites } from '../stock-changes';
 
-/** Units given to one backorder by one fill. */
-export type BackorderFill = { backorderId: string; productId: string; reservationId: string; quantity: number; fulfilled: boolean };
-
-const MINUTE_MS = 60_000;
-
-/** The name of a stored priority weight: the highest priority whose weight it reaches. */
-export function priorityOfWeight(weight: number): Priority {
-  return [...priorities].reverse().find((priority) => priorityWeight[priority] <= weight) ?? 'low';
-}
-
-function toPlanRequest(backorder: BackorderRow): PlanRequest {
+function toPlanRequest(backorder: StoredBackorder): PlanRequest {
   const planned: PlanRequest = {
     lines: [
       {
@@ -66,19 +44,20 @@ function toPlanRequest(backorder: BackorderRow): PlanRequest {
  * Fills OPEN backorders of the products from their available stock, highest priority first, then
  * oldest, partially when there is not enough, reserving or allocating as each backorder asks. The
  * units join the backorder's reservation when it is still in the right state and free to change,
- * else a new reservation for the same reference. Records BackorderFulfilled per backorder served
- * (its reservationId and lines say where the units went). Call it in the transaction that
- * replenished the stock, after locking the lots of these products.
+ * else a new reservation for the same reference (settleFills). Records BackorderFulfilled per
+ * backorder served (its reservationId and lines say where the units went). Call it in the
+ * transaction that replenished the stock, after its writes, holding every lot of these products
+ * (lockFor): it locks them again to read them as they are now, which takes no new lot lock.
  */
 export async function fillBackorders(tx: Transaction, productIds: readonly string[], now: Date, actor: string): Promise<BackorderFill[]> {
   const waiting = await productsWithOpenBackorders(tx, [...new Set(productIds)]);
   if (waiting.length === 0) return [];
-  const lots = await lockLotsOfProducts(tx, waiting);
+  const locks = await lockFor(tx, { servingProducts: waiting });
   // nearest_location cannot order lots without a destination; such a backorder waits for an operator
   const backorders = (await lockOpenBackorders(tx, waiting)).filter(
     (backorder) => backorder.strategy !== 'nearest_location' || backorder.destinationLatitude !== null,
   );
-  const plans = planMany(backorders.map(toPlanRequest), lots.map(toCandidateLot), now);
+  const plans = planMany(backorders.map(toPlanRequest), locks.lots.map(toCandidateLot), now);
 
   const linked = new Set<string>();
   backorders.forEach((backorder, index) => {
@@ -86,91 +65,24 @@ export async function fillBackorders(tx: Transaction, productIds: readonly strin
   });
   const free = new Map((await lockFreeReservations(tx, [...linked])).map((reservation) => [reservation.id, reservation]));
 
-  const created = new Map<string, NewReservation>();
-  const touched = new Set<string>();
-  const lines: NewReservationLine[] = [];
-  const history: StatusChange[] = [];
-  const movements: LotMovement[] = [];
-  const fills: BackorderFill[] = [];
-  const events: NewEvent[] = [];
-
-  backorders.forEach((backorder, index) => {
-    const { takes } = plans[index]!;
-    if (takes.length === 0) return;
-    const reserving = backorder.mode === 'reserve';
-    const status = reserving ? 'RESERVED' : 'ALLOCATED';
-    const target = backorder.reservationId === null ? undefined : free.get(backorder.reservationId);
-    let reservationId: string;
-    if (target !== undefined && effectiveStatus(target, now) === status) {
-      reservationId = target.id;
-      touched.add(reservationId);
-    } else {
-      // backorders of one request (same reference, mode and original reservation) share one new reservation
-      const group = [backorder.mode, backorder.referenceType, backorder.referenceId, backorder.reservationId, backorder.customerId].join('\u0000');
-      let reservation = created.get(group);
-      if (reservation === undefined) {
-        reservation = {
-          id: uuidv7(),
-          orderId: backorder.referenceId ?? backorder.id,
-          customerId: backorder.customerId,
-          status,
-          priority: priorityOfWeight(backorder.priority),
-          strategy: backorder.strategy,
-          expiresAt: new Date(now.getTime() + backorder.reservationMinutes * MINUTE_MS),
-          createdAt: now,
-        };
-        created.set(group, reservation);
-        history.push({
-          reservationId: reservation.id,
-          fromStatus: null,
-          toStatus: status,
-          reason: 'backorder filled',
-          reference: reservation.orderId,
-          actor,
-          at: now,
-        });
-      }
-      reservationId = reservation.id;
-    }
-    const quantity = takes.reduce((sum, take) => sum + take.quantity, 0);
-    holdTakes(takes, { reservationId, reserving, reason: `backorder ${backorder.id}`, actor }, lines, movements);
-    const fulfilledQuantity = backorder.fulfilledQuantity + quantity;
-    fills.push({ backorderId: backorder.id, productId: backorder.productId, reservationId, quantity, fulfilled: fulfilledQuantity === backorder.quantity });
-    events.push({
-      type: 'BackorderFulfilled',
-      backorderId: backorder.id,
-      productId: backorder.productId,
-      reservationId,
-      allocationId: backorder.allocationId,
-      referenceType: backorder.referenceType,
-      referenceId: backorder.referenceId,
-      quantity,
-      fulfilledQuantity,
-      remainingQuantity: backorder.quantity - fulfilledQuantity,
-      status: fulfilledQuantity === backorder.quantity ? 'FULFILLED' : 'OPEN',
-      items: stockLinesOf(takes),
-      timestamp: now,
-    });
-  });
-
-  await updateReservations(
+  const settled = settleFills(backorders, plans, free, now, actor, uuidv7);
+  await commitWrites(
     tx,
-    [...touched].map((id) => ({ id })),
-    now,
+    {
+      reservations: settled.reservations,
+      reservationChanges: settled.joined.map((id) => ({ id, at: now })),
+      reservationLines: settled.lines,
+      statusHistory: settled.history,
+      backorderFills: settled.fills.map((fill) => ({ ...fill, at: now })),
+      outbox: outboxRows(settled.events, now),
+    },
+    await stockChangeWrites(tx, locks, settled.movements, { now }),
   );
-  await runTogether(tx, [reservationsInsert([...created.values()]), reservationLinesInsert(lines), statusHistoryInsert(history)]);
-  await applyStockChanges(tx, movements, { now });
-  await recordBackorderFills(
-    tx,
-    fills.map((fill) => ({ id: fill.backorderId, quantity: fill.quantity, reservationId: fill.reservationId })),
-    now,
-  );
-  await recordEvents(tx, events);
-  return fills;
+  return settled.fills;
 }
 
 /** A stored backorder as the API shows it. */
-export function toBackorder(row: BackorderRow): Backorder {
+export function toBackorder(row: StoredBackorder): Backorder {
   return {
     id: row.id,
     productId: row.productId,

@@ -1,10 +1,11 @@
 /** Replenishments that fill waiting backorders in the same transaction as the stock arrives. */
 import type { Transaction } from '../../db/client';
-import { lockAllLotsOfProducts } from '../../db/lot-store';
+import { lockFor } from '../../db/locks';
 import { findTransferLines } from '../../db/transfer-store';
 import type { AdjustBody } from '../../schemas/inventory';
 import { adjustStock, type AdjustOutcome } from '../stock/adjust';
-import { fillBackorders, type BackorderFill } from './backorders';
+import type { BackorderFill } from '../../domain/backorder';
+import { fillBackorders } from './backorders';
 import { receiveTransfer, type ReceiveOutcome } from '../transfers/transfer';
 
 /** An adjustment whose receipts, returns and positive corrections then fill waiting backorders. */
@@ -18,7 +19,7 @@ export async function adjustStockFillingBackorders(
   // lots would take locks out of id order and could deadlock with a reservation. So every lot of the
   // adjusted products is locked first, in one statement: a backorder may appear while the
   // adjustment waits for its lots, so checking for backorders beforehand would not be enough.
-  await lockAllLotsOfProducts(tx, [...new Set(body.adjustments.map((line) => line.productId))]);
+  await lockFor(tx, { products: body.adjustments.map((line) => line.productId) });
   const outcome = await adjustStock(tx, body, actor, now);
   return { ...outcome, fills: await fillBackorders(tx, outcome.replenishedProductIds, now, actor) };
 }
@@ -34,7 +35,7 @@ export async function receiveTransferFillingBackorders(
   actor: string,
   now = new Date(),
 ): Promise<ReceiveOutcome & { fills: BackorderFill[] }> {
-  await lockAllLotsOfProducts(tx, [...new Set((await findTransferLines(tx, transferId)).map((line) => line.productId))]);
+  await lockFor(tx, { products: (await findTransferLines(tx, transferId)).map((line) => line.productId) });
   const outcome = await receiveTransfer(tx, transferId, actor, now);
   return { ...outcome, fills: await fillBackorders(tx, outcome.replenishedProductIds, now, actor) };
 }

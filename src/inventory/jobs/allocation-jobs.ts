@@ -2,7 +2,6 @@ import type { Pool } from 'pg';
 import type { Config } from '../../config';
 import {
   existingAllocationIds,
-  finishedAllocationsWrites,
   lockUnfinishedAllocations,
   markDeadLettered,
   recordFailedAttempts,
@@ -11,12 +10,13 @@ import {
   type FinishedAllocation,
 } from '../../db/allocation-store';
 import { withTransaction } from '../../db/client';
+import { commitWrites } from '../../db/writes';
 import { insertDeadLetters, type NewDeadLetter } from '../../db/dead-letter-store';
 import { isConnectionError, isRetryableTransactionError } from '../../db/pg-errors';
 import { priorityWeight } from '../../domain/strategies';
 import { batchSize, deadLettersTotal, jobLatency, jobsTotal } from '../../metrics';
 import { createAllocationBody, type AllocationResult, type CreateAllocation, type ResultStatus } from '../../schemas/allocations';
-import { serveRequests, type EngineOutcome, type EngineRequest } from '../engine';
+import { serve, type EngineOutcome, type EngineRequest, type ServedRequest } from '../engine';
 
 /** What became of one job of a batch. */
 export type JobOutcome =
@@ -33,7 +33,7 @@ export type JobOutcome =
 
 type Job = { row: AllocationRow; request: CreateAllocation };
 
-const resultStatusOf: Record<EngineOutcome['outcome'], ResultStatus> = { complete: 'succeeded', partial: 'partial', none: 'failed' };
+const resultStatusOf: Record<ServedRequest['outcome'], ResultStatus> = { complete: 'succeeded', partial: 'partial', none: 'failed' };
 
 /** Transient: a serialization failure, a deadlock, or a lost or refused database connection. */
 export function isTransientError(error: unknown): boolean {
@@ -88,6 +88,8 @@ function baseResult(job: Job, startedAt: number, completedAt: Date) {
 }
 
 function servedResult(job: Job, outcome: EngineOutcome, startedAt: number, completedAt: Date): FinishedAllocation {
+  // jobs never ask to be refused for unknown references: their lines fail instead
+  if (outcome.outcome === 'unknown_reference') throw new Error(`job ${job.row.id} was refused for unknown references`);
   const status = resultStatusOf[outcome.outcome];
   const result: AllocationResult = {
     ...baseResult(job, startedAt, completedAt),
@@ -146,22 +148,13 @@ async function serveTogether(pool: Pool, config: Config, jobs: readonly Job[], s
       jobs.map((job) => job.row.id),
     );
     const toServe = due.filter((job) => unfinished.has(job.row.id));
-    let results: FinishedAllocation[] = [];
-    await serveRequests(
-      tx,
-      toServe.map(engineRequest),
-      { now, config },
-      {
-        writeWith: (outcomes) => {
-          const completedAt = new Date();
-          results = [
-            ...toServe.map((job, index) => servedResult(job, outcomes[index]!, startedAt, completedAt)),
-            ...late.filter((job) => unfinished.has(job.row.id)).map((job) => timedOutResult(job, startedAt, completedAt)),
-          ];
-          return finishedAllocationsWrites(results);
-        },
-      },
-    );
+    const { outcomes, writes } = await serve(tx, toServe.map(engineRequest), { now, config });
+    const completedAt = new Date();
+    const results = [
+      ...toServe.map((job, index) => servedResult(job, outcomes[index]!, startedAt, completedAt)),
+      ...late.filter((job) => unfinished.has(job.row.id)).map((job) => timedOutResult(job, startedAt, completedAt)),
+    ];
+    await commitWrites(tx, writes, { finishedAllocations: results });
     return results;
   });
   if (finished.length > 0) batchSize.observe({ path: 'queued' }, finished.length);

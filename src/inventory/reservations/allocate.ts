@@ -1,21 +1,17 @@
 /** Allocate: commit a reservation's stock (whole or in part). Direct allocation without one is serveOrder's 'allocate' mode. */
-import { runTogether, type Transaction } from '../../db/client';
-import { lockAllLotsOfProducts, type LotMovement } from '../../db/lot-store';
-import {
-  findReservationLines,
-  statusHistoryInsert,
-  updateReservationLines,
-  updateReservations,
-  type LineChange,
-  type StatusChange,
-} from '../../db/reservation-store';
-import { recordEvents } from '../../events/outbox';
+import type { Transaction } from '../../db/client';
+import { lockFor } from '../../db/locks';
+import { findReservationLines, type LineChange } from '../../db/reservation-store';
+import { commitWrites } from '../../db/writes';
+import type { LotMovement } from '../../domain/movement';
+import type { StatusChange } from '../../domain/reservation';
+import { outboxRows } from '../../events/outbox';
 import type { NewEvent, StockLine } from '../../events/schemas';
 import type { AllocateReservationInput, ReservationDetail } from '../../schemas/reservations';
 import { fillBackorders } from '../backorders/backorders';
 import { stockLinesOf } from '../../domain/stock-lines';
 import type { UseCaseContext } from './reserve';
-import { applyStockChanges } from '../stock-changes';
+import { stockChangeWrites } from '../stock-changes';
 import { assertTransition, assertWithin, heldOf, loadReservationDetail, lockForChange, productsOf, quantitiesByProduct } from './transitions';
 
 /**
@@ -33,7 +29,7 @@ export async function allocateReservation(tx: Transaction, input: AllocateReserv
     assertWithin(reservation.id, wanted, quantitiesByProduct(lines.map((line) => ({ productId: line.productId, quantity: heldOf(line) }))), 'reserved');
 
   const productIds = productsOf(lines);
-  await lockAllLotsOfProducts(tx, productIds);
+  const locks = await lockFor(tx, { products: productIds });
   const movements: LotMovement[] = [];
   const changes: LineChange[] = [];
   let released = 0;
@@ -54,9 +50,6 @@ export async function allocateReservation(tx: Transaction, input: AllocateReserv
     allocatedParts.push({ productId: line.productId, warehouseId: line.warehouseId, quantity: take });
     releasedParts.push({ productId: line.productId, warehouseId: line.warehouseId, quantity: rest });
   }
-  await applyStockChanges(tx, movements, ctx);
-  await updateReservationLines(tx, changes);
-  await updateReservations(tx, [{ id: reservation.id, status: 'ALLOCATED' }], ctx.now);
   const change: StatusChange = {
     reservationId: reservation.id,
     fromStatus: 'RESERVED',
@@ -66,7 +59,6 @@ export async function allocateReservation(tx: Transaction, input: AllocateReserv
     actor: ctx.actor,
     at: ctx.now,
   };
-  await runTogether(tx, [statusHistoryInsert([change])]);
   const events: NewEvent[] = [
     {
       type: 'InventoryAllocated',
@@ -87,7 +79,16 @@ export async function allocateReservation(tx: Transaction, input: AllocateReserv
       timestamp: ctx.now,
     });
   }
-  await recordEvents(tx, events);
+  await commitWrites(
+    tx,
+    {
+      reservationChanges: [{ id: reservation.id, status: 'ALLOCATED', at: ctx.now }],
+      lineChanges: changes,
+      statusHistory: [change],
+      outbox: outboxRows(events, ctx.now),
+    },
+    await stockChangeWrites(tx, locks, movements, ctx),
+  );
   if (released > 0) await fillBackorders(tx, productIds, ctx.now, ctx.actor);
   return loadReservationDetail(tx, reservation.id, ctx.now);
 }

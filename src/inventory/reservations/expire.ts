@@ -1,13 +1,14 @@
 /** Expiry: RESERVED holds whose time ran out give their stock back. */
 import type { Pool } from 'pg';
 import { cancelBackordersOfReservations } from '../../db/backorder-store';
-import { runTogether, withTransaction } from '../../db/client';
-import { lockAllLotsOfProducts } from '../../db/lot-store';
-import { claimExpiredReservations, findReservationLines, statusHistoryInsert, updateReservationLines, updateReservations } from '../../db/reservation-store';
-import { recordEvents } from '../../events/outbox';
+import { withTransaction } from '../../db/client';
+import { lockFor } from '../../db/locks';
+import { claimExpiredReservations, findReservationLines } from '../../db/reservation-store';
+import { commitWrites } from '../../db/writes';
+import { outboxRows } from '../../events/outbox';
 import { fillBackorders } from '../backorders/backorders';
 import { stockLinesOf } from '../../domain/stock-lines';
-import { applyStockChanges } from '../stock-changes';
+import { stockChangeWrites } from '../stock-changes';
 import { heldOf, productsOf, releaseHeld } from './transitions';
 
 /**
@@ -27,37 +28,37 @@ export async function expireReservations(pool: Pool, options: { now: Date; batch
       const ids = reservations.map((reservation) => reservation.id);
       const lines = await findReservationLines(tx, ids);
       const productIds = productsOf(lines);
-      await lockAllLotsOfProducts(tx, productIds);
+      const locks = await lockFor(tx, { products: productIds });
       const { movements, changes } = releaseHeld(lines, { type: 'EXPIRE', reason: 'hold expired', actor });
-      await applyStockChanges(tx, movements, { now });
-      await updateReservationLines(tx, changes);
-      await updateReservations(
+      await commitWrites(
         tx,
-        ids.map((id) => ({ id, status: 'EXPIRED' as const })),
-        now,
+        {
+          reservationChanges: ids.map((id) => ({ id, status: 'EXPIRED' as const, at: now })),
+          lineChanges: changes,
+          statusHistory: reservations.map((reservation) => ({
+            reservationId: reservation.id,
+            fromStatus: 'RESERVED' as const,
+            toStatus: 'EXPIRED' as const,
+            reason: `hold expired at ${reservation.expiresAt.toISOString()}`,
+            reference: reservation.orderId,
+            actor,
+            at: now,
+          })),
+          outbox: outboxRows(
+            reservations.map((reservation) => ({
+              type: 'ReservationExpired' as const,
+              reservationId: reservation.id,
+              orderId: reservation.orderId,
+              items: stockLinesOf(lines.filter((line) => line.reservationId === reservation.id).map((line) => ({ ...line, quantity: heldOf(line) }))),
+              expiresAt: reservation.expiresAt,
+              timestamp: now,
+            })),
+            now,
+          ),
+        },
+        await stockChangeWrites(tx, locks, movements, { now }),
       );
-      const history = reservations.map((reservation) => ({
-        reservationId: reservation.id,
-        fromStatus: 'RESERVED' as const,
-        toStatus: 'EXPIRED' as const,
-        reason: `hold expired at ${reservation.expiresAt.toISOString()}`,
-        reference: reservation.orderId,
-        actor,
-        at: now,
-      }));
-      await runTogether(tx, [statusHistoryInsert(history)]);
       await cancelBackordersOfReservations(tx, ids, now);
-      await recordEvents(
-        tx,
-        reservations.map((reservation) => ({
-          type: 'ReservationExpired' as const,
-          reservationId: reservation.id,
-          orderId: reservation.orderId,
-          items: stockLinesOf(lines.filter((line) => line.reservationId === reservation.id).map((line) => ({ ...line, quantity: heldOf(line) }))),
-          expiresAt: reservation.expiresAt,
-          timestamp: now,
-        })),
-      );
       await fillBackorders(tx, productIds, now, actor);
       return reservations.length;
     });

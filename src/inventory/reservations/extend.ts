@@ -1,6 +1,6 @@
 /** Extend a reservation's hold. */
 import type { Transaction } from '../../db/client';
-import { updateReservations } from '../../db/reservation-store';
+import { commitWrites } from '../../db/writes';
 import { AppError } from '../../errors';
 import type { ExtendInput, ReservationDetail } from '../../schemas/reservations';
 import type { UseCaseContext } from './reserve';
@@ -37,6 +37,6 @@ export async function extendReservation(tx: Transaction, reservationId: string, 
       latestExpiresAt: latest.toISOString(),
     });
   }
-  await updateReservations(tx, [{ id: reservationId, expiresAt }], ctx.now);
+  await commitWrites(tx, { reservationChanges: [{ id: reservationId, expiresAt, at: ctx.now }] });
   return loadReservationDetail(tx, reservationId, ctx.now);
 }

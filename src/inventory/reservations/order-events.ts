@@ -39,7 +39,7 @@ export async function applyOrderEvent(tx: Transaction, event: OrderEvent, ctx: U
 async function reserveForOrder(tx: Transaction, event: OrderCreatedEvent, ctx: UseCaseContext): Promise<OrderEventResult> {
   const [reservations, backorders] = await Promise.all([findReservationsOfOrder(tx, event.orderId), findBackordersOfOrder(tx, event.orderId)]);
   if (reservations.length > 0 || backorders.length > 0) return { action: 'nothing', why: `order ${event.orderId} already has stock reserved or backordered` };
-  const { body } = await reserveStock(
+  const { answer } = await reserveStock(
     tx,
     {
       orderId: event.orderId,
@@ -54,7 +54,7 @@ async function reserveForOrder(tx: Transaction, event: OrderCreatedEvent, ctx: U
     },
     ctx,
   );
-  return { action: 'reserved', reservationId: body.reservationId, backorders: body.backorders.length };
+  return { action: 'reserved', reservationId: answer.reservationId, backorders: answer.backorders.length };
 }
 
 /**

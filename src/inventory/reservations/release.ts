@@ -1,14 +1,15 @@
 /** Release a reservation: its held stock becomes available again, and waiting backorders get their turn. */
 import { cancelBackordersOfReservations } from '../../db/backorder-store';
-import { runTogether, type Transaction } from '../../db/client';
-import { lockAllLotsOfProducts } from '../../db/lot-store';
-import { findReservationLines, statusHistoryInsert, updateReservationLines, updateReservations } from '../../db/reservation-store';
-import { recordEvents } from '../../events/outbox';
+import type { Transaction } from '../../db/client';
+import { lockFor } from '../../db/locks';
+import { findReservationLines } from '../../db/reservation-store';
+import { commitWrites } from '../../db/writes';
+import { outboxRows } from '../../events/outbox';
 import type { ReleaseInput, ReservationDetail } from '../../schemas/reservations';
 import { fillBackorders } from '../backorders/backorders';
 import { stockLinesOf } from '../../domain/stock-lines';
 import type { UseCaseContext } from './reserve';
-import { applyStockChanges } from '../stock-changes';
+import { stockChangeWrites } from '../stock-changes';
 import { assertTransition, heldOf, loadReservationDetail, lockForChange, productsOf, releaseHeld } from './transitions';
 
 /** RESERVED → RELEASED: every held unit goes back (RELEASE movements, InventoryReleased), the reservation's open backorders are cancelled. */
@@ -17,27 +18,33 @@ export async function releaseReservation(tx: Transaction, input: ReleaseInput, c
   assertTransition(reservation, 'RELEASED', ctx.now);
   const lines = await findReservationLines(tx, [reservation.id]);
   const productIds = productsOf(lines);
-  await lockAllLotsOfProducts(tx, productIds);
+  const locks = await lockFor(tx, { products: productIds });
   const reason = input.reason ?? 'released';
   const { movements, changes } = releaseHeld(lines, { type: 'RELEASE', reason, actor: ctx.actor });
-  await applyStockChanges(tx, movements, ctx);
-  await updateReservationLines(tx, changes);
-  await updateReservations(tx, [{ id: reservation.id, status: 'RELEASED' }], ctx.now);
-  await recordEvents(tx, [
+  await commitWrites(
+    tx,
     {
-      type: 'InventoryReleased',
-      reservationId: reservation.id,
-      orderId: reservation.orderId,
-      items: stockLinesOf(lines.map((line) => ({ ...line, quantity: heldOf(line) }))),
-      reason,
-      timestamp: ctx.now,
+      reservationChanges: [{ id: reservation.id, status: 'RELEASED', at: ctx.now }],
+      lineChanges: changes,
+      statusHistory: [
+        { reservationId: reservation.id, fromStatus: 'RESERVED', toStatus: 'RELEASED', reason, reference: reservation.orderId, actor: ctx.actor, at: ctx.now },
+      ],
+      outbox: outboxRows(
+        [
+          {
+            type: 'InventoryReleased',
+            reservationId: reservation.id,
+            orderId: reservation.orderId,
+            items: stockLinesOf(lines.map((line) => ({ ...line, quantity: heldOf(line) }))),
+            reason,
+            timestamp: ctx.now,
+          },
+        ],
+        ctx.now,
+      ),
     },
-  ]);
-  await runTogether(tx, [
-    statusHistoryInsert([
-      { reservationId: reservation.id, fromStatus: 'RESERVED', toStatus: 'RELEASED', reason, reference: reservation.orderId, actor: ctx.actor, at: ctx.now },
-    ]),
-  ]);
+    await stockChangeWrites(tx, locks, movements, ctx),
+  );
   await cancelBackordersOfReservations(tx, [reservation.id], ctx.now);
   await fillBackorders(tx, productIds, ctx.now, ctx.actor);
   return loadReservationDetail(tx, reservation.id, ctx.now);

@@ -1,12 +1,16 @@
 import type { Pool } from 'pg';
 import type { Config } from '../../config';
 import { withTransaction } from '../../db/client';
+import { commitWrites } from '../../db/writes';
 import { isConnectionError } from '../../db/pg-errors';
 import { AppError } from '../../errors';
 import { batchSize } from '../../metrics';
 import { serveAnswerSchema, type ServeAnswer } from '../../schemas/reservations';
 import { answersInsert, findAnswers, isKeyTaken, keyOf, refId, replay, type IdempotentAnswer, type IdempotentCall, type KeyedCall } from '../idempotency';
-import { serveOrders, type OrderToServe, type ServeResult } from './reserve';
+import { serveOrders, type OrderOutcome, type OrderToServe } from './reserve';
+
+/** The HTTP status an order's outcome is answered (and kept) with. */
+const statusOf: Record<OrderOutcome['kind'], number> = { held: 201, backordered: 202 };
 
 /** One synchronous reserve or direct allocate: the order, and the call it came in (for its Idempotency-Key). */
 export type ServeCall = { order: OrderToServe; call: IdempotentCall<typeof serveAnswerSchema> };
@@ -59,24 +63,23 @@ export function createServeBatcher(
     let running = entries;
     while (running.length > 0) {
       const batch = running;
-      const keepAnswers = (served: readonly (ServeResult | AppError)[]) => [
-        answersInsert(
-          batch.flatMap((entry, index) => {
-            const answer = served[index]!;
-            return entry.keyed && !(answer instanceof AppError) ? [{ keyed: entry.keyed, status: answer.status, body: answer.body }] : [];
-          }),
-        ),
-      ];
-      let answers: (ServeResult | AppError)[];
+      let answers: (OrderOutcome | AppError)[];
       try {
-        answers = await withTransaction(pool, (tx) =>
-          serveOrders(
+        answers = await withTransaction(pool, async (tx) => {
+          const { outcomes, writes } = await serveOrders(
             tx,
             batch.map((entry) => entry.order),
             { now: new Date(), config },
-            keepAnswers,
-          ),
-        );
+          );
+          const kept = answersInsert(
+            batch.flatMap((entry, index) => {
+              const outcome = outcomes[index]!;
+              return entry.keyed && !(outcome instanceof AppError) ? [{ keyed: entry.keyed, status: statusOf[outcome.kind], body: outcome.answer }] : [];
+            }),
+          );
+          await commitWrites(tx, writes, kept);
+          return outcomes;
+        });
       } catch (error) {
         if (!isKeyTaken(error)) throw error;
         const stored = await findAnswers(
@@ -93,7 +96,7 @@ export function createServeBatcher(
       const refused: { entry: Waiting; refusal: AppError }[] = [];
       batch.forEach((entry, index) => {
         const answer = answers[index]!;
-        if (!(answer instanceof AppError)) entry.resolve({ status: answer.status, body: answer.body, replayed: false });
+        if (!(answer instanceof AppError)) entry.resolve({ status: statusOf[answer.kind], body: answer.answer, replayed: false });
         else if (entry.keyed) refused.push({ entry, refusal: answer });
         else entry.reject(answer);
       });

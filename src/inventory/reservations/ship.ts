@@ -1,10 +1,12 @@
 /** Ship: allocated stock leaves the warehouse. */
-import { runTogether, type Transaction } from '../../db/client';
-import { lockLotsById, type LotMovement } from '../../db/lot-store';
-import { findReservationLines, statusHistoryInsert, updateReservationLines, updateReservations, type LineChange } from '../../db/reservation-store';
+import type { Transaction } from '../../db/client';
+import { lockFor } from '../../db/locks';
+import { findReservationLines, type LineChange } from '../../db/reservation-store';
+import { commitWrites } from '../../db/writes';
+import type { LotMovement } from '../../domain/movement';
 import type { ReservationDetail, ShipInput } from '../../schemas/reservations';
 import type { UseCaseContext } from './reserve';
-import { applyStockChanges } from '../stock-changes';
+import { stockChangeWrites } from '../stock-changes';
 import { assertTransition, assertWithin, loadReservationDetail, lockForChange, quantitiesByProduct } from './transitions';
 
 /**
@@ -26,7 +28,7 @@ export async function shipReservation(tx: Transaction, input: ShipInput, ctx: Om
     );
 
   const shipping = lines.filter((line) => unshipped(line) > 0);
-  await lockLotsById(tx, [...new Set(shipping.map((line) => line.lotId))]);
+  const locks = await lockFor(tx, { lotIds: shipping.map((line) => line.lotId) });
   const movements: LotMovement[] = [];
   const changes: LineChange[] = [];
   let left = 0;
@@ -49,24 +51,27 @@ export async function shipReservation(tx: Transaction, input: ShipInput, ctx: Om
     });
     changes.push({ id: line.id, shippedDelta: ship });
   }
-  await applyStockChanges(tx, movements, ctx);
-  await updateReservationLines(tx, changes);
   const fulfilled = left === 0;
-  await updateReservations(tx, [{ id: reservation.id, ...(fulfilled ? { status: 'FULFILLED' as const } : {}) }], ctx.now);
-  if (fulfilled) {
-    await runTogether(tx, [
-      statusHistoryInsert([
-        {
-          reservationId: reservation.id,
-          fromStatus: 'ALLOCATED',
-          toStatus: 'FULFILLED',
-          reason: 'shipped',
-          reference: reservation.orderId,
-          actor: ctx.actor,
-          at: ctx.now,
-        },
-      ]),
-    ]);
-  }
+  await commitWrites(
+    tx,
+    {
+      reservationChanges: [{ id: reservation.id, ...(fulfilled ? { status: 'FULFILLED' as const } : {}), at: ctx.now }],
+      lineChanges: changes,
+      statusHistory: fulfilled
+        ? [
+            {
+              reservationId: reservation.id,
+              fromStatus: 'ALLOCATED',
+              toStatus: 'FULFILLED',
+              reason: 'shipped',
+              reference: reservation.orderId,
+              actor: ctx.actor,
+              at: ctx.now,
+            },
+          ]
+        : [],
+    },
+    await stockChangeWrites(tx, locks, movements, ctx),
+  );
   return loadReservationDetail(tx, reservation.id, ctx.now);
 }

@@ -1,6 +1,6 @@
 /** What every change of an existing reservation shares: the lock, the version and status checks, and releasing held units. */
 import type { Queryable, Transaction } from '../../db/client';
-import type { LotMovement } from '../../db/lot-store';
+import type { LotMovement } from '../../domain/movement';
 import {
   findReservation,
   findReservationLines,

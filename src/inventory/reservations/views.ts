@@ -1,6 +1,6 @@
 import type { LotRow } from '../../db/lot-store';
-import type { ReservationLineRow, ReservationRow, StatusChange } from '../../db/reservation-store';
-import { effectiveStatus } from '../../domain/reservation';
+import type { ReservationLineRow, ReservationRow } from '../../db/reservation-store';
+import { effectiveStatus, type StatusChange } from '../../domain/reservation';
 import type { CandidateLot } from '../../domain/strategies';
 import type { ReservationDetail, ReservationSummary, ReservationView } from '../../schemas/reservations';
 

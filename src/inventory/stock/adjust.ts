@@ -1,14 +1,17 @@
 import { v7 as uuidv7 } from 'uuid';
 import { assertKnownReferences } from '../../catalogue/catalogue';
 import type { Transaction } from '../../db/client';
-import { insertEmptyLots, lockLotsById, type LotMovement } from '../../db/lot-store';
+import { lockFor } from '../../db/locks';
+import { findLotsById, insertEmptyLots } from '../../db/lot-store';
+import { commitWrites } from '../../db/writes';
 import { planAdjustments, type AdjustmentLine, type AdjustmentProblem } from '../../domain/adjustment';
 import { AppError } from '../../errors';
-import { recordEvents } from '../../events/outbox';
+import type { LotMovement } from '../../domain/movement';
+import { outboxRows } from '../../events/outbox';
 import type { AdjustBody, AdjustmentLineInput, AdjustResponse } from '../../schemas/inventory';
-import { lockLotsAt, toLotView } from './lots';
+import { toLotView } from './lots';
 import { replenishedProducts } from './replenishment';
-import { applyStockChanges } from '../stock-changes';
+import { stockChangeWrites } from '../stock-changes';
 
 /** What an adjustment did: the answer for the caller, and the products whose stock grew. */
 export type AdjustOutcome = { answer: AdjustResponse; replenishedProductIds: string[] };
@@ -54,9 +57,9 @@ export async function adjustStock(tx: Transaction, body: AdjustBody, actor: stri
   const lines = body.adjustments;
   await assertKnownReferences(tx, { productIds: lines.map((line) => line.productId), warehouseIds: lines.map((line) => line.warehouseId) });
   const namedLots = lines.flatMap((line) => ('lotId' in line && line.lotId !== undefined ? [line.lotId] : []));
-  const locked = await lockLotsAt(tx, lines, namedLots);
+  const locks = await lockFor(tx, { places: lines, lotIds: namedLots });
 
-  const plan = planAdjustments(lines.map(toPlanLine), locked, now);
+  const plan = planAdjustments(lines.map(toPlanLine), locks.lots, now);
   if (!plan.ok) throw refusal(plan.problems);
 
   const newLotIds = await insertEmptyLots(tx, plan.newLots);
@@ -75,27 +78,30 @@ export async function adjustStock(tx: Transaction, body: AdjustBody, actor: stri
       actor,
     })),
   );
-  // Recorded before the movements so StockAdjusted comes ahead of the LowStockAlert it may cause.
-  await recordEvents(
-    tx,
-    plan.lines.map((line) => ({
-      type: 'StockAdjusted' as const,
-      adjustmentId,
-      productId: line.productId,
-      warehouseId: line.warehouseId,
-      adjustmentType: line.type,
-      quantity: line.adjustedQuantity,
-      previousStock: line.previousQuantity,
-      newStock: line.newQuantity,
-      reason: lines[line.index]!.reason,
-      reference: referenceOf(line.index),
-      adjustedBy: actor,
-      timestamp: now,
-    })),
-  );
-  const written = await applyStockChanges(tx, movements, { now });
+  const adjusted = plan.lines.map((line) => ({
+    type: 'StockAdjusted' as const,
+    adjustmentId,
+    productId: line.productId,
+    warehouseId: line.warehouseId,
+    adjustmentType: line.type,
+    quantity: line.adjustedQuantity,
+    previousStock: line.previousQuantity,
+    newStock: line.newQuantity,
+    reason: lines[line.index]!.reason,
+    reference: referenceOf(line.index),
+    adjustedBy: actor,
+    timestamp: now,
+  }));
+  const created = plan.newLots.map((lot, index) => ({
+    id: newLotIds[index]!,
+    productId: lot.productId,
+    warehouseId: lot.warehouseId,
+    expiresAt: lot.expiresAt ?? null,
+  }));
+  // StockAdjusted goes first, ahead of the LowStockAlert it may cause
+  const written = await commitWrites(tx, { outbox: outboxRows(adjusted, now) }, await stockChangeWrites(tx, locks, movements, { now, created }));
   // the lots are ours until commit; reading them again gives their versions after the change
-  const changedLots = await lockLotsById(tx, [...new Set(movements.map((movement) => movement.lotId))]);
+  const changedLots = await findLotsById(tx, [...new Set(movements.map((movement) => movement.lotId))]);
 
   let next = 0;
   const adjustments = plan.lines.map((line) => {

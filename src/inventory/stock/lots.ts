@@ -1,24 +1,6 @@
-import type { Transaction } from '../../db/client';
-import { findLotsOfProducts, lockLotsById, type LotRow } from '../../db/lot-store';
+import type { LotRow } from '../../db/lot-store';
 import { available } from '../../domain/quantities';
 import type { LotView, WarehouseStock } from '../../schemas/inventory';
-
-/** A product at a warehouse. */
-export type StockPlace = { productId: string; warehouseId: string };
-
-/**
- * Locks, in id order, every lot of the given products at the given warehouses, plus the named lots.
- * Unlike lockLotsOfProducts this includes inactive warehouses: an admin may still count, write off or
- * move out the stock of a warehouse that no longer serves orders. A lot received by another
- * transaction between the look-up and the lock is simply not part of this change.
- */
-export async function lockLotsAt(tx: Transaction, places: readonly StockPlace[], lotIds: readonly string[] = []): Promise<LotRow[]> {
-  const wanted = new Set(places.map((place) => JSON.stringify([place.productId, place.warehouseId])));
-  const lots = await findLotsOfProducts(tx, [...new Set(places.map((place) => place.productId))]);
-  const ids = new Set(lotIds);
-  for (const lot of lots) if (wanted.has(JSON.stringify([lot.productId, lot.warehouseId]))) ids.add(lot.id);
-  return ids.size === 0 ? [] : lockLotsById(tx, [...ids]);
-}
 
 /** A lot as the API shows it. */
 export function toLotView(lot: LotRow): LotView {

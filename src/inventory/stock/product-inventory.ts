@@ -1,7 +1,8 @@
 import type { Pool } from 'pg';
 import { getProduct } from '../../catalogue/catalogue';
 import { withTransaction } from '../../db/client';
-import { findLotsOfProducts, type MovementType } from '../../db/lot-store';
+import { findLotsOfProducts } from '../../db/lot-store';
+import type { MovementType } from '../../domain/movement';
 import { findLastMovementAt, listMovements, summarizeMovements } from '../../db/movement-store';
 import { findProductWarehouses } from '../../db/stock-settings-store';
 import type { ProductInventoryResponse } from '../../schemas/inventory';

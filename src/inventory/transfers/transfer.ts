@@ -1,6 +1,8 @@
 import { v7 as uuidv7 } from 'uuid';
 import { assertKnownReferences } from '../../catalogue/catalogue';
 import type { Queryable, Transaction } from '../../db/client';
+import { lockFor } from '../../db/locks';
+import { commitWrites } from '../../db/writes';
 import { insertEmptyLots, type LotRow } from '../../db/lot-store';
 import {
   findTransfer,
@@ -14,12 +16,12 @@ import {
 } from '../../db/transfer-store';
 import { takeOldestFirst } from '../../domain/removal';
 import { AppError, notFound } from '../../errors';
-import { recordEvents } from '../../events/outbox';
+import { outboxRows } from '../../events/outbox';
 import type { TransferBody, TransferView } from '../../schemas/inventory';
 import { productLinesOf } from '../../domain/stock-lines';
-import { isExpired, lockLotsAt } from '../stock/lots';
+import { isExpired } from '../stock/lots';
 import { replenishedProducts } from '../stock/replenishment';
-import { applyStockChanges } from '../stock-changes';
+import { stockChangeWrites } from '../stock-changes';
 
 /** What receiving a transfer did: the answer for the caller, and the products whose stock grew. */
 export type ReceiveOutcome = { answer: TransferView; replenishedProductIds: string[] };
@@ -115,12 +117,8 @@ export async function initiateTransfer(tx: Transaction, body: TransferBody, acto
   const productIds = [...new Set(body.items.map((item) => item.productId))];
   await assertKnownReferences(tx, { productIds, warehouseIds: [body.fromWarehouseId, body.toWarehouseId] });
   const namedLots = body.items.flatMap((item) => (item.lotId === undefined ? [] : [item.lotId]));
-  const locked = await lockLotsAt(
-    tx,
-    productIds.map((productId) => ({ productId, warehouseId: body.fromWarehouseId })),
-    namedLots,
-  );
-  const takes = planTransfer(body, locked, now);
+  const locks = await lockFor(tx, { places: productIds.map((productId) => ({ productId, warehouseId: body.fromWarehouseId })), lotIds: namedLots });
+  const takes = planTransfer(body, locks.lots, now);
 
   const transfer = await insertTransfer(tx, {
     id: uuidv7(),
@@ -142,31 +140,26 @@ export async function initiateTransfer(tx: Transaction, body: TransferBody, acto
     expiresAt: lot.expiresAt,
   }));
   await insertTransferLines(tx, lines);
-  await applyStockChanges(
-    tx,
-    lines.map((line) => ({
-      lotId: line.sourceLotId,
-      type: 'TRANSFER_OUT' as const,
-      quantityDelta: -line.quantity,
-      reason: `transfer to ${body.toWarehouseId}`,
-      referenceType: 'transfer',
-      referenceId: transfer.id,
-      actor,
-    })),
-    { now },
-  );
-  await recordEvents(tx, [
-    {
-      type: 'TransferInitiated',
-      transferId: transfer.id,
-      fromWarehouseId: transfer.fromWarehouseId,
-      toWarehouseId: transfer.toWarehouseId,
-      items: productLinesOf(lines),
-      reference: transfer.reference,
-      initiatedBy: actor,
-      timestamp: now,
-    },
-  ]);
+  const movements = lines.map((line) => ({
+    lotId: line.sourceLotId,
+    type: 'TRANSFER_OUT' as const,
+    quantityDelta: -line.quantity,
+    reason: `transfer to ${body.toWarehouseId}`,
+    referenceType: 'transfer',
+    referenceId: transfer.id,
+    actor,
+  }));
+  const initiated = {
+    type: 'TransferInitiated' as const,
+    transferId: transfer.id,
+    fromWarehouseId: transfer.fromWarehouseId,
+    toWarehouseId: transfer.toWarehouseId,
+    items: productLinesOf(lines),
+    reference: transfer.reference,
+    initiatedBy: actor,
+    timestamp: now,
+  };
+  await commitWrites(tx, await stockChangeWrites(tx, locks, movements, { now }), { outbox: outboxRows([initiated], now) });
   return toTransferView(transfer, lines);
 }
 
@@ -184,47 +177,43 @@ export async function receiveTransfer(tx: Transaction, transferId: string, actor
     });
   }
   const lines = await findTransferLines(tx, transferId);
-  const lotIds = await insertEmptyLots(
-    tx,
-    lines.map((line) => ({
-      productId: line.productId,
-      warehouseId: transfer.toWarehouseId,
-      lotNumber: line.lotNumber,
-      receivedAt: line.receivedAt,
-      expiresAt: line.expiresAt,
-      unitCost: line.unitCost,
-    })),
-  );
-  const written = await applyStockChanges(
-    tx,
-    lines.map((line, index) => ({
-      lotId: lotIds[index]!,
-      type: 'TRANSFER_IN' as const,
-      quantityDelta: line.quantity,
-      reason: `transfer from ${transfer.fromWarehouseId}`,
-      referenceType: 'transfer',
-      referenceId: transferId,
-      actor,
-    })),
-    { now },
-  );
+  const arrivals = lines.map((line) => ({
+    productId: line.productId,
+    warehouseId: transfer.toWarehouseId,
+    lotNumber: line.lotNumber,
+    receivedAt: line.receivedAt,
+    expiresAt: line.expiresAt,
+    unitCost: line.unitCost,
+  }));
+  // the new lots are this transaction's own; the destination's stock settings are locked for the low-stock rule
+  const locks = await lockFor(tx, { settingsOf: arrivals });
+  const lotIds = await insertEmptyLots(tx, arrivals);
+  const movements = lines.map((line, index) => ({
+    lotId: lotIds[index]!,
+    type: 'TRANSFER_IN' as const,
+    quantityDelta: line.quantity,
+    reason: `transfer from ${transfer.fromWarehouseId}`,
+    referenceType: 'transfer',
+    referenceId: transferId,
+    actor,
+  }));
+  const created = arrivals.map((arrival, index) => ({ id: lotIds[index]!, ...arrival }));
   const received = await markTransferReceived(
     tx,
     transferId,
     lines.map((line, index) => ({ lineId: line.id, destinationLotId: lotIds[index]! })),
   );
-  await recordEvents(tx, [
-    {
-      type: 'TransferReceived',
-      transferId,
-      fromWarehouseId: transfer.fromWarehouseId,
-      toWarehouseId: transfer.toWarehouseId,
-      items: productLinesOf(lines),
-      reference: transfer.reference,
-      receivedBy: actor,
-      timestamp: now,
-    },
-  ]);
+  const arrived = {
+    type: 'TransferReceived' as const,
+    transferId,
+    fromWarehouseId: transfer.fromWarehouseId,
+    toWarehouseId: transfer.toWarehouseId,
+    items: productLinesOf(lines),
+    reference: transfer.reference,
+    receivedBy: actor,
+    timestamp: now,
+  };
+  const written = await commitWrites(tx, await stockChangeWrites(tx, locks, movements, { now, created }), { outbox: outboxRows([arrived], now) });
   return {
     answer: toTransferView(
       received,

@@ -1,0 +1,36 @@
+/** The movement ledger's vocabulary: every change of a lot's quantities is one movement of one of these kinds. */
+
+/** The kinds of movement the ledger records. */
+export const movementTypes = [
+  'RECEIPT',
+  'SHIPMENT',
+  'ADJUSTMENT',
+  'RETURN',
+  'WRITE_OFF',
+  'RESERVE',
+  'RELEASE',
+  'EXPIRE',
+  'ALLOCATE',
+  'SHIP',
+  'TRANSFER_OUT',
+  'TRANSFER_IN',
+] as const;
+export type MovementType = (typeof movementTypes)[number];
+
+/** One change of one lot's quantities; becomes one ledger row. */
+export type LotMovement = {
+  lotId: string;
+  type: MovementType;
+  quantityDelta?: number;
+  reservedDelta?: number;
+  allocatedDelta?: number;
+  reason?: string | null;
+  referenceType?: string | null;
+  referenceId?: string | null;
+  actor: string;
+};
+
+/** How much a movement changes a lot's available quantity (on hand − reserved − allocated). */
+export function availableDelta(movement: Pick<LotMovement, 'quantityDelta' | 'reservedDelta' | 'allocatedDelta'>): number {
+  return (movement.quantityDelta ?? 0) - (movement.reservedDelta ?? 0) - (movement.allocatedDelta ?? 0);
+}
