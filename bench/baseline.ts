@@ -10,7 +10,7 @@
  */
 import cluster from 'node:cluster';
 import Fastify from 'fastify';
-import { createTokenVerifier } from '../src/auth/tokens';
+import { createTokenVerifier, loadTokenKeys } from '../src/auth/tokens';
 import { loadConfig } from '../src/config';
 import { createPool, withTransaction } from '../src/db/client';
 import { commitWrites } from '../src/db/writes';
@@ -28,7 +28,7 @@ class Shortage extends Error {}
 async function serve(): Promise<void> {
   const config = loadConfig();
   const pool = createPool(config.DATABASE_URL, config.DATABASE_POOL_SIZE, undefined, 'stockroom-bench-baseline');
-  const verify = createTokenVerifier(config.JWT_SECRET);
+  const verify = createTokenVerifier(loadTokenKeys(config), config);
   const app = Fastify({ logger: false });
   app.setErrorHandler((error, _request, reply) => {
     const translated = translatePgError(error);

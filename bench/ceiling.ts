@@ -10,7 +10,7 @@ import type { Channel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import Fastify from 'fastify';
 import pino from 'pino';
 import { connectAmqp } from '../src/amqp/connection';
-import { createTokenVerifier } from '../src/auth/tokens';
+import { createTokenVerifier, loadTokenKeys } from '../src/auth/tokens';
 import { loadConfig } from '../src/config';
 import { createPool } from '../src/db/client';
 import { createCeilingTable, insertCeilingJobs, newJobId } from './bench-store';
@@ -34,7 +34,7 @@ async function main(): Promise<void> {
       channel = await model.createConfirmChannel();
       await channel.assertQueue(queue, { durable: true });
     });
-    const verify = createTokenVerifier(config.JWT_SECRET);
+    const verify = createTokenVerifier(loadTokenKeys(config), config);
     const app = Fastify({ logger: false });
     app.get('/health/ready', () => ({ status: 'up' }));
     app.post<{ Body: Record<string, unknown> }>('/api/v1/allocations', async (request, reply) => {

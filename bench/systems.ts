@@ -1,4 +1,5 @@
 /** Starting, seeding and stopping the three systems under test: Stockroom, the naive baseline, the ceiling probe. */
+import { randomBytes } from 'node:crypto';
 import amqplib, { type Channel, type ChannelModel } from 'amqplib';
 import type { Pool } from 'pg';
 import { signToken } from '../src/auth/tokens';
@@ -9,7 +10,8 @@ import { say } from './progress';
 import { hotProducts, spreadLotStock, type Endpoint, type Sizes, type System } from './scenarios';
 import { benchWarehouses, spreadProductId } from './workloads';
 
-export const benchJwtSecret = 'stockroom-benchmark-secret-0123456789';
+/** A fresh signing secret per run: the systems run with NODE_ENV=production, which refuses published ones. */
+const benchJwtSecret = randomBytes(32).toString('base64url');
 
 /** Tokens the load generator and the seeding use. */
 export const tokens = {

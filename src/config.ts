@@ -1,6 +1,5 @@
 import { z } from 'zod';
-
-const DEV_JWT_SECRET = 'stockroom-local-development-secret';
+import { secretWeaknesses } from './auth/secrets';
 
 const integer = (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max).default(fallback);
 
@@ -63,7 +62,13 @@ const environmentSchema = z.object({
   WORKER_IDLE_IN_TRANSACTION_TIMEOUT_MS: integer(5000),
   AMQP_URL: amqpUrls('amqp://guest:guest@127.0.0.1:5672'),
   AMQP_HEARTBEAT_SECONDS: integer(5, 0, 600),
-  JWT_SECRET: z.string().min(16).default(DEV_JWT_SECRET),
+  JWT_SECRET: z.string().optional(),
+  JWT_DEV_SECRET_FILE: z.string().min(1).default('.stockroom/dev-jwt-secret'),
+  JWT_PUBLIC_KEY_FILE: z.string().min(1).optional(),
+  JWT_JWKS_FILE: z.string().min(1).optional(),
+  JWT_ISSUER: z.string().min(1).optional(),
+  JWT_AUDIENCE: z.string().min(1).optional(),
+  JWT_CLOCK_SKEW_SECONDS: integer(30, 0, 300),
   MIGRATE_ON_START: boolean(true),
   BODY_LIMIT_BYTES: integer(1_048_576, 1024),
   RESERVATION_TIMEOUT_MINUTES: integer(30, 1),
@@ -111,8 +116,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const config = parsed.data;
   const problems: string[] = [];
-  if (config.NODE_ENV === 'production' && config.JWT_SECRET === DEV_JWT_SECRET) {
-    problems.push('JWT_SECRET: must be set in production (the built-in development secret is refused)');
+  if (config.NODE_ENV === 'production') {
+    if (config.JWT_SECRET !== undefined) problems.push(...secretWeaknesses(config.JWT_SECRET).map((why) => `JWT_SECRET: ${why} (NODE_ENV=production)`));
+    else if (config.JWT_PUBLIC_KEY_FILE === undefined && config.JWT_JWKS_FILE === undefined) {
+      problems.push(
+        'JWT_SECRET: must be set in production, to at least 32 random bytes (or set JWT_PUBLIC_KEY_FILE or JWT_JWKS_FILE to accept only tokens signed elsewhere)',
+      );
+    }
   }
   if (config.RESERVATION_TIMEOUT_MINUTES > config.RESERVATION_MAX_MINUTES) {
     problems.push('RESERVATION_TIMEOUT_MINUTES: must not exceed RESERVATION_MAX_MINUTES');

@@ -1,6 +1,7 @@
 import { startWorkers } from './runners';
 import type { Runner } from './runners/runner';
 import { connectAmqp } from './amqp/connection';
+import { loadTokenKeys } from './auth/tokens';
 import { ConfigError, loadConfig, sessionTimeoutsFor, type Config, type DatabaseRole } from './config';
 import { createPool } from './db/client';
 import { migrate } from './db/migrate';
@@ -19,6 +20,8 @@ function parseRole(argv: readonly string[]): Role {
 
 async function run(config: Config, role: Role): Promise<void> {
   const logger = createLogger(config).child({ role });
+  // Key files are read before anything connects, so a bad one stops the start at once.
+  const tokenKeys = role === 'worker' ? null : loadTokenKeys(config);
   if (config.MIGRATE_ON_START) await migrate(config.DATABASE_URL);
   // each role's sessions run with its own lock, statement and idle-in-transaction limits
   const poolFor = (of: DatabaseRole) => createPool(config.DATABASE_URL, config.DATABASE_POOL_SIZE, logger, `stockroom-${of}`, sessionTimeoutsFor(config, of));
@@ -30,7 +33,7 @@ async function run(config: Config, role: Role): Promise<void> {
     heartbeatSeconds: config.AMQP_HEARTBEAT_SECONDS,
   });
 
-  const app = apiPool ? await buildServer({ config, pool: apiPool, logger, amqp }) : null;
+  const app = apiPool && tokenKeys ? await buildServer({ config, pool: apiPool, logger, amqp, tokenKeys }) : null;
   const runners: Runner[] = workerPool ? await startWorkers({ config, pool: workerPool, logger, amqp }) : [];
   if (app) await app.listen({ host: config.HOST, port: config.PORT });
   // The api serves /metrics itself; a worker-only process gets a small server of its own.
@@ -72,6 +75,11 @@ try {
   process.exit(2);
 }
 run(config, role).catch((error: unknown) => {
+  // A key file that cannot be used is configuration too: its message names the variable.
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(2);
+  }
   process.stderr.write(`stockroom failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exit(1);
 });

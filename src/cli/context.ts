@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import { signToken } from '../auth/tokens';
+import { signingSecret, signToken, type Caller } from '../auth/tokens';
 import { ConfigError, loadConfig, type Config } from '../config';
 import { CliError, exitCodes, type ExitCode } from './errors';
 import type { ApiTarget } from './http';
@@ -14,6 +14,8 @@ export type CommandContext = {
   /** What the run exits with when no error was thrown; a command sets it to report a failed outcome. */
   exitCode: ExitCode;
   config(): Config;
+  /** A token for `caller`, signed as the service running with this environment expects. */
+  mintToken(caller: Caller, expiresInSeconds: number): string;
   target(): ApiTarget;
 };
 
@@ -34,10 +36,21 @@ export function createContext(options: () => GlobalOptions, output: () => Output
       }
       return config;
     },
+    mintToken(caller, expiresInSeconds) {
+      const config = context.config();
+      const signing = signingSecret(config);
+      if (!signing) {
+        throw new CliError(
+          exitCodes.usage,
+          'JWT_SECRET is not set, so there is no secret to sign with: this service takes tokens signed elsewhere (JWT_PUBLIC_KEY_FILE / JWT_JWKS_FILE, or NODE_ENV=production); pass --token',
+        );
+      }
+      return signToken(signing.secret, caller, expiresInSeconds, config);
+    },
     target() {
       const { url, token, timeout } = options();
-      // Without a token, mint a short-lived admin one from JWT_SECRET: the CLI is an operator's tool.
-      return { url, timeoutMs: timeout, token: token ?? signToken(context.config().JWT_SECRET, { sub: 'stockroom-cli', role: 'admin' }, 600) };
+      // Without a token, mint a short-lived admin one: the CLI is an operator's tool.
+      return { url, timeoutMs: timeout, token: token ?? context.mintToken({ sub: 'stockroom-cli', role: 'admin' }, 600) };
     },
   };
   return context;

@@ -29,7 +29,9 @@ export function buildProgram(makeOutput: (json: boolean) => Output = processOutp
     )
     .version(version)
     .addOption(new Option('--url <url>', 'the Stockroom API').env('STOCKROOM_URL').default('http://127.0.0.1:3000'))
-    .addOption(new Option('--token <jwt>', 'bearer token (default: a short-lived admin token minted from JWT_SECRET)').env('STOCKROOM_TOKEN'))
+    .addOption(
+      new Option('--token <jwt>', 'bearer token (default: a short-lived admin token signed with JWT_SECRET or the development secret)').env('STOCKROOM_TOKEN'),
+    )
     .addOption(new Option('--timeout <ms>', 'give up on one HTTP call after this long').argParser(positiveInteger).default(10_000))
     .option('--json', 'print results as JSON')
     .showHelpAfterError('(run with --help for usage)')

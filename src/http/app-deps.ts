@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Pool } from 'pg';
 import type { AmqpClient } from '../amqp/connection';
-import type { Caller } from '../auth/tokens';
+import type { Caller, TokenKeys } from '../auth/tokens';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 
@@ -32,6 +32,8 @@ export type AppDeps = {
   pool: Pool;
   logger: Logger;
   amqp: AmqpClient | null;
+  /** The keys bearer tokens are verified with, read at start (loadTokenKeys). */
+  tokenKeys: TokenKeys;
 };
 
 /** The route registrar every file in routes/ exports; it calls `app.withTypeProvider<ZodTypeProvider>()` for typed schemas. */

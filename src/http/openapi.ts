@@ -222,7 +222,7 @@ export async function registerDocs(app: FastifyInstance, version: string): Promi
         version,
         description:
           'Inventory allocation and reservation: check, reserve, allocate, ship and release stock, enqueue allocation jobs, and operate the queue. ' +
-          'Every call under /api/v1 needs `Authorization: Bearer <JWT>` (HS256, claims `sub` and `role`: service or admin). ' +
+          'Every call under /api/v1 needs `Authorization: Bearer <JWT>` (HS256, or RS256/EdDSA where a public key is configured; claims `sub`, `role`: service or admin, and `exp`). ' +
           'Every failure is `{ "error": { "code", "message", "details"? } }`.',
       },
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { secretWeaknesses } from '../auth/secrets';
 import { createTokenVerifier, type Caller, type Role } from '../auth/tokens';
 import { AppError } from '../errors';
 import { httpDuration, httpRequests } from '../metrics';
@@ -59,7 +60,17 @@ export async function buildServer(deps: AppDeps): Promise<FastifyInstance> {
       ),
   });
 
-  const verifyToken = createTokenVerifier(config.JWT_SECRET);
+  const keys = deps.tokenKeys;
+  if (keys.development) {
+    logger.warn(
+      { developmentSecret: keys.secret, file: keys.development.file },
+      `DEVELOPMENT ONLY: JWT_SECRET is not set; tokens are signed with the secret ${keys.development.created ? 'just generated into' : 'kept in'} ${keys.development.file}; ` +
+        '`npx stockroom token` run from this directory signs with it too. Set JWT_SECRET for anything shared; NODE_ENV=production refuses to start without it.',
+    );
+  } else if (config.JWT_SECRET !== undefined && secretWeaknesses(config.JWT_SECRET).length > 0) {
+    logger.warn({ weaknesses: secretWeaknesses(config.JWT_SECRET) }, 'JWT_SECRET would be refused with NODE_ENV=production');
+  }
+  const verifyToken = createTokenVerifier(keys, config);
   app.decorateRequest('caller', null as unknown as Caller);
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     reply.header('x-request-id', request.id);

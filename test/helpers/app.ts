@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import type { Logger } from '../../src/logger';
 import { connectAmqp, type AmqpClient } from '../../src/amqp/connection';
+import { loadTokenKeys } from '../../src/auth/tokens';
 import { loadConfig, type Config } from '../../src/config';
 import { buildServer } from '../../src/http/server';
 import { createTestVhost, type TestVhost } from './amqp';
@@ -35,7 +36,7 @@ export async function startTestApp(label: string, options: { broker?: boolean; e
   const logger = options.logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const amqp = vhost ? await connectAmqp(vhost.url, logger, { connectionName: `test-${label}`, maxDelayMs: 1000 }) : null;
   await amqp?.waitForConnect();
-  const app = await buildServer({ config, pool: db.pool, logger, amqp });
+  const app = await buildServer({ config, pool: db.pool, logger, amqp, tokenKeys: loadTokenKeys(config) });
   await app.ready();
   return {
     app,

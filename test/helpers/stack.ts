@@ -53,9 +53,9 @@ export type Stack = {
 /**
  * The service as docker compose runs it, as real processes: `npm run migrate`, then
  * `npm run start:api` and `npm run start:worker`, on a database and vhost of the test file's own
- * and a free port. Resolves once /health/ready answers 200.
+ * and a free port; `env` adds to or replaces their environment. Resolves once /health/ready answers 200.
  */
-export async function startStack(label: string): Promise<Stack> {
+export async function startStack(label: string, options: { env?: Record<string, string> } = {}): Promise<Stack> {
   const db = await createTestDatabase(label);
   const vhost = await createTestVhost(label);
   const port = await freePort();
@@ -69,6 +69,7 @@ export async function startStack(label: string): Promise<Stack> {
     PORT: String(port),
     WORKER_METRICS_PORT: '0',
     MIGRATE_ON_START: 'false',
+    ...options.env,
   };
   const url = `http://127.0.0.1:${port}`;
   const children: ChildProcess[] = [];

@@ -2,6 +2,7 @@ import amqplib from 'amqplib';
 import pino from 'pino';
 import { v7 as uuidv7 } from 'uuid';
 import { connectAmqp, type AmqpClient } from '../../src/amqp/connection';
+import { loadTokenKeys } from '../../src/auth/tokens';
 import type { Config } from '../../src/config';
 import { createPool } from '../../src/db/client';
 import { buildServer } from '../../src/http/server';
@@ -127,7 +128,7 @@ describe('POST /allocations', () => {
 
   it('answers 503 and accepts nothing while Postgres cannot be reached', async () => {
     const unreachable = createPool('postgres://postgres@127.0.0.1:1/none', 1);
-    const app = await buildServer({ config: t.config, pool: unreachable, logger, amqp: null });
+    const app = await buildServer({ config: t.config, pool: unreachable, logger, amqp: null, tokenKeys: loadTokenKeys(t.config) });
     try {
       const reply = await enqueue(app, order('key-p', 1));
       expect(reply.statusCode).toBe(503);
@@ -338,7 +339,7 @@ describe('the relay', () => {
   it('publishes a job accepted while the broker was away, and the worker serves it', async () => {
     await receiveLots(t.db.pool, [{ productId: 'relay-p', warehouseId: 'wh-a', quantity: 5 }]);
     // an api process with no broker connection still accepts: the job waits in Postgres
-    const offline = await buildServer({ config: t.config, pool: t.db.pool, logger, amqp: null });
+    const offline = await buildServer({ config: t.config, pool: t.db.pool, logger, amqp: null, tokenKeys: loadTokenKeys(t.config) });
     let relay: Runner | null = null;
     const worker = await startWorker();
     try {

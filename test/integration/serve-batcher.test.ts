@@ -1,5 +1,6 @@
 import { Client } from 'pg';
 import pino from 'pino';
+import { loadTokenKeys } from '../../src/auth/tokens';
 import { createPool } from '../../src/db/client';
 import { isConnectionError } from '../../src/db/pg-errors';
 import { AppError } from '../../src/errors';
@@ -244,7 +245,7 @@ describe('the serve batcher', () => {
 describe('through HTTP', () => {
   it('answers 503 to every waiting call while Postgres cannot be reached', async () => {
     const unreachable = createPool('postgres://postgres@127.0.0.1:1/none', 1);
-    const app = await buildServer({ config: t.config, pool: unreachable, logger: pino({ level: 'silent' }), amqp: null });
+    const app = await buildServer({ config: t.config, pool: unreachable, logger: pino({ level: 'silent' }), amqp: null, tokenKeys: loadTokenKeys(t.config) });
     try {
       const replies = await Promise.all(
         [1, 2, 3].map((n) =>

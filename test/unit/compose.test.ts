@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { ConfigError, loadConfig } from '../../src/config';
 
 const root = path.resolve(__dirname, '../..');
 const compose = readFileSync(path.join(root, 'docker-compose.yml'), 'utf8');
@@ -39,5 +40,14 @@ describe('docker-compose.yml', () => {
     expect(compose).toContain('/health/ready');
     expect(compose).toMatch(/condition: service_completed_successfully/);
     expect(compose).toMatch(/\nvolumes:\n {2}postgres-data:\n {2}rabbitmq-data:\n/);
+  });
+
+  it('runs in development with a documented secret, which production refuses', () => {
+    expect(compose).toContain('NODE_ENV: ${NODE_ENV:-development}');
+    const secret = /JWT_SECRET: \$\{JWT_SECRET:-([^}]+)\}/.exec(compose)?.[1];
+    expect(secret).toBe('compose-local-secret-change-me');
+    expect(loadConfig({ NODE_ENV: 'development', JWT_SECRET: secret }).JWT_SECRET).toBe(secret);
+    expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: secret })).toThrow(ConfigError);
+    expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: secret })).toThrow(/JWT_SECRET: is a published default/);
   });
 });

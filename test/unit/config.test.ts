@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { ConfigError, loadConfig } from '../../src/config';
 
 describe('loadConfig', () => {
@@ -27,8 +28,57 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^[\\s\\S]*${name}:`));
   });
 
-  it('refuses the development JWT secret in production', () => {
-    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET/);
+  describe('the JWT secret in production', () => {
+    const strong = randomBytes(32).toString('base64url');
+    const refusal = (secret?: string) => {
+      try {
+        loadConfig({ NODE_ENV: 'production', ...(secret === undefined ? {} : { JWT_SECRET: secret }) });
+      } catch (error) {
+        if (error instanceof ConfigError) return error.message;
+        throw error;
+      }
+      return null;
+    };
+
+    it('starts with 32 random bytes, in base64 or hex', () => {
+      expect(refusal(strong)).toBeNull();
+      expect(refusal(randomBytes(48).toString('base64'))).toBeNull();
+      expect(refusal(randomBytes(32).toString('hex'))).toBeNull();
+    });
+
+    it.each([
+      ['no secret at all', undefined, /JWT_SECRET: must be set in production/],
+      ['the compose default', 'compose-local-secret-change-me', /JWT_SECRET: is a published default/],
+      ['the old development secret', 'stockroom-local-development-secret', /JWT_SECRET: is a published default/],
+      ['the test suite secret', 'stockroom-test-secret-0123456789', /JWT_SECRET: is a published default/],
+      ['a placeholder in capitals', 'CHANGEME', /JWT_SECRET: is a published default/],
+      ['16 of one letter', 'aaaaaaaaaaaaaaaa', /JWT_SECRET: is 16 bytes long; it needs at least 32/],
+      ['64 of one letter', 'a'.repeat(64), /JWT_SECRET: repeats a short pattern/],
+      ['a repeated word', 'abc123!?'.repeat(6), /JWT_SECRET: repeats a short pattern/],
+      ['31 random bytes of text', strong.slice(0, 31), /JWT_SECRET: is 31 bytes long/],
+      ['a long word of few letters', 'abababababababababbababababaababbababaabab', /JWT_SECRET: has too little variety/],
+    ])('refuses %s and says why', (_what, secret, why) => {
+      expect(refusal(secret)).toMatch(why);
+    });
+
+    it('needs no secret when tokens are only verified with public keys', () => {
+      expect(() => loadConfig({ NODE_ENV: 'production', JWT_PUBLIC_KEY_FILE: '/etc/stockroom/issuer.pem' })).not.toThrow();
+      expect(() => loadConfig({ NODE_ENV: 'production', JWT_JWKS_FILE: '/etc/stockroom/jwks.json' })).not.toThrow();
+    });
+
+    it('still checks a secret given next to public keys', () => {
+      expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'short', JWT_JWKS_FILE: '/etc/stockroom/jwks.json' })).toThrow(/JWT_SECRET: is 5 bytes/);
+    });
+
+    it('accepts a weak secret outside production, where it is only warned about', () => {
+      expect(loadConfig({ NODE_ENV: 'development', JWT_SECRET: 'dev' }).JWT_SECRET).toBe('dev');
+      expect(loadConfig({}).JWT_SECRET).toBeUndefined();
+    });
+  });
+
+  it('bounds the clock skew tokens are allowed', () => {
+    expect(loadConfig({}).JWT_CLOCK_SKEW_SECONDS).toBe(30);
+    expect(() => loadConfig({ JWT_CLOCK_SKEW_SECONDS: '3600' })).toThrow(/JWT_CLOCK_SKEW_SECONDS/);
   });
 
   it('refuses a default reservation timeout above the maximum', () => {

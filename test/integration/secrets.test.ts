@@ -1,0 +1,97 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { developmentSecret } from '../../src/auth/secrets';
+import { signToken } from '../../src/auth/tokens';
+import { run, startStack, type Stack } from '../helpers/stack';
+
+let scratch: string;
+beforeAll(async () => {
+  scratch = await mkdtemp(path.join(tmpdir(), 'stockroom-secrets-'));
+});
+afterAll(async () => rm(scratch, { recursive: true, force: true }));
+
+describe('the development secret file', () => {
+  it('is generated once (32 random bytes, readable by its owner only) and read back after', async () => {
+    const file = path.join(scratch, 'once', 'dev-jwt-secret');
+    const first = developmentSecret(file);
+    expect(first.created).toBe(true);
+    expect(Buffer.from(first.secret, 'base64url')).toHaveLength(32);
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    expect(developmentSecret(file)).toEqual({ secret: first.secret, created: false });
+  });
+
+  it('keeps a secret another process wrote first', async () => {
+    const file = path.join(scratch, 'dev-jwt-secret-taken');
+    await writeFile(file, 'written-by-the-other-process-0123456789\n');
+    expect(developmentSecret(file)).toEqual({ secret: 'written-by-the-other-process-0123456789', created: false });
+  });
+
+  it('refuses an empty file rather than signing with nothing', async () => {
+    const file = path.join(scratch, 'dev-jwt-secret-empty');
+    await writeFile(file, '\n');
+    expect(() => developmentSecret(file)).toThrow(/is empty/);
+  });
+});
+
+describe('a development server without JWT_SECRET', () => {
+  let stack: Stack;
+  const file = () => path.join(scratch, 'stack', 'dev-jwt-secret');
+  beforeAll(async () => {
+    stack = await startStack('dev-secret', { env: { NODE_ENV: 'development', LOG_LEVEL: 'info', JWT_SECRET: '', JWT_DEV_SECRET_FILE: file() } });
+  });
+  afterAll(async () => stack.stop());
+
+  const cli = (args: string[]) => run('node', ['bin/stockroom.js', ...args], { ...stack.env, STOCKROOM_URL: stack.url });
+
+  it('prints the generated secret once at start, marked as development only', () => {
+    const { secret } = developmentSecret(file());
+    const marked = stack
+      .logs()
+      .split('\n')
+      .filter((line) => line.includes('DEVELOPMENT ONLY'));
+    expect(marked).toHaveLength(1);
+    expect(marked[0]).toContain(secret);
+  });
+
+  it('takes the tokens `stockroom token` mints from the same file, and the CLI calls it with them', async () => {
+    const minted = await cli(['token', '--role', 'admin']);
+    expect(minted.code).toBe(0);
+    const response = await fetch(`${stack.url}/api/v1/warehouses`, { headers: { authorization: `Bearer ${minted.stdout.trim()}` } });
+    expect(response.status).toBe(200);
+    const listed = await cli(['dlq', 'list']);
+    expect({ code: listed.code, stderr: listed.stderr }).toEqual({ code: 0, stderr: '' });
+  });
+
+  it('refuses the fixed development secret of earlier versions', async () => {
+    const old = signToken('stockroom-local-development-secret', { sub: 'anyone', role: 'admin' });
+    expect((await fetch(`${stack.url}/api/v1/warehouses`, { headers: { authorization: `Bearer ${old}` } })).status).toBe(401);
+  });
+});
+
+describe('NODE_ENV=production', () => {
+  it.each([
+    ['no JWT_SECRET', '', /JWT_SECRET: must be set in production/],
+    ['the compose default', 'compose-local-secret-change-me', /JWT_SECRET: is a published default/],
+    ['16 bytes of one letter', 'aaaaaaaaaaaaaaaa', /JWT_SECRET: is 16 bytes long/],
+  ])('refuses to start with %s, naming the variable and why', async (_what, secret, why) => {
+    const started = await run('npm', ['run', '-s', 'start:api'], { NODE_ENV: 'production', JWT_SECRET: secret, PORT: '0', MIGRATE_ON_START: 'false' }, 30_000);
+    expect(started.code).toBe(2);
+    expect(started.stderr).toMatch(why);
+  });
+
+  it('refuses a public key file it cannot use, naming the variable', async () => {
+    const file = path.join(scratch, 'not-a-key.pem');
+    await writeFile(file, 'not a key');
+    const secret = randomBytes(32).toString('base64url');
+    const started = await run(
+      'npm',
+      ['run', '-s', 'start:api'],
+      { NODE_ENV: 'production', JWT_SECRET: secret, JWT_PUBLIC_KEY_FILE: file, PORT: '0', MIGRATE_ON_START: 'false', AMQP_URL: 'amqp://127.0.0.1:1' },
+      30_000,
+    );
+    expect(started.code).toBe(2);
+    expect(started.stderr).toMatch(/JWT_PUBLIC_KEY_FILE: .* holds no PEM public key/);
+  });
+});
