@@ -77,6 +77,7 @@ const environmentSchema = z.object({
   SYNC_BATCHES_IN_FLIGHT: integer(1, 1, 100),
   EXPIRY_SWEEP_INTERVAL_MS: integer(5000, 50),
   EXPIRY_SWEEP_BATCH_SIZE: integer(500, 1, 10_000),
+  DAYS_OF_SUPPLY_WINDOW_DAYS: integer(30, 1, 365),
   ALLOCATION_QUEUE: amqpName('stockroom.allocations'),
   WORKER_CONCURRENCY: integer(500, 1, 10_000),
   WORKER_BATCH_SIZE: integer(250, 1, 10_000),

@@ -81,7 +81,8 @@ async function lockSettings(tx: Transaction, pairs: readonly StockPair[]): Promi
   return timedLock<LowStockSettings>(
     tx,
     `select s.product_id as "productId", s.warehouse_id as "warehouseId", s.reorder_point as "reorderPoint",
-            s.min_stock_level as "minStockLevel", s.low_stock_alerted as "lowStockAlerted"
+            s.min_stock_level as "minStockLevel",
+            json_build_object('low', s.low_stock_alerted, 'critical', s.critical_stock_alerted) as alerts
        from stock_settings s
        join unnest($1::text[], $2::text[]) as p(product_id, warehouse_id)
          on p.product_id = s.product_id and p.warehouse_id = s.warehouse_id

@@ -1,11 +1,12 @@
+import type { LowStockAlerts } from '../domain/low-stock';
 import { queryRows, type Transaction } from './client';
 import { sql, type Sql } from './sql';
 
 /** A product at a warehouse. */
 export type StockPair = { productId: string; warehouseId: string };
 
-/** The settings the low-stock rule reads, with the remembered crossing. */
-export type LowStockSettings = StockPair & { reorderPoint: number; minStockLevel: number; lowStockAlerted: boolean };
+/** The settings the low-stock rule reads, with the alerts outstanding (see lowStockCrossing). */
+export type LowStockSettings = StockPair & { reorderPoint: number; minStockLevel: number; alerts: LowStockAlerts };
 
 /** Available stock (on hand − reserved − allocated) per pair, over lots not expired at `now`; read after the pairs' settings are locked (lockFor). */
 export async function sumAvailableStock(tx: Transaction, pairs: readonly StockPair[], now: Date): Promise<(StockPair & { available: number })[]> {
@@ -23,10 +24,11 @@ export async function sumAvailableStock(tx: Transaction, pairs: readonly StockPa
   );
 }
 
-/** The statement storing whether each pair has an outstanding low-stock alert (a part of commitWrites). */
-export function lowStockAlertedUpdate(changes: readonly (StockPair & { alerted: boolean })[]): Sql {
-  return sql`update stock_settings s set low_stock_alerted = c.alerted
+/** The statement storing the low-stock alerts outstanding for each pair (a part of commitWrites). */
+export function lowStockAlertsUpdate(changes: readonly (StockPair & { alerts: LowStockAlerts })[]): Sql {
+  return sql`update stock_settings s set low_stock_alerted = c.low, critical_stock_alerted = c.critical
        from unnest(${changes.map((change) => change.productId)}::text[], ${changes.map((change) => change.warehouseId)}::text[],
-                   ${changes.map((change) => change.alerted)}::boolean[]) as c(product_id, warehouse_id, alerted)
+                   ${changes.map((change) => change.alerts.low)}::boolean[], ${changes.map((change) => change.alerts.critical)}::boolean[])
+              as c(product_id, warehouse_id, low, critical)
       where s.product_id = c.product_id and s.warehouse_id = c.warehouse_id`;
 }

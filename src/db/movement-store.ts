@@ -67,3 +67,22 @@ export async function findLastMovementAt(db: Queryable, productId: string, wareh
   );
   return row?.at ?? null;
 }
+
+/** Units that left each product at each warehouse through movements of the given types since a moment (one statement). */
+export async function sumOutboundSince(
+  db: Queryable,
+  pairs: readonly { productId: string; warehouseId: string }[],
+  types: readonly MovementType[],
+  since: Date,
+): Promise<{ productId: string; warehouseId: string; units: number }[]> {
+  if (pairs.length === 0) return [];
+  return queryRows(
+    db,
+    `select p.product_id as "productId", p.warehouse_id as "warehouseId", coalesce(-sum(t.quantity_delta), 0)::int as units
+       from unnest($1::text[], $2::text[]) as p(product_id, warehouse_id)
+       left join inventory_transactions t
+         on t.product_id = p.product_id and t.warehouse_id = p.warehouse_id and t.created_at >= $3 and t.type = any($4::text[])
+      group by p.product_id, p.warehouse_id`,
+    [pairs.map((pair) => pair.productId), pairs.map((pair) => pair.warehouseId), since, types],
+  );
+}

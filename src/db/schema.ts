@@ -87,7 +87,7 @@ export const inventoryItems = pgTable(
   ],
 );
 
-/** Reorder and bin settings per product and warehouse; lowStockAlerted remembers a crossing until stock recovers. */
+/** Reorder and bin settings per product and warehouse, and the low-stock alerts outstanding until stock recovers. */
 export const stockSettings = pgTable(
   'stock_settings',
   {
@@ -104,7 +104,9 @@ export const stockSettings = pgTable(
     zone: text('zone'),
     aisle: text('aisle'),
     shelf: text('shelf'),
+    // the LowStockAlerts outstanding: for the crossing down to the reorder point, and for the one on to CRITICAL
     lowStockAlerted: boolean('low_stock_alerted').notNull().default(false),
+    criticalStockAlerted: boolean('critical_stock_alerted').notNull().default(false),
     updatedAt: updatedAt(),
   },
   (table) => [

@@ -82,17 +82,24 @@ export type LowStockRow = {
   available: number;
   onHand: number;
   reorderPoint: number;
+  /** the threshold in units at this pair */
   threshold: number;
   minStockLevel: number;
   reorderQuantity: number;
   severity: 'CRITICAL' | 'LOW';
 };
 
+/** SQL mirror of `thresholdUnits` (src/domain/low-stock.ts): the units a threshold parameter stands for at a pair of stock settings `s`. */
+export function thresholdUnitsSql(threshold: string): string {
+  return `(case when ${threshold} > 0 and ${threshold} < 1 then ${threshold} * s.reorder_point else ${threshold} end)`;
+}
+
 export type LowStockFilter = { warehouseId?: string; threshold?: number; now: Date; limit: number; offset: number };
 
 /**
  * Products with settings at active warehouses whose available stock (on hand less reserved and
- * allocated, expired lots left out) is at or under the threshold (the reorder point unless given).
+ * allocated, expired lots left out) is at or under the threshold (the reorder point unless given;
+ * a fraction below 1 is that share of the reorder point, see thresholdUnits).
  * CRITICAL when nothing is available or less than the minimum level, else LOW; critical first.
  * Returns one page and the totals over all pages.
  */
@@ -102,7 +109,7 @@ export async function findLowStock(db: Queryable, filter: LowStockFilter): Promi
     `with levels as (
        select s.product_id, s.warehouse_id, p.sku, p.name as product_name, w.name as warehouse_name,
               s.reorder_point, s.reorder_quantity, s.min_stock_level,
-              coalesce($2::int, s.reorder_point) as threshold,
+              coalesce(${thresholdUnitsSql('$2::numeric')}, s.reorder_point)::float8 as threshold,
               coalesce(sum(i.quantity), 0)::int as on_hand,
               coalesce(sum(i.quantity - i.reserved_quantity - i.allocated_quantity)
                          filter (where i.expires_at is null or i.expires_at > $3), 0)::int as available

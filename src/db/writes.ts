@@ -12,13 +12,14 @@
 import { AppError } from '../errors';
 import type { LotMovement } from '../domain/movement';
 import type { NewBackorder } from '../domain/backorder';
+import type { LowStockAlerts } from '../domain/low-stock';
 import type { NewReservation, NewReservationLine, StatusChange } from '../domain/reservation';
 import { allocationResultsInsert, allocationStatusesUpdate, type FinishedAllocation } from './allocation-store';
 import { backordersInsert, backorderFillsUpdate, type BackorderFillRecord } from './backorder-store';
 import { queryRows, type Transaction } from './client';
 import { responsesInsert, type IdempotencyRef, type StoredResponse } from './idempotency-store';
 import { ledgerRows, movementsWrite, type MovementRow } from './lot-store';
-import { lowStockAlertedUpdate, type StockPair } from './low-stock-store';
+import { lowStockAlertsUpdate, type StockPair } from './low-stock-store';
 import { lockAggregates, outboxInsert, type OutboxInsert } from './outbox-store';
 import {
   reservationLinesInsert,
@@ -42,7 +43,7 @@ export type Writes = {
   statusHistory?: readonly StatusChange[];
   backorders?: readonly NewBackorder[];
   backorderFills?: readonly BackorderFillRecord[];
-  lowStockAlerted?: readonly (StockPair & { alerted: boolean })[];
+  lowStockAlerts?: readonly (StockPair & { alerts: LowStockAlerts })[];
   /** events, completed (see events/outbox.ts), in the order they are to be published */
   outbox?: readonly OutboxInsert[];
   finishedAllocations?: readonly FinishedAllocation[];
@@ -61,7 +62,7 @@ const kinds: readonly Kind[] = [
   'statusHistory',
   'backorders',
   'backorderFills',
-  'lowStockAlerted',
+  'lowStockAlerts',
   'outbox',
   'finishedAllocations',
   'keptResponses',
@@ -90,7 +91,7 @@ function partsOf(batches: readonly Writes[]): Sql[] {
   add('statusHistory', statusHistoryInsert);
   add('backorders', backordersInsert);
   add('backorderFills', backorderFillsUpdate);
-  add('lowStockAlerted', lowStockAlertedUpdate);
+  add('lowStockAlerts', lowStockAlertsUpdate);
   add('outbox', outboxInsert);
   add('finishedAllocations', (rows) => [allocationResultsInsert(rows), allocationStatusesUpdate(rows)]);
   add('keptResponses', responsesInsert);

@@ -17,6 +17,15 @@ export const movementTypes = [
 ] as const;
 export type MovementType = (typeof movementTypes)[number];
 
+/** Units that came into a warehouse. */
+export const inboundMovementTypes: readonly MovementType[] = ['RECEIPT', 'RETURN', 'TRANSFER_IN'];
+
+/** Units that left a warehouse: shipped to customers or sent to another warehouse (the rate days of supply are counted from). */
+export const outboundMovementTypes: readonly MovementType[] = ['SHIPMENT', 'SHIP', 'TRANSFER_OUT'];
+
+/** Corrections of what is on hand. */
+export const correctionMovementTypes: readonly MovementType[] = ['ADJUSTMENT', 'WRITE_OFF'];
+
 /** One change of one lot's quantities; becomes one ledger row. */
 export type LotMovement = {
   lotId: string;

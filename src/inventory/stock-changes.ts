@@ -4,7 +4,7 @@ import type { StockLocks } from '../db/locks';
 import type { LotRow } from '../db/lot-store';
 import { sumAvailableStock, type StockPair } from '../db/low-stock-store';
 import type { Writes } from '../db/writes';
-import { lowStockCrossing, lowStockSeverity } from '../domain/low-stock';
+import { lowStockCrossing, type LowStockAlerts } from '../domain/low-stock';
 import { availableDelta, type LotMovement } from '../domain/movement';
 import type { NewEvent } from '../events/schemas';
 import { outboxRows } from '../events/outbox';
@@ -17,8 +17,9 @@ const pairKey = (pair: StockPair) => `${pair.productId}\u0000${pair.warehouseId}
 
 /**
  * The writes of a change of stock: the movements (each with its ledger row), and the low-stock rule
- * for every product/warehouse whose available stock they change — LowStockAlert once when available
- * stock falls to or under the reorder point, re-armed only once it is above it again. Only pairs
+ * for every product/warehouse whose available stock they change — LowStockAlert once per crossing
+ * (see lowStockCrossing): when available stock falls to or under the reorder point, and again when
+ * it falls on from LOW to CRITICAL. Only pairs
  * with stock settings take part; lockFor holds those settings, so the stock summed here (one
  * statement, only when such a pair changes) includes every change committed before, and our own
  * movements are added to it. Every moved lot must be locked (`locks`) or created by this
@@ -47,7 +48,7 @@ export async function stockChangeWrites(
   if (settings.length === 0) return { movements };
 
   const before = new Map((await sumAvailableStock(tx, settings, now)).map((row) => [pairKey(row), row.available]));
-  const lowStockAlerted: (StockPair & { alerted: boolean })[] = [];
+  const lowStockAlerts: (StockPair & { alerts: LowStockAlerts })[] = [];
   const alerts: NewEvent[] = [];
   for (const setting of settings) {
     const key = pairKey(setting);
@@ -56,20 +57,20 @@ export async function stockChangeWrites(
       reorderPoint: setting.reorderPoint,
       minStockLevel: setting.minStockLevel,
     };
-    const crossing = lowStockCrossing(level, setting.lowStockAlerted);
+    const crossing = lowStockCrossing(level, setting.alerts);
     if (crossing === null) continue;
     const pair = { productId: setting.productId, warehouseId: setting.warehouseId };
-    lowStockAlerted.push({ ...pair, alerted: crossing === 'alert' });
-    if (crossing === 'alert') {
+    lowStockAlerts.push({ ...pair, alerts: crossing.outstanding });
+    if (crossing.alert !== null) {
       alerts.push({
         type: 'LowStockAlert',
         ...pair,
         currentStock: level.available,
         reorderPoint: level.reorderPoint,
-        severity: lowStockSeverity(level),
+        severity: crossing.alert,
         timestamp: now,
       });
     }
   }
-  return { movements, lowStockAlerted, outbox: outboxRows(alerts, now) };
+  return { movements, lowStockAlerts, outbox: outboxRows(alerts, now) };
 }

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { externalId, isoTimestamp, userText } from './common';
 
-export const warehouseTypes = ['DISTRIBUTION_CENTER', 'STORE', 'FULFILLMENT_CENTER', 'THIRD_PARTY', 'RETURNS'] as const;
+/** Kinds of warehouse: seed 002's MAIN, SECONDARY and DROPSHIP among Stockroom's own. */
+export const warehouseTypes = ['MAIN', 'SECONDARY', 'DROPSHIP', 'DISTRIBUTION_CENTER', 'STORE', 'FULFILLMENT_CENTER', 'THIRD_PARTY', 'RETURNS'] as const;
 
 export const createWarehouseBody = z
   .strictObject({

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { adjustmentTypes } from '../domain/adjustment';
+import { lowStockSeverities } from '../domain/low-stock';
 import { movementTypes } from '../domain/movement';
 import {
   externalId,
@@ -123,6 +124,8 @@ export const warehouseStockSchema = z.object({
   quantityAllocated: z.number(),
   quantityExpired: z.number(),
   quantityAvailable: z.number(),
+  /** quantityAvailable under the seed's name */
+  availableQuantity: z.number(),
 });
 export type WarehouseStock = z.infer<typeof warehouseStockSchema>;
 
@@ -203,6 +206,8 @@ export const productInventoryResponse = z.object({
     }),
   }),
   lastMovementAt: isoTimestamp.nullable(),
+  /** lastMovementAt under the seed's name */
+  lastUpdated: isoTimestamp.nullable(),
 });
 export type ProductInventoryResponse = z.infer<typeof productInventoryResponse>;
 
@@ -264,11 +269,15 @@ export type StockSettings = z.infer<typeof stockSettingsSchema>;
 
 // ---------------------------------------------------------------- low stock
 
-export const lowStockSeverities = ['CRITICAL', 'LOW'] as const;
-
 export const lowStockQuery = z.strictObject({
   warehouseId: externalId.optional(),
-  threshold: z.coerce.number().int().min(0).max(1_000_000_000).optional(),
+  /** Units, or a fraction below 1 of each reorder point (the seed's `threshold=0.2`). */
+  threshold: z.coerce
+    .number()
+    .min(0)
+    .max(1_000_000_000)
+    .refine((value) => Number.isInteger(value) || value < 1, { error: 'expected a whole number of units, or a fraction below 1 of the reorder point' })
+    .optional(),
   limit: paginationQuery.shape.limit,
   offset: paginationQuery.shape.offset,
 });
@@ -287,7 +296,10 @@ export const lowStockItemSchema = z.object({
   minStockLevel: z.number(),
   percentageRemaining: z.number().nullable(),
   suggestedOrderQuantity: z.number(),
+  daysOfSupply: z.number().nullable(),
   severity: z.enum(lowStockSeverities),
+  /** the severity under the seed's name */
+  status: z.enum(lowStockSeverities),
 });
 export type LowStockItem = z.infer<typeof lowStockItemSchema>;
 

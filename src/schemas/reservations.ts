@@ -10,12 +10,13 @@ export const reservationLotSchema = z.object({
   quantity: z.number().int(),
 });
 
-/** The units of one product taken at one warehouse; `reserved` is true while none of them were released. */
+/** The units of one product taken at one warehouse; `reserved` is true while none of them were released, `released` once some were. */
 export const reservationItemSchema = z.object({
   productId: z.string(),
   warehouseId: z.string(),
   quantity: z.number().int(),
   reserved: z.boolean(),
+  released: z.boolean(),
   lots: z.array(reservationLotSchema),
 });
 
@@ -152,6 +153,8 @@ export const reservationDetailSchema = reservationViewSchema.extend({
   strategy: z.enum(strategies),
   version: z.number().int(),
   updatedAt: isoTimestamp,
+  /** when the reservation was released (status RELEASED), else null */
+  releasedAt: isoTimestamp.nullable(),
   items: z.array(reservationItemSchema.extend({ lots: z.array(reservationLotDetailSchema) })),
   history: z.array(statusChangeSchema),
 });

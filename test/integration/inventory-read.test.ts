@@ -55,8 +55,26 @@ describe('POST /inventory/check-availability', () => {
       availableQuantity: 40,
       status: 'AVAILABLE',
       warehouses: [
-        { warehouseId: 'wh-1', active: true, quantityOnHand: 20, quantityReserved: 3, quantityAllocated: 2, quantityExpired: 0, quantityAvailable: 15 },
-        { warehouseId: 'wh-2', active: true, quantityOnHand: 25, quantityReserved: 0, quantityAllocated: 0, quantityExpired: 0, quantityAvailable: 25 },
+        {
+          warehouseId: 'wh-1',
+          active: true,
+          quantityOnHand: 20,
+          quantityReserved: 3,
+          quantityAllocated: 2,
+          quantityExpired: 0,
+          quantityAvailable: 15,
+          availableQuantity: 15,
+        },
+        {
+          warehouseId: 'wh-2',
+          active: true,
+          quantityOnHand: 25,
+          quantityReserved: 0,
+          quantityAllocated: 0,
+          quantityExpired: 0,
+          quantityAvailable: 25,
+          availableQuantity: 25,
+        },
       ],
     });
     expect(body.items[2]).toMatchObject({ availableQuantity: 0, warehouses: [] });
@@ -218,6 +236,7 @@ describe('GET /inventory/:productId', () => {
     expect(recent.items).toHaveLength(6);
     expect(recent.items.some((m: { quantityDelta: number; type: string; lotId: string }) => m.lotId === oldLot && m.type === 'RECEIPT')).toBe(false);
     expect(Date.parse(body.lastMovementAt)).toBeGreaterThan(Date.now() - 60_000);
+    expect(body.lastUpdated).toBe(body.lastMovementAt);
   });
 
   it('narrows to one warehouse with ?warehouseId', async () => {

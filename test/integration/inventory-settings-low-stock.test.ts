@@ -8,7 +8,7 @@ beforeAll(async () => {
   t = await startTestApp('inventory-low-stock');
   await seedCatalogue(t, {
     warehouses: ['wh-1', 'wh-2'],
-    products: ['p-set', 'p-empty', 'p-under-min', 'p-low', 'p-plenty', 'p-expired', 'p-held', 'p-closed'],
+    products: ['p-set', 'p-empty', 'p-under-min', 'p-low', 'p-plenty', 'p-expired', 'p-held', 'p-closed', 'p-moving'],
   });
   const closed = await t.app.inject({
     method: 'POST',
@@ -136,7 +136,9 @@ describe('GET /inventory/low-stock', () => {
       minStockLevel: 2,
       percentageRemaining: 80,
       suggestedOrderQuantity: 25,
+      daysOfSupply: null,
       severity: 'LOW',
+      status: 'LOW',
     });
     expect(body.items.find((item: { productId: string }) => item.productId === 'p-expired')).toMatchObject({ currentStock: 0, quantityOnHand: 30 });
   });
@@ -161,9 +163,43 @@ describe('GET /inventory/low-stock', () => {
     expect(await lowStock('?offset=100')).toEqual({ items: [], totalItems: 6, criticalItems: 3, lowItems: 3 });
   });
 
+  it('takes a fraction below 1 as that share of each reorder point (threshold=0.2 of seed 002)', async () => {
+    const body = await lowStock('?threshold=0.5&warehouseId=wh-1');
+    // a threshold of 5 units at reorder points of 10: p-held has exactly 5 available
+    expect(keys(body.items)).toEqual(['p-empty@wh-1:CRITICAL', 'p-expired@wh-1:CRITICAL', 'p-under-min@wh-1:CRITICAL', 'p-held@wh-1:LOW']);
+    expect(body.items.map((item: { threshold: number; percentageRemaining: number }) => [item.threshold, item.percentageRemaining])).toEqual([
+      [5, 0],
+      [5, 0],
+      [5, 30],
+      [5, 50],
+    ]);
+    expect(keys((await lowStock('?threshold=0.2&warehouseId=wh-1')).items)).toEqual(['p-empty@wh-1:CRITICAL', 'p-expired@wh-1:CRITICAL']);
+  });
+
+  it('gives the days of supply at the rate stock left over the last 30 days', async () => {
+    await receive(t, 'p-moving', 'wh-1', 100);
+    await putSettings({ productId: 'p-moving', warehouseId: 'wh-1', reorderPoint: 20, reorderQuantity: 100, minStockLevel: 5 });
+    const ship = await t.app.inject({
+      method: 'PUT',
+      url: '/api/v1/inventory/adjust',
+      headers: admin,
+      payload: { adjustments: [{ productId: 'p-moving', warehouseId: 'wh-1', quantity: 85, type: 'SHIPMENT', reason: 'orders' }] },
+    });
+    expect(ship.statusCode).toBe(200);
+    // 15 left, and 85 went out in 30 days: 2.83 a day, so 15 last 5.2 days
+    const item = (await lowStock('?warehouseId=wh-1')).items.find((entry: { productId: string }) => entry.productId === 'p-moving');
+    expect(item).toMatchObject({ currentStock: 15, daysOfSupply: 5.2, status: 'LOW', percentageRemaining: 75 });
+    // the window reaches back 30 days: a shipment dated earlier does not count
+    await t.db.pool.query(`alter table inventory_transactions disable trigger user`);
+    await t.db.pool.query(`update inventory_transactions set created_at = now() - interval '31 days' where product_id = 'p-moving' and type = 'SHIPMENT'`);
+    await t.db.pool.query(`alter table inventory_transactions enable trigger user`);
+    const later = (await lowStock('?warehouseId=wh-1')).items.find((entry: { productId: string }) => entry.productId === 'p-moving');
+    expect(later).toMatchObject({ currentStock: 15, daysOfSupply: null });
+  });
+
   it.each([
     ['a negative threshold', '?threshold=-1'],
-    ['a fractional threshold', '?threshold=0.2'],
+    ['a threshold above 1 that is not whole', '?threshold=1.5'],
     ['an unknown parameter', '?severity=LOW'],
   ])('answers 400 to %s', async (_name, query) => {
     const response = await t.app.inject({ method: 'GET', url: `/api/v1/inventory/low-stock${query}`, headers: service });

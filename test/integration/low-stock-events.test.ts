@@ -88,7 +88,7 @@ describe('the low-stock crossing rule', () => {
   });
 
   it('leaves expired lots out of available stock', async () => {
-    await db.pool.query(`update stock_settings set reorder_point = 5, low_stock_alerted = false`);
+    await db.pool.query(`update stock_settings set reorder_point = 5, low_stock_alerted = false, critical_stock_alerted = false`);
     const before = (await alerts()).length;
     await withTransaction(db.pool, async (tx) => {
       const [id] = await insertEmptyLots(tx, [{ productId: 'p-1', warehouseId: 'wh-1', receivedAt: now, expiresAt: new Date(now.getTime() - 1000) }]);
@@ -101,7 +101,7 @@ describe('the low-stock crossing rule', () => {
   });
 
   it('raises one alert when two transactions cross the reorder point at the same time', async () => {
-    await db.pool.query(`update stock_settings set reorder_point = 20, low_stock_alerted = false`);
+    await db.pool.query(`update stock_settings set reorder_point = 20, low_stock_alerted = false, critical_stock_alerted = false`);
     const lots = await withTransaction(db.pool, async (tx) => {
       const ids = await insertEmptyLots(tx, [
         { productId: 'p-1', warehouseId: 'wh-1', receivedAt: now },
@@ -126,5 +126,33 @@ describe('the low-stock crossing rule', () => {
     const recorded = await alerts();
     expect(recorded).toHaveLength(before + 1);
     expect(recorded.at(-1)!.event).toMatchObject({ currentStock: 20 });
+  });
+
+  it('alerts again, once, when stock falls on from LOW to CRITICAL, and again after it was back at LOW', async () => {
+    await db.pool.query(`insert into products (id, sku, name) values ('p-3', 'P3', 'Gizmo')`);
+    await db.pool.query(`insert into stock_settings (product_id, warehouse_id, reorder_point, min_stock_level) values ('p-3', 'wh-1', 20, 5)`);
+    const lot = await withTransaction(db.pool, async (tx) => {
+      const [id] = await insertEmptyLots(tx, [{ productId: 'p-3', warehouseId: 'wh-1', receivedAt: now }]);
+      await applyStockChanges(tx, [{ lotId: id!, type: 'RECEIPT', quantityDelta: 34, actor: 'test' }], { now });
+      return id!;
+    });
+    const outstanding = async () =>
+      (await db.pool.query(`select low_stock_alerted as low, critical_stock_alerted as critical from stock_settings where product_id = 'p-3'`)).rows[0];
+    const before = (await alerts()).length;
+    await move({ type: 'RESERVE', reservedDelta: 20 }, lot); // 14: LOW
+    await move({ type: 'RESERVE', reservedDelta: 10 }, lot); // 4: under the minimum of 5, CRITICAL
+    await move({ type: 'RESERVE', reservedDelta: 2 }, lot); // 2: still CRITICAL
+    await move({ type: 'RELEASE', reservedDelta: -5 }, lot); // 7: back at LOW
+    await move({ type: 'RESERVE', reservedDelta: 4 }, lot); // 3: CRITICAL again
+    const recorded = (await alerts()).slice(before);
+    expect(recorded.map((alert) => [alert.event.productId, alert.event.currentStock, alert.event.severity])).toEqual([
+      ['p-3', 14, 'LOW'],
+      ['p-3', 4, 'CRITICAL'],
+      ['p-3', 3, 'CRITICAL'],
+    ]);
+    expect(await outstanding()).toEqual({ low: true, critical: true });
+    await move({ type: 'RELEASE', reservedDelta: -31 }, lot); // 34: recovered, both re-armed
+    expect(await outstanding()).toEqual({ low: false, critical: false });
+    expect(await alerts()).toHaveLength(before + 3);
   });
 });

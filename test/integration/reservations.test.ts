@@ -199,7 +199,9 @@ describe('reserve', () => {
       reservationId: expect.any(String),
       orderId,
       status: 'RESERVED',
-      items: [{ productId, warehouseId: 'wh-a', quantity: 4, reserved: true, lots: [{ lotId: expect.any(String), lotNumber: 'L1', quantity: 4 }] }],
+      items: [
+        { productId, warehouseId: 'wh-a', quantity: 4, reserved: true, released: false, lots: [{ lotId: expect.any(String), lotNumber: 'L1', quantity: 4 }] },
+      ],
       expiresAt: expect.any(String),
       createdAt: expect.any(String),
       shortfall: [],
@@ -299,15 +301,19 @@ describe('the lifecycle', () => {
     const { productId, id } = await reserved();
     const response = await api.release({ reservationId: id, reason: 'order cancelled' });
     expect(response.statusCode).toBe(200);
-    expect(response.json()).toMatchObject({
+    const body = response.json();
+    expect(body).toMatchObject({
       status: 'RELEASED',
       version: 1,
-      items: [{ quantity: 4, reserved: false, lots: [{ reservedQuantity: 0, releasedQuantity: 4, allocatedQuantity: 0 }] }],
+      items: [{ quantity: 4, reserved: false, released: true, lots: [{ reservedQuantity: 0, releasedQuantity: 4, allocatedQuantity: 0 }] }],
       history: [
         { fromStatus: null, toStatus: 'RESERVED', actor: 'checkout' },
         { fromStatus: 'RESERVED', toStatus: 'RELEASED', reason: 'order cancelled', actor: 'checkout', reference: expect.any(String), at: expect.any(String) },
       ],
     });
+    // seed 002's releasedAt: when it was released, which GET keeps answering
+    expect(body.releasedAt).toBe(body.history[1].at);
+    expect((await api.get(id)).json()).toMatchObject({ releasedAt: body.releasedAt });
     expect(await totalsOf(t.db.pool, productId)).toEqual({ quantity: 10, reserved: 0, allocated: 0 });
     const { rows } = await t.db.pool.query(`select type, reserved_delta from inventory_transactions where reference_id = $1 order by id`, [id]);
     expect(rows).toEqual([
@@ -355,7 +361,15 @@ describe('the lifecycle', () => {
     const id = response.json().reservationId;
     const allocated = await api.allocate({ reservationId: id, items: [{ productId: kept, quantity: 4 }] });
     expect(allocated.statusCode).toBe(200);
-    expect(allocated.json()).toMatchObject({ status: 'ALLOCATED', history: [{}, { toStatus: 'ALLOCATED', reason: 'allocated in part; 4 released' }] });
+    expect(allocated.json()).toMatchObject({
+      status: 'ALLOCATED',
+      releasedAt: null,
+      items: [
+        { productId: kept, reserved: false, released: true },
+        { productId: dropped, reserved: false, released: true },
+      ],
+      history: [{}, { toStatus: 'ALLOCATED', reason: 'allocated in part; 4 released' }],
+    });
     expect(await totalsOf(t.db.pool, kept)).toEqual({ quantity: 10, reserved: 0, allocated: 4 });
     expect(await totalsOf(t.db.pool, dropped)).toEqual({ quantity: 10, reserved: 0, allocated: 0 });
   });

@@ -100,8 +100,17 @@ describe('events of stock changes', () => {
     expect(messages[0]!.body).toMatchObject({ adjustmentType: 'WRITE_OFF', quantity: -75, previousStock: 100, newStock: 25 });
     expect(messages[1]!.body).toMatchObject({ productId: 'p-adj', warehouseId: 'wh-1', currentStock: 25, reorderPoint: 30, severity: 'LOW' });
 
-    // still under the reorder point: a reservation alerts no more
+    // on from LOW to CRITICAL (under the minimum of 10): one more alert
     await reserve('p-adj', 20);
+    messages = await publishedSinceLastLook();
+    expect(summary(messages)).toEqual([
+      ['inventory.reserved', 'InventoryReserved'],
+      ['inventory.low_stock', 'LowStockAlert'],
+    ]);
+    expect(messages[1]!.body).toMatchObject({ currentStock: 5, severity: 'CRITICAL' });
+
+    // still CRITICAL: a reservation alerts no more
+    await reserve('p-adj', 1);
     expect(summary(await publishedSinceLastLook())).toEqual([['inventory.reserved', 'InventoryReserved']]);
   });
 

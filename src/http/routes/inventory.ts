@@ -41,7 +41,7 @@ function sendAnswer<T>(reply: FastifyReply, answer: IdempotentAnswer<T>) {
 }
 
 /** Stock of products: adjustments, availability, levels, the ledger, settings, low stock and transfers (seed 002). */
-export function inventoryRoutes(app: FastifyInstance, { pool }: AppDeps): void {
+export function inventoryRoutes(app: FastifyInstance, { pool, config }: AppDeps): void {
   const api = app.withTypeProvider<ZodTypeProvider>();
 
   api.put(
@@ -84,12 +84,12 @@ export function inventoryRoutes(app: FastifyInstance, { pool }: AppDeps): void {
     {
       schema: {
         tags: ['inventory'],
-        summary: 'Products at or under their reorder point (or a threshold), with severity',
+        summary: 'Products at or under their reorder point (or a threshold), with severity and days of supply',
         querystring: lowStockQuery,
         response: { 200: lowStockResponse },
       },
     },
-    async (request) => listLowStock(pool, request.query),
+    async (request) => listLowStock(pool, request.query, { now: new Date(), windowDays: config.DAYS_OF_SUPPLY_WINDOW_DAYS }),
   );
 
   api.put(

@@ -22,7 +22,7 @@ export function toCandidateLot(lot: LotRow): CandidateLot {
 type ViewLine = Pick<ReservationLineRow, 'productId' | 'warehouseId' | 'lotId' | 'lotNumber' | 'quantity'> &
   Partial<Pick<ReservationLineRow, 'allocatedQuantity' | 'shippedQuantity' | 'releasedQuantity'>>;
 
-type Item<L> = { productId: string; warehouseId: string; quantity: number; reserved: boolean; lots: L[] };
+type Item<L> = { productId: string; warehouseId: string; quantity: number; reserved: boolean; released: boolean; lots: L[] };
 
 /** Groups lines into one item per product and warehouse (in the order first taken) and one entry per lot. */
 function groupLines<L extends { lotId: string; quantity: number }>(
@@ -35,11 +35,14 @@ function groupLines<L extends { lotId: string; quantity: number }>(
     const key = `${line.productId}\u0000${line.warehouseId}`;
     let item = items.get(key);
     if (item === undefined) {
-      item = { productId: line.productId, warehouseId: line.warehouseId, quantity: 0, reserved: true, lots: [], byLot: new Map() };
+      item = { productId: line.productId, warehouseId: line.warehouseId, quantity: 0, reserved: true, released: false, lots: [], byLot: new Map() };
       items.set(key, item);
     }
     item.quantity += line.quantity;
-    if ((line.releasedQuantity ?? 0) > 0) item.reserved = false;
+    if ((line.releasedQuantity ?? 0) > 0) {
+      item.reserved = false;
+      item.released = true;
+    }
     const lot = item.byLot.get(line.lotId);
     if (lot === undefined) {
       const created = toLot(line);
@@ -106,6 +109,8 @@ export function reservationSummary(reservation: ReservationRow, lines: readonly 
     expiresAt: reservation.expiresAt,
     createdAt: reservation.createdAt,
     updatedAt: reservation.updatedAt,
+    // a released reservation never changes again, so its last change is its release
+    releasedAt: reservation.status === 'RELEASED' ? reservation.updatedAt : null,
   };
 }
 

@@ -26,6 +26,20 @@ export function isExpired(lot: Pick<LotRow, 'expiresAt'>, now: Date): boolean {
   return lot.expiresAt !== null && lot.expiresAt.getTime() <= now.getTime();
 }
 
+/** A warehouse's stock of a product before any lot is counted. */
+export function emptyStock(warehouseId: string, active: boolean): WarehouseStock {
+  return {
+    warehouseId,
+    active,
+    quantityOnHand: 0,
+    quantityReserved: 0,
+    quantityAllocated: 0,
+    quantityExpired: 0,
+    quantityAvailable: 0,
+    availableQuantity: 0,
+  };
+}
+
 /**
  * Stock per warehouse of the given lots, in warehouse id order. Expired lots are on hand but not
  * available, and an inactive warehouse has nothing available.
@@ -33,20 +47,13 @@ export function isExpired(lot: Pick<LotRow, 'expiresAt'>, now: Date): boolean {
 export function stockByWarehouse(lots: readonly LotRow[], now: Date): WarehouseStock[] {
   const byWarehouse = new Map<string, WarehouseStock>();
   for (const lot of lots) {
-    const stock = byWarehouse.get(lot.warehouseId) ?? {
-      warehouseId: lot.warehouseId,
-      active: lot.warehouse.active,
-      quantityOnHand: 0,
-      quantityReserved: 0,
-      quantityAllocated: 0,
-      quantityExpired: 0,
-      quantityAvailable: 0,
-    };
+    const stock = byWarehouse.get(lot.warehouseId) ?? emptyStock(lot.warehouseId, lot.warehouse.active);
     stock.quantityOnHand += lot.quantity;
     stock.quantityReserved += lot.reservedQuantity;
     stock.quantityAllocated += lot.allocatedQuantity;
     if (isExpired(lot, now)) stock.quantityExpired += lot.quantity;
     else if (lot.warehouse.active) stock.quantityAvailable += available(lot);
+    stock.availableQuantity = stock.quantityAvailable;
     byWarehouse.set(lot.warehouseId, stock);
   }
   return [...byWarehouse.values()].sort((a, b) => (a.warehouseId < b.warehouseId ? -1 : a.warehouseId > b.warehouseId ? 1 : 0));

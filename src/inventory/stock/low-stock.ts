@@ -1,13 +1,20 @@
 import type { Queryable } from '../../db/client';
+import { sumOutboundSince } from '../../db/movement-store';
 import { findLowStock } from '../../db/stock-settings-store';
+import { daysOfSupply } from '../../domain/low-stock';
+import { outboundMovementTypes } from '../../domain/movement';
 import type { LowStockQuery, LowStockResponse } from '../../schemas/inventory';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 /**
  * Products at warehouses whose available stock is at or under the reorder point (or the given
- * threshold), with the reorder quantity as the suggested order; CRITICAL when nothing is available
- * or less than the minimum level, LOW otherwise.
+ * threshold: units, or a fraction below 1 of the reorder point), with the reorder quantity as the
+ * suggested order and the days the stock lasts at the rate it left over the last `windowDays`;
+ * CRITICAL when nothing is available or less than the minimum level, LOW otherwise.
  */
-export async function listLowStock(db: Queryable, query: LowStockQuery, now = new Date()): Promise<LowStockResponse> {
+export async function listLowStock(db: Queryable, query: LowStockQuery, options: { now: Date; windowDays: number }): Promise<LowStockResponse> {
+  const { now, windowDays } = options;
   const { items, totalItems, criticalItems } = await findLowStock(db, {
     ...(query.warehouseId === undefined ? {} : { warehouseId: query.warehouseId }),
     ...(query.threshold === undefined ? {} : { threshold: query.threshold }),
@@ -15,6 +22,10 @@ export async function listLowStock(db: Queryable, query: LowStockQuery, now = ne
     limit: query.limit,
     offset: query.offset,
   });
+  const since = new Date(now.getTime() - windowDays * DAY_MS);
+  const outbound = new Map(
+    (await sumOutboundSince(db, items, outboundMovementTypes, since)).map((row) => [`${row.productId}\u0000${row.warehouseId}`, row.units]),
+  );
   return {
     items: items.map((item) => ({
       productId: item.productId,
@@ -27,9 +38,11 @@ export async function listLowStock(db: Queryable, query: LowStockQuery, now = ne
       reorderPoint: item.reorderPoint,
       threshold: item.threshold,
       minStockLevel: item.minStockLevel,
-      percentageRemaining: item.threshold === 0 ? null : Math.round((item.available / item.threshold) * 1000) / 10,
+      percentageRemaining: item.reorderPoint === 0 ? null : Math.round((item.available / item.reorderPoint) * 1000) / 10,
       suggestedOrderQuantity: item.reorderQuantity,
+      daysOfSupply: daysOfSupply(item.available, outbound.get(`${item.productId}\u0000${item.warehouseId}`) ?? 0, windowDays),
       severity: item.severity,
+      status: item.severity,
     })),
     totalItems,
     criticalItems,

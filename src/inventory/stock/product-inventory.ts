@@ -5,17 +5,14 @@ import { findLotsOfProducts } from '../../db/lot-store';
 import type { MovementType } from '../../domain/movement';
 import { findLastMovementAt, listMovements, summarizeMovements } from '../../db/movement-store';
 import { findProductWarehouses } from '../../db/stock-settings-store';
+import { correctionMovementTypes, inboundMovementTypes, outboundMovementTypes } from '../../domain/movement';
 import type { ProductInventoryResponse } from '../../schemas/inventory';
-import { isExpired, stockByWarehouse, toLotView } from './lots';
+import { emptyStock, isExpired, stockByWarehouse, toLotView } from './lots';
 import { toMovementView } from './movements';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** At most this many of the last day's movements are listed; the full ledger is paginated elsewhere. */
 const RECENT_MOVEMENTS = 100;
-
-const inbound: readonly MovementType[] = ['RECEIPT', 'RETURN', 'TRANSFER_IN'];
-const outbound: readonly MovementType[] = ['SHIPMENT', 'SHIP', 'TRANSFER_OUT'];
-const corrections: readonly MovementType[] = ['ADJUSTMENT', 'WRITE_OFF'];
 
 /**
  * The stock of one product: totals, and per warehouse (those with lots or settings) the quantities,
@@ -39,15 +36,7 @@ export async function getProductInventory(pool: Pool, productId: string, warehou
         const settings = place.settings;
         const hasLocation = settings !== null && (settings.zone !== null || settings.aisle !== null || settings.shelf !== null);
         return {
-          ...(stock.get(place.warehouseId) ?? {
-            warehouseId: place.warehouseId,
-            active: place.active,
-            quantityOnHand: 0,
-            quantityReserved: 0,
-            quantityAllocated: 0,
-            quantityExpired: 0,
-            quantityAvailable: 0,
-          }),
+          ...(stock.get(place.warehouseId) ?? emptyStock(place.warehouseId, place.active)),
           warehouseName: place.warehouseName,
           reorderPoint: settings?.reorderPoint ?? null,
           reorderQuantity: settings?.reorderQuantity ?? null,
@@ -77,15 +66,16 @@ export async function getProductInventory(pool: Pool, productId: string, warehou
         movements: {
           last24Hours: {
             since,
-            received: net(inbound),
-            shipped: -net(outbound),
-            adjusted: net(corrections),
+            received: net(inboundMovementTypes),
+            shipped: -net(outboundMovementTypes),
+            adjusted: net(correctionMovementTypes),
             byType,
             items: recent.slice(0, RECENT_MOVEMENTS).map(toMovementView),
             truncated: recent.length > RECENT_MOVEMENTS,
           },
         },
         lastMovementAt,
+        lastUpdated: lastMovementAt,
       };
     },
     { isolation: 'repeatable read' },
