@@ -85,7 +85,8 @@ export const reservationsByStatus = new Gauge({
 
 export const reservationsExpired = new Counter({
   name: 'stockroom_reservations_expired_total',
-  help: 'Reservations released by the expiry sweeper',
+  help: 'Reservations whose hold ran out and gave their stock back, by who expired them: the sweeper, or the allocation engine in line',
+  labelNames: ['by'] as const,
   registers: [registry],
 });
 

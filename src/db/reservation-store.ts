@@ -20,11 +20,20 @@ export type ReservationLineRow = {
 };
 
 /**
+ * SQL mirror of the lapse in `effectiveStatus` (src/domain/reservation.ts): true when the
+ * reservation of alias `r` is a RESERVED hold whose time ran out by the timestamptz parameter `now`
+ * (e.g. `$3`). Written as a plain conjunction, so reservations_status_expiry_idx finds such holds.
+ */
+export function lapsedHoldSql(now: string): string {
+  return `(r.status = 'RESERVED' and r.expires_at <= ${now})`;
+}
+
+/**
  * SQL mirror of `effectiveStatus` (src/domain/reservation.ts): the status a reservation of alias
  * `r` reads as at the timestamptz parameter `now` (e.g. `$3`).
  */
 export function effectiveStatusSql(now: string): string {
-  return `(case when r.status = 'RESERVED' and r.expires_at <= ${now} then 'EXPIRED' else r.status end)`;
+  return `(case when ${lapsedHoldSql(now)} then 'EXPIRED' else r.status end)`;
 }
 
 /** The stored statuses whose reservations may read as `status`: a lapsed RESERVED hold reads as EXPIRED. */
@@ -146,16 +155,26 @@ export async function lockFreeReservations(tx: Transaction, ids: readonly string
   ]);
 }
 
-/** Claims up to `limit` RESERVED reservations whose hold ended by `now`, skipping those another sweeper or caller holds. */
-export async function claimExpiredReservations(tx: Transaction, now: Date, limit: number): Promise<ReservationRow[]> {
+/**
+ * Claims up to `limit` RESERVED reservations whose hold ended by `now`, skipping those another
+ * sweeper or caller holds. With `onLots`, only those holding units on these lots and on no other
+ * lot: the allocation engine expires in line what the lots it already holds free, and never needs
+ * a lot it has not locked.
+ */
+export async function claimExpiredReservations(tx: Transaction, now: Date, limit: number, onLots?: readonly string[]): Promise<ReservationRow[]> {
+  // a line of r still holding reserved units: the SQL twin of heldOf (src/inventory/reservations/transitions.ts)
+  const held = `l.reservation_id = r.id and l.quantity - l.allocated_quantity - l.released_quantity > 0`;
   return queryRows<ReservationRow>(
     tx,
     `select ${reservationColumns} from reservations r
-      where r.status = 'RESERVED' and ${effectiveStatusSql('$1')} = 'EXPIRED'
+      where ${lapsedHoldSql('$1')}
+        and ($3::uuid[] is null
+             or (exists (select 1 from reservation_lines l where ${held} and l.lot_id = any($3::uuid[]))
+                 and not exists (select 1 from reservation_lines l where ${held} and l.lot_id <> all($3::uuid[]))))
       order by r.expires_at, r.id
       limit $2
         for update skip locked`,
-    [now, limit],
+    [now, limit, onLots ?? null],
   );
 }
 

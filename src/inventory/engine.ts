@@ -4,6 +4,7 @@ import type { Config } from '../config';
 import { missingReferences } from '../db/catalogue-store';
 import type { Transaction } from '../db/client';
 import { lockFor, type StockLocks } from '../db/locks';
+import { claimExpiredReservations } from '../db/reservation-store';
 import { mergeWrites, type Writes } from '../db/writes';
 import { planMany, type LotTake, type PlanRequest } from '../domain/allocate';
 import type { NewEvent } from '../events/schemas';
@@ -15,6 +16,7 @@ import type { NewReservation, NewReservationLine, StatusChange } from '../domain
 import { AppError } from '../errors';
 import { outboxRows } from '../events/outbox';
 import type { ReservationView } from '../schemas/reservations';
+import { expireHolds } from './reservations/expire';
 import { reservationView, toCandidateLot } from './reservations/views';
 import { stockChangeWrites } from './stock-changes';
 
@@ -89,6 +91,26 @@ async function lockStockFor(tx: Transaction, requests: readonly EngineRequest[])
   return { locks, unknown: { products: new Set(products), warehouses: new Set(warehouses) } };
 }
 
+/** Most lapsed holds one batch expires in line; more wait for the next batch or the sweeper. */
+const IN_LINE_EXPIRY_LIMIT = 500;
+
+/**
+ * Expiry in line: holds whose time ran out count as free stock when a batch plans, sweeper or no
+ * sweeper. When a locked lot holds reserved units, the lapsed reservations held wholly on the locked
+ * lots and free to change (SKIP LOCKED: one a sweeper or a release is changing stays with it) are
+ * expired in this transaction through expireHolds, exactly as the sweeper would (history, events,
+ * backorders cancelled and filled), and the same lots are read again. A reservation that also holds
+ * lots this batch did not lock is left to the sweeper, so no lot is locked out of order.
+ */
+async function expireLapsedHolds(tx: Transaction, locks: StockLocks, now: Date): Promise<StockLocks> {
+  if (!locks.lots.some((lot) => lot.reservedQuantity > 0)) return locks;
+  const lotIds = locks.lots.map((lot) => lot.id);
+  const lapsed = await claimExpiredReservations(tx, now, IN_LINE_EXPIRY_LIMIT, lotIds);
+  if (lapsed.length === 0) return locks;
+  await expireHolds(tx, lapsed, { now, by: 'in_line', lots: 'held' });
+  return lockFor(tx, { lotIds });
+}
+
 /** The products and warehouses a request names that do not exist. */
 function unknownOf(request: EngineRequest, unknown: UnknownReferences): { products: string[]; warehouses: string[] } {
   return {
@@ -107,7 +129,7 @@ function toPlanRequest(request: EngineRequest): PlanRequest {
 
 /**
  * Serves requests in the given order inside the caller's transaction: ONE lock of all lots of all
- * their products, planMany over them (each request sees what the earlier ones took), then each plan
+ * their products, the lapsed holds on them expired in line (expireLapsedHolds), planMany over them (each request sees what the earlier ones took), then each plan
  * settled (settleRequest) into reservations, lines, movements, history, backorders and events.
  * Returns the outcomes and everything to write; the caller adds its own writes (the jobs' results,
  * the answers kept under Idempotency-Keys) and commits them all with commitWrites — a constant
@@ -124,7 +146,9 @@ export async function serve(tx: Transaction, requests: readonly EngineRequest[],
   if (requests.length === 0) return { outcomes: [], writes: {} };
   const { now, config } = ctx;
   const ids = ctx.ids ?? uuidv7;
-  const { locks, unknown } = await lockStockFor(tx, requests);
+  const locked = await lockStockFor(tx, requests);
+  const locks = await expireLapsedHolds(tx, locked.locks, now);
+  const { unknown } = locked;
 
   const refused = requests.map((request) => {
     if (request.unknownReferences !== 'refuse') return undefined;

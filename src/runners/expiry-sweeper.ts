@@ -1,5 +1,4 @@
 import { expireReservations } from '../inventory/reservations/expire';
-import { reservationsExpired } from '../metrics';
 import type { Runner, WorkerDeps } from './runner';
 
 /**
@@ -15,10 +14,7 @@ export function startExpirySweeper({ config, pool, logger }: Pick<WorkerDeps, 'c
   const sweep = async () => {
     try {
       const expired = await expireReservations(pool, { now: new Date(), batchSize: config.EXPIRY_SWEEP_BATCH_SIZE });
-      if (expired > 0) {
-        reservationsExpired.inc(expired);
-        log.info({ expired }, 'reservations expired');
-      }
+      if (expired > 0) log.info({ expired }, 'reservations expired');
     } catch (error) {
       // the next round tries again; a sweep that failed changed nothing
       log.error({ err: error }, 'expiry sweep failed');

@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { loadConfig } from '../../src/config';
-import { createPool } from '../../src/db/client';
+import { createPool, withTransaction } from '../../src/db/client';
 import { serveAndCommit } from '../helpers/engine';
 import { expireReservations } from '../../src/inventory/reservations/expire';
 import { startExpirySweeper } from '../../src/runners/expiry-sweeper';
@@ -119,6 +119,112 @@ describe('expiring reservations', () => {
     expect(rows).toHaveLength(120);
     for (const row of rows) expect(row).toMatchObject({ expiries: 1, movements: 1 });
     expect(await totalsOf(db.pool, productId)).toMatchObject({ reserved: 0 });
+  });
+});
+
+/** One request for `quantity` of the product, served now (a job, a reserve call: the engine is the same). */
+function request(productId: string, quantity: number, key: string, extra: Record<string, unknown> = {}) {
+  return {
+    key,
+    mode: 'allocate' as const,
+    lines: [{ productId, quantity }],
+    strategy: 'fifo' as const,
+    priority: 'medium' as const,
+    allowPartial: false,
+    allowBackorder: false,
+    orderId: key,
+    referenceType: 'order',
+    actor: 'test',
+    ...extra,
+  };
+}
+
+describe('expiry in line (no sweeper)', () => {
+  it('serves a request from the stock of holds whose time ran out, expiring them as the sweeper would', async () => {
+    const productId = await product(5);
+    const lapsed = await holds(productId, 2, 5, new Date(Date.now() - 10 * minute), 1);
+    expect(await totalsOf(db.pool, productId)).toEqual({ quantity: 10, reserved: 10, allocated: 0 });
+
+    const [served] = await serveAndCommit(db.pool, [request(productId, 8, `${productId}-late`)], { now: new Date(), config });
+    expect(served!.outcome).toBe('complete');
+    expect(await statuses(lapsed)).toEqual(['EXPIRED', 'EXPIRED']);
+    expect(await totalsOf(db.pool, productId)).toEqual({ quantity: 10, reserved: 0, allocated: 8 });
+    const { rows: history } = await db.pool.query(
+      `select to_status, actor from reservation_status_history where reservation_id = any($1::uuid[]) and to_status = 'EXPIRED'`,
+      [lapsed],
+    );
+    expect(history).toEqual([
+      { to_status: 'EXPIRED', actor: 'expiry-in-line' },
+      { to_status: 'EXPIRED', actor: 'expiry-in-line' },
+    ]);
+    const { rows: events } = await db.pool.query(
+      `select count(*)::int as n from outbox_events where event_type = 'ReservationExpired' and payload->>'reservationId' = any($1::text[])`,
+      [lapsed],
+    );
+    expect(events[0].n).toBe(2);
+    // the sweeper finds nothing left to do
+    expect(await expireReservations(db.pool, { now: new Date(), batchSize: 10 })).toBe(0);
+  });
+
+  it('leaves holds that have not ended, and a lapsed hold also holding another product’s lots, to their owners', async () => {
+    const productId = await product(5);
+    const other = await product(5);
+    const [running] = await holds(productId, 1, 3, new Date(), 30);
+    const [spanning] = await serveAndCommit(
+      db.pool,
+      [
+        {
+          ...request(productId, 4, `${productId}-span`),
+          mode: 'reserve' as const,
+          lines: [
+            { productId, quantity: 4 },
+            { productId: other, quantity: 1 },
+          ],
+          reservationMinutes: 1,
+        },
+      ],
+      { now: new Date(Date.now() - 10 * minute), config },
+    );
+    const [served] = await serveAndCommit(db.pool, [request(productId, 5, `${productId}-short`)], { now: new Date(), config });
+    expect(served!.outcome).toBe('none');
+    expect(served!.failedLines[0]).toMatchObject({ availableQuantity: 3 });
+    expect(await statuses([running!, spanning!.reservation!.reservationId])).toEqual(['RESERVED', 'RESERVED']);
+    expect(await expireReservations(db.pool, { now: new Date(), batchSize: 10 })).toBe(1);
+  });
+
+  it('skips a lapsed hold another transaction is changing, without waiting for it', async () => {
+    const productId = await product(5);
+    const [lapsed] = await holds(productId, 1, 5, new Date(Date.now() - 10 * minute), 1);
+    let release!: () => void;
+    const releasing = new Promise<void>((resolve) => (release = resolve));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((resolve) => (locked = resolve));
+    const holder = withTransaction(db.pool, async (tx) => {
+      await tx.query(`select id from reservations where id = $1 for update`, [lapsed]);
+      locked();
+      await releasing;
+    });
+    await isLocked;
+    const [served] = await serveAndCommit(db.pool, [request(productId, 6, `${productId}-busy`)], { now: new Date(), config });
+    release();
+    await holder;
+    expect(served!.failedLines[0]).toMatchObject({ availableQuantity: 5 });
+    expect(await statuses([lapsed!])).toEqual(['RESERVED']);
+  });
+
+  it('fills waiting backorders of the product from the expired stock first, as the sweeper does', async () => {
+    const productId = await product(2);
+    const [lapsed] = await holds(productId, 1, 4, new Date(Date.now() - 10 * minute), 5);
+    const [waiting] = await serveAndCommit(db.pool, [request(productId, 3, `${productId}-backorder`, { allowPartial: true, allowBackorder: true })], {
+      now: new Date(Date.now() - 8 * minute),
+      config,
+    });
+    expect(waiting!.backorders).toEqual([expect.objectContaining({ quantity: 3 })]);
+    const [served] = await serveAndCommit(db.pool, [request(productId, 4, `${productId}-after`, { allowPartial: true })], { now: new Date(), config });
+    expect(await statuses([lapsed!])).toEqual(['EXPIRED']);
+    const { rows } = await db.pool.query(`select status, fulfilled_quantity as "fulfilled" from backorder_items where id = $1`, [waiting!.backorders[0]!.id]);
+    expect(rows).toEqual([{ status: 'FULFILLED', fulfilled: 3 }]);
+    expect(served!.takes.reduce((sum, take) => sum + take.quantity, 0)).toBe(1);
   });
 });
 
