@@ -1,12 +1,11 @@
 import type { Pool } from 'pg';
-import { v7 as uuidv7 } from 'uuid';
 import type { z } from 'zod';
+import type { DeadLetterRecord } from '../amqp/settle';
 import { withTransaction, type Transaction } from '../db/client';
 import { markEventProcessed } from '../db/consumer-store';
 import { insertDeadLetters } from '../db/dead-letter-store';
 import { isConnectionError, isRetryableTransactionError, translatePgError } from '../db/pg-errors';
 import { AppError } from '../errors';
-import { UNPARSEABLE } from '../inventory/jobs/dead-letters';
 
 /** The identity of a consumed event, for deduplication. */
 export type ConsumedEvent = { consumer: string; eventId: string; eventType: string };
@@ -32,24 +31,6 @@ export type EventSpec<E extends { eventId: string; type: string }> = {
   apply(tx: Transaction, event: E): Promise<void>;
 };
 
-/** A message read: its event, or why it carries none (never worth retrying). */
-export type ReadEvent<E> = { ok: true; event: E } | { ok: false; reason: string; error: string; payload: unknown };
-
-/** Parses and validates a message body against the consumer's schema. */
-export function readEvent<E extends { eventId: string; type: string }>(spec: EventSpec<E>, body: Buffer): ReadEvent<E> {
-  const text = body.toString('utf8');
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    return { ok: false, reason: UNPARSEABLE, error: `not JSON: ${(error as Error).message}`, payload: { raw: text } };
-  }
-  const parsed = spec.schema.safeParse(json);
-  if (parsed.success) return { ok: true, event: parsed.data };
-  const error = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'event'}: ${issue.message}`).join('; ');
-  return { ok: false, reason: 'invalid_event', error, payload: json };
-}
-
 /** What became of an event: applied, already applied, worth another try, or never going to work. */
 export type ConsumeOutcome = { kind: 'processed' | 'duplicate' } | { kind: 'retry'; error: string } | { kind: 'dead'; reason: string; error: string };
 
@@ -73,20 +54,7 @@ export async function applyEventOnce<E extends { eventId: string; type: string }
   }
 }
 
-/** A consumed message given up on, for the dead_letters table. */
-export type ConsumerDeadLetter = {
-  queue: string;
-  reason: string;
-  attempts: number;
-  firstError: string | null;
-  lastError: string;
-  payload: unknown;
-  headers: Record<string, unknown>;
-};
-
-/** Keeps a message operators can inspect, replay (back to `queue`) or purge; returns its id. */
-export async function recordDeadLetter(pool: Pool, letter: ConsumerDeadLetter): Promise<string> {
-  const id = uuidv7();
-  await withTransaction(pool, (tx) => insertDeadLetters(tx, [{ id, allocationId: null, ...letter }]));
-  return id;
+/** Keeps consumed messages given up on, for operators to inspect, replay (back to their queue) or purge; one transaction. */
+export async function keepDeadLetters(pool: Pool, letters: readonly DeadLetterRecord[]): Promise<void> {
+  await withTransaction(pool, (tx) => insertDeadLetters(tx, letters));
 }

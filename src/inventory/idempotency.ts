@@ -1,12 +1,31 @@
-/** Idempotency-Key handling shared by every state-changing call: scope, hash, replay, find, keep. */
+/**
+ * Idempotency-Key handling for every state-changing call. A key is scoped to its operation and
+ * caller; the first answer given under it is kept with the hash of the body that asked, and a
+ * repeat with the same body gets that answer again (`idempotent-replayed`), with another body 422.
+ * Refusals are never kept, so a refused call may be retried under the same key.
+ *
+ * Two strategies, one module:
+ *
+ * 1. Look up first (runIdempotent): find the kept answer and replay it; otherwise run the call
+ *    and keep its answer in the same transaction. For calls one at a time (release, allocate,
+ *    ship, adjust, transfers), where a look-up is cheap next to the work.
+ * 2. Insert and replay on conflict (runKeptBatch): no look-up; the answers are kept in the
+ *    batch's own write, and a key kept already (a repeat, or a concurrent call that committed
+ *    first) fails that write and rolls the batch back. The batch's keys are then looked up, the
+ *    calls whose keys are kept replay those answers and the rest run again. For batches of calls
+ *    (synchronous reserve and direct allocate), where the common batch then pays no look-up. The
+ *    allocation intake keeps its key in the job row itself and reads back the row a conflict kept
+ *    (src/inventory/jobs/allocation-intake.ts), then checks the body with assertSameRequest.
+ */
 import type { Pool } from 'pg';
 import { z } from 'zod';
 import type { Caller } from '../auth/tokens';
 import { withTransaction, type Queryable, type Transaction } from '../db/client';
 import { findStoredResponses, idempotencyKeyConstraint, type IdempotencyRef, type StoredResponse } from '../db/idempotency-store';
-import { commitWrites, type Writes } from '../db/writes';
 import { isUniqueViolationOf } from '../db/pg-errors';
+import { commitWrites, type Writes } from '../db/writes';
 import { AppError } from '../errors';
+import type { Settled } from '../micro-batcher';
 import { requestHash } from '../request-hash';
 
 export type IdempotentCall<S extends z.ZodType> = {
@@ -19,7 +38,10 @@ export type IdempotentCall<S extends z.ZodType> = {
   response: S;
 };
 
-export type IdempotentAnswer<T> = { status: number; body: T; replayed: boolean };
+/** An answer and the status it is given (and kept) with. */
+export type Answer<T> = { status: number; body: T };
+
+export type IdempotentAnswer<T> = Answer<T> & { replayed: boolean };
 
 /** A call's key with what it is checked and kept by: its scope and the hash of its body. */
 export type KeyedCall<S extends z.ZodType> = IdempotencyRef & { hash: string; response: S };
@@ -33,66 +55,151 @@ export function keyOf<S extends z.ZodType>(call: IdempotentCall<S>): KeyedCall<S
 /** One string per scope and key, for maps. */
 export const refId = (ref: IdempotencyRef): string => `${ref.scope}\u0000${ref.key}`;
 
-/** The answer first given under the key again; 422 when the key came with another body then. */
-export function replay<S extends z.ZodType>(stored: StoredResponse, keyed: KeyedCall<S>): IdempotentAnswer<z.output<S>> {
-  if (stored.requestHash !== keyed.hash) {
-    throw new AppError('IDEMPOTENCY_MISMATCH', `Idempotency-Key ${keyed.key} was already used with a different request body`);
+/** Refuses (422) a key that was first used with another request body. */
+export function assertSameRequest(firstHash: string, call: { key: string; hash: string }, details?: Record<string, unknown>): void {
+  if (firstHash !== call.hash) {
+    throw new AppError('IDEMPOTENCY_MISMATCH', `Idempotency-Key ${call.key} was already used with a different request body`, details);
   }
+}
+
+/** The answer first given under the key again; 422 when the key came with another body then. */
+function replay<S extends z.ZodType>(stored: StoredResponse, keyed: KeyedCall<S>): IdempotentAnswer<z.output<S>> {
+  assertSameRequest(stored.requestHash, keyed);
   return { status: stored.responseStatus, body: z.decode(keyed.response, stored.responseBody as z.input<S>), replayed: true };
 }
 
 /** The answers kept under any of these keys, by refId (one query). */
-export async function findAnswers(db: Queryable, refs: readonly IdempotencyRef[]): Promise<Map<string, StoredResponse>> {
+async function findAnswers(db: Queryable, refs: readonly IdempotencyRef[]): Promise<Map<string, StoredResponse>> {
   return new Map((await findStoredResponses(db, refs)).map((row) => [refId(row), row]));
 }
 
-/** The writes keeping the answers of many calls, to commit with the calls' own writes; see isKeyTaken. */
-export function answersInsert<S extends z.ZodType>(answers: readonly { keyed: KeyedCall<S>; status: number; body: z.output<S> }[]): Writes {
+/** The writes keeping the answers of calls, committed with the calls' own writes. */
+function answersKept<S extends z.ZodType>(answers: readonly { keyed: KeyedCall<S>; answer: Answer<z.output<S>> }[]): Writes {
   return {
-    keptResponses: answers.map(({ keyed, status, body }) => ({
+    keptResponses: answers.map(({ keyed, answer }) => ({
       scope: keyed.scope,
       key: keyed.key,
       requestHash: keyed.hash,
-      responseStatus: status,
-      responseBody: z.encode(keyed.response, body),
+      responseStatus: answer.status,
+      responseBody: z.encode(keyed.response, answer.body),
     })),
   };
 }
 
 /** The transaction failed because another one kept one of its keys first (its answers insert found the key taken). */
-export function isKeyTaken(error: unknown): boolean {
+function isKeyTaken(error: unknown): boolean {
   return isUniqueViolationOf(error, idempotencyKeyConstraint);
 }
 
-/** What a call whose key a concurrent call took gets: the winner's answer, or 409 if it did not finish. */
-export async function replayWinner<S extends z.ZodType>(db: Queryable, keyed: KeyedCall<S>): Promise<IdempotentAnswer<z.output<S>>> {
-  const winner = (await findAnswers(db, [keyed])).get(refId(keyed));
-  if (!winner) throw new AppError('CONFLICT', 'A concurrent request with the same Idempotency-Key did not finish; try again');
-  return replay(winner, keyed);
+/** The call of a batch: what the work gets, and the key its answer is kept under (none when it came without one). */
+export type BatchCall<C, S extends z.ZodType> = { call: C; keyed: KeyedCall<S> | undefined };
+
+/**
+ * Work for a batch of calls, in one transaction: an answer or a refusal per call (same order), and
+ * what to write; runKeptBatch commits the writes together with the answers it keeps.
+ */
+export type BatchWork<C, T> = (tx: Transaction, calls: readonly C[]) => Promise<{ answers: (Answer<T> | AppError)[]; writes: Writes }>;
+
+/**
+ * Strategy 2: runs the calls in one transaction, keeping their answers in the same write, and
+ * replays kept keys on conflict (see the top of this file). A refused call is not kept; when its
+ * key was kept before (its repeat got nothing this time, the stock being gone), it replays that
+ * answer. Two calls with the same key must not share a batch. Resolves one Settled per call, and
+ * how many calls the committed transaction ran; rejects when the batch fails as a whole.
+ */
+export async function runKeptBatch<C, S extends z.ZodType>(
+  pool: Pool,
+  calls: readonly BatchCall<C, S>[],
+  work: BatchWork<C, z.output<S>>,
+): Promise<{ settled: Settled<IdempotentAnswer<z.output<S>>>[]; ran: number }> {
+  const settled = new Map<number, Settled<IdempotentAnswer<z.output<S>>>>();
+  const replayed = (keyed: KeyedCall<S>, stored: StoredResponse): Settled<IdempotentAnswer<z.output<S>>> => {
+    try {
+      return { ok: true, value: replay(stored, keyed) };
+    } catch (error) {
+      return { ok: false, error };
+    }
+  };
+  let running = calls.map((_, index) => index);
+  let ran = 0;
+  for (;;) {
+    const batch = running;
+    let answers: (Answer<z.output<S>> | AppError)[];
+    try {
+      answers = await withTransaction(pool, async (tx) => {
+        const done = await work(
+          tx,
+          batch.map((index) => calls[index]!.call),
+        );
+        const kept = batch.flatMap((index, position) => {
+          const { keyed } = calls[index]!;
+          const answer = done.answers[position]!;
+          return keyed && !(answer instanceof AppError) ? [{ keyed, answer }] : [];
+        });
+        await commitWrites(tx, done.writes, answersKept(kept));
+        return done.answers;
+      });
+    } catch (error) {
+      if (!isKeyTaken(error)) throw error;
+      const stored = await findAnswers(
+        pool,
+        batch.flatMap((index) => calls[index]!.keyed ?? []),
+      );
+      const storedOf = (index: number) => {
+        const { keyed } = calls[index]!;
+        return keyed && stored.get(refId(keyed));
+      };
+      // a key taken by a call that has not finished (its transaction rolled back since): nothing to replay yet
+      if (!batch.some((index) => storedOf(index)))
+        throw new AppError('CONFLICT', 'A concurrent request with the same Idempotency-Key did not finish; try again');
+      for (const index of batch) {
+        const earlier = storedOf(index);
+        if (earlier) settled.set(index, replayed(calls[index]!.keyed!, earlier));
+      }
+      running = batch.filter((index) => !settled.has(index));
+      if (running.length > 0) continue;
+      break;
+    }
+    ran = batch.length;
+    const refusedKeyed = batch.filter((index, position) => answers[position] instanceof AppError && calls[index]!.keyed !== undefined);
+    const earlier = await findAnswers(
+      pool,
+      refusedKeyed.map((index) => calls[index]!.keyed!),
+    );
+    batch.forEach((index, position) => {
+      const answer = answers[position]!;
+      const { keyed } = calls[index]!;
+      const stored = keyed && earlier.get(refId(keyed));
+      if (!(answer instanceof AppError)) settled.set(index, { ok: true, value: { ...answer, replayed: false } });
+      else if (keyed && stored) settled.set(index, replayed(keyed, stored));
+      else settled.set(index, { ok: false, error: answer });
+    });
+    break;
+  }
+  return { settled: calls.map((_, index) => settled.get(index)!), ran };
 }
 
 /**
- * Runs a state-changing call in one transaction, at most once per Idempotency-Key: a repeat with the
- * same body gets the first answer again, a repeat with another body gets 422. Failures are not
- * kept, so a refused call may be retried under the same key. Without a key the call simply runs.
+ * Strategy 1: runs a state-changing call in one transaction, at most once per Idempotency-Key,
+ * looking the key up first (see the top of this file). Without a key the call simply runs.
+ * `work` may write itself or return writes; its answer is kept in the same transaction.
  */
 export async function runIdempotent<S extends z.ZodType>(
   pool: Pool,
   call: IdempotentCall<S>,
-  work: (tx: Transaction) => Promise<{ status: number; body: z.output<S> }>,
+  work: (tx: Transaction) => Promise<Answer<z.output<S>> & { writes?: Writes }>,
 ): Promise<IdempotentAnswer<z.output<S>>> {
   const keyed = keyOf(call);
-  if (keyed === undefined) return { ...(await withTransaction(pool, work)), replayed: false };
-  const earlier = (await findAnswers(pool, [keyed])).get(refId(keyed));
-  if (earlier) return replay(earlier, keyed);
-  try {
-    return await withTransaction(pool, async (tx) => {
-      const answer = await work(tx);
-      await commitWrites(tx, answersInsert([{ keyed, ...answer }]));
-      return { ...answer, replayed: false };
-    });
-  } catch (error) {
-    if (!isKeyTaken(error)) throw error;
-    return replayWinner(pool, keyed);
+  if (keyed !== undefined) {
+    const earlier = (await findAnswers(pool, [keyed])).get(refId(keyed));
+    if (earlier) return replay(earlier, keyed);
   }
+  const {
+    settled: [outcome],
+  } = await runKeptBatch<null, S>(pool, [{ call: null, keyed }], async (tx) => {
+    const { writes, ...answer } = await work(tx);
+    return { answers: [answer], writes: writes ?? {} };
+  });
+  if (!outcome!.ok) throw outcome!.error;
+  return outcome!.value;
 }

@@ -4,7 +4,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { connectAmqp, type AmqpClient } from '../../src/amqp/connection';
 import type { Config } from '../../src/config';
 import { startCatalogEventsConsumer } from '../../src/runners/catalog-events-consumer';
-import { REASON_HEADER } from '../../src/runners/event-consumer';
+import { REASON_HEADER } from '../../src/amqp/settle';
 import type { Runner } from '../../src/runners/runner';
 import { startOrderEventsConsumer } from '../../src/runners/order-events-consumer';
 import { startTestApp, type TestApp } from '../helpers/app';

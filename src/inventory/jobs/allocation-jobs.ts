@@ -14,7 +14,8 @@ import { commitWrites } from '../../db/writes';
 import { insertDeadLetters, type NewDeadLetter } from '../../db/dead-letter-store';
 import { isConnectionError, isRetryableTransactionError } from '../../db/pg-errors';
 import { priorityWeight } from '../../domain/strategies';
-import { batchSize, deadLettersTotal, jobLatency, jobsTotal } from '../../metrics';
+import { batchSize, jobLatency, jobsTotal } from '../../metrics';
+import { runIsolated } from '../../micro-batcher';
 import { createAllocationBody, type AllocationResult, type CreateAllocation, type ResultStatus } from '../../schemas/allocations';
 import { serve, type EngineOutcome, type EngineRequest, type ServedRequest } from '../engine';
 
@@ -175,7 +176,7 @@ async function serveTogether(pool: Pool, config: Config, jobs: readonly Job[], s
 /**
  * Runs one attempt of each job: marks them processing, then serves them all in one transaction.
  * A transient failure fails the whole attempt as retryable; any other failure of a batch is
- * isolated by serving its jobs one by one, so one bad job cannot hold back the others.
+ * isolated by serving its jobs one by one (runIsolated), so one bad job cannot hold back the others.
  */
 export async function runAllocationJobs(pool: Pool, config: Config, ids: readonly string[]): Promise<Map<string, JobOutcome>> {
   const outcomes = new Map<string, JobOutcome>();
@@ -211,21 +212,19 @@ export async function runAllocationJobs(pool: Pool, config: Config, ids: readonl
   }
   if (jobs.length === 0) return outcomes;
 
-  try {
-    for (const [id, outcome] of await serveTogether(pool, config, jobs, startedAt)) outcomes.set(id, outcome);
-  } catch (error) {
-    if (isTransientError(error) || jobs.length === 1) {
-      for (const job of jobs) outcomes.set(job.row.id, { kind: 'failed', error: describe(error), retryable: isTransientError(error) });
-    } else {
-      for (const job of jobs) {
-        try {
-          for (const [id, outcome] of await serveTogether(pool, config, [job], startedAt)) outcomes.set(id, outcome);
-        } catch (alone) {
-          outcomes.set(job.row.id, { kind: 'failed', error: describe(alone), retryable: isTransientError(alone) });
-        }
-      }
-    }
-  }
+  // a transient failure fails the whole attempt; any other is isolated, each job served alone
+  const settled = await runIsolated(
+    jobs,
+    async (batch) => {
+      const served = await serveTogether(pool, config, batch, startedAt);
+      return batch.map((job) => ({ ok: true as const, value: served.get(job.row.id)! }));
+    },
+    (error) => !isTransientError(error),
+  );
+  jobs.forEach((job, index) => {
+    const outcome = settled[index]!;
+    outcomes.set(job.row.id, outcome.ok ? outcome.value : { kind: 'failed', error: describe(outcome.error), retryable: isTransientError(outcome.error) });
+  });
   return outcomes;
 }
 
@@ -241,11 +240,8 @@ export async function deadLetterJobs(pool: Pool, letters: readonly NewDeadLetter
     await insertDeadLetters(tx, letters);
     await markDeadLettered(
       tx,
-      letters.filter((letter) => letter.allocationId !== null).map((letter) => ({ id: letter.allocationId!, error: letter.lastError ?? letter.reason })),
+      letters.flatMap((letter) => (letter.allocationId === null ? [] : [{ id: letter.allocationId, error: letter.lastError ?? letter.reason }])),
     );
   });
-  for (const letter of letters) {
-    deadLettersTotal.inc({ queue: letter.queue });
-    if (letter.allocationId) jobsTotal.inc({ status: 'dead_lettered' });
-  }
+  for (const letter of letters) if (letter.allocationId) jobsTotal.inc({ status: 'dead_lettered' });
 }

@@ -9,6 +9,7 @@ import { requestHash } from '../../request-hash';
 import { jobsTotal } from '../../metrics';
 import { allocationResultSchema, type AcceptedAllocation, type AllocationView, type CreateAllocation } from '../../schemas/allocations';
 import type { AllocationDispatcher } from './allocation-dispatch';
+import { assertSameRequest } from '../idempotency';
 import type { IntakeRecorder } from './allocation-intake';
 
 export type IntakeDeps = { recorder: IntakeRecorder; dispatcher: AllocationDispatcher; config: Config };
@@ -41,9 +42,7 @@ export async function enqueueAllocation(
   const { row, created } = await deps.recorder.record({ id: uuidv7(), idempotencyKey: key, requestHash: hash, request, actor: caller.sub, deadlineAt });
 
   if (!created) {
-    if (row.requestHash !== hash) {
-      throw new AppError('IDEMPOTENCY_MISMATCH', `Idempotency-Key ${key} was already used with a different request body`, { allocationId: row.id });
-    }
+    assertSameRequest(row.requestHash, { key, hash }, { allocationId: row.id });
     return { answer: accepted(row, 'Allocation request already accepted under this Idempotency-Key'), replayed: true };
   }
   jobsTotal.inc({ status: 'queued' });

@@ -1,6 +1,7 @@
 import type { Pool } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { PublishError, type Publisher } from '../../amqp/publisher';
+import { UNPARSEABLE } from '../../amqp/settle';
 import { requeueAllocation } from '../../db/allocation-store';
 import { withTransaction } from '../../db/client';
 import { deleteDeadLetter, findDeadLetter, listDeadLetters as listStored, lockDeadLetter, markDeadLetterReplayed } from '../../db/dead-letter-store';
@@ -8,9 +9,6 @@ import type { Config } from '../../config';
 import { AppError, notFound } from '../../errors';
 import type { DeadLetter } from '../../schemas/allocations';
 import type { AllocationDispatcher } from './allocation-dispatch';
-
-/** The reason a message that is not JSON is dead-lettered with; its text is kept as `{ raw }`. */
-export const UNPARSEABLE = 'unparseable';
 
 export type DeadLetterDeps = { pool: Pool; dispatcher: AllocationDispatcher; publisher: Publisher | null; config: Config };
 

@@ -1,0 +1,251 @@
+/**
+ * The one way a consumed message is settled, for the allocation worker and the event consumers
+ * alike: read it (or find it poison), then per batch ack what is done, send what may pass later
+ * through a retry queue, and dead-let what never will — kept for operators (a dead_letters row)
+ * and copied to the queue's dead-letter queue with its reason. A message is acknowledged only once
+ * its fate is safe: the retry or dead copy confirmed by the broker, the dead letter committed.
+ */
+import type { MessagePropertyHeaders } from 'amqplib';
+import { v7 as uuidv7 } from 'uuid';
+import type { z } from 'zod';
+import type { Logger } from '../logger';
+import { deadLettersTotal } from '../metrics';
+import { ackAll, type Delivery } from './consumer';
+import type { Publisher } from './publisher';
+import { ATTEMPTS_HEADER, FIRST_ERROR_HEADER, LAST_ERROR_HEADER, attemptsOf, retryQueueFor, type AllocationTopology } from './topology';
+
+/** Why a message was dead-lettered, on the copy in the dead-letter queue. */
+export const REASON_HEADER = 'stockroom-reason';
+const EXCHANGE_HEADER = 'stockroom-exchange';
+const ROUTING_KEY_HEADER = 'stockroom-routing-key';
+
+/** The reason a message that is not JSON is dead-lettered with; its text is kept as `{ raw }`. */
+export const UNPARSEABLE = 'unparseable';
+
+/** A message read: its value, or why it carries none (never worth retrying). */
+export type ReadMessage<T> = { ok: true; value: T } | { ok: false; reason: string; error: string; payload: unknown };
+
+/** Parses a message body as JSON and checks it against `schema`; `invalidReason` names a well-formed body the schema refuses. */
+export function readMessage<T>(body: Buffer, schema: z.ZodType<T>, invalidReason: string): ReadMessage<T> {
+  const text = body.toString('utf8');
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    return { ok: false, reason: UNPARSEABLE, error: `not JSON: ${error instanceof Error ? error.message : String(error)}`, payload: { raw: text } };
+  }
+  const parsed = schema.safeParse(json);
+  if (parsed.success) return { ok: true, value: parsed.data };
+  const error = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'message'}: ${issue.message}`).join('; ');
+  return { ok: false, reason: invalidReason, error, payload: json };
+}
+
+/** A message given up on, as kept for operators to inspect, replay (back to `queue`) or purge. */
+export type DeadLetterRecord = {
+  id: string;
+  queue: string;
+  /** the allocation job the message names, when it names a known one */
+  allocationId: string | null;
+  reason: string;
+  attempts: number;
+  firstError: string | null;
+  lastError: string;
+  payload: unknown;
+  headers: Record<string, unknown>;
+};
+
+/** How one consumer's messages are settled. */
+export type SettlerOptions = {
+  topology: AllocationTopology;
+  publisher: Publisher;
+  maxAttempts: number;
+  retryDelaysMs: readonly number[];
+  confirmTimeoutMs: number;
+  log: Logger;
+  /** Keeps dead letters (one transaction); when it fails (the database away), the messages circulate through the retry queues until it works. */
+  keep(letters: readonly DeadLetterRecord[]): Promise<void>;
+  /** Notes, before they are republished, which messages wait for a retry and why (the worker marks their jobs). */
+  noteRetries?(retries: readonly { allocationId: string | null; error: string }[]): Promise<void>;
+  /** Counts the retries the broker confirmed (the allocation worker's metric). */
+  countRetries?(published: number): void;
+};
+
+/** What a message failed with: `retryable` when running it again may succeed; `reason` names a final refusal. */
+export type Failure = { error: string; retryable: boolean; reason?: string; payload: unknown; allocationId?: string | null };
+
+/** The settling of one batch of deliveries: say what became of each, then settle() once. */
+export type Settlement = {
+  ack(delivery: Delivery): void;
+  /** Tries again later (a retry queue) while attempts remain and the failure may pass; dead-letters otherwise. */
+  fail(delivery: Delivery, failure: Failure): void;
+  /** Gives up at once: the message can never succeed. */
+  deadLetter(delivery: Delivery, letter: { reason: string; error: string; payload: unknown; allocationId?: string | null }): void;
+  settle(): Promise<void>;
+};
+
+function headerText(value: unknown): string | null {
+  if (value === undefined || value === null) return null;
+  if (Buffer.isBuffer(value)) return value.toString('utf8');
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+/** Where the broker first delivered a message; a retried copy carries it in headers, as it returns through the default exchange. */
+function originOf(message: Delivery['message']): { exchange: string; routingKey: string } {
+  const headers = message.properties.headers ?? {};
+  return {
+    exchange: headerText(headers[EXCHANGE_HEADER]) ?? message.fields.exchange,
+    routingKey: headerText(headers[ROUTING_KEY_HEADER]) ?? message.fields.routingKey,
+  };
+}
+
+type Retry = { delivery: Delivery; failures: number; error: string; allocationId: string | null };
+type Letter = { delivery: Delivery; record: DeadLetterRecord };
+
+/** A settler for one consumer; `batch()` starts the settling of one batch of its deliveries. */
+export function createSettler(options: SettlerOptions): { batch(): Settlement } {
+  const { topology, publisher, log } = options;
+  const headersOf = (delivery: Delivery): MessagePropertyHeaders => delivery.message.properties.headers ?? {};
+  const messageIdOf = (delivery: Delivery, payload: unknown): string => {
+    const own: unknown = delivery.message.properties.messageId;
+    return typeof own === 'string' ? own : ((payload as { eventId?: string } | null)?.eventId ?? uuidv7());
+  };
+
+  /** Publishes a copy to `queue` with our headers and acks the original once the broker confirmed it. */
+  const forward = async (queue: string, delivery: Delivery, headers: MessagePropertyHeaders, payload: unknown): Promise<void> => {
+    const { message } = delivery;
+    await publisher.publish(
+      queue,
+      message.content,
+      {
+        messageId: messageIdOf(delivery, payload),
+        ...(message.properties.priority === undefined ? {} : { priority: message.properties.priority as number }),
+        headers: { ...headers, [EXCHANGE_HEADER]: originOf(message).exchange, [ROUTING_KEY_HEADER]: originOf(message).routingKey },
+      },
+      options.confirmTimeoutMs,
+    );
+    delivery.ack();
+  };
+
+  const letterOf = (
+    delivery: Delivery,
+    letter: { reason: string; error: string; payload: unknown; allocationId?: string | null },
+    attempts: number,
+  ): Letter => {
+    const { message } = delivery;
+    const headers = headersOf(delivery);
+    return {
+      delivery,
+      record: {
+        id: uuidv7(),
+        queue: topology.work,
+        allocationId: letter.allocationId ?? null,
+        reason: letter.reason,
+        attempts,
+        firstError: headerText(headers[FIRST_ERROR_HEADER]) ?? letter.error,
+        lastError: letter.error,
+        payload: letter.payload,
+        headers: {
+          ...Object.fromEntries(Object.entries(headers).filter(([name]) => name.startsWith('stockroom-'))),
+          messageId: message.properties.messageId ?? null,
+          priority: message.properties.priority ?? null,
+          ...originOf(message),
+          redelivered: message.fields.redelivered,
+        },
+      },
+    };
+  };
+
+  return {
+    batch() {
+      const acks: Delivery[] = [];
+      const retries: Retry[] = [];
+      const letters: Letter[] = [];
+      const payloads = new Map<Delivery, unknown>();
+
+      const deadLetter: Settlement['deadLetter'] = (delivery, letter) => {
+        payloads.set(delivery, letter.payload);
+        letters.push(letterOf(delivery, letter, attemptsOf(headersOf(delivery), topology) + 1));
+      };
+
+      return {
+        ack: (delivery) => void acks.push(delivery),
+        deadLetter,
+        fail(delivery, failure) {
+          const failures = attemptsOf(headersOf(delivery), topology) + 1;
+          payloads.set(delivery, failure.payload);
+          if (failure.retryable && failures < options.maxAttempts) {
+            log.info({ error: failure.error, attempt: failures, messageId: delivery.message.properties.messageId }, 'message failed; trying again later');
+            retries.push({ delivery, failures, error: failure.error, allocationId: failure.allocationId ?? null });
+          } else {
+            const reason = failure.reason ?? (failure.retryable ? 'retries_exhausted' : 'processing_failed');
+            letters.push(letterOf(delivery, { ...failure, reason }, failures));
+          }
+        },
+
+        async settle() {
+          ackAll(acks);
+
+          if (letters.length > 0) {
+            let kept = false;
+            try {
+              await options.keep(letters.map((letter) => letter.record));
+              kept = true;
+            } catch (error) {
+              // no record of them could be written (database away): keep them circulating until it is back
+              log.warn({ err: error, count: letters.length }, 'could not record dead letters; retrying them later');
+              const last = options.retryDelaysMs.length;
+              for (const { delivery, record } of letters) {
+                retries.push({ delivery, failures: Math.min(record.attempts, last), error: record.lastError, allocationId: record.allocationId });
+              }
+            }
+            if (kept) {
+              await Promise.all(
+                letters.map(async ({ delivery, record }) => {
+                  log.warn({ reason: record.reason, error: record.lastError, attempts: record.attempts, queue: record.queue }, 'message dead-lettered');
+                  deadLettersTotal.inc({ queue: topology.work });
+                  const headers = {
+                    [REASON_HEADER]: record.reason,
+                    [ATTEMPTS_HEADER]: record.attempts,
+                    [FIRST_ERROR_HEADER]: record.firstError ?? record.lastError,
+                    [LAST_ERROR_HEADER]: record.lastError,
+                  };
+                  try {
+                    await forward(topology.dead, delivery, headers, payloads.get(delivery));
+                  } catch (failure) {
+                    // the queue's own dead-letter target takes it, without the reason header
+                    log.warn({ err: failure }, 'could not publish to the dead-letter queue; rejecting instead');
+                    delivery.reject();
+                  }
+                }),
+              );
+            }
+          }
+
+          if (retries.length > 0) {
+            await options
+              .noteRetries?.(retries.map(({ allocationId, error }) => ({ allocationId, error })))
+              .catch((error: unknown) => log.warn({ err: error }, 'could not note the failed attempts'));
+            const outcomes = await Promise.allSettled(
+              retries.map(({ delivery, failures, error }) =>
+                forward(
+                  retryQueueFor(topology, options.retryDelaysMs, failures),
+                  delivery,
+                  {
+                    [ATTEMPTS_HEADER]: failures,
+                    [FIRST_ERROR_HEADER]: headerText(headersOf(delivery)[FIRST_ERROR_HEADER]) ?? error,
+                    [LAST_ERROR_HEADER]: error,
+                  },
+                  payloads.get(delivery),
+                ),
+              ),
+            );
+            options.countRetries?.(outcomes.filter((outcome) => outcome.status === 'fulfilled').length);
+            const lost = outcomes.filter((outcome) => outcome.status === 'rejected').length;
+            // unacked, they come back from the broker when their channel closes
+            if (lost > 0) log.warn({ count: lost }, 'could not publish retries; leaving the messages unacknowledged');
+          }
+        },
+      };
+    },
+  };
+}
