@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { secretWeaknesses } from './auth/secrets';
 
@@ -40,6 +41,21 @@ const amqpUrls = (fallback: string) =>
       return urls;
     });
 
+/** Which proxies to believe about the client's address: none, all, the nearest N hops, or these addresses and CIDR ranges. */
+const trustProxy = z
+  .string()
+  .default('false')
+  .transform((value, ctx): boolean | number | string[] => {
+    if (value === 'true' || value === 'false') return value === 'true';
+    if (/^\d+$/.test(value)) return Number(value);
+    const addresses = value.split(',').map((part) => part.trim());
+    if (addresses.some((address) => isIP(address.replace(/\/\d{1,3}$/, '')) === 0)) {
+      ctx.addIssue({ code: 'custom', message: 'expected true, false, a number of hops, or comma-separated IP addresses and CIDR ranges' });
+      return z.NEVER;
+    }
+    return addresses;
+  });
+
 const amqpName = (fallback: string) =>
   z
     .string()
@@ -51,6 +67,14 @@ const environmentSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   HOST: z.string().min(1).default('0.0.0.0'),
   PORT: integer(3000, 0, 65535),
+  TRUST_PROXY: trustProxy,
+  REQUEST_TIMEOUT_MS: integer(30_000, 1000, 600_000),
+  HEADERS_TIMEOUT_MS: integer(10_000, 1000, 600_000),
+  KEEP_ALIVE_TIMEOUT_MS: integer(72_000, 1000, 600_000),
+  CONNECTION_TIMEOUT_MS: integer(120_000, 1000, 3_600_000),
+  RATE_LIMIT_WINDOW_MS: integer(10_000, 1000, 3_600_000),
+  RATE_LIMIT_MAX: integer(100_000, 0),
+  RATE_LIMIT_ANONYMOUS_MAX: integer(200, 0),
   WORKER_METRICS_PORT: integer(9464, 0, 65535),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default('postgres://postgres@127.0.0.1:5432/stockroom'),
   DATABASE_POOL_SIZE: integer(10, 1, 500),
@@ -125,6 +149,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       );
     }
   }
+  if (config.HEADERS_TIMEOUT_MS > config.REQUEST_TIMEOUT_MS) {
+    problems.push('HEADERS_TIMEOUT_MS: must not exceed REQUEST_TIMEOUT_MS (the headers are part of the request)');
+  }
+  if (config.CONNECTION_TIMEOUT_MS < config.KEEP_ALIVE_TIMEOUT_MS) {
+    problems.push('CONNECTION_TIMEOUT_MS: must be at least KEEP_ALIVE_TIMEOUT_MS, or idle keep-alive connections close early');
+  }
   if (config.RESERVATION_TIMEOUT_MINUTES > config.RESERVATION_MAX_MINUTES) {
     problems.push('RESERVATION_TIMEOUT_MINUTES: must not exceed RESERVATION_MAX_MINUTES');
   }
@@ -135,6 +165,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return Object.freeze({
     ...config,
     AMQP_URL: Object.freeze([...config.AMQP_URL]) as string[],
+    TRUST_PROXY: Array.isArray(config.TRUST_PROXY) ? (Object.freeze([...config.TRUST_PROXY]) as string[]) : config.TRUST_PROXY,
     JOB_RETRY_DELAYS_MS: Object.freeze([...config.JOB_RETRY_DELAYS_MS]) as number[],
   });
 }

@@ -4,6 +4,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { translatePgError } from '../db/pg-errors';
 import { AppError, errorStatus, type ErrorCode } from '../errors';
+import { securityHeaders } from './security-headers';
 
 // Fastify's own refusals, by code, in words that quote nothing the caller sent (its messages quote the URL).
 const frameworkRefusals: Record<string, [ErrorCode, string]> = {
@@ -44,6 +45,8 @@ export function toAppError(error: FastifyError | Error): AppError | null {
 
 /** The one error handler: an expected failure gets its status and body, anything else a 500 naming the request id. */
 export function answerError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  // Refusals before routing (a bad URL) skip the hooks that set these.
+  reply.headers(securityHeaders);
   const appError = toAppError(error);
   if (appError) {
     if (appError.status >= 500) request.log.warn({ err: error }, appError.message);
@@ -63,7 +66,7 @@ export function answerNotFound(request: FastifyRequest, reply: FastifyReply) {
  * Requests Node's HTTP parser refused before fastify saw them (headers too large, a timeout,
  * malformed HTTP): answered in the error shape, then the connection is closed.
  */
-export function answerClientError(this: FastifyInstance, error: NodeJS.ErrnoException, socket: Socket, headers: Readonly<Record<string, string>> = {}): void {
+export function answerClientError(this: FastifyInstance, error: NodeJS.ErrnoException, socket: Socket): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
   const appError =
     error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
@@ -75,7 +78,7 @@ export function answerClientError(this: FastifyInstance, error: NodeJS.ErrnoExce
   if (socket.writable) {
     const body = JSON.stringify(appError.toBody());
     const lines = Object.entries({
-      ...headers,
+      ...securityHeaders,
       'content-type': 'application/json; charset=utf-8',
       'content-length': String(Buffer.byteLength(body)),
       connection: 'close',

@@ -1,14 +1,16 @@
-import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { secretWeaknesses } from '../auth/secrets';
 import { createTokenVerifier, type Caller, type Role } from '../auth/tokens';
+import type { Config } from '../config';
 import { AppError } from '../errors';
 import { httpDuration, httpRequests } from '../metrics';
 import { version } from '../../package.json';
 import type { Access, AppDeps, RouteModule } from './app-deps';
 import { answerClientError, answerError, answerNotFound } from './error-mapping';
 import { registerDocs } from './openapi';
+import { registerRateLimit } from './rate-limit';
+import { requestIdOf } from './request-id';
 import { allocationRoutes } from './routes/allocations';
 import { backorderRoutes } from './routes/backorders';
 import { catalogueRoutes } from './routes/catalogue';
@@ -16,6 +18,7 @@ import { healthRoutes } from './routes/health';
 import { inventoryRoutes } from './routes/inventory';
 import { metricsRoutes } from './routes/metrics';
 import { reservationRoutes } from './routes/reservations';
+import { securityHeaders } from './security-headers';
 
 /** Every resource under /api/v1, one file each. */
 const apiRoutes: RouteModule[] = [catalogueRoutes, inventoryRoutes, reservationRoutes, backorderRoutes, allocationRoutes];
@@ -26,7 +29,20 @@ const roleGrants: Record<Access, readonly Role[]> = {
   admin: ['admin'],
 };
 
-/** Builds the HTTP app: auth on every API route, one error shape for every failure, OpenAPI docs. */
+/** TRUST_PROXY as fastify takes it: a number of hops trusts the nearest that many proxies (fastify's rule, which its types leave out). */
+function trustedProxies(setting: Config['TRUST_PROXY']): boolean | string[] | ((address: string, hop: number) => boolean) {
+  return typeof setting === 'number' ? (_address, hop) => hop < setting : setting;
+}
+
+/** The token of an `Authorization: Bearer <token>` header, if the request has one. */
+function bearerToken(request: FastifyRequest): string | undefined {
+  return request.headers.authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
+}
+
+/**
+ * Builds the HTTP app: auth and rate limits on every API route, timeouts on every connection,
+ * security headers and one error shape on every answer, OpenAPI docs.
+ */
 export async function buildServer(deps: AppDeps): Promise<FastifyInstance> {
   const { config, logger } = deps;
   // typed as fastify's base logger, so the app is the FastifyInstance that routes take
@@ -34,8 +50,16 @@ export async function buildServer(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance,
     bodyLimit: config.BODY_LIMIT_BYTES,
-    requestIdHeader: 'x-request-id',
-    genReqId: () => randomUUID(),
+    // A client's x-request-id is used only when it is a short safe token (requestIdOf).
+    requestIdHeader: false,
+    genReqId: requestIdOf,
+    trustProxy: trustedProxies(config.TRUST_PROXY),
+    // A request must arrive whole within REQUEST_TIMEOUT_MS (its headers within HEADERS_TIMEOUT_MS),
+    // checked every second; a connection idle for CONNECTION_TIMEOUT_MS is closed.
+    requestTimeout: config.REQUEST_TIMEOUT_MS,
+    keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS,
+    connectionTimeout: config.CONNECTION_TIMEOUT_MS,
+    http: { headersTimeout: config.HEADERS_TIMEOUT_MS, requestTimeout: config.REQUEST_TIMEOUT_MS, connectionsCheckingInterval: 1000 },
     ajv: { customOptions: { removeAdditional: false } },
     // One line per request is written in onResponse instead, with the route and the caller.
     logController: new LogController({ disableRequestLogging: true }),
@@ -71,19 +95,30 @@ export async function buildServer(deps: AppDeps): Promise<FastifyInstance> {
     logger.warn({ weaknesses: secretWeaknesses(config.JWT_SECRET) }, 'JWT_SECRET would be refused with NODE_ENV=production');
   }
   const verifyToken = createTokenVerifier(keys, config);
+  const countRequest = await registerRateLimit(app, config);
   app.decorateRequest('caller', null as unknown as Caller);
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+    reply.headers(securityHeaders);
     reply.header('x-request-id', request.id);
     // Unmatched URLs have no route options; they get a plain 404 rather than an auth challenge.
     const access = request.routeOptions.url === undefined ? 'public' : (request.routeOptions.config.access ?? 'service');
-    if (access === 'public') return;
-    const header = request.headers.authorization;
-    const token = header?.match(/^Bearer\s+(\S+)$/i)?.[1];
-    if (!token) throw new AppError('UNAUTHORIZED', 'Send `Authorization: Bearer <token>`');
-    request.caller = verifyToken(token);
-    if (!roleGrants[access].includes(request.caller.role)) {
-      throw new AppError('FORBIDDEN', `This call needs the ${access} role`);
+    const token = access === 'public' ? undefined : bearerToken(request);
+    // The token is checked before counting, so a caller counts by its sub and a refused token by its address.
+    let verified: Caller | AppError | null = null;
+    if (token !== undefined) {
+      try {
+        verified = verifyToken(token);
+      } catch (error) {
+        if (!(error instanceof AppError)) throw error;
+        verified = error;
+      }
     }
+    if (request.routeOptions.config.rateLimit !== false) await countRequest(request, reply, verified instanceof AppError ? null : (verified?.sub ?? null));
+    if (access === 'public') return;
+    if (verified === null) throw new AppError('UNAUTHORIZED', 'Send `Authorization: Bearer <token>`');
+    if (verified instanceof AppError) throw verified;
+    request.caller = verified;
+    if (!roleGrants[access].includes(verified.role)) throw new AppError('FORBIDDEN', `This call needs the ${access} role`);
   });
 
   app.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {

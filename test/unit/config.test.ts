@@ -76,6 +76,32 @@ describe('loadConfig', () => {
     });
   });
 
+  it('sets the HTTP timeouts and rate limits, and refuses combinations that cannot work', () => {
+    const config = loadConfig({});
+    expect([config.REQUEST_TIMEOUT_MS, config.HEADERS_TIMEOUT_MS, config.KEEP_ALIVE_TIMEOUT_MS, config.CONNECTION_TIMEOUT_MS]).toEqual([
+      30_000, 10_000, 72_000, 120_000,
+    ]);
+    expect([config.RATE_LIMIT_MAX, config.RATE_LIMIT_ANONYMOUS_MAX, config.RATE_LIMIT_WINDOW_MS]).toEqual([100_000, 200, 10_000]);
+    expect(() => loadConfig({ REQUEST_TIMEOUT_MS: '1000', HEADERS_TIMEOUT_MS: '2000' })).toThrow(/HEADERS_TIMEOUT_MS: must not exceed REQUEST_TIMEOUT_MS/);
+    expect(() => loadConfig({ KEEP_ALIVE_TIMEOUT_MS: '10000', CONNECTION_TIMEOUT_MS: '5000' })).toThrow(
+      /CONNECTION_TIMEOUT_MS: must be at least KEEP_ALIVE_TIMEOUT_MS/,
+    );
+    expect(() => loadConfig({ REQUEST_TIMEOUT_MS: '0' })).toThrow(/REQUEST_TIMEOUT_MS/);
+  });
+
+  it.each([
+    ['false', false],
+    ['true', true],
+    ['2', 2],
+    ['10.0.0.1, 10.1.0.0/16,::1', ['10.0.0.1', '10.1.0.0/16', '::1']],
+  ])('reads TRUST_PROXY=%s', (value, expected) => {
+    expect(loadConfig({ TRUST_PROXY: value }).TRUST_PROXY).toEqual(expected);
+  });
+
+  it('refuses a TRUST_PROXY that is not an address', () => {
+    expect(() => loadConfig({ TRUST_PROXY: 'loadbalancer' })).toThrow(/TRUST_PROXY/);
+  });
+
   it('bounds the clock skew tokens are allowed', () => {
     expect(loadConfig({}).JWT_CLOCK_SKEW_SECONDS).toBe(30);
     expect(() => loadConfig({ JWT_CLOCK_SKEW_SECONDS: '3600' })).toThrow(/JWT_CLOCK_SKEW_SECONDS/);

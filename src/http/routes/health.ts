@@ -28,7 +28,7 @@ export function healthRoutes(app: FastifyInstance, deps: AppDeps): void {
   api.get(
     '/health/live',
     {
-      config: { access: 'public' },
+      config: { access: 'public', rateLimit: false },
       logLevel: 'warn',
       schema: { tags: ['operations'], summary: 'Liveness: the process runs', response: { 200: z.object({ status: z.literal('up') }) } },
     },
@@ -37,7 +37,7 @@ export function healthRoutes(app: FastifyInstance, deps: AppDeps): void {
   api.get(
     '/health/ready',
     {
-      config: { access: 'public' },
+      config: { access: 'public', rateLimit: false },
       logLevel: 'warn',
       schema: {
         tags: ['operations'],
