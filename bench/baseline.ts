@@ -17,6 +17,7 @@ import { commitWrites } from '../src/db/writes';
 import { isRetryableTransactionError, translatePgError } from '../src/db/pg-errors';
 import { AppError } from '../src/errors';
 import { plan } from '../src/domain/allocate';
+import { available } from '../src/domain/quantities';
 import type { LotTake } from '../src/domain/allocate';
 import { insertAllocationRequest, insertAllocationResult, lockLotsOfLine, newJobId } from './bench-store';
 import type { JobLine } from './workloads';
@@ -58,7 +59,7 @@ async function serve(): Promise<void> {
           const lines = [...body.items].sort((a, b) => (a.productId < b.productId ? -1 : a.productId > b.productId ? 1 : 0));
           for (const line of lines) {
             const lots = await lockLotsOfLine(tx, line.productId, line.warehouseId);
-            const candidates = lots.map((lot) => ({ ...lot, available: lot.quantity - lot.reservedQuantity - lot.allocatedQuantity }));
+            const candidates = lots.map((lot) => ({ ...lot, available: available(lot) }));
             const linePlan = plan({ lines: [line], strategy: 'fifo', priority: 'medium', allowPartial: false }, candidates, new Date());
             if (linePlan.outcome !== 'complete') throw new Shortage();
             await commitWrites(tx, {

@@ -49,6 +49,18 @@ export const lotColumns = `
   json_build_object('latitude', w.latitude, 'longitude', w.longitude, 'premium', w.premium,
                     'priority', w.priority, 'active', w.active) as warehouse`;
 
+/**
+ * SQL mirrors of the lot rules of src/domain over a lot aliased `i`; test/integration/rule-mirrors.test.ts
+ * holds each to the same answers as its TypeScript.
+ */
+/** available() of src/domain/quantities.ts: on hand less reserved and allocated. */
+export const lotAvailableSql = 'i.quantity - i.reserved_quantity - i.allocated_quantity';
+
+/** isExpired() of src/domain/expiry.ts at `now` (an SQL timestamptz expression): expiry at exactly `now` counts as expired. */
+export function lotExpiredSql(now: string): string {
+  return `(i.expires_at is not null and i.expires_at <= ${now})`;
+}
+
 /** Reads the named lots without locking them, in id order. */
 export async function findLotsById(db: Queryable, lotIds: readonly string[]): Promise<LotRow[]> {
   if (lotIds.length === 0) return [];

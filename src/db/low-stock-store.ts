@@ -1,5 +1,6 @@
 import type { LowStockAlerts } from '../domain/low-stock';
 import { queryRows, type Transaction } from './client';
+import { lotAvailableSql, lotExpiredSql } from './lot-store';
 import { sql, type Sql } from './sql';
 
 /** A product at a warehouse. */
@@ -14,11 +15,11 @@ export async function sumAvailableStock(tx: Transaction, pairs: readonly StockPa
   return queryRows<StockPair & { available: number }>(
     tx,
     `select p.product_id as "productId", p.warehouse_id as "warehouseId",
-            coalesce(sum(i.quantity - i.reserved_quantity - i.allocated_quantity), 0)::int as available
+            coalesce(sum(${lotAvailableSql}), 0)::int as available
        from unnest($1::text[], $2::text[]) as p(product_id, warehouse_id)
        left join inventory_items i
          on i.product_id = p.product_id and i.warehouse_id = p.warehouse_id
-        and (i.expires_at is null or i.expires_at > $3)
+        and not ${lotExpiredSql('$3')}
       group by p.product_id, p.warehouse_id`,
     [pairs.map((pair) => pair.productId), pairs.map((pair) => pair.warehouseId), now],
   );

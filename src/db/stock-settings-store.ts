@@ -1,4 +1,5 @@
 import { queryRow, queryRows, type Queryable } from './client';
+import { lotAvailableSql, lotExpiredSql } from './lot-store';
 
 /** Reorder and bin settings of one product at one warehouse, as stored. */
 export type StockSettingsRow = {
@@ -96,6 +97,16 @@ export function thresholdUnitsSql(threshold: string): string {
 
 export type LowStockFilter = { warehouseId?: string; threshold?: number; now: Date; limit: number; offset: number };
 
+/** isLowStock() of src/domain/low-stock.ts over SQL expressions: available at or under the threshold. */
+export function isLowStockSql(available: string, threshold: string): string {
+  return `(${available} <= ${threshold})`;
+}
+
+/** lowStockSeverity() of src/domain/low-stock.ts over SQL expressions. */
+export function lowStockSeveritySql(available: string, minStockLevel: string): string {
+  return `(case when ${available} <= 0 or ${available} < ${minStockLevel} then 'CRITICAL' else 'LOW' end)`;
+}
+
 /**
  * Products with settings at active warehouses whose available stock (on hand less reserved and
  * allocated, expired lots left out) is at or under the threshold (the reorder point unless given;
@@ -111,8 +122,7 @@ export async function findLowStock(db: Queryable, filter: LowStockFilter): Promi
               s.reorder_point, s.reorder_quantity, s.min_stock_level,
               coalesce(${thresholdUnitsSql('$2::numeric')}, s.reorder_point)::float8 as threshold,
               coalesce(sum(i.quantity), 0)::int as on_hand,
-              coalesce(sum(i.quantity - i.reserved_quantity - i.allocated_quantity)
-                         filter (where i.expires_at is null or i.expires_at > $3), 0)::int as available
+              coalesce(sum(${lotAvailableSql}) filter (where not ${lotExpiredSql('$3')}), 0)::int as available
          from stock_settings s
          join products p on p.id = s.product_id
          join warehouses w on w.id = s.warehouse_id and w.active
@@ -120,9 +130,9 @@ export async function findLowStock(db: Queryable, filter: LowStockFilter): Promi
         where ($1::text is null or s.warehouse_id = $1)
         group by s.product_id, s.warehouse_id, p.sku, p.name, w.name
      ), low as (
-       select *, case when available = 0 or available < min_stock_level then 'CRITICAL' else 'LOW' end as severity
+       select *, ${lowStockSeveritySql('available', 'min_stock_level')} as severity
          from levels
-        where available <= threshold
+        where ${isLowStockSql('available', 'threshold')}
      )
      select totals.total as "totalItems", totals.critical as "criticalItems",
             case when page.product_id is null then null

@@ -1,4 +1,7 @@
-/** Low-stock rules (SPEC §3): pure, on the available stock of one product at one warehouse. */
+/**
+ * Low-stock rules (SPEC §3): pure, on the available stock of one product at one warehouse. SQL
+ * mirrors: isLowStockSql, lowStockSeveritySql and thresholdUnitsSql in src/db/stock-settings-store.ts.
+ */
 
 /** What the rules look at: available stock (expired lots excluded) and the pair's stock settings. */
 export type StockLevel = { available: number; reorderPoint: number; minStockLevel: number };

@@ -1,4 +1,5 @@
 /** The movement ledger's vocabulary: every change of a lot's quantities is one movement of one of these kinds. */
+import { available } from './quantities';
 
 /** The kinds of movement the ledger records. */
 export const movementTypes = [
@@ -39,7 +40,7 @@ export type LotMovement = {
   actor: string;
 };
 
-/** How much a movement changes a lot's available quantity (on hand − reserved − allocated). */
+/** How much a movement changes a lot's available quantity: available() is linear, so it is available() of the deltas. */
 export function availableDelta(movement: Pick<LotMovement, 'quantityDelta' | 'reservedDelta' | 'allocatedDelta'>): number {
-  return (movement.quantityDelta ?? 0) - (movement.reservedDelta ?? 0) - (movement.allocatedDelta ?? 0);
+  return available({ quantity: movement.quantityDelta ?? 0, reservedQuantity: movement.reservedDelta ?? 0, allocatedQuantity: movement.allocatedDelta ?? 0 });
 }

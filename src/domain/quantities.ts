@@ -3,7 +3,7 @@ export type LotQuantities = { quantity: number; reservedQuantity: number; alloca
 
 const fields = ['quantity', 'reservedQuantity', 'allocatedQuantity'] as const;
 
-/** quantity - reserved - allocated */
+/** What a lot can still give: quantity - reserved - allocated (SPEC §2). SQL mirror: lotAvailableSql in src/db/lot-store.ts. */
 export function available(lot: LotQuantities): number {
   return lot.quantity - lot.reservedQuantity - lot.allocatedQuantity;
 }

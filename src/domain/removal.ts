@@ -1,4 +1,5 @@
 /** Taking stock out of lots by hand (shipments, write-offs, transfers): oldest first, available units only. Pure. */
+import { available } from './quantities';
 
 /** A lot as removal sees it; `key` names it (a lot id, or a provisional key for a lot not yet written). */
 export type RemovableLot = {
@@ -31,7 +32,7 @@ export function takeOldestFirst(lots: readonly RemovableLot[], quantity: number)
   let wanted = quantity;
   for (const lot of oldestFirst(lots)) {
     if (wanted === 0) break;
-    const take = Math.min(wanted, lot.quantity - lot.reservedQuantity - lot.allocatedQuantity);
+    const take = Math.min(wanted, available(lot));
     if (take <= 0) continue;
     removals.push({ lotKey: lot.key, quantity: take });
     wanted -= take;

@@ -1,4 +1,5 @@
 /** Allocation strategies: which lots serve a request and how much each gives (SPEC §4). Pure; the clock arrives as ctx.now. */
+import { isExpired } from './expiry';
 
 /** Every allocation strategy a request may name (SPEC §4). */
 export const strategies = ['fifo', 'lifo', 'nearest_expiry', 'lowest_cost', 'nearest_location', 'load_balancing', 'priority_zone'] as const;
@@ -135,10 +136,10 @@ function comparatorFor(lots: readonly CandidateLot[], ctx: StrategyContext): Com
   }
 }
 
-/** A lot serves when it has stock and has not expired; expiry at exactly `now` counts as expired. */
+/** A lot serves when it has stock and has not expired. */
 function canServe(lot: CandidateLot, now: Date): boolean {
   if (!Number.isSafeInteger(lot.available)) throw new Error(`lot ${lot.id} has a non-integer available quantity ${lot.available}`);
-  return lot.available > 0 && (lot.expiresAt === null || lot.expiresAt.getTime() > now.getTime());
+  return lot.available > 0 && !isExpired(lot, now);
 }
 
 /** The lots allowed to serve (available > 0, not expired at ctx.now — expired lots NEVER serve under any strategy) in the order the strategy takes them. */

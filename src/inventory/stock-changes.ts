@@ -4,11 +4,11 @@ import type { StockLocks } from '../db/locks';
 import type { LotRow } from '../db/lot-store';
 import { sumAvailableStock, type StockPair } from '../db/low-stock-store';
 import type { Writes } from '../db/writes';
+import { isExpired } from '../domain/expiry';
 import { lowStockCrossing, type LowStockAlerts } from '../domain/low-stock';
 import { availableDelta, type LotMovement } from '../domain/movement';
 import type { NewEvent } from '../events/schemas';
 import { outboxRows } from '../events/outbox';
-import { isExpired } from './stock/lots';
 
 /** What the rule needs of a lot a movement touches: its pair and expiry. */
 export type MovedLot = Pick<LotRow, 'id' | 'productId' | 'warehouseId' | 'expiresAt'>;

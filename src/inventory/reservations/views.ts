@@ -1,5 +1,6 @@
 import type { LotRow } from '../../db/lot-store';
 import type { ReservationLineRow, ReservationRow } from '../../db/reservation-store';
+import { available } from '../../domain/quantities';
 import { effectiveStatus, type StatusChange } from '../../domain/reservation';
 import type { CandidateLot } from '../../domain/strategies';
 import type { ReservationDetail, ReservationSummary, ReservationView } from '../../schemas/reservations';
@@ -11,7 +12,7 @@ export function toCandidateLot(lot: LotRow): CandidateLot {
     productId: lot.productId,
     warehouseId: lot.warehouseId,
     lotNumber: lot.lotNumber,
-    available: lot.quantity - lot.reservedQuantity - lot.allocatedQuantity,
+    available: available(lot),
     receivedAt: lot.receivedAt,
     expiresAt: lot.expiresAt,
     unitCost: lot.unitCost,

@@ -1,4 +1,5 @@
 import type { LotRow } from '../../db/lot-store';
+import { isExpired } from '../../domain/expiry';
 import { available } from '../../domain/quantities';
 import type { LotView, WarehouseStock } from '../../schemas/inventory';
 
@@ -19,11 +20,6 @@ export function toLotView(lot: LotRow): LotView {
     unitCost: lot.unitCost,
     version: lot.version,
   };
-}
-
-/** Whether a lot has expired at `now`; expiry at exactly `now` counts as expired, as for allocation. */
-export function isExpired(lot: Pick<LotRow, 'expiresAt'>, now: Date): boolean {
-  return lot.expiresAt !== null && lot.expiresAt.getTime() <= now.getTime();
 }
 
 /** A warehouse's stock of a product before any lot is counted. */

@@ -5,9 +5,10 @@ import { findLotsOfProducts } from '../../db/lot-store';
 import type { MovementType } from '../../domain/movement';
 import { findLastMovementAt, listMovements, summarizeMovements } from '../../db/movement-store';
 import { findProductWarehouses } from '../../db/stock-settings-store';
+import { isExpired } from '../../domain/expiry';
 import { correctionMovementTypes, inboundMovementTypes, outboundMovementTypes } from '../../domain/movement';
 import type { ProductInventoryResponse } from '../../schemas/inventory';
-import { emptyStock, isExpired, stockByWarehouse, toLotView } from './lots';
+import { emptyStock, stockByWarehouse, toLotView } from './lots';
 import { toMovementView } from './movements';
 
 const DAY_MS = 24 * 60 * 60 * 1000;

@@ -14,12 +14,12 @@ import {
   type TransferLineRow,
   type TransferRow,
 } from '../../db/transfer-store';
+import { isExpired } from '../../domain/expiry';
 import { takeOldestFirst } from '../../domain/removal';
 import { AppError, notFound } from '../../errors';
 import { outboxRows } from '../../events/outbox';
 import type { TransferBody, TransferView } from '../../schemas/inventory';
 import { productLinesOf } from '../../domain/stock-lines';
-import { isExpired } from '../stock/lots';
 import { replenishedProducts } from '../stock/replenishment';
 import { stockChangeWrites } from '../stock-changes';
 

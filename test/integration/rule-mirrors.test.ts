@@ -1,0 +1,167 @@
+/**
+ * Each business rule lives once in src/domain, with its SQL mirror named beside its store. These
+ * tests hold the two to the same answers at the rule's boundaries, and check that every reader of
+ * stock (the planner, the stock views, the low-stock alert and the low-stock list) applies them.
+ */
+import { queryRow, withTransaction } from '../../src/db/client';
+import { findLotsOfProducts, lotAvailableSql, lotExpiredSql } from '../../src/db/lot-store';
+import { sumAvailableStock } from '../../src/db/low-stock-store';
+import { commitWrites } from '../../src/db/writes';
+import { findLowStock, isLowStockSql, lowStockSeveritySql, upsertStockSettings } from '../../src/db/stock-settings-store';
+import { isExpired } from '../../src/domain/expiry';
+import { isLowStock, lowStockSeverity } from '../../src/domain/low-stock';
+import { available } from '../../src/domain/quantities';
+import { chooseTakes, orderLots } from '../../src/domain/strategies';
+import { toCandidateLot } from '../../src/inventory/reservations/views';
+import { stockByWarehouse } from '../../src/inventory/stock/lots';
+import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import { receiveLots, seedCatalogue } from '../helpers/stock';
+
+let db: TestDatabase;
+const now = new Date('2030-01-01T12:00:00.000Z');
+const at = (offsetMs: number) => new Date(now.getTime() + offsetMs);
+
+beforeAll(async () => {
+  db = await createTestDatabase('rule_mirrors');
+  await seedCatalogue(db.pool, { warehouses: [{ id: 'wh-1' }], products: ['expiry-p', 'available-p'] });
+});
+afterAll(async () => db.drop());
+
+/** What each reader of stock makes of the lots of one product at wh-1. */
+async function readersOf(productId: string) {
+  const lots = await findLotsOfProducts(db.pool, [productId]);
+  const candidates = lots.map(toCandidateLot);
+  const context = { strategy: 'fifo', priority: 'medium', now } as const;
+  const [view] = stockByWarehouse(lots, now);
+  const [level] = await withTransaction(db.pool, (tx) => sumAvailableStock(tx, [{ productId, warehouseId: 'wh-1' }], now));
+  const listed = await findLowStock(db.pool, { warehouseId: 'wh-1', now, limit: 10, offset: 0 });
+  return {
+    lots,
+    servingLotIds: orderLots(candidates, context).map((lot) => lot.id),
+    plannable: chooseTakes(candidates, 1_000_000, context).reduce((sum, take) => sum + take.quantity, 0),
+    stockView: { available: view!.quantityAvailable, expired: view!.quantityExpired },
+    lowStockAlertLevel: level!.available,
+    lowStockListLevel: listed.items.find((item) => item.productId === productId)?.available,
+  };
+}
+
+/** Settings that put any stock level of the product on the low-stock list, so the list shows its level. */
+async function listedAsLowStock(productId: string): Promise<void> {
+  await upsertStockSettings(db.pool, {
+    productId,
+    warehouseId: 'wh-1',
+    reorderPoint: 1_000_000,
+    reorderQuantity: 1,
+    minStockLevel: 0,
+    maxStockLevel: null,
+    zone: null,
+    aisle: null,
+    shelf: null,
+  });
+}
+
+describe('expiry: isExpired (src/domain/expiry.ts) and lotExpiredSql (src/db/lot-store.ts)', () => {
+  it.each([
+    ['a lot without expiry has not expired', null, false],
+    ['a lot that expired 1 ms before now has expired', at(-1), true],
+    ['a lot expiring exactly at now has expired', now, true],
+    ['a lot expiring 1 ms after now has not expired', at(1), false],
+  ])('%s, in TypeScript and in SQL', async (_name, expiresAt, expired) => {
+    expect(isExpired({ expiresAt }, now)).toBe(expired);
+    const row = await queryRow<{ expired: boolean }>(db.pool, `select ${lotExpiredSql('$2')} as expired from (select $1::timestamptz as expires_at) i`, [
+      expiresAt,
+      now,
+    ]);
+    expect(row!.expired).toBe(expired);
+  });
+
+  it('every reader of stock leaves out the lots expired at now, and only those', async () => {
+    const [never, before, atNow, after] = await receiveLots(db.pool, [
+      { productId: 'expiry-p', warehouseId: 'wh-1', quantity: 1, expiresAt: null },
+      { productId: 'expiry-p', warehouseId: 'wh-1', quantity: 10, expiresAt: at(-1) },
+      { productId: 'expiry-p', warehouseId: 'wh-1', quantity: 100, expiresAt: now },
+      { productId: 'expiry-p', warehouseId: 'wh-1', quantity: 1000, expiresAt: at(1) },
+    ]);
+    await listedAsLowStock('expiry-p');
+    const readers = await readersOf('expiry-p');
+    expect(readers.lots.filter((lot) => isExpired(lot, now)).map((lot) => lot.id)).toEqual([before, atNow]);
+    expect(readers.servingLotIds.sort()).toEqual([never, after].sort());
+    expect(readers).toMatchObject({
+      plannable: 1001,
+      stockView: { available: 1001, expired: 110 },
+      lowStockAlertLevel: 1001,
+      lowStockListLevel: 1001,
+    });
+  });
+});
+
+describe('availability: available (src/domain/quantities.ts) and lotAvailableSql (src/db/lot-store.ts)', () => {
+  it.each([
+    [0, 0, 0, 0],
+    [7, 0, 0, 7],
+    [10, 3, 2, 5],
+    [10, 10, 0, 0],
+    [10, 0, 10, 0],
+    [10, 4, 6, 0],
+    // below zero only if a lot broke its CHECK constraint; the two must still agree
+    [10, 6, 5, -1],
+    [0, 1, 0, -1],
+  ])('on hand %i, reserved %i, allocated %i: both say %i available', async (quantity, reservedQuantity, allocatedQuantity, expected) => {
+    expect(available({ quantity, reservedQuantity, allocatedQuantity })).toBe(expected);
+    const row = await queryRow<{ available: number }>(
+      db.pool,
+      `select ${lotAvailableSql} as available from (select $1::int as quantity, $2::int as reserved_quantity, $3::int as allocated_quantity) i`,
+      [quantity, reservedQuantity, allocatedQuantity],
+    );
+    expect(row!.available).toBe(expected);
+  });
+
+  it('every reader of stock counts the same available units: none of a fully held lot, the rest of a partly held one', async () => {
+    const [full, part] = await receiveLots(db.pool, [
+      { productId: 'available-p', warehouseId: 'wh-1', quantity: 10 },
+      { productId: 'available-p', warehouseId: 'wh-1', quantity: 10 },
+      { productId: 'available-p', warehouseId: 'wh-1', quantity: 7 },
+    ]);
+    await withTransaction(db.pool, (tx) =>
+      commitWrites(tx, {
+        movements: [
+          { lotId: full!, type: 'RESERVE', reservedDelta: 4, actor: 'test' },
+          { lotId: full!, type: 'ALLOCATE', allocatedDelta: 6, actor: 'test' },
+          { lotId: part!, type: 'RESERVE', reservedDelta: 3, actor: 'test' },
+          { lotId: part!, type: 'ALLOCATE', allocatedDelta: 2, actor: 'test' },
+        ],
+      }),
+    );
+    await listedAsLowStock('available-p');
+    const readers = await readersOf('available-p');
+    expect(readers.lots.map(available).sort((a, b) => a - b)).toEqual([0, 5, 7]);
+    expect(readers.servingLotIds).not.toContain(full);
+    expect(readers).toMatchObject({
+      plannable: 12,
+      stockView: { available: 12, expired: 0 },
+      lowStockAlertLevel: 12,
+      lowStockListLevel: 12,
+    });
+  });
+});
+
+describe('low stock: isLowStock and lowStockSeverity (src/domain/low-stock.ts), isLowStockSql and lowStockSeveritySql (src/db/stock-settings-store.ts)', () => {
+  it.each([
+    [21, 20, 0, false, 'LOW'],
+    [20, 20, 0, true, 'LOW'],
+    [0, 0, 0, true, 'CRITICAL'],
+    [0, 20, 0, true, 'CRITICAL'],
+    [9, 20, 10, true, 'CRITICAL'],
+    [10, 20, 10, true, 'LOW'],
+  ])('available %i, reorder point %i, minimum %i: both say low = %s, severity %s', async (availableUnits, reorderPoint, minStockLevel, low, severity) => {
+    const level = { available: availableUnits, reorderPoint, minStockLevel };
+    expect([isLowStock(level), lowStockSeverity(level)]).toEqual([low, severity]);
+    const row = await queryRow<{ low: boolean; severity: string }>(
+      db.pool,
+      `select ${isLowStockSql('l.available', 'l.threshold')} as low, ${lowStockSeveritySql('l.available', 'l.minimum')} as severity
+         from (select $1::int as available, $2::int as threshold, $3::int as minimum) l`,
+      [availableUnits, reorderPoint, minStockLevel],
+    );
+    expect(row).toEqual({ low, severity });
+  });
+});
