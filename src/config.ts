@@ -111,6 +111,7 @@ const environmentSchema = z.object({
   PUBLISH_CONFIRM_TIMEOUT_MS: integer(5000, 100, 120_000),
   ALLOCATION_RELAY_INTERVAL_MS: integer(1000, 10),
   ALLOCATION_RELAY_AFTER_MS: integer(5000, 0),
+  ALLOCATION_REPUBLISH_AFTER_MS: integer(120_000, 1000),
   EVENTS_EXCHANGE: amqpName('inventory.events'),
   ORDERS_EXCHANGE: amqpName('orders.events'),
   CATALOG_EXCHANGE: amqpName('catalog.events'),
@@ -160,6 +161,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if (config.JOB_RETRY_DELAYS_MS.length < config.JOB_MAX_ATTEMPTS - 1) {
     problems.push('JOB_RETRY_DELAYS_MS: needs one delay for each retry (JOB_MAX_ATTEMPTS - 1 of them)');
+  }
+  if (config.ALLOCATION_REPUBLISH_AFTER_MS <= Math.max(...config.JOB_RETRY_DELAYS_MS)) {
+    problems.push('ALLOCATION_REPUBLISH_AFTER_MS: must be longer than the longest of JOB_RETRY_DELAYS_MS (a job waiting for a retry is not stalled)');
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({

@@ -133,6 +133,30 @@ export async function claimUnpublished(tx: Transaction, olderThanMs: number, lim
 }
 
 /**
+ * Claims jobs whose message was confirmed but which have not finished, untouched for `olderThanMs`:
+ * their message was lost (a deleted queue, a purge, a broker that lost its disk), since a queued
+ * job is started within that bound and a started one finishes or is retried. Rows another relay
+ * holds are skipped.
+ */
+export async function claimStalled(tx: Transaction, olderThanMs: number, limit: number): Promise<Pick<AllocationRow, 'id' | 'priority'>[]> {
+  return queryRows(
+    tx,
+    `select a.id, a.priority from allocation_requests a
+      where a.status in ('queued', 'processing') and a.published_at is not null
+        and a.updated_at < now() - make_interval(secs => $1::float8 / 1000)
+      order by a.updated_at limit $2
+        for update skip locked`,
+    [olderThanMs, limit],
+  );
+}
+
+/** Notes that stalled jobs were published again: the bound starts over, so each is republished at most once per bound. */
+export async function markRepublished(tx: Transaction, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await tx.query(`update allocation_requests set published_at = now(), updated_at = now() where id = any($1::uuid[])`, [ids]);
+}
+
+/**
  * Marks jobs as processing and counts the attempt; returns the jobs that may run (queued, or left
  * processing by a worker that died). Finished and unknown ids are not returned.
  */

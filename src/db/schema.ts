@@ -255,6 +255,10 @@ export const allocationRequests = pgTable(
     index('allocation_requests_unpublished_idx')
       .on(table.createdAt)
       .where(sql`${table.publishedAt} is null`),
+    // the jobs not finished yet, oldest change first: the relay finds stalled ones without reading the finished
+    index('allocation_requests_unfinished_idx')
+      .on(table.updatedAt)
+      .where(sql`${table.status} in ('queued', 'processing')`),
     check('allocation_requests_status_known', sql`${table.status} in ('queued', 'processing', 'succeeded', 'partial', 'failed', 'dead_lettered')`),
   ],
 );

@@ -1,10 +1,13 @@
 import { createPublisher } from '../amqp/publisher';
 import { keepAllocationTopology } from '../amqp/topology';
 import { createAllocationDispatcher } from '../inventory/jobs/allocation-dispatch';
-import { relayUnpublishedJobs } from '../inventory/jobs/allocation-relay';
+import { relayUnpublishedJobs, republishStalledJobs } from '../inventory/jobs/allocation-relay';
 import type { Runner, WorkerDeps } from './runner';
 
-/** Publishes, every ALLOCATION_RELAY_INTERVAL_MS, the accepted jobs the broker has not confirmed. */
+/**
+ * Every ALLOCATION_RELAY_INTERVAL_MS, publishes the accepted jobs the broker has not confirmed, and
+ * again the published ones stalled for ALLOCATION_REPUBLISH_AFTER_MS (their message was lost).
+ */
 export async function startAllocationRelay({ config, pool, logger, amqp }: WorkerDeps): Promise<Runner> {
   const log = logger.child({ component: 'allocation-relay' });
   const kept = await keepAllocationTopology(amqp, config.ALLOCATION_QUEUE, config.JOB_RETRY_DELAYS_MS, log);
@@ -21,6 +24,8 @@ export async function startAllocationRelay({ config, pool, logger, amqp }: Worke
       try {
         const published = await relayUnpublishedJobs(pool, dispatcher, config.ALLOCATION_RELAY_AFTER_MS);
         if (published > 0) log.info({ published }, 'published jobs the broker had not confirmed');
+        const republished = await republishStalledJobs(pool, dispatcher, config.ALLOCATION_REPUBLISH_AFTER_MS);
+        if (republished > 0) log.warn({ republished }, 'published again jobs whose message was lost (stalled longer than ALLOCATION_REPUBLISH_AFTER_MS)');
       } catch (error) {
         log.warn({ err: error }, 'relay round failed; trying again next round');
       }

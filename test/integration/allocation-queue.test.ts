@@ -25,7 +25,7 @@ beforeAll(async () => {
   });
   await seedCatalogue(t.db.pool, {
     warehouses: [{ id: 'wh-a' }, { id: 'wh-b' }],
-    products: ['fifo-p', 'key-p', 'prio-p', 'late-p', 'poison-p', 'retry-p', 'relay-p', 'hot-p', 'drop-p', 'cut-p'],
+    products: ['fifo-p', 'key-p', 'prio-p', 'late-p', 'poison-p', 'retry-p', 'relay-p', 'lost-p', 'hot-p', 'drop-p', 'cut-p'],
   });
 });
 afterEach(async () => {
@@ -357,6 +357,33 @@ describe('the relay', () => {
       await relay?.stop();
       await worker.stop();
       await offline.close();
+    }
+  });
+
+  it('publishes again a job whose message was lost after the broker confirmed it, and the worker serves it once', async () => {
+    await receiveLots(t.db.pool, [{ productId: 'lost-p', warehouseId: 'wh-a', quantity: 5 }]);
+    const body = order('lost-p', 3);
+    const job = (await enqueue(t.app, body)).json();
+    await waitFor('the confirm to be noted', async () => {
+      const { rows } = await t.db.pool.query(`select published_at from allocation_requests where id = $1`, [job.allocationId]);
+      return rows[0].published_at === null ? undefined : true;
+    });
+    // the message goes (a purge, a deleted queue, a broker that lost its disk); the job says it was published
+    await t.amqp!.runNow(async (model) => {
+      const channel = await model.createChannel();
+      expect((await channel.purgeQueue(t.config.ALLOCATION_QUEUE)).messageCount).toBe(1);
+      await channel.close();
+    });
+    const worker = await startWorker();
+    const relay = await startAllocationRelay({ config: { ...t.config, ALLOCATION_REPUBLISH_AFTER_MS: 1000 }, pool: t.db.pool, logger, amqp: t.amqp! });
+    try {
+      expect((await waitForJob(t.app, job.allocationId)).status).toBe('succeeded');
+      expect(await totalsOf(t.db.pool, 'lost-p')).toEqual({ quantity: 5, reserved: 3, allocated: 0 });
+      const { rows } = await t.db.pool.query(`select count(*)::int as n from reservations where order_id = $1`, [body.referenceId]);
+      expect(rows[0].n).toBe(1);
+    } finally {
+      await relay.stop();
+      await worker.stop();
     }
   });
 });

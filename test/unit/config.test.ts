@@ -111,6 +111,11 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ RESERVATION_TIMEOUT_MINUTES: '90', RESERVATION_MAX_MINUTES: '60' })).toThrow(/RESERVATION_TIMEOUT_MINUTES/);
   });
 
+  it('refuses a republish bound a job waiting for its last retry would outlast', () => {
+    expect(() => loadConfig({ ALLOCATION_REPUBLISH_AFTER_MS: '20000' })).toThrow(/ALLOCATION_REPUBLISH_AFTER_MS/);
+    expect(loadConfig({ ALLOCATION_REPUBLISH_AFTER_MS: '20000', JOB_RETRY_DELAYS_MS: '1000,5000' }).ALLOCATION_REPUBLISH_AFTER_MS).toBe(20_000);
+  });
+
   it('takes several broker URLs, separated by commas, in order', () => {
     expect(loadConfig({ AMQP_URL: 'amqp://u:p@rabbit-1:5672, amqp://u:p@rabbit-2:5672,,amqp://u:p@rabbit-3:5672' }).AMQP_URL).toEqual([
       'amqp://u:p@rabbit-1:5672',

@@ -1,0 +1,1 @@
+CREATE INDEX "allocation_requests_unfinished_idx" ON "allocation_requests" USING btree ("updated_at") WHERE "allocation_requests"."status" in ('queued', 'processing');
