@@ -12,9 +12,6 @@ module.exports = {
       { isolatedModules: true, tsconfig: { allowJs: true, module: 'commonjs', moduleResolution: 'node10', target: 'es2022', esModuleInterop: true } },
     ],
   },
-  // light-my-request (fastify.inject) needs cookie, and @fastify/static (the docs UI) content-disposition;
-  // both ship only as ES modules.
-  transformIgnorePatterns: ['/node_modules/(?!(cookie|content-disposition)/)'],
   globalSetup: '<rootDir>/test/helpers/global-setup.ts',
   globalTeardown: '<rootDir>/test/helpers/global-teardown.ts',
   testTimeout: 60000,
