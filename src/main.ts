@@ -7,7 +7,8 @@ import { createPool } from './db/client';
 import { migrate } from './db/migrate';
 import { createLogger } from './logger';
 import { buildServer } from './http/server';
-import { startMetricsServer } from './operations/metrics-server';
+import { readinessProbe } from './operations/readiness';
+import { startWorkerServer } from './operations/worker-server';
 
 type Role = 'all' | 'api' | 'worker';
 
@@ -36,8 +37,11 @@ async function run(config: Config, role: Role): Promise<void> {
   const app = apiPool && tokenKeys ? await buildServer({ config, pool: apiPool, logger, amqp, tokenKeys }) : null;
   const runners: Runner[] = workerPool ? await startWorkers({ config, pool: workerPool, logger, amqp }) : [];
   if (app) await app.listen({ host: config.HOST, port: config.PORT });
-  // The api serves /metrics itself; a worker-only process gets a small server of its own.
-  const metricsServer = role === 'worker' && config.WORKER_METRICS_PORT > 0 ? await startMetricsServer(config.HOST, config.WORKER_METRICS_PORT, logger) : null;
+  // The api serves /metrics and health itself; a worker-only process gets a small server of its own.
+  const workerServer =
+    role === 'worker' && workerPool && config.WORKER_METRICS_PORT > 0
+      ? await startWorkerServer(config.HOST, config.WORKER_METRICS_PORT, { logger, probe: readinessProbe({ pool: workerPool, amqp, logger }) })
+      : null;
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -51,8 +55,8 @@ async function run(config: Config, role: Role): Promise<void> {
     deadline.unref();
     try {
       await app?.close();
-      await metricsServer?.close();
       await Promise.all(runners.map((runner) => runner.stop()));
+      await workerServer?.close();
       await amqp.close();
       await Promise.all([apiPool?.end(), workerPool?.end()]);
       logger.info('stopped');

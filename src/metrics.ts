@@ -108,3 +108,15 @@ export const eventPublishFailures = new Counter({
   help: 'Outbox events the broker refused or did not confirm (they are tried again)',
   registers: [registry],
 });
+
+export const databaseUp = new Gauge({
+  name: 'stockroom_database_up',
+  help: "Whether Postgres answered this process's last readiness check (1) or not (0)",
+  registers: [registry],
+});
+
+export const brokerUp = new Gauge({
+  name: 'stockroom_broker_up',
+  help: "Whether this process's RabbitMQ connection was open at its last readiness check (1) or not (0)",
+  registers: [registry],
+});

@@ -5,6 +5,7 @@ import { createTokenVerifier, type Caller, type Role } from '../auth/tokens';
 import type { Config } from '../config';
 import { AppError } from '../errors';
 import { httpDuration, httpRequests } from '../metrics';
+import { readinessProbe } from '../operations/readiness';
 import { version } from '../../package.json';
 import type { Access, AppDeps, RouteModule } from './app-deps';
 import { answerClientError, answerError, answerNotFound } from './error-mapping';
@@ -144,8 +145,9 @@ export async function buildServer(deps: AppDeps): Promise<FastifyInstance> {
   app.setNotFoundHandler(answerNotFound);
 
   await registerDocs(app, version);
-  healthRoutes(app, deps);
-  metricsRoutes(app, deps);
+  const probe = readinessProbe(deps);
+  healthRoutes(app, probe);
+  metricsRoutes(app, deps, probe);
   await app.register(
     async (api) => {
       for (const routes of apiRoutes) await routes(api, deps);

@@ -1,5 +1,7 @@
 import pino from 'pino';
-import { startMetricsServer } from '../../src/operations/metrics-server';
+import { createPool } from '../../src/db/client';
+import { readinessProbe } from '../../src/operations/readiness';
+import { startWorkerServer } from '../../src/operations/worker-server';
 import { startWorkers } from '../../src/runners';
 import type { Runner } from '../../src/runners/runner';
 import { waitFor, waitForJob } from '../helpers/allocations';
@@ -127,17 +129,55 @@ describe('GET /metrics', () => {
   });
 });
 
-describe('the metrics server of a worker-only process', () => {
-  it('serves GET /metrics, answers 404 elsewhere, and a second one on a taken port stays quiet instead of failing', async () => {
-    const logger = pino({ level: 'silent' });
-    const server = await startMetricsServer('127.0.0.1', 0, logger);
+describe('the server of a worker-only process', () => {
+  const logger = pino({ level: 'silent' });
+
+  it('serves /metrics, /health/live and /health/ready (database and broker up), and 404 elsewhere', async () => {
+    const server = await startWorkerServer('127.0.0.1', 0, { logger, probe: readinessProbe({ pool: t.db.pool, amqp: t.amqp, logger }) });
     try {
       expect(server.port).toBeGreaterThan(0);
-      const metrics = await fetch(`http://127.0.0.1:${server.port}/metrics`);
+      const base = `http://127.0.0.1:${server.port}`;
+      const metrics = await fetch(`${base}/metrics`);
       expect(metrics.status).toBe(200);
-      expect(await metrics.text()).toContain('# TYPE stockroom_allocation_jobs_total counter');
-      expect((await fetch(`http://127.0.0.1:${server.port}/other`)).status).toBe(404);
-      const second = await startMetricsServer('127.0.0.1', server.port!, logger);
+      expect(metrics.headers.get('content-type')).toMatch(/^text\/plain/);
+      const text = await metrics.text();
+      expect(text).toContain('# TYPE stockroom_allocation_jobs_total counter');
+      expect(sample(text, 'stockroom_database_up')).toBe(1);
+      expect(sample(text, 'stockroom_broker_up')).toBe(1);
+      const live = await fetch(`${base}/health/live`);
+      expect([live.status, await live.json()]).toEqual([200, { status: 'up' }]);
+      const ready = await fetch(`${base}/health/ready`);
+      expect([ready.status, await ready.json()]).toEqual([200, { status: 'up', checks: { database: { status: 'up' }, broker: { status: 'up' } } }]);
+      const other = await fetch(`${base}/other`);
+      expect([other.status, ((await other.json()) as { error: { code: string } }).error.code]).toEqual([404, 'NOT_FOUND']);
+      expect((await fetch(`${base}/metrics`, { method: 'POST' })).status).toBe(405);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('is not ready while a dependency is down, says which without the driver error, and reports it in the up gauges', async () => {
+    const lost = createPool('postgres://postgres@127.0.0.1:1/none', 1);
+    const server = await startWorkerServer('127.0.0.1', 0, { logger, probe: readinessProbe({ pool: lost, amqp: null, logger }) });
+    try {
+      const ready = await fetch(`http://127.0.0.1:${server.port}/health/ready`);
+      expect(ready.status).toBe(503);
+      expect(await ready.text()).toBe(JSON.stringify({ status: 'down', checks: { database: { status: 'down' }, broker: { status: 'down' } } }));
+      expect((await fetch(`http://127.0.0.1:${server.port}/health/live`)).status).toBe(200);
+      const text = await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text();
+      expect(sample(text, 'stockroom_database_up')).toBe(0);
+      expect(sample(text, 'stockroom_broker_up')).toBe(0);
+    } finally {
+      await server.close();
+      await lost.end();
+    }
+  });
+
+  it('stays quiet instead of failing when its port is taken', async () => {
+    const probe = readinessProbe({ pool: t.db.pool, amqp: t.amqp, logger });
+    const server = await startWorkerServer('127.0.0.1', 0, { logger, probe });
+    try {
+      const second = await startWorkerServer('127.0.0.1', server.port!, { logger, probe });
       expect(second.port).toBeNull();
       await second.close();
     } finally {

@@ -1,29 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { AppDeps } from '../app-deps';
+import type { ReadinessProbe } from '../../operations/readiness';
 
-type Check = { status: 'up' | 'down'; error?: string };
-
-const checkSchema = z.object({ status: z.enum(['up', 'down']), error: z.string().optional() });
+const checkSchema = z.object({ status: z.enum(['up', 'down']) });
 const readinessSchema = z.object({ status: z.enum(['up', 'down']), checks: z.object({ database: checkSchema, broker: checkSchema }) });
 
-async function checkDatabase(deps: AppDeps): Promise<Check> {
-  try {
-    await deps.pool.query('select 1');
-    return { status: 'up' };
-  } catch (error) {
-    return { status: 'down', error: error instanceof Error ? error.message : String(error) };
-  }
-}
-
-function checkBroker(deps: AppDeps): Check {
-  if (!deps.amqp) return { status: 'down', error: 'no broker connection configured' };
-  return deps.amqp.isConnected() ? { status: 'up' } : { status: 'down', error: 'reconnecting to RabbitMQ' };
-}
-
 /** Liveness says the process runs; readiness says Postgres and RabbitMQ both answer. */
-export function healthRoutes(app: FastifyInstance, deps: AppDeps): void {
+export function healthRoutes(app: FastifyInstance, probe: ReadinessProbe): void {
   const api = app.withTypeProvider<ZodTypeProvider>();
   api.get(
     '/health/live',
@@ -42,13 +26,12 @@ export function healthRoutes(app: FastifyInstance, deps: AppDeps): void {
       schema: {
         tags: ['operations'],
         summary: 'Readiness: Postgres and RabbitMQ both answer',
-        response: { 200: readinessSchema, 503: readinessSchema.describe('Postgres or RabbitMQ is down; `checks` says which') },
+        response: { 200: readinessSchema, 503: readinessSchema.describe('Postgres or RabbitMQ is down; `checks` says which (the cause is in the log)') },
       },
     },
     async (_request, reply) => {
-      const checks = { database: await checkDatabase(deps), broker: checkBroker(deps) };
-      const ready = Object.values(checks).every((check) => check.status === 'up');
-      return reply.status(ready ? 200 : 503).send({ status: ready ? 'up' : 'down', checks });
+      const readiness = await probe();
+      return reply.status(readiness.status === 'up' ? 200 : 503).send(readiness);
     },
   );
 }

@@ -1,10 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { registry } from '../../metrics';
+import type { ReadinessProbe } from '../../operations/readiness';
 import { stockGaugeRefresher } from '../../operations/stock-gauges';
 import type { AppDeps } from '../app-deps';
 
 /** GET /metrics: every Prometheus metric of the process, in the text exposition format. */
-export function metricsRoutes(app: FastifyInstance, deps: AppDeps): void {
+export function metricsRoutes(app: FastifyInstance, deps: AppDeps, probe: ReadinessProbe): void {
   const refreshStockGauges = stockGaugeRefresher(deps.pool, deps.logger);
   app.get(
     '/metrics',
@@ -19,7 +20,7 @@ export function metricsRoutes(app: FastifyInstance, deps: AppDeps): void {
       },
     },
     async (_request, reply) => {
-      await refreshStockGauges();
+      await Promise.all([refreshStockGauges(), probe()]);
       return reply.type(registry.contentType).send(await registry.metrics());
     },
   );
