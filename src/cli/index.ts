@@ -9,7 +9,7 @@ import { createContext, positiveInteger, type GlobalOptions } from './context';
 import { CliError, exitCodes } from './errors';
 import type { Output } from './output';
 import { reconcileCommand } from './reconcile';
-import { version } from '../../package.json';
+import { packageVersion } from '../package';
 
 /** The output of a real run: stdout for results, stderr for progress and errors. */
 export function processOutput(json: boolean): Output {
@@ -27,7 +27,7 @@ export function buildProgram(makeOutput: (json: boolean) => Output = processOutp
     .description(
       'Operate Stockroom: enqueue and follow allocation jobs, handle dead letters, seed demo data, reconcile the ledger, mint tokens, run the benchmark.',
     )
-    .version(version)
+    .version(packageVersion)
     .addOption(new Option('--url <url>', 'the Stockroom API').env('STOCKROOM_URL').default('http://127.0.0.1:3000'))
     .addOption(
       new Option('--token <jwt>', 'bearer token (default: a short-lived admin token signed with JWT_SECRET or the development secret)').env('STOCKROOM_TOKEN'),

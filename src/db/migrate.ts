@@ -3,9 +3,10 @@ import { Client } from 'pg';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { migrate as runMigrations } from 'drizzle-orm/node-postgres/migrator';
 import { loadConfig } from '../config';
+import { packageRoot } from '../package';
 import { pgCode } from './pg-errors';
 
-export const migrationsFolder = path.resolve(__dirname, '../../drizzle');
+export const migrationsFolder = path.join(packageRoot, 'drizzle');
 
 /** Creates the database named in the URL when it does not exist yet (connecting to `postgres` to do it). */
 export async function ensureDatabase(databaseUrl: string): Promise<void> {

@@ -6,7 +6,7 @@ import type { Config } from '../config';
 import { AppError } from '../errors';
 import { httpDuration, httpRequests } from '../metrics';
 import { readinessProbe } from '../operations/readiness';
-import { version } from '../../package.json';
+import { packageVersion } from '../package';
 import type { Access, AppDeps, RouteModule } from './app-deps';
 import { answerClientError, answerError, answerNotFound } from './error-mapping';
 import { registerDocs } from './openapi';
@@ -141,10 +141,22 @@ export async function buildServer(deps: AppDeps): Promise<FastifyInstance> {
     );
   });
 
+  // Once closing, answers end their keep-alive connection: close() then waits only for the requests
+  // in flight, not for idle clients' connections to time out.
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (closing) reply.header('connection', 'close');
+    done(null, payload);
+  });
+
   app.setErrorHandler(answerError);
   app.setNotFoundHandler(answerNotFound);
 
-  await registerDocs(app, version);
+  await registerDocs(app, packageVersion);
   const probe = readinessProbe(deps);
   healthRoutes(app, probe);
   metricsRoutes(app, deps, probe);

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import path from 'node:path';
 
 function dockerAnswers(): boolean {
   try {
@@ -10,11 +11,15 @@ function dockerAnswers(): boolean {
 }
 
 /**
+ * Tests that start Stockroom's processes run the compiled code, as the image does: dist/ is built
+ * first (incrementally, so it costs little when nothing changed).
+ *
  * Tests use the Postgres and RabbitMQ the environment names (TEST_DATABASE_URL / DATABASE_URL,
  * TEST_AMQP_URL / AMQP_URL). When neither is named and a Docker engine answers, throwaway
  * containers are started instead; otherwise the local defaults on 127.0.0.1 are used.
  */
 export default async function globalSetup(): Promise<void> {
+  execFileSync('npm', ['run', '-s', 'build'], { cwd: path.resolve(__dirname, '../..'), stdio: 'inherit' });
   const named = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL || process.env.TEST_AMQP_URL || process.env.AMQP_URL;
   if (named || !dockerAnswers()) return;
   const { PostgreSqlContainer } = await import('@testcontainers/postgresql');

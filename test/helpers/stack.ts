@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { createTestVhost, type TestVhost } from './amqp';
 import { createTestDatabase, type TestDatabase } from './database';
+import { migrateEntry, serviceEntry } from './image';
 import { waitFor } from './allocations';
 import { testJwtSecret } from './tokens';
 
@@ -51,9 +52,10 @@ export type Stack = {
 };
 
 /**
- * The service as docker compose runs it, as real processes: `npm run migrate`, then
- * `npm run start:api` and `npm run start:worker`, on a database and vhost of the test file's own
- * and a free port; `env` adds to or replaces their environment. Resolves once /health/ready answers 200.
+ * The service as docker compose runs it, as real processes of the compiled code: the migrations,
+ * then an api and a worker (`node dist/main.js --role …`), on a database and vhost of the test
+ * file's own and a free port; `env` adds to or replaces their environment. Resolves once
+ * /health/ready answers 200.
  */
 export async function startStack(label: string, options: { env?: Record<string, string> } = {}): Promise<Stack> {
   const db = await createTestDatabase(label);
@@ -75,7 +77,7 @@ export async function startStack(label: string, options: { env?: Record<string, 
   const children: ChildProcess[] = [];
   let logs = '';
   const stop = async () => {
-    // Each runs in its own process group (npm, its shell, tsx, node): signal the whole group.
+    // Each runs in its own process group: signal the whole group.
     await Promise.all(
       children.map(
         (child) =>
@@ -93,17 +95,17 @@ export async function startStack(label: string, options: { env?: Record<string, 
     await vhost.drop();
   };
   try {
-    const migrated = await run('npm', ['run', '-s', 'migrate'], env);
-    if (migrated.code !== 0) throw new Error(`npm run migrate failed: ${migrated.stderr}`);
-    for (const script of ['start:api', 'start:worker']) {
-      const child = spawn('npm', ['run', '-s', script], {
+    const migrated = await run(process.execPath, [migrateEntry], env);
+    if (migrated.code !== 0) throw new Error(`the migrations failed: ${migrated.stderr}`);
+    for (const role of ['api', 'worker']) {
+      const child = spawn(process.execPath, [serviceEntry, '--role', role], {
         cwd: projectRoot,
         env: { ...process.env, ...env },
         stdio: ['ignore', 'pipe', 'pipe'],
         detached: true,
       });
-      child.stdout.on('data', (chunk: Buffer) => (logs += `[${script}] ${chunk.toString()}`));
-      child.stderr.on('data', (chunk: Buffer) => (logs += `[${script}] ${chunk.toString()}`));
+      child.stdout.on('data', (chunk: Buffer) => (logs += `[${role}] ${chunk.toString()}`));
+      child.stderr.on('data', (chunk: Buffer) => (logs += `[${role}] ${chunk.toString()}`));
       children.push(child);
     }
     await waitFor(

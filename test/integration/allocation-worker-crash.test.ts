@@ -3,6 +3,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { startTestApp, type TestApp } from '../helpers/app';
 import { enqueue, waitFor } from '../helpers/allocations';
+import { serviceEntry } from '../helpers/image';
 import { ledgerDifferences, receiveLots, reservationBookDifferences, seedCatalogue, totalsOf } from '../helpers/stock';
 
 let t: TestApp;
@@ -23,7 +24,7 @@ afterAll(async () => t.close());
 
 /** A worker process of its own (the same entry point production runs), on this test's database and vhost. */
 function spawnWorker(): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--role', 'worker'], {
+  const child = spawn(process.execPath, [serviceEntry, '--role', 'worker'], {
     cwd: root,
     env: {
       ...process.env,

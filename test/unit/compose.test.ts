@@ -1,50 +1,74 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { parse } from 'yaml';
 import { ConfigError, loadConfig } from '../../src/config';
+import { execForm, healthcheckEntry, migrateEntry, readDockerfile, serviceEntry } from '../helpers/image';
 
 const root = path.resolve(__dirname, '../..');
-const compose = readFileSync(path.join(root, 'docker-compose.yml'), 'utf8');
-const scripts = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+type Service = { image?: string; build?: string; command?: string[]; ports?: string[]; healthcheck?: { test: string[] }; stop_grace_period?: string };
+const composeText = readFileSync(path.join(root, 'docker-compose.yml'), 'utf8');
+const compose = parse(composeText, { merge: true }) as {
+  services: Record<string, Service>;
+  volumes: Record<string, unknown>;
+};
+const { args, stages } = readDockerfile();
+const runtime = stages.at(-1)!;
+const instruction = (keyword: string) => runtime.instructions.filter((entry) => entry.keyword === keyword).at(-1)?.args;
 
-/** The `command:` of each service, as written in docker-compose.yml (JSON arrays). */
-function commands(): Record<string, string[]> {
-  const found: Record<string, string[]> = {};
-  let service = '';
-  for (const line of compose.split('\n')) {
-    const name = /^ {2}([a-z-]+):\s*$/.exec(line);
-    if (name) service = name[1]!;
-    const command = /^ {4}command: (\[.*\])\s*$/.exec(line);
-    if (command) found[service] = JSON.parse(command[1]!) as string[];
-  }
-  return found;
-}
-
-describe('docker-compose.yml', () => {
-  it('runs the same npm scripts the tests start the stack with', () => {
-    expect(commands()).toEqual({
-      migrate: ['npm', 'run', 'migrate'],
-      api: ['npm', 'run', 'start:api'],
-      worker: ['npm', 'run', 'start:worker'],
-    });
-    expect(scripts['start:api']).toBe('tsx src/main.ts --role api');
-    expect(scripts['start:worker']).toBe('tsx src/main.ts --role worker');
-    expect(scripts.migrate).toBe('tsx src/db/migrate.ts');
+describe('the Dockerfile', () => {
+  it('builds in one stage and runs from a slim one with production dependencies only', () => {
+    expect(stages.length).toBeGreaterThanOrEqual(2);
+    expect(stages.find((stage) => stage.instructions.some((entry) => entry.args.includes('npm run build')))).toBeDefined();
+    expect(runtime.from).toMatch(/-slim$/);
+    const installs = stages.flatMap((stage) => stage.instructions.filter((entry) => entry.keyword === 'RUN' && /npm (ci|install)/.test(entry.args)));
+    const copied = runtime.instructions.filter((entry) => entry.keyword === 'COPY' && entry.args.includes('--from=')).map((entry) => entry.args);
+    const dependencyStage = stages.find((stage) => copied.some((copy) => copy.includes(`--from=${stage.name} `) && copy.includes('node_modules')))!;
+    expect(dependencyStage.instructions.some((entry) => entry.args.includes('npm ci --omit=dev'))).toBe(true);
+    expect(runtime.instructions.some((entry) => entry.keyword === 'RUN' && /npm (ci|install)/.test(entry.args))).toBe(false);
+    expect(installs.length).toBeGreaterThanOrEqual(2);
   });
 
-  it('has Postgres 15, RabbitMQ 3.10 with its management UI, health checks and named volumes', () => {
-    expect(compose).toMatch(/image: postgres:15\n/);
-    expect(compose).toMatch(/image: rabbitmq:3\.10-management\n/);
-    expect(compose).toContain('"15672:15672"');
-    expect(compose).toContain('pg_isready');
-    expect(compose).toContain('rabbitmq-diagnostics');
-    expect(compose).toContain('/health/ready');
-    expect(compose).toMatch(/condition: service_completed_successfully/);
-    expect(compose).toMatch(/\nvolumes:\n {2}postgres-data:\n {2}rabbitmq-data:\n/);
+  it('pins every base image to an exact version', () => {
+    for (const stage of stages) expect(stage.from).toMatch(/^[a-z/]+:\d+\.\d+\.\d+-[a-z]+-slim$|@sha256:[0-9a-f]{64}$/);
+    expect(args.NODE_IMAGE).toMatch(/^node:22\.\d+\.\d+-bookworm-slim$/);
+  });
+
+  it('runs node on the compiled entry point under tini, as a user other than root, with a HEALTHCHECK', () => {
+    expect(execForm(instruction('ENTRYPOINT')!)).toEqual(['/usr/bin/tini', '--']);
+    expect(execForm(instruction('CMD')!)).toEqual(['node', serviceEntry]);
+    expect(instruction('USER')).toMatch(/^(?!root$|0$)\S+$/);
+    expect(execForm(instruction('HEALTHCHECK')!)).toEqual(['node', healthcheckEntry]);
+  });
+});
+
+describe('docker-compose.yml', () => {
+  it('runs the image with the commands the tests start the stack with', () => {
+    const commands = Object.fromEntries(Object.entries(compose.services).flatMap(([name, service]) => (service.command ? [[name, service.command]] : [])));
+    expect(commands).toEqual({
+      migrate: ['node', migrateEntry],
+      api: ['node', serviceEntry, '--role', 'api'],
+      worker: ['node', serviceEntry, '--role', 'worker'],
+    });
+    for (const name of Object.keys(commands)) expect(compose.services[name]!.build).toBe('.');
+  });
+
+  it('gives Stockroom longer to stop than its own shutdown timeout', () => {
+    const grace = Number(/^(\d+)s$/.exec(compose.services.api!.stop_grace_period!)![1]) * 1000;
+    expect(grace).toBeGreaterThan(loadConfig({}).SHUTDOWN_TIMEOUT_MS);
+  });
+
+  it('has Postgres 15, RabbitMQ 3.10 with its management UI, pinned, with health checks and named volumes', () => {
+    expect(compose.services.postgres!.image).toMatch(/^postgres:15\.\d+-bookworm$/);
+    expect(compose.services.rabbitmq!.image).toMatch(/^rabbitmq:3\.10\.\d+-management$/);
+    expect(compose.services.rabbitmq!.ports).toEqual(['15672:15672']);
+    expect(compose.services.postgres!.healthcheck!.test.join(' ')).toContain('pg_isready');
+    expect(compose.services.rabbitmq!.healthcheck!.test).toContain('rabbitmq-diagnostics');
+    expect(Object.keys(compose.volumes)).toEqual(['postgres-data', 'rabbitmq-data']);
   });
 
   it('runs in development with a documented secret, which production refuses', () => {
-    expect(compose).toContain('NODE_ENV: ${NODE_ENV:-development}');
-    const secret = /JWT_SECRET: \$\{JWT_SECRET:-([^}]+)\}/.exec(compose)?.[1];
+    expect(composeText).toContain('NODE_ENV: ${NODE_ENV:-development}');
+    const secret = /JWT_SECRET: \$\{JWT_SECRET:-([^}]+)\}/.exec(composeText)?.[1];
     expect(secret).toBe('compose-local-secret-change-me');
     expect(loadConfig({ NODE_ENV: 'development', JWT_SECRET: secret }).JWT_SECRET).toBe(secret);
     expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: secret })).toThrow(ConfigError);

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { Command } from 'commander';
+import { packageRoot } from '../../package';
 import type { CommandContext } from '../context';
 import { exitCodes } from '../errors';
 
@@ -12,7 +13,7 @@ export function benchCommand(context: CommandContext): Command {
     .allowUnknownOption()
     .argument('[options...]', 'options of the benchmark; --help lists them')
     .action(async (args: string[]) => {
-      const script = path.resolve(__dirname, '../../../bench/run.ts');
+      const script = path.join(packageRoot, 'bench', 'run.ts');
       const code = await new Promise<number | null>((resolve) => {
         const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: 'inherit' });
         child.once('exit', resolve);
