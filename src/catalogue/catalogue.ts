@@ -1,4 +1,13 @@
-import { findProduct, findWarehouse, insertProduct, insertWarehouse, missingReferences, upsertProduct } from '../db/catalogue-store';
+import {
+  findProduct,
+  findWarehouse,
+  insertProduct,
+  insertWarehouse,
+  listProducts as listProductRows,
+  listWarehouses as listWarehouseRows,
+  missingReferences,
+  upsertProduct,
+} from '../db/catalogue-store';
 import type { Queryable } from '../db/client';
 import { AppError, notFound } from '../errors';
 import type { CreateProduct, CreateWarehouse, Product, Warehouse } from '../schemas/catalogue';
@@ -10,6 +19,12 @@ export async function createWarehouse(db: Queryable, input: CreateWarehouse): Pr
   return created;
 }
 
+/** One page of warehouses, in id order. */
+export async function listWarehouses(db: Queryable, page: { limit: number; offset: number }): Promise<Warehouse[]> {
+  return listWarehouseRows(db, page);
+}
+
+/** A warehouse, or 404. */
 export async function getWarehouse(db: Queryable, id: string): Promise<Warehouse> {
   return (await findWarehouse(db, id)) ?? Promise.reject(notFound('Warehouse', id));
 }
@@ -26,6 +41,12 @@ export async function recordCatalogueProduct(db: Queryable, product: CreateProdu
   return upsertProduct(db, product);
 }
 
+/** One page of products, in id order. */
+export async function listProducts(db: Queryable, page: { limit: number; offset: number }): Promise<Product[]> {
+  return listProductRows(db, page);
+}
+
+/** A product, or 404. */
 export async function getProduct(db: Queryable, id: string): Promise<Product> {
   return (await findProduct(db, id)) ?? Promise.reject(notFound('Product', id));
 }

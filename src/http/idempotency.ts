@@ -1,4 +1,15 @@
+import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
+import type { IdempotentAnswer } from '../inventory/idempotency';
 
 /** The Idempotency-Key header: printable, at most 200 characters. */
 export const idempotencyKeySchema = z.string().regex(/^[\x21-\x7e]{1,200}$/, 'expected 1-200 printable characters');
+
+/** The optional Idempotency-Key header of a state-changing call. */
+export const idempotencyHeaders = z.object({ 'idempotency-key': idempotencyKeySchema.optional() });
+
+/** Sends an answer with its status; a replayed one says so in the idempotent-replayed header. */
+export function sendAnswer<T>(reply: FastifyReply, answer: IdempotentAnswer<T>): FastifyReply {
+  if (answer.replayed) reply.header('idempotent-replayed', 'true');
+  return reply.status(answer.status).send(answer.body);
+}

@@ -20,9 +20,10 @@ import { inventoryRoutes } from './routes/inventory';
 import { metricsRoutes } from './routes/metrics';
 import { reservationRoutes } from './routes/reservations';
 import { securityHeaders } from './security-headers';
+import { transferRoutes } from './routes/transfers';
 
 /** Every resource under /api/v1, one file each. */
-const apiRoutes: RouteModule[] = [catalogueRoutes, inventoryRoutes, reservationRoutes, backorderRoutes, allocationRoutes];
+const apiRoutes: RouteModule[] = [catalogueRoutes, inventoryRoutes, transferRoutes, reservationRoutes, backorderRoutes, allocationRoutes];
 
 const roleGrants: Record<Access, readonly Role[]> = {
   public: ['service', 'admin'],

@@ -17,7 +17,8 @@ import { AppError } from '../errors';
 import { outboxRows } from '../events/outbox';
 import type { ReservationView } from '../schemas/reservations';
 import { expireHolds } from './reservations/expire';
-import { reservationView, toCandidateLot } from './reservations/views';
+import { reservationView } from './reservations/views';
+import { toCandidateLot } from './stock/lots';
 import { stockChangeWrites } from './stock-changes';
 
 export type EngineRequest = {

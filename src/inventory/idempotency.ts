@@ -203,3 +203,16 @@ export async function runIdempotent<S extends z.ZodType>(
   if (!outcome!.ok) throw outcome!.error;
   return outcome!.value;
 }
+
+/** A state-changing operation kept under Idempotency-Keys (strategy 1): `run(caller, key, body, work)`. */
+export type KeptOperation<S extends z.ZodType> = (
+  caller: Caller,
+  key: string | undefined,
+  body: unknown,
+  work: (tx: Transaction) => Promise<Answer<z.output<S>> & { writes?: Writes }>,
+) => Promise<IdempotentAnswer<z.output<S>>>;
+
+/** The operation `operation`, whose answers have the shape `response`: every call runs through runIdempotent. */
+export function keptOperation<S extends z.ZodType>(pool: Pool, operation: string, response: S): KeptOperation<S> {
+  return (caller, key, body, work) => runIdempotent(pool, { operation, caller, key, body, response }, work);
+}

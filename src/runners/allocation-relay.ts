@@ -1,6 +1,4 @@
-import { createPublisher } from '../amqp/publisher';
-import { keepAllocationTopology } from '../amqp/topology';
-import { createAllocationDispatcher } from '../inventory/jobs/allocation-dispatch';
+import { openJobPublishing } from '../inventory/jobs/allocation-dispatch';
 import { relayUnpublishedJobs, republishStalledJobs } from '../inventory/jobs/allocation-relay';
 import type { Runner, WorkerDeps } from './runner';
 
@@ -10,9 +8,8 @@ import type { Runner, WorkerDeps } from './runner';
  */
 export async function startAllocationRelay({ config, pool, logger, amqp }: WorkerDeps): Promise<Runner> {
   const log = logger.child({ component: 'allocation-relay' });
-  const kept = await keepAllocationTopology(amqp, config.ALLOCATION_QUEUE, config.JOB_RETRY_DELAYS_MS, log);
-  const publisher = await createPublisher(amqp, logger, { onReturned: () => kept.redeclare() });
-  const dispatcher = createAllocationDispatcher(pool, publisher, config, logger);
+  const publishing = await openJobPublishing({ config, pool, logger, amqp });
+  const { dispatcher } = publishing;
   let stopped = false;
   let timer: NodeJS.Timeout | null = null;
   let round: Promise<void> = Promise.resolve();
@@ -20,7 +17,7 @@ export async function startAllocationRelay({ config, pool, logger, amqp }: Worke
   const tick = (): void => {
     round = (async () => {
       // while the broker is away there is nothing to publish to; the rows wait in Postgres
-      if (!publisher.isReady()) return;
+      if (!publishing.publisher?.isReady()) return;
       try {
         const published = await relayUnpublishedJobs(pool, dispatcher, config.ALLOCATION_RELAY_AFTER_MS);
         if (published > 0) log.info({ published }, 'published jobs the broker had not confirmed');
@@ -41,8 +38,7 @@ export async function startAllocationRelay({ config, pool, logger, amqp }: Worke
       stopped = true;
       if (timer) clearTimeout(timer);
       await round;
-      await dispatcher.close();
-      await publisher.close();
+      await publishing.close();
     },
   };
 }

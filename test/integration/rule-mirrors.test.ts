@@ -12,7 +12,7 @@ import { isExpired } from '../../src/domain/expiry';
 import { isLowStock, lowStockSeverity } from '../../src/domain/low-stock';
 import { available } from '../../src/domain/quantities';
 import { chooseTakes, orderLots } from '../../src/domain/strategies';
-import { toCandidateLot } from '../../src/inventory/reservations/views';
+import { toCandidateLot } from '../../src/inventory/stock/lots';
 import { stockByWarehouse } from '../../src/inventory/stock/lots';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { receiveLots, seedCatalogue } from '../helpers/stock';

@@ -1,34 +1,22 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { createPublisher } from '../../amqp/publisher';
-import { keepAllocationTopology } from '../../amqp/topology';
-import { createAllocationDispatcher } from '../../inventory/jobs/allocation-dispatch';
-import { createIntakeRecorder } from '../../inventory/jobs/allocation-intake';
-import { enqueueAllocation, getAllocation, listAllocations } from '../../inventory/jobs/allocations';
+import { createJobsApp } from '../../inventory/jobs/application';
 import { acceptedAllocationSchema, allocationViewSchema, createAllocationBody, listAllocationsQuery } from '../../schemas/allocations';
 import { uuidSchema } from '../../schemas/common';
-import { idempotencyKeySchema } from '../idempotency';
 import type { AppDeps } from '../app-deps';
+import { idempotencyHeaders, sendAnswer } from '../idempotency';
 import { deadLetterRoutes } from './dead-letters';
 
 const idParams = z.strictObject({ id: uuidSchema });
 
 /**
  * Allocation jobs: accept (202, then a worker serves it), follow, list by reference; and, for
- * admins, the dead letters of the queue. Opens the process's confirm channel for publishing jobs.
+ * admins, the dead letters of the queue. The jobs application opens the process's publisher.
  */
 export async function allocationRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
-  const { pool, config, logger } = deps;
-  const kept = deps.amqp ? await keepAllocationTopology(deps.amqp, config.ALLOCATION_QUEUE, config.JOB_RETRY_DELAYS_MS, logger) : null;
-  // a returned job means its queue is gone: declare it again, and the relay sends the job once it is back
-  const publisher = deps.amqp ? await createPublisher(deps.amqp, logger, { onReturned: () => kept?.redeclare() }) : null;
-  const dispatcher = createAllocationDispatcher(pool, publisher, config, logger);
-  const recorder = createIntakeRecorder(pool);
-  app.addHook('onClose', async () => {
-    await dispatcher.close();
-    await publisher?.close();
-  });
+  const jobs = await createJobsApp(deps);
+  app.addHook('onClose', () => jobs.close());
   const api = app.withTypeProvider<ZodTypeProvider>();
 
   api.post(
@@ -37,16 +25,15 @@ export async function allocationRoutes(app: FastifyInstance, deps: AppDeps): Pro
       schema: {
         tags: ['allocations'],
         summary: 'Queue an allocation job',
-        headers: z.object({ 'idempotency-key': idempotencyKeySchema.optional() }),
+        headers: idempotencyHeaders,
         body: createAllocationBody,
         response: { 202: acceptedAllocationSchema },
       },
     },
     async (request, reply) => {
-      const { answer, replayed } = await enqueueAllocation({ recorder, dispatcher, config }, request.caller, request.headers['idempotency-key'], request.body);
-      reply.header('idempotency-key', answer.idempotencyKey);
-      if (replayed) reply.header('idempotent-replayed', 'true');
-      return reply.status(202).send(answer);
+      const answer = await jobs.enqueue(request.caller, request.headers['idempotency-key'], request.body);
+      reply.header('idempotency-key', answer.body.idempotencyKey);
+      return sendAnswer(reply, answer);
     },
   );
 
@@ -55,7 +42,7 @@ export async function allocationRoutes(app: FastifyInstance, deps: AppDeps): Pro
     {
       schema: { tags: ['allocations'], summary: 'Get an allocation job and its result', params: idParams, response: { 200: allocationViewSchema } },
     },
-    async (request) => getAllocation(pool, request.params.id),
+    async (request) => jobs.get(request.params.id),
   );
 
   api.get(
@@ -68,8 +55,8 @@ export async function allocationRoutes(app: FastifyInstance, deps: AppDeps): Pro
         response: { 200: z.object({ items: z.array(allocationViewSchema) }) },
       },
     },
-    async (request) => ({ items: await listAllocations(pool, request.query) }),
+    async (request) => ({ items: await jobs.list(request.query) }),
   );
 
-  deadLetterRoutes(app, { pool, dispatcher, publisher, config });
+  deadLetterRoutes(app, jobs);
 }

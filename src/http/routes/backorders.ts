@@ -1,13 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { withTransaction } from '../../db/client';
-import { cancelBackorder, findBackorders } from '../../inventory/backorders/backorders';
+import { createBackordersApp } from '../../inventory/backorders/application';
 import { backorderIdParams, backorderPageSchema, backorderSchema, listBackordersQuery } from '../../schemas/backorders';
 import { errorResponses } from '../openapi';
 import type { AppDeps } from '../app-deps';
 
 /** Backorders: listed with filters, cancelled while open. They are filled by replenishment, not by a call. */
-export function backorderRoutes(app: FastifyInstance, { pool }: AppDeps): void {
+export function backorderRoutes(app: FastifyInstance, deps: AppDeps): void {
+  const backorders = createBackordersApp(deps);
   const api = app.withTypeProvider<ZodTypeProvider>();
 
   api.get(
@@ -24,7 +24,7 @@ export function backorderRoutes(app: FastifyInstance, { pool }: AppDeps): void {
         response: { 200: backorderPageSchema },
       },
     },
-    async (request) => findBackorders(pool, request.query),
+    async (request) => backorders.find(request.query),
   );
 
   api.delete(
@@ -37,6 +37,6 @@ export function backorderRoutes(app: FastifyInstance, { pool }: AppDeps): void {
         response: { 200: backorderSchema, ...errorResponses(409) },
       },
     },
-    async (request) => withTransaction(pool, (tx) => cancelBackorder(tx, request.params.id, new Date())),
+    async (request) => backorders.cancel(request.params.id),
   );
 }

@@ -1,8 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { createProduct, createWarehouse, getProduct, getWarehouse } from '../../catalogue/catalogue';
-import { listProducts, listWarehouses } from '../../db/catalogue-store';
+import { createProduct, createWarehouse, getProduct, getWarehouse, listProducts, listWarehouses } from '../../catalogue/catalogue';
 import { createProductBody, createWarehouseBody, productSchema, warehouseSchema } from '../../schemas/catalogue';
 import { externalId, paginationQuery } from '../../schemas/common';
 import { errorResponses } from '../openapi';

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { getDeadLetter, listDeadLetters, purgeDeadLetter, replayDeadLetter, type DeadLetterDeps } from '../../inventory/jobs/dead-letters';
+import type { JobsApp } from '../../inventory/jobs/application';
 import { deadLetterSchema, listDeadLettersQuery } from '../../schemas/allocations';
 import { uuidSchema } from '../../schemas/common';
 import { errorResponses } from '../openapi';
@@ -9,7 +9,7 @@ import { errorResponses } from '../openapi';
 const idParams = z.strictObject({ id: uuidSchema });
 
 /** Dead letters of the allocation queue and the event consumers (admin): list, show, replay, purge. */
-export function deadLetterRoutes(app: FastifyInstance, deps: DeadLetterDeps): void {
+export function deadLetterRoutes(app: FastifyInstance, jobs: JobsApp): void {
   const api = app.withTypeProvider<ZodTypeProvider>();
 
   api.get(
@@ -23,7 +23,7 @@ export function deadLetterRoutes(app: FastifyInstance, deps: DeadLetterDeps): vo
         response: { 200: z.object({ items: z.array(deadLetterSchema) }) },
       },
     },
-    async (request) => ({ items: await listDeadLetters(deps.pool, request.query) }),
+    async (request) => ({ items: await jobs.deadLetters.list(request.query) }),
   );
 
   api.get(
@@ -32,7 +32,7 @@ export function deadLetterRoutes(app: FastifyInstance, deps: DeadLetterDeps): vo
       config: { access: 'admin' },
       schema: { tags: ['dead letters'], summary: 'One dead letter with its errors and payload', params: idParams, response: { 200: deadLetterSchema } },
     },
-    async (request) => getDeadLetter(deps.pool, request.params.id),
+    async (request) => jobs.deadLetters.get(request.params.id),
   );
 
   api.post(
@@ -46,7 +46,7 @@ export function deadLetterRoutes(app: FastifyInstance, deps: DeadLetterDeps): vo
         response: { 200: deadLetterSchema, ...errorResponses(409) },
       },
     },
-    async (request) => replayDeadLetter(deps, request.params.id),
+    async (request) => jobs.deadLetters.replay(request.params.id),
   );
 
   api.delete(
@@ -56,7 +56,7 @@ export function deadLetterRoutes(app: FastifyInstance, deps: DeadLetterDeps): vo
       schema: { tags: ['dead letters'], summary: 'Purge a dead letter', params: idParams, response: { 204: z.null() } },
     },
     async (request, reply) => {
-      await purgeDeadLetter(deps.pool, request.params.id);
+      await jobs.deadLetters.purge(request.params.id);
       return reply.status(204).send(null);
     },
   );

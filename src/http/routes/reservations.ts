@@ -1,16 +1,6 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { z } from 'zod';
-import { withTransaction } from '../../db/client';
-import { allocateReservation } from '../../inventory/reservations/allocate';
-import { extendReservation } from '../../inventory/reservations/extend';
-import { runIdempotent, type IdempotentAnswer } from '../../inventory/idempotency';
-import { releaseReservation } from '../../inventory/reservations/release';
-import { checkReserveInput } from '../../inventory/reservations/reserve';
-import { createServeBatcher } from '../../inventory/reservations/serve-batcher';
-import { shipReservation } from '../../inventory/reservations/ship';
-import { findReservations } from '../../inventory/reservations/lookup';
-import { loadReservationDetail } from '../../inventory/reservations/transitions';
+import { createReservationsApp } from '../../inventory/reservations/application';
 import {
   allocateBody,
   backorderedAnswerSchema,
@@ -22,30 +12,21 @@ import {
   reservationIdParams,
   reserveAnswerSchema,
   reserveBody,
-  serveAnswerSchema,
   shipBody,
 } from '../../schemas/reservations';
-import { idempotencyKeySchema } from '../idempotency';
-import { errorResponses } from '../openapi';
 import type { AppDeps } from '../app-deps';
-
-const idempotencyHeaders = z.object({ 'idempotency-key': idempotencyKeySchema.optional() });
-
-function send<T>(reply: FastifyReply, answer: IdempotentAnswer<T>) {
-  if (answer.replayed) reply.header('idempotent-replayed', 'true');
-  return reply.status(answer.status).send(answer.body);
-}
+import { idempotencyHeaders, sendAnswer } from '../idempotency';
+import { errorResponses } from '../openapi';
 
 /**
- * The reservation lifecycle of SPEC section 3: reserve, release, allocate, ship, extend, and reading
- * one. Reserves and direct allocations go through this app's serve batcher, built here and drained
- * when the app closes, which combines the calls that arrive together into one transaction.
+ * The reservation lifecycle of SPEC section 3: reserve, release, allocate, ship, extend, finding and
+ * reading reservations. The routes translate HTTP to the reservations application and back; its
+ * serve batcher is drained when the app closes.
  */
-export function reservationRoutes(app: FastifyInstance, { pool, config }: AppDeps): void {
-  const serveBatcher = createServeBatcher(pool, config, { maxBatch: config.SYNC_BATCH_SIZE, maxInFlight: config.SYNC_BATCHES_IN_FLIGHT });
-  app.addHook('onClose', () => serveBatcher.close());
+export function reservationRoutes(app: FastifyInstance, deps: AppDeps): void {
+  const reservations = createReservationsApp(deps);
+  app.addHook('onClose', () => reservations.close());
   const api = app.withTypeProvider<ZodTypeProvider>();
-  const context = (sub: string) => ({ now: new Date(), actor: sub, config });
 
   api.post(
     '/inventory/reserve',
@@ -60,11 +41,7 @@ export function reservationRoutes(app: FastifyInstance, { pool, config }: AppDep
         response: { 201: reserveAnswerSchema, 202: backorderedAnswerSchema, ...errorResponses(409) },
       },
     },
-    async (request, reply) => {
-      checkReserveInput(request.body, config);
-      const call = { operation: 'reserve', caller: request.caller, key: request.headers['idempotency-key'], body: request.body, response: serveAnswerSchema };
-      return send(reply, await serveBatcher.serve({ order: { mode: 'reserve', input: request.body, actor: request.caller.sub }, call }));
-    },
+    async (request, reply) => sendAnswer(reply, await reservations.reserve(request.caller, request.headers['idempotency-key'], request.body)),
   );
 
   api.post(
@@ -78,19 +55,7 @@ export function reservationRoutes(app: FastifyInstance, { pool, config }: AppDep
         response: { 200: reservationDetailSchema, ...errorResponses(409) },
       },
     },
-    async (request, reply) => {
-      const call = {
-        operation: 'release',
-        caller: request.caller,
-        key: request.headers['idempotency-key'],
-        body: request.body,
-        response: reservationDetailSchema,
-      };
-      return send(
-        reply,
-        await runIdempotent(pool, call, async (tx) => ({ status: 200, body: await releaseReservation(tx, request.body, context(request.caller.sub)) })),
-      );
-    },
+    async (request, reply) => sendAnswer(reply, await reservations.release(request.caller, request.headers['idempotency-key'], request.body)),
   );
 
   api.post(
@@ -105,17 +70,7 @@ export function reservationRoutes(app: FastifyInstance, { pool, config }: AppDep
         response: { 200: reservationDetailSchema, 201: reserveAnswerSchema, 202: backorderedAnswerSchema, ...errorResponses(409) },
       },
     },
-    async (request, reply) => {
-      const { body } = request;
-      const key = request.headers['idempotency-key'];
-      if (!('reservationId' in body)) {
-        const call = { operation: 'allocate', caller: request.caller, key, body, response: serveAnswerSchema };
-        return send(reply, await serveBatcher.serve({ order: { mode: 'allocate', input: body, actor: request.caller.sub }, call }));
-      }
-      const call = { operation: 'allocate', caller: request.caller, key, body, response: reservationDetailSchema };
-      const ctx = context(request.caller.sub);
-      return send(reply, await runIdempotent(pool, call, async (tx) => ({ status: 200, body: await allocateReservation(tx, body, ctx) })));
-    },
+    async (request, reply) => sendAnswer(reply, await reservations.allocate(request.caller, request.headers['idempotency-key'], request.body)),
   );
 
   api.post(
@@ -129,19 +84,7 @@ export function reservationRoutes(app: FastifyInstance, { pool, config }: AppDep
         response: { 200: reservationDetailSchema, ...errorResponses(409) },
       },
     },
-    async (request, reply) => {
-      const call = {
-        operation: 'ship',
-        caller: request.caller,
-        key: request.headers['idempotency-key'],
-        body: request.body,
-        response: reservationDetailSchema,
-      };
-      return send(
-        reply,
-        await runIdempotent(pool, call, async (tx) => ({ status: 200, body: await shipReservation(tx, request.body, context(request.caller.sub)) })),
-      );
-    },
+    async (request, reply) => sendAnswer(reply, await reservations.ship(request.caller, request.headers['idempotency-key'], request.body)),
   );
 
   api.post(
@@ -155,7 +98,7 @@ export function reservationRoutes(app: FastifyInstance, { pool, config }: AppDep
         response: { 200: reservationDetailSchema, ...errorResponses(409) },
       },
     },
-    async (request) => withTransaction(pool, (tx) => extendReservation(tx, request.params.id, request.body, context(request.caller.sub))),
+    async (request) => reservations.extend(request.caller, request.params.id, request.body),
   );
 
   api.get(
@@ -172,7 +115,7 @@ export function reservationRoutes(app: FastifyInstance, { pool, config }: AppDep
         response: { 200: reservationPageSchema },
       },
     },
-    async (request) => findReservations(pool, request.query, new Date()),
+    async (request) => reservations.find(request.query),
   );
 
   api.get(
@@ -185,6 +128,6 @@ export function reservationRoutes(app: FastifyInstance, { pool, config }: AppDep
         response: { 200: reservationDetailSchema },
       },
     },
-    async (request) => loadReservationDetail(pool, request.params.id, new Date()),
+    async (request) => reservations.get(request.params.id),
   );
 }

@@ -18,7 +18,7 @@ import { priorityOfWeight } from '../../domain/strategies';
 import { AppError, notFound } from '../../errors';
 import { outboxRows } from '../../events/outbox';
 import type { Backorder, BackorderPage, ListBackordersQuery } from '../../schemas/backorders';
-import { toCandidateLot } from '../reservations/views';
+import { toCandidateLot } from '../stock/lots';
 import { stockChangeWrites } from '../stock-changes';
 
 function toPlanRequest(backorder: StoredBackorder): PlanRequest {

@@ -1,6 +1,7 @@
 import type { Pool } from 'pg';
-import type { Publisher } from '../../amqp/publisher';
-import { allocationTopology, brokerPriority } from '../../amqp/topology';
+import type { AmqpClient } from '../../amqp/connection';
+import { createPublisher, type Publisher } from '../../amqp/publisher';
+import { allocationTopology, brokerPriority, keepAllocationTopology } from '../../amqp/topology';
 import { markPublished } from '../../db/allocation-store';
 import type { Config } from '../../config';
 import type { Priority } from '../../domain/strategies';
@@ -91,5 +92,29 @@ export function createAllocationDispatcher(pool: Pool, publisher: Publisher | nu
       return confirmed;
     },
     close: () => markDue(true),
+  };
+}
+
+/** A process's way to publish jobs: the allocation queues kept declared, its publisher, and a dispatcher on them. */
+export type JobPublishing = { dispatcher: AllocationDispatcher; publisher: Publisher | null; close(): Promise<void> };
+
+/**
+ * Declares the allocation queues (now and after every reconnect), opens the process's publisher and
+ * a dispatcher on it. A returned job means its queue is gone: the queues are declared again, and
+ * the relay sends the job once they are back. Without a broker client (`amqp` null) nothing is
+ * published and accepted jobs wait for the relay.
+ */
+export async function openJobPublishing(deps: { pool: Pool; config: Config; logger: Logger; amqp: AmqpClient | null }): Promise<JobPublishing> {
+  const { pool, config, logger, amqp } = deps;
+  const kept = amqp ? await keepAllocationTopology(amqp, config.ALLOCATION_QUEUE, config.JOB_RETRY_DELAYS_MS, logger) : null;
+  const publisher = amqp ? await createPublisher(amqp, logger, { onReturned: () => kept?.redeclare() }) : null;
+  const dispatcher = createAllocationDispatcher(pool, publisher, config, logger);
+  return {
+    dispatcher,
+    publisher,
+    async close() {
+      await dispatcher.close();
+      await publisher?.close();
+    },
   };
 }

@@ -1,24 +1,6 @@
-import type { LotRow } from '../../db/lot-store';
 import type { ReservationLineRow, ReservationRow } from '../../db/reservation-store';
-import { available } from '../../domain/quantities';
 import { effectiveStatus, type StatusChange } from '../../domain/reservation';
-import type { CandidateLot } from '../../domain/strategies';
 import type { ReservationDetail, ReservationSummary, ReservationView } from '../../schemas/reservations';
-
-/** A lot as the strategies see it: what it can still give, and its warehouse's facts. */
-export function toCandidateLot(lot: LotRow): CandidateLot {
-  return {
-    id: lot.id,
-    productId: lot.productId,
-    warehouseId: lot.warehouseId,
-    lotNumber: lot.lotNumber,
-    available: available(lot),
-    receivedAt: lot.receivedAt,
-    expiresAt: lot.expiresAt,
-    unitCost: lot.unitCost,
-    warehouse: lot.warehouse,
-  };
-}
 
 type ViewLine = Pick<ReservationLineRow, 'productId' | 'warehouseId' | 'lotId' | 'lotNumber' | 'quantity'> &
   Partial<Pick<ReservationLineRow, 'allocatedQuantity' | 'shippedQuantity' | 'releasedQuantity'>>;

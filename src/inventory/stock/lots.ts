@@ -1,7 +1,23 @@
 import type { LotRow } from '../../db/lot-store';
 import { isExpired } from '../../domain/expiry';
 import { available } from '../../domain/quantities';
+import type { CandidateLot } from '../../domain/strategies';
 import type { LotView, WarehouseStock } from '../../schemas/inventory';
+
+/** A lot as the strategies see it: what it can still give, and its warehouse's facts. */
+export function toCandidateLot(lot: LotRow): CandidateLot {
+  return {
+    id: lot.id,
+    productId: lot.productId,
+    warehouseId: lot.warehouseId,
+    lotNumber: lot.lotNumber,
+    available: available(lot),
+    receivedAt: lot.receivedAt,
+    expiresAt: lot.expiresAt,
+    unitCost: lot.unitCost,
+    warehouse: lot.warehouse,
+  };
+}
 
 /** A lot as the API shows it. */
 export function toLotView(lot: LotRow): LotView {
