@@ -6,6 +6,7 @@ import { ConfigError, loadConfig, sessionTimeoutsFor, type Config, type Database
 import { createPool } from './db/client';
 import { migrate } from './db/migrate';
 import { createLogger } from './logger';
+import { listenOnAdminPort } from './http/admin-port';
 import { buildServer } from './http/server';
 import { readinessProbe } from './operations/readiness';
 import { startWorkerServer } from './operations/worker-server';
@@ -37,10 +38,11 @@ async function run(config: Config, role: Role): Promise<void> {
   const app = apiPool && tokenKeys ? await buildServer({ config, pool: apiPool, logger, amqp, tokenKeys }) : null;
   const runners: Runner[] = workerPool ? await startWorkers({ config, pool: workerPool, logger, amqp }) : [];
   if (app) await app.listen({ host: config.HOST, port: config.PORT });
-  // The api serves /metrics and health itself; a worker-only process gets a small server of its own.
-  const workerServer =
-    role === 'worker' && workerPool && config.WORKER_METRICS_PORT > 0
-      ? await startWorkerServer(config.HOST, config.WORKER_METRICS_PORT, { logger, probe: readinessProbe({ pool: workerPool, amqp, logger }) })
+  // The admin port: the api's app serves /metrics and /docs there, a worker-only process /metrics and health.
+  const apiAdminPort = app && config.ADMIN_PORT > 0 ? await listenOnAdminPort(app, config.ADMIN_HOST, config.ADMIN_PORT, config) : null;
+  const workerAdminPort =
+    !app && workerPool && config.ADMIN_PORT > 0
+      ? await startWorkerServer(config.ADMIN_HOST, config.ADMIN_PORT, { logger, probe: readinessProbe({ pool: workerPool, amqp, logger }), timeouts: config })
       : null;
 
   let stopping = false;
@@ -54,9 +56,10 @@ async function run(config: Config, role: Role): Promise<void> {
     }, config.SHUTDOWN_TIMEOUT_MS);
     deadline.unref();
     try {
+      await apiAdminPort?.close();
       await app?.close();
       await Promise.all(runners.map((runner) => runner.stop()));
-      await workerServer?.close();
+      await workerAdminPort?.close();
       await amqp.close();
       await Promise.all([apiPool?.end(), workerPool?.end()]);
       logger.info('stopped');

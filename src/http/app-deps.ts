@@ -12,6 +12,8 @@ export type Access = 'public' | 'service' | 'admin';
 declare module 'fastify' {
   interface FastifyContextConfig {
     access?: Access;
+    /** Served only on the admin port (ADMIN_PORT); the public port answers 404. */
+    adminPort?: boolean;
   }
   interface FastifyRequest {
     /** Set by the auth hook on every route but public ones (where it stays null). */

@@ -213,7 +213,7 @@ export function documentRoute(input: TransformInput): ReturnType<typeof jsonSche
   return { schema, url: converted.url };
 }
 
-/** OpenAPI for every route at /docs/json, and the Swagger UI at /docs; both open to anyone. */
+/** OpenAPI for every route at /docs/json, and the Swagger UI at /docs; both on the admin port only, without a token. */
 export async function registerDocs(app: FastifyInstance, version: string): Promise<void> {
   await app.register(swagger, {
     openapi: {
@@ -239,11 +239,12 @@ export async function registerDocs(app: FastifyInstance, version: string): Promi
     transform: documentRoute,
   });
   await app.register(async (docs) => {
-    // The UI and its assets are registered in this scope; they need no token.
+    // The UI and its assets are registered in this scope; they need no token, and only the admin port serves them.
     docs.addHook('onRoute', (route) => {
-      route.config = { ...route.config, access: 'public' };
+      route.config = { ...route.config, access: 'public', adminPort: true };
       route.logLevel ??= 'warn';
     });
-    await docs.register(swaggerUi, { routePrefix: '/docs' });
+    // staticCSP replaces the API's deny-all content policy with one the UI's scripts and styles work under.
+    await docs.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
   });
 }

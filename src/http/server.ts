@@ -8,7 +8,9 @@ import { httpDuration, httpRequests } from '../metrics';
 import { readinessProbe } from '../operations/readiness';
 import { packageVersion } from '../package';
 import type { Access, AppDeps, RouteModule } from './app-deps';
+import { cameInOnAdminPort } from './admin-port';
 import { answerClientError, answerError, answerNotFound } from './error-mapping';
+import { createHttpServer } from './http-server';
 import { registerDocs } from './openapi';
 import { registerRateLimit } from './rate-limit';
 import { requestIdOf } from './request-id';
@@ -56,12 +58,8 @@ export async function buildServer(deps: AppDeps): Promise<FastifyInstance> {
     requestIdHeader: false,
     genReqId: requestIdOf,
     trustProxy: trustedProxies(config.TRUST_PROXY),
-    // A request must arrive whole within REQUEST_TIMEOUT_MS (its headers within HEADERS_TIMEOUT_MS),
-    // checked every second; a connection idle for CONNECTION_TIMEOUT_MS is closed.
-    requestTimeout: config.REQUEST_TIMEOUT_MS,
-    keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS,
-    connectionTimeout: config.CONNECTION_TIMEOUT_MS,
-    http: { headersTimeout: config.HEADERS_TIMEOUT_MS, requestTimeout: config.REQUEST_TIMEOUT_MS, connectionsCheckingInterval: 1000 },
+    // The server with the timeouts of createHttpServer; the admin port gets one alike.
+    serverFactory: (handler) => createHttpServer(handler, config),
     ajv: { customOptions: { removeAdditional: false } },
     // One line per request is written in onResponse instead, with the route and the caller.
     logController: new LogController({ disableRequestLogging: true }),
@@ -102,6 +100,7 @@ export async function buildServer(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     reply.headers(securityHeaders);
     reply.header('x-request-id', request.id);
+    if (request.routeOptions.config.adminPort === true && !cameInOnAdminPort(request)) return answerNotFound(request, reply);
     // Unmatched URLs have no route options; they get a plain 404 rather than an auth challenge.
     const access = request.routeOptions.url === undefined ? 'public' : (request.routeOptions.config.access ?? 'service');
     const token = access === 'public' ? undefined : bearerToken(request);

@@ -1,4 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createHttpServer, type TimeoutSettings } from '../http/http-server';
 import type { Logger } from '../logger';
 import { registry } from '../metrics';
 import type { ReadinessProbe } from './readiness';
@@ -30,16 +31,17 @@ async function answer(request: IncomingMessage, probe: ReadinessProbe): Promise<
 
 /**
  * Serves GET /metrics, /health/live and /health/ready for a process without the HTTP API (the
- * worker role), so it can be scraped and probed like the api. A taken port is logged and skipped
+ * worker role), on its admin port, so it can be scraped and probed like the api; with the api's
+ * timeouts, so a stalled client cannot hold it. A taken port is logged and skipped
  * rather than stopping the worker: several workers may share a machine.
  */
 export async function startWorkerServer(
   host: string,
   port: number,
-  deps: { logger: Logger; probe: ReadinessProbe },
+  deps: { logger: Logger; probe: ReadinessProbe; timeouts: TimeoutSettings },
 ): Promise<{ port: number | null; close(): Promise<void> }> {
   const log = deps.logger.child({ component: 'worker-server' });
-  const server: Server = createServer((request: IncomingMessage, response: ServerResponse) => {
+  const server: Server = createHttpServer((request: IncomingMessage, response: ServerResponse) => {
     answer(request, deps.probe).then(
       ({ status, contentType, body }) => response.writeHead(status, { 'content-type': contentType }).end(request.method === 'HEAD' ? undefined : body),
       (error: unknown) => {
@@ -49,7 +51,7 @@ export async function startWorkerServer(
           .end(JSON.stringify({ error: { code: 'INTERNAL', message: 'Something went wrong' } }));
       },
     );
-  });
+  }, deps.timeouts);
   const listening = await new Promise<boolean>((resolve) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
       log.warn({ err: error, port }, 'port unavailable; this process serves no /metrics or health checks');

@@ -4,6 +4,7 @@ import type { Logger } from '../../src/logger';
 import { connectAmqp, type AmqpClient } from '../../src/amqp/connection';
 import { loadTokenKeys } from '../../src/auth/tokens';
 import { loadConfig, type Config } from '../../src/config';
+import { listenOnAdminPort, type AdminPort } from '../../src/http/admin-port';
 import { buildServer } from '../../src/http/server';
 import { createTestVhost, type TestVhost } from './amqp';
 import { createTestDatabase, type TestDatabase } from './database';
@@ -15,6 +16,8 @@ export type TestApp = {
   vhost: TestVhost | null;
   amqp: AmqpClient | null;
   config: Config;
+  /** Calls the app on its admin port (listening on 127.0.0.1 from the first call on), where /metrics and /docs are served. */
+  admin(path: string, init?: RequestInit): Promise<Response>;
   close(): Promise<void>;
 };
 
@@ -40,13 +43,21 @@ export async function startTestApp(label: string, options: { broker?: boolean; e
   await amqp?.waitForConnect();
   const app = await buildServer({ config, pool: db.pool, logger, amqp, tokenKeys: loadTokenKeys(config) });
   await app.ready();
+  let adminPort: Promise<AdminPort | null> | undefined;
   return {
     app,
     db,
     vhost,
     amqp,
     config,
+    async admin(path, init) {
+      adminPort ??= listenOnAdminPort(app, '127.0.0.1', 0, config);
+      const listening = await adminPort;
+      if (!listening) throw new Error('the admin port did not open');
+      return fetch(`http://127.0.0.1:${listening.port}${path}`, init);
+    },
     async close() {
+      await (await adminPort)?.close();
       await app.close();
       await amqp?.close();
       await db.drop();

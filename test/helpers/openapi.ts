@@ -23,11 +23,11 @@ export type ApiOperation = {
   body: unknown;
 };
 
-/** Reads the OpenAPI document the test app serves. */
+/** Reads the OpenAPI document the test app serves on its admin port. */
 export async function apiDocument(t: TestApp): Promise<ApiDocument> {
-  const response = await t.app.inject({ method: 'GET', url: '/docs/json' });
-  if (response.statusCode !== 200) throw new Error(`GET /docs/json answered ${response.statusCode}`);
-  return response.json();
+  const response = await t.admin('/docs/json');
+  if (response.status !== 200) throw new Error(`GET /docs/json answered ${response.status}`);
+  return (await response.json()) as ApiDocument;
 }
 
 /** Every /api/v1 operation of the document, each with a plausible call built from its schemas' examples. */

@@ -54,10 +54,10 @@ export type Stack = {
 /**
  * The service as docker compose runs it, as real processes of the compiled code: the migrations,
  * then an api and a worker (`node dist/main.js --role …`), on a database and vhost of the test
- * file's own and a free port; `env` adds to or replaces their environment. Resolves once
- * /health/ready answers 200.
+ * file's own and a free port; `env` adds to or replaces their environment, `apiEnv` the api's
+ * alone. Resolves once /health/ready answers 200.
  */
-export async function startStack(label: string, options: { env?: Record<string, string> } = {}): Promise<Stack> {
+export async function startStack(label: string, options: { env?: Record<string, string>; apiEnv?: Record<string, string> } = {}): Promise<Stack> {
   const db = await createTestDatabase(label);
   const vhost = await createTestVhost(label);
   const port = await freePort();
@@ -69,7 +69,7 @@ export async function startStack(label: string, options: { env?: Record<string, 
     JWT_SECRET: testJwtSecret,
     HOST: '127.0.0.1',
     PORT: String(port),
-    WORKER_METRICS_PORT: '0',
+    ADMIN_PORT: '0',
     MIGRATE_ON_START: 'false',
     ...options.env,
   };
@@ -100,7 +100,7 @@ export async function startStack(label: string, options: { env?: Record<string, 
     for (const role of ['api', 'worker']) {
       const child = spawn(process.execPath, [serviceEntry, '--role', role], {
         cwd: projectRoot,
-        env: { ...process.env, ...env },
+        env: { ...process.env, ...env, ...(role === 'api' ? options.apiEnv : {}) },
         stdio: ['ignore', 'pipe', 'pipe'],
         detached: true,
       });

@@ -137,13 +137,15 @@ describe('the auth matrix of every /api/v1 route', () => {
     expect(await misfits(service, valid('service'), passes)).toEqual([]);
   });
 
-  it('leaves health, metrics and the API docs open', async () => {
-    for (const url of ['/health/live', '/health/ready', '/metrics', '/docs/json']) {
-      const response = await t.app.inject({ method: 'GET', url });
-      expect({ url, status: response.statusCode }).toEqual({ url, status: 200 });
+  it('leaves health open on both ports, and metrics and the API docs open on the admin port only', async () => {
+    for (const url of ['/health/live', '/health/ready']) {
+      expect({ url, status: (await t.app.inject({ method: 'GET', url })).statusCode }).toEqual({ url, status: 200 });
+      expect({ url, status: (await t.admin(url)).status }).toEqual({ url, status: 200 });
     }
-    const ui = await t.app.inject({ method: 'GET', url: '/docs' });
-    expect(ui.statusCode).toBeLessThan(400);
+    for (const url of ['/metrics', '/docs/json', '/docs', '/docs/static/index.html']) {
+      expect({ url, status: (await t.app.inject({ method: 'GET', url })).statusCode }).toEqual({ url, status: 404 });
+      expect({ url, status: (await t.admin(url)).status }).toEqual({ url, status: 200 });
+    }
   });
 });
 

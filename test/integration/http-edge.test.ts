@@ -108,3 +108,25 @@ describe('refusals before any route runs', () => {
     expectErrorShape({ status: response.statusCode, body: response.body }, 413, 'PAYLOAD_TOO_LARGE');
   });
 });
+
+describe('the admin port', () => {
+  it('serves /metrics and /docs; the public port answers 404 for them, as for any unknown path', async () => {
+    for (const path of ['/metrics', '/docs/json', '/docs/static/index.html']) {
+      const open = await fetch(`http://127.0.0.1:${port}${path}`);
+      expect({ path, status: open.status, body: await open.json() }).toEqual({
+        path,
+        status: 404,
+        body: { error: { code: 'NOT_FOUND', message: 'No route GET matches this path' } },
+      });
+      expect({ path, status: (await t.admin(path)).status }).toEqual({ path, status: 200 });
+    }
+  });
+
+  it('serves the API too, with the same auth and headers', async () => {
+    expect((await t.admin('/api/v1/warehouses')).status).toBe(401);
+    const answer = await t.admin('/api/v1/warehouses', { headers: service });
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(answer.headers.get('cache-control')).toBe('no-store');
+  });
+});

@@ -23,9 +23,9 @@ afterAll(async () => {
 const admin = bearer('admin', 'ops-1');
 
 async function scrape(): Promise<string> {
-  const response = await t.app.inject({ method: 'GET', url: '/metrics' });
-  expect(response.statusCode).toBe(200);
-  return response.body;
+  const response = await t.admin('/metrics');
+  expect(response.status).toBe(200);
+  return response.text();
 }
 
 /** The value of one sample, e.g. `stockroom_oversold_lots` or `name{label="x"}`; 0 when absent. */
@@ -46,10 +46,11 @@ async function eventually(series: string, expected: number): Promise<void> {
 }
 
 describe('GET /metrics', () => {
-  it('serves the Prometheus text format without a token, with every metric of the service', async () => {
-    const response = await t.app.inject({ method: 'GET', url: '/metrics' });
-    expect(response.statusCode).toBe(200);
-    expect(response.headers['content-type']).toMatch(/^text\/plain/);
+  it('serves the Prometheus text format on the admin port without a token, with every metric of the service', async () => {
+    const response = await t.admin('/metrics');
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/plain/);
+    const text = await response.text();
     for (const name of [
       'stockroom_http_requests_total',
       'stockroom_http_request_duration_seconds',
@@ -66,7 +67,7 @@ describe('GET /metrics', () => {
       'stockroom_event_publish_failures_total',
       'stockroom_process_cpu_seconds_total',
     ]) {
-      expect(response.body).toContain(`# TYPE ${name} `);
+      expect(text).toContain(`# TYPE ${name} `);
     }
   });
 
@@ -133,7 +134,7 @@ describe('the server of a worker-only process', () => {
   const logger = pino({ level: 'silent' });
 
   it('serves /metrics, /health/live and /health/ready (database and broker up), and 404 elsewhere', async () => {
-    const server = await startWorkerServer('127.0.0.1', 0, { logger, probe: readinessProbe({ pool: t.db.pool, amqp: t.amqp, logger }) });
+    const server = await startWorkerServer('127.0.0.1', 0, { logger, probe: readinessProbe({ pool: t.db.pool, amqp: t.amqp, logger }), timeouts: t.config });
     try {
       expect(server.port).toBeGreaterThan(0);
       const base = `http://127.0.0.1:${server.port}`;
@@ -158,7 +159,7 @@ describe('the server of a worker-only process', () => {
 
   it('is not ready while a dependency is down, says which without the driver error, and reports it in the up gauges', async () => {
     const lost = createPool('postgres://postgres@127.0.0.1:1/none', 1);
-    const server = await startWorkerServer('127.0.0.1', 0, { logger, probe: readinessProbe({ pool: lost, amqp: null, logger }) });
+    const server = await startWorkerServer('127.0.0.1', 0, { logger, probe: readinessProbe({ pool: lost, amqp: null, logger }), timeouts: t.config });
     try {
       const ready = await fetch(`http://127.0.0.1:${server.port}/health/ready`);
       expect(ready.status).toBe(503);
@@ -175,9 +176,9 @@ describe('the server of a worker-only process', () => {
 
   it('stays quiet instead of failing when its port is taken', async () => {
     const probe = readinessProbe({ pool: t.db.pool, amqp: t.amqp, logger });
-    const server = await startWorkerServer('127.0.0.1', 0, { logger, probe });
+    const server = await startWorkerServer('127.0.0.1', 0, { logger, probe, timeouts: t.config });
     try {
-      const second = await startWorkerServer('127.0.0.1', server.port!, { logger, probe });
+      const second = await startWorkerServer('127.0.0.1', server.port!, { logger, probe, timeouts: t.config });
       expect(second.port).toBeNull();
       await second.close();
     } finally {

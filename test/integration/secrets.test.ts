@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { developmentSecret } from '../../src/auth/secrets';
 import { signToken } from '../../src/auth/tokens';
-import { run, startStack, type Stack } from '../helpers/stack';
+import { freePort, run, startStack, type Stack } from '../helpers/stack';
 
 let scratch: string;
 beforeAll(async () => {
@@ -35,11 +35,16 @@ describe('the development secret file', () => {
   });
 });
 
-describe('a development server without JWT_SECRET', () => {
+describe('a development server without JWT_SECRET, as `npm run start:api` starts it', () => {
   let stack: Stack;
+  let adminPort: number;
   const file = () => path.join(scratch, 'stack', 'dev-jwt-secret');
   beforeAll(async () => {
-    stack = await startStack('dev-secret', { env: { NODE_ENV: 'development', LOG_LEVEL: 'info', JWT_SECRET: '', JWT_DEV_SECRET_FILE: file() } });
+    adminPort = await freePort();
+    stack = await startStack('dev-secret', {
+      env: { NODE_ENV: 'development', LOG_LEVEL: 'info', JWT_SECRET: '', JWT_DEV_SECRET_FILE: file() },
+      apiEnv: { ADMIN_PORT: String(adminPort) },
+    });
   });
   afterAll(async () => stack.stop());
 
@@ -62,6 +67,14 @@ describe('a development server without JWT_SECRET', () => {
     expect(response.status).toBe(200);
     const listed = await cli(['dlq', 'list']);
     expect({ code: listed.code, stderr: listed.stderr }).toEqual({ code: 0, stderr: '' });
+  });
+
+  it('serves /metrics and /docs on the admin port, on loopback, and not on the API port', async () => {
+    for (const path of ['/metrics', '/docs/json']) {
+      expect({ path, status: (await fetch(`http://127.0.0.1:${adminPort}${path}`)).status }).toEqual({ path, status: 200 });
+      expect({ path, status: (await fetch(`${stack.url}${path}`)).status }).toEqual({ path, status: 404 });
+    }
+    expect(stack.logs()).toContain('"host":"127.0.0.1"');
   });
 
   it('refuses the fixed development secret of earlier versions', async () => {

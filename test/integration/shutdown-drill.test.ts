@@ -35,7 +35,7 @@ async function startContainerProcess(name: string, role: 'api' | 'worker'): Prom
   const child = spawn(program, args, {
     cwd: projectRoot,
     // TINI_SUBREAPER: tini is not PID 1 here; as a subreaper it still reaps and forwards signals the same way
-    env: { ...process.env, ...env, ...(role === 'api' ? { PORT: String(port) } : { WORKER_METRICS_PORT: String(port) }), TINI_SUBREAPER: '1' },
+    env: { ...process.env, ...env, ...(role === 'api' ? { PORT: String(port), ADMIN_PORT: '0' } : { ADMIN_PORT: String(port) }), TINI_SUBREAPER: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -148,7 +148,7 @@ describe('SIGTERM to the container process while jobs are in flight', () => {
     // the image's HEALTHCHECK says healthy for both roles
     for (const [proc, portVariable] of [
       [api, 'PORT'],
-      [first, 'WORKER_METRICS_PORT'],
+      [first, 'ADMIN_PORT'],
     ] as const) {
       const check = await run(process.execPath, [healthcheckEntry], {
         ...env,

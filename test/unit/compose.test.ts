@@ -5,7 +5,15 @@ import { ConfigError, loadConfig } from '../../src/config';
 import { execForm, healthcheckEntry, migrateEntry, readDockerfile, serviceEntry } from '../helpers/image';
 
 const root = path.resolve(__dirname, '../..');
-type Service = { image?: string; build?: string; command?: string[]; ports?: string[]; healthcheck?: { test: string[] }; stop_grace_period?: string };
+type Service = {
+  image?: string;
+  build?: string;
+  command?: string[];
+  ports?: string[];
+  environment?: Record<string, string>;
+  healthcheck?: { test: string[] };
+  stop_grace_period?: string;
+};
 const composeText = readFileSync(path.join(root, 'docker-compose.yml'), 'utf8');
 const compose = parse(composeText, { merge: true }) as {
   services: Record<string, Service>;
@@ -64,6 +72,12 @@ describe('docker-compose.yml', () => {
     expect(compose.services.postgres!.healthcheck!.test.join(' ')).toContain('pg_isready');
     expect(compose.services.rabbitmq!.healthcheck!.test).toContain('rabbitmq-diagnostics');
     expect(Object.keys(compose.volumes)).toEqual(['postgres-data', 'rabbitmq-data']);
+  });
+
+  it('publishes the API on every interface and the admin port (/metrics, /docs) on the host loopback only', () => {
+    expect(compose.services.api!.ports).toEqual(['3000:3000', '127.0.0.1:9464:9464']);
+    expect(compose.services.worker!.ports).toBeUndefined();
+    for (const name of ['api', 'worker']) expect(compose.services[name]!.environment!.ADMIN_HOST).toBe('0.0.0.0');
   });
 
   it('runs in development with a documented secret, which production refuses', () => {

@@ -10,7 +10,7 @@ export function metricsRoutes(app: FastifyInstance, deps: AppDeps, probe: Readin
   app.get(
     '/metrics',
     {
-      config: { access: 'public' },
+      config: { access: 'public', adminPort: true },
       logLevel: 'warn',
       schema: {
         tags: ['operations'],
