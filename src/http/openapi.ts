@@ -11,7 +11,7 @@ type RouteSchema = Record<string, unknown> & { response?: Record<string, JsonSch
 type TransformInput = Parameters<typeof jsonSchemaTransform>[0];
 
 /** The error statuses a route may document; each is rendered with the one error body shape. */
-export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 414 | 415 | 422 | 503;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 414 | 415 | 422 | 429 | 503;
 
 /** Response schemas for a route's own error statuses (those auth, validation and outages do not already imply). */
 export function errorResponses<S extends ErrorStatus>(...statuses: S[]): Record<S, typeof errorBodySchema> {
@@ -28,6 +28,7 @@ const errorDescriptions: Record<ErrorStatus, string> = {
   414: 'A path parameter is longer than 100 characters',
   415: 'The body is not application/json',
   422: 'The Idempotency-Key was already used with a different body',
+  429: 'Too many calls from this caller in the window; `Retry-After` says when to try again',
   503: 'A dependency (Postgres or RabbitMQ) is down; retry later',
 };
 
@@ -45,6 +46,11 @@ const errorExamples: Record<ErrorStatus, { code: ErrorCode; message: string; det
   414: { code: 'URI_TOO_LONG', message: 'A path parameter is longer than 100 characters' },
   415: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Send the body as application/json' },
   422: { code: 'IDEMPOTENCY_MISMATCH', message: 'Idempotency-Key order-1001 was already used with a different request body' },
+  429: {
+    code: 'RATE_LIMITED',
+    message: 'Too many requests; try again in 7 s',
+    details: { retryAfterSeconds: 7, limit: 100000, windowSeconds: 10 },
+  },
   503: { code: 'DEPENDENCY_UNAVAILABLE', message: 'The database is not answering' },
 };
 
@@ -161,7 +167,7 @@ function errorResponse(status: ErrorStatus, url: string): JsonSchema {
 
 /**
  * Error statuses every route implies: 400 when it takes input, auth by its access, 404 and 414 for
- * a path id, 413 and 415 for a body, 422 when it honours Idempotency-Key, 503 for the API.
+ * a path id, 413 and 415 for a body, 422 when it honours Idempotency-Key, 429 and 503 for the API.
  */
 function impliedErrors(url: string, access: Access, schema: RouteSchema): ErrorStatus[] {
   const statuses: ErrorStatus[] = [];
@@ -172,7 +178,7 @@ function impliedErrors(url: string, access: Access, schema: RouteSchema): ErrorS
   if (url.includes('/:')) statuses.push(404, 414);
   if (schema.body) statuses.push(413, 415);
   if ('idempotency-key' in headers) statuses.push(422);
-  if (url.startsWith('/api/')) statuses.push(503);
+  if (url.startsWith('/api/')) statuses.push(429, 503);
   return statuses;
 }
 

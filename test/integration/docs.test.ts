@@ -62,10 +62,10 @@ describe('the OpenAPI document at /docs/json', () => {
       expect(unauthorized?.properties?.error?.properties?.code).toBeDefined();
     }
     const createWarehouse = doc.paths['/api/v1/warehouses']!.post!;
-    expect(Object.keys(createWarehouse.responses).sort()).toEqual(['201', '400', '401', '403', '409', '413', '415', '503']);
+    expect(Object.keys(createWarehouse.responses).sort()).toEqual(['201', '400', '401', '403', '409', '413', '415', '429', '503']);
     expect(createWarehouse.responses['409']!.content!['application/json']!.schema.example).toMatchObject({ error: { code: expect.any(String) } });
     const getProduct = doc.paths['/api/v1/products/{id}']!.get!;
-    expect(Object.keys(getProduct.responses).sort()).toEqual(['200', '400', '401', '404', '414', '503']);
+    expect(Object.keys(getProduct.responses).sort()).toEqual(['200', '400', '401', '404', '414', '429', '503']);
     expect(getProduct.responses['404']!.content!['application/json']!.schema.example).toMatchObject({
       error: { code: 'NOT_FOUND', message: expect.stringMatching(/^Product /) },
     });
@@ -75,7 +75,7 @@ describe('the OpenAPI document at /docs/json', () => {
 
   it('documents 422 where an Idempotency-Key is honoured, and a 204 without a body', () => {
     const enqueue = doc.paths['/api/v1/allocations']!.post!;
-    expect(Object.keys(enqueue.responses).sort()).toEqual(['202', '400', '401', '413', '415', '422', '503']);
+    expect(Object.keys(enqueue.responses).sort()).toEqual(['202', '400', '401', '413', '415', '422', '429', '503']);
     expect(enqueue.responses['422']!.content!['application/json']!.schema.example).toMatchObject({ error: { code: 'IDEMPOTENCY_MISMATCH' } });
     const purge = doc.paths['/api/v1/admin/dead-letters/{id}']!.delete!;
     expect(purge.responses['204']).toEqual({ description: 'No content' });
