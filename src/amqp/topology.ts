@@ -1,11 +1,12 @@
 import type { Channel, ChannelModel, MessagePropertyHeaders } from 'amqplib';
-import type { Priority } from '../domain/strategies';
+import type { Priority } from '../domain/priority';
 import type { Logger } from '../logger';
 import type { AmqpClient } from './connection';
 
 /**
- * The allocation queue's broker levels. RabbitMQ keeps one sub-queue per level and recommends
- * few of them, so the four request priorities (critical 20, high 10, medium 5, low 1) map onto 1..4.
+ * The allocation queue's broker levels, the one place a priority is a number. SPEC §5 weighs the
+ * priorities critical 20, high 10, medium 5, low 1 (the order the queue serves them); RabbitMQ keeps
+ * one sub-queue per level and recommends few of them, so the broker gets that order as levels 1..4.
  */
 export const MAX_PRIORITY = 4;
 

@@ -1,4 +1,4 @@
-import type { Priority } from '../domain/strategies';
+import type { Priority } from '../domain/priority';
 import type { AllocationStatus, AllocationResult, CreateAllocation, ResultStatus } from '../schemas/allocations';
 import { queryRow, queryRows, type Queryable, type Transaction } from './client';
 import { sql, type Sql } from './sql';

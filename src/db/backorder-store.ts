@@ -9,6 +9,13 @@ const backorderColumns = `b.id, b.product_id as "productId", b.warehouse_id as "
   b.destination_longitude as "destinationLongitude", b.reservation_minutes as "reservationMinutes", b.actor,
   b.created_at as "createdAt", b.updated_at as "updatedAt"`;
 
+/**
+ * SQL mirror of byPriorityThenArrival (src/domain/priority.ts): the request_priority enum sorts
+ * lowest first, so `desc` serves critical first; then the oldest, then by id. Nulls last as in the
+ * indexes (priority is never null, but the planner only uses an index of the same order).
+ */
+export const backorderServingOrderSql = 'b.priority desc nulls last, b.created_at, b.id';
+
 /** The statement inserting backorders (a part of commitWrites). */
 export function backordersInsert(rows: readonly NewBackorder[]): Sql {
   const column = <T>(pick: (row: NewBackorder) => T) => rows.map(pick);
@@ -18,7 +25,7 @@ export function backordersInsert(rows: readonly NewBackorder[]): Sql {
        select id, product_id, warehouse_id, quantity, mode, priority, strategy, reservation_id, reference_type, reference_id,
               customer_id, destination_latitude, destination_longitude, reservation_minutes, actor, created_at, created_at, allocation_id
          from unnest(${column((row) => row.id)}::uuid[], ${column((row) => row.productId)}::text[], ${column((row) => row.warehouseId)}::text[],
-                     ${column((row) => row.quantity)}::int[], ${column((row) => row.mode)}::text[], ${column((row) => row.priority)}::int[],
+                     ${column((row) => row.quantity)}::int[], ${column((row) => row.mode)}::text[], ${column((row) => row.priority)}::request_priority[],
                      ${column((row) => row.strategy)}::text[], ${column((row) => row.reservationId)}::uuid[], ${column((row) => row.referenceType)}::text[],
                      ${column((row) => row.referenceId)}::text[], ${column((row) => row.customerId)}::text[],
                      ${column((row) => row.destinationLatitude)}::float8[], ${column((row) => row.destinationLongitude)}::float8[],
@@ -45,7 +52,7 @@ export async function lockOpenBackorders(tx: Transaction, productIds: readonly s
     tx,
     `select ${backorderColumns} from backorder_items b
       where b.status = 'OPEN' and b.product_id = any($1::text[])
-      order by b.priority desc, b.created_at, b.id
+      order by ${backorderServingOrderSql}
         for update`,
     [productIds],
   );
@@ -161,8 +168,7 @@ export async function listBackorders(db: Queryable, filter: BackorderFilter): Pr
     `${cursor}
      select ${backorderColumns} from backorder_items b
       ${whereAll(conditions)}
-      -- nulls last as in the indexes (priority is never null, but the planner only matches the same order)
-      order by b.priority desc nulls last, b.created_at, b.id
+      order by ${backorderServingOrderSql}
       limit ${add(filter.limit)} offset ${add(filter.offset ?? 0)}`,
     values,
   );

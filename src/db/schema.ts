@@ -8,6 +8,7 @@ import {
   integer,
   jsonb,
   numeric,
+  pgEnum,
   pgTable,
   primaryKey,
   text,
@@ -15,6 +16,13 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+import { priorities } from '../domain/priority';
+
+/**
+ * A request's priority, by name. An enum sorts in the order its values are declared, lowest first
+ * as in src/domain/priority.ts, so `order by priority desc` serves critical first.
+ */
+export const requestPriority = pgEnum('request_priority', priorities);
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
@@ -301,7 +309,7 @@ export const backorderItems = pgTable(
     fulfilledQuantity: integer('fulfilled_quantity').notNull().default(0),
     status: text('status').notNull().default('OPEN'),
     mode: text('mode').notNull().default('reserve'),
-    priority: integer('priority').notNull(),
+    priority: requestPriority('priority').notNull(),
     strategy: text('strategy').notNull().default('fifo'),
     reservationId: uuid('reservation_id').references(() => reservations.id),
     allocationId: uuid('allocation_id').references(() => allocationRequests.id),

@@ -1,5 +1,6 @@
 /** The planner: which lots give how much to each line of a request, or why a line is short. Pure; never mutates its inputs. */
-import { chooseTakes, type CandidateLot, type GeoPoint, type Priority, type Strategy, type StrategyContext } from './strategies';
+import type { Priority } from './priority';
+import { chooseTakes, type CandidateLot, type GeoPoint, type Strategy, type StrategyContext } from './strategies';
 
 /** One product and quantity wanted; a warehouseId pins the line to that warehouse. */
 export type PlanLine = { productId: string; quantity: number; warehouseId?: string };

@@ -1,4 +1,5 @@
 /** Backorders: the units of one request line that were missing, waiting for stock. */
+import type { Priority } from './priority';
 import type { Strategy } from './strategies';
 
 export type BackorderStatus = 'OPEN' | 'FULFILLED' | 'CANCELLED';
@@ -12,8 +13,7 @@ export type StoredBackorder = {
   fulfilledQuantity: number;
   status: BackorderStatus;
   mode: 'reserve' | 'allocate';
-  /** priorityWeight of the request */
-  priority: number;
+  priority: Priority;
   strategy: Strategy;
   reservationId: string | null;
   allocationId: string | null;

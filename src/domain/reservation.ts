@@ -1,5 +1,6 @@
 /** Reservation statuses and the only moves between them (SPEC §3). */
-import type { Priority, Strategy } from './strategies';
+import type { Priority } from './priority';
+import type { Strategy } from './strategies';
 
 export const reservationStatuses = ['RESERVED', 'ALLOCATED', 'FULFILLED', 'RELEASED', 'EXPIRED'] as const;
 export type ReservationStatus = (typeof reservationStatuses)[number];

@@ -11,7 +11,8 @@ import type { LotTake, Plan, PlanLine } from './allocate';
 import type { LotMovement } from './movement';
 import { effectiveStatus, type NewReservation, type NewReservationLine, type StatusChange } from './reservation';
 import { stockLinesOf } from './stock-lines';
-import { priorityOfWeight, priorityWeight, type GeoPoint, type Priority, type Strategy } from './strategies';
+import type { Priority } from './priority';
+import type { GeoPoint, Strategy } from './strategies';
 
 /** Gives a fresh id each call; ids given later sort after earlier ones (uuid v7), so lines keep the order they were taken. */
 export type IdSource = () => string;
@@ -213,7 +214,7 @@ export function settleRequest(plan: Plan, request: SettleRequest, now: Date, ids
         warehouseId: line.warehouseId ?? null,
         quantity: missing,
         mode: request.mode,
-        priority: priorityWeight[request.priority],
+        priority: request.priority,
         strategy: request.strategy,
         reservationId: settlement.reservation?.id ?? null,
         allocationId: request.allocationId ?? null,
@@ -299,7 +300,7 @@ export function settleFills(
             orderId: backorder.referenceId ?? backorder.id,
             customerId: backorder.customerId,
             status,
-            priority: priorityOfWeight(backorder.priority),
+            priority: backorder.priority,
             strategy: backorder.strategy,
             holdMinutes: backorder.reservationMinutes,
           },

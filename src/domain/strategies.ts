@@ -1,21 +1,10 @@
 /** Allocation strategies: which lots serve a request and how much each gives (SPEC §4). Pure; the clock arrives as ctx.now. */
 import { isExpired } from './expiry';
+import type { Priority } from './priority';
 
 /** Every allocation strategy a request may name (SPEC §4). */
 export const strategies = ['fifo', 'lifo', 'nearest_expiry', 'lowest_cost', 'nearest_location', 'load_balancing', 'priority_zone'] as const;
 export type Strategy = (typeof strategies)[number];
-
-/** Request priorities, lowest first. */
-export const priorities = ['low', 'medium', 'high', 'critical'] as const;
-export type Priority = (typeof priorities)[number];
-
-/** Queue priority of a request (seed 001). */
-export const priorityWeight: Record<Priority, number> = { critical: 20, high: 10, medium: 5, low: 1 };
-
-/** The name of a stored priority weight: the highest priority whose weight it reaches. */
-export function priorityOfWeight(weight: number): Priority {
-  return [...priorities].reverse().find((priority) => priorityWeight[priority] <= weight) ?? 'low';
-}
 
 /** A point on the globe in decimal degrees. */
 export type GeoPoint = { latitude: number; longitude: number };

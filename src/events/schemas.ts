@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { lowStockSeverities } from '../domain/low-stock';
-import { priorities, strategies } from '../domain/strategies';
+import { priorities } from '../domain/priority';
+import { strategies } from '../domain/strategies';
 import { externalId, geoPointSchema, isoTimestamp, quantitySchema, userText, uuidSchema } from '../schemas/common';
 
 /**
@@ -107,7 +108,7 @@ export const backorderCreatedSchema = z.object({
   ...backorderFields,
   warehouseId: externalId.nullable(),
   quantity: count,
-  priority: z.number().int(),
+  priority: z.enum(priorities),
 });
 
 /** Some or all of a backorder served from new stock; status FULFILLED when nothing remains. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { priorities, strategies } from '../domain/strategies';
+import { priorities } from '../domain/priority';
+import { strategies } from '../domain/strategies';
 import { externalId, geoPointSchema, isoTimestamp, quantitySchema, referenceText, userText, uuidSchema } from './common';
 
 /** Statuses of an allocation job, from acceptance to its end. */
@@ -53,7 +54,7 @@ export const acceptedAllocationSchema = z.object({
   allocationId: uuidSchema,
   status: z.enum(allocationStatuses),
   idempotencyKey: z.string(),
-  priority: z.number().int(),
+  priority: z.enum(priorities),
   message: z.string(),
 });
 export type AcceptedAllocation = z.infer<typeof acceptedAllocationSchema>;

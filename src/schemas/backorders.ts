@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { priorities, strategies } from '../domain/strategies';
+import { priorities } from '../domain/priority';
+import { strategies } from '../domain/strategies';
 import { cursorPageQuery, externalId, isoTimestamp, rangeInOrder, uuidSchema, valueList } from './common';
 
 export const backorderStatuses = ['OPEN', 'FULFILLED', 'CANCELLED'] as const;

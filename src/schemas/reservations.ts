@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { reservationStatuses } from '../domain/reservation';
-import { priorities, strategies } from '../domain/strategies';
+import { priorities } from '../domain/priority';
+import { strategies } from '../domain/strategies';
 import { cursorPageQuery, externalId, geoPointSchema, isoTimestamp, quantitySchema, rangeInOrder, userText, uuidSchema, valueList } from './common';
 
 /** One lot's share of a reservation item. */

@@ -39,7 +39,7 @@ beforeAll(async () => {
                        where product_id = 'p-' || (1 + (r.n * 7 + k * 13) % 4000) and warehouse_id = 'wh-' || (1 + (r.n + k) % 10)) i;
     insert into backorder_items (id, product_id, warehouse_id, quantity, status, priority, reservation_id, reference_type, reference_id, actor, created_at, updated_at)
       select gen_random_uuid(), 'p-' || (1 + n % 4000), case when n % 4 = 0 then 'wh-' || (1 + n % 10) end, 3,
-             case when n % 100 < 5 then 'OPEN' when n % 100 < 80 then 'FULFILLED' else 'CANCELLED' end, (array[1, 5, 10, 20])[1 + (n % 4)],
+             case when n % 100 < 5 then 'OPEN' when n % 100 < 80 then 'FULFILLED' else 'CANCELLED' end, (array['low', 'medium', 'high', 'critical'])[1 + (n % 4)]::request_priority,
              r.id, 'order', 'order-' || (n % 20000), 'test',
              timestamptz '2026-05-01' + n * interval '1 minute', timestamptz '2026-05-01' + n * interval '1 minute'
         from (select id, row_number() over (order by id) as n from reservations) r

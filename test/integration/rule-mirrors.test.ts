@@ -4,12 +4,15 @@
  * stock (the planner, the stock views, the low-stock alert and the low-stock list) applies them.
  */
 import { queryRow, withTransaction } from '../../src/db/client';
+import { listBackorders, lockOpenBackorders } from '../../src/db/backorder-store';
 import { findLotsOfProducts, lotAvailableSql, lotExpiredSql } from '../../src/db/lot-store';
 import { sumAvailableStock } from '../../src/db/low-stock-store';
 import { commitWrites } from '../../src/db/writes';
 import { findLowStock, isLowStockSql, lowStockSeveritySql, upsertStockSettings } from '../../src/db/stock-settings-store';
 import { isExpired } from '../../src/domain/expiry';
+import type { NewBackorder } from '../../src/domain/backorder';
 import { isLowStock, lowStockSeverity } from '../../src/domain/low-stock';
+import { byPriorityThenArrival, type Priority } from '../../src/domain/priority';
 import { available } from '../../src/domain/quantities';
 import { chooseTakes, orderLots } from '../../src/domain/strategies';
 import { toCandidateLot } from '../../src/inventory/stock/lots';
@@ -23,7 +26,7 @@ const at = (offsetMs: number) => new Date(now.getTime() + offsetMs);
 
 beforeAll(async () => {
   db = await createTestDatabase('rule_mirrors');
-  await seedCatalogue(db.pool, { warehouses: [{ id: 'wh-1' }], products: ['expiry-p', 'available-p'] });
+  await seedCatalogue(db.pool, { warehouses: [{ id: 'wh-1' }], products: ['expiry-p', 'available-p', 'priority-p'] });
 });
 afterAll(async () => db.drop());
 
@@ -163,5 +166,68 @@ describe('low stock: isLowStock and lowStockSeverity (src/domain/low-stock.ts), 
       [availableUnits, reorderPoint, minStockLevel],
     );
     expect(row).toEqual({ low, severity });
+  });
+});
+
+describe('priority order: byPriorityThenArrival (src/domain/priority.ts) and backorderServingOrderSql (src/db/backorder-store.ts)', () => {
+  const backorder = (id: string, priority: Priority, createdAt: Date): NewBackorder => ({
+    id,
+    productId: 'priority-p',
+    warehouseId: null,
+    quantity: 1,
+    mode: 'reserve',
+    priority,
+    strategy: 'fifo',
+    reservationId: null,
+    allocationId: null,
+    referenceType: 'order',
+    referenceId: `order-${id.slice(-2)}`,
+    customerId: null,
+    destinationLatitude: null,
+    destinationLongitude: null,
+    reservationMinutes: 30,
+    actor: 'test',
+    createdAt,
+  });
+  const uuid = (tail: string) => `0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d${tail}`;
+  // ties on purpose: two critical ones at the same instant (the id decides), a high one older than
+  // both, two medium ones and a low one that is the oldest of all
+  const served = [
+    backorder(uuid('0a'), 'critical', at(0)),
+    backorder(uuid('0b'), 'critical', at(0)),
+    backorder(uuid('c1'), 'high', at(-60_000)),
+    backorder(uuid('c0'), 'high', at(1)),
+    backorder(uuid('5f'), 'medium', at(-60_000)),
+    backorder(uuid('50'), 'medium', at(0)),
+    backorder(uuid('ff'), 'low', at(-120_000)),
+  ];
+  const expected = served.map((row) => row.id);
+
+  beforeAll(async () => {
+    await withTransaction(db.pool, (tx) => commitWrites(tx, { backorders: [...served].reverse() }));
+  });
+
+  it('the comparator serves higher priority first, then the earlier, then the lower id', () => {
+    for (const shuffled of [[...served].reverse(), [...served.slice(3), ...served.slice(0, 3)]]) {
+      expect(shuffled.sort(byPriorityThenArrival).map((row) => row.id)).toEqual(expected);
+    }
+  });
+
+  it('a fill locks the backorders in that order', async () => {
+    const locked = await withTransaction(db.pool, (tx) => lockOpenBackorders(tx, ['priority-p']));
+    expect(locked.map((row) => row.id)).toEqual(expected);
+  });
+
+  it('GET /backorders lists them in that order, on one page and page by page after a cursor', async () => {
+    expect((await listBackorders(db.pool, { productId: 'priority-p', limit: 100 })).map((row) => row.id)).toEqual(expected);
+    const paged: string[] = [];
+    let after: string | undefined;
+    for (;;) {
+      const page = await listBackorders(db.pool, { productId: 'priority-p', limit: 2, ...(after === undefined ? {} : { after }) });
+      paged.push(...page.map((row) => row.id));
+      if (page.length < 2) break;
+      after = page[page.length - 1]!.id;
+    }
+    expect(paged).toEqual(expected);
   });
 });

@@ -1,7 +1,8 @@
 /** fast-check generators for candidate lots and plan requests, small enough that ties, expiries and shortages are common. */
 import fc from 'fast-check';
 import type { PlanLine, PlanRequest } from '../../src/domain/allocate';
-import { priorities, strategies, type CandidateLot } from '../../src/domain/strategies';
+import { priorities } from '../../src/domain/priority';
+import { strategies, type CandidateLot } from '../../src/domain/strategies';
 import { day } from './lot-fixtures';
 
 export const productIds = ['sku-1', 'sku-2'] as const;

@@ -19,7 +19,7 @@ export function backorder(overrides: Partial<StoredBackorder> = {}): StoredBacko
     fulfilledQuantity: 0,
     status: 'OPEN',
     mode: 'reserve',
-    priority: 5,
+    priority: 'medium',
     strategy: 'fifo',
     reservationId: null,
     allocationId: null,

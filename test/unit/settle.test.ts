@@ -91,7 +91,7 @@ describe('settleRequest', () => {
     expect(settled.events[0]).toMatchObject({ type: 'InventoryAllocated', allocationId: 'job-1', reservationId: 'id-0001' });
   });
 
-  it('backorders what a partial request missed, linked to its reservation, with the request priority as a weight', () => {
+  it('backorders what a partial request missed, linked to its reservation, with the request priority', () => {
     const wanted = request({ lines: [{ productId: 'sku-1', quantity: 20 }], allowBackorder: true, destination: { latitude: 1, longitude: 2 } });
     const settled = settleRequest(plan({ ...wanted, allowPartial: true }, lots, now), wanted, now, sequentialIds());
     expect(settled.outcome).toBe('partial');
@@ -110,7 +110,7 @@ describe('settleRequest', () => {
         productId: 'sku-1',
         warehouseId: null,
         quantity: 7,
-        priority: 10,
+        priority: 'high',
         reservationId: settled.reservation!.id,
         destinationLatitude: 1,
         destinationLongitude: 2,

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { chooseTakes, orderLots, priorities, strategies, type CandidateLot, type StrategyContext } from '../../src/domain/strategies';
+import { priorities } from '../../src/domain/priority';
+import { chooseTakes, orderLots, strategies, type CandidateLot, type StrategyContext } from '../../src/domain/strategies';
 import { now } from './lot-fixtures';
 import { lotsArb, shuffled } from './lot-arbitraries';
 

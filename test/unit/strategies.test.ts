@@ -5,10 +5,10 @@ import {
   strategies,
   type CandidateLot,
   type GeoPoint,
-  type Priority,
   type Strategy,
   type StrategyContext,
 } from '../../src/domain/strategies';
+import type { Priority } from '../../src/domain/priority';
 import { berlin, lot, lotId, madrid, now, paris, unmapped } from './lot-fixtures';
 
 const atParis: GeoPoint = { latitude: paris.latitude!, longitude: paris.longitude! };

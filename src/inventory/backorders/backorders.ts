@@ -14,7 +14,6 @@ import { commitWrites } from '../../db/writes';
 import { planMany, type PlanRequest } from '../../domain/allocate';
 import type { BackorderFill, StoredBackorder } from '../../domain/backorder';
 import { settleFills } from '../../domain/settle';
-import { priorityOfWeight } from '../../domain/strategies';
 import { AppError, notFound } from '../../errors';
 import { outboxRows } from '../../events/outbox';
 import type { Backorder, BackorderPage, ListBackordersQuery } from '../../schemas/backorders';
@@ -31,7 +30,7 @@ function toPlanRequest(backorder: StoredBackorder): PlanRequest {
       },
     ],
     strategy: backorder.strategy,
-    priority: priorityOfWeight(backorder.priority),
+    priority: backorder.priority,
     allowPartial: true,
   };
   if (backorder.destinationLatitude !== null && backorder.destinationLongitude !== null) {
@@ -91,7 +90,7 @@ export function toBackorder(row: StoredBackorder): Backorder {
     fulfilledQuantity: row.fulfilledQuantity,
     status: row.status,
     mode: row.mode,
-    priority: priorityOfWeight(row.priority),
+    priority: row.priority,
     strategy: row.strategy,
     reservationId: row.reservationId,
     allocationId: row.allocationId,

@@ -4,7 +4,7 @@ import { createPublisher, type Publisher } from '../../amqp/publisher';
 import { allocationTopology, brokerPriority, keepAllocationTopology } from '../../amqp/topology';
 import { markPublished } from '../../db/allocation-store';
 import type { Config } from '../../config';
-import type { Priority } from '../../domain/strategies';
+import type { Priority } from '../../domain/priority';
 import type { Logger } from '../../logger';
 import type { AllocationMessage } from '../../schemas/allocations';
 

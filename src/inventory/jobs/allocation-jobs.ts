@@ -13,7 +13,7 @@ import { withTransaction } from '../../db/client';
 import { commitWrites } from '../../db/writes';
 import { insertDeadLetters, type NewDeadLetter } from '../../db/dead-letter-store';
 import { isConnectionError, isRetryableTransactionError } from '../../db/pg-errors';
-import { priorityWeight } from '../../domain/strategies';
+import { byPriorityThenArrival } from '../../domain/priority';
 import { batchSize, jobLatency, jobsTotal } from '../../metrics';
 import { runIsolated } from '../../micro-batcher';
 import { createAllocationBody, type AllocationResult, type CreateAllocation, type ResultStatus } from '../../schemas/allocations';
@@ -43,15 +43,6 @@ export function isTransientError(error: unknown): boolean {
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-/** Higher priority first, then the order of arrival (seed 001: critical before low). */
-function byPriorityThenArrival(a: Job, b: Job): number {
-  return (
-    priorityWeight[b.row.priority] - priorityWeight[a.row.priority] ||
-    a.row.createdAt.getTime() - b.row.createdAt.getTime() ||
-    (a.row.id < b.row.id ? -1 : a.row.id > b.row.id ? 1 : 0)
-  );
 }
 
 function engineRequest(job: Job): EngineRequest {
@@ -142,7 +133,7 @@ function timedOutResult(job: Job, startedAt: number, completedAt: Date): Finishe
 async function serveTogether(pool: Pool, config: Config, jobs: readonly Job[], startedAt: number): Promise<Map<string, JobOutcome>> {
   const now = new Date();
   const late = jobs.filter((job) => job.row.deadlineAt !== null && job.row.deadlineAt.getTime() <= now.getTime());
-  const due = jobs.filter((job) => !late.includes(job)).sort(byPriorityThenArrival);
+  const due = jobs.filter((job) => !late.includes(job)).sort((a, b) => byPriorityThenArrival(a.row, b.row));
   const finished = await withTransaction(pool, async (tx) => {
     const unfinished = await lockUnfinishedAllocations(
       tx,

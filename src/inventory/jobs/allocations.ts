@@ -3,7 +3,6 @@ import { v7 as uuidv7 } from 'uuid';
 import type { Caller } from '../../auth/tokens';
 import type { Config } from '../../config';
 import { findAllocation, listAllocationsByReference, type AllocationRow, type AllocationWithResult } from '../../db/allocation-store';
-import { priorityWeight } from '../../domain/strategies';
 import { AppError, notFound } from '../../errors';
 import { requestHash } from '../../request-hash';
 import { jobsTotal } from '../../metrics';
@@ -15,7 +14,7 @@ import type { IntakeRecorder } from './allocation-intake';
 export type IntakeDeps = { recorder: IntakeRecorder; dispatcher: AllocationDispatcher; config: Config };
 
 function accepted(row: AllocationRow, message: string): AcceptedAllocation {
-  return { allocationId: row.id, status: row.status, idempotencyKey: row.idempotencyKey, priority: priorityWeight[row.priority], message };
+  return { allocationId: row.id, status: row.status, idempotencyKey: row.idempotencyKey, priority: row.priority, message };
 }
 
 /**
