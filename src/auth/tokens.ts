@@ -37,8 +37,13 @@ export type TokenKeys = {
 export function signingSecret(config: Config): { secret: string; development: TokenKeys['development'] } | null {
   if (config.JWT_SECRET !== undefined) return { secret: config.JWT_SECRET, development: null };
   if (config.NODE_ENV === 'production' || config.JWT_PUBLIC_KEY_FILE !== undefined || config.JWT_JWKS_FILE !== undefined) return null;
-  const { secret, created } = developmentSecret(config.JWT_DEV_SECRET_FILE);
-  return { secret, development: { file: config.JWT_DEV_SECRET_FILE, created } };
+  try {
+    const { secret, created } = developmentSecret(config.JWT_DEV_SECRET_FILE);
+    return { secret, development: { file: config.JWT_DEV_SECRET_FILE, created } };
+  } catch (error) {
+    const why = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new ConfigError([`JWT_SECRET: not set, and the development secret cannot be kept in ${config.JWT_DEV_SECRET_FILE} (${why}); set JWT_SECRET`]);
+  }
 }
 
 function algorithmOf(key: KeyObject, variable: string): PublicKey['algorithm'] {

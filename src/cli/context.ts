@@ -38,7 +38,13 @@ export function createContext(options: () => GlobalOptions, output: () => Output
     },
     mintToken(caller, expiresInSeconds) {
       const config = context.config();
-      const signing = signingSecret(config);
+      let signing: ReturnType<typeof signingSecret>;
+      try {
+        signing = signingSecret(config);
+      } catch (error) {
+        if (error instanceof ConfigError) throw new CliError(exitCodes.usage, error.message);
+        throw error;
+      }
       if (!signing) {
         throw new CliError(
           exitCodes.usage,

@@ -83,6 +83,20 @@ describe('a development server without JWT_SECRET, as `npm run start:api` starts
   });
 });
 
+describe('a development secret that cannot be kept', () => {
+  it('stops the service and the CLI with a message that says to set JWT_SECRET', async () => {
+    const blocker = path.join(scratch, 'a-file-not-a-folder');
+    await writeFile(blocker, '');
+    const env = { NODE_ENV: 'development', JWT_SECRET: '', JWT_DEV_SECRET_FILE: path.join(blocker, 'dev-jwt-secret'), PORT: '0', MIGRATE_ON_START: 'false' };
+    const started = await run('npm', ['run', '-s', 'start:api'], env, 30_000);
+    expect(started.code).toBe(2);
+    expect(started.stderr).toMatch(/JWT_SECRET: not set, and the development secret cannot be kept in .*; set JWT_SECRET/);
+    const minted = await run('node', ['bin/stockroom.js', 'token', '--role', 'admin'], env);
+    expect(minted.code).toBe(2);
+    expect(minted.stderr).toMatch(/set JWT_SECRET/);
+  });
+});
+
 describe('NODE_ENV=production', () => {
   it.each([
     ['no JWT_SECRET', '', /JWT_SECRET: must be set in production/],
