@@ -122,6 +122,8 @@ const environmentSchema = z.object({
   OUTBOX_RETENTION_HOURS: integer(72, 1),
   RECONNECT_MAX_DELAY_MS: integer(10_000, 100),
   SHUTDOWN_TIMEOUT_MS: integer(15_000, 100),
+  STREAM_INTERVAL_MS: integer(2000, 100, 60_000),
+  STREAM_WINDOW_SECONDS: integer(10, 1, 3600),
 });
 
 export type Config = Readonly<z.infer<typeof environmentSchema>>;

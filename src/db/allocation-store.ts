@@ -1,6 +1,6 @@
 import type { Priority } from '../domain/priority';
 import type { AllocationStatus, AllocationResult, CreateAllocation, ResultStatus } from '../schemas/allocations';
-import { queryRow, queryRows, type Queryable, type Transaction } from './client';
+import { queryRow, queryRows, statementValues, whereAll, type Queryable, type Transaction } from './client';
 import { sql, type Sql } from './sql';
 
 /** An allocation job as stored in allocation_requests. */
@@ -8,6 +8,7 @@ export type AllocationRow = {
   id: string;
   idempotencyKey: string;
   requestHash: string;
+  requestId: string | null;
   status: AllocationStatus;
   priority: Priority;
   mode: 'reserve' | 'allocate';
@@ -28,7 +29,7 @@ export type AllocationRow = {
 export type AllocationWithResult = AllocationRow & { result: AllocationResult | null };
 
 const columns = `
-  a.id, a.idempotency_key as "idempotencyKey", a.request_hash as "requestHash", a.status, a.priority, a.mode,
+  a.id, a.idempotency_key as "idempotencyKey", a.request_hash as "requestHash", a.request_id as "requestId", a.status, a.priority, a.mode,
   a.reference_id as "referenceId", a.reference_type as "referenceType", a.request, a.actor, a.attempts,
   a.last_error as "lastError", a.deadline_at as "deadlineAt", a.published_at as "publishedAt",
   a.started_at as "startedAt", a.created_at as "createdAt", a.updated_at as "updatedAt"`;
@@ -37,6 +38,7 @@ export type NewAllocation = {
   id: string;
   idempotencyKey: string;
   requestHash: string;
+  requestId: string | null;
   request: CreateAllocation;
   actor: string;
   deadlineAt: Date | null;
@@ -51,10 +53,10 @@ export async function insertAllocationRequests(db: Queryable, jobs: readonly New
   return queryRows<AllocationRow>(
     db,
     `insert into allocation_requests as a
-       (id, idempotency_key, request_hash, status, priority, mode, reference_id, reference_type, request, actor, deadline_at)
-     select id, key, hash, 'queued', priority, mode, reference_id, reference_type, request, actor, deadline_at
-       from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::jsonb[], $9::text[], $10::timestamptz[])
-         as j(id, key, hash, priority, mode, reference_id, reference_type, request, actor, deadline_at)
+       (id, idempotency_key, request_hash, request_id, status, priority, mode, reference_id, reference_type, request, actor, deadline_at)
+     select id, key, hash, request_id, 'queued', priority, mode, reference_id, reference_type, request, actor, deadline_at
+       from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::jsonb[], $9::text[], $10::timestamptz[], $11::text[])
+         as j(id, key, hash, priority, mode, reference_id, reference_type, request, actor, deadline_at, request_id)
      on conflict (actor, idempotency_key) do nothing
      returning ${columns}`,
     [
@@ -68,6 +70,7 @@ export async function insertAllocationRequests(db: Queryable, jobs: readonly New
       jobs.map((job) => JSON.stringify(job.request)),
       jobs.map((job) => job.actor),
       jobs.map((job) => job.deadlineAt),
+      jobs.map((job) => job.requestId),
     ],
   );
 }
@@ -92,13 +95,42 @@ export async function findAllocation(db: Queryable, id: string): Promise<Allocat
   );
 }
 
-/** Jobs of one reference (an order, say), oldest first, with their results. */
-export async function listAllocationsByReference(db: Queryable, referenceId: string, page: { limit: number; offset: number }): Promise<AllocationWithResult[]> {
+/** Which jobs a search returns; every field set narrows it. `afterId` continues a listing after the last job seen. */
+export type AllocationFilter = {
+  id?: string;
+  referenceId?: string;
+  statuses?: readonly AllocationStatus[];
+  priorities?: readonly Priority[];
+  from?: Date;
+  to?: Date;
+  afterId?: string;
+  limit: number;
+};
+
+/**
+ * Jobs with their results, newest first (by acceptance time, then id). Only the filters given become
+ * conditions, so each is served by its index: id by the key, reference, status, priority and time by
+ * indexes ending in (created_at, id).
+ */
+export async function searchAllocations(db: Queryable, filter: AllocationFilter): Promise<AllocationWithResult[]> {
+  const { values, add, isOneOf } = statementValues();
+  const conditions: string[] = [];
+  if (filter.id !== undefined) conditions.push(`a.id = ${add(filter.id)}::uuid`);
+  if (filter.referenceId !== undefined) conditions.push(`a.reference_id = ${add(filter.referenceId)}`);
+  if (filter.statuses !== undefined) conditions.push(`a.status ${isOneOf(filter.statuses)}`);
+  if (filter.priorities !== undefined) conditions.push(`a.priority ${isOneOf(filter.priorities)}`);
+  if (filter.from !== undefined) conditions.push(`a.created_at >= ${add(filter.from)}`);
+  if (filter.to !== undefined) conditions.push(`a.created_at < ${add(filter.to)}`);
+  if (filter.afterId !== undefined) {
+    conditions.push(`(a.created_at, a.id) < (select c.created_at, c.id from allocation_requests c where c.id = ${add(filter.afterId)}::uuid)`);
+  }
   return queryRows<AllocationWithResult>(
     db,
     `select ${columns}, r.result from allocation_requests a left join allocation_results r on r.allocation_id = a.id
-      where a.reference_id = $1 order by a.created_at, a.id limit $2 offset $3`,
-    [referenceId, page.limit, page.offset],
+      ${whereAll(conditions)}
+      order by a.created_at desc, a.id desc
+      limit ${add(filter.limit)}`,
+    values,
   );
 }
 

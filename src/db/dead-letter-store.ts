@@ -1,5 +1,5 @@
 import type { DeadLetter } from '../schemas/allocations';
-import { queryRow, queryRows, type Queryable, type Transaction } from './client';
+import { queryRow, queryRows, statementValues, whereAll, type Queryable, type Transaction } from './client';
 
 export type NewDeadLetter = {
   id: string;
@@ -37,13 +37,66 @@ export async function insertDeadLetters(tx: Transaction, letters: readonly NewDe
   );
 }
 
-/** Dead letters, newest first, optionally of one status. */
-export async function listDeadLetters(db: Queryable, filter: { status?: DeadLetter['status']; limit: number; offset: number }): Promise<DeadLetter[]> {
+/** Which dead letters to take: every field set narrows the selection. */
+export type DeadLetterSelection = {
+  ids?: readonly string[];
+  status?: DeadLetter['status'];
+  reason?: string;
+  queue?: string;
+  from?: Date;
+  to?: Date;
+};
+
+/** The conditions of a selection over dead_letters `d`, their values added through `add`. */
+function selectionConditions(selection: DeadLetterSelection, add: (value: unknown) => string): string[] {
+  const conditions: string[] = [];
+  if (selection.ids !== undefined) conditions.push(`d.id = any(${add(selection.ids)}::uuid[])`);
+  if (selection.status !== undefined) conditions.push(`d.status = ${add(selection.status)}`);
+  if (selection.reason !== undefined) conditions.push(`d.reason = ${add(selection.reason)}`);
+  if (selection.queue !== undefined) conditions.push(`d.queue = ${add(selection.queue)}`);
+  if (selection.from !== undefined) conditions.push(`d.created_at >= ${add(selection.from)}`);
+  if (selection.to !== undefined) conditions.push(`d.created_at < ${add(selection.to)}`);
+  return conditions;
+}
+
+/**
+ * Dead letters of a selection, newest first (by time, then id); `afterId` continues a listing after
+ * the last letter seen. Reason, queue, status and time each have an index followed by (created_at, id).
+ */
+export async function listDeadLetters(db: Queryable, selection: DeadLetterSelection, page: { afterId?: string; limit: number }): Promise<DeadLetter[]> {
+  const { values, add } = statementValues();
+  const conditions = selectionConditions(selection, add);
+  if (page.afterId !== undefined) {
+    conditions.push(`(d.created_at, d.id) < (select c.created_at, c.id from dead_letters c where c.id = ${add(page.afterId)}::uuid)`);
+  }
   return queryRows<DeadLetter>(
     db,
-    `select ${columns} from dead_letters where ($1::text is null or status = $1) order by created_at desc, id desc limit $2 offset $3`,
-    [filter.status ?? null, filter.limit, filter.offset],
+    `select ${columns} from dead_letters d ${whereAll(conditions)} order by d.created_at desc, d.id desc limit ${add(page.limit)}`,
+    values,
   );
+}
+
+/** How many dead letters a selection holds. */
+export async function countDeadLetters(db: Queryable, selection: DeadLetterSelection): Promise<number> {
+  const { values, add } = statementValues();
+  const row = await queryRow<{ count: number }>(
+    db,
+    `select count(*)::int as count from dead_letters d ${whereAll(selectionConditions(selection, add))}`,
+    values,
+  );
+  return row?.count ?? 0;
+}
+
+/** Purges the dead letters of a selection, at most `limit` of them (newest first), in one statement; returns the ids purged. */
+export async function deleteDeadLetters(db: Queryable, selection: DeadLetterSelection, limit: number): Promise<string[]> {
+  const { values, add } = statementValues();
+  const conditions = selectionConditions(selection, add);
+  const rows = await queryRows<{ id: string }>(
+    db,
+    `delete from dead_letters where id in (select d.id from dead_letters d ${whereAll(conditions)} order by d.created_at desc, d.id desc limit ${add(limit)}) returning id`,
+    values,
+  );
+  return rows.map((row) => row.id);
 }
 
 export async function findDeadLetter(db: Queryable, id: string): Promise<DeadLetter | undefined> {

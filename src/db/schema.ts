@@ -242,6 +242,8 @@ export const allocationRequests = pgTable(
     id: uuid('id').primaryKey(),
     idempotencyKey: text('idempotency_key').notNull(),
     requestHash: text('request_hash').notNull(),
+    /** The x-request-id of the call that accepted the job, to find it in the logs. */
+    requestId: text('request_id'),
     status: text('status').notNull().default('queued'),
     priority: text('priority').notNull(),
     mode: text('mode').notNull(),
@@ -259,7 +261,11 @@ export const allocationRequests = pgTable(
   },
   (table) => [
     uniqueIndex('allocation_requests_idempotency_key').on(table.actor, table.idempotencyKey),
-    index('allocation_requests_reference_idx').on(table.referenceId),
+    // The filters of GET /allocations, each listing newest first.
+    index('allocation_requests_reference_idx').on(table.referenceId, table.createdAt, table.id),
+    index('allocation_requests_status_created_idx').on(table.status, table.createdAt, table.id),
+    index('allocation_requests_priority_created_idx').on(table.priority, table.createdAt, table.id),
+    index('allocation_requests_created_idx').on(table.createdAt, table.id),
     index('allocation_requests_unpublished_idx')
       .on(table.createdAt)
       .where(sql`${table.publishedAt} is null`),
@@ -272,16 +278,21 @@ export const allocationRequests = pgTable(
 );
 
 /** The one final result of an allocation job; its primary key makes a redelivered message change nothing. */
-export const allocationResults = pgTable('allocation_results', {
-  allocationId: uuid('allocation_id')
-    .primaryKey()
-    .references(() => allocationRequests.id),
-  status: text('status').notNull(),
-  result: jsonb('result').notNull(),
-  reservationId: uuid('reservation_id').references(() => reservations.id),
-  executionTimeMs: integer('execution_time_ms').notNull(),
-  completedAt: timestamp('completed_at', { withTimezone: true }).notNull().defaultNow(),
-});
+export const allocationResults = pgTable(
+  'allocation_results',
+  {
+    allocationId: uuid('allocation_id')
+      .primaryKey()
+      .references(() => allocationRequests.id),
+    status: text('status').notNull(),
+    result: jsonb('result').notNull(),
+    reservationId: uuid('reservation_id').references(() => reservations.id),
+    executionTimeMs: integer('execution_time_ms').notNull(),
+    completedAt: timestamp('completed_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  // The live stream counts and times the jobs finished in its last few seconds.
+  (table) => [index('allocation_results_completed_idx').on(table.completedAt)],
+);
 
 /** Answers of the synchronous endpoints, kept by Idempotency-Key so a repeat gets the first answer again. */
 export const idempotencyKeys = pgTable(
@@ -451,6 +462,11 @@ export const deadLetters = pgTable(
   },
   (table) => [
     index('dead_letters_status_idx').on(table.status, table.createdAt),
+    // The filters of GET /admin/dead-letters and of bulk replay and purge, each newest first.
+    index('dead_letters_reason_idx').on(table.reason, table.createdAt, table.id),
+    index('dead_letters_queue_idx').on(table.queue, table.createdAt, table.id),
+    index('dead_letters_created_idx').on(table.createdAt, table.id),
+    index('dead_letters_replayed_idx').on(table.replayedAt),
     check('dead_letters_status_known', sql`${table.status} in ('open', 'replayed')`),
   ],
 );

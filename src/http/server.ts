@@ -9,6 +9,7 @@ import { readinessProbe } from '../operations/readiness';
 import { packageVersion } from '../package';
 import type { Access, AppDeps, RouteModule } from './app-deps';
 import { cameInOnAdminPort } from './admin-port';
+import { registerConsole } from './console';
 import { answerClientError, answerError, answerNotFound } from './error-mapping';
 import { createHttpServer } from './http-server';
 import { registerDocs } from './openapi';
@@ -22,10 +23,11 @@ import { inventoryRoutes } from './routes/inventory';
 import { metricsRoutes } from './routes/metrics';
 import { reservationRoutes } from './routes/reservations';
 import { securityHeaders } from './security-headers';
+import { streamRoutes } from './routes/stream';
 import { transferRoutes } from './routes/transfers';
 
 /** Every resource under /api/v1, one file each. */
-const apiRoutes: RouteModule[] = [catalogueRoutes, inventoryRoutes, transferRoutes, reservationRoutes, backorderRoutes, allocationRoutes];
+const apiRoutes: RouteModule[] = [catalogueRoutes, inventoryRoutes, transferRoutes, reservationRoutes, backorderRoutes, allocationRoutes, streamRoutes];
 
 const roleGrants: Record<Access, readonly Role[]> = {
   public: ['service', 'admin'],
@@ -157,6 +159,7 @@ export async function buildServer(deps: AppDeps): Promise<FastifyInstance> {
   app.setNotFoundHandler(answerNotFound);
 
   await registerDocs(app, packageVersion);
+  await registerConsole(app);
   const probe = readinessProbe(deps);
   healthRoutes(app, probe);
   metricsRoutes(app, deps, probe);

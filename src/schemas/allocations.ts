@@ -1,7 +1,19 @@
 import { z } from 'zod';
 import { priorities } from '../domain/priority';
 import { strategies } from '../domain/strategies';
-import { externalId, geoPointSchema, isoTimestamp, quantitySchema, referenceText, userText, uuidSchema } from './common';
+import {
+  cursorPageQuery,
+  externalId,
+  geoPointSchema,
+  isoTimestamp,
+  quantitySchema,
+  rangeInOrder,
+  referenceText,
+  timeRangeQuery,
+  userText,
+  uuidSchema,
+  valueList,
+} from './common';
 
 /** Statuses of an allocation job, from acceptance to its end. */
 export const allocationStatuses = ['queued', 'processing', 'succeeded', 'partial', 'failed', 'dead_lettered'] as const;
@@ -101,6 +113,10 @@ export const allocationViewSchema = z.object({
   referenceId: z.string(),
   referenceType: z.string(),
   idempotencyKey: z.string(),
+  /** The x-request-id of the call that accepted the job (null for jobs accepted before it was kept). */
+  requestId: z.string().nullable(),
+  /** The request as accepted, defaults filled in. */
+  request: createAllocationBody,
   attempts: z.number().int(),
   lastError: z.string().nullable(),
   deadlineAt: isoTimestamp.nullable(),
@@ -111,11 +127,21 @@ export const allocationViewSchema = z.object({
 });
 export type AllocationView = z.infer<typeof allocationViewSchema>;
 
-export const listAllocationsQuery = z.object({
-  referenceId: referenceText,
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-  offset: z.coerce.number().int().min(0).default(0),
-});
+/** GET /allocations: jobs by id, reference, status, priority and acceptance time, newest first. */
+export const listAllocationsQuery = z
+  .strictObject({
+    id: uuidSchema.optional(),
+    referenceId: referenceText.optional(),
+    status: valueList(allocationStatuses).optional(),
+    priority: valueList(priorities).optional(),
+    ...timeRangeQuery,
+    ...cursorPageQuery,
+  })
+  .refine((query) => rangeInOrder(query.from, query.to), { error: 'from must not be after to', path: ['from'] });
+export type AllocationSearch = z.infer<typeof listAllocationsQuery>;
+
+/** A page of GET /allocations. */
+export const allocationPageSchema = z.object({ items: z.array(allocationViewSchema), nextCursor: uuidSchema.nullable() });
 
 /** The body of an allocation job message: the job itself lives in allocation_requests. */
 export const allocationMessageSchema = z.object({ allocationId: uuidSchema });
@@ -139,8 +165,58 @@ export const deadLetterSchema = z.object({
 });
 export type DeadLetter = z.infer<typeof deadLetterSchema>;
 
-export const listDeadLettersQuery = z.object({
+/** Which dead letters a listing, a bulk replay or a bulk purge takes: every field narrows it. */
+const deadLetterFilterFields = {
   status: z.enum(deadLetterStatuses).optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-  offset: z.coerce.number().int().min(0).default(0),
+  reason: userText(200).optional(),
+  queue: userText(255).optional(),
+  ...timeRangeQuery,
+};
+
+/** GET /admin/dead-letters: newest first, by status, reason, queue and time dead-lettered. */
+export const listDeadLettersQuery = z
+  .strictObject({ ...deadLetterFilterFields, ...cursorPageQuery })
+  .refine((query) => rangeInOrder(query.from, query.to), { error: 'from must not be after to', path: ['from'] });
+export type DeadLetterSearch = z.infer<typeof listDeadLettersQuery>;
+
+/** A page of GET /admin/dead-letters. */
+export const deadLetterPageSchema = z.object({ items: z.array(deadLetterSchema), nextCursor: uuidSchema.nullable() });
+
+/** The most dead letters one bulk call touches; a larger selection is worked through in several calls. */
+export const bulkDeadLetterLimit = 500;
+
+/**
+ * POST /admin/dead-letters/replay and /purge: the letters named by `ids`, or those matching the
+ * filter (at least one field of it, so an empty body never touches everything). `dryRun` only counts.
+ */
+export const bulkDeadLetterBody = z
+  .strictObject({
+    ids: z.array(uuidSchema).min(1).max(bulkDeadLetterLimit).optional(),
+    ...deadLetterFilterFields,
+    dryRun: z.boolean().default(false),
+  })
+  .refine((query) => rangeInOrder(query.from, query.to), { error: 'from must not be after to', path: ['from'] })
+  .refine(
+    (body) => body.ids !== undefined || Object.keys(deadLetterFilterFields).some((field) => body[field as keyof typeof deadLetterFilterFields] !== undefined),
+    {
+      error: 'name the dead letters: ids, or at least one of status, reason, queue, from, to',
+      path: ['ids'],
+    },
+  );
+export type BulkDeadLetterSelection = z.infer<typeof bulkDeadLetterBody>;
+
+/** What a bulk call did (or, in a dry run, would do) to each letter. */
+export const bulkDeadLetterAnswer = z.object({
+  dryRun: z.boolean(),
+  matched: z.number().int(),
+  done: z.number().int(),
+  remaining: z.number().int(),
+  items: z.array(
+    z.object({
+      id: uuidSchema,
+      outcome: z.enum(['replayed', 'purged', 'would_replay', 'would_purge', 'failed']),
+      error: z.object({ code: z.string(), message: z.string() }).optional(),
+    }),
+  ),
 });
+export type BulkDeadLetterAnswer = z.infer<typeof bulkDeadLetterAnswer>;

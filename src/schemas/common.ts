@@ -78,3 +78,6 @@ export const isoTimestamp = z.codec(z.iso.datetime({ offset: true }), z.date(), 
   decode: (text) => new Date(text),
   encode: (date) => date.toISOString(),
 });
+
+/** A listing's time range: `from` included, `to` excluded. */
+export const timeRangeQuery = { from: isoTimestamp.optional(), to: isoTimestamp.optional() };

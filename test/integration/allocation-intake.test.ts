@@ -23,6 +23,7 @@ function job(key: string, referenceId = `ord-${key}`): NewAllocation {
     id: uuidv7(),
     idempotencyKey: key,
     requestHash: `hash-${key}`,
+    requestId: null,
     actor: 'intake-test',
     deadlineAt: null,
     request: {

@@ -96,10 +96,12 @@ export function dlqCommand(context: CommandContext): Command {
 
 async function allOpenIds(context: CommandContext): Promise<string[]> {
   const ids: string[] = [];
-  for (let offset = 0; ; offset += 500) {
-    const query = new URLSearchParams({ status: 'open', limit: '500', offset: String(offset) });
-    const { items } = await callApi<{ items: DeadLetterView[] }>(context.target(), 'GET', `${base}?${query.toString()}`);
-    ids.push(...items.map((letter) => letter.id));
-    if (items.length < 500) return ids;
-  }
+  let cursor: string | null = null;
+  do {
+    const query = new URLSearchParams({ status: 'open', limit: '500', ...(cursor ? { cursor } : {}) });
+    const page: { items: DeadLetterView[]; nextCursor: string | null } = await callApi(context.target(), 'GET', `${base}?${query.toString()}`);
+    ids.push(...page.items.map((letter) => letter.id));
+    cursor = page.nextCursor;
+  } while (cursor);
+  return ids;
 }

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { createJobsApp } from '../../inventory/jobs/application';
-import { acceptedAllocationSchema, allocationViewSchema, createAllocationBody, listAllocationsQuery } from '../../schemas/allocations';
+import { acceptedAllocationSchema, allocationPageSchema, allocationViewSchema, createAllocationBody, listAllocationsQuery } from '../../schemas/allocations';
 import { uuidSchema } from '../../schemas/common';
 import type { AppDeps } from '../app-deps';
 import { idempotencyHeaders, sendAnswer } from '../idempotency';
@@ -31,7 +31,7 @@ export async function allocationRoutes(app: FastifyInstance, deps: AppDeps): Pro
       },
     },
     async (request, reply) => {
-      const answer = await jobs.enqueue(request.caller, request.headers['idempotency-key'], request.body);
+      const answer = await jobs.enqueue(request.caller, request.headers['idempotency-key'], request.body, request.id);
       reply.header('idempotency-key', answer.body.idempotencyKey);
       return sendAnswer(reply, answer);
     },
@@ -50,12 +50,15 @@ export async function allocationRoutes(app: FastifyInstance, deps: AppDeps): Pro
     {
       schema: {
         tags: ['allocations'],
-        summary: 'List the allocation jobs of a reference',
+        summary: 'Search allocation jobs, newest first',
+        description:
+          'Filters by id, referenceId, status and priority (comma-separated lists) and acceptance time (`from` included, `to` excluded); ' +
+          "all given filters apply. Pages of `limit` jobs: pass the answer's `nextCursor` as `cursor` for the next page (null on the last).",
         querystring: listAllocationsQuery,
-        response: { 200: z.object({ items: z.array(allocationViewSchema) }) },
+        response: { 200: allocationPageSchema },
       },
     },
-    async (request) => ({ items: await jobs.list(request.query) }),
+    async (request) => jobs.list(request.query),
   );
 
   deadLetterRoutes(app, jobs);

@@ -2,7 +2,14 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { JobsApp } from '../../inventory/jobs/application';
-import { deadLetterSchema, listDeadLettersQuery } from '../../schemas/allocations';
+import {
+  bulkDeadLetterAnswer,
+  bulkDeadLetterBody,
+  bulkDeadLetterLimit,
+  deadLetterPageSchema,
+  deadLetterSchema,
+  listDeadLettersQuery,
+} from '../../schemas/allocations';
 import { uuidSchema } from '../../schemas/common';
 import { errorResponses } from '../openapi';
 
@@ -19,11 +26,49 @@ export function deadLetterRoutes(app: FastifyInstance, jobs: JobsApp): void {
       schema: {
         tags: ['dead letters'],
         summary: 'List dead letters, newest first',
+        description:
+          'Filters by status, reason, queue and the time a letter was dead-lettered (`from` included, `to` excluded); all given filters apply, ' +
+          "and an unknown parameter is refused. Pass the answer's `nextCursor` as `cursor` for the next page.",
         querystring: listDeadLettersQuery,
-        response: { 200: z.object({ items: z.array(deadLetterSchema) }) },
+        response: { 200: deadLetterPageSchema },
       },
     },
-    async (request) => ({ items: await jobs.deadLetters.list(request.query) }),
+    async (request) => jobs.deadLetters.list(request.query),
+  );
+
+  api.post(
+    '/admin/dead-letters/replay',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: ['dead letters'],
+        summary: 'Replay many dead letters: by ids or by filter, with a dry run',
+        description:
+          'Replays the open letters named by `ids`, or matching `reason`, `queue`, `from`, `to` (all given fields apply), newest first and ' +
+          `at most ${bulkDeadLetterLimit} per call: \`remaining\` says how many still match. With \`dryRun: true\` nothing changes and the answer ` +
+          'counts and lists what would be replayed. A letter that cannot be replayed is listed as `failed` with its error; the others go on.',
+        body: bulkDeadLetterBody,
+        response: { 200: bulkDeadLetterAnswer },
+      },
+    },
+    async (request) => jobs.deadLetters.replayMany(request.body),
+  );
+
+  api.post(
+    '/admin/dead-letters/purge',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: ['dead letters'],
+        summary: 'Purge many dead letters: by ids or by filter, with a dry run',
+        description:
+          'Deletes the letters named by `ids`, or matching `status`, `reason`, `queue`, `from`, `to` (all given fields apply), newest first and ' +
+          `at most ${bulkDeadLetterLimit} per call, in one statement. With \`dryRun: true\` nothing changes and the answer counts and lists what would be purged.`,
+        body: bulkDeadLetterBody,
+        response: { 200: bulkDeadLetterAnswer },
+      },
+    },
+    async (request) => jobs.deadLetters.purgeMany(request.body),
   );
 
   api.get(

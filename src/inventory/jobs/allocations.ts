@@ -2,11 +2,18 @@ import type { Pool } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import type { Caller } from '../../auth/tokens';
 import type { Config } from '../../config';
-import { findAllocation, listAllocationsByReference, type AllocationRow, type AllocationWithResult } from '../../db/allocation-store';
+import { findAllocation, searchAllocations, type AllocationRow, type AllocationWithResult } from '../../db/allocation-store';
 import { AppError, notFound } from '../../errors';
 import { requestHash } from '../../request-hash';
 import { jobsTotal } from '../../metrics';
-import { allocationResultSchema, type AcceptedAllocation, type AllocationView, type CreateAllocation } from '../../schemas/allocations';
+import {
+  allocationResultSchema,
+  createAllocationBody,
+  type AcceptedAllocation,
+  type AllocationSearch,
+  type AllocationView,
+  type CreateAllocation,
+} from '../../schemas/allocations';
 import type { AllocationDispatcher } from './allocation-dispatch';
 import { assertSameRequest } from '../idempotency';
 import type { IntakeRecorder } from './allocation-intake';
@@ -28,6 +35,7 @@ export async function enqueueAllocation(
   caller: Caller,
   idempotencyKey: string | undefined,
   request: CreateAllocation,
+  requestId: string | null,
 ): Promise<{ answer: AcceptedAllocation; replayed: boolean }> {
   if (request.reservationMinutes !== undefined && request.reservationMinutes > deps.config.RESERVATION_MAX_MINUTES) {
     throw new AppError('VALIDATION_FAILED', `reservationMinutes may be at most ${deps.config.RESERVATION_MAX_MINUTES}`, {
@@ -38,7 +46,15 @@ export async function enqueueAllocation(
   const hash = requestHash(request);
   const deadlineAt = request.timeoutMs === undefined ? null : new Date(Date.now() + request.timeoutMs);
 
-  const { row, created } = await deps.recorder.record({ id: uuidv7(), idempotencyKey: key, requestHash: hash, request, actor: caller.sub, deadlineAt });
+  const { row, created } = await deps.recorder.record({
+    id: uuidv7(),
+    idempotencyKey: key,
+    requestHash: hash,
+    requestId,
+    request,
+    actor: caller.sub,
+    deadlineAt,
+  });
 
   if (!created) {
     assertSameRequest(row.requestHash, { key, hash }, { allocationId: row.id });
@@ -58,6 +74,8 @@ function toView(row: AllocationWithResult): AllocationView {
     referenceId: row.referenceId,
     referenceType: row.referenceType,
     idempotencyKey: row.idempotencyKey,
+    requestId: row.requestId,
+    request: createAllocationBody.parse(row.request),
     attempts: row.attempts,
     lastError: row.lastError,
     deadlineAt: row.deadlineAt,
@@ -75,7 +93,18 @@ export async function getAllocation(pool: Pool, id: string): Promise<AllocationV
   return toView(row);
 }
 
-/** The jobs of one reference, oldest first. */
-export async function listAllocations(pool: Pool, query: { referenceId: string; limit: number; offset: number }): Promise<AllocationView[]> {
-  return (await listAllocationsByReference(pool, query.referenceId, query)).map(toView);
+/** One page of jobs matching a search, newest first; `nextCursor` fetches the page after it. */
+export async function listAllocations(pool: Pool, query: AllocationSearch): Promise<{ items: AllocationView[]; nextCursor: string | null }> {
+  const rows = await searchAllocations(pool, {
+    limit: query.limit + 1,
+    ...(query.id === undefined ? {} : { id: query.id }),
+    ...(query.referenceId === undefined ? {} : { referenceId: query.referenceId }),
+    ...(query.status === undefined ? {} : { statuses: query.status }),
+    ...(query.priority === undefined ? {} : { priorities: query.priority }),
+    ...(query.from === undefined ? {} : { from: query.from }),
+    ...(query.to === undefined ? {} : { to: query.to }),
+    ...(query.cursor === undefined ? {} : { afterId: query.cursor }),
+  });
+  const page = rows.slice(0, query.limit);
+  return { items: page.map(toView), nextCursor: rows.length > query.limit ? page.at(-1)!.id : null };
 }

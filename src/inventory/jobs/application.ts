@@ -8,24 +8,41 @@ import type { AmqpClient } from '../../amqp/connection';
 import type { Caller } from '../../auth/tokens';
 import type { Config } from '../../config';
 import type { Logger } from '../../logger';
-import type { AcceptedAllocation, AllocationView, CreateAllocation, DeadLetter } from '../../schemas/allocations';
+import type {
+  AcceptedAllocation,
+  AllocationSearch,
+  AllocationView,
+  BulkDeadLetterAnswer,
+  BulkDeadLetterSelection,
+  CreateAllocation,
+  DeadLetter,
+  DeadLetterSearch,
+} from '../../schemas/allocations';
 import type { IdempotentAnswer } from '../idempotency';
 import { openJobPublishing } from './allocation-dispatch';
 import { createIntakeRecorder } from './allocation-intake';
 import { enqueueAllocation, getAllocation, listAllocations } from './allocations';
-import { getDeadLetter, listDeadLetters, purgeDeadLetter, replayDeadLetter } from './dead-letters';
+import { getDeadLetter, listDeadLetters, purgeDeadLetter, purgeDeadLetters, replayDeadLetter, replayDeadLetters } from './dead-letters';
 
 export type JobsApp = {
-  /** Accepts a job (202) under its Idempotency-Key (one is generated when none is sent); a repeat answers with the job accepted first. */
-  enqueue(caller: Caller, key: string | undefined, body: CreateAllocation): Promise<IdempotentAnswer<AcceptedAllocation>>;
+  /**
+   * Accepts a job (202) under its Idempotency-Key (one is generated when none is sent); a repeat answers with the job accepted first.
+   * `requestId` (the accepting call's x-request-id) is kept with the job.
+   */
+  enqueue(caller: Caller, key: string | undefined, body: CreateAllocation, requestId: string | null): Promise<IdempotentAnswer<AcceptedAllocation>>;
   get(allocationId: string): Promise<AllocationView>;
-  list(query: { referenceId: string; limit: number; offset: number }): Promise<AllocationView[]>;
+  /** One page of a job search, newest first. */
+  list(query: AllocationSearch): Promise<{ items: AllocationView[]; nextCursor: string | null }>;
   deadLetters: {
-    list(query: { status?: DeadLetter['status']; limit: number; offset: number }): Promise<DeadLetter[]>;
+    list(query: DeadLetterSearch): Promise<{ items: DeadLetter[]; nextCursor: string | null }>;
     get(id: string): Promise<DeadLetter>;
     /** Sends a dead letter back to the queue it came from. */
     replay(id: string): Promise<DeadLetter>;
     purge(id: string): Promise<void>;
+    /** Replays the open letters of a selection (at most 500 a call), or counts them in a dry run. */
+    replayMany(selection: BulkDeadLetterSelection): Promise<BulkDeadLetterAnswer>;
+    /** Purges the letters of a selection (at most 500 a call), or counts them in a dry run. */
+    purgeMany(selection: BulkDeadLetterSelection): Promise<BulkDeadLetterAnswer>;
   };
   /** Writes the publish marks still pending and closes the publisher. */
   close(): Promise<void>;
@@ -39,8 +56,8 @@ export async function createJobsApp(deps: { pool: Pool; config: Config; logger: 
   const intake = { recorder, dispatcher: publishing.dispatcher, config };
   const letters = { pool, dispatcher: publishing.dispatcher, publisher: publishing.publisher, config };
   return {
-    async enqueue(caller, key, body) {
-      const { answer, replayed } = await enqueueAllocation(intake, caller, key, body);
+    async enqueue(caller, key, body, requestId) {
+      const { answer, replayed } = await enqueueAllocation(intake, caller, key, body, requestId);
       return { status: 202, body: answer, replayed };
     },
     get: (allocationId) => getAllocation(pool, allocationId),
@@ -50,6 +67,8 @@ export async function createJobsApp(deps: { pool: Pool; config: Config; logger: 
       get: (id) => getDeadLetter(pool, id),
       replay: (id) => replayDeadLetter(letters, id),
       purge: (id) => purgeDeadLetter(pool, id),
+      replayMany: (selection) => replayDeadLetters(letters, selection),
+      purgeMany: (selection) => purgeDeadLetters(pool, selection),
     },
     close: () => publishing.close(),
   };

@@ -4,17 +4,45 @@ import { PublishError, type Publisher } from '../../amqp/publisher';
 import { UNPARSEABLE } from '../../amqp/settle';
 import { requeueAllocation } from '../../db/allocation-store';
 import { withTransaction } from '../../db/client';
-import { deleteDeadLetter, findDeadLetter, listDeadLetters as listStored, lockDeadLetter, markDeadLetterReplayed } from '../../db/dead-letter-store';
+import {
+  countDeadLetters,
+  deleteDeadLetters,
+  findDeadLetter,
+  listDeadLetters as listStored,
+  lockDeadLetter,
+  markDeadLetterReplayed,
+  type DeadLetterSelection,
+} from '../../db/dead-letter-store';
 import type { Config } from '../../config';
 import { AppError, notFound } from '../../errors';
-import type { DeadLetter } from '../../schemas/allocations';
+import {
+  bulkDeadLetterLimit,
+  type BulkDeadLetterAnswer,
+  type BulkDeadLetterSelection,
+  type DeadLetter,
+  type DeadLetterSearch,
+} from '../../schemas/allocations';
 import type { AllocationDispatcher } from './allocation-dispatch';
 
 export type DeadLetterDeps = { pool: Pool; dispatcher: AllocationDispatcher; publisher: Publisher | null; config: Config };
 
-/** Dead letters, newest first. */
-export async function listDeadLetters(pool: Pool, filter: { status?: DeadLetter['status']; limit: number; offset: number }): Promise<DeadLetter[]> {
-  return listStored(pool, filter);
+/** The selection a search or a bulk call names, without its paging and options. */
+function selectionOf(query: Omit<DeadLetterSearch, 'limit' | 'cursor'> & { ids?: string[] | undefined }): DeadLetterSelection {
+  return {
+    ...(query.ids === undefined ? {} : { ids: query.ids }),
+    ...(query.status === undefined ? {} : { status: query.status }),
+    ...(query.reason === undefined ? {} : { reason: query.reason }),
+    ...(query.queue === undefined ? {} : { queue: query.queue }),
+    ...(query.from === undefined ? {} : { from: query.from }),
+    ...(query.to === undefined ? {} : { to: query.to }),
+  };
+}
+
+/** One page of dead letters matching a search, newest first; `nextCursor` fetches the page after it. */
+export async function listDeadLetters(pool: Pool, query: DeadLetterSearch): Promise<{ items: DeadLetter[]; nextCursor: string | null }> {
+  const rows = await listStored(pool, selectionOf(query), { limit: query.limit + 1, ...(query.cursor === undefined ? {} : { afterId: query.cursor }) });
+  const page = rows.slice(0, query.limit);
+  return { items: page, nextCursor: rows.length > query.limit ? page.at(-1)!.id : null };
 }
 
 /** One dead letter with its errors and payload. */
@@ -59,5 +87,49 @@ export async function replayDeadLetter(deps: DeadLetterDeps, id: string): Promis
 
 /** Deletes a dead letter for good. */
 export async function purgeDeadLetter(pool: Pool, id: string): Promise<void> {
-  if (!(await deleteDeadLetter(pool, id))) throw notFound('Dead letter', id);
+  if ((await deleteDeadLetters(pool, { ids: [id] }, 1)).length === 0) throw notFound('Dead letter', id);
+}
+
+/**
+ * Replays the open dead letters of a selection (named by ids, or by filter), newest first and at
+ * most 500 per call, each as `replayDeadLetter` does; one that cannot be replayed is reported and
+ * the others go on. A dry run counts and lists what would be replayed and changes nothing.
+ */
+export async function replayDeadLetters(deps: DeadLetterDeps, body: BulkDeadLetterSelection): Promise<BulkDeadLetterAnswer> {
+  const selection: DeadLetterSelection = { ...selectionOf(body), status: 'open' };
+  const matched = await countDeadLetters(deps.pool, selection);
+  const chosen = await listStored(deps.pool, selection, { limit: bulkDeadLetterLimit });
+  if (body.dryRun) return { dryRun: true, matched, done: 0, remaining: matched, items: chosen.map((letter) => ({ id: letter.id, outcome: 'would_replay' })) };
+  const items: BulkDeadLetterAnswer['items'] = [];
+  for (const letter of chosen) {
+    try {
+      await replayDeadLetter(deps, letter.id);
+      items.push({ id: letter.id, outcome: 'replayed' });
+    } catch (error) {
+      if (!(error instanceof AppError)) throw error;
+      items.push({ id: letter.id, outcome: 'failed', error: { code: error.code, message: error.message } });
+      // The broker is away: the next letters would wait for it too; they stay open and count as remaining.
+      if (error.code === 'DEPENDENCY_UNAVAILABLE') break;
+    }
+  }
+  const done = items.filter((item) => item.outcome === 'replayed').length;
+  return { dryRun: false, matched, done, remaining: await countDeadLetters(deps.pool, selection), items };
+}
+
+/** Purges the dead letters of a selection (any status unless named), newest first and at most 500 per call; a dry run only counts and lists them. */
+export async function purgeDeadLetters(pool: Pool, body: BulkDeadLetterSelection): Promise<BulkDeadLetterAnswer> {
+  const selection = selectionOf(body);
+  const matched = await countDeadLetters(pool, selection);
+  if (body.dryRun) {
+    const chosen = await listStored(pool, selection, { limit: bulkDeadLetterLimit });
+    return { dryRun: true, matched, done: 0, remaining: matched, items: chosen.map((letter) => ({ id: letter.id, outcome: 'would_purge' })) };
+  }
+  const purged = await deleteDeadLetters(pool, selection, bulkDeadLetterLimit);
+  return {
+    dryRun: false,
+    matched,
+    done: purged.length,
+    remaining: await countDeadLetters(pool, selection),
+    items: purged.map((id) => ({ id, outcome: 'purged' })),
+  };
 }
