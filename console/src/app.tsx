@@ -105,7 +105,15 @@ function Console() {
   const stateLabel = { connecting: 'connecting…', live: 'live', reconnecting: 'reconnecting…', closed: 'offline' }[live.state];
   return (
     <>
-      <a class="skip" href="#main">
+      <a
+        class="skip"
+        href="#main"
+        onClick={(event) => {
+          // The hash names pages here, so the skip link moves focus itself.
+          event.preventDefault();
+          document.getElementById('main')?.focus();
+        }}
+      >
         Skip to content
       </a>
       <header class="top">
@@ -128,7 +136,7 @@ function Console() {
           Sign out
         </button>
       </header>
-      <main id="main">
+      <main id="main" tabIndex={-1}>
         {page === 'overview' && <OverviewPage live={live} />}
         {page === 'jobs' && (id ? <JobPage id={id} /> : <JobsPage query={route.query} live={live} />)}
         {page === 'dead-letters' && <DeadLettersPage query={route.query} live={live} />}

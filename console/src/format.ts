@@ -24,9 +24,9 @@ export function fromLocalInput(value: string | undefined): string | undefined {
   return value ? new Date(value).toISOString() : undefined;
 }
 
-/** A short form of a UUID for tables (the full id stays in the link and its title). */
+/** A short form of a UUID for tables: its random tail, since time-ordered ids share their head (the full id stays in the title). */
 export function shortId(id: string): string {
-  return id.slice(0, 8) + '…' + id.slice(-4);
+  return '…' + id.slice(-12);
 }
 
 /** A text field of a submitted form, trimmed; undefined when empty. */
