@@ -10,8 +10,9 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-# the incremental build's bookkeeping stays behind
-RUN npm run build && rm dist/.tsbuildinfo
+COPY console ./console
+# the incremental build's bookkeeping stays behind; the console is built into dist/console
+RUN npm run build && npm run build:console && rm dist/.tsbuildinfo
 
 # Production dependencies only: no compiler, test runner or linter reaches the runtime image.
 FROM ${NODE_IMAGE} AS production-dependencies

@@ -14,6 +14,7 @@ export function time(iso: string | null | undefined): string {
 export function relative(iso: string, now = Date.now()): string {
   const seconds = Math.round((new Date(iso).getTime() - now) / 1000);
   const abs = Math.abs(seconds);
+  if (abs < 5) return 'just now';
   const [amount, unit] =
     abs < 90 ? [abs, 's'] : abs < 5400 ? [Math.round(abs / 60), 'min'] : abs < 172_800 ? [Math.round(abs / 3600), 'h'] : [Math.round(abs / 86_400), 'd'];
   return seconds < 0 ? `${amount} ${unit} ago` : `in ${amount} ${unit}`;

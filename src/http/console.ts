@@ -4,7 +4,7 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../errors';
 
-/** Where `npm run build` writes the console (console/ → dist/console). */
+/** Where `npm run build:console` writes the console (console/ → dist/console). */
 export const consoleDir = path.resolve(__dirname, '../../dist/console');
 
 /**
@@ -43,7 +43,7 @@ export async function registerConsole(app: FastifyInstance, root = consoleDir): 
     scope.get('/console', async (_request, reply) => reply.redirect('/console/', 301));
     if (!existsSync(path.join(root, 'index.html'))) {
       scope.get('/console/*', (_request, reply) =>
-        reply.status(503).send(new AppError('DEPENDENCY_UNAVAILABLE', 'The console is not built: run `npm run build` and restart').toBody()),
+        reply.status(503).send(new AppError('DEPENDENCY_UNAVAILABLE', 'The console is not built: run `npm run build:console` and restart').toBody()),
       );
       return;
     }

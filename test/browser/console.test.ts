@@ -50,14 +50,19 @@ async function jobReaches(id: string, status: string): Promise<Json> {
   );
 }
 
+/** Evaluates an expression in the page (written as text: the DOM is the page's, not this program's). */
+async function inPage<T>(expression: string): Promise<T> {
+  return page.evaluate<T>(expression);
+}
+
 /** The text of a figure on the overview, by its label. */
 function figure(label: string) {
   return page.locator('.figure', { has: page.locator('dt', { hasText: label }) }).locator('.figure-value');
 }
 
 beforeAll(async () => {
-  const built = await run('npm', ['run', '-s', 'build'], {}, 120_000);
-  if (built.code !== 0) throw new Error(`npm run build failed: ${built.stderr}`);
+  const built = await run('npm', ['run', '-s', 'build:console'], {}, 120_000);
+  if (built.code !== 0) throw new Error(`npm run build:console failed: ${built.stderr}`);
   stack = await startStack('console', { env: { JOB_RETRY_DELAYS_MS: '100,100,100', STREAM_INTERVAL_MS: '500' } });
   await call('POST', '/warehouses', { id: 'wh-001', code: 'NYC', name: 'New York' });
   await call('POST', '/warehouses', { id: 'wh-002', code: 'BOS', name: 'Boston' });
@@ -82,8 +87,8 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await stack?.stop();
+  await browser.close();
+  await stack.stop();
 });
 
 describe('the operator console in a real browser', () => {
@@ -109,8 +114,8 @@ describe('the operator console in a real browser', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('navigation', { name: 'Pages' }).waitFor();
     expect(page.url()).not.toContain(adminToken);
-    expect(await page.evaluate(() => sessionStorage.getItem('stockroom.console.token'))).toBe(adminToken);
-    expect(await page.evaluate(() => localStorage.length + document.cookie.length)).toBe(0);
+    expect(await inPage<string | null>("sessionStorage.getItem('stockroom.console.token')")).toBe(adminToken);
+    expect(await inPage<number>('localStorage.length + document.cookie.length')).toBe(0);
   });
 
   it('shows the overview updating live while jobs run', async () => {
@@ -118,10 +123,9 @@ describe('the operator console in a real browser', () => {
     await figure('Succeeded /s').waitFor();
     expect(await figure('Succeeded /s').textContent()).toBe('0');
     for (let index = 0; index < 20; index++) await enqueueJob(`order-overview-${index}`, 'widget-1', 1);
-    await page.waitForFunction(() => {
-      const label = [...document.querySelectorAll('.figure dt')].find((dt) => dt.textContent === 'Succeeded /s');
-      return Number(label?.nextElementSibling?.querySelector('.figure-value')?.textContent ?? '0') > 0;
-    });
+    await page.waitForFunction(
+      "Number([...document.querySelectorAll('.figure dt')].find((dt) => dt.textContent === 'Succeeded /s')?.nextElementSibling?.textContent ?? '0') > 0",
+    );
     expect(await page.locator('.chart canvas').count()).toBeGreaterThanOrEqual(3);
     await page.getByRole('cell', { name: 'order-overview-19' }).first().waitFor();
     expect(await figure('Low stock').textContent()).toBe('1');
@@ -211,23 +215,23 @@ describe('the operator console in a real browser', () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(`${stack.url}/console/#/overview`);
     await figure('Open dead letters').waitFor();
-    expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+    expect(await inPage<boolean>('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
     await screenshot(page, 'overview-phone');
     await page.setViewportSize({ width: 1280, height: 900 });
 
-    const focused = () => page.evaluate(() => document.activeElement?.textContent ?? '');
+    const focused = () => inPage<string>("document.activeElement?.textContent ?? ''");
     await page.locator('.skip').focus();
     await page.keyboard.press('Enter');
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe('main');
+    expect(await inPage<string>('document.activeElement?.id')).toBe('main');
     await page.locator('.skip').focus();
     await page.keyboard.press('Tab');
     expect(await focused()).toBe('Overview');
     await page.keyboard.press('Tab');
     expect(await focused()).toBe('Jobs');
     await page.keyboard.press('Enter');
-    await page.waitForFunction(() => document.activeElement?.tagName === 'H1' && document.activeElement.textContent === 'Jobs');
+    await page.waitForFunction("document.activeElement?.tagName === 'H1' && document.activeElement.textContent === 'Jobs'");
     await page.keyboard.press('Tab');
-    expect(await page.evaluate(() => document.activeElement?.getAttribute('name'))).toBe('id');
+    expect(await inPage<string | null>("document.activeElement?.getAttribute('name')")).toBe('id');
   }, 120_000);
 
   it('met no script error and no Content Security Policy refusal on the way', () => {

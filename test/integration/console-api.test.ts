@@ -3,12 +3,11 @@ import { v7 as uuidv7 } from 'uuid';
 import type { Queryable } from '../../src/db/client';
 import { searchAllocations } from '../../src/db/allocation-store';
 import { listDeadLetters } from '../../src/db/dead-letter-store';
-import { searchReservations } from '../../src/db/reservation-store';
 import { startTestApp, type TestApp } from '../helpers/app';
 import { admin, service } from '../helpers/allocations';
 
 // The calls the console makes, open to any client: job search, dead-letter filters and bulk
-// replay/purge, reservation search. The live stream has its own file (stream.test.ts).
+// replay/purge. Reservation search is tested in lookups.test.ts, the live stream in stream.test.ts.
 
 let t: TestApp;
 beforeAll(async () => {
@@ -203,84 +202,6 @@ describe('dead letters: filters and bulk replay and purge', () => {
   });
 });
 
-describe('GET /inventory/reservations', () => {
-  it('finds reservations by order, status, product, warehouse, creation and expiry, with cursor pages', async () => {
-    const rows = [
-      {
-        id: uuidv7(),
-        orderId: 'res-o1',
-        status: 'RESERVED',
-        createdAt: '2031-03-01T10:00:00Z',
-        expiresAt: '2031-03-01T10:30:00Z',
-        product: 'res-p1',
-        warehouse: 'res-w1',
-      },
-      {
-        id: uuidv7(),
-        orderId: 'res-o1',
-        status: 'RELEASED',
-        createdAt: '2031-03-01T11:00:00Z',
-        expiresAt: '2031-03-01T11:30:00Z',
-        product: 'res-p2',
-        warehouse: 'res-w1',
-      },
-      {
-        id: uuidv7(),
-        orderId: 'res-o2',
-        status: 'RESERVED',
-        createdAt: '2031-03-01T12:00:00Z',
-        expiresAt: '2031-03-01T12:30:00Z',
-        product: 'res-p1',
-        warehouse: 'res-w2',
-      },
-    ];
-    await t.db.pool.query(`insert into warehouses (id, code, name) values ('res-w1', 'res-w1', 'W1'), ('res-w2', 'res-w2', 'W2')`);
-    await t.db.pool.query(`insert into products (id, sku, name) values ('res-p1', 'res-p1', 'P1'), ('res-p2', 'res-p2', 'P2')`);
-    for (const row of rows) {
-      const lot = uuidv7();
-      await t.db.pool.query(`insert into inventory_items (id, product_id, warehouse_id, quantity, received_at) values ($1, $2, $3, 10, now())`, [
-        lot,
-        row.product,
-        row.warehouse,
-      ]);
-      await t.db.pool.query(`insert into reservations (id, order_id, status, expires_at, created_at, updated_at) values ($1, $2, $3, $4, $5, $5)`, [
-        row.id,
-        row.orderId,
-        row.status,
-        row.expiresAt,
-        row.createdAt,
-      ]);
-      await t.db.pool.query(
-        `insert into reservation_lines (id, reservation_id, lot_id, product_id, warehouse_id, quantity, released_quantity) values ($1, $2, $3, $4, $5, 1, $6)`,
-        [uuidv7(), row.id, lot, row.product, row.warehouse, row.status === 'RELEASED' ? 1 : 0],
-      );
-    }
-    const ids = async (query: string) => {
-      const response = await get(`/api/v1/inventory/reservations?${query}`, service);
-      expect(response.statusCode).toBe(200);
-      return (response.json().items as { reservationId: string }[]).map((item) => item.reservationId);
-    };
-    const [first, second, third] = rows.map((row) => row.id);
-    expect(await ids('orderId=res-o1')).toEqual([second, first]);
-    expect(await ids('status=RESERVED&createdFrom=2031-03-01T00:00:00Z')).toEqual([third, first]);
-    expect(await ids('productId=res-p1')).toEqual([third, first]);
-    expect(await ids('warehouseId=res-w1&status=RELEASED')).toEqual([second]);
-    expect(await ids('createdFrom=2031-03-01T10:30:00Z&createdTo=2031-03-01T12:00:00Z')).toEqual([second]);
-    expect(await ids('expiresFrom=2031-03-01T12:00:00Z&expiresTo=2031-03-02T00:00:00Z')).toEqual([third]);
-    const page = (await get('/api/v1/inventory/reservations?createdFrom=2031-03-01T00:00:00Z&limit=2', service)).json();
-    expect(page.items.map((item: { reservationId: string }) => item.reservationId)).toEqual([third, second]);
-    expect(page.items[0]).toMatchObject({
-      orderId: 'res-o2',
-      status: 'RESERVED',
-      version: 0,
-      items: [{ productId: 'res-p1', warehouseId: 'res-w2', quantity: 1 }],
-    });
-    expect(page.items[0].history).toBeUndefined();
-    expect(await ids(`createdFrom=2031-03-01T00:00:00Z&cursor=${page.nextCursor}`)).toEqual([first]);
-    expect((await get('/api/v1/inventory/reservations?status=LOST', service)).statusCode).toBe(400);
-  });
-});
-
 /** A Queryable that explains each statement instead of running it: the store's own SQL, planned with the given values. */
 function explainer(db: Queryable): Queryable & { plans: string[] } {
   const plans: string[] = [];
@@ -295,7 +216,7 @@ function explainer(db: Queryable): Queryable & { plans: string[] } {
 }
 
 describe('indexes behind every filter', () => {
-  it('plans no sequential scan of jobs, dead letters or reservations for any filter, on tables of 20,000 rows', async () => {
+  it('plans no sequential scan of jobs or dead letters for any filter, on tables of 20,000 rows', async () => {
     await t.db.pool.query(`
       insert into allocation_requests (id, idempotency_key, request_hash, status, priority, mode, reference_id, reference_type, request, actor, created_at)
       select gen_random_uuid(), 'bulk-' || n, 'h', (array['queued','succeeded','failed','partial','processing','dead_lettered'])[1 + n % 6],
@@ -304,11 +225,7 @@ describe('indexes behind every filter', () => {
       insert into dead_letters (id, queue, reason, attempts, payload, created_at, status)
       select gen_random_uuid(), 'queue-' || n % 50, 'reason-' || n % 50, 1, '{}'::jsonb, now() - n * interval '1 second', 'replayed'
         from generate_series(1, 20000) n;
-      insert into reservations (id, order_id, status, expires_at, created_at)
-      select gen_random_uuid(), 'bulk-order-' || n, (array['RESERVED','ALLOCATED','FULFILLED','RELEASED','EXPIRED'])[1 + n % 5],
-             now() + n * interval '1 second', now() - n * interval '1 second'
-        from generate_series(1, 20000) n;
-      analyze allocation_requests; analyze dead_letters; analyze reservations; analyze reservation_lines;`);
+      analyze allocation_requests; analyze dead_letters;`);
     const db = explainer(t.db.pool);
     const day = { from: new Date(Date.now() - 60_000), to: new Date() };
     for (const filter of [{ id: uuidv7() }, { referenceId: 'bulk-ref-7' }, { statuses: ['failed' as const] }, { priorities: ['critical' as const] }, day]) {
@@ -317,18 +234,8 @@ describe('indexes behind every filter', () => {
     for (const selection of [{ reason: 'reason-7' }, { queue: 'queue-7' }, { status: 'open' as const }, day, { ids: [uuidv7()] }]) {
       await listDeadLetters(db, selection, { limit: 51 });
     }
-    for (const filter of [
-      { orderId: 'bulk-order-7' },
-      { statuses: ['EXPIRED' as const] },
-      { productId: 'res-p1' },
-      { warehouseId: 'res-w1' },
-      { createdFrom: day.from, createdTo: day.to },
-      { expiresFrom: day.from, expiresTo: day.to },
-    ]) {
-      await searchReservations(db, { ...filter, limit: 51 });
-    }
-    const seqScans = db.plans.filter((plan) => /Seq Scan on (allocation_requests|dead_letters|reservations)\b/.test(plan));
+    const seqScans = db.plans.filter((plan) => /Seq Scan on (allocation_requests|dead_letters)\b/.test(plan));
     expect(seqScans).toEqual([]);
-    expect(db.plans).toHaveLength(16);
+    expect(db.plans).toHaveLength(10);
   });
 });

@@ -99,7 +99,7 @@ export function DeadLettersPage({ query, live }: { query: URLSearchParams; live:
         </label>
         <label>
           Reason
-          <input name="reason" defaultValue={filters.reason} placeholder="max_attempts" spellcheck={false} />
+          <input name="reason" defaultValue={filters.reason} placeholder="retries_exhausted" spellcheck={false} />
         </label>
         <label>
           Queue
