@@ -5,11 +5,6 @@ import type { LowStockItem, Movement, Page, ProductInventory, Reservation } from
 import { ErrorNote, PageHeading, Status, useLoad } from '../ui';
 import { ReservationTable } from './reservations';
 
-/** Days of supply, when the service computes them (an addition the low-stock answer may carry). */
-function daysOfSupply(item: LowStockItem): number | null {
-  return 'daysOfSupply' in item && typeof item.daysOfSupply === 'number' ? item.daysOfSupply : null;
-}
-
 /** A product's stock per warehouse and lot, its recent ledger and reservations; without a product, the low-stock list. */
 export function StockPage({ productId }: { productId: string | undefined }) {
   const open = (event: Event) => {
@@ -157,7 +152,6 @@ function LowStock() {
     () => api<{ items: LowStockItem[]; totalItems: number; criticalItems: number }>('GET', '/inventory/low-stock', { query: { limit: 100 } }),
     'low',
   );
-  const anyDays = list.data?.items.some((item) => daysOfSupply(item) !== null) ?? false;
   return (
     <section aria-labelledby="low-heading">
       <h2 id="low-heading">Low stock</h2>
@@ -179,7 +173,7 @@ function LowStock() {
                   <th scope="col">Available</th>
                   <th scope="col">Reorder point</th>
                   <th scope="col">Minimum</th>
-                  {anyDays && <th scope="col">Days of supply</th>}
+                  <th scope="col">Days of supply</th>
                   <th scope="col">Suggested order</th>
                 </tr>
               </thead>
@@ -196,7 +190,7 @@ function LowStock() {
                     <td>{number(item.currentStock)}</td>
                     <td>{number(item.reorderPoint)}</td>
                     <td>{number(item.minStockLevel)}</td>
-                    {anyDays && <td>{number(daysOfSupply(item), 1)}</td>}
+                    <td>{number(item.daysOfSupply, 1)}</td>
                     <td>{number(item.suggestedOrderQuantity)}</td>
                   </tr>
                 ))}
