@@ -55,6 +55,11 @@ async function inPage<T>(expression: string): Promise<T> {
   return page.evaluate<T>(expression);
 }
 
+/** Waits until an expression is true in the page (polled from here: the page's CSP forbids evaluating text inside it). */
+async function untilInPage(expression: string): Promise<void> {
+  await waitFor(expression, async () => ((await inPage<boolean>(expression)) ? true : undefined), 30_000);
+}
+
 /** The text of a figure on the overview, by its label. */
 function figure(label: string) {
   return page.locator('.figure', { has: page.locator('dt', { hasText: label }) }).locator('.figure-value');
@@ -123,7 +128,7 @@ describe('the operator console in a real browser', () => {
     await figure('Succeeded /s').waitFor();
     expect(await figure('Succeeded /s').textContent()).toBe('0');
     for (let index = 0; index < 20; index++) await enqueueJob(`order-overview-${index}`, 'widget-1', 1);
-    await page.waitForFunction(
+    await untilInPage(
       "Number([...document.querySelectorAll('.figure dt')].find((dt) => dt.textContent === 'Succeeded /s')?.nextElementSibling?.textContent ?? '0') > 0",
     );
     expect(await page.locator('.chart canvas').count()).toBeGreaterThanOrEqual(3);
@@ -190,7 +195,7 @@ describe('the operator console in a real browser', () => {
     await page.getByRole('link', { name: 'Reservations' }).click();
     await page.getByLabel('Order', { exact: true }).fill('order-release-me');
     await page.getByRole('button', { name: 'Search' }).click();
-    await page.getByRole('cell', { name: 'order-release-me' }).waitFor();
+    await page.getByRole('cell', { name: 'order-release-me', exact: true }).waitFor();
     await page.getByRole('button', { name: `Release reservation ${reservation.reservationId} of order order-release-me`, exact: true }).click();
     const dialog = page.getByRole('dialog', { name: "Release order order-release-me's reservation?" });
     await dialog.getByRole('button', { name: 'Release' }).click();
@@ -207,7 +212,7 @@ describe('the operator console in a real browser', () => {
     await page.getByRole('button', { name: 'Show' }).click();
     await page.getByRole('cell', { name: 'LOT-W1' }).waitFor();
     await page.getByRole('cell', { name: 'RELEASE', exact: true }).waitFor();
-    await page.getByRole('cell', { name: 'order-release-me' }).waitFor();
+    await page.getByRole('cell', { name: 'order-release-me', exact: true }).waitFor();
     await screenshot(page, 'stock');
   }, 120_000);
 
@@ -229,7 +234,7 @@ describe('the operator console in a real browser', () => {
     await page.keyboard.press('Tab');
     expect(await focused()).toBe('Jobs');
     await page.keyboard.press('Enter');
-    await page.waitForFunction("document.activeElement?.tagName === 'H1' && document.activeElement.textContent === 'Jobs'");
+    await untilInPage("document.activeElement?.tagName === 'H1' && document.activeElement.textContent === 'Jobs'");
     await page.keyboard.press('Tab');
     expect(await inPage<string | null>("document.activeElement?.getAttribute('name')")).toBe('id');
   }, 120_000);

@@ -42,6 +42,8 @@ export function streamRoutes(app: FastifyInstance, deps: AppDeps): void {
           '"outbox":{"pending":12,"lagSeconds":0.4},"reservations":{"RESERVED":120,"ALLOCATED":40,"FULFILLED":300,"RELEASED":7,"EXPIRED":2},' +
           '"lowStock":{"critical":1,"low":3}}\n\nevent: job\ndata: {"allocationId":"01a20981-06be-7c1e-9d3a-5b1f0c2e4d6a","status":"succeeded",' +
           '"priority":"high","referenceId":"order-1001","at":"2026-12-01T10:00:01.200Z"}\n```',
+        // No parameters: an unexpected one is refused rather than ignored.
+        querystring: z.strictObject({}),
         response: { 200: z.string().describe('The body is text/event-stream: events `metrics`, `job`, `dead-letter`') },
       },
     },
