@@ -111,6 +111,9 @@ function withValueAt(root: unknown, path: (string | number)[], replacement: unkn
 }
 
 /** Every malformed call of an operation, each named by what it changes. */
+/** Operations whose answer never ends by itself. */
+const endlessOperations = new Set(['GET /api/v1/stream']);
+
 function malformedCalls(operation: ApiOperation): [string, RawCall][] {
   const base = wellFormedCall(operation);
   const calls: [string, RawCall][] = [];
@@ -134,7 +137,9 @@ function malformedCalls(operation: ApiOperation): [string, RawCall][] {
     calls.push([`query ${name} as an object`, { ...base, query: `${name}[a]=1${rest}` }]);
   }
   calls.push([`query with __proto__ keys`, { ...base, query: `${base.query}&__proto__=x&constructor[prototype][polluted]=1` }]);
-  for (const name of [...operation.headerNames, 'x-request-id']) {
+  // A well-formed call of an endless answer (the live stream) never finishes; stream.test.ts reads it.
+  const requestIdHeader = endlessOperations.has(operation.name) ? [] : ['x-request-id'];
+  for (const name of [...operation.headerNames, ...requestIdHeader]) {
     for (const [label, value] of malformedHeaderValues) calls.push([`header ${name} = ${label}`, { ...base, headers: { ...base.headers, [name]: value } }]);
   }
   return calls;
