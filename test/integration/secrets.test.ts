@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { developmentSecret } from '../../src/auth/secrets';
 import { signToken } from '../../src/auth/tokens';
+import { serviceEntry } from '../helpers/image';
 import { freePort, run, startStack, type Stack } from '../helpers/stack';
 
 let scratch: string;
@@ -83,42 +84,38 @@ describe('a development server without JWT_SECRET, as `npm run start:api` starts
   });
 });
 
+/** Starts an api process as the image does (`node dist/main.js --role api`), to its end: these ones stop at start. */
+const startApi = (env: Record<string, string>) =>
+  run(process.execPath, [serviceEntry, '--role', 'api'], { PORT: '0', MIGRATE_ON_START: 'false', ...env }, 30_000);
+
 describe('a development secret that cannot be kept', () => {
   it('stops the service and the CLI with a message that says to set JWT_SECRET', async () => {
     const blocker = path.join(scratch, 'a-file-not-a-folder');
     await writeFile(blocker, '');
-    const env = { NODE_ENV: 'development', JWT_SECRET: '', JWT_DEV_SECRET_FILE: path.join(blocker, 'dev-jwt-secret'), PORT: '0', MIGRATE_ON_START: 'false' };
-    const started = await run('npm', ['run', '-s', 'start:api'], env, 30_000);
+    const env = { NODE_ENV: 'development', JWT_SECRET: '', JWT_DEV_SECRET_FILE: path.join(blocker, 'dev-jwt-secret') };
+    const [started, minted] = await Promise.all([startApi(env), run('node', ['bin/stockroom.js', 'token', '--role', 'admin'], env)]);
     expect(started.code).toBe(2);
     expect(started.stderr).toMatch(/JWT_SECRET: not set, and the development secret cannot be kept in .*; set JWT_SECRET/);
-    const minted = await run('node', ['bin/stockroom.js', 'token', '--role', 'admin'], env);
     expect(minted.code).toBe(2);
     expect(minted.stderr).toMatch(/set JWT_SECRET/);
   });
 });
 
 describe('NODE_ENV=production', () => {
-  it.each([
-    ['no JWT_SECRET', '', /JWT_SECRET: must be set in production/],
-    ['the compose default', 'compose-local-secret-change-me', /JWT_SECRET: is a published default/],
-    ['16 bytes of one letter', 'aaaaaaaaaaaaaaaa', /JWT_SECRET: is 16 bytes long/],
-  ])('refuses to start with %s, naming the variable and why', async (_what, secret, why) => {
-    const started = await run('npm', ['run', '-s', 'start:api'], { NODE_ENV: 'production', JWT_SECRET: secret, PORT: '0', MIGRATE_ON_START: 'false' }, 30_000);
-    expect(started.code).toBe(2);
-    expect(started.stderr).toMatch(why);
-  });
-
-  it('refuses a public key file it cannot use, naming the variable', async () => {
-    const file = path.join(scratch, 'not-a-key.pem');
-    await writeFile(file, 'not a key');
-    const secret = randomBytes(32).toString('base64url');
-    const started = await run(
-      'npm',
-      ['run', '-s', 'start:api'],
-      { NODE_ENV: 'production', JWT_SECRET: secret, JWT_PUBLIC_KEY_FILE: file, PORT: '0', MIGRATE_ON_START: 'false', AMQP_URL: 'amqp://127.0.0.1:1' },
-      30_000,
+  it('refuses to start without a secret, or with a published, short or repetitive one, or an unusable key file, naming the variable and why', async () => {
+    const notAKey = path.join(scratch, 'not-a-key.pem');
+    await writeFile(notAKey, 'not a key');
+    const strong = randomBytes(32).toString('base64url');
+    const cases: [string, Record<string, string>, RegExp][] = [
+      ['no JWT_SECRET', { JWT_SECRET: '' }, /JWT_SECRET: must be set in production/],
+      ['the compose default', { JWT_SECRET: 'compose-local-secret-change-me' }, /JWT_SECRET: is a published default/],
+      ['16 bytes of one letter', { JWT_SECRET: 'aaaaaaaaaaaaaaaa' }, /JWT_SECRET: is 16 bytes long; it needs at least 32/],
+      ['64 bytes of one letter', { JWT_SECRET: 'a'.repeat(64) }, /JWT_SECRET: repeats a short pattern/],
+      ['a key file that holds no key', { JWT_SECRET: strong, JWT_PUBLIC_KEY_FILE: notAKey }, /JWT_PUBLIC_KEY_FILE: .* holds no PEM public key/],
+    ];
+    const results = await Promise.all(cases.map(([, env]) => startApi({ NODE_ENV: 'production', ...env })));
+    expect(results.map((result, index) => ({ what: cases[index]![0], code: result.code, says: cases[index]![2].test(result.stderr) }))).toEqual(
+      cases.map(([what]) => ({ what, code: 2, says: true })),
     );
-    expect(started.code).toBe(2);
-    expect(started.stderr).toMatch(/JWT_PUBLIC_KEY_FILE: .* holds no PEM public key/);
   });
 });
