@@ -1,5 +1,6 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createHttpServer, type TimeoutSettings } from '../http/http-server';
+import { securityHeaders } from '../http/security-headers';
 import type { Logger } from '../logger';
 import { registry } from '../metrics';
 import type { ReadinessProbe } from './readiness';
@@ -32,7 +33,7 @@ async function answer(request: IncomingMessage, probe: ReadinessProbe): Promise<
 /**
  * Serves GET /metrics, /health/live and /health/ready for a process without the HTTP API (the
  * worker role), on its admin port, so it can be scraped and probed like the api; with the api's
- * timeouts, so a stalled client cannot hold it. A taken port is logged and skipped
+ * timeouts, so a stalled client cannot hold it, and its security headers. A taken port is logged and skipped
  * rather than stopping the worker: several workers may share a machine.
  */
 export async function startWorkerServer(
@@ -43,11 +44,12 @@ export async function startWorkerServer(
   const log = deps.logger.child({ component: 'worker-server' });
   const server: Server = createHttpServer((request: IncomingMessage, response: ServerResponse) => {
     answer(request, deps.probe).then(
-      ({ status, contentType, body }) => response.writeHead(status, { 'content-type': contentType }).end(request.method === 'HEAD' ? undefined : body),
+      ({ status, contentType, body }) =>
+        response.writeHead(status, { ...securityHeaders, 'content-type': contentType }).end(request.method === 'HEAD' ? undefined : body),
       (error: unknown) => {
         log.error({ err: error }, 'could not answer');
         response
-          .writeHead(500, { 'content-type': 'application/json; charset=utf-8' })
+          .writeHead(500, { ...securityHeaders, 'content-type': 'application/json; charset=utf-8' })
           .end(JSON.stringify({ error: { code: 'INTERNAL', message: 'Something went wrong' } }));
       },
     );

@@ -110,10 +110,10 @@ function withValueAt(root: unknown, path: (string | number)[], replacement: unkn
   return copy;
 }
 
-/** Every malformed call of an operation, each named by what it changes. */
 /** Operations whose answer never ends by itself. */
 const endlessOperations = new Set(['GET /api/v1/stream']);
 
+/** Every malformed call of an operation, each named by what it changes. */
 function malformedCalls(operation: ApiOperation): [string, RawCall][] {
   const base = wellFormedCall(operation);
   const calls: [string, RawCall][] = [];

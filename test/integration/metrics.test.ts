@@ -141,6 +141,7 @@ describe('the server of a worker-only process', () => {
       const metrics = await fetch(`${base}/metrics`);
       expect(metrics.status).toBe(200);
       expect(metrics.headers.get('content-type')).toMatch(/^text\/plain/);
+      expect([metrics.headers.get('x-content-type-options'), metrics.headers.get('cache-control')]).toEqual(['nosniff', 'no-store']);
       const text = await metrics.text();
       expect(text).toContain('# TYPE stockroom_allocation_jobs_total counter');
       expect(sample(text, 'stockroom_database_up')).toBe(1);
