@@ -83,6 +83,12 @@ export const reservationsByStatus = new Gauge({
   registers: [registry],
 });
 
+export const transfersOverdue = new Gauge({
+  name: 'stockroom_transfers_overdue',
+  help: 'Transfers with units still on their way at or after their expected delivery, as last counted',
+  registers: [registry],
+});
+
 export const reservationsExpired = new Counter({
   name: 'stockroom_reservations_expired_total',
   help: 'Reservations whose hold ran out and gave their stock back, by who expired them: the sweeper, or the allocation engine in line',

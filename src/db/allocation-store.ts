@@ -1,7 +1,7 @@
 import type { Priority } from '../domain/priority';
 import type { AllocationStatus, AllocationResult, CreateAllocation, ResultStatus } from '../schemas/allocations';
-import { queryRow, queryRows, statementValues, whereAll, type Queryable, type Transaction } from './client';
-import { sql, type Sql } from './sql';
+import { queryRow, queryRows, type Queryable, type Transaction } from './client';
+import { isOneOf, raw, sql, toQuery, whereAll, type Sql } from './sql';
 
 /** An allocation job as stored in allocation_requests. */
 export type AllocationRow = {
@@ -113,25 +113,21 @@ export type AllocationFilter = {
  * indexes ending in (created_at, id).
  */
 export async function searchAllocations(db: Queryable, filter: AllocationFilter): Promise<AllocationWithResult[]> {
-  const { values, add, isOneOf } = statementValues();
-  const conditions: string[] = [];
-  if (filter.id !== undefined) conditions.push(`a.id = ${add(filter.id)}::uuid`);
-  if (filter.referenceId !== undefined) conditions.push(`a.reference_id = ${add(filter.referenceId)}`);
-  if (filter.statuses !== undefined) conditions.push(`a.status ${isOneOf(filter.statuses)}`);
-  if (filter.priorities !== undefined) conditions.push(`a.priority ${isOneOf(filter.priorities)}`);
-  if (filter.from !== undefined) conditions.push(`a.created_at >= ${add(filter.from)}`);
-  if (filter.to !== undefined) conditions.push(`a.created_at < ${add(filter.to)}`);
+  const conditions: Sql[] = [];
+  if (filter.id !== undefined) conditions.push(sql`a.id = ${filter.id}::uuid`);
+  if (filter.referenceId !== undefined) conditions.push(sql`a.reference_id = ${filter.referenceId}`);
+  if (filter.statuses !== undefined) conditions.push(sql`a.status ${isOneOf(filter.statuses)}`);
+  if (filter.priorities !== undefined) conditions.push(sql`a.priority ${isOneOf(filter.priorities)}`);
+  if (filter.from !== undefined) conditions.push(sql`a.created_at >= ${filter.from}`);
+  if (filter.to !== undefined) conditions.push(sql`a.created_at < ${filter.to}`);
   if (filter.afterId !== undefined) {
-    conditions.push(`(a.created_at, a.id) < (select c.created_at, c.id from allocation_requests c where c.id = ${add(filter.afterId)}::uuid)`);
+    conditions.push(sql`(a.created_at, a.id) < (select c.created_at, c.id from allocation_requests c where c.id = ${filter.afterId}::uuid)`);
   }
-  return queryRows<AllocationWithResult>(
-    db,
-    `select ${columns}, r.result from allocation_requests a left join allocation_results r on r.allocation_id = a.id
+  const { text, values } = toQuery(sql`select ${raw(columns)}, r.result from allocation_requests a left join allocation_results r on r.allocation_id = a.id
       ${whereAll(conditions)}
       order by a.created_at desc, a.id desc
-      limit ${add(filter.limit)}`,
-    values,
-  );
+      limit ${filter.limit}`);
+  return queryRows<AllocationWithResult>(db, text, values);
 }
 
 /**

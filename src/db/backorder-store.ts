@@ -1,6 +1,6 @@
 import type { BackorderFill, BackorderStatus, NewBackorder, StoredBackorder } from '../domain/backorder';
-import { queryRow, queryRows, statementValues, whereAll, type Queryable, type Transaction } from './client';
-import { sql, type Sql } from './sql';
+import { queryRow, queryRows, type Queryable, type Transaction } from './client';
+import { isOneOf, raw, sql, toQuery, whereAll, type Sql } from './sql';
 
 const backorderColumns = `b.id, b.product_id as "productId", b.warehouse_id as "warehouseId", b.quantity,
   b.fulfilled_quantity as "fulfilledQuantity", b.status, b.mode, b.priority, b.strategy,
@@ -143,33 +143,26 @@ export type BackorderFilter = {
  * priority bound is an index condition and only rows of the cursor's own priority are skipped.
  */
 export async function listBackorders(db: Queryable, filter: BackorderFilter): Promise<StoredBackorder[]> {
-  const { values, add, isOneOf } = statementValues();
-  const conditions: string[] = [];
-  const equalities = [
-    ['product_id', filter.productId],
-    ['warehouse_id', filter.warehouseId],
-    ['reference_id', filter.referenceId],
-  ] as const;
-  for (const [column, value] of equalities) if (value !== undefined) conditions.push(`b.${column} = ${add(value)}`);
-  if (filter.reservationId !== undefined) conditions.push(`b.reservation_id = ${add(filter.reservationId)}::uuid`);
-  if (filter.statuses !== undefined) conditions.push(`b.status ${isOneOf(filter.statuses)}`);
-  if (filter.createdFrom !== undefined) conditions.push(`b.created_at >= ${add(filter.createdFrom)}`);
-  if (filter.createdTo !== undefined) conditions.push(`b.created_at < ${add(filter.createdTo)}`);
-  let cursor = '';
+  const conditions: Sql[] = [];
+  if (filter.productId !== undefined) conditions.push(sql`b.product_id = ${filter.productId}`);
+  if (filter.warehouseId !== undefined) conditions.push(sql`b.warehouse_id = ${filter.warehouseId}`);
+  if (filter.referenceId !== undefined) conditions.push(sql`b.reference_id = ${filter.referenceId}`);
+  if (filter.reservationId !== undefined) conditions.push(sql`b.reservation_id = ${filter.reservationId}::uuid`);
+  if (filter.statuses !== undefined) conditions.push(sql`b.status ${isOneOf(filter.statuses)}`);
+  if (filter.createdFrom !== undefined) conditions.push(sql`b.created_at >= ${filter.createdFrom}`);
+  if (filter.createdTo !== undefined) conditions.push(sql`b.created_at < ${filter.createdTo}`);
+  let cursor = raw('');
   if (filter.after !== undefined) {
-    cursor = `with after as (select priority, created_at, id from backorder_items where id = ${add(filter.after)}::uuid)`;
+    cursor = sql`with after as (select priority, created_at, id from backorder_items where id = ${filter.after}::uuid)`;
     conditions.push(
-      'b.priority <= (select priority from after)',
-      '(b.priority < (select priority from after) or (b.created_at, b.id) > (select created_at, id from after))',
+      sql`b.priority <= (select priority from after)`,
+      sql`(b.priority < (select priority from after) or (b.created_at, b.id) > (select created_at, id from after))`,
     );
   }
-  return queryRows<StoredBackorder>(
-    db,
-    `${cursor}
-     select ${backorderColumns} from backorder_items b
+  const { text, values } = toQuery(sql`${cursor}
+     select ${raw(backorderColumns)} from backorder_items b
       ${whereAll(conditions)}
-      order by ${backorderServingOrderSql}
-      limit ${add(filter.limit)} offset ${add(filter.offset ?? 0)}`,
-    values,
-  );
+      order by ${raw(backorderServingOrderSql)}
+      limit ${filter.limit} offset ${filter.offset ?? 0}`);
+  return queryRows<StoredBackorder>(db, text, values);
 }

@@ -60,22 +60,6 @@ export async function withTransaction<T>(
   }
 }
 
-/**
- * Parameter values of a statement built from optional parts. `add` returns the placeholder ($1, $2, …)
- * of each value in turn; `isOneOf` the test of a text column against a list, as `= $n` for a single
- * value, whose index scan keeps the index's order (`= any(…)` of several does not).
- */
-export function statementValues(): { values: unknown[]; add: (value: unknown) => string; isOneOf: (list: readonly string[]) => string } {
-  const values: unknown[] = [];
-  const add = (value: unknown) => `$${values.push(value)}`;
-  return { values, add, isOneOf: (list) => (list.length === 1 ? `= ${add(list[0])}` : `= any(${add(list)}::text[])`) };
-}
-
-/** `where` with every condition joined by `and`, or nothing when there is none. */
-export function whereAll(conditions: readonly string[]): string {
-  return conditions.length === 0 ? '' : `where ${conditions.join('\n   and ')}`;
-}
-
 /** Runs one statement and returns its rows. */
 export async function queryRows<T extends QueryResultRow>(db: Queryable, text: string, values: unknown[] = []): Promise<T[]> {
   const result = await db.query<T>(text, values);

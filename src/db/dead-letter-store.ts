@@ -1,5 +1,6 @@
 import type { DeadLetter } from '../schemas/allocations';
-import { queryRow, queryRows, statementValues, whereAll, type Queryable, type Transaction } from './client';
+import { queryRow, queryRows, type Queryable, type Transaction } from './client';
+import { raw, sql, toQuery, whereAll, type Sql } from './sql';
 
 export type NewDeadLetter = {
   id: string;
@@ -47,15 +48,15 @@ export type DeadLetterSelection = {
   to?: Date;
 };
 
-/** The conditions of a selection over dead_letters `d`, their values added through `add`. */
-function selectionConditions(selection: DeadLetterSelection, add: (value: unknown) => string): string[] {
-  const conditions: string[] = [];
-  if (selection.ids !== undefined) conditions.push(`d.id = any(${add(selection.ids)}::uuid[])`);
-  if (selection.status !== undefined) conditions.push(`d.status = ${add(selection.status)}`);
-  if (selection.reason !== undefined) conditions.push(`d.reason = ${add(selection.reason)}`);
-  if (selection.queue !== undefined) conditions.push(`d.queue = ${add(selection.queue)}`);
-  if (selection.from !== undefined) conditions.push(`d.created_at >= ${add(selection.from)}`);
-  if (selection.to !== undefined) conditions.push(`d.created_at < ${add(selection.to)}`);
+/** The conditions of a selection over dead_letters `d`. */
+function selectionConditions(selection: DeadLetterSelection): Sql[] {
+  const conditions: Sql[] = [];
+  if (selection.ids !== undefined) conditions.push(sql`d.id = any(${selection.ids}::uuid[])`);
+  if (selection.status !== undefined) conditions.push(sql`d.status = ${selection.status}`);
+  if (selection.reason !== undefined) conditions.push(sql`d.reason = ${selection.reason}`);
+  if (selection.queue !== undefined) conditions.push(sql`d.queue = ${selection.queue}`);
+  if (selection.from !== undefined) conditions.push(sql`d.created_at >= ${selection.from}`);
+  if (selection.to !== undefined) conditions.push(sql`d.created_at < ${selection.to}`);
   return conditions;
 }
 
@@ -64,38 +65,29 @@ function selectionConditions(selection: DeadLetterSelection, add: (value: unknow
  * the last letter seen. Reason, queue, status and time each have an index followed by (created_at, id).
  */
 export async function listDeadLetters(db: Queryable, selection: DeadLetterSelection, page: { afterId?: string; limit: number }): Promise<DeadLetter[]> {
-  const { values, add } = statementValues();
-  const conditions = selectionConditions(selection, add);
+  const conditions = selectionConditions(selection);
   if (page.afterId !== undefined) {
-    conditions.push(`(d.created_at, d.id) < (select c.created_at, c.id from dead_letters c where c.id = ${add(page.afterId)}::uuid)`);
+    conditions.push(sql`(d.created_at, d.id) < (select c.created_at, c.id from dead_letters c where c.id = ${page.afterId}::uuid)`);
   }
-  return queryRows<DeadLetter>(
-    db,
-    `select ${columns} from dead_letters d ${whereAll(conditions)} order by d.created_at desc, d.id desc limit ${add(page.limit)}`,
-    values,
+  const { text, values } = toQuery(
+    sql`select ${raw(columns)} from dead_letters d ${whereAll(conditions)} order by d.created_at desc, d.id desc limit ${page.limit}`,
   );
+  return queryRows<DeadLetter>(db, text, values);
 }
 
 /** How many dead letters a selection holds. */
 export async function countDeadLetters(db: Queryable, selection: DeadLetterSelection): Promise<number> {
-  const { values, add } = statementValues();
-  const row = await queryRow<{ count: number }>(
-    db,
-    `select count(*)::int as count from dead_letters d ${whereAll(selectionConditions(selection, add))}`,
-    values,
-  );
+  const { text, values } = toQuery(sql`select count(*)::int as count from dead_letters d ${whereAll(selectionConditions(selection))}`);
+  const row = await queryRow<{ count: number }>(db, text, values);
   return row?.count ?? 0;
 }
 
 /** Purges the dead letters of a selection, at most `limit` of them (newest first), in one statement; returns the ids purged. */
 export async function deleteDeadLetters(db: Queryable, selection: DeadLetterSelection, limit: number): Promise<string[]> {
-  const { values, add } = statementValues();
-  const conditions = selectionConditions(selection, add);
-  const rows = await queryRows<{ id: string }>(
-    db,
-    `delete from dead_letters where id in (select d.id from dead_letters d ${whereAll(conditions)} order by d.created_at desc, d.id desc limit ${add(limit)}) returning id`,
-    values,
+  const { text, values } = toQuery(
+    sql`delete from dead_letters where id in (select d.id from dead_letters d ${whereAll(selectionConditions(selection))} order by d.created_at desc, d.id desc limit ${limit}) returning id`,
   );
+  const rows = await queryRows<{ id: string }>(db, text, values);
   return rows.map((row) => row.id);
 }
 

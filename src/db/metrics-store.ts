@@ -2,14 +2,19 @@ import type { Priority } from '../domain/priority';
 import type { AllocationStatus, DeadLetter } from '../schemas/allocations';
 import { queryRow, queryRows, type Queryable } from './client';
 import { effectiveStatusSql } from './reservation-store';
+import { sql, toQuery } from './sql';
+import { overdueTransferSql } from './transfer-store';
 
 /** How many reservations read as each status at `now` (a lapsed RESERVED hold counts as EXPIRED). */
 export async function countReservationsByStatus(db: Queryable, now: Date): Promise<{ status: string; count: number }[]> {
-  return queryRows<{ status: string; count: number }>(
-    db,
-    `select ${effectiveStatusSql('$1::timestamptz')} as status, count(*)::int as count from reservations r group by 1`,
-    [now],
-  );
+  const { text, values } = toQuery(sql`select ${effectiveStatusSql(now)} as status, count(*)::int as count from reservations r group by 1`);
+  return queryRows<{ status: string; count: number }>(db, text, values);
+}
+
+/** How many transfers are overdue at `now`: units still on their way at or after their expected delivery. */
+export async function countOverdueTransfers(db: Queryable, now: Date): Promise<number> {
+  const { text, values } = toQuery(sql`select count(*)::int as count from transfers t where ${overdueTransferSql(now)}`);
+  return (await queryRow<{ count: number }>(db, text, values))?.count ?? 0;
 }
 
 /** How many lots hold more reserved plus allocated than on hand; the CHECK constraints keep this at 0. */

@@ -1,6 +1,6 @@
 import type { NewReservation, NewReservationLine, ReservationStatus, StatusChange } from '../domain/reservation';
-import { queryRow, queryRows, statementValues, whereAll, type Queryable, type Transaction } from './client';
-import { sql, type Sql } from './sql';
+import { queryRow, queryRows, type Queryable, type Transaction } from './client';
+import { isOneOf, raw, sql, toQuery, whereAll, type Sql } from './sql';
 
 /** A reservation as stored. */
 export type ReservationRow = NewReservation & { version: number; updatedAt: Date };
@@ -21,19 +21,19 @@ export type ReservationLineRow = {
 
 /**
  * SQL mirror of the lapse in `effectiveStatus` (src/domain/reservation.ts): true when the
- * reservation of alias `r` is a RESERVED hold whose time ran out by the timestamptz parameter `now`
- * (e.g. `$3`). Written as a plain conjunction, so reservations_status_expiry_idx finds such holds.
+ * reservation of alias `r` is a RESERVED hold whose time ran out by `now`. Written as a plain
+ * conjunction, so reservations_status_expiry_idx finds such holds.
  */
-export function lapsedHoldSql(now: string): string {
-  return `(r.status = 'RESERVED' and r.expires_at <= ${now})`;
+export function lapsedHoldSql(now: Date): Sql {
+  return sql`(r.status = 'RESERVED' and r.expires_at <= ${now}::timestamptz)`;
 }
 
 /**
  * SQL mirror of `effectiveStatus` (src/domain/reservation.ts): the status a reservation of alias
- * `r` reads as at the timestamptz parameter `now` (e.g. `$3`).
+ * `r` reads as at `now`.
  */
-export function effectiveStatusSql(now: string): string {
-  return `(case when ${lapsedHoldSql(now)} then 'EXPIRED' else r.status end)`;
+export function effectiveStatusSql(now: Date): Sql {
+  return sql`(case when ${lapsedHoldSql(now)} then 'EXPIRED' else r.status end)`;
 }
 
 /** The stored statuses whose reservations may read as `status`: a lapsed RESERVED hold reads as EXPIRED. */
@@ -103,35 +103,31 @@ export type ReservationFilter = {
  * statuses that may read as it (an indexed condition) and then checks the status as read at `now`.
  */
 export async function searchReservations(db: Queryable, filter: ReservationFilter): Promise<ReservationRow[]> {
-  const { values, add, isOneOf } = statementValues();
-  const conditions: string[] = [];
-  if (filter.orderId !== undefined) conditions.push(`r.order_id = ${add(filter.orderId)}`);
+  const conditions: Sql[] = [];
+  if (filter.orderId !== undefined) conditions.push(sql`r.order_id = ${filter.orderId}`);
   if (filter.status !== undefined) {
     const { anyOf, at } = filter.status;
-    conditions.push(`r.status ${isOneOf([...new Set(anyOf.flatMap(storedStatusesReadingAs))])}`);
-    conditions.push(`${effectiveStatusSql(`${add(at)}::timestamptz`)} = any(${add(anyOf)}::text[])`);
+    conditions.push(sql`r.status ${isOneOf([...new Set(anyOf.flatMap(storedStatusesReadingAs))])}`);
+    conditions.push(sql`${effectiveStatusSql(at)} = any(${anyOf}::text[])`);
   }
   if (filter.productId !== undefined) {
-    conditions.push(`exists (select 1 from reservation_lines l where l.product_id = ${add(filter.productId)} and l.reservation_id = r.id)`);
+    conditions.push(sql`exists (select 1 from reservation_lines l where l.product_id = ${filter.productId} and l.reservation_id = r.id)`);
   }
   if (filter.warehouseId !== undefined) {
-    conditions.push(`exists (select 1 from reservation_lines l where l.warehouse_id = ${add(filter.warehouseId)} and l.reservation_id = r.id)`);
+    conditions.push(sql`exists (select 1 from reservation_lines l where l.warehouse_id = ${filter.warehouseId} and l.reservation_id = r.id)`);
   }
-  if (filter.createdFrom !== undefined) conditions.push(`r.created_at >= ${add(filter.createdFrom)}`);
-  if (filter.createdTo !== undefined) conditions.push(`r.created_at < ${add(filter.createdTo)}`);
-  if (filter.expiresFrom !== undefined) conditions.push(`r.expires_at >= ${add(filter.expiresFrom)}`);
-  if (filter.expiresTo !== undefined) conditions.push(`r.expires_at < ${add(filter.expiresTo)}`);
+  if (filter.createdFrom !== undefined) conditions.push(sql`r.created_at >= ${filter.createdFrom}`);
+  if (filter.createdTo !== undefined) conditions.push(sql`r.created_at < ${filter.createdTo}`);
+  if (filter.expiresFrom !== undefined) conditions.push(sql`r.expires_at >= ${filter.expiresFrom}`);
+  if (filter.expiresTo !== undefined) conditions.push(sql`r.expires_at < ${filter.expiresTo}`);
   if (filter.after !== undefined) {
-    conditions.push(`(r.created_at, r.id) < (select c.created_at, c.id from reservations c where c.id = ${add(filter.after)}::uuid)`);
+    conditions.push(sql`(r.created_at, r.id) < (select c.created_at, c.id from reservations c where c.id = ${filter.after}::uuid)`);
   }
-  return queryRows<ReservationRow>(
-    db,
-    `select ${reservationColumns} from reservations r
+  const { text, values } = toQuery(sql`select ${raw(reservationColumns)} from reservations r
       ${whereAll(conditions)}
       order by r.created_at desc, r.id desc
-      limit ${add(filter.limit)}`,
-    values,
-  );
+      limit ${filter.limit}`);
+  return queryRows<ReservationRow>(db, text, values);
 }
 
 /** Locks the reservations of an order in id order (the lots they hold are locked after, as for any change of a reservation). */
@@ -163,19 +159,18 @@ export async function lockFreeReservations(tx: Transaction, ids: readonly string
  */
 export async function claimExpiredReservations(tx: Transaction, now: Date, limit: number, onLots?: readonly string[]): Promise<ReservationRow[]> {
   // a line of r still holding reserved units: the SQL twin of heldOf (src/inventory/reservations/transitions.ts)
-  const held = `l.reservation_id = r.id and l.quantity - l.allocated_quantity - l.released_quantity > 0`;
-  return queryRows<ReservationRow>(
-    tx,
-    `select ${reservationColumns} from reservations r
-      where ${lapsedHoldSql('$1')}
-        and ($3::uuid[] is null
-             or (exists (select 1 from reservation_lines l where ${held} and l.lot_id = any($3::uuid[]))
-                 and not exists (select 1 from reservation_lines l where ${held} and l.lot_id <> all($3::uuid[]))))
+  const held = sql`l.reservation_id = r.id and l.quantity - l.allocated_quantity - l.released_quantity > 0`;
+  const onlyOnLots =
+    onLots === undefined
+      ? raw('')
+      : sql`and exists (select 1 from reservation_lines l where ${held} and l.lot_id = any(${onLots}::uuid[]))
+            and not exists (select 1 from reservation_lines l where ${held} and l.lot_id <> all(${onLots}::uuid[]))`;
+  const { text, values } = toQuery(sql`select ${raw(reservationColumns)} from reservations r
+      where ${lapsedHoldSql(now)} ${onlyOnLots}
       order by r.expires_at, r.id
-      limit $2
-        for update skip locked`,
-    [now, limit, onLots ?? null],
-  );
+      limit ${limit}
+        for update skip locked`);
+  return queryRows<ReservationRow>(tx, text, values);
 }
 
 /** The lines of the reservations, each reservation's in the order they were taken. */

@@ -352,6 +352,7 @@ export const backorderItems = pgTable(
   ],
 );
 
+/** A transfer between two warehouses: its units leave the source at once and arrive, in part or whole, when received. */
 export const transfers = pgTable(
   'transfers',
   {
@@ -364,15 +365,44 @@ export const transfers = pgTable(
       .references(() => warehouses.id),
     status: text('status').notNull().default('IN_TRANSIT'),
     reference: text('reference'),
+    reason: text('reason'),
+    expectedDelivery: timestamp('expected_delivery', { withTimezone: true }),
     actor: text('actor').notNull(),
     createdAt: createdAt(),
+    // when the last units arrived (status RECEIVED)
     receivedAt: timestamp('received_at', { withTimezone: true }),
+    cancelledAt: timestamp('cancelled_at', { withTimezone: true }),
+    cancelReason: text('cancel_reason'),
+    updatedAt: updatedAt(),
   },
   (table) => [
-    index('transfers_status_idx').on(table.status),
-    check('transfers_status_known', sql`${table.status} in ('IN_TRANSIT', 'RECEIVED')`),
+    // the lookups of GET /inventory/transfers, each listing newest first
+    index('transfers_status_idx').on(table.status, table.createdAt, table.id),
+    index('transfers_from_idx').on(table.fromWarehouseId, table.createdAt, table.id),
+    index('transfers_to_idx').on(table.toWarehouseId, table.createdAt, table.id),
+    index('transfers_created_idx').on(table.createdAt, table.id),
+    check('transfers_status_known', sql`${table.status} in ('IN_TRANSIT', 'PARTIALLY_RECEIVED', 'RECEIVED', 'CANCELLED')`),
     check('transfers_distinct_warehouses', sql`${table.fromWarehouseId} <> ${table.toWarehouseId}`),
   ],
+);
+
+/** One product of a transfer as seed 002 answers it: how much, and the stock at both ends when it was sent. */
+export const transferItems = pgTable(
+  'transfer_items',
+  {
+    transferId: uuid('transfer_id')
+      .notNull()
+      .references(() => transfers.id),
+    productId: text('product_id')
+      .notNull()
+      .references(() => products.id),
+    quantity: integer('quantity').notNull(),
+    // on hand at the source before and after the units left, and at the destination once they arrive (null for transfers sent before these were kept)
+    sourceQuantityBefore: integer('source_quantity_before'),
+    sourceQuantityAfter: integer('source_quantity_after'),
+    destinationQuantityExpected: integer('destination_quantity_expected'),
+  },
+  (table) => [primaryKey({ columns: [table.transferId, table.productId] }), index('transfer_items_product_idx').on(table.productId, table.transferId)],
 );
 
 /** Stock in transit, one line per source lot, keeping the lot's age, expiry and cost for its arrival. */
@@ -391,12 +421,23 @@ export const transferLines = pgTable(
       .references(() => inventoryItems.id),
     destinationLotId: uuid('destination_lot_id').references(() => inventoryItems.id),
     quantity: integer('quantity').notNull(),
+    // what became of the units: arrived, found short on arrival, or back at the source lot (a cancelled transfer); the rest is in transit
+    receivedQuantity: integer('received_quantity').notNull().default(0),
+    shortQuantity: integer('short_quantity').notNull().default(0),
+    returnedQuantity: integer('returned_quantity').notNull().default(0),
     lotNumber: text('lot_number'),
     unitCost: numeric('unit_cost', { precision: 14, scale: 4 }),
     receivedAt: timestamp('received_at', { withTimezone: true }).notNull(),
     expiresAt: timestamp('expires_at', { withTimezone: true }),
   },
-  (table) => [index('transfer_lines_transfer_idx').on(table.transferId), check('transfer_lines_quantity_positive', sql`${table.quantity} > 0`)],
+  (table) => [
+    index('transfer_lines_transfer_idx').on(table.transferId),
+    check('transfer_lines_quantity_positive', sql`${table.quantity} > 0`),
+    check(
+      'transfer_lines_parts_fit',
+      sql`${table.receivedQuantity} >= 0 and ${table.shortQuantity} >= 0 and ${table.returnedQuantity} >= 0 and ${table.receivedQuantity} + ${table.shortQuantity} + ${table.returnedQuantity} <= ${table.quantity}`,
+    ),
+  ],
 );
 
 /** Events written in the same transaction as the change they describe; a relay publishes them in id order. */

@@ -29,6 +29,19 @@ export function join(pieces: readonly Sql[], separator: string): Sql {
   return { [SQL]: true, strings, values: pieces };
 }
 
+/** `where` with the conditions joined by `and`, or nothing when there is none. */
+export function whereAll(conditions: readonly Sql[]): Sql {
+  return conditions.length === 0 ? raw('') : sql`where ${join(conditions, ' and ')}`;
+}
+
+/**
+ * The test of a text column against a list: `= value` for one value, whose index scan keeps the
+ * index's order (`= any(…)` of several does not), else `= any(values)`.
+ */
+export function isOneOf(values: readonly string[]): Sql {
+  return values.length === 1 ? sql`= ${values[0]}` : sql`= any(${values}::text[])`;
+}
+
 function isSql(value: unknown): value is Sql {
   return typeof value === 'object' && value !== null && SQL in value;
 }

@@ -15,17 +15,21 @@ export const movementTypes = [
   'SHIP',
   'TRANSFER_OUT',
   'TRANSFER_IN',
+  // units of a transfer found missing on arrival, written off at the destination lot they arrived in
+  'TRANSFER_SHORTAGE',
+  // units of a cancelled transfer back in the source lot they left
+  'TRANSFER_RETURN',
 ] as const;
 export type MovementType = (typeof movementTypes)[number];
 
 /** Units that came into a warehouse. */
-export const inboundMovementTypes: readonly MovementType[] = ['RECEIPT', 'RETURN', 'TRANSFER_IN'];
+export const inboundMovementTypes: readonly MovementType[] = ['RECEIPT', 'RETURN', 'TRANSFER_IN', 'TRANSFER_RETURN'];
 
 /** Units that left a warehouse: shipped to customers or sent to another warehouse (the rate days of supply are counted from). */
 export const outboundMovementTypes: readonly MovementType[] = ['SHIPMENT', 'SHIP', 'TRANSFER_OUT'];
 
 /** Corrections of what is on hand. */
-export const correctionMovementTypes: readonly MovementType[] = ['ADJUSTMENT', 'WRITE_OFF'];
+export const correctionMovementTypes: readonly MovementType[] = ['ADJUSTMENT', 'WRITE_OFF', 'TRANSFER_SHORTAGE'];
 
 /** One change of one lot's quantities; becomes one ledger row. */
 export type LotMovement = {

@@ -125,26 +125,43 @@ export const backorderFulfilledSchema = z.object({
 
 const transferLineSchema = z.object({ productId: externalId, quantity: count });
 
+const transferFields = {
+  transferId: uuidSchema,
+  fromWarehouseId: externalId,
+  toWarehouseId: externalId,
+  reference: optionalText,
+};
+
 export const transferInitiatedSchema = z.object({
   ...envelope,
   type: z.literal('TransferInitiated'),
-  transferId: uuidSchema,
-  fromWarehouseId: externalId,
-  toWarehouseId: externalId,
+  ...transferFields,
   items: z.array(transferLineSchema),
-  reference: optionalText,
+  reason: optionalText,
+  expectedDelivery: isoTimestamp.nullable(),
   initiatedBy: z.string(),
 });
 
+/** Units of a transfer arrived (`items`), and those found short on arrival (`shortages`, with `reason`); PARTIALLY_RECEIVED while more are on their way. */
 export const transferReceivedSchema = z.object({
   ...envelope,
   type: z.literal('TransferReceived'),
-  transferId: uuidSchema,
-  fromWarehouseId: externalId,
-  toWarehouseId: externalId,
+  ...transferFields,
+  status: z.enum(['PARTIALLY_RECEIVED', 'RECEIVED']),
   items: z.array(transferLineSchema),
-  reference: optionalText,
+  shortages: z.array(transferLineSchema),
+  reason: optionalText,
   receivedBy: z.string(),
+});
+
+/** A transfer was cancelled: the units still on their way are back in the lots they left (`items`). */
+export const transferCancelledSchema = z.object({
+  ...envelope,
+  type: z.literal('TransferCancelled'),
+  ...transferFields,
+  items: z.array(transferLineSchema),
+  reason: optionalText,
+  cancelledBy: z.string(),
 });
 
 /** Every event Stockroom publishes. */
@@ -159,6 +176,7 @@ export const inventoryEventSchema = z.discriminatedUnion('type', [
   backorderFulfilledSchema,
   transferInitiatedSchema,
   transferReceivedSchema,
+  transferCancelledSchema,
 ]);
 
 export type InventoryEvent = z.output<typeof inventoryEventSchema>;
@@ -178,6 +196,7 @@ export const routingKeys: Readonly<Record<InventoryEventType, string>> = Object.
   BackorderFulfilled: 'inventory.backorder_fulfilled',
   TransferInitiated: 'inventory.transfer_initiated',
   TransferReceived: 'inventory.transfer_received',
+  TransferCancelled: 'inventory.transfer_cancelled',
 });
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -213,6 +232,7 @@ export function aggregateOf(event: NewEvent): { aggregateType: string; aggregate
       return { aggregateType: 'backorder', aggregateId: event.backorderId };
     case 'TransferInitiated':
     case 'TransferReceived':
+    case 'TransferCancelled':
       return { aggregateType: 'transfer', aggregateId: event.transferId };
   }
 }

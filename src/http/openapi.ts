@@ -234,7 +234,8 @@ export async function registerDocs(app: FastifyInstance, version: string): Promi
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
       tags: [
         { name: 'catalogue', description: 'Warehouses and products' },
-        { name: 'inventory', description: 'Stock levels, movements, adjustments, settings and transfers' },
+        { name: 'inventory', description: 'Stock levels, movements, adjustments, settings and low stock' },
+        { name: 'transfers', description: 'Stock sent between warehouses: received whole or in part, cancelled, found' },
         { name: 'reservations', description: 'Reserve, allocate, ship, release and extend' },
         { name: 'allocations', description: 'Asynchronous allocation jobs' },
         { name: 'backorders', description: 'What could not be served yet' },

@@ -22,9 +22,9 @@ import { healthRoutes } from './routes/health';
 import { inventoryRoutes } from './routes/inventory';
 import { metricsRoutes } from './routes/metrics';
 import { reservationRoutes } from './routes/reservations';
-import { securityHeaders } from './security-headers';
 import { streamRoutes } from './routes/stream';
 import { transferRoutes } from './routes/transfers';
+import { securityHeaders } from './security-headers';
 
 /** Every resource under /api/v1, one file each. */
 const apiRoutes: RouteModule[] = [catalogueRoutes, inventoryRoutes, transferRoutes, reservationRoutes, backorderRoutes, allocationRoutes, streamRoutes];

@@ -38,6 +38,9 @@ export function userText(max: number, options: { min?: number; multiline?: boole
     .refine((value) => !loneSurrogate.test(value), 'must be valid Unicode (a lone surrogate is not)');
 }
 
+/** Why something was done, in the caller's words: may run over several lines. */
+export const reasonText = userText(500, { multiline: true });
+
 /** A reference to something outside Stockroom: an order, a purchase order, a job reference. */
 export const referenceText = userText(200);
 

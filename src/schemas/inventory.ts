@@ -8,6 +8,7 @@ import {
   paginationQuery,
   quantitySchema,
   rangeInOrder,
+  reasonText,
   referenceText,
   signedQuantitySchema,
   userText,
@@ -15,7 +16,6 @@ import {
   valueList,
 } from './common';
 
-const reasonText = userText(500, { multiline: true });
 const unitCost = z.number().min(0).max(1_000_000_000);
 const lotNumber = userText(100);
 const binLocation = userText(64);
@@ -310,52 +310,3 @@ export const lowStockResponse = z.object({
   lowItems: z.number(),
 });
 export type LowStockResponse = z.infer<typeof lowStockResponse>;
-
-// ---------------------------------------------------------------- transfers
-
-export const transferBody = z
-  .strictObject({
-    fromWarehouseId: externalId,
-    toWarehouseId: externalId,
-    items: z
-      .array(z.strictObject({ productId: externalId, quantity: quantitySchema, lotId: uuidSchema.optional() }))
-      .min(1)
-      .max(500),
-    reference: referenceText.optional(),
-  })
-  .refine((body) => body.fromWarehouseId !== body.toWarehouseId, {
-    error: 'a transfer needs two different warehouses',
-    path: ['toWarehouseId'],
-  });
-export type TransferBody = z.infer<typeof transferBody>;
-
-export const transferStatuses = ['IN_TRANSIT', 'RECEIVED'] as const;
-
-export const transferSchema = z.object({
-  transferId: z.string(),
-  status: z.enum(transferStatuses),
-  fromWarehouseId: z.string(),
-  toWarehouseId: z.string(),
-  reference: z.string().nullable(),
-  initiatedBy: z.string(),
-  initiatedAt: isoTimestamp,
-  receivedAt: isoTimestamp.nullable(),
-  totalQuantity: z.number(),
-  items: z.array(z.object({ productId: z.string(), quantity: z.number() })),
-  lines: z.array(
-    z.object({
-      lineId: z.string(),
-      productId: z.string(),
-      quantity: z.number(),
-      sourceLotId: z.string(),
-      destinationLotId: z.string().nullable(),
-      lotNumber: z.string().nullable(),
-      unitCost: z.number().nullable(),
-      receivedAt: isoTimestamp,
-      expiresAt: isoTimestamp.nullable(),
-    }),
-  ),
-});
-export type TransferView = z.infer<typeof transferSchema>;
-
-export const transferParams = z.strictObject({ id: uuidSchema });

@@ -46,6 +46,7 @@ const adminRoutes = new Set([
   'PUT /api/v1/inventory/settings',
   'POST /api/v1/inventory/transfer',
   'POST /api/v1/inventory/transfers/:id/receive',
+  'POST /api/v1/inventory/transfers/:id/cancel',
   'GET /api/v1/stream',
 ]);
 // Answers that never end by themselves; test/integration/stream.test.ts reads them.

@@ -282,7 +282,7 @@ describe('transfers: lots, warehouses, repeats and races', () => {
   it('receiveTransfer reports the products that arrived, so later work in the same transaction can serve them', async () => {
     await receive(t, 'p-use', 'wh-src', 3);
     const sent = await transfer({ fromWarehouseId: 'wh-src', toWarehouseId: 'wh-dst', items: [{ productId: 'p-use', quantity: 3 }] });
-    const outcome = await withTransaction(t.db.pool, (tx) => receiveTransfer(tx, sent.json().transferId, 'ops-2'));
+    const outcome = await withTransaction(t.db.pool, (tx) => receiveTransfer(tx, sent.json().transferId, undefined, 'ops-2'));
     expect(outcome.replenishedProductIds).toEqual(['p-use']);
     expect(outcome.answer.status).toBe('RECEIVED');
   });

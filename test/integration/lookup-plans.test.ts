@@ -1,8 +1,10 @@
 import type { Queryable } from '../../src/db/client';
 import { findBackorders } from '../../src/inventory/backorders/backorders';
 import { findReservations } from '../../src/inventory/reservations/lookup';
+import { findTransfers } from '../../src/inventory/transfers/transfer';
 import { listBackordersQuery } from '../../src/schemas/backorders';
 import { listReservationsQuery } from '../../src/schemas/reservations';
+import { listTransfersQuery } from '../../src/schemas/transfers';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 
 /**
@@ -12,7 +14,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/database';
  */
 
 let db: TestDatabase;
-const bigTables = ['reservations', 'reservation_lines', 'backorder_items'];
+const bigTables = ['reservations', 'reservation_lines', 'backorder_items', 'transfers', 'transfer_items'];
 const now = new Date('2026-06-01T00:00:00Z');
 
 beforeAll(async () => {
@@ -44,6 +46,15 @@ beforeAll(async () => {
              timestamptz '2026-05-01' + n * interval '1 minute', timestamptz '2026-05-01' + n * interval '1 minute'
         from (select id, row_number() over (order by id) as n from reservations) r
        where n <= 30000;
+    insert into transfers (id, from_warehouse_id, to_warehouse_id, status, expected_delivery, actor, created_at, updated_at)
+      select gen_random_uuid(), 'wh-' || (1 + n % 10), 'wh-' || (1 + (n + 3) % 10),
+             -- most transfers arrived long ago; a few are on their way
+             case when n % 1000 < 5 then 'IN_TRANSIT' when n % 1000 < 8 then 'PARTIALLY_RECEIVED' when n % 1000 < 950 then 'RECEIVED' else 'CANCELLED' end,
+             timestamptz '2026-05-01' + n * interval '2 minutes', 'test',
+             timestamptz '2026-04-01' + n * interval '2 minutes', timestamptz '2026-04-01' + n * interval '2 minutes'
+        from generate_series(1, 30000) n;
+    insert into transfer_items (transfer_id, product_id, quantity)
+      select id, 'p-' || (1 + (row_number() over (order by id)) % 4000), 5 from transfers;
   `);
   for (const table of bigTables) await db.pool.query(`vacuum analyze ${table}`);
 }, 240_000);
@@ -146,5 +157,26 @@ describe('backorder lookups use an index for every filter', () => {
       await findBackorders(explained, listBackordersQuery.parse(filter));
       expectIndexed(plans[0]!, columns);
     }
+  });
+});
+
+describe('transfer lookups use an index for every filter', () => {
+  const filters: [Record<string, string>, string[]][] = [
+    [{}, []],
+    [{ status: 'IN_TRANSIT' }, ['status']],
+    [{ status: 'IN_TRANSIT,PARTIALLY_RECEIVED' }, ['status']],
+    [{ status: 'RECEIVED' }, []],
+    [{ fromWarehouseId: 'wh-4' }, []],
+    [{ toWarehouseId: 'wh-4', status: 'IN_TRANSIT' }, ['status']],
+    [{ warehouseId: 'wh-4' }, []],
+    [{ productId: 'p-9' }, ['product_id']],
+    [{ overdue: 'true' }, ['status']],
+    [{ createdFrom: '2026-04-10T00:00:00Z', createdTo: '2026-04-10T06:00:00Z' }, ['created_at']],
+  ];
+
+  it.each(filters)('%j looks up %j in an index', async (filter, columns) => {
+    const { db: explained, plans } = explaining();
+    await findTransfers(explained, listTransfersQuery.parse(filter), now);
+    expectIndexed(plans[0]!, columns);
   });
 });

@@ -1,5 +1,6 @@
 import { queryRows } from '../../src/db/client';
 import { effectiveStatusSql } from '../../src/db/reservation-store';
+import { sql, toQuery } from '../../src/db/sql';
 import { effectiveStatus, reservationStatuses } from '../../src/domain/reservation';
 import { expireReservations } from '../../src/inventory/reservations/expire';
 import { startTestApp, type TestApp } from '../helpers/app';
@@ -153,12 +154,10 @@ describe('read-time expiry', () => {
   it('the SQL mirror reads every status as effectiveStatus does, at the expiry boundary too', async () => {
     const now = new Date('2030-06-01T12:00:00.000Z');
     const cases = reservationStatuses.flatMap((status) => [-1, 0, 1].map((offsetMs) => ({ status, expiresAt: new Date(now.getTime() + offsetMs) })));
-    const rows = await queryRows<{ status: string }>(
-      t.db.pool,
-      `select ${effectiveStatusSql('$3::timestamptz')} as status
-         from unnest($1::text[], $2::timestamptz[]) with ordinality as r(status, expires_at, n) order by n`,
-      [cases.map((c) => c.status), cases.map((c) => c.expiresAt), now],
-    );
+    const { text, values } = toQuery(sql`select ${effectiveStatusSql(now)} as status
+         from unnest(${cases.map((c) => c.status)}::text[], ${cases.map((c) => c.expiresAt)}::timestamptz[]) with ordinality as r(status, expires_at, n)
+        order by n`);
+    const rows = await queryRows<{ status: string }>(t.db.pool, text, values);
     expect(rows.map((row) => row.status)).toEqual(cases.map((c) => effectiveStatus(c, now)));
     expect(cases.filter((c) => effectiveStatus(c, now) !== c.status)).toHaveLength(2);
   });

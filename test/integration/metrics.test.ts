@@ -63,6 +63,7 @@ describe('GET /metrics', () => {
       'stockroom_reservations',
       'stockroom_reservations_expired_total',
       'stockroom_oversold_lots',
+      'stockroom_transfers_overdue',
       'stockroom_events_published_total',
       'stockroom_event_publish_failures_total',
       'stockroom_process_cpu_seconds_total',

@@ -1,4 +1,4 @@
-import { join, raw, sql, toQuery } from '../../src/db/sql';
+import { isOneOf, join, raw, sql, toQuery, whereAll } from '../../src/db/sql';
 
 describe('the sql builder', () => {
   it('numbers parameters in the order they appear, across nested pieces', () => {
@@ -26,6 +26,19 @@ describe('the sql builder', () => {
       values: ['one', 'two'],
     });
     expect(toQuery(join([], ', '))).toEqual({ text: '', values: [] });
+  });
+
+  it('builds a where clause from the conditions given, or none', () => {
+    expect(toQuery(sql`select 1 from t ${whereAll([sql`a = ${1}`, sql`b < ${2}`])}`)).toEqual({
+      text: 'select 1 from t where a = $1 and b < $2',
+      values: [1, 2],
+    });
+    expect(toQuery(sql`select 1 from t ${whereAll([])}`)).toEqual({ text: 'select 1 from t ', values: [] });
+  });
+
+  it('tests a column against one value with = and against several with = any', () => {
+    expect(toQuery(sql`s ${isOneOf(['OPEN'])}`)).toEqual({ text: 's = $1', values: ['OPEN'] });
+    expect(toQuery(sql`s ${isOneOf(['OPEN', 'CANCELLED'])}`)).toEqual({ text: 's = any($1::text[])', values: [['OPEN', 'CANCELLED']] });
   });
 
   it('gives the same statement each time it is built', () => {
