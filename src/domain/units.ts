@@ -1,0 +1,173 @@
+/**
+ * Serialized units (seed 004): one row per serial number of a serial-tracked product, each with its
+ * own state — Available → Reserved → Sold → Delivered, Reserved → Available on a cancellation,
+ * Available → Sold for a direct sale, Available → Written off when a damaged or lost unit leaves
+ * stock through an adjustment. A unit lives in a lot, and the lot's quantities are the counts of its
+ * units: on hand = Available + Reserved + Sold, reserved = Reserved, allocated = Sold. Units never
+ * move by themselves: every change of a serial-tracked lot's quantities (a ledger movement) moves
+ * exactly as many of its units, chosen by unitMoves. Pure.
+ */
+import type { LotMovement } from './movement';
+
+export const unitStatuses = ['AVAILABLE', 'RESERVED', 'SOLD', 'DELIVERED', 'WRITTEN_OFF'] as const;
+export type UnitStatus = (typeof unitStatuses)[number];
+
+/** How a product's stock is counted: by lot quantities only, or unit by unit under serial numbers. */
+export const trackingModes = ['lot', 'serial'] as const;
+export type Tracking = (typeof trackingModes)[number];
+
+/** Where each unit status may go next (seed 004's table, plus the write-off of an available unit); an empty list marks a terminal status. */
+export const unitTransitions: Readonly<Record<UnitStatus, readonly UnitStatus[]>> = Object.freeze({
+  AVAILABLE: Object.freeze(['RESERVED', 'SOLD', 'WRITTEN_OFF'] as const),
+  RESERVED: Object.freeze(['AVAILABLE', 'SOLD'] as const),
+  SOLD: Object.freeze(['DELIVERED'] as const),
+  DELIVERED: Object.freeze([] as const),
+  WRITTEN_OFF: Object.freeze([] as const),
+});
+
+/** Why a unit may not make a move; an expected outcome, returned rather than thrown. */
+export type UnitTransitionRefusal = { code: 'INVALID_TRANSITION'; from: UnitStatus; to: UnitStatus; message: string };
+
+/** null when the move is allowed, else a refusal naming the unit's status. */
+export function checkUnitTransition(from: UnitStatus, to: UnitStatus): UnitTransitionRefusal | null {
+  if (unitTransitions[from].includes(to)) return null;
+  const allowed = unitTransitions[from];
+  const next = allowed.length === 0 ? 'it is final' : `it can only become ${allowed.join(' or ')}`;
+  return { code: 'INVALID_TRANSITION', from, to, message: `Unit is ${from} and cannot become ${to}; ${next}` };
+}
+
+/** True while the unit is in its lot's on-hand quantity. */
+export function isInStock(status: UnitStatus): boolean {
+  return status === 'AVAILABLE' || status === 'RESERVED' || status === 'SOLD';
+}
+
+/** What a lot's quantities must be for the given units of it. */
+export function lotCountsOf(statuses: readonly UnitStatus[]): { quantity: number; reservedQuantity: number; allocatedQuantity: number } {
+  let quantity = 0;
+  let reservedQuantity = 0;
+  let allocatedQuantity = 0;
+  for (const status of statuses) {
+    if (isInStock(status)) quantity += 1;
+    if (status === 'RESERVED') reservedQuantity += 1;
+    if (status === 'SOLD') allocatedQuantity += 1;
+  }
+  return { quantity, reservedQuantity, allocatedQuantity };
+}
+
+/** A unit as the picker sees it. `reservationId` names the reservation a Reserved, Sold or Delivered unit belongs to. */
+export type StockUnit = { id: string; serialNumber: string; lotId: string; status: UnitStatus; reservationId: string | null };
+
+/** A unit received into a lot: its id, serial number and condition. */
+export type ReceivedUnit = { id: string; productId: string; warehouseId: string; lotId: string; serialNumber: string; condition: string };
+
+/** One step of one unit, in the order taken; becomes a row of the unit's status history. */
+export type UnitStep = {
+  unitId: string;
+  fromStatus: UnitStatus | null;
+  toStatus: UnitStatus;
+  reservationId: string | null;
+  reason: string;
+  reference: string | null;
+  actor: string;
+};
+
+/** A unit's state after the movements: one per unit that moved. */
+export type UnitChange = { id: string; status: UnitStatus; reservationId: string | null };
+
+/** What a set of movements does to units: units received, changes of existing units, and every step for their histories. */
+export type UnitMoves = { received: ReceivedUnit[]; changes: UnitChange[]; steps: UnitStep[] };
+
+/** Which units move for one movement: from which status (null: new units) to which, and of which reservation. */
+type Shift = { from: UnitStatus | null; to: UnitStatus; count: number; ofReservation: boolean };
+
+/**
+ * The shift of units a movement stands for, read from its deltas: reserving takes Available units,
+ * allocating turns Reserved ones (or, without a reservation before it, Available ones) into Sold,
+ * releasing and expiring give Reserved ones back, shipping delivers Sold ones, units in are new,
+ * and units out otherwise (write-offs, shipments by adjustment, transfers out) leave as written off.
+ * A movement that fits none of these is a bug, and throws.
+ */
+export function shiftOf(movement: Pick<LotMovement, 'quantityDelta' | 'reservedDelta' | 'allocatedDelta' | 'type'>): Shift {
+  const q = movement.quantityDelta ?? 0;
+  const r = movement.reservedDelta ?? 0;
+  const a = movement.allocatedDelta ?? 0;
+  if (q === 0 && r > 0 && a === 0) return { from: 'AVAILABLE', to: 'RESERVED', count: r, ofReservation: false };
+  if (q === 0 && r < 0 && a === -r) return { from: 'RESERVED', to: 'SOLD', count: a, ofReservation: true };
+  if (q === 0 && r === 0 && a > 0) return { from: 'AVAILABLE', to: 'SOLD', count: a, ofReservation: false };
+  if (q === 0 && r < 0 && a === 0) return { from: 'RESERVED', to: 'AVAILABLE', count: -r, ofReservation: true };
+  if (q < 0 && r === 0 && a === q) return { from: 'SOLD', to: 'DELIVERED', count: -q, ofReservation: true };
+  if (q > 0 && r === 0 && a === 0) return { from: null, to: 'AVAILABLE', count: q, ofReservation: false };
+  if (q < 0 && r === 0 && a === 0) return { from: 'AVAILABLE', to: 'WRITTEN_OFF', count: -q, ofReservation: false };
+  throw new Error(`a ${movement.type} movement of ${q}/${r}/${a} moves no unit state`);
+}
+
+/** The reservation a movement belongs to, when it is one's. */
+function reservationOf(movement: LotMovement): string | null {
+  return movement.referenceType === 'reservation' ? (movement.referenceId ?? null) : null;
+}
+
+/**
+ * Which units the movements of serial-tracked lots move, in movement order: each takes the units it
+ * needs from its lot, in the status its shift starts from (and of its reservation when the shift
+ * is one of a reservation's units), those its reference (a reservation, an adjustment) asked for by
+ * serial number first (`chosen`, by reference id), then any not asked for by another, by serial number. Units in come from
+ * `received`, lot by lot in order. Throws when a lot lacks the units its movement moves: the lot's
+ * quantities and its units disagree, which the database forbids.
+ */
+export function unitMoves(
+  movements: readonly LotMovement[],
+  units: readonly StockUnit[],
+  received: readonly ReceivedUnit[],
+  chosen: ReadonlyMap<string, ReadonlySet<string>> = new Map(),
+): UnitMoves {
+  const working = new Map(units.map((unit) => [unit.id, { ...unit }]));
+  const byLot = new Map<string, StockUnit[]>();
+  for (const unit of working.values()) byLot.set(unit.lotId, [...(byLot.get(unit.lotId) ?? []), unit]);
+  for (const lotUnits of byLot.values()) lotUnits.sort((a, b) => (a.serialNumber < b.serialNumber ? -1 : a.serialNumber > b.serialNumber ? 1 : 0));
+  const claimedBy = new Map<string, string>();
+  for (const [reservationId, serials] of chosen) for (const serial of serials) claimedBy.set(serial, reservationId);
+  const arriving = new Map<string, ReceivedUnit[]>();
+  for (const unit of received) arriving.set(unit.lotId, [...(arriving.get(unit.lotId) ?? []), unit]);
+
+  const moves: UnitMoves = { received: [], changes: [], steps: [] };
+  const changed = new Map<string, UnitChange>();
+  for (const movement of movements) {
+    const shift = shiftOf(movement);
+    const reservationId = reservationOf(movement);
+    const reason = movement.reason ?? movement.type.toLowerCase();
+    const step = { reason, reference: movement.referenceId ?? null, actor: movement.actor };
+    if (shift.from === null) {
+      const incoming = arriving.get(movement.lotId) ?? [];
+      if (incoming.length < shift.count) throw new Error(`lot ${movement.lotId} receives ${shift.count} units but ${incoming.length} serial numbers`);
+      for (const unit of incoming.splice(0, shift.count)) {
+        moves.received.push(unit);
+        moves.steps.push({ unitId: unit.id, fromStatus: null, toStatus: 'AVAILABLE', reservationId: null, ...step });
+      }
+      continue;
+    }
+    const claimant = movement.referenceId ?? null;
+    const rank = (unit: StockUnit) => {
+      const claim = claimedBy.get(unit.serialNumber);
+      return claim === undefined ? 1 : claim === claimant ? 0 : 2;
+    };
+    const candidates = (byLot.get(movement.lotId) ?? [])
+      .filter((unit) => unit.status === shift.from && (!shift.ofReservation || unit.reservationId === reservationId))
+      .map((unit, index) => ({ unit, index }))
+      .sort((a, b) => rank(a.unit) - rank(b.unit) || a.index - b.index)
+      .slice(0, shift.count)
+      .map(({ unit }) => unit);
+    if (candidates.length < shift.count) {
+      throw new Error(`lot ${movement.lotId} has ${candidates.length} ${shift.from} units for a ${movement.type} of ${shift.count}`);
+    }
+    for (const unit of candidates) {
+      const from = unit.status;
+      unit.status = shift.to;
+      if (shift.to === 'AVAILABLE' || shift.to === 'WRITTEN_OFF') unit.reservationId = null;
+      else if (!shift.ofReservation) unit.reservationId = reservationId;
+      moves.steps.push({ unitId: unit.id, fromStatus: from, toStatus: shift.to, reservationId: unit.reservationId, ...step });
+      changed.set(unit.id, { id: unit.id, status: unit.status, reservationId: unit.reservationId });
+    }
+  }
+  moves.changes = [...changed.values()];
+  return moves;
+}

@@ -1,0 +1,288 @@
+import fc from 'fast-check';
+import type { LotMovement } from '../../src/domain/movement';
+import {
+  checkUnitTransition,
+  lotCountsOf,
+  shiftOf,
+  unitMoves,
+  unitStatuses,
+  unitTransitions,
+  type ReceivedUnit,
+  type StockUnit,
+  type UnitStatus,
+} from '../../src/domain/units';
+
+fc.configureGlobal({ numRuns: 300 });
+
+const allowed: ReadonlySet<string> = new Set([
+  'AVAILABLE->RESERVED',
+  'AVAILABLE->SOLD',
+  'AVAILABLE->WRITTEN_OFF',
+  'RESERVED->AVAILABLE',
+  'RESERVED->SOLD',
+  'SOLD->DELIVERED',
+]);
+const everyPair = unitStatuses.flatMap((from) => unitStatuses.map((to): [UnitStatus, UnitStatus] => [from, to]));
+
+describe('checkUnitTransition (seed 004 table)', () => {
+  it('covers all 25 pairs of statuses', () => {
+    expect(everyPair).toHaveLength(25);
+  });
+
+  it.each(everyPair.filter(([from, to]) => allowed.has(`${from}->${to}`)))('allows %s -> %s', (from, to) => {
+    expect(checkUnitTransition(from, to)).toBeNull();
+  });
+
+  it.each(everyPair.filter(([from, to]) => !allowed.has(`${from}->${to}`)))('refuses %s -> %s naming the unit status', (from, to) => {
+    expect(checkUnitTransition(from, to)).toEqual({ code: 'INVALID_TRANSITION', from, to, message: expect.stringContaining(`Unit is ${from}`) });
+  });
+
+  it('refuses Available -> Delivered: a unit is sold before it is delivered', () => {
+    expect(checkUnitTransition('AVAILABLE', 'DELIVERED')?.message).toBe(
+      'Unit is AVAILABLE and cannot become DELIVERED; it can only become RESERVED or SOLD or WRITTEN_OFF',
+    );
+  });
+
+  it('refuses Reserved -> Reserved: a reserved unit cannot be reserved again', () => {
+    expect(checkUnitTransition('RESERVED', 'RESERVED')).not.toBeNull();
+  });
+
+  it('keeps Delivered and Written off final', () => {
+    expect(unitTransitions.DELIVERED).toEqual([]);
+    expect(checkUnitTransition('DELIVERED', 'AVAILABLE')?.message).toBe('Unit is DELIVERED and cannot become AVAILABLE; it is final');
+    expect(unitTransitions.WRITTEN_OFF).toEqual([]);
+  });
+});
+
+describe('shiftOf', () => {
+  const movement = (type: LotMovement['type'], quantityDelta: number, reservedDelta: number, allocatedDelta: number) => ({
+    type,
+    quantityDelta,
+    reservedDelta,
+    allocatedDelta,
+  });
+
+  it.each([
+    ['RESERVE', 0, 2, 0, 'AVAILABLE', 'RESERVED'],
+    ['ALLOCATE', 0, -2, 2, 'RESERVED', 'SOLD'],
+    ['ALLOCATE', 0, 0, 2, 'AVAILABLE', 'SOLD'],
+    ['RELEASE', 0, -2, 0, 'RESERVED', 'AVAILABLE'],
+    ['EXPIRE', 0, -2, 0, 'RESERVED', 'AVAILABLE'],
+    ['SHIP', -2, 0, -2, 'SOLD', 'DELIVERED'],
+    ['RECEIPT', 2, 0, 0, null, 'AVAILABLE'],
+    ['WRITE_OFF', -2, 0, 0, 'AVAILABLE', 'WRITTEN_OFF'],
+  ] as const)('reads a %s of %i/%i/%i as %s -> %s of 2 units', (type, q, r, a, from, to) => {
+    expect(shiftOf(movement(type, q, r, a))).toMatchObject({ from, to, count: 2 });
+  });
+
+  it('only ever reads moves the table allows', () => {
+    for (const [type, q, r, a] of [
+      ['RESERVE', 0, 1, 0],
+      ['ALLOCATE', 0, -1, 1],
+      ['ALLOCATE', 0, 0, 1],
+      ['RELEASE', 0, -1, 0],
+      ['SHIP', -1, 0, -1],
+      ['WRITE_OFF', -1, 0, 0],
+    ] as const) {
+      const shift = shiftOf(movement(type, q, r, a));
+      expect(checkUnitTransition(shift.from!, shift.to)).toBeNull();
+    }
+  });
+
+  it('throws on a movement that stands for no unit move (a bug in its caller)', () => {
+    expect(() => shiftOf(movement('ADJUSTMENT', 1, 1, 0))).toThrow('moves no unit state');
+  });
+});
+
+const unit = (id: string, status: UnitStatus, reservationId: string | null = null, lotId = 'lot-1'): StockUnit => ({
+  id,
+  serialNumber: `SN-${id}`,
+  lotId,
+  status,
+  reservationId,
+});
+const move = (fields: Partial<LotMovement> & Pick<LotMovement, 'type'>): LotMovement => ({ lotId: 'lot-1', actor: 'tester', ...fields });
+
+describe('unitMoves', () => {
+  it('reserves available units by serial number order, naming the reservation and the movement in the history', () => {
+    const moves = unitMoves(
+      [move({ type: 'RESERVE', reservedDelta: 2, referenceType: 'reservation', referenceId: 'res-1', reason: 'order o-1' })],
+      [unit('3', 'AVAILABLE'), unit('1', 'AVAILABLE'), unit('2', 'AVAILABLE')],
+      [],
+    );
+    expect(moves.changes).toEqual([
+      { id: '1', status: 'RESERVED', reservationId: 'res-1' },
+      { id: '2', status: 'RESERVED', reservationId: 'res-1' },
+    ]);
+    expect(moves.steps[0]).toEqual({
+      unitId: '1',
+      fromStatus: 'AVAILABLE',
+      toStatus: 'RESERVED',
+      reservationId: 'res-1',
+      reason: 'order o-1',
+      reference: 'res-1',
+      actor: 'tester',
+    });
+  });
+
+  it('takes the serial numbers the reservation asked for, and leaves those another asked for to the last', () => {
+    const units = [unit('1', 'AVAILABLE'), unit('2', 'AVAILABLE'), unit('3', 'AVAILABLE')];
+    const chosen = new Map([
+      ['res-1', new Set(['SN-3'])],
+      ['res-2', new Set(['SN-1'])],
+    ]);
+    const moves = unitMoves(
+      [
+        move({ type: 'RESERVE', reservedDelta: 1, referenceType: 'reservation', referenceId: 'res-3' }),
+        move({ type: 'RESERVE', reservedDelta: 1, referenceType: 'reservation', referenceId: 'res-1' }),
+        move({ type: 'RESERVE', reservedDelta: 1, referenceType: 'reservation', referenceId: 'res-2' }),
+      ],
+      units,
+      [],
+      chosen,
+    );
+    expect(moves.changes.map((change) => [change.id, change.reservationId])).toEqual([
+      ['2', 'res-3'],
+      ['3', 'res-1'],
+      ['1', 'res-2'],
+    ]);
+  });
+
+  it('allocates, releases and ships only the units of the movement reservation', () => {
+    const units = [unit('1', 'RESERVED', 'res-1'), unit('2', 'RESERVED', 'res-2'), unit('3', 'SOLD', 'res-2')];
+    const moves = unitMoves(
+      [
+        move({ type: 'ALLOCATE', reservedDelta: -1, allocatedDelta: 1, referenceType: 'reservation', referenceId: 'res-2' }),
+        move({ type: 'SHIP', quantityDelta: -2, allocatedDelta: -2, referenceType: 'reservation', referenceId: 'res-2' }),
+        move({ type: 'RELEASE', reservedDelta: -1, referenceType: 'reservation', referenceId: 'res-1' }),
+      ],
+      units,
+      [],
+    );
+    expect(moves.changes).toEqual([
+      { id: '2', status: 'DELIVERED', reservationId: 'res-2' },
+      { id: '3', status: 'DELIVERED', reservationId: 'res-2' },
+      { id: '1', status: 'AVAILABLE', reservationId: null },
+    ]);
+    expect(moves.steps.filter((step) => step.unitId === '2').map((step) => [step.fromStatus, step.toStatus])).toEqual([
+      ['RESERVED', 'SOLD'],
+      ['SOLD', 'DELIVERED'],
+    ]);
+  });
+
+  it('registers received units as available, lot by lot', () => {
+    const received: ReceivedUnit[] = [
+      { id: 'u1', productId: 'p', warehouseId: 'w', lotId: 'lot-1', serialNumber: 'A', condition: 'New' },
+      { id: 'u2', productId: 'p', warehouseId: 'w', lotId: 'lot-2', serialNumber: 'B', condition: 'Refurbished' },
+    ];
+    const moves = unitMoves([move({ type: 'RECEIPT', quantityDelta: 1, lotId: 'lot-2' }), move({ type: 'RECEIPT', quantityDelta: 1 })], [], received);
+    expect(moves.received.map((received) => received.id)).toEqual(['u2', 'u1']);
+    expect(moves.steps.map((step) => [step.unitId, step.fromStatus, step.toStatus])).toEqual([
+      ['u2', null, 'AVAILABLE'],
+      ['u1', null, 'AVAILABLE'],
+    ]);
+  });
+
+  it('throws when a lot lacks the units a movement moves', () => {
+    expect(() =>
+      unitMoves([move({ type: 'RESERVE', reservedDelta: 2, referenceType: 'reservation', referenceId: 'r' })], [unit('1', 'AVAILABLE')], []),
+    ).toThrow('has 1 AVAILABLE units');
+    expect(() => unitMoves([move({ type: 'RECEIPT', quantityDelta: 1 })], [], [])).toThrow('receives 1 units but 0 serial numbers');
+  });
+});
+
+type Op =
+  | { kind: 'receive'; count: number }
+  | { kind: 'reserve' | 'sell'; reservation: number; count: number }
+  | { kind: 'allocate' | 'release' | 'ship'; reservation: number; count: number }
+  | { kind: 'write_off'; count: number };
+
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  fc.record({ kind: fc.constant('receive' as const), count: fc.integer({ min: 1, max: 4 }) }),
+  fc.record({ kind: fc.constantFrom('reserve' as const, 'sell' as const), reservation: fc.integer({ min: 0, max: 2 }), count: fc.integer({ min: 1, max: 3 }) }),
+  fc.record({
+    kind: fc.constantFrom('allocate' as const, 'release' as const, 'ship' as const),
+    reservation: fc.integer({ min: 0, max: 2 }),
+    count: fc.integer({ min: 1, max: 3 }),
+  }),
+  fc.record({ kind: fc.constant('write_off' as const), count: fc.integer({ min: 1, max: 2 }) }),
+);
+
+describe('unitMoves properties', () => {
+  it('keeps a lot quantities equal to the counts of its units, moving units only along the table', () => {
+    fc.assert(
+      fc.property(fc.array(opArb, { maxLength: 40 }), (ops) => {
+        let units: StockUnit[] = [];
+        const lot = { quantity: 0, reservedQuantity: 0, allocatedQuantity: 0 };
+        let serial = 0;
+        for (const op of ops) {
+          const reservationId = 'reservation' in op ? `res-${op.reservation}` : null;
+          const count = (status: UnitStatus) =>
+            units.filter((u) => u.status === status && (reservationId === null || u.reservationId === reservationId)).length;
+          const free = units.filter((u) => u.status === 'AVAILABLE').length;
+          const ref = { referenceType: 'reservation', referenceId: reservationId };
+          let movement: LotMovement | null = null;
+          const received: ReceivedUnit[] = [];
+          if (op.kind === 'receive') {
+            for (let i = 0; i < op.count; i += 1) {
+              serial += 1;
+              received.push({
+                id: `u${serial}`,
+                productId: 'p',
+                warehouseId: 'w',
+                lotId: 'lot-1',
+                serialNumber: `SN-${String(serial).padStart(4, '0')}`,
+                condition: 'New',
+              });
+            }
+            movement = move({ type: 'RECEIPT', quantityDelta: op.count });
+          } else if (op.kind === 'reserve' && free >= op.count) movement = move({ type: 'RESERVE', reservedDelta: op.count, ...ref });
+          else if (op.kind === 'sell' && free >= op.count) movement = move({ type: 'ALLOCATE', allocatedDelta: op.count, ...ref });
+          else if (op.kind === 'allocate' && count('RESERVED') >= op.count)
+            movement = move({ type: 'ALLOCATE', reservedDelta: -op.count, allocatedDelta: op.count, ...ref });
+          else if (op.kind === 'release' && count('RESERVED') >= op.count) movement = move({ type: 'RELEASE', reservedDelta: -op.count, ...ref });
+          else if (op.kind === 'ship' && count('SOLD') >= op.count)
+            movement = move({ type: 'SHIP', quantityDelta: -op.count, allocatedDelta: -op.count, ...ref });
+          else if (op.kind === 'write_off' && free >= op.count) movement = move({ type: 'WRITE_OFF', quantityDelta: -op.count });
+          if (movement === null) continue;
+
+          const moves = unitMoves([movement], units, received);
+          for (const step of moves.steps) if (step.fromStatus !== null) expect(checkUnitTransition(step.fromStatus, step.toStatus)).toBeNull();
+          const changes = new Map(moves.changes.map((change) => [change.id, change]));
+          units = [
+            ...units.map((u) => ({ ...u, ...changes.get(u.id) })),
+            ...moves.received.map((r): StockUnit => ({ id: r.id, serialNumber: r.serialNumber, lotId: r.lotId, status: 'AVAILABLE', reservationId: null })),
+          ];
+          lot.quantity += movement.quantityDelta ?? 0;
+          lot.reservedQuantity += movement.reservedDelta ?? 0;
+          lot.allocatedQuantity += movement.allocatedDelta ?? 0;
+          expect(lotCountsOf(units.map((u) => u.status))).toEqual(lot);
+          for (const u of units) expect(u.reservationId === null).toBe(u.status === 'AVAILABLE' || u.status === 'WRITTEN_OFF');
+        }
+      }),
+    );
+  });
+
+  it('never gives one unit to two reservations, and honours every claim that fits', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 8 }), fc.array(fc.integer({ min: 0, max: 7 }), { maxLength: 8 }), (size, claimed) => {
+        const units = Array.from({ length: size }, (_, i) => unit(String(i), 'AVAILABLE'));
+        const named = [...new Set(claimed.filter((i) => i < size))];
+        const chosen = new Map([['res-named', new Set(named.map((i) => `SN-${i}`))]]);
+        const others = size - named.length;
+        const moves = unitMoves(
+          [
+            move({ type: 'RESERVE', reservedDelta: others, referenceType: 'reservation', referenceId: 'res-other' }),
+            ...(named.length > 0 ? [move({ type: 'RESERVE', reservedDelta: named.length, referenceType: 'reservation', referenceId: 'res-named' })] : []),
+          ].filter((m) => (m.reservedDelta ?? 0) > 0),
+          units,
+          [],
+          chosen,
+        );
+        expect(new Set(moves.changes.map((change) => change.id)).size).toBe(moves.changes.length);
+        const namedTaken = moves.changes.filter((change) => change.reservationId === 'res-named').map((change) => `SN-${change.id}`);
+        expect(namedTaken.sort()).toEqual(named.map((i) => `SN-${i}`).sort());
+      }),
+    );
+  });
+});
