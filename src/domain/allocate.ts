@@ -1,11 +1,11 @@
 /** The planner: which lots give how much to each line of a request, or why a line is short. Pure; never mutates its inputs. */
 import type { Priority } from './priority';
-import { chooseTakes, type CandidateLot, type GeoPoint, type Strategy, type StrategyContext } from './strategies';
+import { chooseTakes, type CandidateLot, type StrategyChoice, type StrategyContext } from './strategies';
 
 /** One product and quantity wanted; a warehouseId pins the line to that warehouse. */
 export type PlanLine = { productId: string; quantity: number; warehouseId?: string };
 /** A request to plan: its lines in order, how to choose lots, and whether a short request may take what it can. */
-export type PlanRequest = { lines: PlanLine[]; strategy: Strategy; priority: Priority; allowPartial: boolean; destination?: GeoPoint };
+export type PlanRequest = { lines: PlanLine[]; priority: Priority; allowPartial: boolean } & StrategyChoice;
 /** Units of one lot given to one line. */
 export type LotTake = { lineIndex: number; productId: string; warehouseId: string; lotId: string; lotNumber: string | null; quantity: number };
 /** A line that cannot be served in full, with what it could have got. */
@@ -43,8 +43,7 @@ function takeFrom(remaining: Map<string, number>, takes: readonly LotTake[]): vo
 }
 
 function planAgainst(request: PlanRequest, lots: readonly CandidateLot[], remaining: ReadonlyMap<string, number>, now: Date): Plan {
-  const ctx: StrategyContext = { strategy: request.strategy, priority: request.priority, now };
-  if (request.destination !== undefined) ctx.destination = request.destination;
+  const ctx: StrategyContext = { ...request, now };
   // a copy, because a refused all-or-nothing request must leave the shared stock as it found it
   const left = new Map(remaining);
   const takes: LotTake[] = [];

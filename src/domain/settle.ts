@@ -12,7 +12,7 @@ import type { LotMovement } from './movement';
 import { effectiveStatus, type NewReservation, type NewReservationLine, type StatusChange } from './reservation';
 import { stockLinesOf } from './stock-lines';
 import type { Priority } from './priority';
-import type { GeoPoint, Strategy } from './strategies';
+import type { StrategyChoice } from './strategies';
 
 /** Gives a fresh id each call; ids given later sort after earlier ones (uuid v7), so lines keep the order they were taken. */
 export type IdSource = () => string;
@@ -20,13 +20,11 @@ export type IdSource = () => string;
 const MINUTE_MS = 60_000;
 
 /** A request as settling needs it; `holdMinutes` is the hold already capped by configuration. */
-export type SettleRequest = {
+export type SettleRequest = StrategyChoice & {
   mode: 'reserve' | 'allocate';
   lines: PlanLine[];
-  strategy: Strategy;
   priority: Priority;
   allowBackorder: boolean;
-  destination?: GeoPoint;
   orderId: string;
   referenceType: string;
   customerId?: string;

@@ -24,8 +24,24 @@ export type CandidateLot = {
   warehouse: { latitude: number | null; longitude: number | null; premium: boolean; priority: number };
 };
 
+/** How a request chooses its lots: the strategy, with the destination nearest_location cannot do without. */
+export type StrategyChoice =
+  { strategy: Exclude<Strategy, 'nearest_location'>; destination?: GeoPoint } | { strategy: 'nearest_location'; destination: GeoPoint };
+
+/** Why a strategy cannot be used as asked; the message every refusal of the rule below carries. */
+export const missingDestination = 'nearest_location needs a destination';
+
+/**
+ * The strategies' one precondition: nearest_location orders lots by distance, so it needs a
+ * destination. Returns the choice as the planner takes it, or null when the precondition fails.
+ */
+export function strategyChoice(strategy: Strategy, destination: GeoPoint | undefined): StrategyChoice | null {
+  if (strategy === 'nearest_location') return destination === undefined ? null : { strategy, destination };
+  return destination === undefined ? { strategy } : { strategy, destination };
+}
+
 /** What a strategy needs besides the lots. */
-export type StrategyContext = { strategy: Strategy; priority: Priority; destination?: GeoPoint; now: Date };
+export type StrategyContext = StrategyChoice & { priority: Priority; now: Date };
 
 /** One lot's share of a request. */
 export type Take = { lotId: string; quantity: number };
@@ -101,8 +117,6 @@ function comparatorFor(lots: readonly CandidateLot[], ctx: StrategyContext): Com
       );
     case 'nearest_location': {
       const destination = ctx.destination;
-      // the API refuses this strategy without a destination, so reaching here without one is a bug
-      if (destination === undefined) throw new Error('nearest_location needs a destination');
       const distance = new Map(lots.map((lot) => [lot.id, warehouseDistance(lot, destination)]));
       return inOrder(
         ascendingNullsLast((lot) => distance.get(lot.id) ?? null),

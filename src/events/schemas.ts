@@ -2,7 +2,16 @@ import { z } from 'zod';
 import { lowStockSeverities } from '../domain/low-stock';
 import { priorities } from '../domain/priority';
 import { strategies } from '../domain/strategies';
-import { externalId, geoPointSchema, isoTimestamp, quantitySchema, userText, uuidSchema } from '../schemas/common';
+import {
+  destinationWhenNeeded,
+  externalId,
+  geoPointSchema,
+  hasDestinationWhenNeeded,
+  isoTimestamp,
+  quantitySchema,
+  userText,
+  uuidSchema,
+} from '../schemas/common';
 
 /**
  * The events Stockroom publishes (SPEC §7), one zod schema each, discriminated on `type`.
@@ -261,10 +270,7 @@ export const orderCreatedSchema = z
     destination: geoPointSchema.optional(),
     timeoutMinutes: z.number().int().positive().optional(),
   })
-  .refine((event) => event.strategy !== 'nearest_location' || event.destination !== undefined, {
-    error: 'nearest_location needs a destination',
-    path: ['destination'],
-  });
+  .refine(hasDestinationWhenNeeded, destinationWhenNeeded);
 
 /** An order was cancelled: release what it holds. */
 export const orderCancelledSchema = z.object({

@@ -10,7 +10,7 @@ import { planMany, type LotTake, type PlanRequest } from '../domain/allocate';
 import type { NewEvent } from '../events/schemas';
 import { settleRequest, type FailedLine, type IdSource, type UnknownReferences } from '../domain/settle';
 import type { Priority } from '../domain/priority';
-import type { GeoPoint, Strategy } from '../domain/strategies';
+import { missingDestination, strategyChoice, type GeoPoint, type Strategy, type StrategyChoice } from '../domain/strategies';
 import type { NewBackorder } from '../domain/backorder';
 import type { LotMovement } from '../domain/movement';
 import type { NewReservation, NewReservationLine, StatusChange } from '../domain/reservation';
@@ -123,10 +123,11 @@ function unknownOf(request: EngineRequest, unknown: UnknownReferences): { produc
   };
 }
 
-function toPlanRequest(request: EngineRequest): PlanRequest {
-  const planned: PlanRequest = { lines: request.lines, strategy: request.strategy, priority: request.priority, allowPartial: request.allowPartial };
-  if (request.destination !== undefined) planned.destination = request.destination;
-  return planned;
+function chooseStrategy(request: EngineRequest): StrategyChoice {
+  const choice = strategyChoice(request.strategy, request.destination);
+  // intake refuses such requests, so reaching here with one is a caller's bug
+  if (choice === null) throw new AppError('VALIDATION_FAILED', `Request ${request.key}: ${missingDestination}`);
+  return choice;
 }
 
 /**
@@ -139,12 +140,7 @@ function toPlanRequest(request: EngineRequest): PlanRequest {
  * have no lots, so they come out short, and an all-or-nothing request with one takes nothing.
  */
 export async function serve(tx: Transaction, requests: readonly EngineRequest[], ctx: ServeContext): Promise<Served> {
-  for (const request of requests) {
-    // the planner cannot order by distance without one; intake refuses such requests, so this is a caller's bug
-    if (request.strategy === 'nearest_location' && request.destination === undefined) {
-      throw new AppError('VALIDATION_FAILED', `Request ${request.key}: nearest_location needs a destination`);
-    }
-  }
+  const choices = requests.map(chooseStrategy);
   if (requests.length === 0) return { outcomes: [], writes: {} };
   const { now, config } = ctx;
   const ids = ctx.ids ?? uuidv7;
@@ -157,8 +153,13 @@ export async function serve(tx: Transaction, requests: readonly EngineRequest[],
     const named = unknownOf(request, unknown);
     return named.products.length > 0 || named.warehouses.length > 0 ? named : undefined;
   });
-  const served = requests.filter((_, index) => refused[index] === undefined);
-  const plans = planMany(served.map(toPlanRequest), locks.lots.map(toCandidateLot), now);
+  const plans = planMany(
+    requests.flatMap((request, index): PlanRequest[] =>
+      refused[index] === undefined ? [{ lines: request.lines, priority: request.priority, allowPartial: request.allowPartial, ...choices[index]! }] : [],
+    ),
+    locks.lots.map(toCandidateLot),
+    now,
+  );
 
   const reservations: NewReservation[] = [];
   const statusHistory: StatusChange[] = [];
@@ -177,10 +178,9 @@ export async function serve(tx: Transaction, requests: readonly EngineRequest[],
       {
         mode: request.mode,
         lines: request.lines,
-        strategy: request.strategy,
+        ...choices[index]!,
         priority: request.priority,
         allowBackorder: request.allowBackorder,
-        ...(request.destination === undefined ? {} : { destination: request.destination }),
         orderId: request.orderId,
         referenceType: request.referenceType,
         ...(request.customerId === undefined ? {} : { customerId: request.customerId }),

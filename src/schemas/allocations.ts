@@ -4,7 +4,9 @@ import { strategies } from '../domain/strategies';
 import {
   cursorPageQuery,
   externalId,
+  destinationWhenNeeded,
   geoPointSchema,
+  hasDestinationWhenNeeded,
   isoTimestamp,
   quantitySchema,
   rangeInOrder,
@@ -56,10 +58,7 @@ export const createAllocationBody = z
     referenceType: userText(64),
     destination: geoPointSchema.optional(),
   })
-  .refine((body) => body.strategy !== 'nearest_location' || body.destination !== undefined, {
-    error: 'the nearest_location strategy needs a destination',
-    path: ['destination'],
-  });
+  .refine(hasDestinationWhenNeeded, destinationWhenNeeded);
 export type CreateAllocation = z.infer<typeof createAllocationBody>;
 
 export const acceptedAllocationSchema = z.object({

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { missingDestination, strategyChoice, type GeoPoint, type Strategy } from '../domain/strategies';
 
 /** An id given by its owner (catalogue product id, warehouse id such as wh-001). */
 export const externalId = z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, 'expected 1-64 characters of letters, digits and ._:-');
@@ -48,6 +49,12 @@ export const geoPointSchema = z.strictObject({
   latitude: z.number().min(-90).max(90),
   longitude: z.number().min(-180).max(180),
 });
+
+/** The strategies' precondition (strategyChoice, src/domain/strategies.ts) as a refinement of a body naming a strategy and a destination. */
+export const hasDestinationWhenNeeded = (body: { strategy: Strategy; destination?: GeoPoint | undefined }): boolean =>
+  strategyChoice(body.strategy, body.destination) !== null;
+/** Where and how a body that fails hasDestinationWhenNeeded is refused. */
+export const destinationWhenNeeded = { error: missingDestination, path: ['destination'] };
 
 export const errorBodySchema = z.object({
   error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),

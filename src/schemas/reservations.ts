@@ -2,7 +2,19 @@ import { z } from 'zod';
 import { reservationStatuses } from '../domain/reservation';
 import { priorities } from '../domain/priority';
 import { strategies } from '../domain/strategies';
-import { cursorPageQuery, externalId, geoPointSchema, isoTimestamp, quantitySchema, rangeInOrder, userText, uuidSchema, valueList } from './common';
+import {
+  cursorPageQuery,
+  destinationWhenNeeded,
+  externalId,
+  geoPointSchema,
+  hasDestinationWhenNeeded,
+  isoTimestamp,
+  quantitySchema,
+  rangeInOrder,
+  userText,
+  uuidSchema,
+  valueList,
+} from './common';
 
 /** One lot's share of a reservation item. */
 export const reservationLotSchema = z.object({
@@ -84,16 +96,10 @@ const serveFields = {
   destination: geoPointSchema.optional(),
 };
 
-const destinationWhenNearest = {
-  message: 'nearest_location needs a destination',
-  path: ['destination'],
-};
-const hasDestinationWhenNearest = (body: { strategy: string; destination?: unknown }) => body.strategy !== 'nearest_location' || body.destination !== undefined;
-
 /** The bound of timeoutMinutes is RESERVATION_MAX_MINUTES, checked by the use case (it is configuration). */
 export const reserveBody = z
   .strictObject({ ...serveFields, timeoutMinutes: z.number().int().positive().optional() })
-  .refine(hasDestinationWhenNearest, destinationWhenNearest);
+  .refine(hasDestinationWhenNeeded, destinationWhenNeeded);
 export type ReserveInput = z.output<typeof reserveBody>;
 
 const versionField = { version: z.number().int().min(0).optional() };
@@ -112,7 +118,7 @@ export const allocateReservationBody = z.strictObject({
 export type AllocateReservationInput = z.output<typeof allocateReservationBody>;
 
 /** Allocate directly, without a reservation first. */
-export const allocateDirectBody = z.strictObject(serveFields).refine(hasDestinationWhenNearest, destinationWhenNearest);
+export const allocateDirectBody = z.strictObject(serveFields).refine(hasDestinationWhenNeeded, destinationWhenNeeded);
 export type AllocateDirectInput = z.output<typeof allocateDirectBody>;
 
 export const allocateBody = z.union([allocateReservationBody, allocateDirectBody]);

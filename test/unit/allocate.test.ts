@@ -1,12 +1,17 @@
 import { plan, planMany, type PlanRequest } from '../../src/domain/allocate';
+import type { StrategyChoice } from '../../src/domain/strategies';
 import { berlin, lot, lotId, madrid, now, paris } from './lot-fixtures';
 
-const request = (lines: PlanRequest['lines'], overrides: Partial<PlanRequest> = {}): PlanRequest => ({
+const request = (
+  lines: PlanRequest['lines'],
+  overrides: Partial<Pick<PlanRequest, 'priority' | 'allowPartial'>> = {},
+  choice: StrategyChoice = { strategy: 'fifo' },
+): PlanRequest => ({
   lines,
-  strategy: 'fifo',
   priority: 'medium',
   allowPartial: false,
   ...overrides,
+  ...choice,
 });
 
 const totalTaken = (takes: readonly { quantity: number }[]): number => takes.reduce((sum, take) => sum + take.quantity, 0);
@@ -169,15 +174,11 @@ describe('plan', () => {
 
   it('passes the destination to nearest_location', () => {
     const result = plan(
-      request([{ productId: 'sku-1', quantity: 3 }], { strategy: 'nearest_location', destination: { latitude: 48.85, longitude: 2.35 } }),
+      request([{ productId: 'sku-1', quantity: 3 }], {}, { strategy: 'nearest_location', destination: { latitude: 48.85, longitude: 2.35 } }),
       stock,
       now,
     );
     expect(result.takes.map((take) => take.warehouseId)).toEqual(['wh-paris']);
-  });
-
-  it('throws when nearest_location has no destination', () => {
-    expect(() => plan(request([{ productId: 'sku-1', quantity: 3 }], { strategy: 'nearest_location' }), stock, now)).toThrow('destination');
   });
 
   it('throws when two candidate lots share an id', () => {
@@ -219,7 +220,7 @@ describe('planMany', () => {
 
   it('serves requests in the order given, each with its own strategy', () => {
     const plans = planMany(
-      [request([{ productId: 'sku-1', quantity: 50 }], { strategy: 'lifo' }), request([{ productId: 'sku-1', quantity: 50 }])],
+      [request([{ productId: 'sku-1', quantity: 50 }], {}, { strategy: 'lifo' }), request([{ productId: 'sku-1', quantity: 50 }])],
       hotProduct,
       now,
     );

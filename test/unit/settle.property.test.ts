@@ -3,7 +3,7 @@ import { plan, planMany, type LotTake } from '../../src/domain/allocate';
 import type { StoredBackorder } from '../../src/domain/backorder';
 import { settleFills, settleRequest, type FillableReservation, type SettleRequest } from '../../src/domain/settle';
 import { priorities } from '../../src/domain/priority';
-import { strategies } from '../../src/domain/strategies';
+import { strategies, strategyChoice } from '../../src/domain/strategies';
 import { now } from './lot-fixtures';
 import { lotsArb, productIds, requestArb } from './lot-arbitraries';
 import { backorder, sequentialIds } from './settle-fixtures';
@@ -147,7 +147,8 @@ const fills = fc.tuple(fc.array(backorderArb, { maxLength: 6 }), lotsArb, freeAr
   const plans = planMany(
     backorders.map((one) => ({
       lines: [{ productId: one.productId, quantity: one.quantity - one.fulfilledQuantity }],
-      strategy: one.strategy,
+      // the arbitrary names no strategy that needs a destination
+      ...strategyChoice(one.strategy, undefined)!,
       priority: 'medium' as const,
       allowPartial: true,
     })),

@@ -1,12 +1,13 @@
 import { plan } from '../../src/domain/allocate';
 import { settleFills, settleRequest, type SettleRequest } from '../../src/domain/settle';
+import type { StrategyChoice } from '../../src/domain/strategies';
 import { berlin, lot, now, paris } from './lot-fixtures';
 import { backorder, sequentialIds } from './settle-fixtures';
 
-const request = (overrides: Partial<SettleRequest> = {}): SettleRequest => ({
+const request = (overrides: Partial<Omit<SettleRequest, keyof StrategyChoice>> = {}, choice: StrategyChoice = { strategy: 'fifo' }): SettleRequest => ({
+  ...choice,
   mode: 'reserve',
   lines: [{ productId: 'sku-1', quantity: 5 }],
-  strategy: 'fifo',
   priority: 'high',
   allowBackorder: false,
   orderId: 'order-1',
@@ -92,7 +93,10 @@ describe('settleRequest', () => {
   });
 
   it('backorders what a partial request missed, linked to its reservation, with the request priority', () => {
-    const wanted = request({ lines: [{ productId: 'sku-1', quantity: 20 }], allowBackorder: true, destination: { latitude: 1, longitude: 2 } });
+    const wanted = request(
+      { lines: [{ productId: 'sku-1', quantity: 20 }], allowBackorder: true },
+      { strategy: 'fifo', destination: { latitude: 1, longitude: 2 } },
+    );
     const settled = settleRequest(plan({ ...wanted, allowPartial: true }, lots, now), wanted, now, sequentialIds());
     expect(settled.outcome).toBe('partial');
     expect(settled.failedLines).toEqual([

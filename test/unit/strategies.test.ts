@@ -6,6 +6,8 @@ import {
   type CandidateLot,
   type GeoPoint,
   type Strategy,
+  strategyChoice,
+  type StrategyChoice,
   type StrategyContext,
 } from '../../src/domain/strategies';
 import type { Priority } from '../../src/domain/priority';
@@ -13,12 +15,39 @@ import { berlin, lot, lotId, madrid, now, paris, unmapped } from './lot-fixtures
 
 const atParis: GeoPoint = { latitude: paris.latitude!, longitude: paris.longitude! };
 
-const context = (strategy: Strategy, priority: Priority = 'medium', destination?: GeoPoint): StrategyContext =>
-  destination === undefined ? { strategy, priority, now } : { strategy, priority, now, destination };
+const context = (strategy: Strategy, priority: Priority = 'medium', destination?: GeoPoint): StrategyContext => {
+  const choice = strategyChoice(strategy, destination);
+  if (choice === null) throw new Error(`${strategy} needs a destination in this test`);
+  return { ...choice, priority, now };
+};
 
 /** Lot numbers in the order given, for readable expectations. */
 const numbers = (lots: readonly { id: string }[] | readonly { lotId: string }[]): number[] =>
   lots.map((entry) => Number(('id' in entry ? entry.id : entry.lotId).slice(-12)));
+
+describe('strategyChoice', () => {
+  it('refuses nearest_location without a destination', () => {
+    expect(strategyChoice('nearest_location', undefined)).toBeNull();
+  });
+
+  it('takes nearest_location with its destination', () => {
+    expect(strategyChoice('nearest_location', atParis)).toEqual({ strategy: 'nearest_location', destination: atParis });
+  });
+
+  it.each(strategies.filter((strategy) => strategy !== 'nearest_location').map((strategy) => [strategy]))(
+    'takes %s with or without a destination',
+    (strategy) => {
+      expect(strategyChoice(strategy, undefined)).toEqual({ strategy });
+      expect(strategyChoice(strategy, atParis)).toEqual({ strategy, destination: atParis });
+    },
+  );
+
+  it('is the only way the type lets nearest_location be chosen without a destination', () => {
+    // @ts-expect-error nearest_location without a destination is not a StrategyChoice
+    const refused: StrategyChoice = { strategy: 'nearest_location' };
+    expect(strategyChoice(refused.strategy, refused.destination)).toBeNull();
+  });
+});
 
 describe('distanceKm', () => {
   it('is zero from a point to itself', () => {
@@ -157,10 +186,6 @@ describe('orderLots', () => {
     const lots = [lot({ n: 2, received: 2 }), lot({ n: 1, received: 1 })];
     orderLots(lots, context('fifo'));
     expect(numbers(lots)).toEqual([2, 1]);
-  });
-
-  it('throws when nearest_location has no destination', () => {
-    expect(() => orderLots([lot({ n: 1 })], context('nearest_location'))).toThrow('nearest_location needs a destination');
   });
 });
 

@@ -14,29 +14,27 @@ import { commitWrites } from '../../db/writes';
 import { planMany, type PlanRequest } from '../../domain/allocate';
 import type { BackorderFill, StoredBackorder } from '../../domain/backorder';
 import { settleFills } from '../../domain/settle';
+import { strategyChoice } from '../../domain/strategies';
 import { AppError, notFound } from '../../errors';
 import { outboxRows } from '../../events/outbox';
 import type { Backorder, BackorderPage, ListBackordersQuery } from '../../schemas/backorders';
 import { toCandidateLot } from '../stock/lots';
 import { stockChangeWrites } from '../stock-changes';
 
-function toPlanRequest(backorder: StoredBackorder): PlanRequest {
-  const planned: PlanRequest = {
-    lines: [
-      {
-        productId: backorder.productId,
-        quantity: backorder.quantity - backorder.fulfilledQuantity,
-        ...(backorder.warehouseId ? { warehouseId: backorder.warehouseId } : {}),
-      },
-    ],
-    strategy: backorder.strategy,
-    priority: backorder.priority,
-    allowPartial: true,
+/** The backorder's remainder as a request to plan, or null when its strategy cannot be used as recorded (it then waits for an operator). */
+function toPlanRequest(backorder: StoredBackorder): PlanRequest | null {
+  const destination =
+    backorder.destinationLatitude !== null && backorder.destinationLongitude !== null
+      ? { latitude: backorder.destinationLatitude, longitude: backorder.destinationLongitude }
+      : undefined;
+  const choice = strategyChoice(backorder.strategy, destination);
+  if (choice === null) return null;
+  const line = {
+    productId: backorder.productId,
+    quantity: backorder.quantity - backorder.fulfilledQuantity,
+    ...(backorder.warehouseId ? { warehouseId: backorder.warehouseId } : {}),
   };
-  if (backorder.destinationLatitude !== null && backorder.destinationLongitude !== null) {
-    planned.destination = { latitude: backorder.destinationLatitude, longitude: backorder.destinationLongitude };
-  }
-  return planned;
+  return { lines: [line], priority: backorder.priority, allowPartial: true, ...choice };
 }
 
 /**
@@ -52,11 +50,16 @@ export async function fillBackorders(tx: Transaction, productIds: readonly strin
   const waiting = await productsWithOpenBackorders(tx, [...new Set(productIds)]);
   if (waiting.length === 0) return [];
   const locks = await lockFor(tx, { servingProducts: waiting });
-  // nearest_location cannot order lots without a destination; such a backorder waits for an operator
-  const backorders = (await lockOpenBackorders(tx, waiting)).filter(
-    (backorder) => backorder.strategy !== 'nearest_location' || backorder.destinationLatitude !== null,
+  const fillable = (await lockOpenBackorders(tx, waiting)).flatMap((backorder) => {
+    const request = toPlanRequest(backorder);
+    return request === null ? [] : [{ backorder, request }];
+  });
+  const backorders = fillable.map(({ backorder }) => backorder);
+  const plans = planMany(
+    fillable.map(({ request }) => request),
+    locks.lots.map(toCandidateLot),
+    now,
   );
-  const plans = planMany(backorders.map(toPlanRequest), locks.lots.map(toCandidateLot), now);
 
   const linked = new Set<string>();
   backorders.forEach((backorder, index) => {
