@@ -5,11 +5,15 @@
  * and copied to the queue's dead-letter queue with its reason. A message is acknowledged only once
  * its fate is safe: the retry or dead copy confirmed by the broker, the dead letter committed.
  */
+import { isUtf8 } from 'node:buffer';
 import type { MessagePropertyHeaders } from 'amqplib';
 import { v7 as uuidv7 } from 'uuid';
 import type { z } from 'zod';
+import { isTransientDatabaseError } from '../db/pg-errors';
+import { escapeUnstorable, storableJson } from '../domain/storable-text';
 import type { Logger } from '../logger';
 import { deadLettersTotal } from '../metrics';
+import { runIsolated } from '../micro-batcher';
 import { ackAll, type Delivery } from './consumer';
 import type { Publisher } from './publisher';
 import { ATTEMPTS_HEADER, FIRST_ERROR_HEADER, LAST_ERROR_HEADER, attemptsOf, retryQueueFor, type AllocationTopology } from './topology';
@@ -21,6 +25,12 @@ const ROUTING_KEY_HEADER = 'stockroom-routing-key';
 
 /** The reason a message that is not JSON is dead-lettered with; its text is kept as `{ raw }`. */
 export const UNPARSEABLE = 'unparseable';
+
+/**
+ * The header of a dead letter whose message had to be changed to be stored (text Postgres refuses,
+ * escaped; or a body that is not UTF-8): the exact bytes received, in base64. A replay sends them.
+ */
+export const BODY_BASE64_HEADER = 'bodyBase64';
 
 /** A message read: its value, or why it carries none (never worth retrying). */
 export type ReadMessage<T> = { ok: true; value: T } | { ok: false; reason: string; error: string; payload: unknown };
@@ -62,7 +72,10 @@ export type SettlerOptions = {
   retryDelaysMs: readonly number[];
   confirmTimeoutMs: number;
   log: Logger;
-  /** Keeps dead letters (one transaction); when it fails (the database away), the messages circulate through the retry queues until it works. */
+  /**
+   * Keeps dead letters (one transaction). When the database is away the messages circulate through
+   * the retry queues until it is back; when it refuses a letter, each is kept alone so the others go on.
+   */
   keep(letters: readonly DeadLetterRecord[]): Promise<void>;
   /** Notes, before they are republished, which messages wait for a retry and why (the worker marks their jobs). */
   noteRetries?(retries: readonly { allocationId: string | null; error: string }[]): Promise<void>;
@@ -126,6 +139,7 @@ export function createSettler(options: SettlerOptions): { batch(): Settlement } 
     delivery.ack();
   };
 
+  /** The dead letter of a message, in a form Postgres stores: NUL and lone surrogates escaped, the exact bytes kept when anything changed. */
   const letterOf = (
     delivery: Delivery,
     letter: { reason: string; error: string; payload: unknown; allocationId?: string | null },
@@ -133,6 +147,9 @@ export function createSettler(options: SettlerOptions): { batch(): Settlement } 
   ): Letter => {
     const { message } = delivery;
     const headers = headersOf(delivery);
+    const payload = storableJson(letter.payload);
+    const keepBytes = payload.escaped || !isUtf8(message.content);
+    const firstError = headerText(headers[FIRST_ERROR_HEADER]) ?? letter.error;
     return {
       delivery,
       record: {
@@ -141,16 +158,17 @@ export function createSettler(options: SettlerOptions): { batch(): Settlement } 
         allocationId: letter.allocationId ?? null,
         reason: letter.reason,
         attempts,
-        firstError: headerText(headers[FIRST_ERROR_HEADER]) ?? letter.error,
-        lastError: letter.error,
-        payload: letter.payload,
-        headers: {
+        firstError: escapeUnstorable(firstError),
+        lastError: escapeUnstorable(letter.error),
+        payload: payload.value,
+        headers: storableJson({
           ...Object.fromEntries(Object.entries(headers).filter(([name]) => name.startsWith('stockroom-'))),
-          messageId: message.properties.messageId ?? null,
-          priority: message.properties.priority ?? null,
+          messageId: (message.properties.messageId as unknown) ?? null,
+          priority: (message.properties.priority as unknown) ?? null,
           ...originOf(message),
           redelivered: message.fields.redelivered,
-        },
+          ...(keepBytes ? { [BODY_BASE64_HEADER]: message.content.toString('base64') } : {}),
+        }).value as Record<string, unknown>,
       },
     };
   };
@@ -186,44 +204,54 @@ export function createSettler(options: SettlerOptions): { batch(): Settlement } 
           ackAll(acks);
 
           if (letters.length > 0) {
-            let kept = false;
-            try {
-              await options.keep(letters.map((letter) => letter.record));
-              kept = true;
-            } catch (error) {
-              // no record of them could be written (database away): keep them circulating until it is back
-              log.warn({ err: error, count: letters.length }, 'could not record dead letters; retrying them later');
-              const last = options.retryDelaysMs.length;
-              for (const { delivery, record } of letters) {
-                retries.push({ delivery, failures: Math.min(record.attempts, last), error: record.lastError, allocationId: record.allocationId });
-              }
-            }
-            if (kept) {
-              await Promise.all(
-                letters.map(async ({ delivery, record }) => {
+            // one transaction for the batch's letters; a letter the database refuses is kept apart from the others
+            const kept = await runIsolated(
+              letters,
+              async (batch) => {
+                await options.keep(batch.map((letter) => letter.record));
+                return batch.map(() => ({ ok: true as const, value: true }));
+              },
+              (error) => !isTransientDatabaseError(error),
+            );
+            const last = options.retryDelaysMs.length;
+            await Promise.all(
+              letters.map(async ({ delivery, record }, index) => {
+                const outcome = kept[index]!;
+                if (!outcome.ok && isTransientDatabaseError(outcome.error)) {
+                  // no record of it could be written (database away): keep it circulating until it is back
+                  log.warn({ err: outcome.error, reason: record.reason }, 'could not record a dead letter; retrying it later');
+                  retries.push({ delivery, failures: Math.min(record.attempts, last), error: record.lastError, allocationId: record.allocationId });
+                  return;
+                }
+                if (outcome.ok)
                   log.warn({ reason: record.reason, error: record.lastError, attempts: record.attempts, queue: record.queue }, 'message dead-lettered');
-                  deadLettersTotal.inc({ queue: topology.work });
-                  const headers = {
-                    [REASON_HEADER]: record.reason,
-                    [ATTEMPTS_HEADER]: record.attempts,
-                    [FIRST_ERROR_HEADER]: record.firstError ?? record.lastError,
-                    [LAST_ERROR_HEADER]: record.lastError,
-                  };
-                  try {
-                    await forward(topology.dead, delivery, headers, payloads.get(delivery));
-                  } catch (failure) {
-                    // the queue's own dead-letter target takes it, without the reason header
-                    log.warn({ err: failure }, 'could not publish to the dead-letter queue; rejecting instead');
-                    delivery.reject();
-                  }
-                }),
-              );
-            }
+                // a letter the database refuses even escaped would fail the same way forever: only the dead-letter queue keeps it
+                else
+                  log.error(
+                    { err: outcome.error, reason: record.reason, queue: record.queue },
+                    'message dead-lettered without a dead_letters row: the database refused it',
+                  );
+                deadLettersTotal.inc({ queue: topology.work });
+                const headers = {
+                  [REASON_HEADER]: record.reason,
+                  [ATTEMPTS_HEADER]: record.attempts,
+                  [FIRST_ERROR_HEADER]: record.firstError ?? record.lastError,
+                  [LAST_ERROR_HEADER]: record.lastError,
+                };
+                try {
+                  await forward(topology.dead, delivery, headers, payloads.get(delivery));
+                } catch (failure) {
+                  // the queue's own dead-letter target takes it, without the reason header
+                  log.warn({ err: failure }, 'could not publish to the dead-letter queue; rejecting instead');
+                  delivery.reject();
+                }
+              }),
+            );
           }
 
           if (retries.length > 0) {
             await options
-              .noteRetries?.(retries.map(({ allocationId, error }) => ({ allocationId, error })))
+              .noteRetries?.(retries.map(({ allocationId, error }) => ({ allocationId, error: escapeUnstorable(error) })))
               .catch((error: unknown) => log.warn({ err: error }, 'could not note the failed attempts'));
             const outcomes = await Promise.allSettled(
               retries.map(({ delivery, failures, error }) =>

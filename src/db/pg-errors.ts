@@ -44,6 +44,14 @@ export function isConnectionError(error: unknown): boolean {
   return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(pgMessage(error));
 }
 
+/**
+ * The database away or busy (a lost connection, a serialization failure, a deadlock, a session
+ * timeout): the same work may succeed later. Every other error is the work's own and will not pass.
+ */
+export function isTransientDatabaseError(error: unknown): boolean {
+  return isConnectionError(error) || isRetryableTransactionError(error);
+}
+
 // SQLSTATE class 22 (data exception): a value the database cannot store. Messages name the kind of
 // problem, never the value (the driver's own message quotes it).
 const dataExceptionMessages: Record<string, string> = {

@@ -4,7 +4,7 @@ import type { DeadLetterRecord } from '../amqp/settle';
 import { withTransaction, type Transaction } from '../db/client';
 import { markEventProcessed } from '../db/consumer-store';
 import { insertDeadLetters } from '../db/dead-letter-store';
-import { isConnectionError, isRetryableTransactionError, translatePgError } from '../db/pg-errors';
+import { isTransientDatabaseError, translatePgError } from '../db/pg-errors';
 import { AppError } from '../errors';
 
 /** The identity of a consumed event, for deduplication. */
@@ -46,7 +46,7 @@ export async function applyEventOnce<E extends { eventId: string; type: string }
     return { kind };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    if (isRetryableTransactionError(error) || isConnectionError(error)) return { kind: 'retry', error: message };
+    if (isTransientDatabaseError(error)) return { kind: 'retry', error: message };
     const translated = translatePgError(error);
     if (!(translated instanceof AppError)) return { kind: 'retry', error: message };
     if (translated.code === 'NOT_FOUND' || translated.code === 'DEPENDENCY_UNAVAILABLE') return { kind: 'retry', error: translated.message };

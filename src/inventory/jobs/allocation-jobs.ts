@@ -12,7 +12,7 @@ import {
 import { withTransaction } from '../../db/client';
 import { commitWrites } from '../../db/writes';
 import { insertDeadLetters, type NewDeadLetter } from '../../db/dead-letter-store';
-import { isConnectionError, isRetryableTransactionError } from '../../db/pg-errors';
+import { isTransientDatabaseError } from '../../db/pg-errors';
 import { byPriorityThenArrival } from '../../domain/priority';
 import { batchSize, jobLatency, jobsTotal } from '../../metrics';
 import { runIsolated } from '../../micro-batcher';
@@ -35,11 +35,6 @@ export type JobOutcome =
 type Job = { row: AllocationRow; request: CreateAllocation };
 
 const resultStatusOf: Record<ServedRequest['outcome'], ResultStatus> = { complete: 'succeeded', partial: 'partial', none: 'failed' };
-
-/** Transient: a serialization failure, a deadlock, or a lost or refused database connection. */
-export function isTransientError(error: unknown): boolean {
-  return isRetryableTransactionError(error) || isConnectionError(error);
-}
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -176,7 +171,7 @@ export async function runAllocationJobs(pool: Pool, config: Config, ids: readonl
   try {
     rows = await startAllocations(pool, ids);
   } catch (error) {
-    for (const id of ids) outcomes.set(id, { kind: 'failed', error: describe(error), retryable: isTransientError(error) });
+    for (const id of ids) outcomes.set(id, { kind: 'failed', error: describe(error), retryable: isTransientDatabaseError(error) });
     return outcomes;
   }
 
@@ -187,7 +182,7 @@ export async function runAllocationJobs(pool: Pool, config: Config, ids: readonl
       const existing = await existingAllocationIds(pool, notStarted);
       for (const id of notStarted) outcomes.set(id, existing.has(id) ? { kind: 'already_finished' } : { kind: 'unknown' });
     } catch (error) {
-      for (const id of notStarted) outcomes.set(id, { kind: 'failed', error: describe(error), retryable: isTransientError(error) });
+      for (const id of notStarted) outcomes.set(id, { kind: 'failed', error: describe(error), retryable: isTransientDatabaseError(error) });
     }
   }
 
@@ -210,11 +205,14 @@ export async function runAllocationJobs(pool: Pool, config: Config, ids: readonl
       const served = await serveTogether(pool, config, batch, startedAt);
       return batch.map((job) => ({ ok: true as const, value: served.get(job.row.id)! }));
     },
-    (error) => !isTransientError(error),
+    (error) => !isTransientDatabaseError(error),
   );
   jobs.forEach((job, index) => {
     const outcome = settled[index]!;
-    outcomes.set(job.row.id, outcome.ok ? outcome.value : { kind: 'failed', error: describe(outcome.error), retryable: isTransientError(outcome.error) });
+    outcomes.set(
+      job.row.id,
+      outcome.ok ? outcome.value : { kind: 'failed', error: describe(outcome.error), retryable: isTransientDatabaseError(outcome.error) },
+    );
   });
   return outcomes;
 }

@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { PublishError, type Publisher } from '../../amqp/publisher';
-import { UNPARSEABLE } from '../../amqp/settle';
+import { BODY_BASE64_HEADER, UNPARSEABLE } from '../../amqp/settle';
 import { requeueAllocation } from '../../db/allocation-store';
 import { withTransaction } from '../../db/client';
 import {
@@ -50,8 +50,10 @@ export async function getDeadLetter(pool: Pool, id: string): Promise<DeadLetter>
   return (await findDeadLetter(pool, id)) ?? Promise.reject(notFound('Dead letter', id));
 }
 
-/** The bytes a dead letter was received as. */
+/** The bytes a dead letter was received as: kept exactly when it had to be escaped to be stored. */
 function originalBody(letter: DeadLetter): Buffer {
+  const exact = letter.headers[BODY_BASE64_HEADER];
+  if (typeof exact === 'string') return Buffer.from(exact, 'base64');
   if (letter.reason === UNPARSEABLE && typeof letter.payload === 'object' && letter.payload !== null && 'raw' in letter.payload) {
     return Buffer.from(String(letter.payload.raw));
   }
