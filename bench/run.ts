@@ -28,6 +28,7 @@ type CliOptions = {
   logLevel: string;
   env: string[];
   cpuProf: boolean;
+  staleStats: boolean;
   keep: boolean;
   readme: boolean;
   out: string;
@@ -54,6 +55,7 @@ function parseArgs(argv: string[]): CliOptions {
     .option('--log-level <level>', 'LOG_LEVEL of Stockroom processes', 'warn')
     .option('--env <KEY=VALUE...>', 'extra environment for Stockroom processes, e.g. WORKER_BATCH_SIZE=200', [])
     .option('--cpu-prof', 'write V8 CPU profiles of Stockroom processes next to their logs', false)
+    .option('--stale-stats', "ANALYZE Stockroom's database once seeded, while its job tables are still empty", false)
     .option('--keep', 'keep the databases and vhosts afterwards', false)
     .option('--no-readme', 'do not write the figures into README.md (quick runs never do)')
     .option('--out <dir>', 'results folder', path.join(repoRoot, 'bench', 'results'));
@@ -145,6 +147,7 @@ async function main(): Promise<number> {
       env: parseEnv(options.env),
       nodeArgs: options.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
       keep: options.keep,
+      staleStats: options.staleStats,
     };
     for (const system of options.systems) {
       const chosen = scenarios(sizes).filter((scenario) => scenario.systems.includes(system) && options.scenarios.includes(scenario.name));
@@ -194,6 +197,7 @@ async function main(): Promise<number> {
       stockroomWorkers: options.workers,
       stockroomLogLevel: options.logLevel,
       stockroomEnv: parseEnv(options.env),
+      staleStats: options.staleStats,
       baselineProcesses: Number(process.env.BASELINE_PROCESSES ?? 2),
       seeding,
       completion:

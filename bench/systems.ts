@@ -64,6 +64,8 @@ export type SystemOptions = {
   env: Record<string, string>;
   nodeArgs: string[];
   keep: boolean;
+  /** ANALYZE the database once seeded, while the job tables are still empty (statistics a fresh deployment may have). */
+  staleStats: boolean;
 };
 
 /** A started system, ready for load. */
@@ -224,6 +226,11 @@ export async function startOurs(options: SystemOptions, sizes: Sizes): Promise<S
     if (await probe(handle.baseUrl, 'PUT', '/api/v1/inventory/adjust')) handle.endpoints.add('adjust');
     if (handle.endpoints.has('allocations')) await waitForConsumers(queue, workers.length);
     handle.seeding = await seedThroughApi(handle, sizes);
+    if (options.staleStats) {
+      // statistics that say every job table is empty, as a nightly ANALYZE or a fresh deployment may leave them
+      await pool.query('analyze');
+      handle.seeding += '; then ANALYZE with the job tables empty (--stale-stats)';
+    }
   } catch (error) {
     await handle.stop();
     throw error;

@@ -9,7 +9,16 @@ export type Queryable = Pick<Pool | PoolClient, 'query'>;
 export type Transaction = PoolClient & { readonly inTransaction: true };
 
 /**
- * A pool of `size` connections. With `timeouts`, every session runs with them as server settings
+ * Every session plans without sequential scans where an index serves: each statement the service
+ * runs, and each foreign-key check Postgres runs for it, has its index, so a plan that reads a whole
+ * table could only come from statistics taken while the table was still empty. A session caches its
+ * foreign-key checks' plans when it first runs them, which can be on an empty table, and keeps them
+ * until the table is analysed again — with autovacuum off, for good.
+ */
+const plannerOptions = '-c enable_seqscan=off';
+
+/**
+ * A pool of `size` connections, planning as plannerOptions says. With `timeouts`, every session runs with them as server settings
  * (lock_timeout, statement_timeout, idle_in_transaction_session_timeout; 0 leaves one unlimited):
  * no statement waits for a lock, and no transaction holds its locks, longer than the role allows.
  */
@@ -19,6 +28,7 @@ export function createPool(databaseUrl: string, size: number, logger?: Logger, a
     max: size,
     application_name: applicationName,
     connectionTimeoutMillis: 5000,
+    options: plannerOptions,
     ...(timeouts && {
       lock_timeout: timeouts.lockTimeoutMs,
       statement_timeout: timeouts.statementTimeoutMs,

@@ -290,8 +290,11 @@ export const allocationResults = pgTable(
     executionTimeMs: integer('execution_time_ms').notNull(),
     completedAt: timestamp('completed_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  // The live stream counts and times the jobs finished in its last few seconds.
-  (table) => [index('allocation_results_completed_idx').on(table.completedAt)],
+  (table) => [
+    // The live stream counts and times the jobs finished in its last few seconds.
+    index('allocation_results_completed_idx').on(table.completedAt),
+    index('allocation_results_reservation_idx').on(table.reservationId),
+  ],
 );
 
 /** Answers of the synchronous endpoints, kept by Idempotency-Key so a repeat gets the first answer again. */
@@ -346,6 +349,7 @@ export const backorderItems = pgTable(
     index('backorder_items_warehouse_idx').on(table.warehouseId, table.priority.desc(), table.createdAt, table.id),
     index('backorder_items_reference_idx').on(table.referenceId, table.priority.desc(), table.createdAt, table.id),
     index('backorder_items_reservation_idx').on(table.reservationId),
+    index('backorder_items_allocation_idx').on(table.allocationId),
     index('backorder_items_created_idx').on(table.createdAt),
     check('backorder_items_quantities', sql`${table.quantity} > 0 and ${table.fulfilledQuantity} between 0 and ${table.quantity}`),
     check('backorder_items_status_known', sql`${table.status} in ('OPEN', 'FULFILLED', 'CANCELLED')`),
@@ -432,6 +436,9 @@ export const transferLines = pgTable(
   },
   (table) => [
     index('transfer_lines_transfer_idx').on(table.transferId),
+    index('transfer_lines_product_idx').on(table.productId),
+    index('transfer_lines_source_lot_idx').on(table.sourceLotId),
+    index('transfer_lines_destination_lot_idx').on(table.destinationLotId),
     check('transfer_lines_quantity_positive', sql`${table.quantity} > 0`),
     check(
       'transfer_lines_parts_fit',
@@ -508,6 +515,7 @@ export const deadLetters = pgTable(
     index('dead_letters_queue_idx').on(table.queue, table.createdAt, table.id),
     index('dead_letters_created_idx').on(table.createdAt, table.id),
     index('dead_letters_replayed_idx').on(table.replayedAt),
+    index('dead_letters_allocation_idx').on(table.allocationId),
     check('dead_letters_status_known', sql`${table.status} in ('open', 'replayed')`),
   ],
 );

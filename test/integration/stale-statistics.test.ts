@@ -1,0 +1,77 @@
+import type { PoolClient } from 'pg';
+import { createTestDatabase, type TestDatabase } from '../helpers/database';
+
+/**
+ * Plans that statistics cannot break: every foreign key has the index its checks need, and a
+ * session whose foreign-key checks were first planned on empty tables (statistics taken before
+ * any load, autovacuum off) still checks them through the index once the tables have grown.
+ */
+
+let db: TestDatabase;
+
+beforeAll(async () => {
+  db = await createTestDatabase('stale-statistics');
+});
+afterAll(async () => db.drop());
+
+it('every foreign key has an index led by its columns', async () => {
+  const { rows } = await db.pool.query<{ constraint: string }>(`
+    select c.conrelid::regclass || '.' || c.conname as constraint
+      from pg_constraint c
+     where c.contype = 'f' and c.connamespace = 'public'::regnamespace
+       and not exists (
+             select 1 from pg_index i
+              where i.indrelid = c.conrelid and i.indpred is null
+                and (i.indkey::int2[])[0:cardinality(c.conkey) - 1] @> c.conkey
+                and (i.indkey::int2[])[0:cardinality(c.conkey) - 1] <@ c.conkey)
+     order by 1`);
+  expect(rows.map((row) => row.constraint)).toEqual([]);
+});
+
+/** The plans auto_explain reports for the statements run through `client`, nested ones (foreign-key checks) included. */
+async function explainedPlans(client: PoolClient, run: () => Promise<void>): Promise<string[]> {
+  const plans: string[] = [];
+  const listen = (notice: { message?: string }) => {
+    if (notice.message?.includes('Query Text:')) plans.push(notice.message);
+  };
+  await client.query(`load 'auto_explain'`);
+  await client.query(`set auto_explain.log_min_duration = 0; set auto_explain.log_nested_statements = on; set client_min_messages = log`);
+  client.on('notice', listen);
+  try {
+    await run();
+  } finally {
+    client.off('notice', listen);
+    await client.query(`reset client_min_messages; reset auto_explain.log_min_duration`);
+  }
+  return plans;
+}
+
+it('a session that first checked foreign keys on empty tables checks them through their index once the tables have grown', async () => {
+  await db.pool.query('analyze');
+  const client = await db.pool.connect();
+  try {
+    const insertReservations = (count: number) =>
+      client.query(
+        `insert into reservations (id, order_id, status, expires_at) select gen_random_uuid(), 'order-1', 'RESERVED', now() from generate_series(1, $1)`,
+        [count],
+      );
+    const insertHistory = (count: number) =>
+      client.query(
+        `insert into reservation_status_history (reservation_id, to_status, actor)
+         select id, 'RESERVED', 'test' from reservations order by id limit $1`,
+        [count],
+      );
+    // more checks than the plan cache needs before it keeps a generic plan
+    await insertReservations(10);
+    await insertHistory(10);
+    await insertReservations(5000);
+
+    const plans = await explainedPlans(client, () => insertHistory(20).then(() => undefined));
+    const checks = plans.filter((plan) => plan.includes('FROM ONLY "public"."reservations" x'));
+    expect(checks).toHaveLength(20);
+    expect(checks.filter((plan) => plan.includes('Seq Scan'))).toEqual([]);
+    expect(checks.every((plan) => plan.includes('reservations_pkey'))).toBe(true);
+  } finally {
+    client.release();
+  }
+});
