@@ -122,6 +122,9 @@ const environmentSchema = z.object({
   OUTBOX_RETENTION_HOURS: integer(72, 1),
   RECONNECT_MAX_DELAY_MS: integer(10_000, 100),
   SHUTDOWN_TIMEOUT_MS: integer(15_000, 100),
+  LEDGER_CHECK_INTERVAL_MS: integer(300_000, 0),
+  DEAD_LETTER_QUEUE_TTL_MS: integer(86_400_000, 1000),
+  DEAD_LETTER_QUEUE_MAX_LENGTH: integer(10_000, 1),
   STREAM_INTERVAL_MS: integer(2000, 100, 60_000),
   STREAM_WINDOW_SECONDS: integer(10, 1, 3600),
 });

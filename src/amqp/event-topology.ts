@@ -1,5 +1,6 @@
 import type { Channel, ChannelModel } from 'amqplib';
-import { allocationTopology, type AllocationTopology } from './topology';
+import type { Logger } from '../logger';
+import { allocationTopology, declareBoundedDeadQueue, type AllocationTopology, type DeadQueueBounds } from './topology';
 
 /** The durable topic exchange Stockroom publishes its events to. */
 export async function declareEventsExchange(channel: Channel, exchange: string): Promise<void> {
@@ -21,15 +22,16 @@ export function consumerTopology(
 /**
  * Declares (idempotently, on every connect) the source exchange, the durable queue bound to it with
  * each routing key, its retry queues (a queue-wide TTL sends each message back to the queue after
- * the delay) and its dead-letter queue (also where the broker puts anything the queue rejects).
+ * the delay) and its dead-letter queue (also where the broker puts anything the queue rejects),
+ * bounded like the allocation queue's (declareDeadQueue).
  */
-export async function declareConsumerTopology(model: ChannelModel, topology: ConsumerTopology): Promise<void> {
+export async function declareConsumerTopology(model: ChannelModel, topology: ConsumerTopology, bounds: DeadQueueBounds, log: Logger): Promise<void> {
+  await declareBoundedDeadQueue(model, topology.dead, bounds, log);
   const channel = await model.createChannel();
   // a failed declaration closes only this channel; the error surfaces through the rejected promise
   channel.on('error', () => {});
   try {
     await channel.assertExchange(topology.exchange, 'topic', { durable: true });
-    await channel.assertQueue(topology.dead, { durable: true });
     await channel.assertQueue(topology.work, {
       durable: true,
       arguments: { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': topology.dead },

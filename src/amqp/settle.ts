@@ -12,7 +12,7 @@ import type { z } from 'zod';
 import { isTransientDatabaseError } from '../db/pg-errors';
 import { escapeUnstorable, storableJson } from '../domain/storable-text';
 import type { Logger } from '../logger';
-import { deadLettersTotal } from '../metrics';
+import { deadLettersTotal, deadLettersUnrecorded } from '../metrics';
 import { runIsolated } from '../micro-batcher';
 import { ackAll, type Delivery } from './consumer';
 import type { Publisher } from './publisher';
@@ -226,12 +226,14 @@ export function createSettler(options: SettlerOptions): { batch(): Settlement } 
                 if (outcome.ok)
                   log.warn({ reason: record.reason, error: record.lastError, attempts: record.attempts, queue: record.queue }, 'message dead-lettered');
                 // a letter the database refuses even escaped would fail the same way forever: only the dead-letter queue keeps it
-                else
+                else {
+                  deadLettersUnrecorded.inc({ queue: topology.work });
                   log.error(
                     { err: outcome.error, reason: record.reason, queue: record.queue },
                     'message dead-lettered without a dead_letters row: the database refused it',
                   );
-                deadLettersTotal.inc({ queue: topology.work });
+                }
+                deadLettersTotal.inc({ queue: topology.work, reason: record.reason });
                 const headers = {
                   [REASON_HEADER]: record.reason,
                   [ATTEMPTS_HEADER]: record.attempts,

@@ -45,20 +45,71 @@ export function retryQueueFor(topology: AllocationTopology, retryDelaysMs: reado
   return topology.retries.find((retry) => retry.delayMs === delay)!.queue;
 }
 
+/** How long, and how many, broker copies a dead-letter queue keeps: the dead_letters table is the record operators work from. */
+export type DeadQueueBounds = { ttlMs: number; maxLength: number };
+
+/** The dead-letter queue bounds configured (DEAD_LETTER_QUEUE_TTL_MS, DEAD_LETTER_QUEUE_MAX_LENGTH). */
+export function deadQueueBounds(config: { DEAD_LETTER_QUEUE_TTL_MS: number; DEAD_LETTER_QUEUE_MAX_LENGTH: number }): DeadQueueBounds {
+  return { ttlMs: config.DEAD_LETTER_QUEUE_TTL_MS, maxLength: config.DEAD_LETTER_QUEUE_MAX_LENGTH };
+}
+
+/** AMQP's reply code when a queue exists with other arguments than those declared. */
+const PRECONDITION_FAILED = 406;
+
+/**
+ * Declares a dead-letter queue whose copies expire after `ttlMs` and of which at most `maxLength`
+ * are kept (the oldest dropped first), so after `dlq purge` or `dlq replay` the broker's copies
+ * drain by themselves and its depth never disagrees with the table for long. RabbitMQ refuses to
+ * change the arguments of an existing queue (PRECONDITION_FAILED): a queue declared before, without
+ * these bounds or with others, is then only checked to exist, kept as it is, and the answer is
+ * `kept` — bound it with a policy, or delete it to have it declared again (docs/operations.md).
+ */
+export async function declareDeadQueue(model: ChannelModel, queue: string, bounds: DeadQueueBounds): Promise<'declared' | 'kept'> {
+  const channel = await model.createChannel();
+  // a refused declaration closes only this channel; the error surfaces through the rejected promise
+  channel.on('error', () => {});
+  try {
+    await channel.assertQueue(queue, { durable: true, arguments: { 'x-message-ttl': bounds.ttlMs, 'x-max-length': bounds.maxLength } });
+    await channel.close().catch(() => {});
+    return 'declared';
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== PRECONDITION_FAILED) throw error;
+  }
+  const check = await model.createChannel();
+  check.on('error', () => {});
+  try {
+    await check.checkQueue(queue);
+    return 'kept';
+  } finally {
+    await check.close().catch(() => {});
+  }
+}
+
+/** Declares a topology's dead-letter queue and logs, at warn, when an earlier declaration without the bounds stays in force. */
+export async function declareBoundedDeadQueue(model: ChannelModel, queue: string, bounds: DeadQueueBounds, log: Logger): Promise<void> {
+  if ((await declareDeadQueue(model, queue, bounds)) === 'kept') {
+    log.warn(
+      { queue, ...bounds },
+      'the dead-letter queue exists with other arguments and keeps them; bound it with a policy or delete it (docs/operations.md, dead-letter queue bounds)',
+    );
+  }
+}
+
 /**
  * Declares the allocation queues; safe to run on every connect, by any number of processes.
  * - work: durable classic priority queue; messages rejected from it (never requeued) go to `dead`.
  * - retries: no consumers; a queue-wide TTL dead-letters each message back to `work` after the
  *   delay. Queue-wide, not per message: expiry only happens at a queue's head, so one fixed delay
  *   per queue keeps every message expiring on time.
- * - dead: the broker's copy of every dead-lettered message; operators work from the dead_letters table.
+ * - dead: the broker's copy of every dead-lettered message, bounded in age and number (see
+ *   declareDeadQueue); operators work from the dead_letters table.
  */
-export async function declareAllocationTopology(model: ChannelModel, topology: AllocationTopology): Promise<void> {
+export async function declareAllocationTopology(model: ChannelModel, topology: AllocationTopology, bounds: DeadQueueBounds, log: Logger): Promise<void> {
+  await declareBoundedDeadQueue(model, topology.dead, bounds, log);
   const channel: Channel = await model.createChannel();
   // a failed declaration closes only this channel; the error surfaces through the rejected promise
   channel.on('error', () => {});
   try {
-    await channel.assertQueue(topology.dead, { durable: true });
     await channel.assertQueue(topology.work, {
       durable: true,
       arguments: { 'x-max-priority': MAX_PRIORITY, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': topology.dead },
@@ -102,16 +153,17 @@ export async function keepAllocationTopology(
   amqp: AmqpClient,
   workQueue: string,
   retryDelaysMs: readonly number[],
+  deadBounds: DeadQueueBounds,
   log: Logger,
 ): Promise<KeptAllocationTopology> {
   const topology = allocationTopology(workQueue, retryDelaysMs);
-  await amqp.onConnect((model) => declareAllocationTopology(model, topology));
+  await amqp.onConnect((model) => declareAllocationTopology(model, topology, deadBounds, log));
   let declaring: Promise<void> | null = null;
   return {
     topology,
     redeclare() {
       declaring ??= amqp
-        .runNow((model) => declareAllocationTopology(model, topology))
+        .runNow((model) => declareAllocationTopology(model, topology, deadBounds, log))
         .then(() => log.info({ queue: topology.work }, 'declared the allocation queues again'))
         .catch((error: unknown) => log.warn({ err: error }, 'could not declare the allocation queues again'))
         .finally(() => (declaring = null));

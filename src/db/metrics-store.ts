@@ -1,7 +1,7 @@
 import type { Priority } from '../domain/priority';
 import type { AllocationStatus, DeadLetter } from '../schemas/allocations';
 import { queryRow, queryRows, type Queryable } from './client';
-import { effectiveStatusSql } from './reservation-store';
+import { effectiveStatusSql, lapsedHoldSql } from './reservation-store';
 import { sql, toQuery } from './sql';
 import { overdueTransferSql } from './transfer-store';
 
@@ -54,10 +54,30 @@ export async function countQueuedByPriority(db: Queryable): Promise<{ priority: 
   return queryRows(db, `select priority, count(*)::int as count from allocation_requests where status = 'queued' group by priority`);
 }
 
+/** How long the oldest job accepted and not started yet (or back in a retry queue) has waited, in seconds; 0 when none waits. */
+export async function oldestQueuedJobAge(db: Queryable): Promise<number> {
+  const row = await queryRow<{ ageSeconds: number }>(
+    db,
+    `select coalesce(extract(epoch from now() - min(created_at)), 0)::float8 as "ageSeconds" from allocation_requests where status = 'queued'`,
+  );
+  return row?.ageSeconds ?? 0;
+}
+
 /** Dead letters waiting for an operator. */
 export async function countOpenDeadLetters(db: Queryable): Promise<number> {
   const row = await queryRow<{ count: number }>(db, `select count(*)::int as count from dead_letters where status = 'open'`);
   return row?.count ?? 0;
+}
+
+/** RESERVED holds past their expiry at `now`: stock the sweeper has not given back yet. */
+export async function countOverdueReservations(db: Queryable, now: Date): Promise<number> {
+  const { text, values } = toQuery(sql`select count(*)::int as count from reservations r where ${lapsedHoldSql(now)}`);
+  return (await queryRow<{ count: number }>(db, text, values))?.count ?? 0;
+}
+
+/** Dead letters waiting for an operator, by the queue they came from and their reason. */
+export async function countOpenDeadLettersByReason(db: Queryable): Promise<{ queue: string; reason: string; count: number }[]> {
+  return queryRows(db, `select queue, reason, count(*)::int as count from dead_letters where status = 'open' group by queue, reason`);
 }
 
 /** Outbox events not yet confirmed by the broker, and how long the oldest has waited. */

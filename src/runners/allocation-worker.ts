@@ -2,7 +2,7 @@ import type { Channel } from 'amqplib';
 import { keepChannel } from '../amqp/channels';
 import { consumeInBatches, type Delivery } from '../amqp/consumer';
 import { createPublisher } from '../amqp/publisher';
-import { keepAllocationTopology } from '../amqp/topology';
+import { deadQueueBounds, keepAllocationTopology } from '../amqp/topology';
 import { jobSettler, serveJobMessages } from '../inventory/jobs/job-messages';
 import { queueDepth } from '../metrics';
 import type { Runner, WorkerDeps } from './runner';
@@ -17,7 +17,7 @@ const QUEUE_DEPTH_INTERVAL_MS = 5000;
  */
 export async function startAllocationWorker({ config, pool, logger, amqp }: WorkerDeps): Promise<Runner> {
   const log = logger.child({ component: 'allocation-worker' });
-  const { topology } = await keepAllocationTopology(amqp, config.ALLOCATION_QUEUE, config.JOB_RETRY_DELAYS_MS, log);
+  const { topology } = await keepAllocationTopology(amqp, config.ALLOCATION_QUEUE, config.JOB_RETRY_DELAYS_MS, deadQueueBounds(config), log);
   const publisher = await createPublisher(amqp, logger);
 
   const settler = jobSettler({ pool, config, publisher, topology, log });

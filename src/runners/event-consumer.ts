@@ -1,8 +1,10 @@
 import { consumeInBatches } from '../amqp/consumer';
 import { consumerTopology, declareConsumerTopology } from '../amqp/event-topology';
 import { createPublisher } from '../amqp/publisher';
+import { deadQueueBounds } from '../amqp/topology';
 import { createSettler, readMessage } from '../amqp/settle';
 import { applyEventOnce, keepDeadLetters, type EventSpec } from '../events/consume';
+import { eventsConsumed } from '../metrics';
 import type { Runner, WorkerDeps } from './runner';
 
 /** Events one consumer handles at once; events of one key (an order, a product) still go one at a time. */
@@ -17,6 +19,9 @@ export type EventConsumerSpec<E extends { eventId: string; type: string }> = Eve
   /** events with the same key are applied in the order they arrive */
   keyOf(event: E): string;
 };
+
+/** How stockroom_events_consumed_total names what became of an event. */
+const consumedOutcome = { processed: 'processed', duplicate: 'duplicate', retry: 'failed', dead: 'dead_lettered' } as const;
 
 /** Runs tasks of one key one after another, tasks of different keys side by side. */
 function serialPerKey() {
@@ -43,7 +48,7 @@ export async function startEventConsumer<E extends { eventId: string; type: stri
   const { config, pool, amqp } = deps;
   const log = deps.logger.child({ component: spec.name, queue: spec.queue });
   const topology = consumerTopology(spec.queue, config.JOB_RETRY_DELAYS_MS, { exchange: spec.exchange, routingKeys: spec.routingKeys });
-  await amqp.onConnect((model) => declareConsumerTopology(model, topology));
+  await amqp.onConnect((model) => declareConsumerTopology(model, topology, deadQueueBounds(config), log));
   const publisher = await createPublisher(amqp, deps.logger);
   const serial = serialPerKey();
   const settler = createSettler({
@@ -61,6 +66,7 @@ export async function startEventConsumer<E extends { eventId: string; type: stri
       const settlement = settler.batch();
       const read = readMessage(delivery.message.content, spec.schema, 'invalid_event');
       if (!read.ok) {
+        eventsConsumed.inc({ queue: topology.work, outcome: 'dead_lettered' });
         settlement.deadLetter(delivery, read);
         await settlement.settle();
         continue;
@@ -68,6 +74,7 @@ export async function startEventConsumer<E extends { eventId: string; type: stri
       const event = read.value;
       await serial(spec.keyOf(event), async () => {
         const outcome = await applyEventOnce(pool, spec, event);
+        eventsConsumed.inc({ queue: topology.work, outcome: consumedOutcome[outcome.kind] });
         if (outcome.kind === 'dead') settlement.deadLetter(delivery, { reason: outcome.reason, error: outcome.error, payload: event });
         else if (outcome.kind === 'retry') settlement.fail(delivery, { error: outcome.error, retryable: true, payload: event });
         else {

@@ -66,7 +66,7 @@ describe('GET /metrics', () => {
       'stockroom_transfers_overdue',
       'stockroom_events_published_total',
       'stockroom_event_publish_failures_total',
-      'stockroom_process_cpu_seconds_total',
+      'process_cpu_seconds_total',
     ]) {
       expect(text).toContain(`# TYPE ${name} `);
     }

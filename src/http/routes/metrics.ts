@@ -1,12 +1,12 @@
 import type { FastifyInstance } from 'fastify';
-import { registry } from '../../metrics';
+import { apiRegistry } from '../../metrics';
 import type { ReadinessProbe } from '../../operations/readiness';
-import { stockGaugeRefresher } from '../../operations/stock-gauges';
+import { stateGaugeRefresher } from '../../operations/state-gauges';
 import type { AppDeps } from '../app-deps';
 
 /** GET /metrics: every Prometheus metric of the process, in the text exposition format. */
 export function metricsRoutes(app: FastifyInstance, deps: AppDeps, probe: ReadinessProbe): void {
-  const refreshStockGauges = stockGaugeRefresher(deps.pool, deps.logger);
+  const refreshStateGauges = stateGaugeRefresher(deps.pool, deps.logger, { ledgerCheckMs: deps.config.LEDGER_CHECK_INTERVAL_MS });
   app.get(
     '/metrics',
     {
@@ -16,11 +16,12 @@ export function metricsRoutes(app: FastifyInstance, deps: AppDeps, probe: Readin
         tags: ['operations'],
         summary: 'Prometheus metrics',
         description:
-          'Requests by route and status, allocation jobs by status, accept-to-result latency, queue depth, retries, dead letters, reservations by status, lock waits and the oversell check.',
+          'Requests by route and status, allocation jobs by status, accept-to-result latency, queue depth, retries, dead letters (recorded and open by reason), reservations by status and overdue, the outbox backlog, low stock, lock waits, the oversell and ledger checks, dependency up gauges and Node.js process metrics.',
       },
     },
     async (_request, reply) => {
-      await Promise.all([refreshStockGauges(), probe()]);
+      await Promise.all([refreshStateGauges(), probe()]);
+      const registry = apiRegistry();
       return reply.type(registry.contentType).send(await registry.metrics());
     },
   );

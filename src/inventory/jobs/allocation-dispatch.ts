@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 import type { AmqpClient } from '../../amqp/connection';
 import { createPublisher, type Publisher } from '../../amqp/publisher';
-import { allocationTopology, brokerPriority, keepAllocationTopology } from '../../amqp/topology';
+import { allocationTopology, brokerPriority, deadQueueBounds, keepAllocationTopology } from '../../amqp/topology';
 import { markPublished } from '../../db/allocation-store';
 import type { Config } from '../../config';
 import type { Priority } from '../../domain/priority';
@@ -106,7 +106,7 @@ export type JobPublishing = { dispatcher: AllocationDispatcher; publisher: Publi
  */
 export async function openJobPublishing(deps: { pool: Pool; config: Config; logger: Logger; amqp: AmqpClient | null }): Promise<JobPublishing> {
   const { pool, config, logger, amqp } = deps;
-  const kept = amqp ? await keepAllocationTopology(amqp, config.ALLOCATION_QUEUE, config.JOB_RETRY_DELAYS_MS, logger) : null;
+  const kept = amqp ? await keepAllocationTopology(amqp, config.ALLOCATION_QUEUE, config.JOB_RETRY_DELAYS_MS, deadQueueBounds(config), logger) : null;
   const publisher = amqp ? await createPublisher(amqp, logger, { onReturned: () => kept?.redeclare() }) : null;
   const dispatcher = createAllocationDispatcher(pool, publisher, config, logger);
   return {
