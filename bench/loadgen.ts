@@ -37,6 +37,8 @@ export type LoadResult = {
   failures: Record<string, number>;
   /** Offered-rate mode: how many jobs went out late because maxInFlight requests were open. */
   lateSends: number;
+  /** Answers 503 OVERLOADED (the backlog at its bound): the caller waited Retry-After and sent the job again. */
+  overloaded: number;
   /** CPU the load generator itself used, in ms. */
   cpuMs: number;
 };
@@ -46,7 +48,9 @@ export type LoadMessage =
 
 const now = () => performance.timeOrigin + performance.now();
 
-function post(agent: http.Agent, url: URL, headers: Record<string, string>, body: string): Promise<{ status: number; text: string }> {
+type Answer = { status: number; text: string; retryAfterSeconds: number | null };
+
+function post(agent: http.Agent, url: URL, headers: Record<string, string>, body: string): Promise<Answer> {
   return new Promise((resolve) => {
     const request = http.request(
       url,
@@ -54,11 +58,18 @@ function post(agent: http.Agent, url: URL, headers: Record<string, string>, body
       (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-        response.on('error', (error) => resolve({ status: 0, text: error.message }));
+        const retryAfter = Number(response.headers['retry-after']);
+        response.on('end', () =>
+          resolve({
+            status: response.statusCode ?? 0,
+            text: Buffer.concat(chunks).toString('utf8'),
+            retryAfterSeconds: Number.isFinite(retryAfter) ? retryAfter : null,
+          }),
+        );
+        response.on('error', (error) => resolve({ status: 0, text: error.message, retryAfterSeconds: null }));
       },
     );
-    request.on('error', (error) => resolve({ status: 0, text: error.message }));
+    request.on('error', (error) => resolve({ status: 0, text: error.message, retryAfterSeconds: null }));
     request.end(body);
   });
 }
@@ -89,6 +100,7 @@ export async function drive(plan: LoadPlan, onProgress: (sent: number, answered:
     backorder: jobs.map((_, i) => plan.backorderEvery > 0 && i % plan.backorderEvery === 0),
     failures: {},
     lateSends: 0,
+    overloaded: 0,
     cpuMs: 0,
   };
   const cpuStart = process.cpuUsage();
@@ -102,7 +114,13 @@ export async function drive(plan: LoadPlan, onProgress: (sent: number, answered:
   const send = async (i: number) => {
     const headers: Record<string, string> = { authorization: `Bearer ${plan.token}`, 'idempotency-key': `${plan.tag}-${i}` };
     result.sendAt[i] = now();
-    const response = await post(agent, url, headers, bodies[i]!);
+    let response = await post(agent, url, headers, bodies[i]!);
+    // a well-behaved caller: refused for a full backlog, it waits as told and sends the same job again
+    while (response.status === 503 && errorCode(response.text) === 'OVERLOADED') {
+      result.overloaded++;
+      await new Promise((resolve) => setTimeout(resolve, (response.retryAfterSeconds ?? 1) * 1000));
+      response = await post(agent, url, headers, bodies[i]!);
+    }
     result.doneAt[i] = now();
     result.status[i] = response.status;
     answered++;

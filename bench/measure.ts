@@ -48,6 +48,8 @@ export type Resources = {
   wallSeconds: number;
   /** CPU used while the scenario ran, in cores (CPU seconds per wall second), per part of the system. */
   cores: Record<string, number>;
+  /** CPU per finished job in ms, per part and for the system (every part but the load generator): the figure load on the machine moves least. */
+  cpuMsPerJob: Record<string, number>;
   machineBusyPercent: number;
   loadAverage: number[];
   /** Share of samples of the database's active backends in each wait (CPU = waiting on nothing). */
@@ -87,6 +89,8 @@ export type ScenarioResult = {
   /** Async only: the client sending the job to its final result. */
   endToEndMs: Latency | null;
   lateSends: number;
+  /** Answers 503 OVERLOADED, each followed by the same job sent again after Retry-After. */
+  overloaded: number;
   checks: Checks | null;
   resources: Resources | null;
 };
@@ -111,6 +115,7 @@ export function skipped(system: System, scenario: Scenario, reason: string): Sce
     httpMs: empty,
     endToEndMs: null,
     lateSends: 0,
+    overloaded: 0,
     checks: null,
     resources: null,
   };
@@ -332,6 +337,11 @@ export async function runScenario(handle: SystemHandle, scenario: Scenario, runT
   cores.postgres = [...cpuAfter.backends].reduce((sum, [pid, ms]) => sum + ms - (cpuBefore.backends.get(pid) ?? 0), 0) / 1000 / wallSeconds;
   cores.rabbitmq = (cpuAfter.rabbit - cpuBefore.rabbit) / 1000 / wallSeconds;
   const systemCores = Object.entries(cores).reduce((sum, [part, used]) => sum + (part === 'loadgen' ? 0 : used), 0);
+  const perJob = (used: number) => (done.length > 0 ? Math.round(((used * wallSeconds * 1000) / done.length) * 1000) / 1000 : 0);
+  const cpuMsPerJob = Object.fromEntries([
+    ...Object.entries(cores).map(([part, used]) => [part, perJob(used)] as const),
+    ['system', perJob(systemCores)] as const,
+  ]);
   for (const key of Object.keys(cores)) cores[key] = Math.round(cores[key]! * 100) / 100;
   const machineTotal = cpuAfter.machine.totalMs - cpuBefore.machine.totalMs;
 
@@ -351,10 +361,12 @@ export async function runScenario(handle: SystemHandle, scenario: Scenario, runT
     httpMs: latencySummary(load.doneAt.map((at, i) => at - load.sendAt[i]!)),
     endToEndMs: async ? latencySummary(done.map((job) => job.completedMs! - load.sendAt[job.index]!)) : null,
     lateSends: load.lateSends,
+    overloaded: load.overloaded,
     checks,
     resources: {
       wallSeconds: Math.round(wallSeconds * 10) / 10,
       cores,
+      cpuMsPerJob,
       machineBusyPercent: machineTotal > 0 ? Math.round(((cpuAfter.machine.busyMs - cpuBefore.machine.busyMs) / machineTotal) * 1000) / 10 : 0,
       loadAverage: os.loadavg().map((value) => Math.round(value * 100) / 100),
       waits: sampled.waits,
@@ -372,7 +384,7 @@ export async function runScenario(handle: SystemHandle, scenario: Scenario, runT
     `  ${handle.system} ${scenario.name}: ${result.throughput}/s, p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, ` +
       `${Object.entries(outcomes)
         .map(([status, n]) => `${status} ${n}`)
-        .join(', ')}; ${checkText}`,
+        .join(', ')}${result.overloaded > 0 ? `; ${result.overloaded} answers 503 OVERLOADED, sent again` : ''}; ${checkText}`,
   );
   if (checks && !checks.ok) say(`    ${JSON.stringify(checks)}`);
   return result;

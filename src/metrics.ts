@@ -41,6 +41,18 @@ export const jobsTotal = new Counter({
   registers: [registry],
 });
 
+export const allocationsOverloaded = new Counter({
+  name: 'stockroom_allocations_overloaded_total',
+  help: 'Allocation jobs refused with 503 OVERLOADED because the backlog was at ALLOCATION_MAX_BACKLOG',
+  registers: [registry],
+});
+
+export const allocationBacklog = new Gauge({
+  name: 'stockroom_allocation_backlog',
+  help: 'Allocation jobs accepted but not finished (queued or processing), as last counted by this api process',
+  registers: [registry],
+});
+
 export const jobLatency = new Histogram({
   name: 'stockroom_allocation_accept_to_result_seconds',
   help: 'Time from accepting an allocation job to writing its result',

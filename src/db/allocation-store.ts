@@ -145,6 +145,12 @@ export async function markPublished(db: Queryable, ids: readonly string[]): Prom
   );
 }
 
+/** How many jobs are accepted but not finished (queued or processing), read from the index of unfinished jobs. */
+export async function countUnfinishedAllocations(db: Queryable): Promise<number> {
+  const row = await queryRow<{ count: number }>(db, `select count(*)::int as count from allocation_requests where status in ('queued', 'processing')`, []);
+  return row?.count ?? 0;
+}
+
 /**
  * Claims queued jobs whose message was not confirmed within `olderThanMs`; rows another relay holds
  * are skipped, so relays never publish the same row at the same time.

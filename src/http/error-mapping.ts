@@ -43,13 +43,21 @@ export function toAppError(error: FastifyError | Error): AppError | null {
   return null;
 }
 
+/** When the caller may try again, for failures that say so in `details.retryAfterSeconds` (RATE_LIMITED, OVERLOADED). */
+function retryAfterSeconds(error: AppError): number | null {
+  const details = error.details as { retryAfterSeconds?: unknown } | undefined;
+  return typeof details?.retryAfterSeconds === 'number' ? details.retryAfterSeconds : null;
+}
+
 /** The one error handler: an expected failure gets its status and body, anything else a 500 naming the request id. */
 export function answerError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   // Refusals before routing (a bad URL) skip the hooks that set these.
   reply.headers(securityHeaders);
   const appError = toAppError(error);
   if (appError) {
-    if (appError.status >= 500) request.log.warn({ err: error }, appError.message);
+    const retryAfter = retryAfterSeconds(appError);
+    if (retryAfter !== null) reply.header('retry-after', retryAfter);
+    if (appError.status >= 500 && appError.code !== 'OVERLOADED') request.log.warn({ err: error }, appError.message);
     return reply.status(appError.status).send(appError.toBody());
   }
   if (isResponseSerializationError(error)) request.log.error({ err: error, issues: error.cause.issues }, 'response did not match its schema');

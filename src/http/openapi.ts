@@ -29,7 +29,7 @@ const errorDescriptions: Record<ErrorStatus, string> = {
   415: 'The body is not application/json',
   422: 'The Idempotency-Key was already used with a different body',
   429: 'Too many calls from this caller in the window; `Retry-After` says when to try again',
-  503: 'A dependency (Postgres or RabbitMQ) is down; retry later',
+  503: 'A dependency (Postgres or RabbitMQ) is down (`DEPENDENCY_UNAVAILABLE`), or, for new allocation jobs, the backlog is at its bound (`OVERLOADED`, with `Retry-After`); retry later',
 };
 
 const errorExamples: Record<ErrorStatus, { code: ErrorCode; message: string; details?: unknown }> = {

@@ -60,6 +60,17 @@ export const errorBodySchema = z.object({
   error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
 });
 
+/** The error body of a 503 OVERLOADED: the allocation backlog at its bound; `Retry-After` and `details.retryAfterSeconds` say when to try again. */
+export const overloadedErrorSchema = errorBodySchema.meta({
+  example: {
+    error: {
+      code: 'OVERLOADED',
+      message: '2000 allocation jobs are waiting to be served, the most this service accepts; try again in 1 s',
+      details: { retryAfterSeconds: 1, backlog: 2000, maxBacklog: 2000 },
+    },
+  },
+});
+
 /** Page through a list: `limit` items after `offset`. */
 export const paginationQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),

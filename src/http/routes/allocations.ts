@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { createJobsApp } from '../../inventory/jobs/application';
 import { acceptedAllocationSchema, allocationPageSchema, allocationViewSchema, createAllocationBody, listAllocationsQuery } from '../../schemas/allocations';
-import { uuidSchema } from '../../schemas/common';
+import { overloadedErrorSchema, uuidSchema } from '../../schemas/common';
 import type { AppDeps } from '../app-deps';
 import { idempotencyHeaders, sendAnswer } from '../idempotency';
 import { deadLetterRoutes } from './dead-letters';
@@ -25,9 +25,12 @@ export async function allocationRoutes(app: FastifyInstance, deps: AppDeps): Pro
       schema: {
         tags: ['allocations'],
         summary: 'Queue an allocation job',
+        description:
+          'Answers 202 once the job is committed; a worker serves it. With `ALLOCATION_MAX_BACKLOG` jobs accepted and not yet served, ' +
+          'new jobs are refused with 503 `OVERLOADED` and `Retry-After` (seconds) until the workers catch up.',
         headers: idempotencyHeaders,
         body: createAllocationBody,
-        response: { 202: acceptedAllocationSchema },
+        response: { 202: acceptedAllocationSchema, 503: overloadedErrorSchema },
       },
     },
     async (request, reply) => {

@@ -17,8 +17,9 @@ import {
 import type { AllocationDispatcher } from './allocation-dispatch';
 import { assertSameRequest } from '../idempotency';
 import type { IntakeRecorder } from './allocation-intake';
+import type { BacklogGate } from './backlog';
 
-export type IntakeDeps = { recorder: IntakeRecorder; dispatcher: AllocationDispatcher; config: Config };
+export type IntakeDeps = { recorder: IntakeRecorder; dispatcher: AllocationDispatcher; gate: BacklogGate; config: Config };
 
 function accepted(row: AllocationRow, message: string): AcceptedAllocation {
   return { allocationId: row.id, status: row.status, idempotencyKey: row.idempotencyKey, priority: row.priority, message };
@@ -28,7 +29,8 @@ function accepted(row: AllocationRow, message: string): AcceptedAllocation {
  * Accepts an allocation job: records it under its Idempotency-Key (one is generated when the caller
  * sends none) and commits it (together with the jobs accepted at the same moment), then publishes its message. The job is committed before the
  * publish, so a broker outage loses nothing: the relay publishes what was not confirmed. The same
- * key with the same body answers with the job already accepted; with another body, 422.
+ * key with the same body answers with the job already accepted; with another body, 422. With the
+ * backlog at its bound (ALLOCATION_MAX_BACKLOG) it records nothing and answers 503 OVERLOADED.
  */
 export async function enqueueAllocation(
   deps: IntakeDeps,
@@ -42,6 +44,7 @@ export async function enqueueAllocation(
       issues: [{ path: 'reservationMinutes', message: `at most ${deps.config.RESERVATION_MAX_MINUTES}` }],
     });
   }
+  deps.gate.admit(1);
   const key = idempotencyKey ?? uuidv7();
   const hash = requestHash(request);
   const deadlineAt = request.timeoutMs === undefined ? null : new Date(Date.now() + request.timeoutMs);
@@ -61,6 +64,7 @@ export async function enqueueAllocation(
     return { answer: accepted(row, 'Allocation request already accepted under this Idempotency-Key'), replayed: true };
   }
   jobsTotal.inc({ status: 'queued' });
+  deps.gate.accepted(1);
   await deps.dispatcher.dispatch([{ id: row.id, priority: row.priority }]);
   return { answer: accepted(row, 'Allocation request queued for processing'), replayed: false };
 }

@@ -21,12 +21,14 @@ import type {
 import type { IdempotentAnswer } from '../idempotency';
 import { openJobPublishing } from './allocation-dispatch';
 import { createIntakeRecorder } from './allocation-intake';
+import { createBacklogGate } from './backlog';
 import { enqueueAllocation, getAllocation, listAllocations } from './allocations';
 import { getDeadLetter, listDeadLetters, purgeDeadLetter, purgeDeadLetters, replayDeadLetter, replayDeadLetters } from './dead-letters';
 
 export type JobsApp = {
   /**
    * Accepts a job (202) under its Idempotency-Key (one is generated when none is sent); a repeat answers with the job accepted first.
+   * With the backlog at ALLOCATION_MAX_BACKLOG it refuses the job: 503 OVERLOADED.
    * `requestId` (the accepting call's x-request-id) is kept with the job.
    */
   enqueue(caller: Caller, key: string | undefined, body: CreateAllocation, requestId: string | null): Promise<IdempotentAnswer<AcceptedAllocation>>;
@@ -53,7 +55,7 @@ export async function createJobsApp(deps: { pool: Pool; config: Config; logger: 
   const { pool, config } = deps;
   const publishing = await openJobPublishing(deps);
   const recorder = createIntakeRecorder(pool);
-  const intake = { recorder, dispatcher: publishing.dispatcher, config };
+  const intake = { recorder, dispatcher: publishing.dispatcher, gate: createBacklogGate(pool, config, deps.logger), config };
   const letters = { pool, dispatcher: publishing.dispatcher, publisher: publishing.publisher, config };
   return {
     async enqueue(caller, key, body, requestId) {

@@ -1,0 +1,74 @@
+import type { Pool } from 'pg';
+import type { Config } from '../../config';
+import { countUnfinishedAllocations } from '../../db/allocation-store';
+import { backlogFull } from '../../domain/backlog';
+import { AppError } from '../../errors';
+import type { Logger } from '../../logger';
+import { allocationBacklog, allocationsOverloaded } from '../../metrics';
+
+/** Decides whether the intake takes more jobs, from a sampled count of the jobs not yet served. */
+export type BacklogGate = {
+  /** Throws 503 OVERLOADED (retry after a second) when the backlog is at its bound; counts each refused job in the metric. */
+  admit(jobs: number): void;
+  /** Notes jobs this process accepted, so the figure grows between two counts. */
+  accepted(jobs: number): void;
+};
+
+/** How long a refused caller is asked to wait: about the time one worker takes to serve a few batches. */
+const RETRY_AFTER_SECONDS = 1;
+
+/**
+ * A gate on ALLOCATION_MAX_BACKLOG. The backlog is counted in the database (jobs queued or
+ * processing, through the index of unfinished jobs) at most once per ALLOCATION_BACKLOG_SAMPLE_MS,
+ * in the background of the call that finds the count old — never once per request, never on the
+ * request's path — and the jobs this process accepted since are added to it. A count that fails
+ * keeps the last figure (the intake's own write reports a database outage). With no bound (0) it
+ * admits everything and counts nothing.
+ */
+export function createBacklogGate(pool: Pool, config: Pick<Config, 'ALLOCATION_MAX_BACKLOG' | 'ALLOCATION_BACKLOG_SAMPLE_MS'>, logger: Logger): BacklogGate {
+  const log = logger.child({ component: 'backlog-gate' });
+  let counted = 0;
+  let acceptedSince = 0;
+  let countedAt = -Infinity;
+  let counting = false;
+
+  const recount = () => {
+    counting = true;
+    const startedAt = performance.now();
+    const acceptedBefore = acceptedSince;
+    countUnfinishedAllocations(pool)
+      .then((count) => {
+        counted = count;
+        // jobs accepted while the count ran may be in it or not; keep them, erring towards refusing
+        acceptedSince -= acceptedBefore;
+        countedAt = startedAt;
+        allocationBacklog.set(count);
+      })
+      .catch((error: unknown) => log.debug({ err: error }, 'could not count the backlog; keeping the last figure'))
+      .finally(() => {
+        counting = false;
+      });
+  };
+
+  return {
+    admit(jobs) {
+      if (config.ALLOCATION_MAX_BACKLOG === 0) return;
+      if (!counting && performance.now() - countedAt >= config.ALLOCATION_BACKLOG_SAMPLE_MS) recount();
+      const backlog = counted + acceptedSince;
+      if (!backlogFull(backlog, config.ALLOCATION_MAX_BACKLOG)) return;
+      allocationsOverloaded.inc(jobs);
+      throw new AppError(
+        'OVERLOADED',
+        `${backlog} allocation jobs are waiting to be served, the most this service accepts; try again in ${RETRY_AFTER_SECONDS} s`,
+        {
+          retryAfterSeconds: RETRY_AFTER_SECONDS,
+          backlog,
+          maxBacklog: config.ALLOCATION_MAX_BACKLOG,
+        },
+      );
+    },
+    accepted(jobs) {
+      if (config.ALLOCATION_MAX_BACKLOG > 0) acceptedSince += jobs;
+    },
+  };
+}

@@ -1,0 +1,85 @@
+import pino from 'pino';
+import { v7 as uuidv7 } from 'uuid';
+import { connectAmqp, type AmqpClient } from '../../src/amqp/connection';
+import { startAllocationWorker } from '../../src/runners/allocation-worker';
+import type { Runner } from '../../src/runners/runner';
+import { enqueue, waitFor, waitForJob } from '../helpers/allocations';
+import { startTestApp, type TestApp } from '../helpers/app';
+import { ledgerDifferences, receiveLots, seedCatalogue } from '../helpers/stock';
+
+/**
+ * Backpressure: with ALLOCATION_MAX_BACKLOG jobs accepted and not yet served, POST /allocations
+ * refuses new jobs with 503 OVERLOADED and Retry-After, records nothing, counts the refusal in a
+ * metric, and takes jobs again once workers have served the backlog.
+ */
+
+let t: TestApp;
+let amqp: AmqpClient | null = null;
+let worker: Runner | null = null;
+const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+
+beforeAll(async () => {
+  t = await startTestApp('backpressure', { broker: true, env: { ALLOCATION_MAX_BACKLOG: '3', ALLOCATION_BACKLOG_SAMPLE_MS: '20', WORKER_BATCH_WAIT_MS: '5' } });
+  await seedCatalogue(t.db.pool, { warehouses: [{ id: 'wh-a' }], products: ['bp-p'] });
+  await receiveLots(t.db.pool, [{ productId: 'bp-p', warehouseId: 'wh-a', quantity: 100 }]);
+});
+afterAll(async () => {
+  await worker?.stop();
+  await amqp?.close();
+  await t.close();
+});
+
+const order = () => ({ items: [{ productId: 'bp-p', quantity: 1 }], referenceId: `ord-${uuidv7()}`, referenceType: 'order' });
+
+async function overloadedCount(): Promise<number> {
+  const text = await (await t.admin('/metrics')).text();
+  const line = text.split('\n').find((candidate) => candidate.startsWith('stockroom_allocations_overloaded_total '));
+  return line ? Number(line.split(' ')[1]) : 0;
+}
+
+async function jobsUnder(key: string): Promise<number> {
+  const { rows } = await t.db.pool.query<{ n: number }>(`select count(*)::int as n from allocation_requests where idempotency_key = $1`, [key]);
+  return rows[0]!.n;
+}
+
+it('refuses jobs past the backlog bound with 503 OVERLOADED and Retry-After, and takes them again once the workers caught up', async () => {
+  const before = await overloadedCount();
+  const accepted: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    const reply = await enqueue(t.app, order(), `bp-accepted-${i}`);
+    expect(reply.statusCode).toBe(202);
+    accepted.push(reply.json().allocationId);
+  }
+
+  const refused = await enqueue(t.app, order(), 'bp-refused');
+  expect(refused.statusCode).toBe(503);
+  expect(refused.headers['retry-after']).toBe('1');
+  expect(refused.json()).toEqual({
+    error: {
+      code: 'OVERLOADED',
+      message: expect.stringContaining('try again in 1 s'),
+      details: { retryAfterSeconds: 1, backlog: 3, maxBacklog: 3 },
+    },
+  });
+  expect(await jobsUnder('bp-refused')).toBe(0);
+  expect(await overloadedCount()).toBe(before + 1);
+
+  // nothing is served yet: the bound still holds once the backlog has been counted again
+  await new Promise((resolve) => setTimeout(resolve, 60));
+  expect((await enqueue(t.app, order(), 'bp-refused')).statusCode).toBe(503);
+  expect((await enqueue(t.app, order(), 'bp-refused')).statusCode).toBe(503);
+  expect(await jobsUnder('bp-refused')).toBe(0);
+
+  amqp = await connectAmqp(t.vhost!.url, logger, { connectionName: 'backpressure-worker', maxDelayMs: 500 });
+  await amqp.waitForConnect();
+  worker = await startAllocationWorker({ config: t.config, pool: t.db.pool, logger, amqp });
+  for (const id of accepted) expect((await waitForJob(t.app, id)).status).toBe('succeeded');
+
+  const retried = await waitFor('the intake to take jobs again', async () => {
+    const reply = await enqueue(t.app, order(), 'bp-refused');
+    return reply.statusCode === 202 ? reply : undefined;
+  });
+  expect((await waitForJob(t.app, retried.json().allocationId)).status).toBe('succeeded');
+  expect(await jobsUnder('bp-refused')).toBe(1);
+  expect(await ledgerDifferences(t.db.pool)).toEqual([]);
+});
