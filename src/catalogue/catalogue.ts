@@ -5,12 +5,30 @@ import {
   insertWarehouse,
   listProducts as listProductRows,
   listWarehouses as listWarehouseRows,
+  lockProduct,
+  lockWarehouse,
   missingReferences,
   upsertProduct,
+  writeProduct,
+  writeWarehouse,
 } from '../db/catalogue-store';
-import type { Queryable } from '../db/client';
+import type { Pool } from 'pg';
+import { withTransaction, type Queryable } from '../db/client';
+import { isUniqueViolationOf } from '../db/pg-errors';
+import { commitWrites } from '../db/writes';
+import { applyPatch } from '../domain/catalogue';
 import { AppError, notFound } from '../errors';
-import type { CreateProduct, CreateWarehouse, Product, Warehouse } from '../schemas/catalogue';
+import { outboxRows } from '../events/outbox';
+import {
+  productFields,
+  warehouseFields,
+  type CreateProduct,
+  type CreateWarehouse,
+  type Product,
+  type UpdateProduct,
+  type UpdateWarehouse,
+  type Warehouse,
+} from '../schemas/catalogue';
 
 /** Registers a warehouse under the id its owner gives it. */
 export async function createWarehouse(db: Queryable, input: CreateWarehouse): Promise<Warehouse> {
@@ -27,6 +45,49 @@ export async function listWarehouses(db: Queryable, page: { limit: number; offse
 /** A warehouse, or 404. */
 export async function getWarehouse(db: Queryable, id: string): Promise<Warehouse> {
   return (await findWarehouse(db, id)) ?? Promise.reject(notFound('Warehouse', id));
+}
+
+/**
+ * Changes the given fields of a warehouse, in one transaction with its WarehouseUpdated event; a
+ * call that changes nothing writes nothing. Deactivating it stops it serving new reservations and
+ * allocations at once (src/domain/catalogue.ts); what it holds is still released, shipped or moved out.
+ */
+export async function updateWarehouse(pool: Pool, id: string, patch: UpdateWarehouse, actor: string): Promise<Warehouse> {
+  return withTransaction(pool, async (tx) => {
+    const current = await lockWarehouse(tx, id);
+    if (current === undefined) throw notFound('Warehouse', id);
+    const { next, changed } = applyPatch(current, patch, warehouseFields);
+    if (changed.length === 0) return next;
+    const now = new Date();
+    const written = await writeWarehouse(tx, next, now);
+    const { id: warehouseId, createdAt: _created, updatedAt: _updated, ...warehouse } = written;
+    await commitWrites(tx, { outbox: outboxRows([{ type: 'WarehouseUpdated', warehouseId, changed, warehouse, updatedBy: actor, timestamp: now }], now) });
+    return written;
+  });
+}
+
+/**
+ * Changes the given fields of a product, in one transaction with its ProductUpdated event; a call
+ * that changes nothing writes nothing. A DISCONTINUED product takes no new reservations; those it
+ * has live on. A sku another product has is refused (409 ALREADY_EXISTS).
+ */
+export async function updateProduct(pool: Pool, id: string, patch: UpdateProduct, actor: string): Promise<Product> {
+  try {
+    return await withTransaction(pool, async (tx) => {
+      const current = await lockProduct(tx, id);
+      if (current === undefined) throw notFound('Product', id);
+      const { next, changed } = applyPatch(current, patch, productFields);
+      if (changed.length === 0) return next;
+      const now = new Date();
+      const written = await writeProduct(tx, next, now);
+      const product = { sku: written.sku, name: written.name, status: written.status };
+      await commitWrites(tx, { outbox: outboxRows([{ type: 'ProductUpdated', productId: id, changed, product, updatedBy: actor, timestamp: now }], now) });
+      return written;
+    });
+  } catch (error) {
+    if (isUniqueViolationOf(error, 'products_sku_key')) throw new AppError('ALREADY_EXISTS', `Another product has sku ${patch.sku ?? ''}`, { sku: patch.sku });
+    throw error;
+  }
 }
 
 /** Registers a product under the catalogue's own id. */

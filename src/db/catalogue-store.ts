@@ -1,16 +1,22 @@
 import type { CreateProduct, CreateWarehouse, Product, Warehouse } from '../schemas/catalogue';
-import { queryRow, queryRows, type Queryable } from './client';
+import { queryRow, queryRows, type Queryable, type Transaction } from './client';
 
-const warehouseColumns = `id, code, name, type, priority, latitude, longitude, premium, active,
+const warehouseColumns = `id, code, name, type, priority, latitude, longitude, address, premium, active,
   created_at as "createdAt", updated_at as "updatedAt"`;
-const productColumns = `id, sku, name, created_at as "createdAt", updated_at as "updatedAt"`;
+const productColumns = `id, sku, name, status, created_at as "createdAt", updated_at as "updatedAt"`;
+
+/**
+ * The negation of productTakesReservations() (src/domain/catalogue.ts) over a product aliased `p`: a
+ * DISCONTINUED product takes no new reservations. Written as the predicate of products_discontinued_idx.
+ */
+export const productRefusesReservationsSql = "p.status = 'DISCONTINUED'";
 
 /** Inserts a warehouse; returns undefined when its id or code is taken. */
 export async function insertWarehouse(db: Queryable, warehouse: CreateWarehouse): Promise<Warehouse | undefined> {
   return queryRow<Warehouse>(
     db,
-    `insert into warehouses (id, code, name, type, priority, latitude, longitude, premium, active)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+    `insert into warehouses (id, code, name, type, priority, latitude, longitude, address, premium, active)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
      on conflict do nothing
      returning ${warehouseColumns}`,
     [
@@ -21,10 +27,65 @@ export async function insertWarehouse(db: Queryable, warehouse: CreateWarehouse)
       warehouse.priority,
       warehouse.latitude ?? null,
       warehouse.longitude ?? null,
+      warehouse.address ?? null,
       warehouse.premium,
       warehouse.active,
     ],
   );
+}
+
+/** Locks a warehouse for a change; undefined when there is none. */
+export async function lockWarehouse(tx: Transaction, id: string): Promise<Warehouse | undefined> {
+  return queryRow<Warehouse>(tx, `select ${warehouseColumns} from warehouses where id = $1 for update`, [id]);
+}
+
+/** Writes a warehouse's changeable fields as given (a locked row), and returns it. */
+export async function writeWarehouse(tx: Transaction, warehouse: Warehouse, at: Date): Promise<Warehouse> {
+  const row = await queryRow<Warehouse>(
+    tx,
+    `update warehouses set name = $2, type = $3, priority = $4, latitude = $5, longitude = $6, address = $7, premium = $8, active = $9, updated_at = $10
+      where id = $1
+      returning ${warehouseColumns}`,
+    [
+      warehouse.id,
+      warehouse.name,
+      warehouse.type,
+      warehouse.priority,
+      warehouse.latitude,
+      warehouse.longitude,
+      warehouse.address,
+      warehouse.premium,
+      warehouse.active,
+      at,
+    ],
+  );
+  return row!;
+}
+
+/** Locks a product for a change; undefined when there is none. */
+export async function lockProduct(tx: Transaction, id: string): Promise<Product | undefined> {
+  return queryRow<Product>(tx, `select ${productColumns} from products where id = $1 for update`, [id]);
+}
+
+/** Writes a product's changeable fields as given (a locked row), and returns it. A sku taken by another product fails (23505 products_sku_key). */
+export async function writeProduct(tx: Transaction, product: Product, at: Date): Promise<Product> {
+  const row = await queryRow<Product>(tx, `update products set sku = $2, name = $3, status = $4, updated_at = $5 where id = $1 returning ${productColumns}`, [
+    product.id,
+    product.sku,
+    product.name,
+    product.status,
+    at,
+  ]);
+  return row!;
+}
+
+/** Which of these products take no new reservations (productRefusesReservationsSql), found through the small index of discontinued products. */
+export async function productsRefusingReservations(db: Queryable, productIds: readonly string[]): Promise<string[]> {
+  if (productIds.length === 0) return [];
+  const rows = await queryRows<{ id: string }>(db, `select p.id from products p where p.id = any($1::text[]) and ${productRefusesReservationsSql}`, [
+    [...new Set(productIds)],
+  ]);
+  return rows.map((row) => row.id);
 }
 
 export async function findWarehouse(db: Queryable, id: string): Promise<Warehouse | undefined> {

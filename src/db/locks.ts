@@ -18,13 +18,13 @@
  */
 import { lockWait } from '../metrics';
 import { queryRows, type Transaction } from './client';
-import { findLotsOfProducts, lotColumns, type LotRow } from './lot-store';
+import { findLotsOfProducts, lotColumns, warehouseServesSql, type LotRow } from './lot-store';
 import type { LowStockSettings, StockPair } from './low-stock-store';
 import { join, raw, sql, toQuery, type Sql } from './sql';
 
 /** Which lots a transaction locks. */
 export type LotSelection = {
-  /** every lot of these products in active warehouses: what serving a request may take from */
+  /** every lot of these products in warehouses that serve (warehouseServesSql): what serving a request may take from */
   servingProducts?: readonly string[];
   /** every lot of these products, in active warehouses or not: releasing held stock, and filling backorders from it */
   products?: readonly string[];
@@ -63,7 +63,7 @@ async function lockLots(tx: Transaction, selection: LotSelection): Promise<LotRo
   const products = unique(selection.products);
   const lotIds = unique([...(selection.lotIds ?? []), ...(selection.places?.length ? await lotIdsAt(tx, selection.places) : [])]);
   const conditions: Sql[] = [];
-  if (serving.length > 0) conditions.push(sql`(i.product_id = any(${serving}::text[]) and w.active)`);
+  if (serving.length > 0) conditions.push(sql`(i.product_id = any(${serving}::text[]) and ${raw(warehouseServesSql)})`);
   if (products.length > 0) conditions.push(sql`i.product_id = any(${products}::text[])`);
   if (lotIds.length > 0) conditions.push(sql`i.id = any(${lotIds}::uuid[])`);
   if (conditions.length === 0) return [];

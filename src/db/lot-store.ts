@@ -56,6 +56,9 @@ export const lotColumns = `
 /** available() of src/domain/quantities.ts: on hand less reserved and allocated. */
 export const lotAvailableSql = 'i.quantity - i.reserved_quantity - i.allocated_quantity';
 
+/** warehouseServes() of src/domain/catalogue.ts over a warehouse aliased `w`: only an active warehouse serves new reservations. */
+export const warehouseServesSql = 'w.active';
+
 /** isExpired() of src/domain/expiry.ts at `now` (an SQL timestamptz expression): expiry at exactly `now` counts as expired. */
 export function lotExpiredSql(now: string): string {
   return `(i.expires_at is not null and i.expires_at <= ${now})`;

@@ -39,6 +39,8 @@ export const warehouses = pgTable(
     longitude: doublePrecision('longitude'),
     premium: boolean('premium').notNull().default(false),
     active: boolean('active').notNull().default(true),
+    /** postal address (seed 002's address JSONB): line1, line2, city, region, postalCode, country */
+    address: jsonb('address'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -55,10 +57,19 @@ export const products = pgTable(
     id: text('id').primaryKey(),
     sku: text('sku').notNull(),
     name: text('name').notNull(),
+    /** ACTIVE, or DISCONTINUED: takes no new reservations (src/domain/catalogue.ts) */
+    status: text('status').notNull().default('ACTIVE'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (table) => [uniqueIndex('products_sku_key').on(table.sku)],
+  (table) => [
+    uniqueIndex('products_sku_key').on(table.sku),
+    check('products_status_known', sql`${table.status} in ('ACTIVE', 'DISCONTINUED')`),
+    // the engine asks which requested products are discontinued: few are, so this index stays tiny
+    index('products_discontinued_idx')
+      .on(table.id)
+      .where(sql`${table.status} = 'DISCONTINUED'`),
+  ],
 );
 
 /** One lot: a receipt of a product at a warehouse. available = quantity - reserved - allocated, never negative. */

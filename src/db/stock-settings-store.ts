@@ -1,5 +1,5 @@
 import { queryRow, queryRows, type Queryable } from './client';
-import { lotAvailableSql, lotExpiredSql } from './lot-store';
+import { lotAvailableSql, lotExpiredSql, warehouseServesSql } from './lot-store';
 
 /** Reorder and bin settings of one product at one warehouse, as stored. */
 export type StockSettingsRow = {
@@ -125,7 +125,7 @@ export async function findLowStock(db: Queryable, filter: LowStockFilter): Promi
               coalesce(sum(${lotAvailableSql}) filter (where not ${lotExpiredSql('$3')}), 0)::int as available
          from stock_settings s
          join products p on p.id = s.product_id
-         join warehouses w on w.id = s.warehouse_id and w.active
+         join warehouses w on w.id = s.warehouse_id and ${warehouseServesSql}
          left join inventory_items i on i.product_id = s.product_id and i.warehouse_id = s.warehouse_id
         where ($1::text is null or s.warehouse_id = $1)
         group by s.product_id, s.warehouse_id, p.sku, p.name, w.name

@@ -34,8 +34,8 @@ export type SettleRequest = StrategyChoice & {
   actor: string;
 };
 
-/** The products and warehouses named by requests that do not exist. */
-export type UnknownReferences = { products: ReadonlySet<string>; warehouses: ReadonlySet<string> };
+/** The products and warehouses named by requests that do not exist, and the named products that are discontinued (they take no new reservations). */
+export type UnknownReferences = { products: ReadonlySet<string>; warehouses: ReadonlySet<string>; discontinued?: ReadonlySet<string> };
 
 /** A line that was not served in full, and why. */
 export type FailedLine = {
@@ -43,7 +43,7 @@ export type FailedLine = {
   productId: string;
   requestedQuantity: number;
   availableQuantity: number;
-  reason: 'insufficient_inventory' | 'unknown_product';
+  reason: 'insufficient_inventory' | 'unknown_product' | 'product_discontinued';
   errorMessage: string;
 };
 
@@ -121,6 +121,10 @@ function failedLinesOf(plan: Plan, request: SettleRequest, unknown: UnknownRefer
     if (unknown.products.has(shortfall.productId)) {
       return { ...failed, availableQuantity: 0, reason: 'unknown_product', errorMessage: `Product ${shortfall.productId} is not in the catalogue` };
     }
+    if (unknown.discontinued?.has(shortfall.productId)) {
+      const errorMessage = `Product ${shortfall.productId} is discontinued and takes no new reservations`;
+      return { ...failed, availableQuantity: 0, reason: 'product_discontinued', errorMessage };
+    }
     const warehouseId = request.lines[shortfall.lineIndex]?.warehouseId;
     const errorMessage =
       warehouseId !== undefined && unknown.warehouses.has(warehouseId)
@@ -135,7 +139,7 @@ function failedLinesOf(plan: Plan, request: SettleRequest, unknown: UnknownRefer
  * take, with its history, lines, movements and InventoryReserved or InventoryAllocated; a failed
  * line per shortfall; and, when the request allows it, a backorder (with BackorderCreated) for what
  * each line did not get — its shortfall, or all of it when an all-or-nothing request took nothing.
- * Lines naming an unknown product or warehouse are never backordered.
+ * Lines naming an unknown product or warehouse, or a discontinued product, are never backordered.
  */
 export function settleRequest(plan: Plan, request: SettleRequest, now: Date, ids: IdSource, unknown: UnknownReferences = noUnknowns): RequestSettlement {
   const reserving = request.mode === 'reserve';
@@ -205,7 +209,13 @@ export function settleRequest(plan: Plan, request: SettleRequest, now: Date, ids
     for (const take of plan.takes) taken[take.lineIndex] = (taken[take.lineIndex] ?? 0) + take.quantity;
     request.lines.forEach((line, lineIndex) => {
       const missing = line.quantity - (taken[lineIndex] ?? 0);
-      if (missing <= 0 || unknown.products.has(line.productId) || (line.warehouseId !== undefined && unknown.warehouses.has(line.warehouseId))) return;
+      if (
+        missing <= 0 ||
+        unknown.products.has(line.productId) ||
+        unknown.discontinued?.has(line.productId) === true ||
+        (line.warehouseId !== undefined && unknown.warehouses.has(line.warehouseId))
+      )
+        return;
       const backorder: NewBackorder = {
         id: ids(),
         productId: line.productId,

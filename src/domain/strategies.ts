@@ -1,4 +1,5 @@
 /** Allocation strategies: which lots serve a request and how much each gives (SPEC §4). Pure; the clock arrives as ctx.now. */
+import { warehouseServes } from './catalogue';
 import { isExpired } from './expiry';
 import type { Priority } from './priority';
 
@@ -21,7 +22,7 @@ export type CandidateLot = {
   receivedAt: Date;
   expiresAt: Date | null;
   unitCost: number | null;
-  warehouse: { latitude: number | null; longitude: number | null; premium: boolean; priority: number };
+  warehouse: { latitude: number | null; longitude: number | null; premium: boolean; priority: number; active: boolean };
 };
 
 /** How a request chooses its lots: the strategy, with the destination nearest_location cannot do without. */
@@ -139,13 +140,16 @@ function comparatorFor(lots: readonly CandidateLot[], ctx: StrategyContext): Com
   }
 }
 
-/** A lot serves when it has stock and has not expired. */
+/** A lot serves when it has stock, has not expired and its warehouse serves (is active). */
 function canServe(lot: CandidateLot, now: Date): boolean {
   if (!Number.isSafeInteger(lot.available)) throw new Error(`lot ${lot.id} has a non-integer available quantity ${lot.available}`);
-  return lot.available > 0 && !isExpired(lot, now);
+  return lot.available > 0 && !isExpired(lot, now) && warehouseServes(lot.warehouse);
 }
 
-/** The lots allowed to serve (available > 0, not expired at ctx.now — expired lots NEVER serve under any strategy) in the order the strategy takes them. */
+/**
+ * The lots allowed to serve (available > 0, not expired at ctx.now, in an active warehouse — expired lots and deactivated
+ * warehouses NEVER serve under any strategy) in the order the strategy takes them.
+ */
 export function orderLots(lots: readonly CandidateLot[], ctx: StrategyContext): CandidateLot[] {
   const serving = lots.filter((lot) => canServe(lot, ctx.now));
   return serving.sort(comparatorFor(serving, ctx));

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { productStatuses } from '../domain/catalogue';
 import { lowStockSeverities } from '../domain/low-stock';
 import { priorities } from '../domain/priority';
 import { strategies } from '../domain/strategies';
@@ -173,6 +174,36 @@ export const transferCancelledSchema = z.object({
   cancelledBy: z.string(),
 });
 
+/** A warehouse was changed (PATCH /warehouses/:id): the fields that changed, and the warehouse as it now is. */
+export const warehouseUpdatedSchema = z.object({
+  ...envelope,
+  type: z.literal('WarehouseUpdated'),
+  warehouseId: externalId,
+  changed: z.array(z.string()).min(1),
+  warehouse: z.object({
+    code: z.string(),
+    name: z.string(),
+    type: z.string(),
+    priority: z.number().int(),
+    latitude: z.number().nullable(),
+    longitude: z.number().nullable(),
+    address: z.record(z.string(), z.string()).nullable(),
+    premium: z.boolean(),
+    active: z.boolean(),
+  }),
+  updatedBy: z.string(),
+});
+
+/** A product was changed (PATCH /products/:id): the fields that changed, and the product as it now is. */
+export const productUpdatedSchema = z.object({
+  ...envelope,
+  type: z.literal('ProductUpdated'),
+  productId: externalId,
+  changed: z.array(z.string()).min(1),
+  product: z.object({ sku: z.string(), name: z.string(), status: z.enum(productStatuses) }),
+  updatedBy: z.string(),
+});
+
 /** Every event Stockroom publishes. */
 export const inventoryEventSchema = z.discriminatedUnion('type', [
   inventoryReservedSchema,
@@ -186,6 +217,8 @@ export const inventoryEventSchema = z.discriminatedUnion('type', [
   transferInitiatedSchema,
   transferReceivedSchema,
   transferCancelledSchema,
+  warehouseUpdatedSchema,
+  productUpdatedSchema,
 ]);
 
 export type InventoryEvent = z.output<typeof inventoryEventSchema>;
@@ -206,6 +239,8 @@ export const routingKeys: Readonly<Record<InventoryEventType, string>> = Object.
   TransferInitiated: 'inventory.transfer_initiated',
   TransferReceived: 'inventory.transfer_received',
   TransferCancelled: 'inventory.transfer_cancelled',
+  WarehouseUpdated: 'inventory.warehouse_updated',
+  ProductUpdated: 'inventory.product_updated',
 });
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -243,6 +278,10 @@ export function aggregateOf(event: NewEvent): { aggregateType: string; aggregate
     case 'TransferReceived':
     case 'TransferCancelled':
       return { aggregateType: 'transfer', aggregateId: event.transferId };
+    case 'WarehouseUpdated':
+      return { aggregateType: 'warehouse', aggregateId: event.warehouseId };
+    case 'ProductUpdated':
+      return { aggregateType: 'product', aggregateId: event.productId };
   }
 }
 

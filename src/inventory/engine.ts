@@ -1,7 +1,7 @@
 /** The allocation engine: serves reserve and allocate requests against locked lots, in batches, and returns what to write. */
 import { v7 as uuidv7 } from 'uuid';
 import type { Config } from '../config';
-import { missingReferences } from '../db/catalogue-store';
+import { missingReferences, productsRefusingReservations } from '../db/catalogue-store';
 import type { Transaction } from '../db/client';
 import { lockFor, type StockLocks } from '../db/locks';
 import { claimExpiredReservations } from '../db/reservation-store';
@@ -39,8 +39,9 @@ export type EngineRequest = {
   allocationId?: string;
   actor: string;
   /**
-   * What becomes of a request naming products or warehouses that do not exist: `refuse` leaves it
-   * out (a synchronous call answers 400); by default its lines fail as short, naming why.
+   * What becomes of a request naming products or warehouses that do not exist, or discontinued
+   * products: `refuse` leaves it out (a synchronous call answers 400 or 409); by default those lines
+   * fail as short, naming why.
    */
   unknownReferences?: 'refuse' | 'fail_lines';
 };
@@ -55,8 +56,13 @@ export type ServedRequest = {
   backorders: { id: string; productId: string; warehouseId: string | null; quantity: number }[];
 };
 
-/** A request left out, untouched, because it names products or warehouses that do not exist (unknownReferences: 'refuse'). */
-export type RefusedRequest = { key: string; outcome: 'unknown_reference'; unknownProducts: string[]; unknownWarehouses: string[] };
+/**
+ * A request left out, untouched (unknownReferences: 'refuse'), because it names products or
+ * warehouses that do not exist, or else products that are discontinued.
+ */
+export type RefusedRequest =
+  | { key: string; outcome: 'unknown_reference'; unknownProducts: string[]; unknownWarehouses: string[] }
+  | { key: string; outcome: 'discontinued'; discontinuedProducts: string[] };
 
 /** What serving did for one request. */
 export type EngineOutcome = ServedRequest | RefusedRequest;
@@ -71,8 +77,8 @@ export type ServeContext = { now: Date; config: Pick<Config, 'RESERVATION_TIMEOU
  * Locks every lot of every product the requests name (lockFor: one statement, id order, then their
  * stock settings) and finds which of their products and pinned warehouses do not exist. A product
  * with a lot, and a warehouse one of those lots is in, exist; the catalogue is asked only about the
- * rest (products without lots, other pinned warehouses), so a batch of products in stock pays no
- * lookup at all.
+ * rest (products without lots, other pinned warehouses). Which products are discontinued is read
+ * through the partial index of discontinued products, a lookup of a few index pages at most.
  */
 async function lockStockFor(tx: Transaction, requests: readonly EngineRequest[]): Promise<{ locks: StockLocks; unknown: UnknownReferences }> {
   const productIds = new Set<string>();
@@ -90,7 +96,8 @@ async function lockStockFor(tx: Transaction, requests: readonly EngineRequest[])
     productIds: [...productIds].filter((id) => !stocked.has(id)),
     warehouseIds: [...pinned].filter((id) => !holding.has(id)),
   });
-  return { locks, unknown: { products: new Set(products), warehouses: new Set(warehouses) } };
+  const discontinued = await productsRefusingReservations(tx, [...productIds]);
+  return { locks, unknown: { products: new Set(products), warehouses: new Set(warehouses), discontinued: new Set(discontinued) } };
 }
 
 /** Most lapsed holds one batch expires in line; more wait for the next batch or the sweeper. */
@@ -113,14 +120,17 @@ async function expireLapsedHolds(tx: Transaction, locks: StockLocks, now: Date):
   return lockFor(tx, { lotIds });
 }
 
-/** The products and warehouses a request names that do not exist. */
-function unknownOf(request: EngineRequest, unknown: UnknownReferences): { products: string[]; warehouses: string[] } {
-  return {
-    products: [...new Set(request.lines.map((line) => line.productId))].filter((id) => unknown.products.has(id)),
-    warehouses: [...new Set(request.lines.flatMap((line) => (line.warehouseId === undefined ? [] : [line.warehouseId])))].filter((id) =>
-      unknown.warehouses.has(id),
-    ),
-  };
+/** Why a request asking to be refused is refused: it names products or warehouses that do not exist, or else discontinued products. */
+function refusalOf(request: EngineRequest, unknown: UnknownReferences): RefusedRequest | undefined {
+  if (request.unknownReferences !== 'refuse') return undefined;
+  const products = [...new Set(request.lines.map((line) => line.productId))];
+  const unknownProducts = products.filter((id) => unknown.products.has(id));
+  const unknownWarehouses = [...new Set(request.lines.flatMap((line) => (line.warehouseId === undefined ? [] : [line.warehouseId])))].filter((id) =>
+    unknown.warehouses.has(id),
+  );
+  if (unknownProducts.length > 0 || unknownWarehouses.length > 0) return { key: request.key, outcome: 'unknown_reference', unknownProducts, unknownWarehouses };
+  const discontinuedProducts = products.filter((id) => unknown.discontinued?.has(id));
+  return discontinuedProducts.length > 0 ? { key: request.key, outcome: 'discontinued', discontinuedProducts } : undefined;
 }
 
 function chooseStrategy(request: EngineRequest): StrategyChoice {
@@ -148,16 +158,14 @@ export async function serve(tx: Transaction, requests: readonly EngineRequest[],
   const locks = await expireLapsedHolds(tx, locked.locks, now);
   const { unknown } = locked;
 
-  const refused = requests.map((request) => {
-    if (request.unknownReferences !== 'refuse') return undefined;
-    const named = unknownOf(request, unknown);
-    return named.products.length > 0 || named.warehouses.length > 0 ? named : undefined;
-  });
+  const refused = requests.map((request) => refusalOf(request, unknown));
+  // a discontinued product's lots stay locked (its held stock may be released in line) but serve no new request
+  const candidates = locks.lots.filter((lot) => !unknown.discontinued?.has(lot.productId)).map(toCandidateLot);
   const plans = planMany(
     requests.flatMap((request, index): PlanRequest[] =>
       refused[index] === undefined ? [{ lines: request.lines, priority: request.priority, allowPartial: request.allowPartial, ...choices[index]! }] : [],
     ),
-    locks.lots.map(toCandidateLot),
+    candidates,
     now,
   );
 
@@ -169,8 +177,8 @@ export async function serve(tx: Transaction, requests: readonly EngineRequest[],
   const events: NewEvent[] = [];
   let next = 0;
   const outcomes = requests.map((request, index): EngineOutcome => {
-    const named = refused[index];
-    if (named !== undefined) return { key: request.key, outcome: 'unknown_reference', unknownProducts: named.products, unknownWarehouses: named.warehouses };
+    const refusal = refused[index];
+    if (refusal !== undefined) return refusal;
     const plan = plans[next++]!;
     const holdMinutes = Math.min(request.reservationMinutes ?? config.RESERVATION_TIMEOUT_MINUTES, config.RESERVATION_MAX_MINUTES);
     const settled = settleRequest(

@@ -29,6 +29,7 @@ export type ResultStatus = (typeof resultStatuses)[number];
 export const failureReasons = [
   'insufficient_inventory',
   'unknown_product',
+  'product_discontinued',
   'unknown_warehouse',
   'timeout',
   'query_failed',

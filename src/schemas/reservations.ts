@@ -50,7 +50,7 @@ export const shortfallSchema = z.object({
   productId: z.string(),
   requestedQuantity: z.number().int(),
   availableQuantity: z.number().int(),
-  reason: z.enum(['insufficient_inventory', 'unknown_product']),
+  reason: z.enum(['insufficient_inventory', 'unknown_product', 'product_discontinued']),
   errorMessage: z.string(),
 });
 

@@ -9,7 +9,7 @@ export async function serveAndCommit(pool: Pool, requests: readonly EngineReques
     const { outcomes, writes } = await serve(tx, requests, ctx);
     await commitWrites(tx, writes);
     return outcomes.map((outcome) => {
-      if (outcome.outcome === 'unknown_reference') throw new Error(`request ${outcome.key} was refused`);
+      if (outcome.outcome === 'unknown_reference' || outcome.outcome === 'discontinued') throw new Error(`request ${outcome.key} was refused`);
       return outcome;
     });
   });

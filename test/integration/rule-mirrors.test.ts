@@ -5,10 +5,13 @@
  */
 import { queryRow, withTransaction } from '../../src/db/client';
 import { listBackorders, lockOpenBackorders } from '../../src/db/backorder-store';
-import { findLotsOfProducts, lotAvailableSql, lotExpiredSql } from '../../src/db/lot-store';
+import { productRefusesReservationsSql } from '../../src/db/catalogue-store';
+import { findLotsOfProducts, lotAvailableSql, lotExpiredSql, warehouseServesSql } from '../../src/db/lot-store';
 import { sumAvailableStock } from '../../src/db/low-stock-store';
+import { lockFor } from '../../src/db/locks';
 import { commitWrites } from '../../src/db/writes';
 import { findLowStock, isLowStockSql, lowStockSeveritySql, upsertStockSettings } from '../../src/db/stock-settings-store';
+import { productStatuses, productTakesReservations, warehouseServes } from '../../src/domain/catalogue';
 import { isExpired } from '../../src/domain/expiry';
 import type { NewBackorder } from '../../src/domain/backorder';
 import { isLowStock, lowStockSeverity } from '../../src/domain/low-stock';
@@ -95,6 +98,39 @@ describe('expiry: isExpired (src/domain/expiry.ts) and lotExpiredSql (src/db/lot
       lowStockAlertLevel: 1001,
       lowStockListLevel: 1001,
     });
+  });
+});
+
+describe('catalogue flags: warehouseServes and productTakesReservations (src/domain/catalogue.ts) and their SQL mirrors', () => {
+  it.each([true, false])('a warehouse with active %s: both say it serves = %s', async (active) => {
+    const row = await queryRow<{ serves: boolean }>(db.pool, `select ${warehouseServesSql} as serves from (select $1::boolean as active) w`, [active]);
+    expect([warehouseServes({ active }), row!.serves]).toEqual([active, active]);
+  });
+
+  it.each(productStatuses)('a product %s: productRefusesReservationsSql says the opposite of productTakesReservations', async (status) => {
+    const row = await queryRow<{ refuses: boolean }>(db.pool, `select ${productRefusesReservationsSql} as refuses from (select $1::text as status) p`, [
+      status,
+    ]);
+    expect(row!.refuses).toBe(!productTakesReservations({ status }));
+  });
+
+  it('every reader of stock leaves out the lots of a deactivated warehouse', async () => {
+    await seedCatalogue(db.pool, { warehouses: [{ id: 'wh-closed', active: false }], products: ['closed-p'] });
+    const [open] = await receiveLots(db.pool, [
+      { productId: 'closed-p', warehouseId: 'wh-1', quantity: 3 },
+      { productId: 'closed-p', warehouseId: 'wh-closed', quantity: 40 },
+    ]);
+    const lots = await findLotsOfProducts(db.pool, ['closed-p']);
+    const candidates = lots.map(toCandidateLot);
+    const context = { strategy: 'fifo', priority: 'medium', now } as const;
+    expect(orderLots(candidates, context).map((lot) => lot.id)).toEqual([open]);
+    expect(chooseTakes(candidates, 100, context)).toEqual([{ lotId: open, quantity: 3 }]);
+    expect(stockByWarehouse(lots, now).map((stock) => [stock.warehouseId, stock.active, stock.quantityAvailable])).toEqual([
+      ['wh-1', true, 3],
+      ['wh-closed', false, 0],
+    ]);
+    const locked = await withTransaction(db.pool, (tx) => lockFor(tx, { servingProducts: ['closed-p'] }));
+    expect(locked.lots.map((lot) => lot.id)).toEqual([open]);
   });
 });
 

@@ -11,7 +11,7 @@ const batchArb = fc.array(requestArb, { minLength: 1, maxLength: 6 });
 const isExpired = (lot: CandidateLot) => lot.expiresAt !== null && lot.expiresAt.getTime() <= now.getTime();
 
 const servesLine = (lot: CandidateLot, line: PlanLine) =>
-  lot.productId === line.productId && (line.warehouseId === undefined || lot.warehouseId === line.warehouseId) && !isExpired(lot);
+  lot.productId === line.productId && (line.warehouseId === undefined || lot.warehouseId === line.warehouseId) && !isExpired(lot) && lot.warehouse.active;
 
 const takenByLot = (takes: readonly LotTake[]): Map<string, number> => {
   const taken = new Map<string, number>();
@@ -63,6 +63,15 @@ describe('plan properties', () => {
       fc.property(batchArb, lotsArb, (requests, lots) => {
         const expired = new Set(lots.filter(isExpired).map((lot) => lot.id));
         for (const take of planMany(requests, lots, now).flatMap((result) => result.takes)) expect(expired.has(take.lotId)).toBe(false);
+      }),
+    );
+  });
+
+  it('never takes from a lot of a deactivated warehouse', () => {
+    fc.assert(
+      fc.property(batchArb, lotsArb, (requests, lots) => {
+        const closed = new Set(lots.filter((lot) => !lot.warehouse.active).map((lot) => lot.id));
+        for (const take of planMany(requests, lots, now).flatMap((result) => result.takes)) expect(closed.has(take.lotId)).toBe(false);
       }),
     );
   });

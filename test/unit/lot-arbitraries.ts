@@ -13,6 +13,8 @@ const warehouseArb = fc.record({
   longitude: fc.option(fc.double({ min: -180, max: 180, noNaN: true }), { nil: null }),
   premium: fc.boolean(),
   priority: fc.integer({ min: 0, max: 2 }),
+  // a deactivated warehouse now and then: its lots never serve
+  active: fc.oneof({ weight: 4, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
 });
 
 const lotSeedArb = fc.record({
@@ -27,7 +29,7 @@ const lotSeedArb = fc.record({
   unitCost: fc.option(fc.constantFrom(1, 2.5, 3), { nil: null }),
 });
 
-/** Lots of two products across three warehouses; every lot of a warehouse shares its coordinates, premium flag and priority. */
+/** Lots of two products across three warehouses; every lot of a warehouse shares its coordinates, premium flag, priority and active flag. */
 export const lotsArb: fc.Arbitrary<CandidateLot[]> = fc
   .tuple(
     fc.array(warehouseArb, { minLength: warehouseIds.length, maxLength: warehouseIds.length }),

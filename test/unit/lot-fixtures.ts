@@ -3,10 +3,10 @@ import type { CandidateLot } from '../../src/domain/strategies';
 
 export type TestWarehouse = { id: string } & CandidateLot['warehouse'];
 
-export const berlin: TestWarehouse = { id: 'wh-berlin', latitude: 52.52, longitude: 13.405, premium: false, priority: 1 };
-export const paris: TestWarehouse = { id: 'wh-paris', latitude: 48.8566, longitude: 2.3522, premium: true, priority: 5 };
-export const madrid: TestWarehouse = { id: 'wh-madrid', latitude: 40.4168, longitude: -3.7038, premium: false, priority: 3 };
-export const unmapped: TestWarehouse = { id: 'wh-unmapped', latitude: null, longitude: null, premium: true, priority: 9 };
+export const berlin: TestWarehouse = { id: 'wh-berlin', latitude: 52.52, longitude: 13.405, premium: false, priority: 1, active: true };
+export const paris: TestWarehouse = { id: 'wh-paris', latitude: 48.8566, longitude: 2.3522, premium: true, priority: 5, active: true };
+export const madrid: TestWarehouse = { id: 'wh-madrid', latitude: 40.4168, longitude: -3.7038, premium: false, priority: 3, active: true };
+export const unmapped: TestWarehouse = { id: 'wh-unmapped', latitude: null, longitude: null, premium: true, priority: 9, active: true };
 
 const epoch = Date.UTC(2025, 0, 1);
 

@@ -16,7 +16,8 @@ const contextArb = (strategy = fc.constantFrom(...strategies)): fc.Arbitrary<Str
 
 const quantityArb = fc.nat({ max: 150 });
 
-const serving = (lots: readonly CandidateLot[]) => lots.filter((lot) => lot.available > 0 && (lot.expiresAt === null || lot.expiresAt > now));
+const serving = (lots: readonly CandidateLot[]) =>
+  lots.filter((lot) => lot.available > 0 && (lot.expiresAt === null || lot.expiresAt > now) && lot.warehouse.active);
 
 const sum = (values: Iterable<number>): number => [...values].reduce((total, value) => total + value, 0);
 

@@ -1,15 +1,24 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { createProduct, createWarehouse, getProduct, getWarehouse, listProducts, listWarehouses } from '../../catalogue/catalogue';
-import { createProductBody, createWarehouseBody, productSchema, warehouseSchema } from '../../schemas/catalogue';
+import {
+  createProduct,
+  createWarehouse,
+  getProduct,
+  getWarehouse,
+  listProducts,
+  listWarehouses,
+  updateProduct,
+  updateWarehouse,
+} from '../../catalogue/catalogue';
+import { createProductBody, createWarehouseBody, productSchema, updateProductBody, updateWarehouseBody, warehouseSchema } from '../../schemas/catalogue';
 import { externalId, paginationQuery } from '../../schemas/common';
 import { errorResponses } from '../openapi';
 import type { AppDeps } from '../app-deps';
 
 const idParams = z.strictObject({ id: externalId });
 
-/** Warehouses and products: admins create them, any caller reads them. */
+/** Warehouses and products: admins create and change them, any caller reads them. */
 export function catalogueRoutes(app: FastifyInstance, { pool }: AppDeps): void {
   const api = app.withTypeProvider<ZodTypeProvider>();
 
@@ -43,6 +52,26 @@ export function catalogueRoutes(app: FastifyInstance, { pool }: AppDeps): void {
     async (request) => getWarehouse(pool, request.params.id),
   );
 
+  api.patch(
+    '/warehouses/:id',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: ['catalogue'],
+        summary: 'Change a warehouse: name, type, priority, location, address, premium, active',
+        description:
+          'The fields given are set, the others kept (latitude and longitude together; null clears the location or the address). ' +
+          '`active: false` closes the site: it serves no new reservation or allocation, and availability shows it with `active: false` and ' +
+          'nothing available; what it holds is still allocated, shipped, released or transferred out. A change writes WarehouseUpdated; ' +
+          'a call that changes nothing writes nothing.',
+        params: idParams,
+        body: updateWarehouseBody,
+        response: { 200: warehouseSchema, ...errorResponses(404) },
+      },
+    },
+    async (request) => updateWarehouse(pool, request.params.id, request.body, request.caller.sub),
+  );
+
   api.post(
     '/products',
     {
@@ -58,6 +87,25 @@ export function catalogueRoutes(app: FastifyInstance, { pool }: AppDeps): void {
       schema: { tags: ['catalogue'], summary: 'List products', querystring: paginationQuery, response: { 200: z.object({ items: z.array(productSchema) }) } },
     },
     async (request) => ({ items: await listProducts(pool, request.query) }),
+  );
+
+  api.patch(
+    '/products/:id',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: ['catalogue'],
+        summary: 'Change a product: sku, name, status (ACTIVE or DISCONTINUED)',
+        description:
+          'The fields given are set, the others kept. A DISCONTINUED product takes no new reservation or allocation (409 PRODUCT_DISCONTINUED); ' +
+          'its existing reservations are allocated, shipped, released and moved as before, and ACTIVE takes it back. A change writes ' +
+          'ProductUpdated; a call that changes nothing writes nothing. A sku another product has: 409 ALREADY_EXISTS.',
+        params: idParams,
+        body: updateProductBody,
+        response: { 200: productSchema, ...errorResponses(404, 409) },
+      },
+    },
+    async (request) => updateProduct(pool, request.params.id, request.body, request.caller.sub),
   );
 
   api.get(

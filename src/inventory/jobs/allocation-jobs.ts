@@ -75,8 +75,8 @@ function baseResult(job: Job, startedAt: number, completedAt: Date) {
 }
 
 function servedResult(job: Job, outcome: EngineOutcome, startedAt: number, completedAt: Date): FinishedAllocation {
-  // jobs never ask to be refused for unknown references: their lines fail instead
-  if (outcome.outcome === 'unknown_reference') throw new Error(`job ${job.row.id} was refused for unknown references`);
+  // jobs never ask to be refused for unknown or discontinued products: their lines fail instead
+  if (outcome.outcome === 'unknown_reference' || outcome.outcome === 'discontinued') throw new Error(`job ${job.row.id} was refused (${outcome.outcome})`);
   const status = resultStatusOf[outcome.outcome];
   const result: AllocationResult = {
     ...baseResult(job, startedAt, completedAt),

@@ -24,8 +24,17 @@ export function checkReserveInput(input: Pick<ReserveInput, 'timeoutMinutes'>, c
   }
 }
 
-/** The outcome of one order, or its refusal: 400 UNKNOWN_REFERENCE, or 409 INSUFFICIENT_STOCK when it got nothing and backordered nothing. */
+/**
+ * The outcome of one order, or its refusal: 400 UNKNOWN_REFERENCE, 409 PRODUCT_DISCONTINUED, or 409
+ * INSUFFICIENT_STOCK when it got nothing and backordered nothing.
+ */
 function outcomeOf(order: OrderToServe, served: EngineOutcome): OrderOutcome | AppError {
+  if (served.outcome === 'discontinued') {
+    const named = served.discontinuedProducts.join(', ');
+    return new AppError('PRODUCT_DISCONTINUED', `Discontinued products take no new reservations: ${named}`, {
+      discontinuedProducts: served.discontinuedProducts,
+    });
+  }
   if (served.outcome === 'unknown_reference') {
     return new AppError('UNKNOWN_REFERENCE', 'The request names products or warehouses that do not exist', {
       ...(served.unknownProducts.length ? { unknownProducts: served.unknownProducts } : {}),

@@ -1,4 +1,5 @@
 import type { LotRow } from '../../db/lot-store';
+import { warehouseServes } from '../../domain/catalogue';
 import { isExpired } from '../../domain/expiry';
 import { available } from '../../domain/quantities';
 import type { CandidateLot } from '../../domain/strategies';
@@ -64,7 +65,7 @@ export function stockByWarehouse(lots: readonly LotRow[], now: Date): WarehouseS
     stock.quantityReserved += lot.reservedQuantity;
     stock.quantityAllocated += lot.allocatedQuantity;
     if (isExpired(lot, now)) stock.quantityExpired += lot.quantity;
-    else if (lot.warehouse.active) stock.quantityAvailable += available(lot);
+    else if (warehouseServes(lot.warehouse)) stock.quantityAvailable += available(lot);
     stock.availableQuantity = stock.quantityAvailable;
     byWarehouse.set(lot.warehouseId, stock);
   }
