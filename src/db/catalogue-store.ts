@@ -79,15 +79,6 @@ export async function writeProduct(tx: Transaction, product: Product, at: Date):
   return row!;
 }
 
-/** Which of these products take no new reservations (productRefusesReservationsSql), found through the small index of discontinued products. */
-export async function productsRefusingReservations(db: Queryable, productIds: readonly string[]): Promise<string[]> {
-  if (productIds.length === 0) return [];
-  const rows = await queryRows<{ id: string }>(db, `select p.id from products p where p.id = any($1::text[]) and ${productRefusesReservationsSql}`, [
-    [...new Set(productIds)],
-  ]);
-  return rows.map((row) => row.id);
-}
-
 export async function findWarehouse(db: Queryable, id: string): Promise<Warehouse | undefined> {
   return queryRow<Warehouse>(db, `select ${warehouseColumns} from warehouses where id = $1`, [id]);
 }
@@ -126,23 +117,25 @@ export async function listProducts(db: Queryable, page: { limit: number; offset:
   return queryRows<Product>(db, `select ${productColumns} from products order by id limit $1 offset $2`, [page.limit, page.offset]);
 }
 
-/** Which of these product and warehouse ids name nothing, in one statement. */
+/**
+ * Which of these product and warehouse ids name nothing, and which of the products are discontinued
+ * (productRefusesReservationsSql), in one statement.
+ */
 export async function missingReferences(
   db: Queryable,
   refs: { productIds: readonly string[]; warehouseIds: readonly string[] },
-): Promise<{ products: string[]; warehouses: string[] }> {
-  if (refs.productIds.length === 0 && refs.warehouseIds.length === 0) return { products: [], warehouses: [] };
-  const rows = await queryRows<{ kind: 'product' | 'warehouse'; id: string }>(
+): Promise<{ products: string[]; warehouses: string[]; discontinued: string[] }> {
+  if (refs.productIds.length === 0 && refs.warehouseIds.length === 0) return { products: [], warehouses: [], discontinued: [] };
+  const rows = await queryRows<{ kind: 'product' | 'warehouse' | 'discontinued'; id: string }>(
     db,
-    `select 'product' as kind, requested.id from unnest($1::text[]) as requested(id)
-      where not exists (select 1 from products p where p.id = requested.id)
+    `select case when p.id is null then 'product' else 'discontinued' end as kind, requested.id
+       from unnest($1::text[]) as requested(id) left join products p on p.id = requested.id
+      where p.id is null or ${productRefusesReservationsSql}
      union all
      select 'warehouse', requested.id from unnest($2::text[]) as requested(id)
       where not exists (select 1 from warehouses w where w.id = requested.id)`,
     [[...new Set(refs.productIds)], [...new Set(refs.warehouseIds)]],
   );
-  return {
-    products: rows.filter((row) => row.kind === 'product').map((row) => row.id),
-    warehouses: rows.filter((row) => row.kind === 'warehouse').map((row) => row.id),
-  };
+  const idsOf = (kind: string) => rows.filter((row) => row.kind === kind).map((row) => row.id);
+  return { products: idsOf('product'), warehouses: idsOf('warehouse'), discontinued: idsOf('discontinued') };
 }

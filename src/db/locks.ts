@@ -18,14 +18,17 @@
  */
 import { lockWait } from '../metrics';
 import { queryRows, type Transaction } from './client';
+import { productRefusesReservationsSql } from './catalogue-store';
 import { findLotsOfProducts, lotColumns, warehouseServesSql, type LotRow } from './lot-store';
 import type { LowStockSettings, StockPair } from './low-stock-store';
 import { join, raw, sql, toQuery, type Sql } from './sql';
 
 /** Which lots a transaction locks. */
 export type LotSelection = {
-  /** every lot of these products in warehouses that serve (warehouseServesSql): what serving a request may take from */
+  /** every lot of these products in warehouses that serve (warehouseServesSql): what filling a backorder may take from */
   servingProducts?: readonly string[];
+  /** as servingProducts, of those products that take new reservations (productRefusesReservationsSql): what a new request may take from */
+  reservingProducts?: readonly string[];
   /** every lot of these products, in active warehouses or not: releasing held stock, and filling backorders from it */
   products?: readonly string[];
   /** every lot of these products at these warehouses (active or not: an admin may still count or move out their stock) */
@@ -60,10 +63,16 @@ async function lotIdsAt(tx: Transaction, places: readonly StockPair[]): Promise<
 async function lockLots(tx: Transaction, selection: LotSelection): Promise<LotRow[]> {
   const unique = (ids: readonly string[] | undefined) => [...new Set(ids ?? [])];
   const serving = unique(selection.servingProducts);
+  const reserving = unique(selection.reservingProducts);
   const products = unique(selection.products);
   const lotIds = unique([...(selection.lotIds ?? []), ...(selection.places?.length ? await lotIdsAt(tx, selection.places) : [])]);
   const conditions: Sql[] = [];
   if (serving.length > 0) conditions.push(sql`(i.product_id = any(${serving}::text[]) and ${raw(warehouseServesSql)})`);
+  if (reserving.length > 0) {
+    // a lookup in the tiny partial index of discontinued products, inside the lock statement
+    conditions.push(sql`(i.product_id = any(${reserving}::text[]) and ${raw(warehouseServesSql)}
+                         and not exists (select 1 from products p where p.id = i.product_id and ${raw(productRefusesReservationsSql)}))`);
+  }
   if (products.length > 0) conditions.push(sql`i.product_id = any(${products}::text[])`);
   if (lotIds.length > 0) conditions.push(sql`i.id = any(${lotIds}::uuid[])`);
   if (conditions.length === 0) return [];

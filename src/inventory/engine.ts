@@ -1,7 +1,7 @@
 /** The allocation engine: serves reserve and allocate requests against locked lots, in batches, and returns what to write. */
 import { v7 as uuidv7 } from 'uuid';
 import type { Config } from '../config';
-import { missingReferences, productsRefusingReservations } from '../db/catalogue-store';
+import { missingReferences } from '../db/catalogue-store';
 import type { Transaction } from '../db/client';
 import { lockFor, type StockLocks } from '../db/locks';
 import { claimExpiredReservations } from '../db/reservation-store';
@@ -74,11 +74,12 @@ export type Served = { outcomes: EngineOutcome[]; writes: Writes };
 export type ServeContext = { now: Date; config: Pick<Config, 'RESERVATION_TIMEOUT_MINUTES' | 'RESERVATION_MAX_MINUTES'>; ids?: IdSource };
 
 /**
- * Locks every lot of every product the requests name (lockFor: one statement, id order, then their
- * stock settings) and finds which of their products and pinned warehouses do not exist. A product
- * with a lot, and a warehouse one of those lots is in, exist; the catalogue is asked only about the
- * rest (products without lots, other pinned warehouses). Which products are discontinued is read
- * through the partial index of discontinued products, a lookup of a few index pages at most.
+ * Locks every lot the requests may take from (lockFor reservingProducts: one statement, id order,
+ * then their stock settings; lots of discontinued products and closed warehouses are left out) and
+ * finds which of their products and pinned warehouses do not exist, and which products are
+ * discontinued. A product with a locked lot, and a warehouse one of those lots is in, exist and take
+ * reservations; the catalogue is asked only about the rest (products without such lots, other pinned
+ * warehouses), so a batch of products in stock pays no lookup at all.
  */
 async function lockStockFor(tx: Transaction, requests: readonly EngineRequest[]): Promise<{ locks: StockLocks; unknown: UnknownReferences }> {
   const productIds = new Set<string>();
@@ -89,14 +90,13 @@ async function lockStockFor(tx: Transaction, requests: readonly EngineRequest[])
       if (line.warehouseId !== undefined) pinned.add(line.warehouseId);
     }
   }
-  const locks = await lockFor(tx, { servingProducts: [...productIds] });
+  const locks = await lockFor(tx, { reservingProducts: [...productIds] });
   const stocked = new Set(locks.lots.map((lot) => lot.productId));
   const holding = new Set(locks.lots.map((lot) => lot.warehouseId));
-  const { products, warehouses } = await missingReferences(tx, {
+  const { products, warehouses, discontinued } = await missingReferences(tx, {
     productIds: [...productIds].filter((id) => !stocked.has(id)),
     warehouseIds: [...pinned].filter((id) => !holding.has(id)),
   });
-  const discontinued = await productsRefusingReservations(tx, [...productIds]);
   return { locks, unknown: { products: new Set(products), warehouses: new Set(warehouses), discontinued: new Set(discontinued) } };
 }
 
@@ -159,13 +159,11 @@ export async function serve(tx: Transaction, requests: readonly EngineRequest[],
   const { unknown } = locked;
 
   const refused = requests.map((request) => refusalOf(request, unknown));
-  // a discontinued product's lots stay locked (its held stock may be released in line) but serve no new request
-  const candidates = locks.lots.filter((lot) => !unknown.discontinued?.has(lot.productId)).map(toCandidateLot);
   const plans = planMany(
     requests.flatMap((request, index): PlanRequest[] =>
       refused[index] === undefined ? [{ lines: request.lines, priority: request.priority, allowPartial: request.allowPartial, ...choices[index]! }] : [],
     ),
-    candidates,
+    locks.lots.map(toCandidateLot),
     now,
   );
 

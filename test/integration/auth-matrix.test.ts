@@ -41,7 +41,9 @@ afterAll(async () => {
 // SPEC section 6 (and the console's live stream): these need the admin role; every other call under /api/v1 any authenticated caller.
 const adminRoutes = new Set([
   'POST /api/v1/warehouses',
+  'PATCH /api/v1/warehouses/:id',
   'POST /api/v1/products',
+  'PATCH /api/v1/products/:id',
   'PUT /api/v1/inventory/adjust',
   'PUT /api/v1/inventory/settings',
   'POST /api/v1/inventory/transfer',

@@ -132,6 +132,17 @@ describe('catalogue flags: warehouseServes and productTakesReservations (src/dom
     const locked = await withTransaction(db.pool, (tx) => lockFor(tx, { servingProducts: ['closed-p'] }));
     expect(locked.lots.map((lot) => lot.id)).toEqual([open]);
   });
+
+  it('a new request locks no lot of a discontinued product; a backorder fill and a release still reach them', async () => {
+    await seedCatalogue(db.pool, { products: ['gone-p'] });
+    const [lot] = await receiveLots(db.pool, [{ productId: 'gone-p', warehouseId: 'wh-1', quantity: 5 }]);
+    await db.pool.query(`update products set status = 'DISCONTINUED' where id = 'gone-p'`);
+    const lotsFor = (selection: Parameters<typeof lockFor>[1]) =>
+      withTransaction(db.pool, async (tx) => (await lockFor(tx, selection)).lots.map((row) => row.id));
+    expect(await lotsFor({ reservingProducts: ['gone-p', 'closed-p'] })).not.toContain(lot);
+    expect(await lotsFor({ servingProducts: ['gone-p'] })).toEqual([lot]);
+    expect(await lotsFor({ products: ['gone-p'] })).toEqual([lot]);
+  });
 });
 
 describe('availability: available (src/domain/quantities.ts) and lotAvailableSql (src/db/lot-store.ts)', () => {
