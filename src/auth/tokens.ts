@@ -10,11 +10,14 @@ import { developmentSecret } from './secrets';
 export const roles = ['service', 'admin'] as const;
 export type Role = (typeof roles)[number];
 
-/** Who is calling: `sub` becomes the actor of every ledger row they cause. */
-export type Caller = { sub: string; role: Role };
+/**
+ * Who is calling: `sub` becomes the actor of every ledger row they cause; `tenant`, when the token
+ * carries one, is the owner of what they create (else `sub` is; src/domain/ownership.ts).
+ */
+export type Caller = { sub: string; role: Role; tenant?: string };
 
 // Role names are exact: "Admin" or "ADMIN" is no role at all.
-const claimsSchema = z.object({ sub: userText(200), role: z.enum(roles) });
+const claimsSchema = z.object({ sub: userText(200), role: z.enum(roles), tenant: userText(200).optional() });
 
 /** The settings tokens are checked against. */
 export type TokenRules = Pick<Config, 'JWT_ISSUER' | 'JWT_AUDIENCE' | 'JWT_CLOCK_SKEW_SECONDS'>;
@@ -182,7 +185,9 @@ export function createTokenVerifier(keys: TokenKeys, rules: TokenRules): (token:
       throw new AppError('UNAUTHORIZED', message ?? 'The token is malformed or wrongly signed');
     }
     const claims = claimsSchema.safeParse(payload);
-    if (!claims.success) throw new AppError('UNAUTHORIZED', 'The token needs a `sub` (plain text) and a `role` of service or admin');
-    return claims.data;
+    if (!claims.success)
+      throw new AppError('UNAUTHORIZED', 'The token needs a `sub` (plain text), a `role` of service or admin, and a `tenant` of plain text if any');
+    const { sub, role, tenant } = claims.data;
+    return tenant === undefined ? { sub, role } : { sub, role, tenant };
   };
 }

@@ -6,6 +6,8 @@ import { isOneOf, raw, sql, toQuery, whereAll, type Sql } from './sql';
 /** An allocation job as stored in allocation_requests. */
 export type AllocationRow = {
   id: string;
+  /** whose job it is (src/domain/ownership.ts) */
+  owner: string;
   idempotencyKey: string;
   requestHash: string;
   requestId: string | null;
@@ -29,13 +31,14 @@ export type AllocationRow = {
 export type AllocationWithResult = AllocationRow & { result: AllocationResult | null };
 
 const columns = `
-  a.id, a.idempotency_key as "idempotencyKey", a.request_hash as "requestHash", a.request_id as "requestId", a.status, a.priority, a.mode,
+  a.id, a.owner, a.idempotency_key as "idempotencyKey", a.request_hash as "requestHash", a.request_id as "requestId", a.status, a.priority, a.mode,
   a.reference_id as "referenceId", a.reference_type as "referenceType", a.request, a.actor, a.attempts,
   a.last_error as "lastError", a.deadline_at as "deadlineAt", a.published_at as "publishedAt",
   a.started_at as "startedAt", a.created_at as "createdAt", a.updated_at as "updatedAt"`;
 
 export type NewAllocation = {
   id: string;
+  owner: string;
   idempotencyKey: string;
   requestHash: string;
   requestId: string | null;
@@ -45,7 +48,7 @@ export type NewAllocation = {
 };
 
 /**
- * Records accepted jobs (unpublished) in one statement; returns the rows inserted. A job whose caller
+ * Records accepted jobs (unpublished) in one statement; returns the rows inserted. A job whose owner
  * already used its key (before, or earlier in the same list) is left out: the first job keeps the key.
  */
 export async function insertAllocationRequests(db: Queryable, jobs: readonly NewAllocation[]): Promise<AllocationRow[]> {
@@ -53,11 +56,12 @@ export async function insertAllocationRequests(db: Queryable, jobs: readonly New
   return queryRows<AllocationRow>(
     db,
     `insert into allocation_requests as a
-       (id, idempotency_key, request_hash, request_id, status, priority, mode, reference_id, reference_type, request, actor, deadline_at)
-     select id, key, hash, request_id, 'queued', priority, mode, reference_id, reference_type, request, actor, deadline_at
-       from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::jsonb[], $9::text[], $10::timestamptz[], $11::text[])
-         as j(id, key, hash, priority, mode, reference_id, reference_type, request, actor, deadline_at, request_id)
-     on conflict (actor, idempotency_key) do nothing
+       (id, owner, idempotency_key, request_hash, request_id, status, priority, mode, reference_id, reference_type, request, actor, deadline_at)
+     select id, owner, key, hash, request_id, 'queued', priority, mode, reference_id, reference_type, request, actor, deadline_at
+       from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::jsonb[], $9::text[], $10::timestamptz[], $11::text[],
+                   $12::text[])
+         as j(id, key, hash, priority, mode, reference_id, reference_type, request, actor, deadline_at, request_id, owner)
+     on conflict (owner, idempotency_key) do nothing
      returning ${columns}`,
     [
       jobs.map((job) => job.id),
@@ -71,18 +75,19 @@ export async function insertAllocationRequests(db: Queryable, jobs: readonly New
       jobs.map((job) => job.actor),
       jobs.map((job) => job.deadlineAt),
       jobs.map((job) => job.requestId),
+      jobs.map((job) => job.owner),
     ],
   );
 }
 
-/** The jobs callers recorded under these (actor, Idempotency-Key) pairs. */
-export async function findAllocationsByKeys(db: Queryable, keys: readonly { actor: string; idempotencyKey: string }[]): Promise<AllocationRow[]> {
+/** The jobs recorded under these (owner, Idempotency-Key) pairs. */
+export async function findAllocationsByKeys(db: Queryable, keys: readonly { owner: string; idempotencyKey: string }[]): Promise<AllocationRow[]> {
   if (keys.length === 0) return [];
   return queryRows<AllocationRow>(
     db,
     `select ${columns} from allocation_requests a
-       join unnest($1::text[], $2::text[]) as k(actor, key) on a.actor = k.actor and a.idempotency_key = k.key`,
-    [keys.map((key) => key.actor), keys.map((key) => key.idempotencyKey)],
+       join unnest($1::text[], $2::text[]) as k(owner, key) on a.owner = k.owner and a.idempotency_key = k.key`,
+    [keys.map((key) => key.owner), keys.map((key) => key.idempotencyKey)],
   );
 }
 
@@ -97,6 +102,7 @@ export async function findAllocation(db: Queryable, id: string): Promise<Allocat
 
 /** Which jobs a search returns; every field set narrows it. `afterId` continues a listing after the last job seen. */
 export type AllocationFilter = {
+  owner?: string;
   id?: string;
   referenceId?: string;
   statuses?: readonly AllocationStatus[];
@@ -109,11 +115,12 @@ export type AllocationFilter = {
 
 /**
  * Jobs with their results, newest first (by acceptance time, then id). Only the filters given become
- * conditions, so each is served by its index: id by the key, reference, status, priority and time by
- * indexes ending in (created_at, id).
+ * conditions, so each is served by its index: id by the key, owner, owner and reference, status,
+ * priority and time by indexes ending in (created_at, id).
  */
 export async function searchAllocations(db: Queryable, filter: AllocationFilter): Promise<AllocationWithResult[]> {
   const conditions: Sql[] = [];
+  if (filter.owner !== undefined) conditions.push(sql`a.owner = ${filter.owner}`);
   if (filter.id !== undefined) conditions.push(sql`a.id = ${filter.id}::uuid`);
   if (filter.referenceId !== undefined) conditions.push(sql`a.reference_id = ${filter.referenceId}`);
   if (filter.statuses !== undefined) conditions.push(sql`a.status ${isOneOf(filter.statuses)}`);

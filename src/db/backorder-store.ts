@@ -2,7 +2,7 @@ import type { BackorderFill, BackorderStatus, NewBackorder, StoredBackorder } fr
 import { queryRow, queryRows, type Queryable, type Transaction } from './client';
 import { isOneOf, raw, sql, toQuery, whereAll, type Sql } from './sql';
 
-const backorderColumns = `b.id, b.product_id as "productId", b.warehouse_id as "warehouseId", b.quantity,
+const backorderColumns = `b.id, b.owner, b.product_id as "productId", b.warehouse_id as "warehouseId", b.quantity,
   b.fulfilled_quantity as "fulfilledQuantity", b.status, b.mode, b.priority, b.strategy,
   b.reservation_id as "reservationId", b.allocation_id as "allocationId", b.reference_type as "referenceType",
   b.reference_id as "referenceId", b.customer_id as "customerId", b.destination_latitude as "destinationLatitude",
@@ -19,19 +19,20 @@ export const backorderServingOrderSql = 'b.priority desc nulls last, b.created_a
 /** The statement inserting backorders (a part of commitWrites). */
 export function backordersInsert(rows: readonly NewBackorder[]): Sql {
   const column = <T>(pick: (row: NewBackorder) => T) => rows.map(pick);
-  return sql`insert into backorder_items (id, product_id, warehouse_id, quantity, mode, priority, strategy, reservation_id,
+  return sql`insert into backorder_items (id, owner, product_id, warehouse_id, quantity, mode, priority, strategy, reservation_id,
                                     reference_type, reference_id, customer_id, destination_latitude, destination_longitude,
                                     reservation_minutes, actor, created_at, updated_at, allocation_id)
-       select id, product_id, warehouse_id, quantity, mode, priority, strategy, reservation_id, reference_type, reference_id,
+       select id, owner, product_id, warehouse_id, quantity, mode, priority, strategy, reservation_id, reference_type, reference_id,
               customer_id, destination_latitude, destination_longitude, reservation_minutes, actor, created_at, created_at, allocation_id
-         from unnest(${column((row) => row.id)}::uuid[], ${column((row) => row.productId)}::text[], ${column((row) => row.warehouseId)}::text[],
+         from unnest(${column((row) => row.id)}::uuid[], ${column((row) => row.owner)}::text[], ${column((row) => row.productId)}::text[],
+                     ${column((row) => row.warehouseId)}::text[],
                      ${column((row) => row.quantity)}::int[], ${column((row) => row.mode)}::text[], ${column((row) => row.priority)}::request_priority[],
                      ${column((row) => row.strategy)}::text[], ${column((row) => row.reservationId)}::uuid[], ${column((row) => row.referenceType)}::text[],
                      ${column((row) => row.referenceId)}::text[], ${column((row) => row.customerId)}::text[],
                      ${column((row) => row.destinationLatitude)}::float8[], ${column((row) => row.destinationLongitude)}::float8[],
                      ${column((row) => row.reservationMinutes)}::int[], ${column((row) => row.actor)}::text[], ${column((row) => row.createdAt)}::timestamptz[],
                      ${column((row) => row.allocationId)}::uuid[])
-           as b(id, product_id, warehouse_id, quantity, mode, priority, strategy, reservation_id, reference_type, reference_id,
+           as b(id, owner, product_id, warehouse_id, quantity, mode, priority, strategy, reservation_id, reference_type, reference_id,
                 customer_id, destination_latitude, destination_longitude, reservation_minutes, actor, created_at, allocation_id)`;
 }
 
@@ -86,23 +87,24 @@ export async function cancelBackordersOfReservations(tx: Transaction, reservatio
   );
 }
 
-/** The backorders recorded for an order (reference type `order`), without locking them. */
-export async function findBackordersOfOrder(db: Queryable, orderId: string): Promise<StoredBackorder[]> {
+/** The backorders recorded for an owner's order (reference type `order`), without locking them. */
+export async function findBackordersOfOrder(db: Queryable, owner: string, orderId: string): Promise<StoredBackorder[]> {
   return queryRows<StoredBackorder>(
     db,
-    `select ${backorderColumns} from backorder_items b where b.reference_type = 'order' and b.reference_id = $1 order by b.created_at, b.id`,
-    [orderId],
+    `select ${backorderColumns} from backorder_items b
+      where b.owner = $1 and b.reference_type = 'order' and b.reference_id = $2 order by b.created_at, b.id`,
+    [owner, orderId],
   );
 }
 
-/** Cancels the OPEN backorders of an order; returns them. */
-export async function cancelOpenBackordersOfOrder(tx: Transaction, orderId: string, now: Date): Promise<StoredBackorder[]> {
+/** Cancels the OPEN backorders of an owner's order; returns them. */
+export async function cancelOpenBackordersOfOrder(tx: Transaction, owner: string, orderId: string, now: Date): Promise<StoredBackorder[]> {
   return queryRows<StoredBackorder>(
     tx,
-    `update backorder_items b set status = 'CANCELLED', updated_at = $2
-      where b.status = 'OPEN' and b.reference_type = 'order' and b.reference_id = $1
+    `update backorder_items b set status = 'CANCELLED', updated_at = $3
+      where b.status = 'OPEN' and b.owner = $1 and b.reference_type = 'order' and b.reference_id = $2
       returning ${backorderColumns}`,
-    [orderId, now],
+    [owner, orderId, now],
   );
 }
 
@@ -124,6 +126,7 @@ export async function cancelBackorder(tx: Transaction, id: string, now: Date): P
 
 /** Which backorders a lookup returns: every field given narrows it. `after` continues a listing after that backorder; `offset` skips rows instead. */
 export type BackorderFilter = {
+  owner?: string;
   productId?: string;
   warehouseId?: string;
   statuses?: readonly BackorderStatus[];
@@ -144,6 +147,7 @@ export type BackorderFilter = {
  */
 export async function listBackorders(db: Queryable, filter: BackorderFilter): Promise<StoredBackorder[]> {
   const conditions: Sql[] = [];
+  if (filter.owner !== undefined) conditions.push(sql`b.owner = ${filter.owner}`);
   if (filter.productId !== undefined) conditions.push(sql`b.product_id = ${filter.productId}`);
   if (filter.warehouseId !== undefined) conditions.push(sql`b.warehouse_id = ${filter.warehouseId}`);
   if (filter.referenceId !== undefined) conditions.push(sql`b.reference_id = ${filter.referenceId}`);

@@ -41,17 +41,17 @@ function storedStatusesReadingAs(status: ReservationStatus): ReservationStatus[]
   return status === 'EXPIRED' ? ['EXPIRED', 'RESERVED'] : [status];
 }
 
-const reservationColumns = `r.id, r.order_id as "orderId", r.customer_id as "customerId", r.status, r.priority, r.strategy,
+const reservationColumns = `r.id, r.owner, r.order_id as "orderId", r.customer_id as "customerId", r.status, r.priority, r.strategy,
   r.expires_at as "expiresAt", r.version, r.created_at as "createdAt", r.updated_at as "updatedAt"`;
 
 /** The statement inserting reservations (a part of commitWrites). */
 export function reservationsInsert(rows: readonly NewReservation[]): Sql {
-  return sql`insert into reservations (id, order_id, customer_id, status, priority, strategy, expires_at, created_at, updated_at)
-       select id, order_id, customer_id, status, priority, strategy, expires_at, created_at, created_at
-         from unnest(${rows.map((row) => row.id)}::uuid[], ${rows.map((row) => row.orderId)}::text[], ${rows.map((row) => row.customerId)}::text[],
-                     ${rows.map((row) => row.status)}::text[], ${rows.map((row) => row.priority)}::text[], ${rows.map((row) => row.strategy)}::text[],
-                     ${rows.map((row) => row.expiresAt)}::timestamptz[], ${rows.map((row) => row.createdAt)}::timestamptz[])
-           as r(id, order_id, customer_id, status, priority, strategy, expires_at, created_at)`;
+  return sql`insert into reservations (id, owner, order_id, customer_id, status, priority, strategy, expires_at, created_at, updated_at)
+       select id, owner, order_id, customer_id, status, priority, strategy, expires_at, created_at, created_at
+         from unnest(${rows.map((row) => row.id)}::uuid[], ${rows.map((row) => row.owner)}::text[], ${rows.map((row) => row.orderId)}::text[],
+                     ${rows.map((row) => row.customerId)}::text[], ${rows.map((row) => row.status)}::text[], ${rows.map((row) => row.priority)}::text[],
+                     ${rows.map((row) => row.strategy)}::text[], ${rows.map((row) => row.expiresAt)}::timestamptz[], ${rows.map((row) => row.createdAt)}::timestamptz[])
+           as r(id, owner, order_id, customer_id, status, priority, strategy, expires_at, created_at)`;
 }
 
 /** The statement inserting reservation lines (a part of commitWrites). */
@@ -75,13 +75,17 @@ export async function findReservation(db: Queryable, id: string): Promise<Reserv
   return queryRow<ReservationRow>(db, `select ${reservationColumns} from reservations r where r.id = $1`, [id]);
 }
 
-/** The reservations made for an order, oldest first, without locking them. */
-export async function findReservationsOfOrder(db: Queryable, orderId: string): Promise<ReservationRow[]> {
-  return queryRows<ReservationRow>(db, `select ${reservationColumns} from reservations r where r.order_id = $1 order by r.created_at, r.id`, [orderId]);
+/** The reservations an owner made for its order, oldest first, without locking them. */
+export async function findReservationsOfOrder(db: Queryable, owner: string, orderId: string): Promise<ReservationRow[]> {
+  return queryRows<ReservationRow>(db, `select ${reservationColumns} from reservations r where r.owner = $1 and r.order_id = $2 order by r.created_at, r.id`, [
+    owner,
+    orderId,
+  ]);
 }
 
 /** Which reservations a lookup returns: every field given narrows it. `after` continues a listing after that reservation. */
 export type ReservationFilter = {
+  owner?: string;
   orderId?: string;
   /** any of these statuses as they read at `at` (a lapsed RESERVED hold reads EXPIRED) */
   status?: { anyOf: readonly ReservationStatus[]; at: Date };
@@ -97,13 +101,14 @@ export type ReservationFilter = {
 
 /**
  * Reservations newest first (by creation, then id), without locking them. Only the filters given
- * become conditions, so each is served by its index: order, status and creation time by indexes
+ * become conditions, so each is served by its index: owner, owner and order, status and creation time by indexes
  * ending in (created_at, id), expiry by (expires_at), product and warehouse through the lines'
  * (product_id, reservation_id) and (warehouse_id, reservation_id). A status filter names the stored
  * statuses that may read as it (an indexed condition) and then checks the status as read at `now`.
  */
 export async function searchReservations(db: Queryable, filter: ReservationFilter): Promise<ReservationRow[]> {
   const conditions: Sql[] = [];
+  if (filter.owner !== undefined) conditions.push(sql`r.owner = ${filter.owner}`);
   if (filter.orderId !== undefined) conditions.push(sql`r.order_id = ${filter.orderId}`);
   if (filter.status !== undefined) {
     const { anyOf, at } = filter.status;
@@ -130,9 +135,12 @@ export async function searchReservations(db: Queryable, filter: ReservationFilte
   return queryRows<ReservationRow>(db, text, values);
 }
 
-/** Locks the reservations of an order in id order (the lots they hold are locked after, as for any change of a reservation). */
-export async function lockReservationsOfOrder(tx: Transaction, orderId: string): Promise<ReservationRow[]> {
-  return queryRows<ReservationRow>(tx, `select ${reservationColumns} from reservations r where r.order_id = $1 order by r.id for update`, [orderId]);
+/** Locks the reservations of an owner's order in id order (the lots they hold are locked after, as for any change of a reservation). */
+export async function lockReservationsOfOrder(tx: Transaction, owner: string, orderId: string): Promise<ReservationRow[]> {
+  return queryRows<ReservationRow>(tx, `select ${reservationColumns} from reservations r where r.owner = $1 and r.order_id = $2 order by r.id for update`, [
+    owner,
+    orderId,
+  ]);
 }
 
 /** Locks a reservation for a change of status or lines (waits for whoever holds it). */

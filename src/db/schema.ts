@@ -173,6 +173,8 @@ export const reservations = pgTable(
   'reservations',
   {
     id: uuid('id').primaryKey(),
+    /** whose reservation it is (src/domain/ownership.ts); order ids are scoped by it */
+    owner: text('owner').notNull(),
     orderId: text('order_id').notNull(),
     customerId: text('customer_id'),
     status: text('status').notNull(),
@@ -186,7 +188,9 @@ export const reservations = pgTable(
   (table) => [
     index('reservations_status_expiry_idx').on(table.status, table.expiresAt),
     // the lookups of GET /inventory/reservations, each listing newest first
+    // (an owner's order: order ids are rarely shared, so the order's index serves it with the owner as a filter)
     index('reservations_order_idx').on(table.orderId, table.createdAt, table.id),
+    index('reservations_owner_created_idx').on(table.owner, table.createdAt, table.id),
     index('reservations_status_created_idx').on(table.status, table.createdAt, table.id),
     index('reservations_created_idx').on(table.createdAt, table.id),
     index('reservations_expires_idx').on(table.expiresAt),
@@ -251,6 +255,8 @@ export const allocationRequests = pgTable(
   'allocation_requests',
   {
     id: uuid('id').primaryKey(),
+    /** whose job it is (src/domain/ownership.ts); its Idempotency-Key and referenceId are scoped by it */
+    owner: text('owner').notNull(),
     idempotencyKey: text('idempotency_key').notNull(),
     requestHash: text('request_hash').notNull(),
     /** The x-request-id of the call that accepted the job, to find it in the logs. */
@@ -271,9 +277,10 @@ export const allocationRequests = pgTable(
     updatedAt: updatedAt(),
   },
   (table) => [
-    uniqueIndex('allocation_requests_idempotency_key').on(table.actor, table.idempotencyKey),
+    uniqueIndex('allocation_requests_owner_idempotency_key').on(table.owner, table.idempotencyKey),
     // The filters of GET /allocations, each listing newest first.
     index('allocation_requests_reference_idx').on(table.referenceId, table.createdAt, table.id),
+    index('allocation_requests_owner_created_idx').on(table.owner, table.createdAt, table.id),
     index('allocation_requests_status_created_idx').on(table.status, table.createdAt, table.id),
     index('allocation_requests_priority_created_idx').on(table.priority, table.createdAt, table.id),
     index('allocation_requests_created_idx').on(table.createdAt, table.id),
@@ -326,6 +333,8 @@ export const backorderItems = pgTable(
   'backorder_items',
   {
     id: uuid('id').primaryKey(),
+    /** whose backorder it is (src/domain/ownership.ts), the owner of the request that left it */
+    owner: text('owner').notNull(),
     productId: text('product_id')
       .notNull()
       .references(() => products.id),
@@ -359,6 +368,7 @@ export const backorderItems = pgTable(
     index('backorder_items_product_idx').on(table.productId, table.priority.desc(), table.createdAt, table.id),
     index('backorder_items_warehouse_idx').on(table.warehouseId, table.priority.desc(), table.createdAt, table.id),
     index('backorder_items_reference_idx').on(table.referenceId, table.priority.desc(), table.createdAt, table.id),
+    index('backorder_items_owner_serving_idx').on(table.owner, table.priority.desc(), table.createdAt, table.id),
     index('backorder_items_reservation_idx').on(table.reservationId),
     index('backorder_items_allocation_idx').on(table.allocationId),
     index('backorder_items_created_idx').on(table.createdAt),

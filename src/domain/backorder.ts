@@ -7,6 +7,8 @@ export type BackorderStatus = 'OPEN' | 'FULFILLED' | 'CANCELLED';
 /** A backorder as kept. */
 export type StoredBackorder = {
   id: string;
+  /** whose backorder it is (src/domain/ownership.ts) */
+  owner: string;
   productId: string;
   warehouseId: string | null;
   quantity: number;

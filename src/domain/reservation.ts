@@ -42,6 +42,8 @@ export function isTerminal(status: ReservationStatus): boolean {
 /** A reservation to create. */
 export type NewReservation = {
   id: string;
+  /** whose reservation it is (src/domain/ownership.ts) */
+  owner: string;
   orderId: string;
   customerId: string | null;
   status: ReservationStatus;

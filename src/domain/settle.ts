@@ -25,6 +25,8 @@ export type SettleRequest = StrategyChoice & {
   lines: PlanLine[];
   priority: Priority;
   allowBackorder: boolean;
+  /** whose request it is: the reservation and backorders it leaves belong to this owner */
+  owner: string;
   orderId: string;
   referenceType: string;
   customerId?: string;
@@ -158,6 +160,7 @@ export function settleRequest(plan: Plan, request: SettleRequest, now: Date, ids
   if (plan.takes.length > 0) {
     const { reservation, history } = openReservation(
       {
+        owner: request.owner,
         orderId: request.orderId,
         customerId: request.customerId ?? null,
         status: reserving ? 'RESERVED' : 'ALLOCATED',
@@ -218,6 +221,7 @@ export function settleRequest(plan: Plan, request: SettleRequest, now: Date, ids
         return;
       const backorder: NewBackorder = {
         id: ids(),
+        owner: request.owner,
         productId: line.productId,
         warehouseId: line.warehouseId ?? null,
         quantity: missing,
@@ -273,8 +277,8 @@ export type FillSettlement = {
 /**
  * Settles the plans of backorders (one plan per backorder, same order): the units join the
  * backorder's reservation when it is free to change (`free`), in the status the backorder asks for
- * and, when reserving, not expired; otherwise a new reservation for the same reference holds them,
- * one per original request (same mode, reference, reservation and customer). Records
+ * and, when reserving, not expired; otherwise a new reservation of the backorder's owner for the
+ * same reference holds them, one per original request (same owner, mode, reference, reservation and customer). Records
  * BackorderFulfilled per backorder given units.
  */
 export function settleFills(
@@ -300,11 +304,14 @@ export function settleFills(
       reservationId = target.id;
       joined.add(reservationId);
     } else {
-      const group = [backorder.mode, backorder.referenceType, backorder.referenceId, backorder.reservationId, backorder.customerId].join('\u0000');
+      const group = [backorder.owner, backorder.mode, backorder.referenceType, backorder.referenceId, backorder.reservationId, backorder.customerId].join(
+        '\u0000',
+      );
       let reservation = created.get(group);
       if (reservation === undefined) {
         const opened = openReservation(
           {
+            owner: backorder.owner,
             orderId: backorder.referenceId ?? backorder.id,
             customerId: backorder.customerId,
             status,

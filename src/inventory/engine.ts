@@ -31,6 +31,8 @@ export type EngineRequest = {
   allowPartial: boolean;
   allowBackorder: boolean;
   destination?: GeoPoint;
+  /** whose request it is: the reservation and backorders it leaves belong to this owner */
+  owner: string;
   orderId: string;
   referenceType: string;
   customerId?: string;
@@ -187,6 +189,7 @@ export async function serve(tx: Transaction, requests: readonly EngineRequest[],
         ...choices[index]!,
         priority: request.priority,
         allowBackorder: request.allowBackorder,
+        owner: request.owner,
         orderId: request.orderId,
         referenceType: request.referenceType,
         ...(request.customerId === undefined ? {} : { customerId: request.customerId }),

@@ -1,6 +1,6 @@
 /**
  * Idempotency-Key handling for every state-changing call. A key is scoped to its operation and
- * caller; the first answer given under it is kept with the hash of the body that asked, and a
+ * the caller's owner (src/domain/ownership.ts), so one owner can never replay another's answer; the first answer given under it is kept with the hash of the body that asked, and a
  * repeat with the same body gets that answer again (`idempotent-replayed`), with another body 422.
  * Refusals are never kept, so a refused call may be retried under the same key.
  *
@@ -24,12 +24,13 @@ import { withTransaction, type Queryable, type Transaction } from '../db/client'
 import { findStoredResponses, idempotencyKeyConstraint, type IdempotencyRef, type StoredResponse } from '../db/idempotency-store';
 import { isUniqueViolationOf } from '../db/pg-errors';
 import { commitWrites, type Writes } from '../db/writes';
+import { ownerOf } from '../domain/ownership';
 import { AppError } from '../errors';
 import type { Settled } from '../micro-batcher';
 import { requestHash } from '../request-hash';
 
 export type IdempotentCall<S extends z.ZodType> = {
-  /** Names the operation; keys are separate per operation and per caller. */
+  /** Names the operation; keys are separate per operation and per owner. */
   operation: string;
   caller: Caller;
   key: string | undefined;
@@ -46,10 +47,10 @@ export type IdempotentAnswer<T> = Answer<T> & { replayed: boolean };
 /** A call's key with what it is checked and kept by: its scope and the hash of its body. */
 export type KeyedCall<S extends z.ZodType> = IdempotencyRef & { hash: string; response: S };
 
-/** The key of a call, scoped to its operation and caller; undefined when it came without one. */
+/** The key of a call, scoped to its operation and the caller's owner; undefined when it came without one. */
 export function keyOf<S extends z.ZodType>(call: IdempotentCall<S>): KeyedCall<S> | undefined {
   if (call.key === undefined) return undefined;
-  return { scope: `${call.operation}:${call.caller.sub}`, key: call.key, hash: requestHash(call.body), response: call.response };
+  return { scope: `${call.operation}:${ownerOf(call.caller)}`, key: call.key, hash: requestHash(call.body), response: call.response };
 }
 
 /** One string per scope and key, for maps. */

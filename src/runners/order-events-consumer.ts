@@ -1,9 +1,10 @@
+import { actingFor } from '../domain/ownership';
 import { orderEventSchema, type OrderEvent } from '../events/schemas';
 import { applyOrderEvent } from '../inventory/reservations/order-events';
 import { startEventConsumer } from './event-consumer';
 import type { Runner, WorkerDeps } from './runner';
 
-/** Who the ledger and reservation history name for changes made by order events. */
+/** Who the ledger and reservation history name for changes made by order events, and the owner those events act for. */
 const ACTOR = 'order-events';
 
 /**
@@ -22,7 +23,7 @@ export async function startOrderEventsConsumer(deps: WorkerDeps): Promise<Runner
     schema: orderEventSchema,
     keyOf: (event) => event.orderId,
     async apply(tx, event) {
-      const result = await applyOrderEvent(tx, event, { now: new Date(), actor: ACTOR, config });
+      const result = await applyOrderEvent(tx, event, { now: new Date(), actor: ACTOR, scope: actingFor(ACTOR), config });
       log.info({ eventId: event.eventId, type: event.type, orderId: event.orderId, ...result }, 'order event applied');
     },
   });

@@ -8,6 +8,7 @@ import {
   geoPointSchema,
   hasDestinationWhenNeeded,
   isoTimestamp,
+  ownerQuery,
   quantitySchema,
   rangeInOrder,
   referenceText,
@@ -107,6 +108,8 @@ export type AllocationResult = z.infer<typeof allocationResultSchema>;
 /** GET /allocations/:id: where a job stands, and its result once it has one. */
 export const allocationViewSchema = z.object({
   allocationId: uuidSchema,
+  /** whose job it is: the `tenant` (else `sub`) of the token that queued it */
+  owner: z.string(),
   status: z.enum(allocationStatuses),
   priority: z.enum(priorities),
   mode: z.enum(['reserve', 'allocate']),
@@ -130,6 +133,7 @@ export type AllocationView = z.infer<typeof allocationViewSchema>;
 /** GET /allocations: jobs by id, reference, status, priority and acceptance time, newest first. */
 export const listAllocationsQuery = z
   .strictObject({
+    owner: ownerQuery.optional(),
     id: uuidSchema.optional(),
     referenceId: referenceText.optional(),
     status: valueList(allocationStatuses).optional(),

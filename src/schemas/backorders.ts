@@ -1,13 +1,15 @@
 import { z } from 'zod';
 import { priorities } from '../domain/priority';
 import { strategies } from '../domain/strategies';
-import { cursorPageQuery, externalId, isoTimestamp, rangeInOrder, uuidSchema, valueList } from './common';
+import { cursorPageQuery, externalId, isoTimestamp, ownerQuery, rangeInOrder, uuidSchema, valueList } from './common';
 
 export const backorderStatuses = ['OPEN', 'FULFILLED', 'CANCELLED'] as const;
 
 /** A backorder: units a request could not get, waiting for stock. */
 export const backorderSchema = z.object({
   id: z.string(),
+  /** whose backorder it is: the owner of the request that left it */
+  owner: z.string(),
   productId: z.string(),
   warehouseId: z.string().nullable(),
   quantity: z.number().int(),
@@ -29,6 +31,7 @@ export type Backorder = z.output<typeof backorderSchema>;
 /** GET /backorders: by product, warehouse, status, order, reservation and creation time, in the order fills serve them. */
 export const listBackordersQuery = z
   .strictObject({
+    owner: ownerQuery.optional(),
     productId: externalId.optional(),
     warehouseId: externalId.optional(),
     status: valueList(backorderStatuses).optional(),

@@ -42,6 +42,11 @@ export function userText(max: number, options: { min?: number; multiline?: boole
 /** Why something was done, in the caller's words: may run over several lines. */
 export const reasonText = userText(500, { multiline: true });
 
+/** An owner of reservations, backorders and jobs (src/domain/ownership.ts): a filter of admins' list calls. */
+export const ownerQuery = userText(200).describe(
+  "Admins only: just the objects of this owner (a token's `tenant`, else its `sub`). A service caller sees its own owner's objects whatever it names; naming another finds nothing.",
+);
+
 /** A reference to something outside Stockroom: an order, a purchase order, a job reference. */
 export const referenceText = userText(200);
 

@@ -9,6 +9,7 @@ import {
   geoPointSchema,
   hasDestinationWhenNeeded,
   isoTimestamp,
+  ownerQuery,
   quantitySchema,
   rangeInOrder,
   userText,
@@ -155,6 +156,8 @@ export const statusChangeSchema = z.object({
 
 /** GET of a reservation, and the answer of every transition: lines per lot and the status history. */
 export const reservationDetailSchema = reservationViewSchema.extend({
+  /** whose reservation it is: the `tenant` (else `sub`) of the token that made it, or the owner an order service's events act for */
+  owner: z.string(),
   customerId: z.string().nullable(),
   priority: z.enum(priorities),
   strategy: z.enum(strategies),
@@ -174,6 +177,7 @@ export type ReservationSummary = z.output<typeof reservationSummarySchema>;
 /** GET /inventory/reservations: by order, status, product, warehouse, creation and expiry time; newest first, by cursor. */
 export const listReservationsQuery = z
   .strictObject({
+    owner: ownerQuery.optional(),
     orderId: externalId.optional(),
     status: valueList(reservationStatuses).optional(),
     productId: externalId.optional(),

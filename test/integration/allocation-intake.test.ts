@@ -21,6 +21,7 @@ afterAll(async () => {
 function job(key: string, referenceId = `ord-${key}`): NewAllocation {
   return {
     id: uuidv7(),
+    owner: 'intake-test',
     idempotencyKey: key,
     requestHash: `hash-${key}`,
     requestId: null,

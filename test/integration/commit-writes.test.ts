@@ -37,6 +37,7 @@ function reservationWithLine(lotId: string, quantity: number): Writes {
     reservations: [
       {
         id: reservationId,
+        owner: 'commit-test',
         orderId: `o-${reservationId}`,
         customerId: null,
         status: 'RESERVED',

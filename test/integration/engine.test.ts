@@ -30,6 +30,7 @@ function request(lines: EngineRequest['lines'], overrides: Partial<EngineRequest
     priority: 'medium',
     allowPartial: false,
     allowBackorder: false,
+    owner: 'engine-test',
     orderId: `ord-${keys}`,
     referenceType: 'order',
     actor: 'engine-test',

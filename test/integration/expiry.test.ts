@@ -48,6 +48,7 @@ async function holds(productId: string, count: number, each: number, createdAt: 
       allowBackorder: false,
       orderId: `${productId}-order-${index}`,
       referenceType: 'order',
+      owner: 'expiry-test',
       reservationMinutes: minutes,
       actor: 'test',
     })),
@@ -134,6 +135,7 @@ function request(productId: string, quantity: number, key: string, extra: Record
     allowBackorder: false,
     orderId: key,
     referenceType: 'order',
+    owner: 'expiry-test',
     actor: 'test',
     ...extra,
   };

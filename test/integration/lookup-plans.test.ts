@@ -5,6 +5,7 @@ import { findTransfers } from '../../src/inventory/transfers/transfer';
 import { listBackordersQuery } from '../../src/schemas/backorders';
 import { listReservationsQuery } from '../../src/schemas/reservations';
 import { listTransfersQuery } from '../../src/schemas/transfers';
+import { scopeOf } from '../../src/domain/ownership';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 
 /**
@@ -16,6 +17,9 @@ import { createTestDatabase, type TestDatabase } from '../helpers/database';
 let db: TestDatabase;
 const bigTables = ['reservations', 'reservation_lines', 'backorder_items', 'transfers', 'transfer_items'];
 const now = new Date('2026-06-01T00:00:00Z');
+// an admin sees every owner's objects; a service caller only its own, one owner of forty
+const everyone = scopeOf({ sub: 'ops', role: 'admin' });
+const tenant = scopeOf({ sub: 'checkout', role: 'service', tenant: 'tenant-7' });
 
 beforeAll(async () => {
   db = await createTestDatabase('lookup-plans');
@@ -25,8 +29,8 @@ beforeAll(async () => {
     insert into products (id, sku, name) select 'p-' || n, 'S' || n, 'P' || n from generate_series(1, 4000) n;
     insert into inventory_items (id, product_id, warehouse_id, quantity, received_at)
       select gen_random_uuid(), 'p-' || p, 'wh-' || w, 0, now() from generate_series(1, 4000) p, generate_series(1, 10) w;
-    insert into reservations (id, order_id, status, expires_at, created_at, updated_at)
-      select gen_random_uuid(), 'order-' || (n % 20000),
+    insert into reservations (id, owner, order_id, status, expires_at, created_at, updated_at)
+      select gen_random_uuid(), 'tenant-' || (n % 40), 'order-' || (n % 20000),
              -- as in a service that has run a while: most reservations are done with
              case when n % 100 < 3 then 'RESERVED' when n % 100 < 5 then 'ALLOCATED' when n % 100 < 60 then 'FULFILLED'
                   when n % 100 < 85 then 'RELEASED' else 'EXPIRED' end,
@@ -39,8 +43,8 @@ beforeAll(async () => {
              generate_series(0, 1) k,
              lateral (select id, product_id, warehouse_id from inventory_items
                        where product_id = 'p-' || (1 + (r.n * 7 + k * 13) % 4000) and warehouse_id = 'wh-' || (1 + (r.n + k) % 10)) i;
-    insert into backorder_items (id, product_id, warehouse_id, quantity, status, priority, reservation_id, reference_type, reference_id, actor, created_at, updated_at)
-      select gen_random_uuid(), 'p-' || (1 + n % 4000), case when n % 4 = 0 then 'wh-' || (1 + n % 10) end, 3,
+    insert into backorder_items (id, owner, product_id, warehouse_id, quantity, status, priority, reservation_id, reference_type, reference_id, actor, created_at, updated_at)
+      select gen_random_uuid(), 'tenant-' || (n % 40), 'p-' || (1 + n % 4000), case when n % 4 = 0 then 'wh-' || (1 + n % 10) end, 3,
              case when n % 100 < 5 then 'OPEN' when n % 100 < 80 then 'FULFILLED' else 'CANCELLED' end, (array['low', 'medium', 'high', 'critical'])[1 + (n % 4)]::request_priority,
              r.id, 'order', 'order-' || (n % 20000), 'test',
              timestamptz '2026-05-01' + n * interval '1 minute', timestamptz '2026-05-01' + n * interval '1 minute'
@@ -116,14 +120,23 @@ describe('reservation lookups use an index for every filter', () => {
 
   it.each(filters)('%j looks up %j in an index', async (filter, columns) => {
     const { db: explained, plans } = explaining();
-    await findReservations(explained, listReservationsQuery.parse(filter), now);
+    await findReservations(explained, listReservationsQuery.parse(filter), now, everyone);
     expect(plans).toHaveLength(1);
+    expectIndexed(plans[0]!, columns);
+  });
+
+  it.each([
+    [{}, ['owner']],
+    [{ orderId: 'order-123' }, ['order_id']],
+  ] as [Record<string, string>, string[]][])("%j of one owner's looks up %j in an index", async (filter, columns) => {
+    const { db: explained, plans } = explaining();
+    await findReservations(explained, listReservationsQuery.parse(filter), now, tenant);
     expectIndexed(plans[0]!, columns);
   });
 
   it('after a cursor', async () => {
     const { db: explained, plans } = explaining();
-    await findReservations(explained, listReservationsQuery.parse({ cursor: await someId('reservations'), status: 'RESERVED' }), now);
+    await findReservations(explained, listReservationsQuery.parse({ cursor: await someId('reservations'), status: 'RESERVED' }), now, everyone);
     expectIndexed(plans[0]!, ['status', 'created_at']);
   });
 });
@@ -143,7 +156,16 @@ describe('backorder lookups use an index for every filter', () => {
 
   it.each(filters)('%j looks up %j in an index', async (filter, columns) => {
     const { db: explained, plans } = explaining();
-    await findBackorders(explained, listBackordersQuery.parse(filter));
+    await findBackorders(explained, listBackordersQuery.parse(filter), everyone);
+    expectIndexed(plans[0]!, columns);
+  });
+
+  it.each([
+    [{}, ['owner']],
+    [{ orderId: 'order-77' }, ['reference_id']],
+  ] as [Record<string, string>, string[]][])("%j of one owner's looks up %j in an index", async (filter, columns) => {
+    const { db: explained, plans } = explaining();
+    await findBackorders(explained, listBackordersQuery.parse(filter), tenant);
     expectIndexed(plans[0]!, columns);
   });
 
@@ -154,7 +176,7 @@ describe('backorder lookups use an index for every filter', () => {
     ];
     for (const [filter, columns] of cases) {
       const { db: explained, plans } = explaining();
-      await findBackorders(explained, listBackordersQuery.parse(filter));
+      await findBackorders(explained, listBackordersQuery.parse(filter), everyone);
       expectIndexed(plans[0]!, columns);
     }
   });

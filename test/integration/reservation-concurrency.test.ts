@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
 import { createPool, withTransaction } from '../../src/db/client';
+import { actingFor } from '../../src/domain/ownership';
 import { reserveStock } from '../../src/inventory/reservations/reserve';
 import { reserveBody } from '../../src/schemas/reservations';
 import { startTestApp, type TestApp } from '../helpers/app';
@@ -38,7 +39,7 @@ async function separateConnections(count: number): Promise<Pool[]> {
   return pools;
 }
 
-const context = (actor: string) => ({ now: new Date(), actor, config: t.config });
+const context = (actor: string) => ({ now: new Date(), actor, scope: actingFor(actor), config: t.config });
 
 describe('seed 002: 10 concurrent reservations of 15 against 100 on hand', () => {
   it('through the HTTP API: exactly 6 succeed, 4 get 409, 90 reserved', async () => {

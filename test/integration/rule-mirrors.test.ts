@@ -219,6 +219,7 @@ describe('low stock: isLowStock and lowStockSeverity (src/domain/low-stock.ts), 
 describe('priority order: byPriorityThenArrival (src/domain/priority.ts) and backorderServingOrderSql (src/db/backorder-store.ts)', () => {
   const backorder = (id: string, priority: Priority, createdAt: Date): NewBackorder => ({
     id,
+    owner: 'mirror-test',
     productId: 'priority-p',
     warehouseId: null,
     quantity: 1,

@@ -39,7 +39,10 @@ const caller = { sub: 'checkout', role: 'service' as const };
 /** A reserve call as the route hands it to the batcher. */
 function reserveCall(body: Partial<ReserveInput> & Pick<ReserveInput, 'orderId' | 'items'>, key?: string): ServeCall {
   const input = reserveBody.parse(body);
-  return { order: { mode: 'reserve', input, actor: caller.sub }, call: { operation: 'reserve', caller, key, body, response: serveAnswerSchema } };
+  return {
+    order: { mode: 'reserve', input, actor: caller.sub, owner: caller.sub },
+    call: { operation: 'reserve', caller, key, body, response: serveAnswerSchema },
+  };
 }
 
 /** Holds the lots of a product locked from a connection of its own until released, so a batch on them waits. */

@@ -13,6 +13,7 @@ export function sequentialIds(): IdSource {
 export function backorder(overrides: Partial<StoredBackorder> = {}): StoredBackorder {
   return {
     id: 'bo-1',
+    owner: 'tenant-1',
     productId: 'sku-1',
     warehouseId: null,
     quantity: 5,

@@ -22,7 +22,16 @@ const settleArb = fc.record({
 });
 
 const settled = fc.tuple(settleArb, lotsArb).map(([{ request, mode, allowBackorder, unknownProduct }, lots]) => {
-  const wanted: SettleRequest = { ...request, mode, allowBackorder, orderId: 'order-1', referenceType: 'order', holdMinutes: 30, actor: 'test' };
+  const wanted: SettleRequest = {
+    ...request,
+    mode,
+    allowBackorder,
+    owner: 'tenant-1',
+    orderId: 'order-1',
+    referenceType: 'order',
+    holdMinutes: 30,
+    actor: 'test',
+  };
   const unknown = { products: new Set(unknownProduct ? ['sku-unknown'] : []), warehouses: new Set<string>() };
   const result = plan(request, lots, now);
   return { wanted, unknown, result, settlement: settleRequest(result, wanted, now, sequentialIds(), unknown) };

@@ -10,6 +10,7 @@ const request = (overrides: Partial<Omit<SettleRequest, keyof StrategyChoice>> =
   lines: [{ productId: 'sku-1', quantity: 5 }],
   priority: 'high',
   allowBackorder: false,
+  owner: 'tenant-1',
   orderId: 'order-1',
   referenceType: 'order',
   holdMinutes: 30,
@@ -26,6 +27,7 @@ describe('settleRequest', () => {
     expect(settled.outcome).toBe('complete');
     expect(settled.reservation).toEqual({
       id: 'id-0001',
+      owner: 'tenant-1',
       orderId: 'order-1',
       customerId: null,
       status: 'RESERVED',
@@ -111,6 +113,7 @@ describe('settleRequest', () => {
     ]);
     expect(settled.backorders).toEqual([
       expect.objectContaining({
+        owner: 'tenant-1',
         productId: 'sku-1',
         warehouseId: null,
         quantity: 7,
@@ -194,6 +197,17 @@ describe('settleFills', () => {
     ]);
     expect(settled.fills.map((one) => one.reservationId)).toEqual([settled.reservations[0]!.id, settled.reservations[0]!.id, settled.reservations[1]!.id]);
     expect(settled.history.map((change) => change.reason)).toEqual(['backorder filled', 'backorder filled']);
+  });
+
+  it("gives a new reservation the backorder's owner, and never puts two owners' units of one order id in one reservation", () => {
+    const mine = backorder({ id: 'bo-1', owner: 'tenant-a', quantity: 2 });
+    const theirs = backorder({ id: 'bo-2', owner: 'tenant-b', quantity: 2 });
+    const settled = settleFills([mine, theirs], [fill(2), fill(2)], new Map(), now, 'ops', sequentialIds());
+    expect(settled.reservations.map((reservation) => [reservation.owner, reservation.orderId])).toEqual([
+      ['tenant-a', 'order-1'],
+      ['tenant-b', 'order-1'],
+    ]);
+    expect(settled.fills.map((one) => one.reservationId)).toEqual(settled.reservations.map((reservation) => reservation.id));
   });
 
   it('fills in part, leaving the backorder OPEN with what remains, and skips backorders whose plan took nothing', () => {

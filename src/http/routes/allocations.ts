@@ -45,7 +45,7 @@ export async function allocationRoutes(app: FastifyInstance, deps: AppDeps): Pro
     {
       schema: { tags: ['allocations'], summary: 'Get an allocation job and its result', params: idParams, response: { 200: allocationViewSchema } },
     },
-    async (request) => jobs.get(request.params.id),
+    async (request) => jobs.get(request.caller, request.params.id),
   );
 
   api.get(
@@ -56,12 +56,13 @@ export async function allocationRoutes(app: FastifyInstance, deps: AppDeps): Pro
         summary: 'Search allocation jobs, newest first',
         description:
           'Filters by id, referenceId, status and priority (comma-separated lists) and acceptance time (`from` included, `to` excluded); ' +
-          "all given filters apply. Pages of `limit` jobs: pass the answer's `nextCursor` as `cursor` for the next page (null on the last).",
+          "all given filters apply. Pages of `limit` jobs: pass the answer's `nextCursor` as `cursor` for the next page (null on the last)." +
+          " A service caller sees only its owner's (its token's `tenant`, else `sub`); an admin sees every owner's, narrowed by `owner`.",
         querystring: listAllocationsQuery,
         response: { 200: allocationPageSchema },
       },
     },
-    async (request) => jobs.list(request.query),
+    async (request) => jobs.list(request.caller, request.query),
   );
 
   deadLetterRoutes(app, jobs);

@@ -19,12 +19,13 @@ export function backorderRoutes(app: FastifyInstance, deps: AppDeps): void {
         description:
           'Every filter given narrows the list: productId, warehouseId (the warehouse a backorder is pinned to), status (one or a comma-separated list), ' +
           'orderId (or its older name referenceId), reservationId, createdFrom/createdTo (from included, to excluded). ' +
-          'Pass `nextCursor` as `cursor` for the next page (null on the last); `offset` pages the older way.',
+          'Pass `nextCursor` as `cursor` for the next page (null on the last); `offset` pages the older way.' +
+          " A service caller sees only its owner's (its token's `tenant`, else `sub`); an admin sees every owner's, narrowed by `owner`.",
         querystring: listBackordersQuery,
         response: { 200: backorderPageSchema },
       },
     },
-    async (request) => backorders.find(request.query),
+    async (request) => backorders.find(request.caller, request.query),
   );
 
   api.delete(
@@ -37,6 +38,6 @@ export function backorderRoutes(app: FastifyInstance, deps: AppDeps): void {
         response: { 200: backorderSchema, ...errorResponses(409) },
       },
     },
-    async (request) => backorders.cancel(request.params.id),
+    async (request) => backorders.cancel(request.caller, request.params.id),
   );
 }

@@ -110,12 +110,13 @@ export function reservationRoutes(app: FastifyInstance, deps: AppDeps): void {
         description:
           'Every filter given narrows the list: orderId, status (one or a comma-separated list; a RESERVED hold past expiresAt is EXPIRED), ' +
           'productId and warehouseId (reservations holding any units of that product or at that warehouse), createdFrom/createdTo and ' +
-          'expiresFrom/expiresTo (from included, to excluded). Items carry their lots, without the history. Pass `nextCursor` as `cursor` for the next page.',
+          'expiresFrom/expiresTo (from included, to excluded). Items carry their lots, without the history. Pass `nextCursor` as `cursor` for the next page.' +
+          " A service caller sees only its owner's (its token's `tenant`, else `sub`); an admin sees every owner's, narrowed by `owner`.",
         querystring: listReservationsQuery,
         response: { 200: reservationPageSchema },
       },
     },
-    async (request) => reservations.find(request.query),
+    async (request) => reservations.find(request.caller, request.query),
   );
 
   api.get(
@@ -128,6 +129,6 @@ export function reservationRoutes(app: FastifyInstance, deps: AppDeps): void {
         response: { 200: reservationDetailSchema },
       },
     },
-    async (request) => reservations.get(request.params.id),
+    async (request) => reservations.get(request.caller, request.params.id),
   );
 }

@@ -13,6 +13,7 @@ import { lockFreeReservations } from '../../db/reservation-store';
 import { commitWrites } from '../../db/writes';
 import { planMany, type PlanRequest } from '../../domain/allocate';
 import type { BackorderFill, StoredBackorder } from '../../domain/backorder';
+import { canSee, listOwner, type OwnerScope } from '../../domain/ownership';
 import { settleFills } from '../../domain/settle';
 import { strategyChoice } from '../../domain/strategies';
 import { AppError, notFound } from '../../errors';
@@ -87,6 +88,7 @@ export async function fillBackorders(tx: Transaction, productIds: readonly strin
 export function toBackorder(row: StoredBackorder): Backorder {
   return {
     id: row.id,
+    owner: row.owner,
     productId: row.productId,
     warehouseId: row.warehouseId,
     quantity: row.quantity,
@@ -105,11 +107,17 @@ export function toBackorder(row: StoredBackorder): Backorder {
   };
 }
 
-/** One page of the backorders matching every filter given, highest priority then oldest first; `nextCursor` continues after it. */
-export async function findBackorders(db: Queryable, query: ListBackordersQuery): Promise<BackorderPage> {
-  const { status, orderId, referenceId, cursor, offset, limit, ...filters } = query;
+/**
+ * One page of the backorders the scope sees matching every filter given, highest priority then
+ * oldest first; `nextCursor` continues after it.
+ */
+export async function findBackorders(db: Queryable, query: ListBackordersQuery, scope: OwnerScope): Promise<BackorderPage> {
+  const { owner: requested, status, orderId, referenceId, cursor, offset, limit, ...filters } = query;
+  const owner = listOwner(scope, requested);
+  if (owner === null) return { items: [], limit, offset: offset ?? 0, nextCursor: null };
   const rows = await listBackorderRows(db, {
     ...filters,
+    ...(owner === undefined ? {} : { owner }),
     statuses: status,
     referenceId: orderId ?? referenceId,
     after: cursor,
@@ -120,10 +128,10 @@ export async function findBackorders(db: Queryable, query: ListBackordersQuery):
   return { items: page.map(toBackorder), limit, offset: offset ?? 0, nextCursor: rows.length > limit ? page.at(-1)!.id : null };
 }
 
-/** Cancels an OPEN backorder; 404 when unknown, 409 when it is no longer open. */
-export async function cancelBackorder(tx: Transaction, id: string, now: Date): Promise<Backorder> {
+/** Cancels an OPEN backorder the scope sees; 404 when unknown or another owner's, 409 when it is no longer open. */
+export async function cancelBackorder(tx: Transaction, id: string, now: Date, scope: OwnerScope): Promise<Backorder> {
   const backorder = await lockBackorder(tx, id);
-  if (backorder === undefined) throw notFound('Backorder', id);
+  if (backorder === undefined || !canSee(scope, backorder.owner)) throw notFound('Backorder', id);
   if (backorder.status !== 'OPEN') {
     throw new AppError('INVALID_TRANSITION', `Backorder ${id} is ${backorder.status}; only an OPEN backorder can be cancelled`, {
       backorderId: id,

@@ -10,7 +10,7 @@ export type RecordedJob = { row: AllocationRow; created: boolean };
 /** Records accepted jobs for the intake; resolves once the job is committed (or found under its key). */
 export type IntakeRecorder = { record(job: NewAllocation): Promise<RecordedJob> };
 
-const keyOf = (actor: string, idempotencyKey: string) => `${actor}\u0000${idempotencyKey}`;
+const keyOf = (owner: string, idempotencyKey: string) => `${owner}\u0000${idempotencyKey}`;
 
 /**
  * Records jobs in one INSERT, under their keys the second idempotency strategy's way (insert, then
@@ -22,13 +22,13 @@ async function recordJobs(db: Queryable, jobs: readonly NewAllocation[]): Promis
   const repeated = jobs.filter((job) => !inserted.has(job.id));
   const existing = await findAllocationsByKeys(
     db,
-    repeated.map((job) => ({ actor: job.actor, idempotencyKey: job.idempotencyKey })),
+    repeated.map((job) => ({ owner: job.owner, idempotencyKey: job.idempotencyKey })),
   );
-  const byKey = new Map(existing.map((row) => [keyOf(row.actor, row.idempotencyKey), row]));
+  const byKey = new Map(existing.map((row) => [keyOf(row.owner, row.idempotencyKey), row]));
   return jobs.map((job): Settled<RecordedJob> => {
     const row = inserted.get(job.id);
     if (row) return { ok: true, value: { row, created: true } };
-    const first = byKey.get(keyOf(job.actor, job.idempotencyKey));
+    const first = byKey.get(keyOf(job.owner, job.idempotencyKey));
     if (first) return { ok: true, value: { row: first, created: false } };
     return { ok: false, error: new AppError('CONFLICT', 'A concurrent request with the same Idempotency-Key did not finish; try again') };
   });

@@ -56,6 +56,7 @@ function engineRequest(job: Job): EngineRequest {
     allowPartial: request.allowPartial,
     allowBackorder: request.allowBackorder,
     ...(request.destination ? { destination: request.destination } : {}),
+    owner: row.owner,
     orderId: request.referenceId,
     referenceType: request.referenceType,
     ...(request.reservationMinutes !== undefined ? { reservationMinutes: request.reservationMinutes } : {}),

@@ -3,6 +3,7 @@ import { v7 as uuidv7 } from 'uuid';
 import type { Caller } from '../../auth/tokens';
 import type { Config } from '../../config';
 import { findAllocation, searchAllocations, type AllocationRow, type AllocationWithResult } from '../../db/allocation-store';
+import { canSee, listOwner, scopeOf, type OwnerScope } from '../../domain/ownership';
 import { AppError, notFound } from '../../errors';
 import { requestHash } from '../../request-hash';
 import { jobsTotal } from '../../metrics';
@@ -28,9 +29,10 @@ function accepted(row: AllocationRow, message: string): AcceptedAllocation {
 /**
  * Accepts an allocation job: records it under its Idempotency-Key (one is generated when the caller
  * sends none) and commits it (together with the jobs accepted at the same moment), then publishes its message. The job is committed before the
- * publish, so a broker outage loses nothing: the relay publishes what was not confirmed. The same
- * key with the same body answers with the job already accepted; with another body, 422. With the
- * backlog at its bound (ALLOCATION_MAX_BACKLOG) it records nothing and answers 503 OVERLOADED.
+ * publish, so a broker outage loses nothing: the relay publishes what was not confirmed. The job
+ * belongs to the caller's owner, and its key is scoped by it: the same key from the same owner with
+ * the same body answers with the job already accepted; with another body, 422. With the backlog at
+ * its bound (ALLOCATION_MAX_BACKLOG) it records nothing and answers 503 OVERLOADED.
  */
 export async function enqueueAllocation(
   deps: IntakeDeps,
@@ -51,6 +53,7 @@ export async function enqueueAllocation(
 
   const { row, created } = await deps.recorder.record({
     id: uuidv7(),
+    owner: scopeOf(caller).owner,
     idempotencyKey: key,
     requestHash: hash,
     requestId,
@@ -72,6 +75,7 @@ export async function enqueueAllocation(
 function toView(row: AllocationWithResult): AllocationView {
   return {
     allocationId: row.id,
+    owner: row.owner,
     status: row.status,
     priority: row.priority,
     mode: row.mode,
@@ -90,17 +94,20 @@ function toView(row: AllocationWithResult): AllocationView {
   };
 }
 
-/** Where a job stands, with its result once written. */
-export async function getAllocation(pool: Pool, id: string): Promise<AllocationView> {
+/** Where a job the scope sees stands, with its result once written; 404 when unknown or another owner's. */
+export async function getAllocation(pool: Pool, id: string, scope: OwnerScope): Promise<AllocationView> {
   const row = await findAllocation(pool, id);
-  if (!row) throw notFound('Allocation', id);
+  if (!row || !canSee(scope, row.owner)) throw notFound('Allocation', id);
   return toView(row);
 }
 
-/** One page of jobs matching a search, newest first; `nextCursor` fetches the page after it. */
-export async function listAllocations(pool: Pool, query: AllocationSearch): Promise<{ items: AllocationView[]; nextCursor: string | null }> {
+/** One page of the jobs the scope sees matching a search, newest first; `nextCursor` fetches the page after it. */
+export async function listAllocations(pool: Pool, query: AllocationSearch, scope: OwnerScope): Promise<{ items: AllocationView[]; nextCursor: string | null }> {
+  const owner = listOwner(scope, query.owner);
+  if (owner === null) return { items: [], nextCursor: null };
   const rows = await searchAllocations(pool, {
     limit: query.limit + 1,
+    ...(owner === undefined ? {} : { owner }),
     ...(query.id === undefined ? {} : { id: query.id }),
     ...(query.referenceId === undefined ? {} : { referenceId: query.referenceId }),
     ...(query.status === undefined ? {} : { statuses: query.status }),

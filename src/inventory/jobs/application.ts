@@ -7,6 +7,7 @@ import type { Pool } from 'pg';
 import type { AmqpClient } from '../../amqp/connection';
 import type { Caller } from '../../auth/tokens';
 import type { Config } from '../../config';
+import { scopeOf } from '../../domain/ownership';
 import type { Logger } from '../../logger';
 import type {
   AcceptedAllocation,
@@ -32,9 +33,10 @@ export type JobsApp = {
    * `requestId` (the accepting call's x-request-id) is kept with the job.
    */
   enqueue(caller: Caller, key: string | undefined, body: CreateAllocation, requestId: string | null): Promise<IdempotentAnswer<AcceptedAllocation>>;
-  get(allocationId: string): Promise<AllocationView>;
-  /** One page of a job search, newest first. */
-  list(query: AllocationSearch): Promise<{ items: AllocationView[]; nextCursor: string | null }>;
+  /** A job the caller may see; 404 for another owner's. */
+  get(caller: Caller, allocationId: string): Promise<AllocationView>;
+  /** One page of a search of the caller's own jobs (an admin's: everyone's, or one owner's), newest first. */
+  list(caller: Caller, query: AllocationSearch): Promise<{ items: AllocationView[]; nextCursor: string | null }>;
   deadLetters: {
     list(query: DeadLetterSearch): Promise<{ items: DeadLetter[]; nextCursor: string | null }>;
     get(id: string): Promise<DeadLetter>;
@@ -62,8 +64,8 @@ export async function createJobsApp(deps: { pool: Pool; config: Config; logger: 
       const { answer, replayed } = await enqueueAllocation(intake, caller, key, body, requestId);
       return { status: 202, body: answer, replayed };
     },
-    get: (allocationId) => getAllocation(pool, allocationId),
-    list: (query) => listAllocations(pool, query),
+    get: (caller, allocationId) => getAllocation(pool, allocationId, scopeOf(caller)),
+    list: (caller, query) => listAllocations(pool, query, scopeOf(caller)),
     deadLetters: {
       list: (query) => listDeadLetters(pool, query),
       get: (id) => getDeadLetter(pool, id),

@@ -21,7 +21,7 @@ import { assertTransition, assertWithin, heldOf, loadReservationDetail, lockForC
  * for a released rest.
  */
 export async function allocateReservation(tx: Transaction, input: AllocateReservationInput, ctx: Omit<UseCaseContext, 'config'>): Promise<ReservationDetail> {
-  const reservation = await lockForChange(tx, input.reservationId, input.version);
+  const reservation = await lockForChange(tx, input.reservationId, input.version, ctx.scope);
   assertTransition(reservation, 'ALLOCATED', ctx.now);
   const lines = await findReservationLines(tx, [reservation.id]);
   const wanted = input.items === undefined ? null : quantitiesByProduct(input.items);
@@ -90,5 +90,5 @@ export async function allocateReservation(tx: Transaction, input: AllocateReserv
     await stockChangeWrites(tx, locks, movements, ctx),
   );
   if (released > 0) await fillBackorders(tx, productIds, ctx.now, ctx.actor);
-  return loadReservationDetail(tx, reservation.id, ctx.now);
+  return loadReservationDetail(tx, reservation.id, ctx.now, ctx.scope);
 }

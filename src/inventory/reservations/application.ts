@@ -2,12 +2,14 @@
  * The reservations application: what the HTTP routes call. It owns the transaction of each call,
  * its Idempotency-Key and the status it is answered with; the use cases beside it return outcomes.
  * Reserves and direct allocations go through the process's serve batcher (one transaction for the
- * calls that arrive together); the other changes run one transaction each.
+ * calls that arrive together); the other changes run one transaction each. Every call acts in the
+ * caller's owner scope (src/domain/ownership.ts): another owner's reservation reads as not found.
  */
 import type { Pool } from 'pg';
 import type { Caller } from '../../auth/tokens';
 import type { Config } from '../../config';
 import { withTransaction } from '../../db/client';
+import { scopeOf } from '../../domain/ownership';
 import {
   reservationDetailSchema,
   serveAnswerSchema,
@@ -44,8 +46,10 @@ export type ReservationsApp = {
   release(caller: Caller, key: string | undefined, input: ReleaseInput): Promise<IdempotentAnswer<ReservationDetail>>;
   ship(caller: Caller, key: string | undefined, input: ShipInput): Promise<IdempotentAnswer<ReservationDetail>>;
   extend(caller: Caller, reservationId: string, input: ExtendInput): Promise<ReservationDetail>;
-  find(query: ListReservationsQuery): Promise<ReservationPage>;
-  get(reservationId: string): Promise<ReservationDetail>;
+  /** The caller's own reservations (an admin's: everyone's, or one owner's) matching the query. */
+  find(caller: Caller, query: ListReservationsQuery): Promise<ReservationPage>;
+  /** A reservation the caller may see; 404 for another owner's. */
+  get(caller: Caller, reservationId: string): Promise<ReservationDetail>;
   /** Waits for the serve batches under way. */
   close(): Promise<void>;
 };
@@ -53,12 +57,15 @@ export type ReservationsApp = {
 /** The reservations application of one process. */
 export function createReservationsApp({ pool, config }: { pool: Pool; config: Config }): ReservationsApp {
   const batcher = createServeBatcher(pool, config, { maxBatch: config.SYNC_BATCH_SIZE, maxInFlight: config.SYNC_BATCHES_IN_FLIGHT });
-  const context = (caller: Caller): UseCaseContext => ({ now: new Date(), actor: caller.sub, config });
+  const context = (caller: Caller): UseCaseContext => ({ now: new Date(), actor: caller.sub, scope: scopeOf(caller), config });
   const release = keptOperation(pool, 'release', reservationDetailSchema);
   const allocate = keptOperation(pool, 'allocate', reservationDetailSchema);
   const ship = keptOperation(pool, 'ship', reservationDetailSchema);
   const served = (operation: 'reserve' | 'allocate', caller: Caller, key: string | undefined, input: AllocateDirectInput) =>
-    batcher.serve({ order: { mode: operation, input, actor: caller.sub }, call: { operation, caller, key, body: input, response: serveAnswerSchema } });
+    batcher.serve({
+      order: { mode: operation, input, actor: caller.sub, owner: scopeOf(caller).owner },
+      call: { operation, caller, key, body: input, response: serveAnswerSchema },
+    });
 
   return {
     reserve(caller, key, input) {
@@ -72,8 +79,8 @@ export function createReservationsApp({ pool, config }: { pool: Pool; config: Co
     release: (caller, key, input) => release(caller, key, input, async (tx) => ({ status: 200, body: await releaseReservation(tx, input, context(caller)) })),
     ship: (caller, key, input) => ship(caller, key, input, async (tx) => ({ status: 200, body: await shipReservation(tx, input, context(caller)) })),
     extend: (caller, reservationId, input) => withTransaction(pool, (tx) => extendReservation(tx, reservationId, input, context(caller))),
-    find: (query) => findReservations(pool, query, new Date()),
-    get: (reservationId) => loadReservationDetail(pool, reservationId, new Date()),
+    find: (caller, query) => findReservations(pool, query, new Date(), scopeOf(caller)),
+    get: (caller, reservationId) => loadReservationDetail(pool, reservationId, new Date(), scopeOf(caller)),
     close: () => batcher.close(),
   };
 }

@@ -20,7 +20,7 @@ export async function extendReservation(tx: Transaction, reservationId: string, 
       issues: [{ path: 'minutes', message: `must be at most ${max}`, code: 'too_big' }],
     });
   }
-  const reservation = await lockForChange(tx, reservationId, input.version);
+  const reservation = await lockForChange(tx, reservationId, input.version, ctx.scope);
   const status = effectiveStatus(reservation, ctx.now);
   if (status !== 'RESERVED') {
     throw new AppError('INVALID_TRANSITION', `Reservation is ${status}; only a RESERVED reservation whose hold has not ended can be extended`, {
@@ -38,5 +38,5 @@ export async function extendReservation(tx: Transaction, reservationId: string, 
     });
   }
   await commitWrites(tx, { reservationChanges: [{ id: reservationId, expiresAt, at: ctx.now }] });
-  return loadReservationDetail(tx, reservationId, ctx.now);
+  return loadReservationDetail(tx, reservationId, ctx.now, ctx.scope);
 }

@@ -17,10 +17,13 @@ export type OrderEventResult =
   | { action: 'allocated'; reservationIds: string[] }
   | { action: 'nothing'; why: string };
 
-/** Applies one order event in the caller's transaction (which also records it as processed). */
+/**
+ * Applies one order event in the caller's transaction (which also records it as processed), for the
+ * owner of `ctx.scope`: the order is that owner's, and another owner's order of the same id is never touched.
+ */
 export async function applyOrderEvent(tx: Transaction, event: OrderEvent, ctx: UseCaseContext): Promise<OrderEventResult> {
   // one order's events take effect one at a time, whichever consumer runs them
-  await lockAggregates(tx, [`order:${event.orderId}`]);
+  await lockAggregates(tx, [`order:${ctx.scope.owner}:${event.orderId}`]);
   switch (event.type) {
     case 'OrderCreated':
       return reserveForOrder(tx, event, ctx);
@@ -37,7 +40,8 @@ export async function applyOrderEvent(tx: Transaction, event: OrderEvent, ctx: U
  * left as it is, so an order is never served twice.
  */
 async function reserveForOrder(tx: Transaction, event: OrderCreatedEvent, ctx: UseCaseContext): Promise<OrderEventResult> {
-  const [reservations, backorders] = await Promise.all([findReservationsOfOrder(tx, event.orderId), findBackordersOfOrder(tx, event.orderId)]);
+  const { owner } = ctx.scope;
+  const [reservations, backorders] = await Promise.all([findReservationsOfOrder(tx, owner, event.orderId), findBackordersOfOrder(tx, owner, event.orderId)]);
   if (reservations.length > 0 || backorders.length > 0) return { action: 'nothing', why: `order ${event.orderId} already has stock reserved or backordered` };
   const { answer } = await reserveStock(
     tx,
@@ -63,10 +67,10 @@ async function reserveForOrder(tx: Transaction, event: OrderCreatedEvent, ctx: U
  * allocated; NOT_FOUND when the order has nothing at all (its OrderCreated may not have arrived yet).
  */
 async function releaseOrder(tx: Transaction, orderId: string, reason: string, ctx: UseCaseContext): Promise<OrderEventResult> {
-  const reservations = await lockReservationsOfOrder(tx, orderId);
+  const reservations = await lockReservationsOfOrder(tx, ctx.scope.owner, orderId);
   const open = reservations.filter((reservation) => effectiveStatus(reservation, ctx.now) === 'RESERVED');
   for (const reservation of open) await releaseReservation(tx, { reservationId: reservation.id, reason }, ctx);
-  const cancelled = await cancelOpenBackordersOfOrder(tx, orderId, ctx.now);
+  const cancelled = await cancelOpenBackordersOfOrder(tx, ctx.scope.owner, orderId, ctx.now);
   if (open.length > 0 || cancelled.length > 0)
     return { action: 'released', reservationIds: open.map((reservation) => reservation.id), backordersCancelled: cancelled.length };
   if (reservations.length === 0) throw new AppError('NOT_FOUND', `Order ${orderId} has no reservation or backorder to release`, { orderId });
@@ -86,7 +90,7 @@ async function releaseOrder(tx: Transaction, orderId: string, reason: string, ct
  * order has no reservation yet.
  */
 async function allocateOrder(tx: Transaction, orderId: string, ctx: UseCaseContext): Promise<OrderEventResult> {
-  const reservations = await lockReservationsOfOrder(tx, orderId);
+  const reservations = await lockReservationsOfOrder(tx, ctx.scope.owner, orderId);
   if (reservations.length === 0) throw new AppError('NOT_FOUND', `Order ${orderId} has no reservation to allocate`, { orderId });
   const open = reservations.filter((reservation) => effectiveStatus(reservation, ctx.now) === 'RESERVED');
   for (const reservation of open) await allocateReservation(tx, { reservationId: reservation.id }, ctx);

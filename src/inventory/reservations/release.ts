@@ -14,7 +14,7 @@ import { assertTransition, heldOf, loadReservationDetail, lockForChange, product
 
 /** RESERVED → RELEASED: every held unit goes back (RELEASE movements, InventoryReleased), the reservation's open backorders are cancelled. */
 export async function releaseReservation(tx: Transaction, input: ReleaseInput, ctx: Omit<UseCaseContext, 'config'>): Promise<ReservationDetail> {
-  const reservation = await lockForChange(tx, input.reservationId, input.version);
+  const reservation = await lockForChange(tx, input.reservationId, input.version, ctx.scope);
   assertTransition(reservation, 'RELEASED', ctx.now);
   const lines = await findReservationLines(tx, [reservation.id]);
   const productIds = productsOf(lines);
@@ -47,5 +47,5 @@ export async function releaseReservation(tx: Transaction, input: ReleaseInput, c
   );
   await cancelBackordersOfReservations(tx, [reservation.id], ctx.now);
   await fillBackorders(tx, productIds, ctx.now, ctx.actor);
-  return loadReservationDetail(tx, reservation.id, ctx.now);
+  return loadReservationDetail(tx, reservation.id, ctx.now, ctx.scope);
 }

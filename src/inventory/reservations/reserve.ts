@@ -2,18 +2,27 @@
 import type { Config } from '../../config';
 import type { Transaction } from '../../db/client';
 import { commitWrites, type Writes } from '../../db/writes';
+import type { OwnerScope } from '../../domain/ownership';
 import { AppError } from '../../errors';
 import type { AllocateDirectInput, BackorderedAnswer, ReserveAnswer, ReserveInput } from '../../schemas/reservations';
 import { serve, type EngineOutcome, type EngineRequest } from '../engine';
 
-/** What a synchronous inventory call needs besides its input. */
-export type UseCaseContext = { now: Date; actor: string; config: Pick<Config, 'RESERVATION_TIMEOUT_MINUTES' | 'RESERVATION_MAX_MINUTES'> };
+/**
+ * What a synchronous inventory call needs besides its input: the clock, who acts (named in the
+ * ledger and history), the owner it acts for and whose reservations it may see, and the hold limits.
+ */
+export type UseCaseContext = {
+  now: Date;
+  actor: string;
+  scope: OwnerScope;
+  config: Pick<Config, 'RESERVATION_TIMEOUT_MINUTES' | 'RESERVATION_MAX_MINUTES'>;
+};
 
 /** What serving one order came to: stock held (with any shortfall and backorders), or everything backordered. */
 export type OrderOutcome = { kind: 'held'; answer: ReserveAnswer } | { kind: 'backordered'; answer: BackorderedAnswer };
 
-/** One order to reserve or allocate directly, on behalf of `actor`. */
-export type OrderToServe = { mode: 'reserve' | 'allocate'; input: AllocateDirectInput & { timeoutMinutes?: number | undefined }; actor: string };
+/** One order to reserve or allocate directly, on behalf of `actor`, for `owner` (whose reservation and backorders it leaves). */
+export type OrderToServe = { mode: 'reserve' | 'allocate'; input: AllocateDirectInput & { timeoutMinutes?: number | undefined }; actor: string; owner: string };
 
 /** Refuses a hold longer than the configured maximum (400), before anything is looked up. */
 export function checkReserveInput(input: Pick<ReserveInput, 'timeoutMinutes'>, config: UseCaseContext['config']): void {
@@ -68,14 +77,14 @@ export async function serveOrders(
 /** Holds stock for an order until it is allocated, released or its hold expires, in the caller's transaction; refusals are thrown. */
 export async function reserveStock(tx: Transaction, input: ReserveInput, ctx: UseCaseContext): Promise<OrderOutcome> {
   checkReserveInput(input, ctx.config);
-  const { outcomes, writes } = await serveOrders(tx, [{ mode: 'reserve', input, actor: ctx.actor }], ctx);
+  const { outcomes, writes } = await serveOrders(tx, [{ mode: 'reserve', input, actor: ctx.actor, owner: ctx.scope.owner }], ctx);
   const [outcome] = outcomes;
   if (outcome instanceof AppError) throw outcome;
   await commitWrites(tx, writes);
   return outcome!;
 }
 
-function toEngineRequest({ mode, input, actor }: OrderToServe): EngineRequest {
+function toEngineRequest({ mode, input, actor, owner }: OrderToServe): EngineRequest {
   return {
     key: input.orderId,
     mode,
@@ -85,6 +94,7 @@ function toEngineRequest({ mode, input, actor }: OrderToServe): EngineRequest {
     allowPartial: input.allowPartial,
     allowBackorder: input.allowBackorder,
     ...(input.destination ? { destination: input.destination } : {}),
+    owner,
     orderId: input.orderId,
     referenceType: 'order',
     ...(input.customerId ? { customerId: input.customerId } : {}),

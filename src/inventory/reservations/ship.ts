@@ -14,7 +14,7 @@ import { assertTransition, assertWithin, loadReservationDetail, lockForChange, q
  * (SHIP movements). ALLOCATED → FULFILLED once every allocated unit has shipped.
  */
 export async function shipReservation(tx: Transaction, input: ShipInput, ctx: Omit<UseCaseContext, 'config'>): Promise<ReservationDetail> {
-  const reservation = await lockForChange(tx, input.reservationId, input.version);
+  const reservation = await lockForChange(tx, input.reservationId, input.version, ctx.scope);
   assertTransition(reservation, 'FULFILLED', ctx.now);
   const lines = await findReservationLines(tx, [reservation.id]);
   const unshipped = (line: { allocatedQuantity: number; shippedQuantity: number }) => line.allocatedQuantity - line.shippedQuantity;
@@ -73,5 +73,5 @@ export async function shipReservation(tx: Transaction, input: ShipInput, ctx: Om
     },
     await stockChangeWrites(tx, locks, movements, ctx),
   );
-  return loadReservationDetail(tx, reservation.id, ctx.now);
+  return loadReservationDetail(tx, reservation.id, ctx.now, ctx.scope);
 }

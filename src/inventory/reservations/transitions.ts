@@ -10,6 +10,7 @@ import {
   type ReservationLineRow,
   type ReservationRow,
 } from '../../db/reservation-store';
+import { canSee, type OwnerScope } from '../../domain/ownership';
 import { checkTransition, effectiveStatus, type ReservationStatus } from '../../domain/reservation';
 import { AppError, notFound } from '../../errors';
 import type { ReservationDetail } from '../../schemas/reservations';
@@ -24,10 +25,13 @@ export function assertTransition(reservation: ReservationRow, to: ReservationSta
   throw new AppError('INVALID_TRANSITION', `${refusal.message}${lapsed}`, { reservationId: reservation.id, status, requested: to });
 }
 
-/** Locks the reservation; 404 when it does not exist, 409 VERSION_CONFLICT when the caller's version is stale. */
-export async function lockForChange(tx: Transaction, reservationId: string, version: number | undefined): Promise<ReservationRow> {
+/**
+ * Locks the reservation; 404 when it does not exist or the scope may not see it (another owner's),
+ * 409 VERSION_CONFLICT when the caller's version is stale.
+ */
+export async function lockForChange(tx: Transaction, reservationId: string, version: number | undefined, scope: OwnerScope): Promise<ReservationRow> {
   const reservation = await lockReservation(tx, reservationId);
-  if (reservation === undefined) throw notFound('Reservation', reservationId);
+  if (reservation === undefined || !canSee(scope, reservation.owner)) throw notFound('Reservation', reservationId);
   if (version !== undefined && version !== reservation.version) {
     throw new AppError('VERSION_CONFLICT', `Reservation ${reservationId} is at version ${reservation.version}, not ${version}`, {
       reservationId,
@@ -93,9 +97,9 @@ export function productsOf(lines: readonly { productId: string }[]): string[] {
   return [...new Set(lines.map((line) => line.productId))];
 }
 
-/** A reservation with its lines and history as it reads at `now` (a lapsed hold reads EXPIRED), or 404. */
-export async function loadReservationDetail(db: Queryable, reservationId: string, now: Date): Promise<ReservationDetail> {
+/** A reservation with its lines and history as it reads at `now` (a lapsed hold reads EXPIRED), or 404 (also for another owner's). */
+export async function loadReservationDetail(db: Queryable, reservationId: string, now: Date, scope: OwnerScope): Promise<ReservationDetail> {
   const reservation = await findReservation(db, reservationId);
-  if (reservation === undefined) throw notFound('Reservation', reservationId);
+  if (reservation === undefined || !canSee(scope, reservation.owner)) throw notFound('Reservation', reservationId);
   return reservationDetail(reservation, await findReservationLines(db, [reservationId]), await findStatusHistory(db, reservationId), now);
 }

@@ -82,6 +82,7 @@ export function reservationSummary(reservation: ReservationRow, lines: readonly 
   );
   return {
     reservationId: reservation.id,
+    owner: reservation.owner,
     orderId: reservation.orderId,
     customerId: reservation.customerId,
     status: effectiveStatus(reservation, now),
