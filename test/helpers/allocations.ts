@@ -27,12 +27,12 @@ export async function enqueue(app: FastifyInstance, body: Record<string, unknown
 
 const finalStatuses = new Set(['succeeded', 'partial', 'failed', 'dead_lettered']);
 
-/** Polls GET /allocations/:id until the job reached a final status; returns its view. */
+/** Polls GET /allocations/:id (as an admin, who sees every owner's jobs) until the job reached a final status; returns its view. */
 export async function waitForJob(app: FastifyInstance, id: string, timeoutMs?: number): Promise<Record<string, any>> {
   return waitFor(
     `allocation ${id} to finish`,
     async () => {
-      const view = (await app.inject({ method: 'GET', url: `/api/v1/allocations/${id}`, headers: service })).json();
+      const view = (await app.inject({ method: 'GET', url: `/api/v1/allocations/${id}`, headers: admin })).json();
       return finalStatuses.has(view.status) ? view : undefined;
     },
     timeoutMs,

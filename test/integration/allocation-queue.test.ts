@@ -316,8 +316,8 @@ describe('retries and dead letters', () => {
 
       // the cause: the job's producer had not committed it yet; once it exists the replay serves it
       await t.db.pool.query(
-        `insert into allocation_requests (id, idempotency_key, request_hash, priority, mode, reference_id, reference_type, request, actor)
-         values ($1::uuid, $1::text, 'h', 'medium', 'reserve', 'ord-orphan', 'order', $2, 'checkout')`,
+        `insert into allocation_requests (id, owner, idempotency_key, request_hash, priority, mode, reference_id, reference_type, request, actor)
+         values ($1::uuid, 'checkout', $1::text, 'h', 'medium', 'reserve', 'ord-orphan', 'order', $2, 'checkout')`,
         [orphanId, JSON.stringify(order('poison-p', 3))],
       );
       const replay = await t.app.inject({ method: 'POST', url: `/api/v1/admin/dead-letters/${orphan.id}/replay`, headers: admin });

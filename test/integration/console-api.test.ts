@@ -25,8 +25,8 @@ type JobSeed = { referenceId: string; status: string; priority: string; createdA
 async function seedJobs(jobs: readonly JobSeed[]): Promise<string[]> {
   const ids = jobs.map(() => uuidv7());
   await t.db.pool.query(
-    `insert into allocation_requests (id, idempotency_key, request_hash, status, priority, mode, reference_id, reference_type, request, actor, created_at, updated_at)
-     select id, id::text, 'h', status, priority, 'reserve', reference_id, 'order', request, 'checkout', created_at, created_at
+    `insert into allocation_requests (id, owner, idempotency_key, request_hash, status, priority, mode, reference_id, reference_type, request, actor, created_at, updated_at)
+     select id, 'checkout', id::text, 'h', status, priority, 'reserve', reference_id, 'order', request, 'checkout', created_at, created_at
        from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::jsonb[]) as j(id, status, priority, reference_id, created_at, request)`,
     [
       ids,
@@ -218,8 +218,8 @@ function explainer(db: Queryable): Queryable & { plans: string[] } {
 describe('indexes behind every filter', () => {
   it('plans no sequential scan of jobs or dead letters for any filter, on tables of 20,000 rows', async () => {
     await t.db.pool.query(`
-      insert into allocation_requests (id, idempotency_key, request_hash, status, priority, mode, reference_id, reference_type, request, actor, created_at)
-      select gen_random_uuid(), 'bulk-' || n, 'h', (array['queued','succeeded','failed','partial','processing','dead_lettered'])[1 + n % 6],
+      insert into allocation_requests (id, owner, idempotency_key, request_hash, status, priority, mode, reference_id, reference_type, request, actor, created_at)
+      select gen_random_uuid(), 'bulk', 'bulk-' || n, 'h', (array['queued','succeeded','failed','partial','processing','dead_lettered'])[1 + n % 6],
              (array['low','medium','high','critical'])[1 + n % 4], 'reserve', 'bulk-ref-' || n, 'order', '{}'::jsonb, 'bulk', now() - n * interval '1 second'
         from generate_series(1, 20000) n;
       insert into dead_letters (id, queue, reason, attempts, payload, created_at, status)

@@ -126,7 +126,7 @@ describe('GET /inventory/reservations', () => {
       '?cursor=not-a-uuid',
       '?createdFrom=2025-02-01T00:00:00Z&createdTo=2025-01-01T00:00:00Z',
       '?expiresFrom=yesterday',
-      '?owner=someone',
+      '?tenant=someone',
     ]) {
       const response = await api.call('GET', `/inventory/reservations${query}`);
       expect({ query, status: response.statusCode, code: response.json().error.code }).toEqual({ query, status: 400, code: 'VALIDATION_FAILED' });
