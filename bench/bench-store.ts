@@ -57,8 +57,8 @@ export async function insertAllocationRequest(
   request: { id: string; idempotencyKey: string; referenceId: string; referenceType: string; body: unknown; actor: string; status: string },
 ): Promise<void> {
   await tx.query(
-    `insert into allocation_requests (id, idempotency_key, request_hash, status, priority, mode, reference_id, reference_type, request, actor, attempts, started_at)
-     values ($1, $2, '', $3, 'medium', 'allocate', $4, $5, $6, $7, 1, now())`,
+    `insert into allocation_requests (id, owner, idempotency_key, request_hash, status, priority, mode, reference_id, reference_type, request, actor, attempts, started_at)
+     values ($1, $7, $2, '', $3, 'medium', 'allocate', $4, $5, $6, $7, 1, now())`,
     [request.id, request.idempotencyKey, request.status, request.referenceId, request.referenceType, JSON.stringify(request.body), request.actor],
   );
 }
