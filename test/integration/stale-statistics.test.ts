@@ -52,7 +52,7 @@ it('a session that first checked foreign keys on empty tables checks them throug
   try {
     const insertReservations = (count: number) =>
       client.query(
-        `insert into reservations (id, order_id, status, expires_at) select gen_random_uuid(), 'order-1', 'RESERVED', now() from generate_series(1, $1)`,
+        `insert into reservations (id, owner, order_id, status, expires_at) select gen_random_uuid(), 'test', 'order-1', 'RESERVED', now() from generate_series(1, $1)`,
         [count],
       );
     const insertHistory = (count: number) =>
