@@ -274,6 +274,7 @@ describe('a discontinued product', () => {
             priority: 'medium',
             allowPartial: true,
             allowBackorder: true,
+            owner: 'test',
             orderId: 'cu-job-1',
             referenceType: 'order',
             actor: 'test',
