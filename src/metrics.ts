@@ -50,7 +50,7 @@ export const allocationsOverloaded = new Counter({
 export const allocationBacklog = new Gauge({
   name: 'stockroom_allocation_backlog',
   help: 'Allocation jobs accepted but not finished (queued or processing), as last counted by this api process',
-  registers: [registry],
+  registers: [stateRegistry],
 });
 
 export const jobLatency = new Histogram({

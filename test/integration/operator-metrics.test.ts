@@ -170,7 +170,13 @@ describe('a worker-only process', () => {
       const text = await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text();
       expect(text).toContain('# TYPE stockroom_allocation_jobs_total counter');
       expect(text).toContain('# TYPE process_cpu_seconds_total counter');
-      for (const name of ['stockroom_oversold_lots', 'stockroom_reservations', 'stockroom_outbox_pending_events', 'stockroom_dead_letters_open']) {
+      for (const name of [
+        'stockroom_oversold_lots',
+        'stockroom_reservations',
+        'stockroom_outbox_pending_events',
+        'stockroom_dead_letters_open',
+        'stockroom_allocation_backlog',
+      ]) {
         expect(text).not.toContain(`# TYPE ${name} `);
       }
     } finally {
