@@ -3,8 +3,8 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  // the RabbitMQ cluster tests run apart: jest.cluster.config.js
-  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/cluster/'],
+  // the RabbitMQ cluster tests and the fault drills run apart: jest.cluster.config.js
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/cluster/', '<rootDir>/test/drills/'],
   transform: {
     // Type-checking is `npm run typecheck`'s job; here files are only transpiled, which is fast.
     '^.+\\.(t|j)s$': [

@@ -26,7 +26,8 @@ async function run(config: Config, role: Role): Promise<void> {
   const tokenKeys = role === 'worker' ? null : loadTokenKeys(config);
   if (config.MIGRATE_ON_START) await migrate(config.DATABASE_URL);
   // each role's sessions run with its own lock, statement and idle-in-transaction limits
-  const poolFor = (of: DatabaseRole) => createPool(config.DATABASE_URL, config.DATABASE_POOL_SIZE, logger, `stockroom-${of}`, sessionTimeoutsFor(config, of));
+  const poolFor = (of: DatabaseRole) =>
+    createPool(config.DATABASE_URL, config.DATABASE_POOL_SIZE, logger, `stockroom-${of}-${process.pid}`, sessionTimeoutsFor(config, of));
   const apiPool = role === 'worker' ? null : poolFor('api');
   const workerPool = role === 'api' ? null : poolFor('worker');
   const amqp = await connectAmqp(config.AMQP_URL, logger, {

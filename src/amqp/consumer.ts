@@ -18,6 +18,8 @@ export type BatchConsumerOptions = {
   prefetch: number;
   batchSize: number;
   batchWaitMs: number;
+  /** Called when the broker cancels the consumer (its queue was deleted): e.g. to declare the queues again before the channel reopens. */
+  onCancelled?: () => void;
 };
 
 export type BatchConsumer = {
@@ -119,7 +121,8 @@ export async function consumeInBatches(
   const receive = (channel: Channel, message: ConsumeMessage | null): void => {
     if (message === null) {
       // the broker cancelled the consumer (queue deleted): a new channel consumes again after redeclaring
-      log.warn('consumer cancelled by the broker; reopening the channel');
+      log.warn('consumer cancelled by the broker; declaring the queues again and reopening the channel');
+      options.onCancelled?.();
       channel.close().catch(() => {});
       return;
     }

@@ -17,7 +17,8 @@ const QUEUE_DEPTH_INTERVAL_MS = 5000;
  */
 export async function startAllocationWorker({ config, pool, logger, amqp }: WorkerDeps): Promise<Runner> {
   const log = logger.child({ component: 'allocation-worker' });
-  const { topology } = await keepAllocationTopology(amqp, config.ALLOCATION_QUEUE, config.JOB_RETRY_DELAYS_MS, deadQueueBounds(config), log);
+  const kept = await keepAllocationTopology(amqp, config.ALLOCATION_QUEUE, config.JOB_RETRY_DELAYS_MS, deadQueueBounds(config), log);
+  const { topology } = kept;
   const publisher = await createPublisher(amqp, logger);
 
   const settler = jobSettler({ pool, config, publisher, topology, log });
@@ -35,7 +36,13 @@ export async function startAllocationWorker({ config, pool, logger, amqp }: Work
   const consumer = await consumeInBatches(
     amqp,
     logger,
-    { queue: topology.work, prefetch: config.WORKER_CONCURRENCY, batchSize: config.WORKER_BATCH_SIZE, batchWaitMs: config.WORKER_BATCH_WAIT_MS },
+    {
+      queue: topology.work,
+      prefetch: config.WORKER_CONCURRENCY,
+      batchSize: config.WORKER_BATCH_SIZE,
+      batchWaitMs: config.WORKER_BATCH_WAIT_MS,
+      onCancelled: () => kept.redeclare(),
+    },
     handle,
   );
 

@@ -40,24 +40,38 @@ export function run(command: string, args: readonly string[], env: Record<string
   });
 }
 
+/** One process of a stack: its role and the child process (the leader of its own process group). */
+export type StackProcess = { role: 'api' | 'worker'; child: ChildProcess };
+
 export type Stack = {
   url: string;
   /** The environment the processes run with: DATABASE_URL, AMQP_URL, JWT_SECRET, … */
   env: Record<string, string>;
   db: TestDatabase;
   vhost: TestVhost;
+  /** The processes started so far, the api first. */
+  processes: StackProcess[];
+  /** Starts one more worker process (with `env` added to the stack's); resolves once it is spawned. */
+  addWorker(env?: Record<string, string>): ChildProcess;
   /** What the processes wrote, for a failing test to show. */
   logs(): string;
   stop(): Promise<void>;
 };
 
+export type StackOptions = {
+  env?: Record<string, string>;
+  apiEnv?: Record<string, string>;
+  /** Worker processes to start with the api (1 unless said). */
+  workers?: number;
+};
+
 /**
  * The service as docker compose runs it, as real processes of the compiled code: the migrations,
- * then an api and a worker (`node dist/main.js --role …`), on a database and vhost of the test
- * file's own and a free port; `env` adds to or replaces their environment, `apiEnv` the api's
+ * then an api and `workers` workers (`node dist/main.js --role …`), on a database and vhost of the
+ * test file's own and a free port; `env` adds to or replaces their environment, `apiEnv` the api's
  * alone. Resolves once /health/ready answers 200.
  */
-export async function startStack(label: string, options: { env?: Record<string, string>; apiEnv?: Record<string, string> } = {}): Promise<Stack> {
+export async function startStack(label: string, options: StackOptions = {}): Promise<Stack> {
   const db = await createTestDatabase(label);
   const vhost = await createTestVhost(label);
   const port = await freePort();
@@ -74,19 +88,33 @@ export async function startStack(label: string, options: { env?: Record<string, 
     ...options.env,
   };
   const url = `http://127.0.0.1:${port}`;
-  const children: ChildProcess[] = [];
+  const processes: StackProcess[] = [];
   let logs = '';
+  const spawnRole = (role: StackProcess['role'], roleEnv: Record<string, string> = {}): ChildProcess => {
+    const child = spawn(process.execPath, [serviceEntry, '--role', role], {
+      cwd: projectRoot,
+      env: { ...process.env, ...env, ...roleEnv },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    const name = `${role} ${child.pid}`;
+    child.stdout.on('data', (chunk: Buffer) => (logs += `[${name}] ${chunk.toString()}`));
+    child.stderr.on('data', (chunk: Buffer) => (logs += `[${name}] ${chunk.toString()}`));
+    processes.push({ role, child });
+    return child;
+  };
   const stop = async () => {
-    // Each runs in its own process group: signal the whole group.
+    // Each runs in its own process group: signal the whole group (waking it first, should a drill have frozen it).
     await Promise.all(
-      children.map(
-        (child) =>
+      processes.map(
+        ({ child }) =>
           new Promise<void>((resolve) => {
             if (child.exitCode !== null || child.signalCode !== null) {
               resolve();
               return;
             }
             child.once('exit', () => resolve());
+            process.kill(-child.pid!, 'SIGCONT');
             process.kill(-child.pid!, 'SIGTERM');
           }),
       ),
@@ -97,21 +125,12 @@ export async function startStack(label: string, options: { env?: Record<string, 
   try {
     const migrated = await run(process.execPath, [migrateEntry], env);
     if (migrated.code !== 0) throw new Error(`the migrations failed: ${migrated.stderr}`);
-    for (const role of ['api', 'worker']) {
-      const child = spawn(process.execPath, [serviceEntry, '--role', role], {
-        cwd: projectRoot,
-        env: { ...process.env, ...env, ...(role === 'api' ? options.apiEnv : {}) },
-        stdio: ['ignore', 'pipe', 'pipe'],
-        detached: true,
-      });
-      child.stdout.on('data', (chunk: Buffer) => (logs += `[${role}] ${chunk.toString()}`));
-      child.stderr.on('data', (chunk: Buffer) => (logs += `[${role}] ${chunk.toString()}`));
-      children.push(child);
-    }
+    spawnRole('api', options.apiEnv);
+    for (let index = 0; index < (options.workers ?? 1); index++) spawnRole('worker');
     await waitFor(
       'the api to be ready',
       async () => {
-        const exited = children.find((child) => child.exitCode !== null);
+        const exited = processes.map(({ child }) => child).find((child) => child.exitCode !== null);
         if (exited) throw new Error(`a process of the stack exited with ${exited.exitCode}:\n${logs}`);
         const ready = await fetch(`${url}/health/ready`).then(
           (response) => response.ok,
@@ -125,5 +144,5 @@ export async function startStack(label: string, options: { env?: Record<string, 
     await stop();
     throw error;
   }
-  return { url, env, db, vhost, logs: () => logs, stop };
+  return { url, env, db, vhost, processes, addWorker: (workerEnv) => spawnRole('worker', workerEnv), logs: () => logs, stop };
 }

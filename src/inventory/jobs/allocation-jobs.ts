@@ -12,7 +12,7 @@ import {
 import { withTransaction } from '../../db/client';
 import { commitWrites } from '../../db/writes';
 import { insertDeadLetters, type NewDeadLetter } from '../../db/dead-letter-store';
-import { isTransientDatabaseError } from '../../db/pg-errors';
+import { isTransientDatabaseError, pgCode } from '../../db/pg-errors';
 import { byPriorityThenArrival } from '../../domain/priority';
 import { batchSize, jobLatency, jobsTotal } from '../../metrics';
 import { runIsolated } from '../../micro-batcher';
@@ -160,6 +160,29 @@ async function serveTogether(pool: Pool, config: Config, jobs: readonly Job[], s
   );
 }
 
+/** lock_not_available: a lock wait ran out of lock_timeout. */
+const LOCK_NOT_AVAILABLE = '55P03';
+const LOCK_RETRY_PAUSE_MS = 100;
+
+/**
+ * Serves a batch, running it again as long as it only failed because a lot it needs stayed locked
+ * past lock_timeout, for up to the longest a stuck holder can keep its locks (a session idle in its
+ * transaction is ended after WORKER_IDLE_IN_TRANSACTION_TIMEOUT_MS) plus one more wait: a frozen
+ * worker then delays the batch, and costs its jobs no attempt.
+ */
+async function serveWhenLocksFree(pool: Pool, config: Config, batch: readonly Job[], startedAt: number): Promise<Map<string, JobOutcome>> {
+  const patienceMs = config.WORKER_IDLE_IN_TRANSACTION_TIMEOUT_MS + config.WORKER_LOCK_TIMEOUT_MS;
+  const giveUpAt = Date.now() + patienceMs;
+  for (;;) {
+    try {
+      return await serveTogether(pool, config, batch, startedAt);
+    } catch (error) {
+      if (pgCode(error) !== LOCK_NOT_AVAILABLE || patienceMs === 0 || Date.now() >= giveUpAt) throw error;
+      await new Promise((resolve) => setTimeout(resolve, LOCK_RETRY_PAUSE_MS));
+    }
+  }
+}
+
 /**
  * Runs one attempt of each job: marks them processing, then serves them all in one transaction.
  * A transient failure fails the whole attempt as retryable; any other failure of a batch is
@@ -203,7 +226,7 @@ export async function runAllocationJobs(pool: Pool, config: Config, ids: readonl
   const settled = await runIsolated(
     jobs,
     async (batch) => {
-      const served = await serveTogether(pool, config, batch, startedAt);
+      const served = await serveWhenLocksFree(pool, config, batch, startedAt);
       return batch.map((job) => ({ ok: true as const, value: served.get(job.row.id)! }));
     },
     (error) => !isTransientDatabaseError(error),
