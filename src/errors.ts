@@ -45,6 +45,14 @@ export class AppError extends Error {
   }
 }
 
+/** A refusal given again for an Idempotency-Key it was first given under: the same code, message and details. */
+export class ReplayedRefusal extends AppError {
+  /** The refusal an answer body (`toBody()`) kept. */
+  static of(body: ErrorBody): ReplayedRefusal {
+    return new ReplayedRefusal(body.error.code, body.error.message, body.error.details);
+  }
+}
+
 export type ErrorBody = { error: { code: ErrorCode; message: string; details?: unknown } };
 
 export const notFound = (what: string, id: string) => new AppError('NOT_FOUND', `${what} ${id} not found`, { id });

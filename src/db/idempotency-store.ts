@@ -18,6 +18,29 @@ export async function findStoredResponses(db: Queryable, refs: readonly Idempote
   );
 }
 
+/**
+ * Keeps one answer under its key unless the key is kept already (by then, another call's answer);
+ * true when this one was kept.
+ */
+export async function insertResponseIfAbsent(db: Queryable, answer: IdempotencyRef & StoredResponse): Promise<boolean> {
+  const result = await db.query(
+    `insert into idempotency_keys (scope, key, request_hash, response_status, response_body)
+     values ($1, $2, $3, $4, $5::jsonb) on conflict (scope, key) do nothing`,
+    [answer.scope, answer.key, answer.requestHash, answer.responseStatus, JSON.stringify(answer.responseBody)],
+  );
+  return (result.rowCount ?? 0) > 0;
+}
+
+/** Deletes up to `limit` keys kept before `before`, oldest first (one statement); returns how many went. */
+export async function deleteKeysKeptBefore(db: Queryable, before: Date, limit: number): Promise<number> {
+  const result = await db.query(
+    `delete from idempotency_keys
+      where (scope, key) in (select scope, key from idempotency_keys where created_at < $1 order by created_at limit $2)`,
+    [before, limit],
+  );
+  return result.rowCount ?? 0;
+}
+
 /** The primary key a kept key violates when another transaction kept it first. */
 export const idempotencyKeyConstraint = 'idempotency_keys_scope_key_pk';
 

@@ -315,7 +315,7 @@ export const allocationResults = pgTable(
   ],
 );
 
-/** Answers of the synchronous endpoints, kept by Idempotency-Key so a repeat gets the first answer again. */
+/** Answers (and refusals) of the synchronous endpoints, kept by Idempotency-Key so a repeat gets the first answer again; pruned after IDEMPOTENCY_RETENTION_HOURS. */
 export const idempotencyKeys = pgTable(
   'idempotency_keys',
   {
@@ -326,7 +326,8 @@ export const idempotencyKeys = pgTable(
     responseBody: jsonb('response_body').notNull(),
     createdAt: createdAt(),
   },
-  (table) => [primaryKey({ columns: [table.scope, table.key] })],
+  // the pruner deletes the oldest keys first (IDEMPOTENCY_RETENTION_HOURS)
+  (table) => [primaryKey({ columns: [table.scope, table.key] }), index('idempotency_keys_created_idx').on(table.createdAt)],
 );
 
 export const backorderItems = pgTable(

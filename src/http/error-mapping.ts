@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { translatePgError } from '../db/pg-errors';
-import { AppError, errorStatus, type ErrorCode } from '../errors';
+import { AppError, ReplayedRefusal, errorStatus, type ErrorCode } from '../errors';
 import { securityHeaders } from './security-headers';
 
 // Fastify's own refusals, by code, in words that quote nothing the caller sent (its messages quote the URL).
@@ -58,6 +58,7 @@ export function answerError(error: FastifyError, request: FastifyRequest, reply:
     const retryAfter = retryAfterSeconds(appError);
     if (retryAfter !== null) reply.header('retry-after', retryAfter);
     if (appError.status >= 500 && appError.code !== 'OVERLOADED') request.log.warn({ err: error }, appError.message);
+    if (appError instanceof ReplayedRefusal) reply.header('idempotent-replayed', 'true');
     return reply.status(appError.status).send(appError.toBody());
   }
   if (isResponseSerializationError(error)) request.log.error({ err: error, issues: error.cause.issues }, 'response did not match its schema');

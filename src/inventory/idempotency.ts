@@ -2,7 +2,10 @@
  * Idempotency-Key handling for every state-changing call. A key is scoped to its operation and
  * the caller's owner (src/domain/ownership.ts), so one owner can never replay another's answer; the first answer given under it is kept with the hash of the body that asked, and a
  * repeat with the same body gets that answer again (`idempotent-replayed`), with another body 422.
- * Refusals are never kept, so a refused call may be retried under the same key.
+ * A refusal the call ran into (keptRefusals: not found, not enough stock, a state that does not
+ * allow it) is an answer like any other and is kept and replayed; a body refused before anything
+ * ran (400) and a concurrent change (CONFLICT) are not, so the key stays free for a retry. Keys
+ * are kept IDEMPOTENCY_RETENTION_HOURS, then pruned (pruneIdempotencyKeys) and free again.
  *
  * Two strategies, one module:
  *
@@ -21,11 +24,18 @@ import type { Pool } from 'pg';
 import { z } from 'zod';
 import type { Caller } from '../auth/tokens';
 import { withTransaction, type Queryable, type Transaction } from '../db/client';
-import { findStoredResponses, idempotencyKeyConstraint, type IdempotencyRef, type StoredResponse } from '../db/idempotency-store';
+import {
+  deleteKeysKeptBefore,
+  findStoredResponses,
+  idempotencyKeyConstraint,
+  insertResponseIfAbsent,
+  type IdempotencyRef,
+  type StoredResponse,
+} from '../db/idempotency-store';
 import { isUniqueViolationOf } from '../db/pg-errors';
 import { commitWrites, type Writes } from '../db/writes';
 import { ownerOf } from '../domain/ownership';
-import { AppError } from '../errors';
+import { AppError, ReplayedRefusal, type ErrorBody, type ErrorCode } from '../errors';
 import type { Settled } from '../micro-batcher';
 import { requestHash } from '../request-hash';
 
@@ -63,9 +73,29 @@ export function assertSameRequest(firstHash: string, call: { key: string; hash: 
   }
 }
 
-/** The answer first given under the key again; 422 when the key came with another body then. */
+/**
+ * The refusals a key keeps: what the call found when it ran (no such thing, not enough stock, a
+ * state or version that does not allow it). Not kept: a body refused before anything ran
+ * (VALIDATION_FAILED), a concurrent change that asks for a retry (CONFLICT), and the rest.
+ */
+const keptRefusals: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'NOT_FOUND',
+  'UNKNOWN_REFERENCE',
+  'ALREADY_EXISTS',
+  'INSUFFICIENT_STOCK',
+  'VERSION_CONFLICT',
+  'INVALID_TRANSITION',
+]);
+
+/** Whether a call's failure is a refusal its key keeps (and a replay of one is not kept again). */
+export function isKeptRefusal(error: unknown): error is AppError {
+  return error instanceof AppError && !(error instanceof ReplayedRefusal) && keptRefusals.has(error.code);
+}
+
+/** The answer first given under the key again (a kept refusal is thrown again); 422 when the key came with another body then. */
 function replay<S extends z.ZodType>(stored: StoredResponse, keyed: KeyedCall<S>): IdempotentAnswer<z.output<S>> {
   assertSameRequest(stored.requestHash, keyed);
+  if (stored.responseStatus >= 400) throw ReplayedRefusal.of(stored.responseBody as ErrorBody);
   return { status: stored.responseStatus, body: z.decode(keyed.response, stored.responseBody as z.input<S>), replayed: true };
 }
 
@@ -74,17 +104,18 @@ async function findAnswers(db: Queryable, refs: readonly IdempotencyRef[]): Prom
   return new Map((await findStoredResponses(db, refs)).map((row) => [refId(row), row]));
 }
 
+/** An answer or a kept refusal as it is stored under its key. */
+function storedAnswer<S extends z.ZodType>(keyed: KeyedCall<S>, answer: Answer<z.output<S>> | AppError): IdempotencyRef & StoredResponse {
+  const response =
+    answer instanceof AppError
+      ? { responseStatus: answer.status, responseBody: answer.toBody() }
+      : { responseStatus: answer.status, responseBody: z.encode(keyed.response, answer.body) };
+  return { scope: keyed.scope, key: keyed.key, requestHash: keyed.hash, ...response };
+}
+
 /** The writes keeping the answers of calls, committed with the calls' own writes. */
-function answersKept<S extends z.ZodType>(answers: readonly { keyed: KeyedCall<S>; answer: Answer<z.output<S>> }[]): Writes {
-  return {
-    keptResponses: answers.map(({ keyed, answer }) => ({
-      scope: keyed.scope,
-      key: keyed.key,
-      requestHash: keyed.hash,
-      responseStatus: answer.status,
-      responseBody: z.encode(keyed.response, answer.body),
-    })),
-  };
+function answersKept<S extends z.ZodType>(answers: readonly { keyed: KeyedCall<S>; answer: Answer<z.output<S>> | AppError }[]): Writes {
+  return { keptResponses: answers.map(({ keyed, answer }) => storedAnswer(keyed, answer)) };
 }
 
 /** The transaction failed because another one kept one of its keys first (its answers insert found the key taken). */
@@ -102,10 +133,9 @@ export type BatchCall<C, S extends z.ZodType> = { call: C; keyed: KeyedCall<S> |
 export type BatchWork<C, T> = (tx: Transaction, calls: readonly C[]) => Promise<{ answers: (Answer<T> | AppError)[]; writes: Writes }>;
 
 /**
- * Strategy 2: runs the calls in one transaction, keeping their answers in the same write, and
- * replays kept keys on conflict (see the top of this file). A refused call is not kept; when its
- * key was kept before (its repeat got nothing this time, the stock being gone), it replays that
- * answer. Two calls with the same key must not share a batch. Resolves one Settled per call, and
+ * Strategy 2: runs the calls in one transaction, keeping their answers and kept refusals in the
+ * same write, and replays kept keys on conflict (see the top of this file). A refusal that is not
+ * kept replays the answer its key was kept with before, if any. Two calls with the same key must not share a batch. Resolves one Settled per call, and
  * how many calls the committed transaction ran; rejects when the batch fails as a whole.
  */
 export async function runKeptBatch<C, S extends z.ZodType>(
@@ -135,7 +165,7 @@ export async function runKeptBatch<C, S extends z.ZodType>(
         const kept = batch.flatMap((index, position) => {
           const { keyed } = calls[index]!;
           const answer = done.answers[position]!;
-          return keyed && !(answer instanceof AppError) ? [{ keyed, answer }] : [];
+          return keyed && (!(answer instanceof AppError) || isKeptRefusal(answer)) ? [{ keyed, answer }] : [];
         });
         await commitWrites(tx, done.writes, answersKept(kept));
         return done.answers;
@@ -162,7 +192,9 @@ export async function runKeptBatch<C, S extends z.ZodType>(
       break;
     }
     ran = batch.length;
-    const refusedKeyed = batch.filter((index, position) => answers[position] instanceof AppError && calls[index]!.keyed !== undefined);
+    const refusedKeyed = batch.filter(
+      (index, position) => answers[position] instanceof AppError && !isKeptRefusal(answers[position]) && calls[index]!.keyed !== undefined,
+    );
     const earlier = await findAnswers(
       pool,
       refusedKeyed.map((index) => calls[index]!.keyed!),
@@ -181,9 +213,21 @@ export async function runKeptBatch<C, S extends z.ZodType>(
 }
 
 /**
+ * A refusal thrown by a call's transaction (rolled back: nothing changed), kept under its key in a
+ * statement of its own and thrown; when another call kept the key meanwhile, that answer replays.
+ */
+async function keepRefusal<S extends z.ZodType>(pool: Pool, keyed: KeyedCall<S>, refusal: AppError): Promise<IdempotentAnswer<z.output<S>>> {
+  if (await insertResponseIfAbsent(pool, storedAnswer(keyed, refusal))) throw refusal;
+  const earlier = (await findAnswers(pool, [keyed])).get(refId(keyed));
+  if (!earlier) throw refusal;
+  return replay(earlier, keyed);
+}
+
+/**
  * Strategy 1: runs a state-changing call in one transaction, at most once per Idempotency-Key,
  * looking the key up first (see the top of this file). Without a key the call simply runs.
- * `work` may write itself or return writes; its answer is kept in the same transaction.
+ * `work` may write itself or return writes; its answer is kept in the same transaction, a kept
+ * refusal (thrown by `work`) right after it rolled back.
  */
 export async function runIdempotent<S extends z.ZodType>(
   pool: Pool,
@@ -195,14 +239,31 @@ export async function runIdempotent<S extends z.ZodType>(
     const earlier = (await findAnswers(pool, [keyed])).get(refId(keyed));
     if (earlier) return replay(earlier, keyed);
   }
-  const {
-    settled: [outcome],
-  } = await runKeptBatch<null, S>(pool, [{ call: null, keyed }], async (tx) => {
-    const { writes, ...answer } = await work(tx);
-    return { answers: [answer], writes: writes ?? {} };
-  });
-  if (!outcome!.ok) throw outcome!.error;
-  return outcome!.value;
+  try {
+    const {
+      settled: [outcome],
+    } = await runKeptBatch<null, S>(pool, [{ call: null, keyed }], async (tx) => {
+      const { writes, ...answer } = await work(tx);
+      return { answers: [answer], writes: writes ?? {} };
+    });
+    if (!outcome!.ok) throw outcome!.error;
+    return outcome!.value;
+  } catch (error) {
+    if (keyed === undefined || !isKeptRefusal(error)) throw error;
+    return keepRefusal(pool, keyed, error);
+  }
+}
+
+/** Deletes the keys kept longer than `retentionHours`, in chunks (one statement each); returns how many went. Their keys are free again. */
+export async function pruneIdempotencyKeys(pool: Pool, options: { retentionHours: number; now?: Date; chunkSize?: number }): Promise<number> {
+  const before = new Date((options.now ?? new Date()).getTime() - options.retentionHours * 3_600_000);
+  const chunkSize = options.chunkSize ?? 5000;
+  let total = 0;
+  for (;;) {
+    const deleted = await deleteKeysKeptBefore(pool, before, chunkSize);
+    total += deleted;
+    if (deleted < chunkSize) return total;
+  }
 }
 
 /** A state-changing operation kept under Idempotency-Keys (strategy 1): `run(caller, key, body, work)`. */

@@ -2,6 +2,7 @@ import { startAllocationRelay } from './allocation-relay';
 import { startAllocationWorker } from './allocation-worker';
 import { startCatalogEventsConsumer } from './catalog-events-consumer';
 import { startExpirySweeper } from './expiry-sweeper';
+import { startIdempotencyPruner } from './idempotency-pruner';
 import { startOrderEventsConsumer } from './order-events-consumer';
 import { startOutboxRelay } from './outbox-relay';
 import type { Runner, WorkerDeps } from './runner';
@@ -16,6 +17,7 @@ const runnerFactories: RunnerFactory[] = [
   startOutboxRelay,
   startOrderEventsConsumer,
   startCatalogEventsConsumer,
+  startIdempotencyPruner,
 ];
 
 /** Starts every background runner of the worker role. */

@@ -95,9 +95,14 @@ describe('many concurrent reserves against scarce stock', () => {
     const batches = await syncBatches();
     expect(batches.calls).toBe(50);
     expect(batches.count).toBeLessThan(50);
-    // refusals are not kept: a refused key may be used again
-    const { rows } = await t.db.pool.query(`select count(*)::int as n from idempotency_keys where key like 'scarce-%'`);
-    expect(rows[0].n).toBe(30);
+    // a refusal for want of stock is kept under its key like an answer
+    const { rows } = await t.db.pool.query(
+      `select response_status as status, count(*)::int as n from idempotency_keys where key like 'scarce-%' group by 1 order by 1`,
+    );
+    expect(rows).toEqual([
+      { status: 201, n: 30 },
+      { status: 409, n: 20 },
+    ]);
   });
 
   it('serves calls in arrival order: the earlier calls get the stock', async () => {
@@ -189,7 +194,8 @@ describe('the serve batcher', () => {
     expect(await syncBatches()).toEqual({ count: 2, calls: 6 });
     expect(await totalsOf(t.db.pool, productId)).toEqual({ quantity: 10, reserved: 1 + 2 + 3, allocated: 0 });
     const { rows } = await t.db.pool.query(`select key from idempotency_keys where key like $1 order by key`, [`%-${productId}`]);
-    expect(rows.map((row) => row.key)).toEqual([`dup-${productId}`, `earlier-${productId}`, `valid-${productId}`]);
+    // the refusal for want of stock is kept under its key with the answers
+    expect(rows.map((row) => row.key)).toEqual([`dup-${productId}`, `earlier-${productId}`, `short-${productId}`, `valid-${productId}`]);
   });
 
   it('a call that breaks its batch fails alone; the others are served one by one', async () => {
