@@ -169,6 +169,22 @@ export async function sampleWaits(db: Queryable, database: string): Promise<{ wa
   );
 }
 
+/**
+ * Stockroom worker sessions of a database waiting on a lock another worker process holds (sessions
+ * are named stockroom-worker-<pid>): the waits partitions by product are there to remove.
+ */
+export async function sampleCrossWorkerLockWaits(db: Queryable, database: string): Promise<number> {
+  const [row] = await queryRows<{ n: number }>(
+    db,
+    `select count(*)::int as n from pg_stat_activity w
+      where w.datname = $1 and w.state = 'active' and w.wait_event_type = 'Lock' and w.application_name like 'stockroom-worker-%'
+        and exists (select 1 from pg_stat_activity b
+                     where b.pid = any(pg_blocking_pids(w.pid)) and b.application_name like 'stockroom-worker-%' and b.application_name <> w.application_name)`,
+    [database],
+  );
+  return row!.n;
+}
+
 /** Pids of the backends connected to a database, the harness's own left out. */
 export async function backendPids(db: Queryable, database: string): Promise<number[]> {
   const rows = await queryRows<{ pid: number }>(db, `select pid from pg_stat_activity where datname = $1 and application_name <> $2`, [

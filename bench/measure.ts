@@ -15,6 +15,7 @@ import {
   databaseCounters,
   findAllocationOutcomes,
   findCeilingOutcomes,
+  sampleCrossWorkerLockWaits,
   sampleWaits,
   unitsHeld,
   type JobOutcome,
@@ -55,6 +56,8 @@ export type Resources = {
   /** Share of samples of the database's active backends in each wait (CPU = waiting on nothing). */
   waits: Record<string, number>;
   waitSamples: number;
+  /** Samples that caught a worker waiting on a lock held by another worker process (sum over samples). */
+  crossWorkerLockWaits: number;
   queueMaxDepth: number | null;
   /**
    * Jobs finished per CPU second the system used (its processes, Postgres backends and RabbitMQ; not
@@ -175,6 +178,7 @@ async function snapshotCpu(handle: SystemHandle): Promise<CpuSnapshot> {
 function startSampler(handle: SystemHandle) {
   const waits: Record<string, number> = {};
   let samples = 0;
+  let crossWorkerLockWaits = 0;
   let maxDepth: number | null = null;
   const stopping = new AbortController();
   const loop = (async () => {
@@ -182,6 +186,7 @@ function startSampler(handle: SystemHandle) {
       try {
         const rows = await sampleWaits(handle.pool, handle.database.name);
         for (const row of rows) waits[row.wait] = (waits[row.wait] ?? 0) + row.n;
+        crossWorkerLockWaits += await sampleCrossWorkerLockWaits(handle.pool, handle.database.name);
         samples++;
         const depth = await handle.queue?.look();
         if (depth) maxDepth = Math.max(maxDepth ?? 0, depth.messages);
@@ -201,7 +206,7 @@ function startSampler(handle: SystemHandle) {
           .sort((a, b) => b[1] - a[1])
           .map(([wait, n]) => [wait, Math.round((n / Math.max(1, total)) * 1000) / 1000]),
       );
-      return { waits: shares, samples, maxDepth };
+      return { waits: shares, samples, crossWorkerLockWaits, maxDepth };
     },
   };
 }
@@ -371,6 +376,7 @@ export async function runScenario(handle: SystemHandle, scenario: Scenario, runT
       loadAverage: os.loadavg().map((value) => Math.round(value * 100) / 100),
       waits: sampled.waits,
       waitSamples: sampled.samples,
+      crossWorkerLockWaits: sampled.crossWorkerLockWaits,
       queueMaxDepth: sampled.maxDepth,
       jobsPerCoreSecond: systemCores > 0 ? Math.round(done.length / (systemCores * wallSeconds)) : null,
       database:

@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import amqplib, { type Channel, type ChannelModel } from 'amqplib';
 import type { Pool } from 'pg';
+import { allocationPartitions } from '../src/amqp/topology';
 import { signToken } from '../src/auth/tokens';
 import { createPool } from '../src/db/client';
 import { harnessApplicationName, insertProducts, insertWarehouses, receiveLots } from './bench-store';
@@ -19,20 +20,27 @@ export const tokens = {
   service: () => signToken(benchJwtSecret, { sub: 'bench-service', role: 'service' }, 6 * 3600),
 };
 
-/** Watches one queue's depth and consumers through a channel of the harness's own. */
+/** Watches the depth and consumers of a system's job queues (one, or one per partition) through a channel of the harness's own. */
 export class QueueWatch {
   private channel: Channel | null = null;
 
   private constructor(
     private readonly model: ChannelModel,
-    readonly queue: string,
+    readonly queues: readonly string[],
   ) {}
 
-  static async open(url: string, queue: string): Promise<QueueWatch> {
-    return new QueueWatch(await amqplib.connect(url, { clientProperties: { connection_name: harnessApplicationName } }), queue);
+  static async open(url: string, queues: string | readonly string[]): Promise<QueueWatch> {
+    return new QueueWatch(
+      await amqplib.connect(url, { clientProperties: { connection_name: harnessApplicationName } }),
+      typeof queues === 'string' ? [queues] : queues,
+    );
   }
 
-  /** Messages ready and consumers of the queue; null while it does not exist. */
+  get queue(): string {
+    return this.queues.join(', ');
+  }
+
+  /** Messages ready in all the queues, and the fewest consumers any of them has; null while one does not exist. */
   async look(): Promise<{ messages: number; consumers: number } | null> {
     try {
       if (!this.channel) {
@@ -43,8 +51,12 @@ export class QueueWatch {
           this.channel = null;
         });
       }
-      const { messageCount, consumerCount } = await this.channel.checkQueue(this.queue);
-      return { messages: messageCount, consumers: consumerCount };
+      const channel = this.channel;
+      const states = await Promise.all(this.queues.map((queue) => channel.checkQueue(queue)));
+      return {
+        messages: states.reduce((sum, state) => sum + state.messageCount, 0),
+        consumers: Math.min(...states.map((state) => state.consumerCount)),
+      };
     } catch {
       return null;
     }
@@ -206,7 +218,12 @@ export async function startOurs(options: SystemOptions, sizes: Sizes): Promise<S
     spawnTs(`ours-worker-${i + 1}`, 'src/main.ts', ['--role', 'worker'], env, options.logDir, options.nodeArgs),
   );
   const pool = createPool(database.url, 4, undefined, harnessApplicationName);
-  const queue = await QueueWatch.open(vhost.url, env.ALLOCATION_QUEUE ?? 'stockroom.allocations');
+  // partitioned (ALLOCATION_PARTITIONS > 1), every worker consumes every partition's queue
+  const partitions = allocationPartitions(env.ALLOCATION_QUEUE ?? 'stockroom.allocations', [], Number(env.ALLOCATION_PARTITIONS ?? 1));
+  const queue = await QueueWatch.open(
+    vhost.url,
+    partitions.map((partition) => partition.work),
+  );
   const handle: SystemHandle = {
     system: 'ours',
     baseUrl: `http://127.0.0.1:${port}`,

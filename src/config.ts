@@ -110,6 +110,7 @@ const environmentSchema = z.object({
   EXPIRY_SWEEP_BATCH_SIZE: integer(500, 1, 10_000),
   DAYS_OF_SUPPLY_WINDOW_DAYS: integer(30, 1, 365),
   ALLOCATION_QUEUE: amqpName('stockroom.allocations'),
+  ALLOCATION_PARTITIONS: integer(1, 1, 256),
   WORKER_CONCURRENCY: integer(500, 1, 10_000),
   WORKER_BATCH_SIZE: integer(250, 1, 10_000),
   WORKER_BATCH_WAIT_MS: integer(5, 0, 10_000),

@@ -96,15 +96,33 @@ export async function declareBoundedDeadQueue(model: ChannelModel, queue: string
 }
 
 /**
+ * The allocation queues of each of `partitions` partitions (ALLOCATION_PARTITIONS): partition i
+ * works from `<queue>.p<i>` with retry queues of its own, all sharing `<queue>.dead`. One partition
+ * keeps the plain names (`<queue>`), those of a deployment that never partitioned.
+ */
+export function allocationPartitions(workQueue: string, retryDelaysMs: readonly number[], partitions: number): AllocationTopology[] {
+  if (partitions <= 1) return [allocationTopology(workQueue, retryDelaysMs)];
+  return Array.from({ length: partitions }, (_, index) => ({ ...allocationTopology(`${workQueue}.p${index}`, retryDelaysMs), dead: `${workQueue}.dead` }));
+}
+
+/**
  * Declares the allocation queues; safe to run on every connect, by any number of processes.
  * - work: durable classic priority queue; messages rejected from it (never requeued) go to `dead`.
+ *   A partition's work queue has a single active consumer (`x-single-active-consumer`): the broker
+ *   delivers to one consumer at a time and hands the queue to the next one waiting when it goes.
  * - retries: no consumers; a queue-wide TTL dead-letters each message back to `work` after the
  *   delay. Queue-wide, not per message: expiry only happens at a queue's head, so one fixed delay
  *   per queue keeps every message expiring on time.
  * - dead: the broker's copy of every dead-lettered message, bounded in age and number (see
  *   declareDeadQueue); operators work from the dead_letters table.
  */
-export async function declareAllocationTopology(model: ChannelModel, topology: AllocationTopology, bounds: DeadQueueBounds, log: Logger): Promise<void> {
+export async function declareAllocationTopology(
+  model: ChannelModel,
+  topology: AllocationTopology,
+  bounds: DeadQueueBounds,
+  log: Logger,
+  options: { singleActiveConsumer?: boolean } = {},
+): Promise<void> {
   await declareBoundedDeadQueue(model, topology.dead, bounds, log);
   const channel: Channel = await model.createChannel();
   // a failed declaration closes only this channel; the error surfaces through the rejected promise
@@ -112,7 +130,12 @@ export async function declareAllocationTopology(model: ChannelModel, topology: A
   try {
     await channel.assertQueue(topology.work, {
       durable: true,
-      arguments: { 'x-max-priority': MAX_PRIORITY, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': topology.dead },
+      arguments: {
+        'x-max-priority': MAX_PRIORITY,
+        'x-dead-letter-exchange': '',
+        'x-dead-letter-routing-key': topology.dead,
+        ...(options.singleActiveConsumer ? { 'x-single-active-consumer': true } : {}),
+      },
     });
     for (const retry of topology.retries) {
       await channel.assertQueue(retry.queue, {
@@ -143,30 +166,48 @@ export function attemptsOf(headers: MessagePropertyHeaders | undefined, topology
 
 /** The allocation queues as a process keeps them declared. */
 export type KeptAllocationTopology = {
-  topology: AllocationTopology;
+  /** The queues of each partition, by partition number. */
+  partitions: AllocationTopology[];
   /** Declares the queues again now (a declaration already under way covers this call): for a queue the broker lost. */
   redeclare(): void;
 };
 
-/** Declares the allocation queues now and after every reconnect, before any channel of the caller opens. */
-export async function keepAllocationTopology(
-  amqp: AmqpClient,
-  workQueue: string,
-  retryDelaysMs: readonly number[],
-  deadBounds: DeadQueueBounds,
-  log: Logger,
-): Promise<KeptAllocationTopology> {
-  const topology = allocationTopology(workQueue, retryDelaysMs);
-  await amqp.onConnect((model) => declareAllocationTopology(model, topology, deadBounds, log));
+/** Where the allocation queues are: ALLOCATION_QUEUE, JOB_RETRY_DELAYS_MS, ALLOCATION_PARTITIONS and the dead-letter queue's bounds. */
+export type AllocationQueues = { queue: string; retryDelaysMs: readonly number[]; partitions: number; deadBounds: DeadQueueBounds };
+
+/** Declares the allocation queues of every partition now and after every reconnect, before any channel of the caller opens. */
+export async function keepAllocationTopology(amqp: AmqpClient, queues: AllocationQueues, log: Logger): Promise<KeptAllocationTopology> {
+  const partitions = allocationPartitions(queues.queue, queues.retryDelaysMs, queues.partitions);
+  const singleActiveConsumer = partitions.length > 1;
+  const declareAll = async (model: ChannelModel): Promise<void> => {
+    for (const topology of partitions) await declareAllocationTopology(model, topology, queues.deadBounds, log, { singleActiveConsumer });
+  };
+  await amqp.onConnect(declareAll);
   let declaring: Promise<void> | null = null;
   return {
-    topology,
+    partitions,
     redeclare() {
       declaring ??= amqp
-        .runNow((model) => declareAllocationTopology(model, topology, deadBounds, log))
-        .then(() => log.info({ queue: topology.work }, 'declared the allocation queues again'))
+        .runNow(declareAll)
+        .then(() => log.info({ queue: queues.queue, partitions: partitions.length }, 'declared the allocation queues again'))
         .catch((error: unknown) => log.warn({ err: error }, 'could not declare the allocation queues again'))
         .finally(() => (declaring = null));
     },
+  };
+}
+
+/** The allocation queues named by a configuration. */
+export function allocationQueuesOf(config: {
+  ALLOCATION_QUEUE: string;
+  JOB_RETRY_DELAYS_MS: readonly number[];
+  ALLOCATION_PARTITIONS: number;
+  DEAD_LETTER_QUEUE_TTL_MS: number;
+  DEAD_LETTER_QUEUE_MAX_LENGTH: number;
+}): AllocationQueues {
+  return {
+    queue: config.ALLOCATION_QUEUE,
+    retryDelaysMs: config.JOB_RETRY_DELAYS_MS,
+    partitions: config.ALLOCATION_PARTITIONS,
+    deadBounds: deadQueueBounds(config),
   };
 }

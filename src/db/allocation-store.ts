@@ -158,14 +158,19 @@ export async function countUnfinishedAllocations(db: Queryable): Promise<number>
   return row?.count ?? 0;
 }
 
+/** A job to publish: its id, priority and the products it names (they choose its partition). */
+export type JobToPublishRow = Pick<AllocationRow, 'id' | 'priority'> & { productIds: string[] };
+
+const productIdsOfRequest = `array(select item ->> 'productId' from jsonb_array_elements(a.request -> 'items') item) as "productIds"`;
+
 /**
  * Claims queued jobs whose message was not confirmed within `olderThanMs`; rows another relay holds
  * are skipped, so relays never publish the same row at the same time.
  */
-export async function claimUnpublished(tx: Transaction, olderThanMs: number, limit: number): Promise<Pick<AllocationRow, 'id' | 'priority'>[]> {
+export async function claimUnpublished(tx: Transaction, olderThanMs: number, limit: number): Promise<JobToPublishRow[]> {
   return queryRows(
     tx,
-    `select a.id, a.priority from allocation_requests a
+    `select a.id, a.priority, ${productIdsOfRequest} from allocation_requests a
       where a.published_at is null and a.status = 'queued' and a.updated_at < now() - make_interval(secs => $1::float8 / 1000)
       order by a.created_at limit $2
         for update skip locked`,
@@ -179,10 +184,10 @@ export async function claimUnpublished(tx: Transaction, olderThanMs: number, lim
  * job is started within that bound and a started one finishes or is retried. Rows another relay
  * holds are skipped.
  */
-export async function claimStalled(tx: Transaction, olderThanMs: number, limit: number): Promise<Pick<AllocationRow, 'id' | 'priority'>[]> {
+export async function claimStalled(tx: Transaction, olderThanMs: number, limit: number): Promise<JobToPublishRow[]> {
   return queryRows(
     tx,
-    `select a.id, a.priority from allocation_requests a
+    `select a.id, a.priority, ${productIdsOfRequest} from allocation_requests a
       where a.status in ('queued', 'processing') and a.published_at is not null
         and a.updated_at < now() - make_interval(secs => $1::float8 / 1000)
       order by a.updated_at limit $2
@@ -282,13 +287,13 @@ export async function markDeadLettered(tx: Transaction, failures: readonly { id:
 }
 
 /** Queues a dead-lettered job again with a fresh count of attempts and no message yet (the relay publishes it if the caller cannot). */
-export async function requeueAllocation(tx: Transaction, id: string): Promise<Pick<AllocationRow, 'id' | 'priority'> | undefined> {
+export async function requeueAllocation(tx: Transaction, id: string): Promise<JobToPublishRow | undefined> {
   return queryRow(
     tx,
-    `update allocation_requests
+    `update allocation_requests a
         set status = 'queued', attempts = 0, last_error = null, started_at = null, published_at = null, updated_at = now()
-      where id = $1 and status = 'dead_lettered'
-      returning id, priority`,
+      where a.id = $1 and a.status = 'dead_lettered'
+      returning a.id, a.priority, ${productIdsOfRequest}`,
     [id],
   );
 }

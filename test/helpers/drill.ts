@@ -25,11 +25,9 @@ const finalStatuses = ['succeeded', 'partial', 'failed', 'dead_lettered'];
 
 /** Counts lost, doubled and oversold jobs and checks the books, for the jobs `ids` accepted. */
 export async function auditJobs(db: Queryable, ids: readonly string[]): Promise<DrillAudit> {
-  const jobs = await queryRows<{ id: string; status: string; resultStatus: string | null; reservationId: string | null; lines: number; units: number }>(
+  const jobs = await queryRows<{ id: string; status: string; resultStatus: string | null }>(
     db,
-    `select a.id, a.status, r.status as "resultStatus", r.reservation_id as "reservationId",
-            coalesce(jsonb_array_length(r.result -> 'allocatedItems'), 0)::int as lines,
-            coalesce((select sum((item ->> 'quantity')::int) from jsonb_array_elements(r.result -> 'allocatedItems') item), 0)::int as units
+    `select a.id, a.status, r.status as "resultStatus"
        from allocation_requests a left join allocation_results r on r.allocation_id = a.id
       where a.id = any($1::uuid[])`,
     [ids],
@@ -49,10 +47,13 @@ export async function auditJobs(db: Queryable, ids: readonly string[]): Promise<
             (select count(*) from inventory_items
               where quantity < 0 or reserved_quantity < 0 or allocated_quantity < 0 or reserved_quantity + allocated_quantity > quantity)::int as oversold`,
   );
-  const served = jobs.filter((job) => job.resultStatus !== null);
-  const lines = served.reduce((sum, job) => sum + job.lines, 0);
-  const reservations = new Set(served.flatMap((job) => (job.reservationId ? [job.reservationId] : []))).size;
-  const doubled = Math.max(0, stock!.movements - lines) + Math.max(0, stock!.reservations - reservations);
+  // every job of the database, the drill's and any before it, against the whole ledger
+  const [served] = await queryRows<{ lines: number; reservations: number }>(
+    db,
+    `select coalesce(sum(jsonb_array_length(result -> 'allocatedItems')), 0)::int as lines, count(distinct reservation_id)::int as reservations
+       from allocation_results`,
+  );
+  const doubled = Math.max(0, stock!.movements - served!.lines) + Math.max(0, stock!.reservations - served!.reservations);
   return {
     accepted: ids.length,
     lost,

@@ -97,9 +97,16 @@ export async function startStack(label: string, options: StackOptions = {}): Pro
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
+    // each whole line is kept with the process's name in front
     const name = `${role} ${child.pid}`;
-    child.stdout.on('data', (chunk: Buffer) => (logs += `[${name}] ${chunk.toString()}`));
-    child.stderr.on('data', (chunk: Buffer) => (logs += `[${name}] ${chunk.toString()}`));
+    for (const stream of [child.stdout, child.stderr]) {
+      let partial = '';
+      stream.on('data', (chunk: Buffer) => {
+        const lines = (partial + chunk.toString()).split('\n');
+        partial = lines.pop()!;
+        for (const line of lines) logs += `[${name}] ${line}\n`;
+      });
+    }
     processes.push({ role, child });
     return child;
   };

@@ -130,7 +130,7 @@ describe('the dispatcher', () => {
     for (const entry of jobs) await recorder.record(entry);
     const dispatcher = createAllocationDispatcher(db.pool, confirming, config, pino({ level: 'silent' }));
     const ids = jobs.map((entry) => entry.id);
-    expect(await dispatcher.dispatch(jobs.map((entry) => ({ id: entry.id, priority: 'medium' })))).toEqual(ids);
+    expect(await dispatcher.dispatch(jobs.map((entry) => ({ id: entry.id, priority: 'medium', productIds: ['p-1'] })))).toEqual(ids);
     expect(await published(ids)).toEqual([false, false]);
     const deadline = Date.now() + 10_000;
     while ((await published(ids)).includes(false) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
@@ -143,7 +143,7 @@ describe('the dispatcher', () => {
     const entry = job('mark-on-close');
     await recorder.record(entry);
     const dispatcher = createAllocationDispatcher(db.pool, confirming, config, pino({ level: 'silent' }));
-    await dispatcher.dispatch([{ id: entry.id, priority: 'medium' }]);
+    await dispatcher.dispatch([{ id: entry.id, priority: 'medium', productIds: ['p-1'] }]);
     await dispatcher.close();
     expect(await published([entry.id])).toEqual([true]);
   });

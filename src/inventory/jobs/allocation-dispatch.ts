@@ -1,15 +1,16 @@
 import type { Pool } from 'pg';
 import type { AmqpClient } from '../../amqp/connection';
 import { createPublisher, type Publisher } from '../../amqp/publisher';
-import { allocationTopology, brokerPriority, deadQueueBounds, keepAllocationTopology } from '../../amqp/topology';
+import { allocationPartitions, allocationQueuesOf, brokerPriority, keepAllocationTopology } from '../../amqp/topology';
 import { markPublished } from '../../db/allocation-store';
 import type { Config } from '../../config';
+import { partitionOf } from '../../domain/partition';
 import type { Priority } from '../../domain/priority';
 import type { Logger } from '../../logger';
 import type { AllocationMessage } from '../../schemas/allocations';
 
-/** A job whose message is to be published. */
-export type JobToPublish = { id: string; priority: Priority };
+/** A job whose message is to be published: its products choose its partition (src/domain/partition.ts). */
+export type JobToPublish = { id: string; priority: Priority; productIds: readonly string[] };
 
 /** Publishes job messages and notes which ones the broker confirmed. */
 export type AllocationDispatcher = {
@@ -42,7 +43,7 @@ export function jobMessage(id: string): Buffer {
  */
 export function createAllocationDispatcher(pool: Pool, publisher: Publisher | null, config: Config, logger: Logger): AllocationDispatcher {
   const log = logger.child({ component: 'allocation-dispatch' });
-  const topology = allocationTopology(config.ALLOCATION_QUEUE, config.JOB_RETRY_DELAYS_MS);
+  const partitions = allocationPartitions(config.ALLOCATION_QUEUE, config.JOB_RETRY_DELAYS_MS, config.ALLOCATION_PARTITIONS);
   // confirmed ids in confirm order, each with when it was confirmed
   let pending: { id: string; confirmedAt: number }[] = [];
   let ticker: NodeJS.Timeout | null = null;
@@ -70,7 +71,12 @@ export function createAllocationDispatcher(pool: Pool, publisher: Publisher | nu
     if (!publisher || jobs.length === 0) return [];
     const outcomes = await Promise.allSettled(
       jobs.map((job) =>
-        publisher.publish(topology.work, jobMessage(job.id), { messageId: job.id, priority: brokerPriority(job.priority) }, config.PUBLISH_CONFIRM_TIMEOUT_MS),
+        publisher.publish(
+          partitions[partitionOf(job.productIds, partitions.length)]!.work,
+          jobMessage(job.id),
+          { messageId: job.id, priority: brokerPriority(job.priority) },
+          config.PUBLISH_CONFIRM_TIMEOUT_MS,
+        ),
       ),
     );
     const failed = outcomes.filter((outcome) => outcome.status === 'rejected');
@@ -106,7 +112,7 @@ export type JobPublishing = { dispatcher: AllocationDispatcher; publisher: Publi
  */
 export async function openJobPublishing(deps: { pool: Pool; config: Config; logger: Logger; amqp: AmqpClient | null }): Promise<JobPublishing> {
   const { pool, config, logger, amqp } = deps;
-  const kept = amqp ? await keepAllocationTopology(amqp, config.ALLOCATION_QUEUE, config.JOB_RETRY_DELAYS_MS, deadQueueBounds(config), logger) : null;
+  const kept = amqp ? await keepAllocationTopology(amqp, allocationQueuesOf(config), logger) : null;
   const publisher = amqp ? await createPublisher(amqp, logger, { onReturned: () => kept?.redeclare() }) : null;
   const dispatcher = createAllocationDispatcher(pool, publisher, config, logger);
   return {

@@ -68,7 +68,7 @@ export async function enqueueAllocation(
   }
   jobsTotal.inc({ status: 'queued' });
   deps.gate.accepted(1);
-  await deps.dispatcher.dispatch([{ id: row.id, priority: row.priority }]);
+  await deps.dispatcher.dispatch([{ id: row.id, priority: row.priority, productIds: request.items.map((item) => item.productId) }]);
   return { answer: accepted(row, 'Allocation request queued for processing'), replayed: false };
 }
 
