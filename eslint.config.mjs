@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'coverage/', 'drizzle/', 'bench/results/', 'test-results/'] },
+  { ignores: ['node_modules/', 'dist/', 'coverage/', 'drizzle/', 'bench/results/', 'test-results/', 'clients/typescript/schema.d.ts'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

@@ -79,6 +79,9 @@ export const updateWarehouseBody = z
   });
 export type UpdateWarehouse = z.infer<typeof updateWarehouseBody>;
 
+/** GET /warehouses. */
+export const warehouseListSchema = z.object({ items: z.array(warehouseSchema) });
+
 export const createProductBody = z.strictObject({
   id: externalId,
   sku: userText(64),
@@ -105,3 +108,6 @@ export const updateProductBody = z
   .strictObject({ sku: userText(64).optional(), name: userText(200).optional(), status: z.enum(productStatuses).optional() })
   .refine((body) => Object.keys(body).length > 0, { error: `give at least one of ${productFields.join(', ')}` });
 export type UpdateProduct = z.infer<typeof updateProductBody>;
+
+/** GET /products. */
+export const productListSchema = z.object({ items: z.array(productSchema) });

@@ -4,7 +4,7 @@ import type { TestApp } from './app';
 
 type JsonSchema = Record<string, unknown>;
 type Parameter = { in: 'path' | 'query' | 'header'; name: string; required?: boolean; schema?: JsonSchema };
-type OperationObject = { parameters?: Parameter[]; requestBody?: { content: Record<string, { schema: JsonSchema }> } };
+type OperationObject = { parameters?: Parameter[]; requestBody?: { content: Record<string, { schema: JsonSchema; example?: unknown }> } };
 /** The OpenAPI document the app serves at /docs/json. */
 export type ApiDocument = { paths: Record<string, Record<string, OperationObject>> };
 
@@ -30,7 +30,7 @@ export async function apiDocument(t: TestApp): Promise<ApiDocument> {
   return (await response.json()) as ApiDocument;
 }
 
-/** Every /api/v1 operation of the document, each with a plausible call built from its schemas' examples. */
+/** Every /api/v1 operation of the document, each with a plausible call built from its examples. */
 export function apiOperations(doc: ApiDocument): ApiOperation[] {
   return Object.entries(doc.paths)
     .filter(([path]) => path.startsWith('/api/v1/'))
@@ -43,7 +43,7 @@ export function apiOperations(doc: ApiDocument): ApiOperation[] {
               .filter((parameter) => parameter.in === location && (!requiredOnly || parameter.required))
               .map((parameter) => [parameter.name, String(sampleOf(parameter.schema, parameter.name))]),
           );
-        const bodySchema = operation.requestBody?.content['application/json']?.schema;
+        const body = operation.requestBody?.content['application/json'];
         return {
           name: `${method.toUpperCase()} ${path}`,
           method: method.toUpperCase(),
@@ -53,7 +53,8 @@ export function apiOperations(doc: ApiDocument): ApiOperation[] {
           headers: sampled('header', false),
           queryNames: parameters.filter((parameter) => parameter.in === 'query').map((parameter) => parameter.name),
           headerNames: parameters.filter((parameter) => parameter.in === 'header').map((parameter) => parameter.name),
-          body: bodySchema ? sampleOf(bodySchema) : undefined,
+          // every documented body has its example (the schema is a $ref to a component)
+          body: body?.example,
         };
       }),
     );

@@ -23,6 +23,7 @@ export async function allocationRoutes(app: FastifyInstance, deps: AppDeps): Pro
     '/allocations',
     {
       schema: {
+        operationId: 'createAllocation',
         tags: ['allocations'],
         summary: 'Queue an allocation job',
         description:
@@ -43,7 +44,13 @@ export async function allocationRoutes(app: FastifyInstance, deps: AppDeps): Pro
   api.get(
     '/allocations/:id',
     {
-      schema: { tags: ['allocations'], summary: 'Get an allocation job and its result', params: idParams, response: { 200: allocationViewSchema } },
+      schema: {
+        operationId: 'getAllocation',
+        tags: ['allocations'],
+        summary: 'Get an allocation job and its result',
+        params: idParams,
+        response: { 200: allocationViewSchema },
+      },
     },
     async (request) => jobs.get(request.caller, request.params.id),
   );
@@ -52,6 +59,7 @@ export async function allocationRoutes(app: FastifyInstance, deps: AppDeps): Pro
     '/allocations',
     {
       schema: {
+        operationId: 'listAllocations',
         tags: ['allocations'],
         summary: 'Search allocation jobs, newest first',
         description:

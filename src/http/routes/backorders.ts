@@ -14,6 +14,7 @@ export function backorderRoutes(app: FastifyInstance, deps: AppDeps): void {
     '/backorders',
     {
       schema: {
+        operationId: 'listBackorders',
         tags: ['backorders'],
         summary: 'Find backorders by product, warehouse, status, order, reservation and time, highest priority then oldest first',
         description:
@@ -32,6 +33,7 @@ export function backorderRoutes(app: FastifyInstance, deps: AppDeps): void {
     '/backorders/:id',
     {
       schema: {
+        operationId: 'cancelBackorder',
         tags: ['backorders'],
         summary: 'Cancel an open backorder',
         params: backorderIdParams,

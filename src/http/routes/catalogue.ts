@@ -11,7 +11,16 @@ import {
   updateProduct,
   updateWarehouse,
 } from '../../catalogue/catalogue';
-import { createProductBody, createWarehouseBody, productSchema, updateProductBody, updateWarehouseBody, warehouseSchema } from '../../schemas/catalogue';
+import {
+  createProductBody,
+  createWarehouseBody,
+  productListSchema,
+  productSchema,
+  updateProductBody,
+  updateWarehouseBody,
+  warehouseListSchema,
+  warehouseSchema,
+} from '../../schemas/catalogue';
 import { externalId, paginationQuery } from '../../schemas/common';
 import { errorResponses } from '../openapi';
 import type { AppDeps } from '../app-deps';
@@ -26,7 +35,13 @@ export function catalogueRoutes(app: FastifyInstance, { pool }: AppDeps): void {
     '/warehouses',
     {
       config: { access: 'admin' },
-      schema: { tags: ['catalogue'], summary: 'Register a warehouse', body: createWarehouseBody, response: { 201: warehouseSchema, ...errorResponses(409) } },
+      schema: {
+        operationId: 'createWarehouse',
+        tags: ['catalogue'],
+        summary: 'Register a warehouse',
+        body: createWarehouseBody,
+        response: { 201: warehouseSchema, ...errorResponses(409) },
+      },
     },
     async (request, reply) => reply.status(201).send(await createWarehouse(pool, request.body)),
   );
@@ -35,10 +50,11 @@ export function catalogueRoutes(app: FastifyInstance, { pool }: AppDeps): void {
     '/warehouses',
     {
       schema: {
+        operationId: 'listWarehouses',
         tags: ['catalogue'],
         summary: 'List warehouses',
         querystring: paginationQuery,
-        response: { 200: z.object({ items: z.array(warehouseSchema) }) },
+        response: { 200: warehouseListSchema },
       },
     },
     async (request) => ({ items: await listWarehouses(pool, request.query) }),
@@ -47,7 +63,7 @@ export function catalogueRoutes(app: FastifyInstance, { pool }: AppDeps): void {
   api.get(
     '/warehouses/:id',
     {
-      schema: { tags: ['catalogue'], summary: 'Get a warehouse', params: idParams, response: { 200: warehouseSchema } },
+      schema: { operationId: 'getWarehouse', tags: ['catalogue'], summary: 'Get a warehouse', params: idParams, response: { 200: warehouseSchema } },
     },
     async (request) => getWarehouse(pool, request.params.id),
   );
@@ -57,6 +73,7 @@ export function catalogueRoutes(app: FastifyInstance, { pool }: AppDeps): void {
     {
       config: { access: 'admin' },
       schema: {
+        operationId: 'updateWarehouse',
         tags: ['catalogue'],
         summary: 'Change a warehouse: name, type, priority, location, address, premium, active',
         description:
@@ -76,7 +93,13 @@ export function catalogueRoutes(app: FastifyInstance, { pool }: AppDeps): void {
     '/products',
     {
       config: { access: 'admin' },
-      schema: { tags: ['catalogue'], summary: 'Register a product', body: createProductBody, response: { 201: productSchema, ...errorResponses(409) } },
+      schema: {
+        operationId: 'createProduct',
+        tags: ['catalogue'],
+        summary: 'Register a product',
+        body: createProductBody,
+        response: { 201: productSchema, ...errorResponses(409) },
+      },
     },
     async (request, reply) => reply.status(201).send(await createProduct(pool, request.body)),
   );
@@ -84,7 +107,13 @@ export function catalogueRoutes(app: FastifyInstance, { pool }: AppDeps): void {
   api.get(
     '/products',
     {
-      schema: { tags: ['catalogue'], summary: 'List products', querystring: paginationQuery, response: { 200: z.object({ items: z.array(productSchema) }) } },
+      schema: {
+        operationId: 'listProducts',
+        tags: ['catalogue'],
+        summary: 'List products',
+        querystring: paginationQuery,
+        response: { 200: productListSchema },
+      },
     },
     async (request) => ({ items: await listProducts(pool, request.query) }),
   );
@@ -94,6 +123,7 @@ export function catalogueRoutes(app: FastifyInstance, { pool }: AppDeps): void {
     {
       config: { access: 'admin' },
       schema: {
+        operationId: 'updateProduct',
         tags: ['catalogue'],
         summary: 'Change a product: sku, name, status (ACTIVE or DISCONTINUED)',
         description:
@@ -111,7 +141,7 @@ export function catalogueRoutes(app: FastifyInstance, { pool }: AppDeps): void {
   api.get(
     '/products/:id',
     {
-      schema: { tags: ['catalogue'], summary: 'Get a product', params: idParams, response: { 200: productSchema } },
+      schema: { operationId: 'getProduct', tags: ['catalogue'], summary: 'Get a product', params: idParams, response: { 200: productSchema } },
     },
     async (request) => getProduct(pool, request.params.id),
   );

@@ -24,6 +24,7 @@ export function deadLetterRoutes(app: FastifyInstance, jobs: JobsApp): void {
     {
       config: { access: 'admin' },
       schema: {
+        operationId: 'listDeadLetters',
         tags: ['dead letters'],
         summary: 'List dead letters, newest first',
         description:
@@ -41,6 +42,7 @@ export function deadLetterRoutes(app: FastifyInstance, jobs: JobsApp): void {
     {
       config: { access: 'admin' },
       schema: {
+        operationId: 'replayDeadLetters',
         tags: ['dead letters'],
         summary: 'Replay many dead letters: by ids or by filter, with a dry run',
         description:
@@ -59,6 +61,7 @@ export function deadLetterRoutes(app: FastifyInstance, jobs: JobsApp): void {
     {
       config: { access: 'admin' },
       schema: {
+        operationId: 'purgeDeadLetters',
         tags: ['dead letters'],
         summary: 'Purge many dead letters: by ids or by filter, with a dry run',
         description:
@@ -75,7 +78,13 @@ export function deadLetterRoutes(app: FastifyInstance, jobs: JobsApp): void {
     '/admin/dead-letters/:id',
     {
       config: { access: 'admin' },
-      schema: { tags: ['dead letters'], summary: 'One dead letter with its errors and payload', params: idParams, response: { 200: deadLetterSchema } },
+      schema: {
+        operationId: 'getDeadLetter',
+        tags: ['dead letters'],
+        summary: 'One dead letter with its errors and payload',
+        params: idParams,
+        response: { 200: deadLetterSchema },
+      },
     },
     async (request) => jobs.deadLetters.get(request.params.id),
   );
@@ -85,6 +94,7 @@ export function deadLetterRoutes(app: FastifyInstance, jobs: JobsApp): void {
     {
       config: { access: 'admin' },
       schema: {
+        operationId: 'replayDeadLetter',
         tags: ['dead letters'],
         summary: 'Send a dead letter back to the queue it came from',
         params: idParams,
@@ -98,7 +108,7 @@ export function deadLetterRoutes(app: FastifyInstance, jobs: JobsApp): void {
     '/admin/dead-letters/:id',
     {
       config: { access: 'admin' },
-      schema: { tags: ['dead letters'], summary: 'Purge a dead letter', params: idParams, response: { 204: z.null() } },
+      schema: { operationId: 'purgeDeadLetter', tags: ['dead letters'], summary: 'Purge a dead letter', params: idParams, response: { 204: z.null() } },
     },
     async (request, reply) => {
       await jobs.deadLetters.purge(request.params.id);

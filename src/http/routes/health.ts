@@ -1,10 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { z } from 'zod';
 import type { ReadinessProbe } from '../../operations/readiness';
-
-const checkSchema = z.object({ status: z.enum(['up', 'down']) });
-const readinessSchema = z.object({ status: z.enum(['up', 'down']), checks: z.object({ database: checkSchema, broker: checkSchema }) });
+import { livenessSchema, readinessSchema } from '../../schemas/health';
 
 /** Liveness says the process runs; readiness says Postgres and RabbitMQ both answer. */
 export function healthRoutes(app: FastifyInstance, probe: ReadinessProbe): void {
@@ -14,7 +11,12 @@ export function healthRoutes(app: FastifyInstance, probe: ReadinessProbe): void 
     {
       config: { access: 'public', rateLimit: false },
       logLevel: 'warn',
-      schema: { tags: ['operations'], summary: 'Liveness: the process runs', response: { 200: z.object({ status: z.literal('up') }) } },
+      schema: {
+        operationId: 'getLiveness',
+        tags: ['operations'],
+        summary: 'Liveness: the process runs',
+        response: { 200: livenessSchema },
+      },
     },
     () => ({ status: 'up' as const }),
   );
@@ -24,9 +26,20 @@ export function healthRoutes(app: FastifyInstance, probe: ReadinessProbe): void 
       config: { access: 'public', rateLimit: false },
       logLevel: 'warn',
       schema: {
+        operationId: 'getReadiness',
         tags: ['operations'],
         summary: 'Readiness: Postgres and RabbitMQ both answer',
-        response: { 200: readinessSchema, 503: readinessSchema.describe('Postgres or RabbitMQ is down; `checks` says which (the cause is in the log)') },
+        response: {
+          200: readinessSchema,
+          503: {
+            description: 'Postgres or RabbitMQ is down; `checks` says which (the cause is in the log)',
+            content: {
+              'application/json': {
+                schema: readinessSchema,
+              },
+            },
+          },
+        },
       },
     },
     async (_request, reply) => {

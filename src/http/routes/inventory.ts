@@ -30,6 +30,7 @@ export function inventoryRoutes(app: FastifyInstance, deps: AppDeps): void {
     {
       config: { access: 'admin' },
       schema: {
+        operationId: 'adjustStock',
         tags: ['inventory'],
         summary: 'Receive, ship, return, write off or correct stock; all lines or none',
         headers: idempotencyHeaders,
@@ -44,6 +45,7 @@ export function inventoryRoutes(app: FastifyInstance, deps: AppDeps): void {
     '/inventory/check-availability',
     {
       schema: {
+        operationId: 'checkAvailability',
         tags: ['inventory'],
         summary: 'How much of each item is available now, per warehouse; holds nothing',
         body: checkAvailabilityBody,
@@ -57,6 +59,7 @@ export function inventoryRoutes(app: FastifyInstance, deps: AppDeps): void {
     '/inventory/low-stock',
     {
       schema: {
+        operationId: 'listLowStock',
         tags: ['inventory'],
         summary: 'Products at or under their reorder point (or a threshold), with severity and days of supply',
         querystring: lowStockQuery,
@@ -71,6 +74,7 @@ export function inventoryRoutes(app: FastifyInstance, deps: AppDeps): void {
     {
       config: { access: 'admin' },
       schema: {
+        operationId: 'setStockSettings',
         tags: ['inventory'],
         summary: 'Set the reorder levels and bin location of a product at a warehouse',
         body: stockSettingsBody,
@@ -84,6 +88,7 @@ export function inventoryRoutes(app: FastifyInstance, deps: AppDeps): void {
     '/inventory/:productId',
     {
       schema: {
+        operationId: 'getProductInventory',
         tags: ['inventory'],
         summary: 'Stock of a product: totals, per warehouse, lots and the last 24 hours of movements',
         params: productParams,
@@ -98,6 +103,7 @@ export function inventoryRoutes(app: FastifyInstance, deps: AppDeps): void {
     '/inventory/:productId/movements',
     {
       schema: {
+        operationId: 'listMovements',
         tags: ['inventory'],
         summary: 'The ledger of a product, newest first, by pages',
         params: productParams,

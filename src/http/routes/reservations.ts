@@ -32,6 +32,7 @@ export function reservationRoutes(app: FastifyInstance, deps: AppDeps): void {
     '/inventory/reserve',
     {
       schema: {
+        operationId: 'reserveStock',
         tags: ['reservations'],
         summary: 'Hold stock for an order',
         description:
@@ -48,6 +49,7 @@ export function reservationRoutes(app: FastifyInstance, deps: AppDeps): void {
     '/inventory/release',
     {
       schema: {
+        operationId: 'releaseReservation',
         tags: ['reservations'],
         summary: 'Release a reservation',
         headers: idempotencyHeaders,
@@ -62,6 +64,7 @@ export function reservationRoutes(app: FastifyInstance, deps: AppDeps): void {
     '/inventory/allocate',
     {
       schema: {
+        operationId: 'allocateStock',
         tags: ['reservations'],
         summary: 'Allocate a reservation (whole or in part), or allocate directly without one',
         description: 'With reservationId: 200 with the reservation. With orderId and items: as reserve, but the stock is committed (status ALLOCATED).',
@@ -77,6 +80,7 @@ export function reservationRoutes(app: FastifyInstance, deps: AppDeps): void {
     '/inventory/ship',
     {
       schema: {
+        operationId: 'shipReservation',
         tags: ['reservations'],
         summary: 'Ship allocated stock',
         headers: idempotencyHeaders,
@@ -91,6 +95,7 @@ export function reservationRoutes(app: FastifyInstance, deps: AppDeps): void {
     '/inventory/reservations/:id/extend',
     {
       schema: {
+        operationId: 'extendReservation',
         tags: ['reservations'],
         summary: 'Extend the hold of a reservation',
         params: reservationIdParams,
@@ -105,6 +110,7 @@ export function reservationRoutes(app: FastifyInstance, deps: AppDeps): void {
     '/inventory/reservations',
     {
       schema: {
+        operationId: 'listReservations',
         tags: ['reservations'],
         summary: 'Find reservations by order, status, product, warehouse and time, newest first',
         description:
@@ -123,6 +129,7 @@ export function reservationRoutes(app: FastifyInstance, deps: AppDeps): void {
     '/inventory/reservations/:id',
     {
       schema: {
+        operationId: 'getReservation',
         tags: ['reservations'],
         summary: 'A reservation with its lots and status history',
         params: reservationIdParams,

@@ -30,6 +30,7 @@ export function streamRoutes(app: FastifyInstance, deps: AppDeps): void {
     {
       config: { access: 'admin' },
       schema: {
+        operationId: 'streamEvents',
         tags: ['operations'],
         summary: 'Live figures, job changes and dead-letter changes (Server-Sent Events)',
         description:
@@ -44,7 +45,12 @@ export function streamRoutes(app: FastifyInstance, deps: AppDeps): void {
           '"priority":"high","referenceId":"order-1001","at":"2026-12-01T10:00:01.200Z"}\n```',
         // No parameters: an unexpected one is refused rather than ignored.
         querystring: z.strictObject({}),
-        response: { 200: z.string().describe('The body is text/event-stream: events `metrics`, `job`, `dead-letter`') },
+        response: {
+          200: {
+            description: 'Events `metrics`, `job` and `dead-letter`, as long as the connection stays open',
+            content: { 'text/event-stream': { schema: z.string() } },
+          },
+        },
       },
     },
     async (_request, reply) => {

@@ -24,6 +24,7 @@ export function transferRoutes(app: FastifyInstance, deps: AppDeps): void {
     {
       config: { access: 'admin' },
       schema: {
+        operationId: 'createTransfer',
         tags: ['transfers'],
         summary: 'Send stock to another warehouse; it leaves at once and travels IN_TRANSIT',
         description:
@@ -41,6 +42,7 @@ export function transferRoutes(app: FastifyInstance, deps: AppDeps): void {
     '/inventory/transfers',
     {
       schema: {
+        operationId: 'listTransfers',
         tags: ['transfers'],
         summary: 'Find transfers by status, warehouse, product, overdue and time, newest first',
         description:
@@ -57,7 +59,13 @@ export function transferRoutes(app: FastifyInstance, deps: AppDeps): void {
   api.get(
     '/inventory/transfers/:id',
     {
-      schema: { tags: ['transfers'], summary: 'A transfer, its products and its lines', params: transferParams, response: { 200: transferSchema } },
+      schema: {
+        operationId: 'getTransfer',
+        tags: ['transfers'],
+        summary: 'A transfer, its products and its lines',
+        params: transferParams,
+        response: { 200: transferSchema },
+      },
     },
     async (request) => transfers.get(request.params.id),
   );
@@ -67,6 +75,7 @@ export function transferRoutes(app: FastifyInstance, deps: AppDeps): void {
     {
       config: { access: 'admin' },
       schema: {
+        operationId: 'receiveTransfer',
         tags: ['transfers'],
         summary: 'Receive a transfer, whole or in part; with complete, what did not arrive is written off as short',
         description:
@@ -86,6 +95,7 @@ export function transferRoutes(app: FastifyInstance, deps: AppDeps): void {
     {
       config: { access: 'admin' },
       schema: {
+        operationId: 'cancelTransfer',
         tags: ['transfers'],
         summary: 'Cancel a transfer on its way: the units still travelling go back into the lots they left',
         headers: idempotencyHeaders,
