@@ -113,7 +113,7 @@ export interface paths {
         };
         /**
          * Search allocation jobs, newest first
-         * @description Filters by id, referenceId, status and priority (comma-separated lists) and acceptance time (`from` included, `to` excluded); all given filters apply. Pages of `limit` jobs: pass the answer's `nextCursor` as `cursor` for the next page (null on the last).
+         * @description Filters by id, referenceId, status and priority (comma-separated lists) and acceptance time (`from` included, `to` excluded); all given filters apply. Pages of `limit` jobs: pass the answer's `nextCursor` as `cursor` for the next page (null on the last). A service caller sees only its owner's (its token's `tenant`, else `sub`); an admin sees every owner's, narrowed by `owner`.
          */
         get: operations["listAllocations"];
         put?: never;
@@ -154,7 +154,7 @@ export interface paths {
         };
         /**
          * Find backorders by product, warehouse, status, order, reservation and time, highest priority then oldest first
-         * @description Every filter given narrows the list: productId, warehouseId (the warehouse a backorder is pinned to), status (one or a comma-separated list), orderId (or its older name referenceId), reservationId, createdFrom/createdTo (from included, to excluded). Pass `nextCursor` as `cursor` for the next page (null on the last); `offset` pages the older way.
+         * @description Every filter given narrows the list: productId, warehouseId (the warehouse a backorder is pinned to), status (one or a comma-separated list), orderId (or its older name referenceId), reservationId, createdFrom/createdTo (from included, to excluded). Pass `nextCursor` as `cursor` for the next page (null on the last); `offset` pages the older way. A service caller sees only its owner's (its token's `tenant`, else `sub`); an admin sees every owner's, narrowed by `owner`.
          */
         get: operations["listBackorders"];
         put?: never;
@@ -316,7 +316,7 @@ export interface paths {
         };
         /**
          * Find reservations by order, status, product, warehouse and time, newest first
-         * @description Every filter given narrows the list: orderId, status (one or a comma-separated list; a RESERVED hold past expiresAt is EXPIRED), productId and warehouseId (reservations holding any units of that product or at that warehouse), createdFrom/createdTo and expiresFrom/expiresTo (from included, to excluded). Items carry their lots, without the history. Pass `nextCursor` as `cursor` for the next page.
+         * @description Every filter given narrows the list: orderId, status (one or a comma-separated list; a RESERVED hold past expiresAt is EXPIRED), productId and warehouseId (reservations holding any units of that product or at that warehouse), createdFrom/createdTo and expiresFrom/expiresTo (from included, to excluded). Items carry their lots, without the history. Pass `nextCursor` as `cursor` for the next page. A service caller sees only its owner's (its token's `tenant`, else `sub`); an admin sees every owner's, narrowed by `owner`.
          */
         get: operations["listReservations"];
         put?: never;
@@ -550,7 +550,11 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Change a product: sku, name, status (ACTIVE or DISCONTINUED)
+         * @description Admin only: the bearer token's `role` must be `admin`. The fields given are set, the others kept. A DISCONTINUED product takes no new reservation or allocation (409 PRODUCT_DISCONTINUED); its existing reservations are allocated, shipped, released and moved as before, and ACTIVE takes it back. A change writes ProductUpdated; a call that changes nothing writes nothing. A sku another product has: 409 ALREADY_EXISTS.
+         */
+        patch: operations["updateProduct"];
         trace?: never;
     };
     "/api/v1/stream": {
@@ -618,7 +622,11 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Change a warehouse: name, type, priority, location, address, premium, active
+         * @description Admin only: the bearer token's `role` must be `admin`. The fields given are set, the others kept (latitude and longitude together; null clears the location or the address). `active: false` closes the site: it serves no new reservation or allocation, and availability shows it with `active: false` and nothing available; what it holds is still allocated, shipped, released or transferred out. A change writes WarehouseUpdated; a call that changes nothing writes nothing.
+         */
+        patch: operations["updateWarehouse"];
         trace?: never;
     };
     "/health/live": {
@@ -679,6 +687,22 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        Address: {
+            city: string;
+            country: string;
+            line1: string;
+            line2?: string;
+            postalCode?: string;
+            region?: string;
+        };
+        AddressInput: {
+            city: string;
+            country: string;
+            line1: string;
+            line2?: string;
+            postalCode?: string;
+            region?: string;
+        };
         AdjustmentLine: {
             binLocation?: string;
             /** Format: date-time */
@@ -828,6 +852,7 @@ export interface components {
             lastError: string | null;
             /** @enum {string} */
             mode: "reserve" | "allocate";
+            owner: string;
             /** @enum {string} */
             priority: "low" | "medium" | "high" | "critical";
             referenceId: string;
@@ -974,6 +999,7 @@ export interface components {
             id: string;
             /** @enum {string} */
             mode: "reserve" | "allocate";
+            owner: string;
             /** @enum {string} */
             priority: "low" | "medium" | "high" | "critical";
             productId: string;
@@ -1072,7 +1098,7 @@ export interface components {
         Error: {
             error: {
                 /** @enum {string} */
-                code: "VALIDATION_FAILED" | "UNKNOWN_REFERENCE" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "REQUEST_TIMEOUT" | "ALREADY_EXISTS" | "INSUFFICIENT_STOCK" | "VERSION_CONFLICT" | "INVALID_TRANSITION" | "CONFLICT" | "PAYLOAD_TOO_LARGE" | "URI_TOO_LONG" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_MISMATCH" | "RATE_LIMITED" | "HEADERS_TOO_LARGE" | "INTERNAL" | "DEPENDENCY_UNAVAILABLE" | "OVERLOADED";
+                code: "VALIDATION_FAILED" | "UNKNOWN_REFERENCE" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "REQUEST_TIMEOUT" | "ALREADY_EXISTS" | "INSUFFICIENT_STOCK" | "VERSION_CONFLICT" | "INVALID_TRANSITION" | "PRODUCT_DISCONTINUED" | "CONFLICT" | "PAYLOAD_TOO_LARGE" | "URI_TOO_LONG" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_MISMATCH" | "RATE_LIMITED" | "HEADERS_TOO_LARGE" | "INTERNAL" | "DEPENDENCY_UNAVAILABLE" | "OVERLOADED";
                 /** @description What the failure concerns, e.g. the zod issues of a 400 */
                 details?: unknown;
                 message: string;
@@ -1167,6 +1193,7 @@ export interface components {
         NewWarehouse: {
             /** @default true */
             active?: boolean;
+            address?: components["schemas"]["AddressInput"];
             code: string;
             id: string;
             latitude?: number;
@@ -1188,6 +1215,8 @@ export interface components {
             id: string;
             name: string;
             sku: string;
+            /** @enum {string} */
+            status: "ACTIVE" | "DISCONTINUED";
             /** Format: date-time */
             updatedAt: string;
         };
@@ -1256,6 +1285,12 @@ export interface components {
         ProductList: {
             items: components["schemas"]["Product"][];
         };
+        ProductUpdate: {
+            name?: string;
+            sku?: string;
+            /** @enum {string} */
+            status?: "ACTIVE" | "DISCONTINUED";
+        };
         Readiness: {
             checks: {
                 broker: {
@@ -1305,6 +1340,7 @@ export interface components {
                 warehouseId: string;
             }[];
             orderId: string;
+            owner: string;
             /** @enum {string} */
             priority: "low" | "medium" | "high" | "critical";
             releasedAt: string | null;
@@ -1358,6 +1394,7 @@ export interface components {
                 warehouseId: string;
             }[];
             orderId: string;
+            owner: string;
             /** @enum {string} */
             priority: "low" | "medium" | "high" | "critical";
             releasedAt: string | null;
@@ -1426,7 +1463,7 @@ export interface components {
             lineIndex: number;
             productId: string;
             /** @enum {string} */
-            reason: "insufficient_inventory" | "unknown_product";
+            reason: "insufficient_inventory" | "unknown_product" | "product_discontinued";
             requestedQuantity: number;
         };
         StatusChange: {
@@ -1542,6 +1579,7 @@ export interface components {
         };
         Warehouse: {
             active: boolean;
+            address: components["schemas"]["Address"] | null;
             code: string;
             /** Format: date-time */
             createdAt: string;
@@ -1568,6 +1606,17 @@ export interface components {
             quantityReserved: number;
             warehouseId: string;
         };
+        WarehouseUpdate: {
+            active?: boolean;
+            address?: components["schemas"]["AddressInput"] | null;
+            latitude?: number | null;
+            longitude?: number | null;
+            name?: string;
+            premium?: boolean;
+            priority?: number;
+            /** @enum {string} */
+            type?: "MAIN" | "SECONDARY" | "DROPSHIP" | "DISTRIBUTION_CENTER" | "STORE" | "FULFILLMENT_CENTER" | "THIRD_PARTY" | "RETURNS";
+        };
     };
     responses: never;
     parameters: never;
@@ -1588,6 +1637,8 @@ export interface components {
     };
     pathItems: never;
 }
+export type Address = components['schemas']['Address'];
+export type AddressInput = components['schemas']['AddressInput'];
 export type AdjustmentLine = components['schemas']['AdjustmentLine'];
 export type AdjustRequest = components['schemas']['AdjustRequest'];
 export type AdjustResult = components['schemas']['AdjustResult'];
@@ -1627,6 +1678,7 @@ export type NewWarehouse = components['schemas']['NewWarehouse'];
 export type Product = components['schemas']['Product'];
 export type ProductInventory = components['schemas']['ProductInventory'];
 export type ProductList = components['schemas']['ProductList'];
+export type ProductUpdate = components['schemas']['ProductUpdate'];
 export type Readiness = components['schemas']['Readiness'];
 export type ReceiveTransferRequest = components['schemas']['ReceiveTransferRequest'];
 export type ReleaseRequest = components['schemas']['ReleaseRequest'];
@@ -1649,6 +1701,7 @@ export type TransferRequest = components['schemas']['TransferRequest'];
 export type Warehouse = components['schemas']['Warehouse'];
 export type WarehouseList = components['schemas']['WarehouseList'];
 export type WarehouseStock = components['schemas']['WarehouseStock'];
+export type WarehouseUpdate = components['schemas']['WarehouseUpdate'];
 export type HeaderIdempotentReplayed = components['headers']['IdempotentReplayed'];
 export type HeaderRateLimitLimit = components['headers']['RateLimitLimit'];
 export type HeaderRateLimitRemaining = components['headers']['RateLimitRemaining'];
@@ -2786,6 +2839,8 @@ export interface operations {
                 from?: string;
                 id?: string;
                 limit?: number;
+                /** @description Admins only: just the objects of this owner (a token's `tenant`, else its `sub`). A service caller sees its own owner's objects whatever it names; naming another finds nothing. */
+                owner?: string;
                 priority?: string;
                 referenceId?: string;
                 status?: string;
@@ -2809,6 +2864,7 @@ export interface operations {
                      *       "items": [
                      *         {
                      *           "allocationId": "0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f",
+                     *           "owner": "text",
                      *           "status": "queued",
                      *           "priority": "low",
                      *           "mode": "reserve",
@@ -2980,6 +3036,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description Kept IDEMPOTENCY_RETENTION_HOURS (24 h) per caller and call: a repeat with the same body gets the first answer again, a refusal the call ran into (404, 409) included, with idempotent-replayed: true; another body gets 422. A 400 keeps nothing. */
                 "idempotency-key"?: string;
             };
             path?: never;
@@ -3181,13 +3238,7 @@ export interface operations {
                      *       }
                      *     }
                      */
-                    "application/json": {
-                        error: {
-                            code: string;
-                            details?: unknown;
-                            message: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -3213,6 +3264,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "allocationId": "0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f",
+                     *       "owner": "text",
                      *       "status": "queued",
                      *       "priority": "low",
                      *       "mode": "reserve",
@@ -3425,6 +3477,8 @@ export interface operations {
                 limit?: number;
                 offset?: number;
                 orderId?: string;
+                /** @description Admins only: just the objects of this owner (a token's `tenant`, else its `sub`). A service caller sees its own owner's objects whatever it names; naming another finds nothing. */
+                owner?: string;
                 productId?: string;
                 referenceId?: string;
                 reservationId?: string;
@@ -3449,6 +3503,7 @@ export interface operations {
                      *       "items": [
                      *         {
                      *           "id": "0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f",
+                     *           "owner": "text",
                      *           "productId": "sku-123",
                      *           "warehouseId": "wh-001",
                      *           "quantity": 10,
@@ -3587,6 +3642,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f",
+                     *       "owner": "text",
                      *       "productId": "sku-123",
                      *       "warehouseId": "wh-001",
                      *       "quantity": 10,
@@ -4189,6 +4245,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description Kept IDEMPOTENCY_RETENTION_HOURS (24 h) per caller and call: a repeat with the same body gets the first answer again, a refusal the call ran into (404, 409) included, with idempotent-replayed: true; another body gets 422. A 400 keeps nothing. */
                 "idempotency-key"?: string;
             };
             path?: never;
@@ -4460,6 +4517,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description Kept IDEMPOTENCY_RETENTION_HOURS (24 h) per caller and call: a repeat with the same body gets the first answer again, a refusal the call ran into (404, 409) included, with idempotent-replayed: true; another body gets 422. A 400 keeps nothing. */
                 "idempotency-key"?: string;
             };
             path?: never;
@@ -4518,6 +4576,7 @@ export interface operations {
                      *       ],
                      *       "expiresAt": "2025-01-15T09:30:00.000Z",
                      *       "createdAt": "2025-01-15T09:30:00.000Z",
+                     *       "owner": "text",
                      *       "customerId": "customer-42",
                      *       "priority": "low",
                      *       "strategy": "fifo",
@@ -5128,6 +5187,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description Kept IDEMPOTENCY_RETENTION_HOURS (24 h) per caller and call: a repeat with the same body gets the first answer again, a refusal the call ran into (404, 409) included, with idempotent-replayed: true; another body gets 422. A 400 keeps nothing. */
                 "idempotency-key"?: string;
             };
             path?: never;
@@ -5181,6 +5241,7 @@ export interface operations {
                      *       ],
                      *       "expiresAt": "2025-01-15T09:30:00.000Z",
                      *       "createdAt": "2025-01-15T09:30:00.000Z",
+                     *       "owner": "text",
                      *       "customerId": "customer-42",
                      *       "priority": "low",
                      *       "strategy": "fifo",
@@ -5376,6 +5437,8 @@ export interface operations {
                 expiresTo?: string;
                 limit?: number;
                 orderId?: string;
+                /** @description Admins only: just the objects of this owner (a token's `tenant`, else its `sub`). A service caller sees its own owner's objects whatever it names; naming another finds nothing. */
+                owner?: string;
                 productId?: string;
                 status?: string;
                 warehouseId?: string;
@@ -5422,6 +5485,7 @@ export interface operations {
                      *           ],
                      *           "expiresAt": "2025-01-15T09:30:00.000Z",
                      *           "createdAt": "2025-01-15T09:30:00.000Z",
+                     *           "owner": "text",
                      *           "customerId": "customer-42",
                      *           "priority": "low",
                      *           "strategy": "fifo",
@@ -5573,6 +5637,7 @@ export interface operations {
                      *       ],
                      *       "expiresAt": "2025-01-15T09:30:00.000Z",
                      *       "createdAt": "2025-01-15T09:30:00.000Z",
+                     *       "owner": "text",
                      *       "customerId": "customer-42",
                      *       "priority": "low",
                      *       "strategy": "fifo",
@@ -5780,6 +5845,7 @@ export interface operations {
                      *       ],
                      *       "expiresAt": "2025-01-15T09:30:00.000Z",
                      *       "createdAt": "2025-01-15T09:30:00.000Z",
+                     *       "owner": "text",
                      *       "customerId": "customer-42",
                      *       "priority": "low",
                      *       "strategy": "fifo",
@@ -5990,6 +6056,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description Kept IDEMPOTENCY_RETENTION_HOURS (24 h) per caller and call: a repeat with the same body gets the first answer again, a refusal the call ran into (404, 409) included, with idempotent-replayed: true; another body gets 422. A 400 keeps nothing. */
                 "idempotency-key"?: string;
             };
             path?: never;
@@ -6481,6 +6548,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description Kept IDEMPOTENCY_RETENTION_HOURS (24 h) per caller and call: a repeat with the same body gets the first answer again, a refusal the call ran into (404, 409) included, with idempotent-replayed: true; another body gets 422. A 400 keeps nothing. */
                 "idempotency-key"?: string;
             };
             path?: never;
@@ -6539,6 +6607,7 @@ export interface operations {
                      *       ],
                      *       "expiresAt": "2025-01-15T09:30:00.000Z",
                      *       "createdAt": "2025-01-15T09:30:00.000Z",
+                     *       "owner": "text",
                      *       "customerId": "customer-42",
                      *       "priority": "low",
                      *       "strategy": "fifo",
@@ -6728,6 +6797,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description Kept IDEMPOTENCY_RETENTION_HOURS (24 h) per caller and call: a repeat with the same body gets the first answer again, a refusal the call ran into (404, 409) included, with idempotent-replayed: true; another body gets 422. A 400 keeps nothing. */
                 "idempotency-key"?: string;
             };
             path?: never;
@@ -7410,6 +7480,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description Kept IDEMPOTENCY_RETENTION_HOURS (24 h) per caller and call: a repeat with the same body gets the first answer again, a refusal the call ran into (404, 409) included, with idempotent-replayed: true; another body gets 422. A 400 keeps nothing. */
                 "idempotency-key"?: string;
             };
             path: {
@@ -7723,6 +7794,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description Kept IDEMPOTENCY_RETENTION_HOURS (24 h) per caller and call: a repeat with the same body gets the first answer again, a refusal the call ran into (404, 409) included, with idempotent-replayed: true; another body gets 422. A 400 keeps nothing. */
                 "idempotency-key"?: string;
             };
             path: {
@@ -8065,6 +8137,7 @@ export interface operations {
                      *           "id": "0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f",
                      *           "sku": "SKU-123",
                      *           "name": "Example",
+                     *           "status": "ACTIVE",
                      *           "createdAt": "2025-01-15T09:30:00.000Z",
                      *           "updatedAt": "2025-01-15T09:30:00.000Z"
                      *         }
@@ -8198,6 +8271,7 @@ export interface operations {
                      *       "id": "0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f",
                      *       "sku": "SKU-123",
                      *       "name": "Example",
+                     *       "status": "ACTIVE",
                      *       "createdAt": "2025-01-15T09:30:00.000Z",
                      *       "updatedAt": "2025-01-15T09:30:00.000Z"
                      *     }
@@ -8392,6 +8466,7 @@ export interface operations {
                      *       "id": "0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f",
                      *       "sku": "SKU-123",
                      *       "name": "Example",
+                     *       "status": "ACTIVE",
                      *       "createdAt": "2025-01-15T09:30:00.000Z",
                      *       "updatedAt": "2025-01-15T09:30:00.000Z"
                      *     }
@@ -8477,6 +8552,251 @@ export interface operations {
                      *       "error": {
                      *         "code": "URI_TOO_LONG",
                      *         "message": "A path parameter is longer than 100 characters"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many calls from this caller in the window; `Retry-After` says when to try again */
+            429: {
+                headers: {
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "x-ratelimit-limit": components["headers"]["RateLimitLimit"];
+                    "x-ratelimit-remaining": components["headers"]["RateLimitRemaining"];
+                    "x-ratelimit-reset": components["headers"]["RateLimitReset"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "Too many requests; try again in 7 s",
+                     *         "details": {
+                     *           "retryAfterSeconds": 7,
+                     *           "limit": 100000,
+                     *           "windowSeconds": 10
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (Postgres or RabbitMQ) is down (`DEPENDENCY_UNAVAILABLE`), or, for new allocation jobs, the backlog is at its bound (`OVERLOADED`, with `Retry-After`); retry later */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "The database is not answering"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    updateProduct: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "sku": "SKU-123",
+                 *       "name": "Example",
+                 *       "status": "ACTIVE"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ProductUpdate"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f",
+                     *       "sku": "SKU-123",
+                     *       "name": "Example",
+                     *       "status": "ACTIVE",
+                     *       "createdAt": "2025-01-15T09:30:00.000Z",
+                     *       "updatedAt": "2025-01-15T09:30:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Product"];
+                };
+            };
+            /** @description Invalid input; `details.issues` lists what is wrong. Nothing was changed. */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "Invalid request body",
+                     *         "details": {
+                     *           "issues": [
+                     *             {
+                     *               "path": "items.0.quantity",
+                     *               "message": "Too small: expected number to be >0",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No bearer token, or one that is malformed, wrongly signed or expired */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHORIZED",
+                     *         "message": "Send `Authorization: Bearer <token>`"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token is valid but its role may not make this call */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "This call needs the admin role"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "Product 0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f not found",
+                     *         "details": {
+                     *           "id": "0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: not enough stock, a stale version, an invalid transition or a duplicate */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "INSUFFICIENT_STOCK",
+                     *         "message": "Not enough stock of sku-123: 15 requested, 10 available"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "The request body is too large"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A path parameter is longer than 100 characters */
+            414: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "URI_TOO_LONG",
+                     *         "message": "A path parameter is longer than 100 characters"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json */
+            415: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *         "message": "Send the body as application/json"
                      *       }
                      *     }
                      */
@@ -8689,6 +9009,14 @@ export interface operations {
                      *           "priority": 10,
                      *           "latitude": 40.7128,
                      *           "longitude": -74.006,
+                     *           "address": {
+                     *             "line1": "350 Fifth Avenue",
+                     *             "line2": "Dock 4",
+                     *             "city": "New York",
+                     *             "region": "NY",
+                     *             "postalCode": "10118",
+                     *             "country": "US"
+                     *           },
                      *           "premium": false,
                      *           "active": false,
                      *           "createdAt": "2025-01-15T09:30:00.000Z",
@@ -8810,6 +9138,14 @@ export interface operations {
                  *       "priority": 0,
                  *       "latitude": 40.7128,
                  *       "longitude": -74.006,
+                 *       "address": {
+                 *         "line1": "350 Fifth Avenue",
+                 *         "line2": "Dock 4",
+                 *         "city": "New York",
+                 *         "region": "NY",
+                 *         "postalCode": "10118",
+                 *         "country": "US"
+                 *       },
                  *       "premium": false,
                  *       "active": true
                  *     }
@@ -8834,6 +9170,14 @@ export interface operations {
                      *       "priority": 10,
                      *       "latitude": 40.7128,
                      *       "longitude": -74.006,
+                     *       "address": {
+                     *         "line1": "350 Fifth Avenue",
+                     *         "line2": "Dock 4",
+                     *         "city": "New York",
+                     *         "region": "NY",
+                     *         "postalCode": "10118",
+                     *         "country": "US"
+                     *       },
                      *       "premium": false,
                      *       "active": false,
                      *       "createdAt": "2025-01-15T09:30:00.000Z",
@@ -9034,6 +9378,14 @@ export interface operations {
                      *       "priority": 10,
                      *       "latitude": 40.7128,
                      *       "longitude": -74.006,
+                     *       "address": {
+                     *         "line1": "350 Fifth Avenue",
+                     *         "line2": "Dock 4",
+                     *         "city": "New York",
+                     *         "region": "NY",
+                     *         "postalCode": "10118",
+                     *         "country": "US"
+                     *       },
                      *       "premium": false,
                      *       "active": false,
                      *       "createdAt": "2025-01-15T09:30:00.000Z",
@@ -9121,6 +9473,258 @@ export interface operations {
                      *       "error": {
                      *         "code": "URI_TOO_LONG",
                      *         "message": "A path parameter is longer than 100 characters"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many calls from this caller in the window; `Retry-After` says when to try again */
+            429: {
+                headers: {
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "x-ratelimit-limit": components["headers"]["RateLimitLimit"];
+                    "x-ratelimit-remaining": components["headers"]["RateLimitRemaining"];
+                    "x-ratelimit-reset": components["headers"]["RateLimitReset"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "Too many requests; try again in 7 s",
+                     *         "details": {
+                     *           "retryAfterSeconds": 7,
+                     *           "limit": 100000,
+                     *           "windowSeconds": 10
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (Postgres or RabbitMQ) is down (`DEPENDENCY_UNAVAILABLE`), or, for new allocation jobs, the backlog is at its bound (`OVERLOADED`, with `Retry-After`); retry later */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "The database is not answering"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    updateWarehouse: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "Example",
+                 *       "type": "MAIN",
+                 *       "priority": 10,
+                 *       "latitude": 40.7128,
+                 *       "longitude": -74.006,
+                 *       "address": {
+                 *         "line1": "350 Fifth Avenue",
+                 *         "line2": "Dock 4",
+                 *         "city": "New York",
+                 *         "region": "NY",
+                 *         "postalCode": "10118",
+                 *         "country": "US"
+                 *       },
+                 *       "premium": false,
+                 *       "active": false
+                 *     }
+                 */
+                "application/json": components["schemas"]["WarehouseUpdate"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f",
+                     *       "code": "NYC-1",
+                     *       "name": "Example",
+                     *       "type": "text",
+                     *       "priority": 10,
+                     *       "latitude": 40.7128,
+                     *       "longitude": -74.006,
+                     *       "address": {
+                     *         "line1": "350 Fifth Avenue",
+                     *         "line2": "Dock 4",
+                     *         "city": "New York",
+                     *         "region": "NY",
+                     *         "postalCode": "10118",
+                     *         "country": "US"
+                     *       },
+                     *       "premium": false,
+                     *       "active": false,
+                     *       "createdAt": "2025-01-15T09:30:00.000Z",
+                     *       "updatedAt": "2025-01-15T09:30:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Warehouse"];
+                };
+            };
+            /** @description Invalid input; `details.issues` lists what is wrong. Nothing was changed. */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "Invalid request body",
+                     *         "details": {
+                     *           "issues": [
+                     *             {
+                     *               "path": "items.0.quantity",
+                     *               "message": "Too small: expected number to be >0",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No bearer token, or one that is malformed, wrongly signed or expired */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHORIZED",
+                     *         "message": "Send `Authorization: Bearer <token>`"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token is valid but its role may not make this call */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "FORBIDDEN",
+                     *         "message": "This call needs the admin role"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "Warehouse 0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f not found",
+                     *         "details": {
+                     *           "id": "0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "The request body is too large"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A path parameter is longer than 100 characters */
+            414: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "URI_TOO_LONG",
+                     *         "message": "A path parameter is longer than 100 characters"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json */
+            415: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *         "message": "Send the body as application/json"
                      *       }
                      *     }
                      */

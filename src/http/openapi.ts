@@ -96,6 +96,12 @@ const sampleByName: Record<string, unknown> = {
   message: 'Accepted; follow it at /api/v1/allocations/0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f',
   errorMessage: 'Only 10 available, 15 requested',
   payload: { allocationId: '0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f' },
+  line1: '350 Fifth Avenue',
+  line2: 'Dock 4',
+  city: 'New York',
+  region: 'NY',
+  postalCode: '10118',
+  country: 'US',
 };
 const sampleByFormat: Record<string, string> = {
   'date-time': '2025-01-15T09:30:00.000Z',

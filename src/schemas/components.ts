@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import {
+  addressSchema,
   createProductBody,
   createWarehouseBody,
   productListSchema,
@@ -70,6 +71,7 @@ import { cancelTransferBody, receiveTransferBody, transferBody, transferPageSche
 const components: [z.ZodType, string][] = [
   [createWarehouseBody, 'NewWarehouse'],
   [warehouseSchema, 'Warehouse'],
+  [addressSchema, 'Address'],
   [warehouseListSchema, 'WarehouseList'],
   [updateWarehouseBody, 'WarehouseUpdate'],
   [updateProductBody, 'ProductUpdate'],
