@@ -56,6 +56,31 @@ const trustProxy = z
     return addresses;
   });
 
+/** `user:owner,…`: the RabbitMQ users allowed to publish an exchange's events, each with the owner its events act for. */
+const publishersWithOwners = z
+  .string()
+  .default('')
+  .transform((value, ctx): ReadonlyMap<string, string> => {
+    const publishers = new Map<string, string>();
+    for (const entry of value.split(',').map((part) => part.trim())) {
+      if (entry === '') continue;
+      const at = entry.indexOf(':');
+      const [user, owner] = [entry.slice(0, at).trim(), entry.slice(at + 1).trim()];
+      if (at <= 0 || owner === '' || publishers.has(user)) {
+        ctx.addIssue({ code: 'custom', message: 'expected comma-separated user:owner pairs, each RabbitMQ user once (orders-svc:tenant-a,…)' });
+        return z.NEVER;
+      }
+      publishers.set(user, owner);
+    }
+    return publishers;
+  });
+
+/** `user,…`: the RabbitMQ users allowed to publish an exchange's events. */
+const publisherUsers = z
+  .string()
+  .default('')
+  .transform((value) => [...new Set(value.split(',').map((part) => part.trim()))].filter((user) => user !== ''));
+
 const amqpName = (fallback: string) =>
   z
     .string()
@@ -126,6 +151,8 @@ const environmentSchema = z.object({
   ORDERS_EXCHANGE: amqpName('orders.events'),
   CATALOG_EXCHANGE: amqpName('catalog.events'),
   CONSUMER_QUEUE_PREFIX: amqpName('stockroom'),
+  ORDER_EVENT_PUBLISHERS: publishersWithOwners,
+  CATALOG_EVENT_PUBLISHERS: publisherUsers,
   OUTBOX_POLL_INTERVAL_MS: integer(500, 10),
   OUTBOX_BATCH_SIZE: integer(500, 1, 10_000),
   OUTBOX_RETENTION_HOURS: integer(72, 1),
@@ -188,6 +215,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     AMQP_URL: Object.freeze([...config.AMQP_URL]) as string[],
     TRUST_PROXY: Array.isArray(config.TRUST_PROXY) ? (Object.freeze([...config.TRUST_PROXY]) as string[]) : config.TRUST_PROXY,
     JOB_RETRY_DELAYS_MS: Object.freeze([...config.JOB_RETRY_DELAYS_MS]) as number[],
+    CATALOG_EVENT_PUBLISHERS: Object.freeze([...config.CATALOG_EVENT_PUBLISHERS]) as string[],
   });
 }
 

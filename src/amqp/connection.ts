@@ -9,6 +9,11 @@ type SetupHandler = (model: ChannelModel) => Promise<void>;
  * in turn, and it waits (backoff with jitter) only once every URL of a round has failed.
  */
 export type AmqpClient = {
+  /**
+   * The RabbitMQ user the connection logs in as (the first URL's, `guest` when it names none):
+   * what it publishes carries it as `user_id`, which the broker checks.
+   */
+  user: string;
   isConnected(): boolean;
   /** Runs `setup` on the live connection now (if any) and after every reconnect: declare topology, open channels, start consumers. */
   onConnect(setup: SetupHandler): Promise<void>;
@@ -139,6 +144,7 @@ export function connectAmqp(urls: string | readonly string[], logger: Logger, op
   setImmediate(() => void attempt());
 
   return Promise.resolve({
+    user: decodeURIComponent(new URL(brokers[0]!).username) || 'guest',
     isConnected: () => current !== null,
     async onConnect(setup) {
       handlers.push(setup);

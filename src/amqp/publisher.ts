@@ -89,6 +89,8 @@ export async function createPublisher(amqp: AmqpClient, logger: Logger, options:
               mandatory: true,
               contentType: 'application/json',
               messageId: publishOptions.messageId,
+              // the broker refuses a user_id other than the connection's: consumers can tell Stockroom's own copies (retries, replays)
+              userId: amqp.user,
               priority: publishOptions.priority,
               headers: publishOptions.headers,
               timestamp: Math.floor(Date.now() / 1000),

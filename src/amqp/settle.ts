@@ -81,6 +81,8 @@ export type SettlerOptions = {
   noteRetries?(retries: readonly { allocationId: string | null; error: string }[]): Promise<void>;
   /** Counts the retries the broker confirmed (the allocation worker's metric). */
   countRetries?(published: number): void;
+  /** Headers every copy of a message (retry, dead letter) and its dead_letters row carry: the event consumers name its publisher. */
+  originOf?(delivery: Delivery): MessagePropertyHeaders;
 };
 
 /** What a message failed with: `retryable` when running it again may succeed; `reason` names a final refusal. */
@@ -132,7 +134,12 @@ export function createSettler(options: SettlerOptions): { batch(): Settlement } 
       {
         messageId: messageIdOf(delivery, payload),
         ...(message.properties.priority === undefined ? {} : { priority: message.properties.priority as number }),
-        headers: { ...headers, [EXCHANGE_HEADER]: originOf(message).exchange, [ROUTING_KEY_HEADER]: originOf(message).routingKey },
+        headers: {
+          ...options.originOf?.(delivery),
+          ...headers,
+          [EXCHANGE_HEADER]: originOf(message).exchange,
+          [ROUTING_KEY_HEADER]: originOf(message).routingKey,
+        },
       },
       options.confirmTimeoutMs,
     );
@@ -163,6 +170,7 @@ export function createSettler(options: SettlerOptions): { batch(): Settlement } 
         payload: payload.value,
         headers: storableJson({
           ...Object.fromEntries(Object.entries(headers).filter(([name]) => name.startsWith('stockroom-'))),
+          ...options.originOf?.(delivery),
           messageId: (message.properties.messageId as unknown) ?? null,
           priority: (message.properties.priority as unknown) ?? null,
           ...originOf(message),

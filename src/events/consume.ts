@@ -27,8 +27,8 @@ export type EventSpec<E extends { eventId: string; type: string }> = {
   /** the name deduplication is kept under (processed_events.consumer) */
   consumer: string;
   schema: z.ZodType<E>;
-  /** the effect, in the transaction that also records the event as processed */
-  apply(tx: Transaction, event: E): Promise<void>;
+  /** the effect, for the owner the event's publisher is bound to, in the transaction that also records the event as processed */
+  apply(tx: Transaction, event: E, owner: string): Promise<void>;
 };
 
 /** What became of an event: applied, already applied, worth another try, or never going to work. */
@@ -40,9 +40,14 @@ export type ConsumeOutcome = { kind: 'processed' | 'duplicate' } | { kind: 'retr
  * refusal that will not change (bad input, not enough stock, an invalid transition) is final and
  * names its error code as the reason.
  */
-export async function applyEventOnce<E extends { eventId: string; type: string }>(pool: Pool, spec: EventSpec<E>, event: E): Promise<ConsumeOutcome> {
+export async function applyEventOnce<E extends { eventId: string; type: string }>(
+  pool: Pool,
+  spec: EventSpec<E>,
+  event: E,
+  owner: string,
+): Promise<ConsumeOutcome> {
   try {
-    const kind = await consumeOnce(pool, { consumer: spec.consumer, eventId: event.eventId, eventType: event.type }, (tx) => spec.apply(tx, event));
+    const kind = await consumeOnce(pool, { consumer: spec.consumer, eventId: event.eventId, eventType: event.type }, (tx) => spec.apply(tx, event, owner));
     return { kind };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);

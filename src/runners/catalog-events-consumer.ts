@@ -3,7 +3,11 @@ import { productCreatedSchema, type ProductCreatedEvent } from '../events/schema
 import { startEventConsumer } from './event-consumer';
 import type { Runner, WorkerDeps } from './runner';
 
-/** Consumes ProductCreated from `<CONSUMER_QUEUE_PREFIX>.catalog-events`, bound to CATALOG_EXCHANGE: keeps the product record. */
+/**
+ * Consumes ProductCreated from `<CONSUMER_QUEUE_PREFIX>.catalog-events`, bound to CATALOG_EXCHANGE:
+ * keeps the product record. Only the publishers of CATALOG_EVENT_PUBLISHERS are believed; the
+ * catalogue belongs to no owner.
+ */
 export async function startCatalogEventsConsumer(deps: WorkerDeps): Promise<Runner> {
   const { config } = deps;
   return startEventConsumer<ProductCreatedEvent>(deps, {
@@ -14,6 +18,7 @@ export async function startCatalogEventsConsumer(deps: WorkerDeps): Promise<Runn
     routingKeys: ['product.created'],
     schema: productCreatedSchema,
     keyOf: (event) => event.productId,
+    publishers: new Map(config.CATALOG_EVENT_PUBLISHERS.map((user) => [user, user])),
     async apply(tx, event) {
       await recordCatalogueProduct(tx, { id: event.productId, sku: event.sku, name: event.name });
     },

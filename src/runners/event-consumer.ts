@@ -5,6 +5,7 @@ import { deadQueueBounds } from '../amqp/topology';
 import { createSettler, readMessage } from '../amqp/settle';
 import { applyEventOnce, keepDeadLetters, type EventSpec } from '../events/consume';
 import { eventsConsumed } from '../metrics';
+import { publisherHeaders, publisherOf, UNAUTHENTICATED_PUBLISHER } from '../events/publishers';
 import type { Runner, WorkerDeps } from './runner';
 
 /** Events one consumer handles at once; events of one key (an order, a product) still go one at a time. */
@@ -18,6 +19,8 @@ export type EventConsumerSpec<E extends { eventId: string; type: string }> = Eve
   routingKeys: readonly string[];
   /** events with the same key are applied in the order they arrive */
   keyOf(event: E): string;
+  /** the RabbitMQ users allowed to publish these events, each with the owner its events act for */
+  publishers: ReadonlyMap<string, string>;
 };
 
 /** How stockroom_events_consumed_total names what became of an event. */
@@ -38,7 +41,10 @@ function serialPerKey() {
 }
 
 /**
- * Consumes a queue bound to another service's topic exchange. Each event is validated and applied
+ * Consumes a queue bound to another service's topic exchange. An event is believed only from an
+ * allowed publisher, as the broker vouches for it (its `user_id`, src/events/publishers.ts); any
+ * other goes straight to the dead-letter queue with reason `unauthenticated_publisher`, changing
+ * nothing. Each event is applied for the owner its publisher is bound to, validated and applied
  * once (deduplicated by eventId in the transaction of its effect), and acknowledged after commit.
  * An invalid event or a final refusal goes straight to the dead-letter queue, its reason in the
  * `stockroom-reason` header and a dead_letters row; a transient failure waits in a retry queue and
@@ -59,12 +65,28 @@ export async function startEventConsumer<E extends { eventId: string; type: stri
     confirmTimeoutMs: config.PUBLISH_CONFIRM_TIMEOUT_MS,
     log,
     keep: (letters) => keepDeadLetters(pool, letters),
+    originOf: (delivery) => publisherHeaders(publisherOf(delivery.message.properties, amqp.user)),
   });
 
   const consumer = await consumeInBatches(amqp, deps.logger, { queue: topology.work, prefetch: PREFETCH, batchSize: 1, batchWaitMs: 0 }, async (batch) => {
     for (const delivery of batch) {
       const settlement = settler.batch();
       const read = readMessage(delivery.message.content, spec.schema, 'invalid_event');
+      const publisher = publisherOf(delivery.message.properties, amqp.user);
+      const owner = publisher === null ? undefined : spec.publishers.get(publisher);
+      if (owner === undefined) {
+        eventsConsumed.inc({ queue: topology.work, outcome: 'dead_lettered' });
+        settlement.deadLetter(delivery, {
+          reason: UNAUTHENTICATED_PUBLISHER,
+          error:
+            publisher === null
+              ? `the message carries no user_id, so its publisher is unknown; ${spec.exchange} takes events only from configured publishers`
+              : `RabbitMQ user ${publisher} is not a configured publisher of ${spec.exchange}`,
+          payload: read.ok ? read.value : read.payload,
+        });
+        await settlement.settle();
+        continue;
+      }
       if (!read.ok) {
         eventsConsumed.inc({ queue: topology.work, outcome: 'dead_lettered' });
         settlement.deadLetter(delivery, read);
@@ -73,7 +95,7 @@ export async function startEventConsumer<E extends { eventId: string; type: stri
       }
       const event = read.value;
       await serial(spec.keyOf(event), async () => {
-        const outcome = await applyEventOnce(pool, spec, event);
+        const outcome = await applyEventOnce(pool, spec, event, owner);
         eventsConsumed.inc({ queue: topology.work, outcome: consumedOutcome[outcome.kind] });
         if (outcome.kind === 'dead') settlement.deadLetter(delivery, { reason: outcome.reason, error: outcome.error, payload: event });
         else if (outcome.kind === 'retry') settlement.fail(delivery, { error: outcome.error, retryable: true, payload: event });

@@ -4,12 +4,14 @@ import { applyOrderEvent } from '../inventory/reservations/order-events';
 import { startEventConsumer } from './event-consumer';
 import type { Runner, WorkerDeps } from './runner';
 
-/** Who the ledger and reservation history name for changes made by order events, and the owner those events act for. */
+/** Who the ledger and reservation history name for changes made by order events. */
 const ACTOR = 'order-events';
 
 /**
  * Consumes the order service's events from `<CONSUMER_QUEUE_PREFIX>.order-events`, bound to
- * ORDERS_EXCHANGE: OrderCreated reserves, OrderCancelled releases, OrderCompleted allocates.
+ * ORDERS_EXCHANGE: OrderCreated reserves, OrderCancelled releases, OrderCompleted allocates. Only
+ * the publishers of ORDER_EVENT_PUBLISHERS are believed, and each one's events act for its owner:
+ * they reserve as that owner and touch only that owner's orders.
  */
 export async function startOrderEventsConsumer(deps: WorkerDeps): Promise<Runner> {
   const { config } = deps;
@@ -22,9 +24,10 @@ export async function startOrderEventsConsumer(deps: WorkerDeps): Promise<Runner
     routingKeys: ['order.created', 'order.cancelled', 'order.completed'],
     schema: orderEventSchema,
     keyOf: (event) => event.orderId,
-    async apply(tx, event) {
-      const result = await applyOrderEvent(tx, event, { now: new Date(), actor: ACTOR, scope: actingFor(ACTOR), config });
-      log.info({ eventId: event.eventId, type: event.type, orderId: event.orderId, ...result }, 'order event applied');
+    publishers: config.ORDER_EVENT_PUBLISHERS,
+    async apply(tx, event, owner) {
+      const result = await applyOrderEvent(tx, event, { now: new Date(), actor: ACTOR, scope: actingFor(owner), config });
+      log.info({ eventId: event.eventId, type: event.type, orderId: event.orderId, owner, ...result }, 'order event applied');
     },
   });
 }

@@ -17,11 +17,21 @@ let amqp: AmqpClient;
 let runners: Runner[];
 let connection: ChannelModel;
 let channel: Channel;
+/** The broker's user this file connects as, and publishes as. */
+let brokerUser: string;
 
 beforeAll(async () => {
   t = await startTestApp('order_events', { broker: true });
-  // short retry delays so a test sees the whole retry path
-  config = { ...t.config, JOB_MAX_ATTEMPTS: 3, JOB_RETRY_DELAYS_MS: [100, 200] };
+  brokerUser = decodeURIComponent(new URL(t.vhost!.url).username) || 'guest';
+  // short retry delays so a test sees the whole retry path; this file publishes as the broker's own
+  // user, allowed here (test/integration/event-publishers.test.ts gives publishers users of their own)
+  config = {
+    ...t.config,
+    JOB_MAX_ATTEMPTS: 3,
+    JOB_RETRY_DELAYS_MS: [100, 200],
+    ORDER_EVENT_PUBLISHERS: new Map([[brokerUser, 'tenant-orders']]),
+    CATALOG_EVENT_PUBLISHERS: [brokerUser],
+  };
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   amqp = await connectAmqp(t.vhost!.url, logger, { connectionName: 'order-events-test', maxDelayMs: 500 });
   await amqp.waitForConnect();
@@ -47,6 +57,7 @@ function publishOrderEvent(routingKey: string, body: unknown, eventId?: string):
   const content = Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
   channel.publish(config.ORDERS_EXCHANGE, routingKey, content, {
     persistent: true,
+    userId: brokerUser,
     contentType: 'application/json',
     ...(eventId ? { messageId: eventId } : {}),
   });
@@ -192,7 +203,7 @@ describe('order events', () => {
 
 describe('catalogue events', () => {
   const publishProduct = (body: unknown) =>
-    channel.publish(config.CATALOG_EXCHANGE, 'product.created', Buffer.from(JSON.stringify(body)), { persistent: true });
+    channel.publish(config.CATALOG_EXCHANGE, 'product.created', Buffer.from(JSON.stringify(body)), { persistent: true, userId: brokerUser });
 
   it('ProductCreated records the product once; a sku taken by another product is dead-lettered', async () => {
     const event = { eventId: uuidv7(), type: 'ProductCreated', productId: 'p-new', sku: 'SKU-NEW', name: 'New thing' };

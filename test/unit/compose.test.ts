@@ -60,6 +60,24 @@ describe('docker-compose.yml', () => {
     for (const name of Object.keys(commands)) expect(compose.services[name]!.build).toBe('.');
   });
 
+  it('gives each event publisher a RabbitMQ user that may write to its own exchange only, and believes only those users', () => {
+    const defaultOf = (value: string) => value.replace(/^\$\{\w+:-(.*)\}$/, '$1');
+    const environment = compose.services.api!.environment!;
+    const config = loadConfig({
+      ORDER_EVENT_PUBLISHERS: defaultOf(environment.ORDER_EVENT_PUBLISHERS!),
+      CATALOG_EVENT_PUBLISHERS: defaultOf(environment.CATALOG_EVENT_PUBLISHERS!),
+    });
+    expect([...config.ORDER_EVENT_PUBLISHERS.keys()]).toEqual(['orders-svc']);
+    expect(config.CATALOG_EVENT_PUBLISHERS).toEqual(['catalog-svc']);
+    const init = compose.services['rabbitmq-publishers'] as Service & { volumes?: string[] };
+    expect(init.image).toBe(compose.services.rabbitmq!.image);
+    expect(init.volumes).toEqual(['./deploy/rabbitmq-publishers.sh:/rabbitmq-publishers.sh:ro']);
+    const script = readFileSync(path.join(root, 'deploy/rabbitmq-publishers.sh'), 'utf8');
+    expect(script).toMatch(/declare permission vhost=\/ user="\$1" configure='\^\$' write=.* read='\^\$'/);
+    expect(script).toContain('"${ORDERS_PUBLISHER_USER:-orders-svc}"');
+    expect(script).toContain('"${CATALOG_PUBLISHER_USER:-catalog-svc}"');
+  });
+
   it('gives Stockroom longer to stop than its own shutdown timeout', () => {
     const grace = Number(/^(\d+)s$/.exec(compose.services.api!.stop_grace_period!)![1]) * 1000;
     expect(grace).toBeGreaterThan(loadConfig({}).SHUTDOWN_TIMEOUT_MS);

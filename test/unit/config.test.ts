@@ -124,6 +124,20 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('binds each order event publisher to an owner, lists catalogue publishers, and believes none when unset', () => {
+    const config = loadConfig({ ORDER_EVENT_PUBLISHERS: 'orders-eu:tenant-a, orders-us:tenant-b', CATALOG_EVENT_PUBLISHERS: 'catalog-svc,catalog-svc' });
+    expect([...config.ORDER_EVENT_PUBLISHERS]).toEqual([
+      ['orders-eu', 'tenant-a'],
+      ['orders-us', 'tenant-b'],
+    ]);
+    expect(config.CATALOG_EVENT_PUBLISHERS).toEqual(['catalog-svc']);
+    expect(loadConfig({}).ORDER_EVENT_PUBLISHERS.size).toBe(0);
+    expect(loadConfig({}).CATALOG_EVENT_PUBLISHERS).toEqual([]);
+    for (const bad of ['orders-eu', 'orders-eu:', ':tenant-a', 'orders-eu:tenant-a,orders-eu:tenant-b']) {
+      expect(() => loadConfig({ ORDER_EVENT_PUBLISHERS: bad })).toThrow(/ORDER_EVENT_PUBLISHERS/);
+    }
+  });
+
   it('treats empty values as unset', () => {
     expect(loadConfig({ PORT: '' }).PORT).toBe(3000);
   });

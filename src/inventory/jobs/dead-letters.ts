@@ -15,6 +15,7 @@ import {
 } from '../../db/dead-letter-store';
 import type { Config } from '../../config';
 import { AppError, notFound } from '../../errors';
+import { PUBLISHER_HEADER, publisherHeaders } from '../../events/publishers';
 import {
   bulkDeadLetterLimit,
   type BulkDeadLetterAnswer,
@@ -75,7 +76,14 @@ export async function replayDeadLetter(deps: DeadLetterDeps, id: string): Promis
     if (!found.allocationId) {
       if (!deps.publisher) throw new AppError('DEPENDENCY_UNAVAILABLE', 'RabbitMQ is unavailable; try again shortly');
       try {
-        await deps.publisher.publish(found.queue, originalBody(found), { messageId: uuidv7() }, deps.config.PUBLISH_CONFIRM_TIMEOUT_MS);
+        // an event keeps the publisher it first came from (Stockroom's own user_id vouches for the header)
+        const publisher = found.headers[PUBLISHER_HEADER];
+        await deps.publisher.publish(
+          found.queue,
+          originalBody(found),
+          { messageId: uuidv7(), headers: publisherHeaders(typeof publisher === 'string' ? publisher : null) },
+          deps.config.PUBLISH_CONFIRM_TIMEOUT_MS,
+        );
       } catch (error) {
         if (error instanceof PublishError) throw new AppError('DEPENDENCY_UNAVAILABLE', 'RabbitMQ is unavailable; try again shortly');
         throw error;
