@@ -104,7 +104,9 @@ describe('the gauges counted from the database', () => {
 describe('event consumers and dead letters', () => {
   let consumer: Runner;
   beforeAll(async () => {
-    consumer = await startOrderEventsConsumer({ config: t.config, pool: t.db.pool, logger, amqp: t.amqp! });
+    // the events below are published as the broker's own user, allowed here as an order publisher
+    const config = { ...t.config, ORDER_EVENT_PUBLISHERS: new Map([[t.amqp!.user, 'tenant-orders']]) };
+    consumer = await startOrderEventsConsumer({ config, pool: t.db.pool, logger, amqp: t.amqp! });
   });
   afterAll(async () => consumer.stop());
 
@@ -113,8 +115,9 @@ describe('event consumers and dead letters', () => {
     const connection = await connect(t.config.AMQP_URL[0]!);
     try {
       const channel = await connection.createConfirmChannel();
-      channel.publish(t.config.ORDERS_EXCHANGE, 'order.created', Buffer.from('not json'));
-      channel.publish(t.config.ORDERS_EXCHANGE, 'order.created', Buffer.from(JSON.stringify({ eventId: 'e-1', type: 'order.created' })));
+      const asPublisher = { userId: t.amqp!.user };
+      channel.publish(t.config.ORDERS_EXCHANGE, 'order.created', Buffer.from('not json'), asPublisher);
+      channel.publish(t.config.ORDERS_EXCHANGE, 'order.created', Buffer.from(JSON.stringify({ eventId: 'e-1', type: 'order.created' })), asPublisher);
       await channel.waitForConfirms();
 
       await eventually({

@@ -142,7 +142,9 @@ describe('poison allocation messages', () => {
 
 describe('poison order events', () => {
   it('an event with a lone surrogate or a NUL, or no JSON, is dead-lettered at once and the events beside it are applied', async () => {
-    const config = { ...t.config };
+    // this file publishes as the broker's own user, allowed here as an order publisher
+    const publisher = decodeURIComponent(new URL(t.vhost!.url).username) || 'guest';
+    const config = { ...t.config, ORDER_EVENT_PUBLISHERS: new Map([[publisher, 'tenant-orders']]) };
     const queue = `${config.CONSUMER_QUEUE_PREFIX}.order-events`;
     const consumer = await startOrderEventsConsumer({ config, pool: t.db.pool, logger, amqp });
     try {
@@ -157,6 +159,7 @@ describe('poison order events', () => {
         channel.publish(config.ORDERS_EXCHANGE, 'order.created', typeof body === 'string' ? Buffer.from(body) : body, {
           persistent: true,
           contentType: 'application/json',
+          userId: publisher,
         });
       const surrogate = JSON.stringify(event('ord-surrogate')).replace('ord-surrogate', 'ord-\\udc00');
       const nulCustomer = JSON.stringify(event('ord-nul')).replace('cust-1', 'cust\\u0000');
