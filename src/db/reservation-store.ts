@@ -17,6 +17,8 @@ export type ReservationLineRow = {
   allocatedQuantity: number;
   shippedQuantity: number;
   releasedQuantity: number;
+  /** units moved to another reservation */
+  movedQuantity: number;
 };
 
 /**
@@ -167,7 +169,7 @@ export async function lockFreeReservations(tx: Transaction, ids: readonly string
  */
 export async function claimExpiredReservations(tx: Transaction, now: Date, limit: number, onLots?: readonly string[]): Promise<ReservationRow[]> {
   // a line of r still holding reserved units: the SQL twin of heldOf (src/inventory/reservations/transitions.ts)
-  const held = sql`l.reservation_id = r.id and l.quantity - l.allocated_quantity - l.released_quantity > 0`;
+  const held = sql`l.reservation_id = r.id and l.quantity - l.allocated_quantity - l.released_quantity - l.moved_quantity > 0`;
   const onlyOnLots =
     onLots === undefined
       ? raw('')
@@ -189,7 +191,7 @@ export async function findReservationLines(db: Queryable, reservationIds: readon
     `select l.id, l.reservation_id as "reservationId", l.lot_id as "lotId", i.lot_number as "lotNumber",
             l.product_id as "productId", l.warehouse_id as "warehouseId", l.quantity,
             l.allocated_quantity as "allocatedQuantity", l.shipped_quantity as "shippedQuantity",
-            l.released_quantity as "releasedQuantity"
+            l.released_quantity as "releasedQuantity", l.moved_quantity as "movedQuantity"
        from reservation_lines l join inventory_items i on i.id = l.lot_id
       where l.reservation_id = any($1::uuid[])
       order by l.reservation_id, l.id`,
@@ -197,18 +199,20 @@ export async function findReservationLines(db: Queryable, reservationIds: readon
   );
 }
 
-/** A change of a line's allocated, shipped and released parts. */
-export type LineChange = { id: string; allocatedDelta?: number; shippedDelta?: number; releasedDelta?: number };
+/** A change of a line's allocated, shipped, released and moved parts. */
+export type LineChange = { id: string; allocatedDelta?: number; shippedDelta?: number; releasedDelta?: number; movedDelta?: number };
 
 /** The statement applying line changes (a part of commitWrites); a change that breaks the lines' CHECK fails it. */
 export function reservationLinesUpdate(changes: readonly LineChange[]): Sql {
   return sql`update reservation_lines l
         set allocated_quantity = l.allocated_quantity + d.allocated,
             shipped_quantity = l.shipped_quantity + d.shipped,
-            released_quantity = l.released_quantity + d.released
+            released_quantity = l.released_quantity + d.released,
+            moved_quantity = l.moved_quantity + d.moved
        from unnest(${changes.map((change) => change.id)}::uuid[], ${changes.map((change) => change.allocatedDelta ?? 0)}::int[],
-                   ${changes.map((change) => change.shippedDelta ?? 0)}::int[], ${changes.map((change) => change.releasedDelta ?? 0)}::int[])
-         as d(id, allocated, shipped, released)
+                   ${changes.map((change) => change.shippedDelta ?? 0)}::int[], ${changes.map((change) => change.releasedDelta ?? 0)}::int[],
+                   ${changes.map((change) => change.movedDelta ?? 0)}::int[])
+         as d(id, allocated, shipped, released, moved)
       where l.id = d.id`;
 }
 

@@ -215,6 +215,8 @@ export const reservationLines = pgTable(
     allocatedQuantity: integer('allocated_quantity').notNull().default(0),
     shippedQuantity: integer('shipped_quantity').notNull().default(0),
     releasedQuantity: integer('released_quantity').notNull().default(0),
+    /** units moved to another reservation (POST /inventory/reservations/:id/transfer): still reserved, by that one */
+    movedQuantity: integer('moved_quantity').notNull().default(0),
   },
   (table) => [
     index('reservation_lines_reservation_idx').on(table.reservationId),
@@ -225,7 +227,7 @@ export const reservationLines = pgTable(
     check('reservation_lines_quantity_positive', sql`${table.quantity} > 0`),
     check(
       'reservation_lines_parts_fit',
-      sql`${table.allocatedQuantity} >= 0 and ${table.shippedQuantity} >= 0 and ${table.releasedQuantity} >= 0 and ${table.shippedQuantity} <= ${table.allocatedQuantity} and ${table.allocatedQuantity} + ${table.releasedQuantity} <= ${table.quantity}`,
+      sql`${table.allocatedQuantity} >= 0 and ${table.shippedQuantity} >= 0 and ${table.releasedQuantity} >= 0 and ${table.movedQuantity} >= 0 and ${table.shippedQuantity} <= ${table.allocatedQuantity} and ${table.allocatedQuantity} + ${table.releasedQuantity} + ${table.movedQuantity} <= ${table.quantity}`,
     ),
   ],
 );

@@ -64,6 +64,17 @@ export type NewReservationLine = {
   allocatedQuantity: number;
 };
 
+/** What became of a line's units so far. */
+export type LineParts = { quantity: number; allocatedQuantity: number; releasedQuantity: number; movedQuantity: number };
+
+/**
+ * Units of a line still held as reserved: those taken, less the allocated, the released and those
+ * moved to another reservation. SQL twin: the `held` condition of claimExpiredReservations (src/db/reservation-store.ts).
+ */
+export function heldOf(line: LineParts): number {
+  return line.quantity - line.allocatedQuantity - line.releasedQuantity - line.movedQuantity;
+}
+
 /** One row of a reservation's status history. */
 export type StatusChange = {
   reservationId: string;

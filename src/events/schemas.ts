@@ -76,6 +76,39 @@ export const reservationExpiredSchema = z.object({
   expiresAt: isoTimestamp,
 });
 
+/**
+ * Units of a reservation were moved to a new reservation of another order (POST
+ * /inventory/reservations/:id/transfer), written on the side they left: `items` left this
+ * reservation, `status` is what it is now (RELEASED when nothing is left). Stock is unchanged.
+ */
+export const reservationTransferredOutSchema = z.object({
+  ...envelope,
+  type: z.literal('ReservationTransferredOut'),
+  reservationId: uuidSchema,
+  orderId: z.string(),
+  toReservationId: uuidSchema,
+  toOrderId: z.string(),
+  items: z.array(stockLineSchema),
+  status: z.enum(['RESERVED', 'RELEASED']),
+  reason: optionalText,
+  transferredBy: z.string(),
+});
+
+/** The other side of ReservationTransferredOut: the new reservation holding the moved units, and until when. */
+export const reservationTransferredInSchema = z.object({
+  ...envelope,
+  type: z.literal('ReservationTransferredIn'),
+  reservationId: uuidSchema,
+  orderId: z.string(),
+  customerId: z.string().nullable(),
+  fromReservationId: uuidSchema,
+  fromOrderId: z.string(),
+  items: z.array(stockLineSchema),
+  expiresAt: isoTimestamp,
+  reason: optionalText,
+  transferredBy: z.string(),
+});
+
 /** One adjustment line (seed 002): stock is on hand of the product at the warehouse, before and after. */
 export const stockAdjustedSchema = z.object({
   ...envelope,
@@ -210,6 +243,8 @@ export const inventoryEventSchema = z.discriminatedUnion('type', [
   inventoryReleasedSchema,
   inventoryAllocatedSchema,
   reservationExpiredSchema,
+  reservationTransferredOutSchema,
+  reservationTransferredInSchema,
   stockAdjustedSchema,
   lowStockAlertSchema,
   backorderCreatedSchema,
@@ -232,6 +267,8 @@ export const routingKeys: Readonly<Record<InventoryEventType, string>> = Object.
   InventoryReleased: 'inventory.released',
   InventoryAllocated: 'inventory.allocated',
   ReservationExpired: 'inventory.reservation_expired',
+  ReservationTransferredOut: 'inventory.reservation_transferred_out',
+  ReservationTransferredIn: 'inventory.reservation_transferred_in',
   StockAdjusted: 'inventory.stock_adjusted',
   LowStockAlert: 'inventory.low_stock',
   BackorderCreated: 'inventory.backorder_created',
@@ -263,6 +300,8 @@ export function aggregateOf(event: NewEvent): { aggregateType: string; aggregate
     case 'InventoryReserved':
     case 'InventoryReleased':
     case 'ReservationExpired':
+    case 'ReservationTransferredOut':
+    case 'ReservationTransferredIn':
       return { aggregateType: 'reservation', aggregateId: event.reservationId };
     case 'InventoryAllocated':
       if (event.reservationId) return { aggregateType: 'reservation', aggregateId: event.reservationId };

@@ -137,12 +137,29 @@ export type ExtendInput = z.output<typeof extendBody>;
 
 export const reservationIdParams = z.strictObject({ id: uuidSchema });
 
+/**
+ * POST /inventory/reservations/:id/transfer: move held units to a new reservation of `orderId`.
+ * Without items, everything the reservation holds moves. The bound of timeoutMinutes is
+ * RESERVATION_MAX_MINUTES, checked by the use case; without it the new hold ends when the old one does.
+ */
+export const transferReservationBody = z.strictObject({
+  orderId: externalId,
+  customerId: externalId.optional(),
+  items: z.array(requestItem).min(1).max(500).optional(),
+  timeoutMinutes: z.number().int().positive().optional(),
+  reason: userText(200, { multiline: true }).optional(),
+  ...versionField,
+});
+export type TransferReservationInput = z.output<typeof transferReservationBody>;
+
 /** One lot of a reservation and what became of its units. */
 export const reservationLotDetailSchema = reservationLotSchema.extend({
   reservedQuantity: z.number().int(),
   allocatedQuantity: z.number().int(),
   shippedQuantity: z.number().int(),
   releasedQuantity: z.number().int(),
+  /** units moved to another reservation (POST /inventory/reservations/:id/transfer) */
+  movedQuantity: z.number().int(),
 });
 
 export const statusChangeSchema = z.object({
@@ -169,6 +186,10 @@ export const reservationDetailSchema = reservationViewSchema.extend({
   history: z.array(statusChangeSchema),
 });
 export type ReservationDetail = z.output<typeof reservationDetailSchema>;
+
+/** 201 of POST /inventory/reservations/:id/transfer: the reservation the units left, and the new one holding them. */
+export const reservationTransferAnswerSchema = z.object({ from: reservationDetailSchema, to: reservationDetailSchema });
+export type ReservationTransferAnswer = z.output<typeof reservationTransferAnswerSchema>;
 
 /** A reservation in a listing: its lots and what became of their units, without the status history. */
 export const reservationSummarySchema = reservationDetailSchema.omit({ history: true });

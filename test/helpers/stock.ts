@@ -105,9 +105,9 @@ export async function reservationBookDifferences(db: Queryable): Promise<unknown
     db,
     `with lots as (select id, reserved_quantity as reserved, allocated_quantity as allocated from inventory_items),
           held as (select l.lot_id,
-                          sum(case when r.status = 'RESERVED' then l.quantity - l.allocated_quantity - l.released_quantity else 0 end)::int as reserved,
+                          sum(case when r.status = 'RESERVED' then l.quantity - l.allocated_quantity - l.released_quantity - l.moved_quantity else 0 end)::int as reserved,
                           sum(l.allocated_quantity - l.shipped_quantity)::int as allocated,
-                          sum(case when r.status <> 'RESERVED' then l.quantity - l.allocated_quantity - l.released_quantity else 0 end)::int as stray
+                          sum(case when r.status <> 'RESERVED' then l.quantity - l.allocated_quantity - l.released_quantity - l.moved_quantity else 0 end)::int as stray
                      from reservation_lines l join reservations r on r.id = l.reservation_id group by l.lot_id)
      select lots.id, lots.reserved, lots.allocated, coalesce(held.reserved, 0) as "heldReserved",
             coalesce(held.allocated, 0) as "heldAllocated", coalesce(held.stray, 0) as stray

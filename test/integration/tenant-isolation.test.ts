@@ -74,6 +74,7 @@ afterAll(async () => t.close());
 const objectCalls = (): [string, InjectOptions['method'], string, unknown][] => [
   ['GET /inventory/reservations/:id', 'GET', `/inventory/reservations/${held}`, undefined],
   ['POST /inventory/reservations/:id/extend', 'POST', `/inventory/reservations/${held}/extend`, { minutes: 5 }],
+  ['POST /inventory/reservations/:id/transfer', 'POST', `/inventory/reservations/${held}/transfer`, { orderId: 'order-b-1' }],
   ['POST /inventory/allocate', 'POST', '/inventory/allocate', { reservationId: held }],
   ['POST /inventory/release', 'POST', '/inventory/release', { reservationId: held }],
   ['POST /inventory/ship', 'POST', '/inventory/ship', { reservationId: allocated }],

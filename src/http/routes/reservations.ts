@@ -12,7 +12,9 @@ import {
   reservationIdParams,
   reserveAnswerSchema,
   reserveBody,
+  reservationTransferAnswerSchema,
   shipBody,
+  transferReservationBody,
 } from '../../schemas/reservations';
 import type { AppDeps } from '../app-deps';
 import { idempotencyHeaders, sendAnswer } from '../idempotency';
@@ -104,6 +106,28 @@ export function reservationRoutes(app: FastifyInstance, deps: AppDeps): void {
       },
     },
     async (request) => reservations.extend(request.caller, request.params.id, request.body),
+  );
+
+  api.post(
+    '/inventory/reservations/:id/transfer',
+    {
+      schema: {
+        tags: ['reservations'],
+        summary: 'Move all or part of a reservation to another order',
+        description:
+          'Moves held units (all of them without `items`; else each item from the lines of its product, and of its warehouse when given) to a new ' +
+          'reservation for `orderId`, in one transaction: the same lots, still reserved; the same expiry unless `timeoutMinutes` is given; the ' +
+          'same priority and strategy. The source keeps what is left (RELEASED when nothing is). Both get a history row and an event ' +
+          '(ReservationTransferredOut, ReservationTransferredIn). 409 INVALID_TRANSITION unless the reservation is RESERVED and its hold has ' +
+          'not ended; 409 CONFLICT for more than it holds (`details.shortfall`) or a stale `version`.',
+        headers: idempotencyHeaders,
+        params: reservationIdParams,
+        body: transferReservationBody,
+        response: { 201: reservationTransferAnswerSchema, ...errorResponses(404, 409) },
+      },
+    },
+    async (request, reply) =>
+      sendAnswer(reply, await reservations.transfer(request.caller, request.headers['idempotency-key'], request.params.id, request.body)),
   );
 
   api.get(

@@ -12,7 +12,8 @@ import { fillBackorders } from '../backorders/backorders';
 import { stockLinesOf } from '../../domain/stock-lines';
 import type { UseCaseContext } from './reserve';
 import { stockChangeWrites } from '../stock-changes';
-import { assertTransition, assertWithin, heldOf, loadReservationDetail, lockForChange, productsOf, quantitiesByProduct } from './transitions';
+import { heldOf } from '../../domain/reservation';
+import { assertTransition, assertWithin, loadReservationDetail, lockForChange, productsOf, quantitiesByProduct } from './transitions';
 
 /**
  * RESERVED → ALLOCATED. Without items every held unit is allocated; with items only the named

@@ -12,6 +12,7 @@ import { withTransaction } from '../../db/client';
 import { scopeOf } from '../../domain/ownership';
 import {
   reservationDetailSchema,
+  reservationTransferAnswerSchema,
   serveAnswerSchema,
   type AllocateReservationInput,
   type AllocateDirectInput,
@@ -20,14 +21,17 @@ import {
   type ReleaseInput,
   type ReservationDetail,
   type ReservationPage,
+  type ReservationTransferAnswer,
   type ReserveInput,
   type ServeAnswer,
   type ShipInput,
+  type TransferReservationInput,
 } from '../../schemas/reservations';
 import { keptOperation, type IdempotentAnswer } from '../idempotency';
 import { allocateReservation } from './allocate';
 import { extendReservation } from './extend';
 import { findReservations } from './lookup';
+import { moveReservation } from './move';
 import { releaseReservation } from './release';
 import { checkReserveInput, type UseCaseContext } from './reserve';
 import { createServeBatcher } from './serve-batcher';
@@ -46,6 +50,13 @@ export type ReservationsApp = {
   release(caller: Caller, key: string | undefined, input: ReleaseInput): Promise<IdempotentAnswer<ReservationDetail>>;
   ship(caller: Caller, key: string | undefined, input: ShipInput): Promise<IdempotentAnswer<ReservationDetail>>;
   extend(caller: Caller, reservationId: string, input: ExtendInput): Promise<ReservationDetail>;
+  /** 201 with both reservations: held units moved to a new reservation of another order. */
+  transfer(
+    caller: Caller,
+    key: string | undefined,
+    reservationId: string,
+    input: TransferReservationInput,
+  ): Promise<IdempotentAnswer<ReservationTransferAnswer>>;
   /** The caller's own reservations (an admin's: everyone's, or one owner's) matching the query. */
   find(caller: Caller, query: ListReservationsQuery): Promise<ReservationPage>;
   /** A reservation the caller may see; 404 for another owner's. */
@@ -61,6 +72,7 @@ export function createReservationsApp({ pool, config }: { pool: Pool; config: Co
   const release = keptOperation(pool, 'release', reservationDetailSchema);
   const allocate = keptOperation(pool, 'allocate', reservationDetailSchema);
   const ship = keptOperation(pool, 'ship', reservationDetailSchema);
+  const transfer = keptOperation(pool, 'transfer-reservation', reservationTransferAnswerSchema);
   const served = (operation: 'reserve' | 'allocate', caller: Caller, key: string | undefined, input: AllocateDirectInput) =>
     batcher.serve({
       order: { mode: operation, input, actor: caller.sub, owner: scopeOf(caller).owner },
@@ -79,6 +91,11 @@ export function createReservationsApp({ pool, config }: { pool: Pool; config: Co
     release: (caller, key, input) => release(caller, key, input, async (tx) => ({ status: 200, body: await releaseReservation(tx, input, context(caller)) })),
     ship: (caller, key, input) => ship(caller, key, input, async (tx) => ({ status: 200, body: await shipReservation(tx, input, context(caller)) })),
     extend: (caller, reservationId, input) => withTransaction(pool, (tx) => extendReservation(tx, reservationId, input, context(caller))),
+    transfer: (caller, key, reservationId, input) =>
+      transfer(caller, key, { reservationId, ...input }, async (tx) => ({
+        status: 201,
+        body: await moveReservation(tx, reservationId, input, context(caller)),
+      })),
     find: (caller, query) => findReservations(pool, query, new Date(), scopeOf(caller)),
     get: (caller, reservationId) => loadReservationDetail(pool, reservationId, new Date(), scopeOf(caller)),
     close: () => batcher.close(),

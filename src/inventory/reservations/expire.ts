@@ -10,7 +10,8 @@ import { reservationsExpired } from '../../metrics';
 import { fillBackorders } from '../backorders/backorders';
 import { stockLinesOf } from '../../domain/stock-lines';
 import { stockChangeWrites } from '../stock-changes';
-import { heldOf, productsOf, releaseHeld } from './transitions';
+import { heldOf } from '../../domain/reservation';
+import { productsOf, releaseHeld } from './transitions';
 
 /** Who expires holds: the sweeper, or the allocation engine in line, before it plans on their lots. */
 export type Expirer = 'sweeper' | 'in_line';

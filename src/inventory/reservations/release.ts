@@ -10,7 +10,8 @@ import { fillBackorders } from '../backorders/backorders';
 import { stockLinesOf } from '../../domain/stock-lines';
 import type { UseCaseContext } from './reserve';
 import { stockChangeWrites } from '../stock-changes';
-import { assertTransition, heldOf, loadReservationDetail, lockForChange, productsOf, releaseHeld } from './transitions';
+import { heldOf } from '../../domain/reservation';
+import { assertTransition, loadReservationDetail, lockForChange, productsOf, releaseHeld } from './transitions';
 
 /** RESERVED → RELEASED: every held unit goes back (RELEASE movements, InventoryReleased), the reservation's open backorders are cancelled. */
 export async function releaseReservation(tx: Transaction, input: ReleaseInput, ctx: Omit<UseCaseContext, 'config'>): Promise<ReservationDetail> {

@@ -11,7 +11,7 @@ import {
   type ReservationRow,
 } from '../../db/reservation-store';
 import { canSee, type OwnerScope } from '../../domain/ownership';
-import { checkTransition, effectiveStatus, type ReservationStatus } from '../../domain/reservation';
+import { checkTransition, effectiveStatus, heldOf, type ReservationStatus } from '../../domain/reservation';
 import { AppError, notFound } from '../../errors';
 import type { ReservationDetail } from '../../schemas/reservations';
 import { reservationDetail } from './views';
@@ -39,11 +39,6 @@ export async function lockForChange(tx: Transaction, reservationId: string, vers
     });
   }
   return reservation;
-}
-
-/** Units of a line still held as reserved. */
-export function heldOf(line: ReservationLineRow): number {
-  return line.quantity - line.allocatedQuantity - line.releasedQuantity;
 }
 
 /** Movements and line changes that give back every unit the lines still hold as reserved. */

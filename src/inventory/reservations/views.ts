@@ -1,17 +1,17 @@
 import type { ReservationLineRow, ReservationRow } from '../../db/reservation-store';
-import { effectiveStatus, type StatusChange } from '../../domain/reservation';
+import { effectiveStatus, heldOf, type StatusChange } from '../../domain/reservation';
 import type { ReservationDetail, ReservationSummary, ReservationView } from '../../schemas/reservations';
 
 type ViewLine = Pick<ReservationLineRow, 'productId' | 'warehouseId' | 'lotId' | 'lotNumber' | 'quantity'> &
-  Partial<Pick<ReservationLineRow, 'allocatedQuantity' | 'shippedQuantity' | 'releasedQuantity'>>;
+  Partial<Pick<ReservationLineRow, 'allocatedQuantity' | 'shippedQuantity' | 'releasedQuantity' | 'movedQuantity'>>;
 
 type Item<L> = { productId: string; warehouseId: string; quantity: number; reserved: boolean; released: boolean; lots: L[] };
 
 /** Groups lines into one item per product and warehouse (in the order first taken) and one entry per lot. */
-function groupLines<L extends { lotId: string; quantity: number }>(
-  lines: readonly ViewLine[],
-  toLot: (line: ViewLine) => L,
-  addTo: (lot: L, line: ViewLine) => void,
+function groupLines<V extends ViewLine, L extends { lotId: string; quantity: number }>(
+  lines: readonly V[],
+  toLot: (line: V) => L,
+  addTo: (lot: L, line: V) => void,
 ): Item<L>[] {
   const items = new Map<string, Item<L> & { byLot: Map<string, L> }>();
   for (const line of lines) {
@@ -67,17 +67,19 @@ export function reservationSummary(reservation: ReservationRow, lines: readonly 
       lotId: line.lotId,
       lotNumber: line.lotNumber,
       quantity: line.quantity,
-      reservedQuantity: line.quantity - (line.allocatedQuantity ?? 0) - (line.releasedQuantity ?? 0),
-      allocatedQuantity: line.allocatedQuantity ?? 0,
-      shippedQuantity: line.shippedQuantity ?? 0,
-      releasedQuantity: line.releasedQuantity ?? 0,
+      reservedQuantity: heldOf(line),
+      allocatedQuantity: line.allocatedQuantity,
+      shippedQuantity: line.shippedQuantity,
+      releasedQuantity: line.releasedQuantity,
+      movedQuantity: line.movedQuantity,
     }),
     (lot, line) => {
       lot.quantity += line.quantity;
-      lot.reservedQuantity += line.quantity - (line.allocatedQuantity ?? 0) - (line.releasedQuantity ?? 0);
-      lot.allocatedQuantity += line.allocatedQuantity ?? 0;
-      lot.shippedQuantity += line.shippedQuantity ?? 0;
-      lot.releasedQuantity += line.releasedQuantity ?? 0;
+      lot.reservedQuantity += heldOf(line);
+      lot.allocatedQuantity += line.allocatedQuantity;
+      lot.shippedQuantity += line.shippedQuantity;
+      lot.releasedQuantity += line.releasedQuantity;
+      lot.movedQuantity += line.movedQuantity;
     },
   );
   return {
