@@ -47,7 +47,9 @@ import {
   reservationSummarySchema,
   reserveAnswerSchema,
   reserveBody,
+  reservationTransferAnswerSchema,
   shipBody,
+  transferReservationBody,
   shortfallSchema,
   statusChangeSchema,
 } from './reservations';
@@ -106,6 +108,8 @@ const components: [z.ZodType, string][] = [
   [allocateBody, 'AllocateRequest'],
   [shipBody, 'ShipRequest'],
   [extendBody, 'ExtendRequest'],
+  [transferReservationBody, 'ReservationTransferRequest'],
+  [reservationTransferAnswerSchema, 'ReservationTransferResult'],
   [reservationLotDetailSchema, 'ReservationLotDetail'],
   [statusChangeSchema, 'StatusChange'],
   [reservationDetailSchema, 'Reservation'],

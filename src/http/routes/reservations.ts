@@ -112,6 +112,7 @@ export function reservationRoutes(app: FastifyInstance, deps: AppDeps): void {
     '/inventory/reservations/:id/transfer',
     {
       schema: {
+        operationId: 'transferReservation',
         tags: ['reservations'],
         summary: 'Move all or part of a reservation to another order',
         description:
