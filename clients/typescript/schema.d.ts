@@ -361,6 +361,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/inventory/reservations/{id}/transfer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move all or part of a reservation to another order
+         * @description Moves held units (all of them without `items`; else each item from the lines of its product, and of its warehouse when given) to a new reservation for `orderId`, in one transaction: the same lots, still reserved; the same expiry unless `timeoutMinutes` is given; the same priority and strategy. The source keeps what is left (RELEASED when nothing is). Both get a history row and an event (ReservationTransferredOut, ReservationTransferredIn). 409 INVALID_TRANSITION unless the reservation is RESERVED and its hold has not ended; 409 CONFLICT for more than it holds (`details.shortfall`) or a stale `version`.
+         */
+        post: operations["transferReservation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/inventory/reserve": {
         parameters: {
             query?: never;
@@ -1370,6 +1390,7 @@ export interface components {
             allocatedQuantity: number;
             lotId: string;
             lotNumber: string | null;
+            movedQuantity: number;
             quantity: number;
             releasedQuantity: number;
             reservedQuantity: number;
@@ -1406,6 +1427,22 @@ export interface components {
             /** Format: date-time */
             updatedAt: string;
             version: number;
+        };
+        ReservationTransferRequest: {
+            customerId?: string;
+            items?: {
+                productId: string;
+                quantity: number;
+                warehouseId?: string;
+            }[];
+            orderId: string;
+            reason?: string;
+            timeoutMinutes?: number;
+            version?: number;
+        };
+        ReservationTransferResult: {
+            from: components["schemas"]["Reservation"];
+            to: components["schemas"]["Reservation"];
         };
         ReserveRequest: {
             /** @default false */
@@ -1688,6 +1725,8 @@ export type ReservationLot = components['schemas']['ReservationLot'];
 export type ReservationLotDetail = components['schemas']['ReservationLotDetail'];
 export type ReservationPage = components['schemas']['ReservationPage'];
 export type ReservationSummary = components['schemas']['ReservationSummary'];
+export type ReservationTransferRequest = components['schemas']['ReservationTransferRequest'];
+export type ReservationTransferResult = components['schemas']['ReservationTransferResult'];
 export type ReserveRequest = components['schemas']['ReserveRequest'];
 export type ReserveResult = components['schemas']['ReserveResult'];
 export type ShipRequest = components['schemas']['ShipRequest'];
@@ -4569,7 +4608,8 @@ export interface operations {
                      *               "reservedQuantity": 10,
                      *               "allocatedQuantity": 10,
                      *               "shippedQuantity": 10,
-                     *               "releasedQuantity": 10
+                     *               "releasedQuantity": 10,
+                     *               "movedQuantity": 10
                      *             }
                      *           ]
                      *         }
@@ -5234,7 +5274,8 @@ export interface operations {
                      *               "reservedQuantity": 10,
                      *               "allocatedQuantity": 10,
                      *               "shippedQuantity": 10,
-                     *               "releasedQuantity": 10
+                     *               "releasedQuantity": 10,
+                     *               "movedQuantity": 10
                      *             }
                      *           ]
                      *         }
@@ -5478,7 +5519,8 @@ export interface operations {
                      *                   "reservedQuantity": 10,
                      *                   "allocatedQuantity": 10,
                      *                   "shippedQuantity": 10,
-                     *                   "releasedQuantity": 10
+                     *                   "releasedQuantity": 10,
+                     *                   "movedQuantity": 10
                      *                 }
                      *               ]
                      *             }
@@ -5630,7 +5672,8 @@ export interface operations {
                      *               "reservedQuantity": 10,
                      *               "allocatedQuantity": 10,
                      *               "shippedQuantity": 10,
-                     *               "releasedQuantity": 10
+                     *               "releasedQuantity": 10,
+                     *               "movedQuantity": 10
                      *             }
                      *           ]
                      *         }
@@ -5838,7 +5881,8 @@ export interface operations {
                      *               "reservedQuantity": 10,
                      *               "allocatedQuantity": 10,
                      *               "shippedQuantity": 10,
-                     *               "releasedQuantity": 10
+                     *               "releasedQuantity": 10,
+                     *               "movedQuantity": 10
                      *             }
                      *           ]
                      *         }
@@ -5999,6 +6043,348 @@ export interface operations {
                      *       "error": {
                      *         "code": "UNSUPPORTED_MEDIA_TYPE",
                      *         "message": "Send the body as application/json"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many calls from this caller in the window; `Retry-After` says when to try again */
+            429: {
+                headers: {
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "x-ratelimit-limit": components["headers"]["RateLimitLimit"];
+                    "x-ratelimit-remaining": components["headers"]["RateLimitRemaining"];
+                    "x-ratelimit-reset": components["headers"]["RateLimitReset"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "Too many requests; try again in 7 s",
+                     *         "details": {
+                     *           "retryAfterSeconds": 7,
+                     *           "limit": 100000,
+                     *           "windowSeconds": 10
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (Postgres or RabbitMQ) is down (`DEPENDENCY_UNAVAILABLE`), or, for new allocation jobs, the backlog is at its bound (`OVERLOADED`, with `Retry-After`); retry later */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "The database is not answering"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    transferReservation: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Kept IDEMPOTENCY_RETENTION_HOURS (24 h) per caller and call: a repeat with the same body gets the first answer again, a refusal the call ran into (404, 409) included, with idempotent-replayed: true; another body gets 422. A 400 keeps nothing. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "orderId": "order-1001",
+                 *       "customerId": "customer-42",
+                 *       "items": [
+                 *         {
+                 *           "productId": "sku-123",
+                 *           "quantity": 10,
+                 *           "warehouseId": "wh-001"
+                 *         }
+                 *       ],
+                 *       "timeoutMinutes": 10,
+                 *       "reason": "cycle count",
+                 *       "version": 10
+                 *     }
+                 */
+                "application/json": components["schemas"]["ReservationTransferRequest"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    "idempotent-replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "from": {
+                     *         "reservationId": "0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f",
+                     *         "orderId": "order-1001",
+                     *         "status": "RESERVED",
+                     *         "items": [
+                     *           {
+                     *             "productId": "sku-123",
+                     *             "warehouseId": "wh-001",
+                     *             "quantity": 10,
+                     *             "reserved": false,
+                     *             "released": false,
+                     *             "lots": [
+                     *               {
+                     *                 "lotId": "0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f",
+                     *                 "lotNumber": "LOT-2025-001",
+                     *                 "quantity": 10,
+                     *                 "reservedQuantity": 10,
+                     *                 "allocatedQuantity": 10,
+                     *                 "shippedQuantity": 10,
+                     *                 "releasedQuantity": 10,
+                     *                 "movedQuantity": 10
+                     *               }
+                     *             ]
+                     *           }
+                     *         ],
+                     *         "expiresAt": "2025-01-15T09:30:00.000Z",
+                     *         "createdAt": "2025-01-15T09:30:00.000Z",
+                     *         "owner": "text",
+                     *         "customerId": "customer-42",
+                     *         "priority": "low",
+                     *         "strategy": "fifo",
+                     *         "version": 10,
+                     *         "updatedAt": "2025-01-15T09:30:00.000Z",
+                     *         "releasedAt": "2025-01-15T09:30:00.000Z",
+                     *         "history": [
+                     *           {
+                     *             "fromStatus": "RESERVED",
+                     *             "toStatus": "RESERVED",
+                     *             "reason": "cycle count",
+                     *             "reference": "PO-4711",
+                     *             "actor": "ops-1",
+                     *             "at": "2025-01-15T09:30:00.000Z"
+                     *           }
+                     *         ]
+                     *       },
+                     *       "to": {
+                     *         "reservationId": "0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f",
+                     *         "orderId": "order-1001",
+                     *         "status": "RESERVED",
+                     *         "items": [
+                     *           {
+                     *             "productId": "sku-123",
+                     *             "warehouseId": "wh-001",
+                     *             "quantity": 10,
+                     *             "reserved": false,
+                     *             "released": false,
+                     *             "lots": [
+                     *               {
+                     *                 "lotId": "0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f",
+                     *                 "lotNumber": "LOT-2025-001",
+                     *                 "quantity": 10,
+                     *                 "reservedQuantity": 10,
+                     *                 "allocatedQuantity": 10,
+                     *                 "shippedQuantity": 10,
+                     *                 "releasedQuantity": 10,
+                     *                 "movedQuantity": 10
+                     *               }
+                     *             ]
+                     *           }
+                     *         ],
+                     *         "expiresAt": "2025-01-15T09:30:00.000Z",
+                     *         "createdAt": "2025-01-15T09:30:00.000Z",
+                     *         "owner": "text",
+                     *         "customerId": "customer-42",
+                     *         "priority": "low",
+                     *         "strategy": "fifo",
+                     *         "version": 10,
+                     *         "updatedAt": "2025-01-15T09:30:00.000Z",
+                     *         "releasedAt": "2025-01-15T09:30:00.000Z",
+                     *         "history": [
+                     *           {
+                     *             "fromStatus": "RESERVED",
+                     *             "toStatus": "RESERVED",
+                     *             "reason": "cycle count",
+                     *             "reference": "PO-4711",
+                     *             "actor": "ops-1",
+                     *             "at": "2025-01-15T09:30:00.000Z"
+                     *           }
+                     *         ]
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ReservationTransferResult"];
+                };
+            };
+            /** @description Invalid input; `details.issues` lists what is wrong. Nothing was changed. */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "Invalid request body",
+                     *         "details": {
+                     *           "issues": [
+                     *             {
+                     *               "path": "items.0.quantity",
+                     *               "message": "Too small: expected number to be >0",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No bearer token, or one that is malformed, wrongly signed or expired */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHORIZED",
+                     *         "message": "Send `Authorization: Bearer <token>`"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "Reservation 0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f not found",
+                     *         "details": {
+                     *           "id": "0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: not enough stock, a stale version, an invalid transition or a duplicate */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "INSUFFICIENT_STOCK",
+                     *         "message": "Not enough stock of sku-123: 15 requested, 10 available"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "The request body is too large"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A path parameter is longer than 100 characters */
+            414: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "URI_TOO_LONG",
+                     *         "message": "A path parameter is longer than 100 characters"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json */
+            415: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *         "message": "Send the body as application/json"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The Idempotency-Key was already used with a different body */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "IDEMPOTENCY_MISMATCH",
+                     *         "message": "Idempotency-Key order-1001 was already used with a different request body"
                      *       }
                      *     }
                      */
@@ -6600,7 +6986,8 @@ export interface operations {
                      *               "reservedQuantity": 10,
                      *               "allocatedQuantity": 10,
                      *               "shippedQuantity": 10,
-                     *               "releasedQuantity": 10
+                     *               "releasedQuantity": 10,
+                     *               "movedQuantity": 10
                      *             }
                      *           ]
                      *         }
