@@ -3518,6 +3518,7 @@ export interface operations {
                 orderId?: string;
                 /** @description Admins only: just the objects of this owner (a token's `tenant`, else its `sub`). A service caller sees its own owner's objects whatever it names; naming another finds nothing. */
                 owner?: string;
+                priority?: string;
                 productId?: string;
                 referenceId?: string;
                 reservationId?: string;

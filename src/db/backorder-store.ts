@@ -1,4 +1,5 @@
 import type { BackorderFill, BackorderStatus, NewBackorder, StoredBackorder } from '../domain/backorder';
+import type { Priority } from '../domain/priority';
 import { queryRow, queryRows, type Queryable, type Transaction } from './client';
 import { isOneOf, raw, sql, toQuery, whereAll, type Sql } from './sql';
 
@@ -130,6 +131,7 @@ export type BackorderFilter = {
   productId?: string;
   warehouseId?: string;
   statuses?: readonly BackorderStatus[];
+  priorities?: readonly Priority[];
   referenceId?: string;
   reservationId?: string;
   createdFrom?: Date;
@@ -153,6 +155,7 @@ export async function listBackorders(db: Queryable, filter: BackorderFilter): Pr
   if (filter.referenceId !== undefined) conditions.push(sql`b.reference_id = ${filter.referenceId}`);
   if (filter.reservationId !== undefined) conditions.push(sql`b.reservation_id = ${filter.reservationId}::uuid`);
   if (filter.statuses !== undefined) conditions.push(sql`b.status ${isOneOf(filter.statuses)}`);
+  if (filter.priorities !== undefined) conditions.push(sql`b.priority = any(${filter.priorities}::request_priority[])`);
   if (filter.createdFrom !== undefined) conditions.push(sql`b.created_at >= ${filter.createdFrom}`);
   if (filter.createdTo !== undefined) conditions.push(sql`b.created_at < ${filter.createdTo}`);
   let cursor = raw('');

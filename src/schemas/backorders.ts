@@ -35,6 +35,7 @@ export const listBackordersQuery = z
     productId: externalId.optional(),
     warehouseId: externalId.optional(),
     status: valueList(backorderStatuses).optional(),
+    priority: valueList(priorities).optional(),
     orderId: externalId.optional(),
     referenceId: externalId.optional(),
     reservationId: uuidSchema.optional(),

@@ -147,6 +147,7 @@ describe('backorder lookups use an index for every filter', () => {
     [{ productId: 'p-9' }, ['product_id']],
     [{ warehouseId: 'wh-2' }, ['warehouse_id']],
     [{ status: 'OPEN' }, ['status']],
+    [{ priority: 'critical' }, ['priority']],
     [{ status: 'FULFILLED,CANCELLED' }, []],
     [{ orderId: 'order-77' }, ['reference_id']],
     [{ createdFrom: '2026-05-03T00:00:00Z', createdTo: '2026-05-03T06:00:00Z' }, ['created_at']],

@@ -120,6 +120,7 @@ describe('GET /inventory/reservations', () => {
   it('refuses bad filters with 400', async () => {
     for (const query of [
       '?status=LOST',
+      '?priority=urgent',
       '?status=',
       '?limit=0',
       '?limit=501',
@@ -205,12 +206,14 @@ describe('GET /backorders', () => {
     expect(await referencesOf('')).toEqual(['lk-bo-order-4', 'lk-bo-order-2', 'lk-bo-order-3', 'lk-bo-order-1']);
   });
 
-  it('filters by product, warehouse, status, order and creation time', async () => {
+  it('filters by product, warehouse, status, priority, order and creation time', async () => {
     expect(await referencesOf('?productId=lk-bo-1')).toEqual(['lk-bo-order-2', 'lk-bo-order-1']);
     expect(await referencesOf('?warehouseId=wh-b')).toEqual(['lk-bo-order-2']);
     expect(await referencesOf('?status=CANCELLED')).toEqual(['lk-bo-order-3']);
     expect(await referencesOf('?status=OPEN&productId=lk-bo-2')).toEqual(['lk-bo-order-4']);
     expect(await referencesOf('?status=OPEN,CANCELLED&productId=lk-bo-2')).toEqual(['lk-bo-order-4', 'lk-bo-order-3']);
+    expect(await referencesOf('?priority=high')).toEqual(['lk-bo-order-2', 'lk-bo-order-3']);
+    expect(await referencesOf('?priority=low,critical&status=OPEN')).toEqual(['lk-bo-order-4', 'lk-bo-order-1']);
     expect(await referencesOf('?orderId=lk-bo-order-2')).toEqual(['lk-bo-order-2']);
     expect(await referencesOf('?referenceId=lk-bo-order-2')).toEqual(['lk-bo-order-2']);
     const [row] = await queryRows<{ createdAt: Date }>(t.db.pool, 'select created_at as "createdAt" from backorder_items where reference_id = $1', [

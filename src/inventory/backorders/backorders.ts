@@ -112,13 +112,14 @@ export function toBackorder(row: StoredBackorder): Backorder {
  * oldest first; `nextCursor` continues after it.
  */
 export async function findBackorders(db: Queryable, query: ListBackordersQuery, scope: OwnerScope): Promise<BackorderPage> {
-  const { owner: requested, status, orderId, referenceId, cursor, offset, limit, ...filters } = query;
+  const { owner: requested, status, priority, orderId, referenceId, cursor, offset, limit, ...filters } = query;
   const owner = listOwner(scope, requested);
   if (owner === null) return { items: [], limit, offset: offset ?? 0, nextCursor: null };
   const rows = await listBackorderRows(db, {
     ...filters,
     ...(owner === undefined ? {} : { owner }),
     statuses: status,
+    priorities: priority,
     referenceId: orderId ?? referenceId,
     after: cursor,
     offset,
