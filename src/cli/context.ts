@@ -6,7 +6,7 @@ import type { ApiTarget } from './http';
 import type { Output } from './output';
 
 /** The options every command shares. */
-export type GlobalOptions = { url: string; token?: string; timeout: number; json?: boolean };
+export type GlobalOptions = { url: string; token?: string; timeout: number; json?: boolean; progressInterval: number };
 
 /** What a command needs: where to write, the service config, and the API it talks to. */
 export type CommandContext = {

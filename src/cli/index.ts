@@ -7,22 +7,23 @@ import { seedCommand } from './commands/seed';
 import { tokenCommand } from './commands/token';
 import { createContext, positiveInteger, type GlobalOptions } from './context';
 import { CliError, exitCodes } from './errors';
-import type { Output } from './output';
+import type { Output, OutputSettings } from './output';
 import { reconcileCommand } from './reconcile';
 import { packageVersion } from '../package';
 
 /** The output of a real run: stdout for results, stderr for progress and errors. */
-export function processOutput(json: boolean): Output {
+export function processOutput(settings: OutputSettings): Output {
   return {
     out: (text) => void process.stdout.write(`${text}\n`),
     err: (text) => void process.stderr.write(`${text}\n`),
+    draw: (text) => void process.stderr.write(text),
     interactive: isatty(process.stderr.fd),
-    json,
+    ...settings,
   };
 }
 
 /** Builds the `stockroom` program; `output` decides where results and messages go. */
-export function buildProgram(makeOutput: (json: boolean) => Output = processOutput): { program: Command; exitCode: () => number } {
+export function buildProgram(makeOutput: (settings: OutputSettings) => Output = processOutput): { program: Command; exitCode: () => number } {
   const program = new Command('stockroom')
     .description(
       'Operate Stockroom: enqueue and follow allocation jobs, handle dead letters, seed demo data, reconcile the ledger, mint tokens, run the benchmark.',
@@ -34,11 +35,17 @@ export function buildProgram(makeOutput: (json: boolean) => Output = processOutp
     )
     .addOption(new Option('--timeout <ms>', 'give up on one HTTP call after this long').argParser(positiveInteger).default(10_000))
     .option('--json', 'print results as JSON')
+    .addOption(
+      new Option('--progress-interval <seconds>', 'without a terminal, write a progress line at most this often')
+        .env('STOCKROOM_PROGRESS_INTERVAL')
+        .argParser(positiveInteger)
+        .default(5),
+    )
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
 
   const options = () => program.opts<GlobalOptions>();
-  const context = createContext(options, () => makeOutput(options().json ?? false));
+  const context = createContext(options, () => makeOutput({ json: options().json ?? false, progressIntervalMs: options().progressInterval * 1000 }));
   for (const command of [enqueueCommand, statusCommand, dlqCommand, seedCommand, reconcileCommand, tokenCommand, benchCommand]) {
     program.addCommand(command(context));
   }
@@ -52,7 +59,7 @@ export function buildProgram(makeOutput: (json: boolean) => Output = processOutp
 }
 
 /** Runs the CLI with `argv` (as process.argv) and resolves to its exit code; never exits the process itself. */
-export async function main(argv: readonly string[], makeOutput: (json: boolean) => Output = processOutput): Promise<number> {
+export async function main(argv: readonly string[], makeOutput: (settings: OutputSettings) => Output = processOutput): Promise<number> {
   const { program, exitCode } = buildProgram(makeOutput);
   try {
     await program.parseAsync([...argv]);
@@ -62,7 +69,7 @@ export async function main(argv: readonly string[], makeOutput: (json: boolean) 
       // Commander has printed help, the version or the parse error; only the first two succeed.
       return error.exitCode === 0 ? exitCodes.ok : exitCodes.usage;
     }
-    const output = makeOutput(false);
+    const output = makeOutput({ json: false, progressIntervalMs: 5000 });
     if (error instanceof CliError) {
       output.err(`stockroom: ${error.message}`);
       return error.exitCode;

@@ -2,10 +2,17 @@
 export type Output = {
   out: (text: string) => void;
   err: (text: string) => void;
+  /** Writes to stderr as is, without a newline: a progress line redrawn in place on a terminal. */
+  draw: (text: string) => void;
   /** Whether stderr is a terminal: spinners and progress bars draw only there. */
   interactive: boolean;
+  /** Without a terminal, progress writes at most one line this often. */
+  progressIntervalMs: number;
   json: boolean;
 };
+
+/** How a run's output behaves, from the global options. */
+export type OutputSettings = { json: boolean; progressIntervalMs: number };
 
 type Cell = string | number | boolean | null | undefined;
 
@@ -14,34 +21,4 @@ export function table(headers: readonly string[], rows: readonly (readonly Cell[
   const cells = [headers, ...rows.map((row) => row.map((cell) => (cell === null || cell === undefined ? '-' : String(cell))))];
   const widths = headers.map((_, column) => Math.max(...cells.map((row) => (row[column] ?? '').length)));
   return cells.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0))).join('  ')).join('\n');
-}
-
-const frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
-
-/** A one-line spinner on stderr when it is a terminal; otherwise each new status is written once. */
-export function spinner(output: Output, stderr: NodeJS.WriteStream = process.stderr): { update(text: string): void; stop(): void } {
-  let text = '';
-  let frame = 0;
-  if (!output.interactive) {
-    return {
-      update(next) {
-        if (next !== text) output.err(next);
-        text = next;
-      },
-      stop() {},
-    };
-  }
-  const timer = setInterval(() => {
-    frame = (frame + 1) % frames.length;
-    stderr.write(`\r\x1b[2K${frames[frame]} ${text}`);
-  }, 100);
-  return {
-    update(next) {
-      text = next;
-    },
-    stop() {
-      clearInterval(timer);
-      stderr.write('\r\x1b[2K');
-    },
-  };
 }

@@ -120,6 +120,29 @@ describe('stockroom enqueue and status', () => {
     expect(result.stdout).toMatch(/^allocation [0-9a-f-]{36}: queued \(idempotency key cli-/);
   });
 
+  it('without a terminal, --wait writes a progress line per --progress-interval, not one per poll', async () => {
+    const worker = stack.processes.find((process) => process.role === 'worker')!.child;
+    // a frozen worker leaves the job queued for as long as the wait lasts
+    process.kill(-worker.pid!, 'SIGSTOP');
+    try {
+      const enqueued = await stockroom('enqueue', '-p', 'demo-0003', '-q', '1');
+      expectExit(enqueued, 0);
+      const id = enqueued.stdout.match(/^allocation ([0-9a-f-]{36}):/)![1]!;
+      const started = Date.now();
+      const waited = await stockroom('--progress-interval', '1', 'status', id, '--wait', '--wait-timeout', '4');
+      const seconds = (Date.now() - started) / 1000;
+      expectExit(waited, 1);
+      const lines = waited.stderr.split('\n').filter((line) => line.startsWith(`allocation ${id}: queued (`));
+      // polled every 0.2 s, so unthrottled it would be some twenty lines
+      expect(lines.length).toBeGreaterThanOrEqual(2);
+      expect(lines.length).toBeLessThanOrEqual(Math.ceil(seconds));
+      expect(lines[0]).toBe(`allocation ${id}: queued (1s)`);
+      expect(waited.stderr).toContain(`allocation ${id} is still queued after 4s`);
+    } finally {
+      process.kill(-worker.pid!, 'SIGCONT');
+    }
+  });
+
   it('answers exit 4 with the error code for an unknown job', async () => {
     const result = await stockroom('status', uuidv7());
     expectExit(result, 4);

@@ -7,7 +7,8 @@ import { strategies } from '../../domain/strategies';
 import { createAllocationBody, type AcceptedAllocation, type allocationViewSchema } from '../../schemas/allocations';
 import { CliError, exitCodes, type ExitCode } from '../errors';
 import { callApi, type ApiTarget } from '../http';
-import { spinner, table, type Output } from '../output';
+import { table, type Output } from '../output';
+import { startProgress } from '../progress';
 import { positiveInteger, type CommandContext } from '../context';
 
 type Accepted = AcceptedAllocation;
@@ -63,7 +64,7 @@ export function printJob(output: Output, job: JobView): void {
 /** Polls a job until it is no longer queued or processing, showing its status on stderr meanwhile. */
 export async function waitForJob(target: ApiTarget, output: Output, allocationId: string, timeoutSeconds: number): Promise<JobView> {
   const started = Date.now();
-  const progress = spinner(output);
+  const progress = startProgress(output, { label: `allocation ${allocationId}: queued` });
   try {
     for (;;) {
       const job = await callApi<JobView>(target, 'GET', `/api/v1/allocations/${encodeURIComponent(allocationId)}`);
@@ -75,7 +76,7 @@ export async function waitForJob(target: ApiTarget, output: Output, allocationId
           `allocation ${allocationId} is still ${job.status} after ${timeoutSeconds}s; check later with: stockroom status ${allocationId}`,
         );
       }
-      progress.update(`allocation ${allocationId}: ${job.status} (${seconds.toFixed(1)}s)`);
+      progress.update({ label: `allocation ${allocationId}: ${job.status}` });
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   } finally {

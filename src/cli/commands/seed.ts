@@ -1,8 +1,8 @@
 import { Command } from 'commander';
-import { SingleBar, Presets } from 'cli-progress';
 import { demoProducts, demoReceipts, demoWarehouses } from '../demo-data';
 import { CliError } from '../errors';
 import { callApi, type ApiTarget } from '../http';
+import { startProgress } from '../progress';
 import { positiveInteger, type CommandContext } from '../context';
 
 const receiptsPerRequest = 200;
@@ -37,35 +37,36 @@ export function seedCommand(context: CommandContext): Command {
       const target = context.target();
       const { output } = context;
       const products = demoProducts(options.size);
-      const bar = new SingleBar({ format: 'seeding {step} {bar} {value}/{total}', stream: process.stderr, hideCursor: true }, Presets.shades_classic);
-      const showBar = output.interactive && options.size >= 100;
-      if (showBar) bar.start(demoWarehouses.length + products.length, 0, { step: 'catalogue' });
-
+      const progress = startProgress(output, { label: 'seeding the catalogue', total: demoWarehouses.length + products.length, unit: 'entries' });
       let warehousesCreated = 0;
-      for (const warehouse of demoWarehouses) {
-        if ((await create(target, '/api/v1/warehouses', warehouse)) === 'created') warehousesCreated += 1;
-        if (showBar) bar.increment();
-      }
       const fresh = new Set<string>();
-      await forEachParallel(products, parallelRequests, async (product) => {
-        if ((await create(target, '/api/v1/products', product)) === 'created') fresh.add(product.id);
-        if (showBar) bar.increment();
-      });
+      try {
+        for (const warehouse of demoWarehouses) {
+          if ((await create(target, '/api/v1/warehouses', warehouse)) === 'created') warehousesCreated += 1;
+          progress.advance();
+        }
+        await forEachParallel(products, parallelRequests, async (product) => {
+          if ((await create(target, '/api/v1/products', product)) === 'created') fresh.add(product.id);
+          progress.advance();
+        });
+      } finally {
+        progress.stop();
+      }
 
       // Products that existed already keep their stock: receipts go only to new ones, so seed can run again.
       const lots = demoReceipts(products, new Date()).filter((receipt) => fresh.has(receipt.productId));
       const batches = Array.from({ length: Math.ceil(lots.length / receiptsPerRequest) }, (_, index) =>
         lots.slice(index * receiptsPerRequest, (index + 1) * receiptsPerRequest),
       );
-      if (showBar) {
-        bar.setTotal(bar.getTotal() + lots.length);
-        bar.update({ step: 'lots' });
+      const lotProgress = startProgress(output, { label: 'seeding lots', total: lots.length, unit: 'lots' });
+      try {
+        await forEachParallel(batches, parallelRequests, async (batch) => {
+          await callApi(target, 'PUT', '/api/v1/inventory/adjust', { body: { adjustments: batch } });
+          lotProgress.advance(batch.length);
+        });
+      } finally {
+        lotProgress.stop();
       }
-      await forEachParallel(batches, parallelRequests, async (batch) => {
-        await callApi(target, 'PUT', '/api/v1/inventory/adjust', { body: { adjustments: batch } });
-        if (showBar) bar.increment(batch.length);
-      });
-      if (showBar) bar.stop();
       const units = lots.reduce((sum, receipt) => sum + receipt.quantity, 0);
       const summary = {
         warehouses: { created: warehousesCreated, existed: demoWarehouses.length - warehousesCreated },
