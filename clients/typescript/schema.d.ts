@@ -145,6 +145,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/allocations/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Queue up to 1,000 allocation jobs in one call
+         * @description Takes 1–1000 jobs, each an `AllocationBatchEntry`: the body of `POST /allocations` with its own `idempotencyKey` (generated when absent; send one, so that sending the batch again doubles nothing). Each entry is checked, keyed and answered on its own, as `POST /allocations` would answer it: `results[i]` holds its status and body — 202 with the accepted job (`replayed` when its key had accepted the same request before), 400 with the issues of an invalid entry, 422 for a key used before with another request. Refused entries record nothing; the accepted ones are recorded in one transaction and their messages published before the answer. The call itself answers 200; a body that is not `{ jobs: [...] }` with 1–1,000 entries is 400, one larger than the body limit 413. When its valid jobs would take the backlog past `ALLOCATION_MAX_BACKLOG`, the whole batch is refused with 503 `OVERLOADED` and `Retry-After`, and nothing is recorded.
+         */
+        post: operations["createAllocationBatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/backorders": {
         parameters: {
             query?: never;
@@ -895,6 +915,38 @@ export interface components {
             priority: "low" | "medium" | "high" | "critical";
             /** @enum {string} */
             status: "queued" | "processing" | "succeeded" | "partial" | "failed" | "dead_lettered";
+        };
+        AllocationBatchAccepted: {
+            body: components["schemas"]["AllocationAccepted"];
+            index: number;
+            replayed: boolean;
+            /** @constant */
+            status: 202;
+        };
+        AllocationBatchEntry: {
+            idempotencyKey?: string;
+            request: components["schemas"]["AllocationRequestInput"];
+        };
+        AllocationBatchRefused: {
+            body: {
+                error: {
+                    code: string;
+                    details?: unknown;
+                    message: string;
+                };
+            };
+            index: number;
+            /** @constant */
+            replayed: false;
+            status: number;
+        };
+        AllocationBatchRequest: {
+            jobs: components["schemas"]["AllocationBatchEntry"][];
+        };
+        AllocationBatchResult: {
+            accepted: number;
+            refused: number;
+            results: (components["schemas"]["AllocationBatchAccepted"] | components["schemas"]["AllocationBatchRefused"])[];
         };
         AllocationItem: {
             productId: string;
@@ -1683,6 +1735,11 @@ export type AllocatedItem = components['schemas']['AllocatedItem'];
 export type AllocateRequest = components['schemas']['AllocateRequest'];
 export type Allocation = components['schemas']['Allocation'];
 export type AllocationAccepted = components['schemas']['AllocationAccepted'];
+export type AllocationBatchAccepted = components['schemas']['AllocationBatchAccepted'];
+export type AllocationBatchEntry = components['schemas']['AllocationBatchEntry'];
+export type AllocationBatchRefused = components['schemas']['AllocationBatchRefused'];
+export type AllocationBatchRequest = components['schemas']['AllocationBatchRequest'];
+export type AllocationBatchResult = components['schemas']['AllocationBatchResult'];
 export type AllocationItem = components['schemas']['AllocationItem'];
 export type AllocationItemInput = components['schemas']['AllocationItemInput'];
 export type AllocationPage = components['schemas']['AllocationPage'];
@@ -3499,6 +3556,213 @@ export interface operations {
                      *       "error": {
                      *         "code": "DEPENDENCY_UNAVAILABLE",
                      *         "message": "The database is not answering"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createAllocationBatch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "jobs": [
+                 *         {
+                 *           "idempotencyKey": "order-1001-reserve",
+                 *           "request": {
+                 *             "items": [
+                 *               {
+                 *                 "productId": "sku-123",
+                 *                 "quantity": 10,
+                 *                 "warehouseId": "wh-001"
+                 *               }
+                 *             ],
+                 *             "mode": "reserve",
+                 *             "strategy": "fifo",
+                 *             "allowPartial": false,
+                 *             "allowBackorder": false,
+                 *             "reservationMinutes": 10,
+                 *             "priority": "medium",
+                 *             "timeoutMs": 10,
+                 *             "referenceId": "order-1001",
+                 *             "referenceType": "order",
+                 *             "destination": {
+                 *               "latitude": 40.7128,
+                 *               "longitude": -74.006
+                 *             }
+                 *           }
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["AllocationBatchRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "accepted": 10,
+                     *       "refused": 10,
+                     *       "results": [
+                     *         {
+                     *           "index": 10,
+                     *           "status": 202,
+                     *           "replayed": false,
+                     *           "body": {
+                     *             "allocationId": "0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f",
+                     *             "status": "queued",
+                     *             "idempotencyKey": "order-1001-reserve",
+                     *             "priority": "low",
+                     *             "message": "Accepted; follow it at /api/v1/allocations/0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f"
+                     *           }
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AllocationBatchResult"];
+                };
+            };
+            /** @description Invalid input; `details.issues` lists what is wrong. Nothing was changed. */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "Invalid request body",
+                     *         "details": {
+                     *           "issues": [
+                     *             {
+                     *               "path": "items.0.quantity",
+                     *               "message": "Too small: expected number to be >0",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No bearer token, or one that is malformed, wrongly signed or expired */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHORIZED",
+                     *         "message": "Send `Authorization: Bearer <token>`"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "The request body is too large"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json */
+            415: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *         "message": "Send the body as application/json"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many calls from this caller in the window; `Retry-After` says when to try again */
+            429: {
+                headers: {
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "x-ratelimit-limit": components["headers"]["RateLimitLimit"];
+                    "x-ratelimit-remaining": components["headers"]["RateLimitRemaining"];
+                    "x-ratelimit-reset": components["headers"]["RateLimitReset"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "Too many requests; try again in 7 s",
+                     *         "details": {
+                     *           "retryAfterSeconds": 7,
+                     *           "limit": 100000,
+                     *           "windowSeconds": 10
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (Postgres or RabbitMQ) is down (`DEPENDENCY_UNAVAILABLE`), or, for new allocation jobs, the backlog is at its bound (`OVERLOADED`, with `Retry-After`); retry later */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "OVERLOADED",
+                     *         "message": "2000 allocation jobs are waiting to be served, the most this service accepts; try again in 1 s",
+                     *         "details": {
+                     *           "retryAfterSeconds": 1,
+                     *           "backlog": 2000,
+                     *           "maxBacklog": 2000
+                     *         }
                      *       }
                      *     }
                      */

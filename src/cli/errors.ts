@@ -18,8 +18,10 @@ export class CliError extends Error {
   constructor(
     readonly exitCode: ExitCode,
     message: string,
-    /** The API's error code when Stockroom refused the request (e.g. ALREADY_EXISTS). */
+    /** The API's error code when Stockroom refused the request (e.g. ALREADY_EXISTS, or OVERLOADED with a 503). */
     readonly apiCode?: string,
+    /** When a 503 said to try again (its Retry-After), in seconds. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
     this.name = 'CliError';

@@ -54,6 +54,14 @@ export async function callApi<T>(
   if (response.ok) return body as T;
   const message = describeRefusal(response.status, body as ErrorBody | undefined, text);
   if (response.status >= 400 && response.status < 500) throw new CliError(exitCodes.refused, message, (body as ErrorBody | undefined)?.error?.code);
-  if (response.status === 503) throw new CliError(exitCodes.unreachable, `Stockroom is not ready: ${message}`);
+  if (response.status === 503) {
+    const retryAfter = Number(response.headers.get('retry-after'));
+    throw new CliError(
+      exitCodes.unreachable,
+      `Stockroom is not ready: ${message}`,
+      (body as ErrorBody | undefined)?.error?.code,
+      Number.isFinite(retryAfter) ? retryAfter : undefined,
+    );
+  }
   throw new CliError(exitCodes.failed, `Stockroom failed: ${message}`);
 }

@@ -1,14 +1,12 @@
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { IdempotentAnswer } from '../inventory/idempotency';
+import { idempotencyKeyText } from '../schemas/common';
 
 /** The Idempotency-Key header: printable, at most 200 characters. */
-export const idempotencyKeySchema = z
-  .string()
-  .regex(/^[\x21-\x7e]{1,200}$/, 'expected 1-200 printable characters')
-  .describe(
-    'Kept IDEMPOTENCY_RETENTION_HOURS (24 h) per caller and call: a repeat with the same body gets the first answer again, a refusal the call ran into (404, 409) included, with idempotent-replayed: true; another body gets 422. A 400 keeps nothing.',
-  );
+export const idempotencyKeySchema = idempotencyKeyText.describe(
+  'Kept IDEMPOTENCY_RETENTION_HOURS (24 h) per caller and call: a repeat with the same body gets the first answer again, a refusal the call ran into (404, 409) included, with idempotent-replayed: true; another body gets 422. A 400 keeps nothing.',
+);
 
 /** The optional Idempotency-Key header of a state-changing call. */
 export const idempotencyHeaders = z.object({ 'idempotency-key': idempotencyKeySchema.optional() });

@@ -5,8 +5,10 @@ import {
   cursorPageQuery,
   externalId,
   destinationWhenNeeded,
+  errorBodySchema,
   geoPointSchema,
   hasDestinationWhenNeeded,
+  idempotencyKeyText,
   isoTimestamp,
   ownerQuery,
   quantitySchema,
@@ -71,6 +73,86 @@ export const acceptedAllocationSchema = z.object({
   message: z.string(),
 });
 export type AcceptedAllocation = z.infer<typeof acceptedAllocationSchema>;
+
+/** The most jobs one POST /allocations/batch takes. */
+export const allocationBatchLimit = 1000;
+
+/** One job of POST /allocations/batch: the body POST /allocations takes, under its own Idempotency-Key (one is generated when it has none). */
+export const allocationBatchEntrySchema = z.strictObject({
+  idempotencyKey: idempotencyKeyText.optional(),
+  request: createAllocationBody,
+});
+
+/**
+ * POST /allocations/batch: up to allocationBatchLimit jobs. Only this envelope is checked as a whole;
+ * each entry is checked on its own against AllocationBatchEntry (and refused on its own), so the
+ * entries are taken as any JSON here and documented as that component.
+ */
+export const allocationBatchBody = z.strictObject({
+  jobs: z
+    .array(z.unknown().meta({ $ref: '#/components/schemas/AllocationBatchEntryInput' }))
+    .min(1)
+    .max(allocationBatchLimit),
+});
+export type AllocationBatch = z.infer<typeof allocationBatchBody>;
+
+/** A job of a batch that was accepted: the 202 body POST /allocations answers, and whether its key had accepted it before. */
+export const allocationBatchAcceptedSchema = z.object({
+  index: z.number().int().min(0),
+  status: z.literal(202),
+  replayed: z.boolean(),
+  body: acceptedAllocationSchema,
+});
+
+/** A job of a batch that was refused (nothing recorded for it): the status and error body POST /allocations would answer. */
+export const allocationBatchRefusedSchema = z.object({
+  index: z.number().int().min(0),
+  status: z.number().int().min(400).max(599),
+  replayed: z.literal(false),
+  body: errorBodySchema,
+});
+
+/** The answer of POST /allocations/batch: one result per job, in the order sent. */
+export const allocationBatchResultSchema = z
+  .object({
+    accepted: z.number().int().min(0),
+    refused: z.number().int().min(0),
+    results: z.array(z.union([allocationBatchAcceptedSchema, allocationBatchRefusedSchema])),
+  })
+  .meta({
+    example: {
+      accepted: 1,
+      refused: 1,
+      results: [
+        {
+          index: 0,
+          status: 202,
+          replayed: false,
+          body: {
+            allocationId: '0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f',
+            status: 'queued',
+            idempotencyKey: 'order-1001-reserve',
+            priority: 'medium',
+            message: 'Allocation request queued for processing',
+          },
+        },
+        {
+          index: 1,
+          status: 400,
+          replayed: false,
+          body: {
+            error: {
+              code: 'VALIDATION_FAILED',
+              message: 'Invalid job at index 1',
+              details: { index: 1, issues: [{ path: 'request.items.0.quantity', message: 'Too small: expected number to be >0', code: 'too_small' }] },
+            },
+          },
+        },
+      ],
+    },
+  });
+export type AllocationBatchResult = z.infer<typeof allocationBatchResultSchema>;
+export type AllocationBatchEntryResult = AllocationBatchResult['results'][number];
 
 export const allocatedItemSchema = z.object({
   productId: z.string(),

@@ -47,6 +47,9 @@ export const ownerQuery = userText(200).describe(
   "Admins only: just the objects of this owner (a token's `tenant`, else its `sub`). A service caller sees its own owner's objects whatever it names; naming another finds nothing.",
 );
 
+/** An Idempotency-Key as a caller writes it: printable ASCII, 1-200 characters. */
+export const idempotencyKeyText = z.string().regex(/^[\x21-\x7e]{1,200}$/, 'expected 1-200 printable characters');
+
 /** A reference to something outside Stockroom: an order, a purchase order, a job reference. */
 export const referenceText = userText(200);
 

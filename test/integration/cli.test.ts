@@ -158,6 +158,60 @@ describe('stockroom enqueue and status', () => {
   });
 });
 
+describe('stockroom enqueue --file jobs.ndjson', () => {
+  const line = (i: number, extra: Record<string, unknown> = {}) =>
+    JSON.stringify({ items: [{ productId: 'demo-0004', quantity: 1 }], mode: 'allocate', referenceId: `order-ndjson-${i}`, referenceType: 'order', ...extra });
+
+  async function jobsUnder(pattern: string): Promise<{ status: string; key: string }[]> {
+    const { rows } = await stack.db.pool.query<{ status: string; key: string }>(
+      `select status, idempotency_key as key from allocation_requests where idempotency_key like $1 order by idempotency_key`,
+      [pattern],
+    );
+    return rows;
+  }
+
+  it('sends every line in batches, the worker serves them, and running the same file again queues nothing twice', async () => {
+    expectExit(await stockroom('seed', '--size', '12'), 0);
+    const lines = Array.from({ length: 25 }, (_, i) => line(i));
+    lines[3] = line(3, { idempotencyKey: 'ndjson-own-key' });
+    const file = await writeJob('jobs.ndjson', `${lines.slice(0, 10).join('\n')}\n\n${lines.slice(10).join('\r\n')}\n`);
+    const first = await stockroom('enqueue', '--file', file, '--batch-size', '10');
+    expectExit(first, 0);
+    expect(first.stdout.split('\n')[0]).toBe(`${file}: 25 jobs queued, 0 already queued under their keys, 0 refused`);
+    const derived = await jobsUnder('jobs.ndjson:%');
+    expect(derived).toHaveLength(24);
+    // the key of a line: the file name, its line number (the blank line 11 counted) and the hash of its request
+    expect(derived.map((job) => job.key.split(':')[1])).toContain('26');
+    expect(await jobsUnder('ndjson-own-key')).toHaveLength(1);
+    await waitFor('every job of the file served', async () => {
+      const jobs = await jobsUnder('jobs.ndjson:%');
+      return jobs.every((job) => job.status === 'succeeded') ? true : undefined;
+    });
+
+    const again = await stockroom('--json', 'enqueue', '--file', file);
+    expectExit(again, 0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ queued: 0, replayed: 25, refused: 0 });
+    expect(await jobsUnder('jobs.ndjson:%')).toHaveLength(24);
+  });
+
+  it('exits 4 and names each line the service refused; the others are queued', async () => {
+    const file = await writeJob('reused.jsonl', [line(100, { idempotencyKey: 'ndjson-own-key' }), line(101)].join('\n'));
+    const result = await stockroom('enqueue', '--file', file);
+    expectExit(result, 4);
+    expect(result.stdout).toContain('1 jobs queued, 0 already queued under their keys, 1 refused');
+    expect(result.stdout).toMatch(/^1\s+ndjson-own-key\s+422\s+IDEMPOTENCY_MISMATCH\s+/m);
+  });
+
+  it('refuses a file with an invalid line before sending anything (exit 2), naming the line', async () => {
+    const file = await writeJob('bad.ndjson', [line(200), '{"items": []}', 'not json'].join('\n'));
+    const result = await stockroom('enqueue', '--file', file);
+    expectExit(result, 2);
+    expect(result.stderr).toContain('line 2: items: ');
+    expect(result.stderr).toContain('line 3: not JSON');
+    expect(await jobsUnder('bad.ndjson:%')).toHaveLength(0);
+  });
+});
+
 describe('bad input to the CLI', () => {
   it.each([
     ['a missing file', () => Promise.resolve(path.join(scratch, 'absent.json')), /Cannot read .*absent\.json: no such file/],

@@ -6,6 +6,7 @@ import { priorities } from '../../domain/priority';
 import { strategies } from '../../domain/strategies';
 import { createAllocationBody, type AcceptedAllocation, type allocationViewSchema } from '../../schemas/allocations';
 import { CliError, exitCodes, type ExitCode } from '../errors';
+import { enqueueFile, isJobLinesFile } from './enqueue-file';
 import { callApi, type ApiTarget } from '../http';
 import { table, type Output } from '../output';
 import { startProgress } from '../progress';
@@ -135,6 +136,7 @@ type EnqueueOptions = {
   timeoutMs?: number;
   destination?: { latitude: number; longitude: number };
   key?: string;
+  batchSize: number;
   wait?: boolean;
   waitTimeout: number;
 };
@@ -162,8 +164,11 @@ function bodyFromFlags(options: EnqueueOptions): Record<string, unknown> {
 /** `stockroom enqueue`: POST /allocations from flags or a file, optionally waiting for the result. */
 export function enqueueCommand(context: CommandContext): Command {
   return new Command('enqueue')
-    .description('enqueue an allocation job (from flags or --file job.json); --wait shows progress and prints the result')
-    .option('-f, --file <path>', 'a JSON file holding the whole request body')
+    .description(
+      'enqueue an allocation job (from flags or --file job.json), or every job of --file jobs.ndjson (one per line, in batches); --wait shows progress and prints the result',
+    )
+    .option('-f, --file <path>', 'a JSON file holding the whole request body; a .ndjson or .jsonl file holds one job per line')
+    .option('--batch-size <n>', 'with an NDJSON file: jobs per POST /allocations/batch call (at most 1000)', positiveInteger, 1000)
     .option('-p, --product <id>', 'the product to allocate')
     .option('-q, --quantity <n>', 'how many units', positiveInteger)
     .option('-w, --warehouse <id>', 'take stock only from this warehouse')
@@ -182,6 +187,10 @@ export function enqueueCommand(context: CommandContext): Command {
     .option('--wait-timeout <seconds>', 'give up waiting after this long', positiveInteger, 60)
     .action(async (options: EnqueueOptions) => {
       if (options.file && (options.product || options.quantity)) throw new CliError(exitCodes.usage, 'Give either --file or --product/--quantity, not both');
+      if (options.file && isJobLinesFile(options.file)) {
+        if (options.key || options.wait) throw new CliError(exitCodes.usage, 'An NDJSON file takes its keys from its lines, and does not --wait');
+        return enqueueFile(context, options.file, options.batchSize);
+      }
       const body = options.file ? await readJobFile(options.file) : bodyFromFlags(options);
       const target = context.target();
       const key = options.key ?? uuidv7();

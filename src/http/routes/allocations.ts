@@ -2,7 +2,16 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { createJobsApp } from '../../inventory/jobs/application';
-import { acceptedAllocationSchema, allocationPageSchema, allocationViewSchema, createAllocationBody, listAllocationsQuery } from '../../schemas/allocations';
+import {
+  acceptedAllocationSchema,
+  allocationBatchBody,
+  allocationBatchLimit,
+  allocationBatchResultSchema,
+  allocationPageSchema,
+  allocationViewSchema,
+  createAllocationBody,
+  listAllocationsQuery,
+} from '../../schemas/allocations';
 import { overloadedErrorSchema, uuidSchema } from '../../schemas/common';
 import type { AppDeps } from '../app-deps';
 import { idempotencyHeaders, sendAnswer } from '../idempotency';
@@ -39,6 +48,28 @@ export async function allocationRoutes(app: FastifyInstance, deps: AppDeps): Pro
       reply.header('idempotency-key', answer.body.idempotencyKey);
       return sendAnswer(reply, answer);
     },
+  );
+
+  api.post(
+    '/allocations/batch',
+    {
+      schema: {
+        operationId: 'createAllocationBatch',
+        tags: ['allocations'],
+        summary: 'Queue up to 1,000 allocation jobs in one call',
+        description:
+          `Takes 1–${allocationBatchLimit} jobs, each an \`AllocationBatchEntry\`: the body of \`POST /allocations\` with its own \`idempotencyKey\` ` +
+          '(generated when absent; send one, so that sending the batch again doubles nothing). Each entry is checked, keyed and answered on its own, ' +
+          'as `POST /allocations` would answer it: `results[i]` holds its status and body — 202 with the accepted job (`replayed` when its key had accepted ' +
+          'the same request before), 400 with the issues of an invalid entry, 422 for a key used before with another request. Refused entries record ' +
+          'nothing; the accepted ones are recorded in one transaction and their messages published before the answer. The call itself answers 200; ' +
+          'a body that is not `{ jobs: [...] }` with 1–1,000 entries is 400, one larger than the body limit 413. When its valid jobs would take the ' +
+          'backlog past `ALLOCATION_MAX_BACKLOG`, the whole batch is refused with 503 `OVERLOADED` and `Retry-After`, and nothing is recorded.',
+        body: allocationBatchBody,
+        response: { 200: allocationBatchResultSchema, 503: overloadedErrorSchema },
+      },
+    },
+    async (request) => jobs.enqueueBatch(request.caller, request.body.jobs, request.id),
   );
 
   api.get(

@@ -8,7 +8,15 @@ import { createMicroBatcher, type Settled } from '../../micro-batcher';
 export type RecordedJob = { row: AllocationRow; created: boolean };
 
 /** Records accepted jobs for the intake; resolves once the job is committed (or found under its key). */
-export type IntakeRecorder = { record(job: NewAllocation): Promise<RecordedJob> };
+export type IntakeRecorder = {
+  record(job: NewAllocation): Promise<RecordedJob>;
+  /**
+   * Records the jobs of one bulk call together: one INSERT (one transaction, all or nothing), then
+   * the rows of the keys that were taken already. One Settled per job, in order; rejects when the
+   * write fails as a whole.
+   */
+  recordBatch(jobs: readonly NewAllocation[]): Promise<Settled<RecordedJob>[]>;
+};
 
 const keyOf = (owner: string, idempotencyKey: string) => `${owner}\u0000${idempotencyKey}`;
 
@@ -39,7 +47,8 @@ async function recordJobs(db: Queryable, jobs: readonly NewAllocation[]): Promis
  * the next one (one INSERT, one commit for all of them), so under load the commit is paid per batch
  * rather than per request, and an idle intake still writes a job at once. Each caller hears back
  * only after the commit that holds its job. A batch that fails for any reason but a lost database
- * is written again job by job, so one bad job fails alone.
+ * is written again job by job, so one bad job fails alone. A bulk call's jobs are a batch already:
+ * they are written together at once, not through the micro-batcher.
  */
 export function createIntakeRecorder(pool: Queryable, options: { maxInFlight: number; maxBatch: number } = { maxInFlight: 2, maxBatch: 500 }): IntakeRecorder {
   const batcher = createMicroBatcher<NewAllocation, RecordedJob>({
@@ -47,5 +56,5 @@ export function createIntakeRecorder(pool: Queryable, options: { maxInFlight: nu
     run: (jobs) => recordJobs(pool, jobs),
     isolate: (error) => !isConnectionError(error),
   });
-  return { record: (job) => batcher.submit(job) };
+  return { record: (job) => batcher.submit(job), recordBatch: (jobs) => recordJobs(pool, jobs) };
 }

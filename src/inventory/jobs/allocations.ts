@@ -2,7 +2,7 @@ import type { Pool } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import type { Caller } from '../../auth/tokens';
 import type { Config } from '../../config';
-import { findAllocation, searchAllocations, type AllocationRow, type AllocationWithResult } from '../../db/allocation-store';
+import { findAllocation, searchAllocations, type AllocationRow, type AllocationWithResult, type NewAllocation } from '../../db/allocation-store';
 import { canSee, listOwner, scopeOf, type OwnerScope } from '../../domain/ownership';
 import { AppError, notFound } from '../../errors';
 import { requestHash } from '../../request-hash';
@@ -15,15 +15,44 @@ import {
   type AllocationView,
   type CreateAllocation,
 } from '../../schemas/allocations';
-import type { AllocationDispatcher } from './allocation-dispatch';
+import type { AllocationDispatcher, JobToPublish } from './allocation-dispatch';
 import { assertSameRequest } from '../idempotency';
 import type { IntakeRecorder } from './allocation-intake';
 import type { BacklogGate } from './backlog';
 
 export type IntakeDeps = { recorder: IntakeRecorder; dispatcher: AllocationDispatcher; gate: BacklogGate; config: Config };
 
-function accepted(row: AllocationRow, message: string): AcceptedAllocation {
+/** The 202 body of a job accepted now, or accepted before under the same key (`replayed`). */
+export function acceptedAnswer(row: AllocationRow, replayed: boolean): AcceptedAllocation {
+  const message = replayed ? 'Allocation request already accepted under this Idempotency-Key' : 'Allocation request queued for processing';
   return { allocationId: row.id, status: row.status, idempotencyKey: row.idempotencyKey, priority: row.priority, message };
+}
+
+/** The refusal of a request beyond what this service is configured to take (its schema cannot know): null when it is within. */
+export function beyondConfiguredLimits(request: CreateAllocation, config: Config): AppError | null {
+  if (request.reservationMinutes === undefined || request.reservationMinutes <= config.RESERVATION_MAX_MINUTES) return null;
+  return new AppError('VALIDATION_FAILED', `reservationMinutes may be at most ${config.RESERVATION_MAX_MINUTES}`, {
+    issues: [{ path: 'reservationMinutes', message: `at most ${config.RESERVATION_MAX_MINUTES}` }],
+  });
+}
+
+/** The job row a request becomes: owned by the caller's owner, under its key (a new one when none was sent), with the hash a repeat is checked by. */
+export function newJob(caller: Caller, idempotencyKey: string | undefined, request: CreateAllocation, requestId: string | null): NewAllocation {
+  return {
+    id: uuidv7(),
+    owner: scopeOf(caller).owner,
+    idempotencyKey: idempotencyKey ?? uuidv7(),
+    requestHash: requestHash(request),
+    requestId,
+    request,
+    actor: caller.sub,
+    deadlineAt: request.timeoutMs === undefined ? null : new Date(Date.now() + request.timeoutMs),
+  };
+}
+
+/** The message of an accepted job to publish: its products choose its partition. */
+export function toPublish(row: AllocationRow, request: CreateAllocation): JobToPublish {
+  return { id: row.id, priority: row.priority, productIds: request.items.map((item) => item.productId) };
 }
 
 /**
@@ -41,35 +70,20 @@ export async function enqueueAllocation(
   request: CreateAllocation,
   requestId: string | null,
 ): Promise<{ answer: AcceptedAllocation; replayed: boolean }> {
-  if (request.reservationMinutes !== undefined && request.reservationMinutes > deps.config.RESERVATION_MAX_MINUTES) {
-    throw new AppError('VALIDATION_FAILED', `reservationMinutes may be at most ${deps.config.RESERVATION_MAX_MINUTES}`, {
-      issues: [{ path: 'reservationMinutes', message: `at most ${deps.config.RESERVATION_MAX_MINUTES}` }],
-    });
-  }
+  const refusal = beyondConfiguredLimits(request, deps.config);
+  if (refusal) throw refusal;
   deps.gate.admit(1);
-  const key = idempotencyKey ?? uuidv7();
-  const hash = requestHash(request);
-  const deadlineAt = request.timeoutMs === undefined ? null : new Date(Date.now() + request.timeoutMs);
-
-  const { row, created } = await deps.recorder.record({
-    id: uuidv7(),
-    owner: scopeOf(caller).owner,
-    idempotencyKey: key,
-    requestHash: hash,
-    requestId,
-    request,
-    actor: caller.sub,
-    deadlineAt,
-  });
+  const job = newJob(caller, idempotencyKey, request, requestId);
+  const { row, created } = await deps.recorder.record(job);
 
   if (!created) {
-    assertSameRequest(row.requestHash, { key, hash }, { allocationId: row.id });
-    return { answer: accepted(row, 'Allocation request already accepted under this Idempotency-Key'), replayed: true };
+    assertSameRequest(row.requestHash, { key: job.idempotencyKey, hash: job.requestHash }, { allocationId: row.id });
+    return { answer: acceptedAnswer(row, true), replayed: true };
   }
   jobsTotal.inc({ status: 'queued' });
   deps.gate.accepted(1);
-  await deps.dispatcher.dispatch([{ id: row.id, priority: row.priority, productIds: request.items.map((item) => item.productId) }]);
-  return { answer: accepted(row, 'Allocation request queued for processing'), replayed: false };
+  await deps.dispatcher.dispatch([toPublish(row, request)]);
+  return { answer: acceptedAnswer(row, false), replayed: false };
 }
 
 function toView(row: AllocationWithResult): AllocationView {

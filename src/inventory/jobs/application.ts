@@ -11,6 +11,7 @@ import { scopeOf } from '../../domain/ownership';
 import type { Logger } from '../../logger';
 import type {
   AcceptedAllocation,
+  AllocationBatchResult,
   AllocationSearch,
   AllocationView,
   BulkDeadLetterAnswer,
@@ -20,6 +21,7 @@ import type {
   DeadLetterSearch,
 } from '../../schemas/allocations';
 import type { IdempotentAnswer } from '../idempotency';
+import { enqueueAllocationBatch } from './allocation-batch';
 import { openJobPublishing } from './allocation-dispatch';
 import { createIntakeRecorder } from './allocation-intake';
 import { createBacklogGate } from './backlog';
@@ -33,6 +35,12 @@ export type JobsApp = {
    * `requestId` (the accepting call's x-request-id) is kept with the job.
    */
   enqueue(caller: Caller, key: string | undefined, body: CreateAllocation, requestId: string | null): Promise<IdempotentAnswer<AcceptedAllocation>>;
+  /**
+   * Accepts up to 1,000 jobs in one call, each checked and keyed on its own and answered as `enqueue`
+   * would answer it (202, or its refusal), the accepted ones recorded in one write. Refused whole
+   * with 503 OVERLOADED when its valid jobs would take the backlog past ALLOCATION_MAX_BACKLOG.
+   */
+  enqueueBatch(caller: Caller, jobs: readonly unknown[], requestId: string | null): Promise<AllocationBatchResult>;
   /** A job the caller may see; 404 for another owner's. */
   get(caller: Caller, allocationId: string): Promise<AllocationView>;
   /** One page of a search of the caller's own jobs (an admin's: everyone's, or one owner's), newest first. */
@@ -64,6 +72,7 @@ export async function createJobsApp(deps: { pool: Pool; config: Config; logger: 
       const { answer, replayed } = await enqueueAllocation(intake, caller, key, body, requestId);
       return { status: 202, body: answer, replayed };
     },
+    enqueueBatch: (caller, jobs, requestId) => enqueueAllocationBatch(intake, caller, jobs, requestId),
     get: (caller, allocationId) => getAllocation(pool, allocationId, scopeOf(caller)),
     list: (caller, query) => listAllocations(pool, query, scopeOf(caller)),
     deadLetters: {

@@ -8,7 +8,7 @@ import { allocationBacklog, allocationsOverloaded } from '../../metrics';
 
 /** Decides whether the intake takes more jobs, from a sampled count of the jobs not yet served. */
 export type BacklogGate = {
-  /** Throws 503 OVERLOADED (retry after a second) when the backlog is at its bound; counts each refused job in the metric. */
+  /** Throws 503 OVERLOADED (retry after a second) when `jobs` more would take the backlog past its bound; counts each refused job in the metric. */
   admit(jobs: number): void;
   /** Notes jobs this process accepted, so the figure grows between two counts. */
   accepted(jobs: number): void;
@@ -55,7 +55,7 @@ export function createBacklogGate(pool: Pool, config: Pick<Config, 'ALLOCATION_M
       if (config.ALLOCATION_MAX_BACKLOG === 0) return;
       if (!counting && performance.now() - countedAt >= config.ALLOCATION_BACKLOG_SAMPLE_MS) recount();
       const backlog = counted + acceptedSince;
-      if (!backlogFull(backlog, config.ALLOCATION_MAX_BACKLOG)) return;
+      if (!backlogFull(backlog, config.ALLOCATION_MAX_BACKLOG, jobs)) return;
       allocationsOverloaded.inc(jobs);
       throw new AppError(
         'OVERLOADED',
