@@ -206,12 +206,13 @@ export const lowStockItems = new Gauge({
 });
 
 /**
- * Lots whose stored quantities differ from the sum of their ledger movements, as of the last check;
+ * Lots whose stored quantities differ from the sum of their ledger movements, or (serial-tracked
+ * lots) from the counts of their units, as of the last check;
  * registered only once a check has run, so it is absent rather than 0 before anyone looked.
  */
 export const reconcileDifferences = new Gauge({
   name: 'stockroom_reconcile_differing_lots',
-  help: 'Lots whose stored on hand, reserved or allocated differ from their movement ledger (must always be 0), as of the last check',
+  help: 'Lots whose stored on hand, reserved or allocated differ from their movement ledger or from their units (must always be 0), as of the last check',
   registers: [],
 });
 

@@ -757,6 +757,10 @@ export interface components {
             /** @constant */
             type: "RECEIPT";
             unitCost?: number;
+            units?: {
+                condition?: string;
+                serialNumber: string;
+            }[];
             warehouseId: string;
         } | {
             /** Format: uuid */
@@ -765,6 +769,7 @@ export interface components {
             quantity: number;
             reason: string;
             reference?: string;
+            serialNumbers?: string[];
             /** @constant */
             type: "SHIPMENT";
             version?: number;
@@ -776,6 +781,7 @@ export interface components {
             quantity: number;
             reason: string;
             reference?: string;
+            serialNumbers?: string[];
             /** @constant */
             type: "WRITE_OFF";
             version?: number;
@@ -796,6 +802,10 @@ export interface components {
             /** @constant */
             type: "RETURN";
             unitCost?: number;
+            units?: {
+                condition?: string;
+                serialNumber: string;
+            }[];
             version?: number;
             warehouseId: string;
         } | {
@@ -1261,6 +1271,8 @@ export interface components {
             id: string;
             name: string;
             sku: string;
+            /** @enum {string} */
+            tracking?: "lot" | "serial";
         };
         NewWarehouse: {
             /** @default true */
@@ -1289,6 +1301,8 @@ export interface components {
             sku: string;
             /** @enum {string} */
             status: "ACTIVE" | "DISCONTINUED";
+            /** @enum {string} */
+            tracking: "lot" | "serial";
             /** Format: date-time */
             updatedAt: string;
         };
@@ -1362,6 +1376,8 @@ export interface components {
             sku?: string;
             /** @enum {string} */
             status?: "ACTIVE" | "DISCONTINUED";
+            /** @enum {string} */
+            tracking?: "lot" | "serial";
         };
         Readiness: {
             checks: {
@@ -4571,7 +4587,13 @@ export interface operations {
                  *           "unitCost": 10,
                  *           "expiresAt": "2025-01-15T09:30:00.000Z",
                  *           "receivedAt": "2025-01-15T09:30:00.000Z",
-                 *           "binLocation": "text"
+                 *           "binLocation": "text",
+                 *           "units": [
+                 *             {
+                 *               "serialNumber": "text",
+                 *               "condition": "text"
+                 *             }
+                 *           ]
                  *         }
                  *       ]
                  *     }
@@ -8790,6 +8812,7 @@ export interface operations {
                      *           "sku": "SKU-123",
                      *           "name": "Example",
                      *           "status": "ACTIVE",
+                     *           "tracking": "lot",
                      *           "createdAt": "2025-01-15T09:30:00.000Z",
                      *           "updatedAt": "2025-01-15T09:30:00.000Z"
                      *         }
@@ -8904,7 +8927,8 @@ export interface operations {
                  * @example {
                  *       "id": "0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f",
                  *       "sku": "SKU-123",
-                 *       "name": "Example"
+                 *       "name": "Example",
+                 *       "tracking": "lot"
                  *     }
                  */
                 "application/json": components["schemas"]["NewProduct"];
@@ -8924,6 +8948,7 @@ export interface operations {
                      *       "sku": "SKU-123",
                      *       "name": "Example",
                      *       "status": "ACTIVE",
+                     *       "tracking": "lot",
                      *       "createdAt": "2025-01-15T09:30:00.000Z",
                      *       "updatedAt": "2025-01-15T09:30:00.000Z"
                      *     }
@@ -9119,6 +9144,7 @@ export interface operations {
                      *       "sku": "SKU-123",
                      *       "name": "Example",
                      *       "status": "ACTIVE",
+                     *       "tracking": "lot",
                      *       "createdAt": "2025-01-15T09:30:00.000Z",
                      *       "updatedAt": "2025-01-15T09:30:00.000Z"
                      *     }
@@ -9272,7 +9298,8 @@ export interface operations {
                  * @example {
                  *       "sku": "SKU-123",
                  *       "name": "Example",
-                 *       "status": "ACTIVE"
+                 *       "status": "ACTIVE",
+                 *       "tracking": "lot"
                  *     }
                  */
                 "application/json": components["schemas"]["ProductUpdate"];
@@ -9292,6 +9319,7 @@ export interface operations {
                      *       "sku": "SKU-123",
                      *       "name": "Example",
                      *       "status": "ACTIVE",
+                     *       "tracking": "lot",
                      *       "createdAt": "2025-01-15T09:30:00.000Z",
                      *       "updatedAt": "2025-01-15T09:30:00.000Z"
                      *     }

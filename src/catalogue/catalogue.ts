@@ -13,10 +13,12 @@ import {
   writeWarehouse,
 } from '../db/catalogue-store';
 import type { Pool } from 'pg';
-import { withTransaction, type Queryable } from '../db/client';
+import { withTransaction, type Queryable, type Transaction } from '../db/client';
+import { lockFor } from '../db/locks';
 import { isUniqueViolationOf } from '../db/pg-errors';
 import { commitWrites } from '../db/writes';
 import { applyPatch } from '../domain/catalogue';
+import type { Tracking } from '../domain/units';
 import { AppError, notFound } from '../errors';
 import { outboxRows } from '../events/outbox';
 import {
@@ -78,15 +80,32 @@ export async function updateProduct(pool: Pool, id: string, patch: UpdateProduct
       if (current === undefined) throw notFound('Product', id);
       const { next, changed } = applyPatch(current, patch, productFields);
       if (changed.length === 0) return next;
+      if (changed.includes('tracking')) await assertNoStock(tx, id, next.tracking);
       const now = new Date();
       const written = await writeProduct(tx, next, now);
-      const product = { sku: written.sku, name: written.name, status: written.status };
+      const product = { sku: written.sku, name: written.name, status: written.status, tracking: written.tracking };
       await commitWrites(tx, { outbox: outboxRows([{ type: 'ProductUpdated', productId: id, changed, product, updatedBy: actor, timestamp: now }], now) });
       return written;
     });
   } catch (error) {
     if (isUniqueViolationOf(error, 'products_sku_key')) throw new AppError('ALREADY_EXISTS', `Another product has sku ${patch.sku ?? ''}`, { sku: patch.sku });
     throw error;
+  }
+}
+
+/**
+ * Refuses (409) a change of a product's tracking while it has stock on hand: its lots' quantities
+ * would no longer be what its units count (or have units to count). Holds the product's lots
+ * (lockFor, after the product row) so no receipt lands between the look and the change.
+ */
+async function assertNoStock(tx: Transaction, productId: string, tracking: Tracking): Promise<void> {
+  const { lots } = await lockFor(tx, { products: [productId] });
+  const onHand = lots.reduce((sum, lot) => sum + lot.quantity, 0);
+  if (onHand > 0) {
+    throw new AppError('CONFLICT', `Product ${productId} has ${onHand} units on hand; its tracking can change to ${tracking} only while it has no stock`, {
+      productId,
+      onHand,
+    });
   }
 }
 

@@ -1,9 +1,10 @@
 import type { CreateProduct, CreateWarehouse, Product, Warehouse } from '../schemas/catalogue';
+import type { Tracking } from '../domain/units';
 import { queryRow, queryRows, type Queryable, type Transaction } from './client';
 
 const warehouseColumns = `id, code, name, type, priority, latitude, longitude, address, premium, active,
   created_at as "createdAt", updated_at as "updatedAt"`;
-const productColumns = `id, sku, name, status, created_at as "createdAt", updated_at as "updatedAt"`;
+const productColumns = `id, sku, name, status, tracking, created_at as "createdAt", updated_at as "updatedAt"`;
 
 /**
  * The negation of productTakesReservations() (src/domain/catalogue.ts) over a product aliased `p`: a
@@ -69,13 +70,11 @@ export async function lockProduct(tx: Transaction, id: string): Promise<Product 
 
 /** Writes a product's changeable fields as given (a locked row), and returns it. A sku taken by another product fails (23505 products_sku_key). */
 export async function writeProduct(tx: Transaction, product: Product, at: Date): Promise<Product> {
-  const row = await queryRow<Product>(tx, `update products set sku = $2, name = $3, status = $4, updated_at = $5 where id = $1 returning ${productColumns}`, [
-    product.id,
-    product.sku,
-    product.name,
-    product.status,
-    at,
-  ]);
+  const row = await queryRow<Product>(
+    tx,
+    `update products set sku = $2, name = $3, status = $4, tracking = $5, updated_at = $6 where id = $1 returning ${productColumns}`,
+    [product.id, product.sku, product.name, product.status, product.tracking, at],
+  );
   return row!;
 }
 
@@ -89,10 +88,11 @@ export async function listWarehouses(db: Queryable, page: { limit: number; offse
 
 /** Inserts a product; returns undefined when its id or sku is taken. */
 export async function insertProduct(db: Queryable, product: CreateProduct): Promise<Product | undefined> {
-  return queryRow<Product>(db, `insert into products (id, sku, name) values ($1, $2, $3) on conflict do nothing returning ${productColumns}`, [
+  return queryRow<Product>(db, `insert into products (id, sku, name, tracking) values ($1, $2, $3, $4) on conflict do nothing returning ${productColumns}`, [
     product.id,
     product.sku,
     product.name,
+    product.tracking ?? 'lot',
   ]);
 }
 
@@ -138,4 +138,13 @@ export async function missingReferences(
   );
   const idsOf = (kind: string) => rows.filter((row) => row.kind === kind).map((row) => row.id);
   return { products: idsOf('product'), warehouses: idsOf('warehouse'), discontinued: idsOf('discontinued') };
+}
+
+/** How each of these products is tracked (products that do not exist are left out). */
+export async function findTracking(db: Queryable, productIds: readonly string[]): Promise<Map<string, Tracking>> {
+  if (productIds.length === 0) return new Map();
+  const rows = await queryRows<{ id: string; tracking: Tracking }>(db, `select id, tracking from products where id = any($1::text[])`, [
+    [...new Set(productIds)],
+  ]);
+  return new Map(rows.map((row) => [row.id, row.tracking]));
 }

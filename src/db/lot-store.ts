@@ -1,5 +1,6 @@
 import { v7 as uuidv7 } from 'uuid';
 import type { LotMovement, MovementType } from '../domain/movement';
+import type { Tracking } from '../domain/units';
 import { queryRows, type Queryable, type Transaction } from './client';
 import { sql, type Sql } from './sql';
 
@@ -17,6 +18,8 @@ export type LotRow = {
   expiresAt: Date | null;
   unitCost: number | null;
   version: number;
+  /** how its product is counted: a serial-tracked lot's quantities are the counts of its units */
+  tracking: Tracking;
   warehouse: { latitude: number | null; longitude: number | null; premium: boolean; priority: number; active: boolean };
 };
 
@@ -45,7 +48,7 @@ export const lotColumns = `
   i.id, i.product_id as "productId", i.warehouse_id as "warehouseId", i.bin_location as "binLocation",
   i.lot_number as "lotNumber", i.quantity, i.reserved_quantity as "reservedQuantity",
   i.allocated_quantity as "allocatedQuantity", i.received_at as "receivedAt", i.expires_at as "expiresAt",
-  i.unit_cost::float8 as "unitCost", i.version,
+  i.unit_cost::float8 as "unitCost", i.version, (select p.tracking from products p where p.id = i.product_id) as tracking,
   json_build_object('latitude', w.latitude, 'longitude', w.longitude, 'premium', w.premium,
                     'priority', w.priority, 'active', w.active) as warehouse`;
 

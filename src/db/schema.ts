@@ -17,6 +17,7 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 import { priorities } from '../domain/priority';
+import { trackingModes, unitStatuses } from '../domain/units';
 
 /**
  * A request's priority, by name. An enum sorts in the order its values are declared, lowest first
@@ -59,12 +60,15 @@ export const products = pgTable(
     name: text('name').notNull(),
     /** ACTIVE, or DISCONTINUED: takes no new reservations (src/domain/catalogue.ts) */
     status: text('status').notNull().default('ACTIVE'),
+    /** lot: counted by lot quantities only; serial: unit by unit under serial numbers (stock_units, src/domain/units.ts) */
+    tracking: text('tracking').notNull().default('lot'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
   (table) => [
     uniqueIndex('products_sku_key').on(table.sku),
     check('products_status_known', sql`${table.status} in ('ACTIVE', 'DISCONTINUED')`),
+    check('products_tracking_known', sql.raw(`tracking in (${trackingModes.map((mode) => `'${mode}'`).join(', ')})`)),
     // the engine asks which requested products are discontinued: few are, so this index stays tiny
     index('products_discontinued_idx')
       .on(table.id)
@@ -247,6 +251,61 @@ export const reservationStatusHistory = pgTable(
     createdAt: createdAt(),
   },
   (table) => [index('reservation_status_history_reservation_idx').on(table.reservationId)],
+);
+
+/**
+ * One unit of a serial-tracked product (seed 004), in the lot it was received into. Its lot's
+ * quantities are the counts of its units (src/domain/units.ts lotCountsOf), held so at every commit
+ * by the deferred trigger of drizzle/0015_stock_units.sql. reservationId names the reservation a
+ * Reserved, Sold or Delivered unit belongs to.
+ */
+export const stockUnits = pgTable(
+  'stock_units',
+  {
+    id: uuid('id').primaryKey(),
+    productId: text('product_id')
+      .notNull()
+      .references(() => products.id),
+    warehouseId: text('warehouse_id')
+      .notNull()
+      .references(() => warehouses.id),
+    lotId: uuid('lot_id')
+      .notNull()
+      .references(() => inventoryItems.id),
+    serialNumber: text('serial_number').notNull(),
+    condition: text('condition').notNull().default('New'),
+    status: text('status').notNull().default('AVAILABLE'),
+    reservationId: uuid('reservation_id').references(() => reservations.id),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (table) => [
+    uniqueIndex('stock_units_product_serial_key').on(table.productId, table.serialNumber),
+    index('stock_units_serial_idx').on(table.serialNumber),
+    // the units a movement of a lot moves, by status
+    index('stock_units_lot_status_idx').on(table.lotId, table.status, table.serialNumber),
+    index('stock_units_reservation_idx').on(table.reservationId),
+    index('stock_units_product_status_idx').on(table.productId, table.status, table.id),
+    check('stock_units_status_known', sql.raw(`status in (${unitStatuses.map((status) => `'${status}'`).join(', ')})`)),
+  ],
+);
+
+/** Every status a unit has had: one row per step, from null when it was received. */
+export const unitStatusHistory = pgTable(
+  'unit_status_history',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    unitId: uuid('unit_id')
+      .notNull()
+      .references(() => stockUnits.id),
+    fromStatus: text('from_status'),
+    toStatus: text('to_status').notNull(),
+    reason: text('reason'),
+    reference: text('reference'),
+    actor: text('actor').notNull(),
+    createdAt: createdAt(),
+  },
+  (table) => [index('unit_status_history_unit_idx').on(table.unitId, table.id)],
 );
 
 /**

@@ -14,6 +14,7 @@ import type { LotMovement } from '../domain/movement';
 import type { NewBackorder } from '../domain/backorder';
 import type { LowStockAlerts } from '../domain/low-stock';
 import type { NewReservation, NewReservationLine, StatusChange } from '../domain/reservation';
+import type { ReceivedUnit, UnitChange } from '../domain/units';
 import { allocationResultsInsert, allocationStatusesUpdate, type FinishedAllocation } from './allocation-store';
 import { backordersInsert, backorderFillsUpdate, type BackorderFillRecord } from './backorder-store';
 import { queryRows, type Transaction } from './client';
@@ -31,6 +32,7 @@ import {
   type ReservationChange,
 } from './reservation-store';
 import { join, raw, sql, toQuery, type Sql } from './sql';
+import { unitHistoryInsert, unitsInsert, unitsUpdate, type UnitStepRow } from './unit-store';
 
 /** Everything a use case may write at the end of its transaction; absent or empty kinds write nothing. */
 export type Writes = {
@@ -44,6 +46,10 @@ export type Writes = {
   backorders?: readonly NewBackorder[];
   backorderFills?: readonly BackorderFillRecord[];
   lowStockAlerts?: readonly (StockPair & { alerts: LowStockAlerts })[];
+  /** units of serial-tracked products received, their new states and every step for their histories (stockChangeWrites makes them beside their movements) */
+  unitsReceived?: readonly (ReceivedUnit & { at: Date })[];
+  unitChanges?: readonly (UnitChange & { at: Date })[];
+  unitSteps?: readonly UnitStepRow[];
   /** events, completed (see events/outbox.ts), in the order they are to be published */
   outbox?: readonly OutboxInsert[];
   finishedAllocations?: readonly FinishedAllocation[];
@@ -63,6 +69,9 @@ const kinds: readonly Kind[] = [
   'backorders',
   'backorderFills',
   'lowStockAlerts',
+  'unitsReceived',
+  'unitChanges',
+  'unitSteps',
   'outbox',
   'finishedAllocations',
   'keptResponses',
@@ -92,6 +101,9 @@ function partsOf(batches: readonly Writes[]): Sql[] {
   add('backorders', backordersInsert);
   add('backorderFills', backorderFillsUpdate);
   add('lowStockAlerts', lowStockAlertsUpdate);
+  add('unitsReceived', unitsInsert);
+  add('unitChanges', unitsUpdate);
+  add('unitSteps', unitHistoryInsert);
   add('outbox', outboxInsert);
   add('finishedAllocations', (rows) => [allocationResultsInsert(rows), allocationStatusesUpdate(rows)]);
   add('keptResponses', responsesInsert);

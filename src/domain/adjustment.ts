@@ -3,7 +3,8 @@
  * line and before anything is written, which lots each line changes and which new lots it needs.
  * Pure; the clock arrives as `now`.
  */
-import { oldestFirst, takeOldestFirst, type RemovableLot } from './removal';
+import { available } from './quantities';
+import { oldestFirst, takeOldestFirst, type Removal, type RemovableLot } from './removal';
 
 /** The kinds of adjustment an admin may make (seed 002). */
 export const adjustmentTypes = ['RECEIPT', 'SHIPMENT', 'ADJUSTMENT', 'RETURN', 'WRITE_OFF'] as const;
@@ -31,6 +32,8 @@ export type AdjustmentLine = {
   lotId?: string;
   version?: number;
   newLot?: Partial<NewLotFacts>;
+  /** what a removal takes from each lot instead of oldest first: where the serial numbers it names are */
+  fromLots?: readonly { lotId: string; quantity: number }[];
 };
 
 /** A lot as it stood, locked, before the adjustment. */
@@ -79,7 +82,7 @@ const pairKey = (productId: string, warehouseId: string) => JSON.stringify([prod
  * Plans an adjustment against the locked lots of every product and warehouse it names. Lines run in
  * order and each sees what the earlier ones did (a shipment may take what a receipt above it brought).
  * Removal takes only available units (never reserved or allocated ones), from the named lot or oldest
- * first; a positive ADJUSTMENT without a lot adds to the newest lot, or creates one when there is none.
+ * first, or from the lots `fromLots` names; a positive ADJUSTMENT without a lot adds to the newest lot, or creates one when there is none.
  * Expired lots are physical stock here: they can be counted, written off and shipped.
  */
 export function planAdjustments(lines: readonly AdjustmentLine[], lots: readonly ExistingLot[], now: Date): AdjustmentPlan {
@@ -142,7 +145,7 @@ export function planAdjustments(lines: readonly AdjustmentLine[], lots: readonly
       changes = [{ lotKey: target, quantityDelta: delta }];
     } else {
       const candidates = line.lotId === undefined ? pairLots(line) : [working.get(line.lotId)!];
-      const removals = takeOldestFirst(candidates, -delta);
+      const removals = line.fromLots === undefined ? takeOldestFirst(candidates, -delta) : takeFromLots(candidates, line.fromLots);
       const taken = removals.reduce((sum, removal) => sum + removal.quantity, 0);
       if (taken < -delta) {
         problems.push({
@@ -174,6 +177,16 @@ export function planAdjustments(lines: readonly AdjustmentLine[], lots: readonly
   });
 
   return problems.length > 0 ? { ok: false, problems } : { ok: true, newLots, lines: planned };
+}
+
+/** What each named lot can give of what is asked of it: at most its available units. */
+function takeFromLots(lots: readonly WorkingLot[], wanted: readonly { lotId: string; quantity: number }[]): Removal[] {
+  const byKey = new Map(lots.map((lot) => [lot.key, lot]));
+  return wanted.flatMap(({ lotId, quantity }) => {
+    const lot = byKey.get(lotId);
+    const take = lot === undefined ? 0 : Math.min(quantity, available(lot));
+    return take > 0 ? [{ lotKey: lotId, quantity: take }] : [];
+  });
 }
 
 function newestLot(lots: readonly WorkingLot[]): string | undefined {

@@ -171,3 +171,34 @@ export function unitMoves(
   moves.changes = [...changed.values()];
   return moves;
 }
+
+/** The serial numbers that appear more than once, each once, in first-seen order. */
+export function repeatedSerials(serialNumbers: readonly string[]): string[] {
+  const seen = new Set<string>();
+  const repeated = new Set<string>();
+  for (const serial of serialNumbers) {
+    if (seen.has(serial)) repeated.add(serial);
+    seen.add(serial);
+  }
+  return [...repeated];
+}
+
+/**
+ * The units a reservation move hands over (POST /inventory/reservations/:id/transfer): from each lot,
+ * as many of the source's Reserved units as the move takes, by serial number, now the target's. They
+ * stay Reserved, so no status step is taken. Throws when a lot lacks them (its units disagree with
+ * the source's lines, which the database forbids).
+ */
+export function unitsHandedOver(
+  units: readonly StockUnit[],
+  moves: readonly { lotId: string; quantity: number }[],
+  sourceId: string,
+  targetId: string,
+): UnitChange[] {
+  const bySerial = [...units].sort((a, b) => (a.serialNumber < b.serialNumber ? -1 : a.serialNumber > b.serialNumber ? 1 : 0));
+  return moves.flatMap(({ lotId, quantity }) => {
+    const held = bySerial.filter((unit) => unit.lotId === lotId && unit.status === 'RESERVED' && unit.reservationId === sourceId).slice(0, quantity);
+    if (held.length < quantity) throw new Error(`lot ${lotId} holds ${held.length} units of reservation ${sourceId} for a move of ${quantity}`);
+    return held.map((unit) => ({ id: unit.id, status: 'RESERVED' as const, reservationId: targetId }));
+  });
+}

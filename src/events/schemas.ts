@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { productStatuses } from '../domain/catalogue';
+import { trackingModes } from '../domain/units';
 import { lowStockSeverities } from '../domain/low-stock';
 import { priorities } from '../domain/priority';
 import { strategies } from '../domain/strategies';
@@ -233,7 +234,7 @@ export const productUpdatedSchema = z.object({
   type: z.literal('ProductUpdated'),
   productId: externalId,
   changed: z.array(z.string()).min(1),
-  product: z.object({ sku: z.string(), name: z.string(), status: z.enum(productStatuses) }),
+  product: z.object({ sku: z.string(), name: z.string(), status: z.enum(productStatuses), tracking: z.enum(trackingModes) }),
   updatedBy: z.string(),
 });
 

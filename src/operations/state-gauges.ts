@@ -1,6 +1,7 @@
 import { reservationStatuses } from '../domain/reservation';
 import type { Queryable } from '../db/client';
 import { findLedgerDifferences } from '../db/lot-store';
+import { findUnitDifferences } from '../db/unit-store';
 import {
   countOpenDeadLettersByReason,
   countOverdueReservations,
@@ -55,10 +56,11 @@ async function countState(db: Queryable): Promise<void> {
   lowStockItems.set({ severity: 'LOW' }, lowStock.totalItems - lowStock.criticalItems);
 }
 
-/** Compares every lot with its ledger (what `stockroom reconcile` does) and publishes the count that differ. */
+/** Compares every lot with its ledger, and serial-tracked lots with their units (what `stockroom reconcile` does), and publishes the count that differ. */
 async function checkLedger(db: Queryable): Promise<void> {
   const { differences } = await findLedgerDifferences(db);
-  reconcileDifferences.set(differences.length);
+  const units = await findUnitDifferences(db);
+  reconcileDifferences.set(new Set([...differences, ...units.differences].map((difference) => difference.lotId)).size);
   reconcileCheckedAt.set(Date.now() / 1000);
   // absent until the first check finished: no 0 before anyone looked
   if (!stateRegistry.getSingleMetric('stockroom_reconcile_differing_lots')) {

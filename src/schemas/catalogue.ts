@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { productStatuses } from '../domain/catalogue';
+import { trackingModes } from '../domain/units';
 import { externalId, isoTimestamp, userText } from './common';
 
 /** Kinds of warehouse: seed 002's MAIN, SECONDARY and DROPSHIP among Stockroom's own. */
@@ -82,10 +83,15 @@ export type UpdateWarehouse = z.infer<typeof updateWarehouseBody>;
 /** GET /warehouses. */
 export const warehouseListSchema = z.object({ items: z.array(warehouseSchema) });
 
+/** How a product's stock is counted: `lot` (quantities per lot) or `serial` (one unit per serial number, seed 004). */
+const trackingSchema = z.enum(trackingModes);
+
 export const createProductBody = z.strictObject({
   id: externalId,
   sku: userText(64),
   name: userText(200),
+  /** lot unless given; a serial-tracked product is received by serial numbers */
+  tracking: trackingSchema.optional(),
 });
 export type CreateProduct = z.infer<typeof createProductBody>;
 
@@ -95,17 +101,24 @@ export const productSchema = z.object({
   name: z.string(),
   /** DISCONTINUED: takes no new reservations; the ones it has are allocated, shipped and released as ever */
   status: z.enum(productStatuses),
+  tracking: trackingSchema,
   createdAt: isoTimestamp,
   updatedAt: isoTimestamp,
 });
 export type Product = z.infer<typeof productSchema>;
 
 /** The fields of a product PATCH /products/:id may change. */
-export const productFields = ['sku', 'name', 'status'] as const;
+export const productFields = ['sku', 'name', 'status', 'tracking'] as const;
 
 /** PATCH /products/:id: the fields given are set, the others kept. */
 export const updateProductBody = z
-  .strictObject({ sku: userText(64).optional(), name: userText(200).optional(), status: z.enum(productStatuses).optional() })
+  .strictObject({
+    sku: userText(64).optional(),
+    name: userText(200).optional(),
+    status: z.enum(productStatuses).optional(),
+    /** may change only while the product has no stock */
+    tracking: trackingSchema.optional(),
+  })
   .refine((body) => Object.keys(body).length > 0, { error: `give at least one of ${productFields.join(', ')}` });
 export type UpdateProduct = z.infer<typeof updateProductBody>;
 

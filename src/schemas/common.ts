@@ -6,6 +6,9 @@ export const externalId = z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, 'expected 
 
 export const uuidSchema = z.uuid();
 
+/** A serial number of one unit of a serial-tracked product: 1-100 letters, digits and ._:- (it stands in a URL path). */
+export const serialNumberSchema = z.string().regex(/^[A-Za-z0-9._:-]{1,100}$/, 'expected 1-100 characters of letters, digits and ._:-');
+
 /** A positive whole number of units, at most 1,000,000 on one line. */
 export const quantitySchema = z.number().int().positive().max(1_000_000);
 

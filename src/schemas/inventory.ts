@@ -10,6 +10,7 @@ import {
   rangeInOrder,
   reasonText,
   referenceText,
+  serialNumberSchema,
   signedQuantitySchema,
   userText,
   uuidSchema,
@@ -44,16 +45,37 @@ const namedLotFields = { lotId: uuidSchema.optional(), version: lotVersion.optio
 const versionNeedsLot = (line: { lotId?: string | undefined; version?: number | undefined }) => line.version === undefined || line.lotId !== undefined;
 const versionNeedsLotIssue = { message: 'version is the version of the lot named by lotId; give lotId too', path: ['version'] };
 
-const receiptLine = z.strictObject({ ...adjustmentBase, type: z.literal('RECEIPT'), quantity: quantitySchema, ...newLotFields });
+/** A unit coming in under its serial number (serial-tracked products only). */
+export const receivedUnitSchema = z.strictObject({
+  serialNumber: serialNumberSchema,
+  /** New unless given: New, Refurbished, Damaged, … */
+  condition: userText(50).optional(),
+});
+const MAX_SERIALS_PER_LINE = 10_000;
+/** The units of a line into a serial-tracked product: one per unit of its quantity. */
+const unitsIn = { units: z.array(receivedUnitSchema).min(1).max(MAX_SERIALS_PER_LINE).optional() };
+/** The units a line takes out of a serial-tracked product, by serial number: one per unit of its quantity. */
+const serialsOut = { serialNumbers: z.array(serialNumberSchema).min(1).max(MAX_SERIALS_PER_LINE).optional() };
+const countMatches = (line: { quantity: number; units?: unknown[] | undefined; serialNumbers?: unknown[] | undefined }) =>
+  (line.units ?? line.serialNumbers ?? []).length === 0 || (line.units ?? line.serialNumbers ?? []).length === line.quantity;
+const countMatchesIssue = { message: 'give one serial number per unit of quantity', path: ['quantity'] };
+
+const receiptLine = z
+  .strictObject({ ...adjustmentBase, type: z.literal('RECEIPT'), quantity: quantitySchema, ...newLotFields, ...unitsIn })
+  .refine(countMatches, countMatchesIssue);
 const returnLine = z
-  .strictObject({ ...adjustmentBase, type: z.literal('RETURN'), quantity: quantitySchema, ...namedLotFields, ...newLotFields })
+  .strictObject({ ...adjustmentBase, type: z.literal('RETURN'), quantity: quantitySchema, ...namedLotFields, ...newLotFields, ...unitsIn })
   .refine(versionNeedsLot, versionNeedsLotIssue)
+  .refine(countMatches, countMatchesIssue)
   .refine((line) => line.lotId === undefined || Object.keys(newLotFields).every((field) => line[field as keyof typeof newLotFields] === undefined), {
     error: 'a return into an existing lot (lotId) cannot also set lotNumber, unitCost, expiresAt, receivedAt or binLocation',
     path: ['lotId'],
   });
 const removalLine = (type: 'SHIPMENT' | 'WRITE_OFF') =>
-  z.strictObject({ ...adjustmentBase, type: z.literal(type), quantity: quantitySchema, ...namedLotFields }).refine(versionNeedsLot, versionNeedsLotIssue);
+  z
+    .strictObject({ ...adjustmentBase, type: z.literal(type), quantity: quantitySchema, ...namedLotFields, ...serialsOut })
+    .refine(versionNeedsLot, versionNeedsLotIssue)
+    .refine(countMatches, countMatchesIssue);
 const correctionLine = z
   .strictObject({ ...adjustmentBase, type: z.literal('ADJUSTMENT'), quantity: signedQuantitySchema, ...namedLotFields })
   .refine(versionNeedsLot, versionNeedsLotIssue);

@@ -202,7 +202,7 @@ describe('PATCH /products/:id', () => {
         payload: expect.objectContaining({
           productId: 'cu-edit',
           changed: ['sku', 'name'],
-          product: { sku: 'CU-EDIT-2', name: 'Edited', status: 'ACTIVE' },
+          product: { sku: 'CU-EDIT-2', name: 'Edited', status: 'ACTIVE', tracking: 'lot' },
           updatedBy: 'ops-1',
         }),
       }),

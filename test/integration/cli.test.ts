@@ -249,7 +249,7 @@ describe('stockroom reconcile', () => {
     expectExit(await stockroom('seed', '--size', '1'), 0);
     const clean = await stockroom('reconcile');
     expectExit(clean, 0);
-    expect(clean.stdout).toMatch(/^reconciled: \d+ lots match the ledger\n$/);
+    expect(clean.stdout).toMatch(/^reconciled: \d+ lots match the ledger\nreconciled: \d+ serial-tracked lots match their units\n$/);
 
     const { rows } = await stack.db.pool.query<{ id: string }>(
       `update inventory_items set quantity = quantity + 1 where id = (select id from inventory_items order by id limit 1) returning id`,

@@ -19,6 +19,8 @@ import { byPriorityThenArrival, type Priority } from '../../src/domain/priority'
 import { available } from '../../src/domain/quantities';
 import { chooseTakes, orderLots } from '../../src/domain/strategies';
 import { toCandidateLot } from '../../src/inventory/stock/lots';
+import { unitInStockSql } from '../../src/db/unit-store';
+import { isInStock, unitStatuses } from '../../src/domain/units';
 import { stockByWarehouse } from '../../src/inventory/stock/lots';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { receiveLots, seedCatalogue } from '../helpers/stock';
@@ -112,6 +114,11 @@ describe('catalogue flags: warehouseServes and productTakesReservations (src/dom
       status,
     ]);
     expect(row!.refuses).toBe(!productTakesReservations({ status }));
+  });
+
+  it.each(unitStatuses)('a unit %s: unitInStockSql says what isInStock says', async (status) => {
+    const row = await queryRow<{ inStock: boolean }>(db.pool, `select ${unitInStockSql} as "inStock" from (select $1::text as status) u`, [status]);
+    expect(row!.inStock).toBe(isInStock(status));
   });
 
   it('every reader of stock leaves out the lots of a deactivated warehouse', async () => {

@@ -3,7 +3,9 @@ import { v7 as uuidv7 } from 'uuid';
 import type { Transaction } from '../../db/client';
 import { lockAggregates } from '../../db/outbox-store';
 import { findReservationLines } from '../../db/reservation-store';
+import { findUnitsOfReservation } from '../../db/unit-store';
 import { commitWrites } from '../../db/writes';
+import { unitsHandedOver } from '../../domain/units';
 import { effectiveStatus, heldOf, type NewReservation, type NewReservationLine } from '../../domain/reservation';
 import { planMove } from '../../domain/reservation-move';
 import { stockLinesOf } from '../../domain/stock-lines';
@@ -79,8 +81,18 @@ export async function moveReservation(
   const reason = input.reason ?? null;
   const note = reason === null ? '' : `: ${reason}`;
   const units = plan.moves.reduce((sum, move) => sum + move.quantity, 0);
+  // units of serial-tracked lots (the lots the source has units in) go with their reservation; the source is locked, so its units hold still
+  const sourceUnits = await findUnitsOfReservation(tx, source.id);
+  const serialLots = new Set(sourceUnits.map((unit) => unit.lotId));
+  const handedOver = unitsHandedOver(
+    sourceUnits,
+    plan.moves.filter((move) => serialLots.has(move.lotId)),
+    source.id,
+    target.id,
+  );
 
   await commitWrites(tx, {
+    unitChanges: handedOver.map((change) => ({ ...change, at: ctx.now })),
     reservations: [target],
     reservationLines: targetLines,
     reservationChanges: [{ id: source.id, status: sourceStatus, at: ctx.now }],

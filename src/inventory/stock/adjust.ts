@@ -12,12 +12,15 @@ import type { AdjustBody, AdjustmentLineInput, AdjustResponse } from '../../sche
 import { toLotView } from './lots';
 import { replenishedProducts } from './replenishment';
 import { stockChangeWrites } from '../stock-changes';
+import { assertNewSerials, checkSerialLines, chosenSerials, lotsOfNamedUnits, receivedUnits } from './serial-lines';
+import { isUniqueViolationOf } from '../../db/pg-errors';
 
 /** What an adjustment did: the answer for the caller, and the products whose stock grew. */
 export type AdjustOutcome = { answer: AdjustResponse; replenishedProductIds: string[] };
 
-function toPlanLine(line: AdjustmentLineInput): AdjustmentLine {
+function toPlanLine(line: AdjustmentLineInput, fromLots: AdjustmentLine['fromLots']): AdjustmentLine {
   const planLine: AdjustmentLine = { productId: line.productId, warehouseId: line.warehouseId, type: line.type, quantity: line.quantity };
+  if (fromLots !== undefined) planLine.fromLots = fromLots;
   if ('lotId' in line && line.lotId !== undefined) planLine.lotId = line.lotId;
   if ('version' in line && line.version !== undefined) planLine.version = line.version;
   if (line.type === 'RECEIPT' || line.type === 'RETURN') {
@@ -56,10 +59,17 @@ function refusal(problems: readonly AdjustmentProblem[]): AppError {
 export async function adjustStock(tx: Transaction, body: AdjustBody, actor: string, now = new Date()): Promise<AdjustOutcome> {
   const lines = body.adjustments;
   await assertKnownReferences(tx, { productIds: lines.map((line) => line.productId), warehouseIds: lines.map((line) => line.warehouseId) });
+  const tracking = await checkSerialLines(tx, lines);
+  await assertNewSerials(tx, lines);
   const namedLots = lines.flatMap((line) => ('lotId' in line && line.lotId !== undefined ? [line.lotId] : []));
   const locks = await lockFor(tx, { places: lines, lotIds: namedLots });
+  const fromLots = await lotsOfNamedUnits(tx, lines);
 
-  const plan = planAdjustments(lines.map(toPlanLine), locks.lots, now);
+  const plan = planAdjustments(
+    lines.map((line, index) => toPlanLine(line, fromLots.get(index))),
+    locks.lots,
+    now,
+  );
   if (!plan.ok) throw refusal(plan.problems);
 
   const newLotIds = await insertEmptyLots(tx, plan.newLots);
@@ -97,9 +107,21 @@ export async function adjustStock(tx: Transaction, body: AdjustBody, actor: stri
     productId: lot.productId,
     warehouseId: lot.warehouseId,
     expiresAt: lot.expiresAt ?? null,
+    tracking: tracking.get(lot.productId) ?? 'lot',
   }));
+  const received = plan.lines.flatMap((line) =>
+    line.changes.flatMap((change) => (change.quantityDelta > 0 ? receivedUnits(lines[line.index]!, lotIdOf.get(change.lotKey) ?? change.lotKey) : [])),
+  );
+  const chosen = chosenSerials(lines, referenceOf);
+  const stock = await stockChangeWrites(tx, locks, movements, { now, created, received, chosen });
   // StockAdjusted goes first, ahead of the LowStockAlert it may cause
-  const written = await commitWrites(tx, { outbox: outboxRows(adjusted, now) }, await stockChangeWrites(tx, locks, movements, { now, created }));
+  const written = await commitWrites(tx, { outbox: outboxRows(adjusted, now) }, stock).catch((error: unknown) => {
+    // a receipt of the same serial number committed since assertNewSerials looked
+    if (isUniqueViolationOf(error, 'stock_units_product_serial_key')) {
+      throw new AppError('ALREADY_EXISTS', 'Serial numbers already registered for their product; nothing was changed');
+    }
+    throw error;
+  });
   // the lots are ours until commit; reading them again gives their versions after the change
   const changedLots = await findLotsById(tx, [...new Set(movements.map((movement) => movement.lotId))]);
 

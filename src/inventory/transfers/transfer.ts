@@ -3,6 +3,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { assertKnownReferences } from '../../catalogue/catalogue';
 import type { Queryable, Transaction } from '../../db/client';
 import { lockFor } from '../../db/locks';
+import { findTracking } from '../../db/catalogue-store';
 import { findLotsOfProducts, insertEmptyLots, type LotRow } from '../../db/lot-store';
 import {
   findTransfer,
@@ -158,6 +159,10 @@ function onHandAt(lots: readonly LotRow[], warehouseId: string): Map<string, num
 export async function initiateTransfer(tx: Transaction, body: TransferBody, actor: string, now = new Date()): Promise<TransferView> {
   const productIds = [...new Set(body.items.map((item) => item.productId))];
   await assertKnownReferences(tx, { productIds, warehouseIds: [body.fromWarehouseId, body.toWarehouseId] });
+  const serialTracked = [...(await findTracking(tx, productIds))].filter(([, tracking]) => tracking === 'serial').map(([productId]) => productId);
+  if (serialTracked.length > 0) {
+    throw new AppError('CONFLICT', 'Serial-tracked products are not moved between warehouses by transfer', { serialTrackedProducts: serialTracked });
+  }
   const namedLots = body.items.flatMap((item) => (item.lotId === undefined ? [] : [item.lotId]));
   const locks = await lockFor(tx, { places: productIds.map((productId) => ({ productId, warehouseId: body.fromWarehouseId })), lotIds: namedLots });
   const takes = planTransfer(body, locks.lots, now);
@@ -279,7 +284,8 @@ export async function receiveTransfer(
     tx,
     firstArrivals.map(({ line }) => destinationOf(line)),
   );
-  const created = firstArrivals.map(({ line }, index) => ({ id: newLotIds[index]!, ...destinationOf(line) }));
+  // only lot-tracked products travel (initiateTransfer refuses serial-tracked ones)
+  const created = firstArrivals.map(({ line }, index) => ({ id: newLotIds[index]!, ...destinationOf(line), tracking: 'lot' as const }));
   const lotOf = new Map(firstArrivals.map(({ line }, index) => [line.id, newLotIds[index]!]));
 
   const shortReason = `short on arrival${input?.reason === undefined ? '' : `: ${input.reason}`}`;

@@ -1,0 +1,124 @@
+/** Serialized units (stock_units) and their status history: the reads a unit move needs, and its parts of commitWrites. */
+import type { ReceivedUnit, StockUnit, UnitChange, UnitStatus, UnitStep } from '../domain/units';
+import { queryRows, type Queryable } from './client';
+import { sql, type Sql } from './sql';
+
+/**
+ * isInStock() of src/domain/units.ts over a unit aliased `u`: the units a lot's on-hand quantity
+ * counts. With the counts by status it mirrors lotCountsOf; the deferred trigger of
+ * drizzle/0015_stock_units.sql (stock_units_check_lot) holds every serial-tracked lot to it at commit.
+ */
+export const unitInStockSql = "u.status in ('AVAILABLE', 'RESERVED', 'SOLD')";
+
+/** A unit step to record, with its time. */
+export type UnitStepRow = UnitStep & { at: Date };
+
+/** The units of these lots that are still in stock (Available, Reserved, Sold), as the picker sees them, in serial number order. */
+export async function findStockUnitsOfLots(db: Queryable, lotIds: readonly string[]): Promise<StockUnit[]> {
+  if (lotIds.length === 0) return [];
+  return queryRows<StockUnit>(
+    db,
+    `select u.id, u.serial_number as "serialNumber", u.lot_id as "lotId", u.status, u.reservation_id as "reservationId"
+       from stock_units u
+      where u.lot_id = any($1::uuid[]) and ${unitInStockSql}
+      order by u.serial_number, u.id`,
+    [lotIds],
+  );
+}
+
+/** The units a reservation holds or held (any status), as the picker sees them, in serial number order. */
+export async function findUnitsOfReservation(db: Queryable, reservationId: string): Promise<StockUnit[]> {
+  return queryRows<StockUnit>(
+    db,
+    `select u.id, u.serial_number as "serialNumber", u.lot_id as "lotId", u.status, u.reservation_id as "reservationId"
+       from stock_units u where u.reservation_id = $1 order by u.serial_number, u.id`,
+    [reservationId],
+  );
+}
+
+/** A unit as found by serial number: where it is and what state it is in. */
+export type UnitBySerial = {
+  id: string;
+  productId: string;
+  serialNumber: string;
+  lotId: string;
+  warehouseId: string;
+  status: UnitStatus;
+  reservationId: string | null;
+};
+
+/** The units of a product with these serial numbers (those that exist). */
+export async function findUnitsBySerial(db: Queryable, productId: string, serialNumbers: readonly string[]): Promise<UnitBySerial[]> {
+  if (serialNumbers.length === 0) return [];
+  return queryRows<UnitBySerial>(
+    db,
+    `select u.id, u.product_id as "productId", u.serial_number as "serialNumber", u.lot_id as "lotId", u.warehouse_id as "warehouseId",
+            u.status, u.reservation_id as "reservationId"
+       from stock_units u
+      where u.product_id = $1 and u.serial_number = any($2::text[])
+      order by u.serial_number`,
+    [productId, serialNumbers],
+  );
+}
+
+/** The statement registering received units (a part of commitWrites). */
+export function unitsInsert(rows: readonly (ReceivedUnit & { at: Date })[]): Sql {
+  return sql`insert into stock_units (id, product_id, warehouse_id, lot_id, serial_number, condition, status, created_at, updated_at)
+       select id, product_id, warehouse_id, lot_id, serial_number, condition, 'AVAILABLE', at, at
+         from unnest(${rows.map((row) => row.id)}::uuid[], ${rows.map((row) => row.productId)}::text[], ${rows.map((row) => row.warehouseId)}::text[],
+                     ${rows.map((row) => row.lotId)}::uuid[], ${rows.map((row) => row.serialNumber)}::text[], ${rows.map((row) => row.condition)}::text[],
+                     ${rows.map((row) => row.at)}::timestamptz[])
+           as r(id, product_id, warehouse_id, lot_id, serial_number, condition, at)`;
+}
+
+/** The statement setting units' new states (a part of commitWrites); one change per unit. */
+export function unitsUpdate(changes: readonly (UnitChange & { at: Date })[]): Sql {
+  return sql`update stock_units u
+        set status = d.status, reservation_id = d.reservation_id, updated_at = d.at
+       from unnest(${changes.map((change) => change.id)}::uuid[], ${changes.map((change) => change.status)}::text[],
+                   ${changes.map((change) => change.reservationId)}::uuid[], ${changes.map((change) => change.at)}::timestamptz[])
+         as d(id, status, reservation_id, at)
+      where u.id = d.id`;
+}
+
+/** The statement appending unit status history (a part of commitWrites), in the order the steps were taken. */
+export function unitHistoryInsert(rows: readonly UnitStepRow[]): Sql {
+  return sql`insert into unit_status_history (unit_id, from_status, to_status, reason, reference, actor, created_at)
+       select unit_id, from_status, to_status, reason, reference, actor, at
+         from unnest(${rows.map((row) => row.unitId)}::uuid[], ${rows.map((row) => row.fromStatus)}::text[], ${rows.map((row) => row.toStatus)}::text[],
+                     ${rows.map((row) => row.reason)}::text[], ${rows.map((row) => row.reference)}::text[], ${rows.map((row) => row.actor)}::text[],
+                     ${rows.map((row) => row.at)}::timestamptz[])
+           with ordinality as s(unit_id, from_status, to_status, reason, reference, actor, at, n)
+        order by n`;
+}
+
+/** A lot of a serial-tracked product whose quantities differ from the counts of its units. */
+export type UnitDifference = {
+  lotId: string;
+  productId: string;
+  warehouseId: string;
+  stored: { quantity: number; reserved: number; allocated: number };
+  units: { quantity: number; reserved: number; allocated: number };
+};
+
+/** Counts the units of every lot of serial-tracked products and returns the lots whose quantities disagree (none when all is well). */
+export async function findUnitDifferences(db: Queryable): Promise<{ lotsChecked: number; differences: UnitDifference[] }> {
+  const rows = await queryRows<UnitDifference & { differs: boolean }>(
+    db,
+    `select i.id as "lotId", i.product_id as "productId", i.warehouse_id as "warehouseId",
+            json_build_object('quantity', i.quantity, 'reserved', i.reserved_quantity, 'allocated', i.allocated_quantity) as stored,
+            json_build_object('quantity', coalesce(c.quantity, 0), 'reserved', coalesce(c.reserved, 0), 'allocated', coalesce(c.allocated, 0)) as units,
+            (i.quantity, i.reserved_quantity, i.allocated_quantity)
+              is distinct from (coalesce(c.quantity, 0), coalesce(c.reserved, 0), coalesce(c.allocated, 0)) as differs
+       from inventory_items i
+       join products p on p.id = i.product_id and p.tracking = 'serial'
+       left join (select u.lot_id, count(*)::int as quantity,
+                         (count(*) filter (where u.status = 'RESERVED'))::int as reserved,
+                         (count(*) filter (where u.status = 'SOLD'))::int as allocated
+                    from stock_units u where ${unitInStockSql} group by u.lot_id) c on c.lot_id = i.id`,
+  );
+  return {
+    lotsChecked: rows.length,
+    differences: rows.filter((row) => row.differs).map(({ differs: _differs, ...difference }) => difference),
+  };
+}
