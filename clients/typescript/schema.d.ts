@@ -877,6 +877,7 @@ export interface components {
             items: {
                 productId: string;
                 quantity: number;
+                serialNumbers?: string[];
                 warehouseId?: string;
             }[];
             orderId: string;
@@ -961,11 +962,13 @@ export interface components {
         AllocationItem: {
             productId: string;
             quantity: number;
+            serialNumbers?: string[];
             warehouseId?: string;
         };
         AllocationItemInput: {
             productId: string;
             quantity: number;
+            serialNumbers?: string[];
             warehouseId?: string;
         };
         AllocationPage: {
@@ -1196,6 +1199,10 @@ export interface components {
             productId: string;
             reason: string;
             requestedQuantity: number;
+            unavailableSerials?: {
+                serialNumber: string;
+                status: string;
+            }[];
         };
         Liveness: {
             /** @constant */
@@ -1501,6 +1508,7 @@ export interface components {
             items?: {
                 productId: string;
                 quantity: number;
+                serialNumbers?: string[];
                 warehouseId?: string;
             }[];
             orderId: string;
@@ -1525,6 +1533,7 @@ export interface components {
             items: {
                 productId: string;
                 quantity: number;
+                serialNumbers?: string[];
                 warehouseId?: string;
             }[];
             orderId: string;
@@ -1568,8 +1577,12 @@ export interface components {
             lineIndex: number;
             productId: string;
             /** @enum {string} */
-            reason: "insufficient_inventory" | "unknown_product" | "product_discontinued";
+            reason: "insufficient_inventory" | "unknown_product" | "product_discontinued" | "serials_unavailable";
             requestedQuantity: number;
+            unavailableSerials?: {
+                serialNumber: string;
+                status: string;
+            }[];
         };
         StatusChange: {
             actor: string;
@@ -2989,7 +3002,10 @@ export interface operations {
                      *               {
                      *                 "productId": "sku-123",
                      *                 "quantity": 10,
-                     *                 "warehouseId": "wh-001"
+                     *                 "warehouseId": "wh-001",
+                     *                 "serialNumbers": [
+                     *                   "text"
+                     *                 ]
                      *               }
                      *             ],
                      *             "mode": "reserve",
@@ -3030,7 +3046,13 @@ export interface operations {
                      *                 "requestedQuantity": 10,
                      *                 "availableQuantity": 10,
                      *                 "reason": "cycle count",
-                     *                 "errorMessage": "Only 10 available, 15 requested"
+                     *                 "errorMessage": "Only 10 available, 15 requested",
+                     *                 "unavailableSerials": [
+                     *                   {
+                     *                     "serialNumber": "text",
+                     *                     "status": "text"
+                     *                   }
+                     *                 ]
                      *               }
                      *             ],
                      *             "totalRequested": 10,
@@ -3162,7 +3184,10 @@ export interface operations {
                  *         {
                  *           "productId": "sku-123",
                  *           "quantity": 10,
-                 *           "warehouseId": "wh-001"
+                 *           "warehouseId": "wh-001",
+                 *           "serialNumbers": [
+                 *             "text"
+                 *           ]
                  *         }
                  *       ],
                  *       "mode": "reserve",
@@ -3389,7 +3414,10 @@ export interface operations {
                      *           {
                      *             "productId": "sku-123",
                      *             "quantity": 10,
-                     *             "warehouseId": "wh-001"
+                     *             "warehouseId": "wh-001",
+                     *             "serialNumbers": [
+                     *               "text"
+                     *             ]
                      *           }
                      *         ],
                      *         "mode": "reserve",
@@ -3430,7 +3458,13 @@ export interface operations {
                      *             "requestedQuantity": 10,
                      *             "availableQuantity": 10,
                      *             "reason": "cycle count",
-                     *             "errorMessage": "Only 10 available, 15 requested"
+                     *             "errorMessage": "Only 10 available, 15 requested",
+                     *             "unavailableSerials": [
+                     *               {
+                     *                 "serialNumber": "text",
+                     *                 "status": "text"
+                     *               }
+                     *             ]
                      *           }
                      *         ],
                      *         "totalRequested": 10,
@@ -3599,7 +3633,10 @@ export interface operations {
                  *               {
                  *                 "productId": "sku-123",
                  *                 "quantity": 10,
-                 *                 "warehouseId": "wh-001"
+                 *                 "warehouseId": "wh-001",
+                 *                 "serialNumbers": [
+                 *                   "text"
+                 *                 ]
                  *               }
                  *             ],
                  *             "mode": "reserve",
@@ -4963,7 +5000,13 @@ export interface operations {
                      *           "requestedQuantity": 10,
                      *           "availableQuantity": 10,
                      *           "reason": "insufficient_inventory",
-                     *           "errorMessage": "Only 10 available, 15 requested"
+                     *           "errorMessage": "Only 10 available, 15 requested",
+                     *           "unavailableSerials": [
+                     *             {
+                     *               "serialNumber": "text",
+                     *               "status": "text"
+                     *             }
+                     *           ]
                      *         }
                      *       ],
                      *       "backorders": [
@@ -4999,7 +5042,13 @@ export interface operations {
                      *           "requestedQuantity": 10,
                      *           "availableQuantity": 10,
                      *           "reason": "insufficient_inventory",
-                     *           "errorMessage": "Only 10 available, 15 requested"
+                     *           "errorMessage": "Only 10 available, 15 requested",
+                     *           "unavailableSerials": [
+                     *             {
+                     *               "serialNumber": "text",
+                     *               "status": "text"
+                     *             }
+                     *           ]
                      *         }
                      *       ],
                      *       "backorders": [
@@ -6405,7 +6454,10 @@ export interface operations {
                  *         {
                  *           "productId": "sku-123",
                  *           "quantity": 10,
-                 *           "warehouseId": "wh-001"
+                 *           "warehouseId": "wh-001",
+                 *           "serialNumbers": [
+                 *             "text"
+                 *           ]
                  *         }
                  *       ],
                  *       "timeoutMinutes": 10,
@@ -6745,7 +6797,10 @@ export interface operations {
                  *         {
                  *           "productId": "sku-123",
                  *           "quantity": 10,
-                 *           "warehouseId": "wh-001"
+                 *           "warehouseId": "wh-001",
+                 *           "serialNumbers": [
+                 *             "text"
+                 *           ]
                  *         }
                  *       ],
                  *       "strategy": "fifo",
@@ -6801,7 +6856,13 @@ export interface operations {
                      *           "requestedQuantity": 10,
                      *           "availableQuantity": 10,
                      *           "reason": "insufficient_inventory",
-                     *           "errorMessage": "Only 10 available, 15 requested"
+                     *           "errorMessage": "Only 10 available, 15 requested",
+                     *           "unavailableSerials": [
+                     *             {
+                     *               "serialNumber": "text",
+                     *               "status": "text"
+                     *             }
+                     *           ]
                      *         }
                      *       ],
                      *       "backorders": [
@@ -6837,7 +6898,13 @@ export interface operations {
                      *           "requestedQuantity": 10,
                      *           "availableQuantity": 10,
                      *           "reason": "insufficient_inventory",
-                     *           "errorMessage": "Only 10 available, 15 requested"
+                     *           "errorMessage": "Only 10 available, 15 requested",
+                     *           "unavailableSerials": [
+                     *             {
+                     *               "serialNumber": "text",
+                     *               "status": "text"
+                     *             }
+                     *           ]
                      *         }
                      *       ],
                      *       "backorders": [

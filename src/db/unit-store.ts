@@ -61,6 +61,20 @@ export async function findUnitsBySerial(db: Queryable, productId: string, serial
   );
 }
 
+/** The units with these serial numbers of these products (those that exist). */
+export async function findUnitsBySerials(db: Queryable, wanted: readonly { productId: string; serialNumber: string }[]): Promise<UnitBySerial[]> {
+  if (wanted.length === 0) return [];
+  return queryRows<UnitBySerial>(
+    db,
+    `select u.id, u.product_id as "productId", u.serial_number as "serialNumber", u.lot_id as "lotId", u.warehouse_id as "warehouseId",
+            u.status, u.reservation_id as "reservationId"
+       from stock_units u
+       join (select distinct * from unnest($1::text[], $2::text[])) as w(product_id, serial_number)
+         on w.product_id = u.product_id and w.serial_number = u.serial_number`,
+    [wanted.map((want) => want.productId), wanted.map((want) => want.serialNumber)],
+  );
+}
+
 /** The statement registering received units (a part of commitWrites). */
 export function unitsInsert(rows: readonly (ReceivedUnit & { at: Date })[]): Sql {
   return sql`insert into stock_units (id, product_id, warehouse_id, lot_id, serial_number, condition, status, created_at, updated_at)

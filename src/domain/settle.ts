@@ -13,6 +13,7 @@ import { effectiveStatus, type NewReservation, type NewReservationLine, type Sta
 import { stockLinesOf } from './stock-lines';
 import type { Priority } from './priority';
 import type { StrategyChoice } from './strategies';
+import type { UnavailableSerial } from './units';
 
 /** Gives a fresh id each call; ids given later sort after earlier ones (uuid v7), so lines keep the order they were taken. */
 export type IdSource = () => string;
@@ -34,6 +35,8 @@ export type SettleRequest = StrategyChoice & {
   allocationId?: string;
   holdMinutes: number;
   actor: string;
+  /** the units lines naming serial numbers cannot have, by line index */
+  unavailableSerials?: ReadonlyMap<number, readonly UnavailableSerial[]>;
 };
 
 /** The products and warehouses named by requests that do not exist, and the named products that are discontinued (they take no new reservations). */
@@ -45,8 +48,10 @@ export type FailedLine = {
   productId: string;
   requestedQuantity: number;
   availableQuantity: number;
-  reason: 'insufficient_inventory' | 'unknown_product' | 'product_discontinued';
+  reason: 'insufficient_inventory' | 'unknown_product' | 'product_discontinued' | 'serials_unavailable';
   errorMessage: string;
+  /** with serials_unavailable: each unit named that cannot be had, and why */
+  unavailableSerials?: UnavailableSerial[];
 };
 
 /** What settling one request writes and answers. */
@@ -126,6 +131,11 @@ function failedLinesOf(plan: Plan, request: SettleRequest, unknown: UnknownRefer
     if (unknown.discontinued?.has(shortfall.productId)) {
       const errorMessage = `Product ${shortfall.productId} is discontinued and takes no new reservations`;
       return { ...failed, availableQuantity: 0, reason: 'product_discontinued', errorMessage };
+    }
+    const unavailableSerials = request.unavailableSerials?.get(shortfall.lineIndex);
+    if (unavailableSerials !== undefined && unavailableSerials.length > 0) {
+      const errorMessage = `Units not available: ${unavailableSerials.map((unit) => `${unit.serialNumber} (${unit.status})`).join(', ')}`;
+      return { ...failed, availableQuantity: 0, reason: 'serials_unavailable', errorMessage, unavailableSerials: [...unavailableSerials] };
     }
     const warehouseId = request.lines[shortfall.lineIndex]?.warehouseId;
     const errorMessage =
@@ -212,8 +222,10 @@ export function settleRequest(plan: Plan, request: SettleRequest, now: Date, ids
     for (const take of plan.takes) taken[take.lineIndex] = (taken[take.lineIndex] ?? 0) + take.quantity;
     request.lines.forEach((line, lineIndex) => {
       const missing = line.quantity - (taken[lineIndex] ?? 0);
+      // units named by serial number are those or none: never backordered
       if (
         missing <= 0 ||
+        line.fromLots !== undefined ||
         unknown.products.has(line.productId) ||
         unknown.discontinued?.has(line.productId) === true ||
         (line.warehouseId !== undefined && unknown.warehouses.has(line.warehouseId))

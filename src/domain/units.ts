@@ -202,3 +202,38 @@ export function unitsHandedOver(
     return held.map((unit) => ({ id: unit.id, status: 'RESERVED' as const, reservationId: targetId }));
   });
 }
+
+/** Why a unit named by serial number cannot be taken: its status, or UNKNOWN (no such unit of the product), ELSEWHERE (not at the line's warehouse), NOT_SERVING (its lot serves no new request: expired, or in a closed warehouse). */
+export type UnavailableSerial = { serialNumber: string; status: UnitStatus | 'UNKNOWN' | 'ELSEWHERE' | 'NOT_SERVING' };
+
+/** A unit as a request naming it finds it. */
+export type NamedUnit = { serialNumber: string; lotId: string; warehouseId: string; status: UnitStatus };
+
+/**
+ * What a line naming serial numbers takes: from each lot, as many units as it names there — when
+ * every one is Available in a lot that serves (`servingLots`), at the line's warehouse if it names
+ * one, and not already taken by an earlier request (`taken`, which it then joins). Otherwise it
+ * takes nothing and lists the units it cannot have.
+ */
+export function takeNamedUnits(
+  serialNumbers: readonly string[],
+  units: ReadonlyMap<string, NamedUnit>,
+  servingLots: ReadonlySet<string>,
+  warehouseId: string | undefined,
+  taken: Set<string>,
+): { fromLots: { lotId: string; quantity: number }[]; unavailable: UnavailableSerial[] } {
+  const unavailable: UnavailableSerial[] = [];
+  const counts = new Map<string, number>();
+  for (const serialNumber of serialNumbers) {
+    const unit = units.get(serialNumber);
+    if (unit === undefined) unavailable.push({ serialNumber, status: 'UNKNOWN' });
+    else if (taken.has(serialNumber)) unavailable.push({ serialNumber, status: 'RESERVED' });
+    else if (unit.status !== 'AVAILABLE') unavailable.push({ serialNumber, status: unit.status });
+    else if (warehouseId !== undefined && unit.warehouseId !== warehouseId) unavailable.push({ serialNumber, status: 'ELSEWHERE' });
+    else if (!servingLots.has(unit.lotId)) unavailable.push({ serialNumber, status: 'NOT_SERVING' });
+    else counts.set(unit.lotId, (counts.get(unit.lotId) ?? 0) + 1);
+  }
+  if (unavailable.length > 0) return { fromLots: [], unavailable };
+  for (const serialNumber of serialNumbers) taken.add(serialNumber);
+  return { fromLots: [...counts].map(([lotId, quantity]) => ({ lotId, quantity })), unavailable };
+}

@@ -10,7 +10,10 @@ import {
   geoPointSchema,
   hasDestinationWhenNeeded,
   isoTimestamp,
+  namedSerialsSchema,
   quantitySchema,
+  serialsMatchQuantity,
+  serialsMatchQuantityIssue,
   userText,
   uuidSchema,
 } from '../schemas/common';
@@ -332,7 +335,9 @@ const consumedEnvelope = {
   timestamp: userText(100).optional(),
 };
 
-const orderLineSchema = z.object({ productId: externalId, quantity: quantitySchema, warehouseId: externalId.optional() });
+const orderLineSchema = z
+  .object({ productId: externalId, quantity: quantitySchema, warehouseId: externalId.optional(), serialNumbers: namedSerialsSchema.optional() })
+  .refine(serialsMatchQuantity, serialsMatchQuantityIssue);
 
 /** An order was placed: reserve its lines (the fields and defaults of POST /inventory/reserve). */
 export const orderCreatedSchema = z

@@ -6,7 +6,9 @@ import type { Transaction } from '../db/client';
 import { lockFor, type StockLocks } from '../db/locks';
 import { claimExpiredReservations } from '../db/reservation-store';
 import { mergeWrites, type Writes } from '../db/writes';
-import { planMany, type LotTake, type PlanRequest } from '../domain/allocate';
+import { planMany, type LotTake, type PlanLine, type PlanRequest } from '../domain/allocate';
+import { findUnitsBySerials } from '../db/unit-store';
+import { takeNamedUnits, type NamedUnit, type UnavailableSerial } from '../domain/units';
 import type { NewEvent } from '../events/schemas';
 import { settleRequest, type FailedLine, type IdSource, type UnknownReferences } from '../domain/settle';
 import type { Priority } from '../domain/priority';
@@ -25,7 +27,8 @@ import { stockChangeWrites } from './stock-changes';
 export type EngineRequest = {
   key: string;
   mode: 'reserve' | 'allocate';
-  lines: { productId: string; quantity: number; warehouseId?: string }[];
+  /** `serialNumbers`: the units of a serial-tracked product the line wants, one per unit of its quantity */
+  lines: { productId: string; quantity: number; warehouseId?: string; serialNumbers?: readonly string[] }[];
   strategy: Strategy;
   priority: Priority;
   allowPartial: boolean;
@@ -122,6 +125,53 @@ async function expireLapsedHolds(tx: Transaction, locks: StockLocks, now: Date):
   return lockFor(tx, { lotIds });
 }
 
+/** A request's lines as planned — those naming serial numbers fixed to the lots of their units — and the units such lines cannot have. */
+type NamedLines = { lines: PlanLine[]; unavailable: Map<number, UnavailableSerial[]>; serials: string[] };
+
+/**
+ * The lines of each request as the planner takes them. A line naming serial numbers takes exactly
+ * those units, from the lots they are in, when every one is Available in a lot this batch locked
+ * (so it serves) and no earlier request of the batch named it; otherwise it takes nothing, and the
+ * units it cannot have are listed. The units are read under their lots' locks, so they hold still.
+ */
+async function namedUnitLines(
+  tx: Transaction,
+  requests: readonly EngineRequest[],
+  refused: readonly (RefusedRequest | undefined)[],
+  locks: StockLocks,
+): Promise<NamedLines[]> {
+  const wanted = requests.flatMap((request, index) =>
+    refused[index] === undefined
+      ? request.lines.flatMap((line) => (line.serialNumbers ?? []).map((serialNumber) => ({ productId: line.productId, serialNumber })))
+      : [],
+  );
+  if (wanted.length === 0) return requests.map((request) => ({ lines: request.lines.map(planLineOf), unavailable: new Map(), serials: [] }));
+  const found = await findUnitsBySerials(tx, wanted);
+  const unitsOf = new Map<string, Map<string, NamedUnit>>();
+  for (const unit of found) unitsOf.set(unit.productId, (unitsOf.get(unit.productId) ?? new Map<string, NamedUnit>()).set(unit.serialNumber, unit));
+  const servingLots = new Set(locks.lots.map((lot) => lot.id));
+  const taken = new Map<string, Set<string>>();
+  return requests.map((request, index) => {
+    const unavailable = new Map<number, UnavailableSerial[]>();
+    const serials: string[] = [];
+    const lines = request.lines.map((line, lineIndex) => {
+      if (line.serialNumbers === undefined || refused[index] !== undefined) return planLineOf(line);
+      const takenOfProduct = taken.get(line.productId) ?? new Set<string>();
+      taken.set(line.productId, takenOfProduct);
+      const take = takeNamedUnits(line.serialNumbers, unitsOf.get(line.productId) ?? new Map(), servingLots, line.warehouseId, takenOfProduct);
+      if (take.unavailable.length > 0) unavailable.set(lineIndex, take.unavailable);
+      else serials.push(...line.serialNumbers);
+      return { ...planLineOf(line), fromLots: take.fromLots };
+    });
+    return { lines, unavailable, serials };
+  });
+}
+
+/** A request line as the planner takes it, without its serial numbers. */
+function planLineOf(line: EngineRequest['lines'][number]): PlanLine {
+  return { productId: line.productId, quantity: line.quantity, ...(line.warehouseId === undefined ? {} : { warehouseId: line.warehouseId }) };
+}
+
 /** Why a request asking to be refused is refused: it names products or warehouses that do not exist, or else discontinued products. */
 function refusalOf(request: EngineRequest, unknown: UnknownReferences): RefusedRequest | undefined {
   if (request.unknownReferences !== 'refuse') return undefined;
@@ -161,13 +211,15 @@ export async function serve(tx: Transaction, requests: readonly EngineRequest[],
   const { unknown } = locked;
 
   const refused = requests.map((request) => refusalOf(request, unknown));
+  const named = await namedUnitLines(tx, requests, refused, locks);
   const plans = planMany(
     requests.flatMap((request, index): PlanRequest[] =>
-      refused[index] === undefined ? [{ lines: request.lines, priority: request.priority, allowPartial: request.allowPartial, ...choices[index]! }] : [],
+      refused[index] === undefined ? [{ lines: named[index]!.lines, priority: request.priority, allowPartial: request.allowPartial, ...choices[index]! }] : [],
     ),
     locks.lots.map(toCandidateLot),
     now,
   );
+  const chosen = new Map<string, Set<string>>();
 
   const reservations: NewReservation[] = [];
   const statusHistory: StatusChange[] = [];
@@ -185,7 +237,8 @@ export async function serve(tx: Transaction, requests: readonly EngineRequest[],
       plan,
       {
         mode: request.mode,
-        lines: request.lines,
+        lines: named[index]!.lines,
+        unavailableSerials: named[index]!.unavailable,
         ...choices[index]!,
         priority: request.priority,
         allowBackorder: request.allowBackorder,
@@ -201,7 +254,10 @@ export async function serve(tx: Transaction, requests: readonly EngineRequest[],
       ids,
       unknown,
     );
-    if (settled.reservation !== null) reservations.push(settled.reservation);
+    if (settled.reservation !== null) {
+      reservations.push(settled.reservation);
+      if (named[index]!.serials.length > 0) chosen.set(settled.reservation.id, new Set(named[index]!.serials));
+    }
     statusHistory.push(...settled.history);
     reservationLines.push(...settled.lines);
     backorders.push(...settled.backorders);
@@ -222,6 +278,6 @@ export async function serve(tx: Transaction, requests: readonly EngineRequest[],
     };
   });
 
-  const stock = await stockChangeWrites(tx, locks, movements, { now });
+  const stock = await stockChangeWrites(tx, locks, movements, { now, chosen });
   return { outcomes, writes: mergeWrites({ reservations, statusHistory, reservationLines, backorders, outbox: outboxRows(events, now) }, stock) };
 }

@@ -10,10 +10,14 @@ import {
   hasDestinationWhenNeeded,
   idempotencyKeyText,
   isoTimestamp,
+  namedSerialsSchema,
   ownerQuery,
   quantitySchema,
   rangeInOrder,
   referenceText,
+  serialsMatchQuantity,
+  serialsMatchQuantityIssue,
+  unavailableSerialsSchema,
   timeRangeQuery,
   userText,
   uuidSchema,
@@ -33,6 +37,7 @@ export const failureReasons = [
   'insufficient_inventory',
   'unknown_product',
   'product_discontinued',
+  'serials_unavailable',
   'unknown_warehouse',
   'timeout',
   'query_failed',
@@ -41,11 +46,15 @@ export const failureReasons = [
 ] as const;
 export type FailureReason = (typeof failureReasons)[number];
 
-export const allocationItemSchema = z.strictObject({
-  productId: externalId,
-  quantity: quantitySchema,
-  warehouseId: externalId.optional(),
-});
+export const allocationItemSchema = z
+  .strictObject({
+    productId: externalId,
+    quantity: quantitySchema,
+    warehouseId: externalId.optional(),
+    /** units of a serial-tracked product by serial number: exactly these, or the line gets nothing */
+    serialNumbers: namedSerialsSchema.optional(),
+  })
+  .refine(serialsMatchQuantity, serialsMatchQuantityIssue);
 
 /** POST /allocations (SPEC §5). */
 export const createAllocationBody = z
@@ -168,6 +177,7 @@ export const failedItemSchema = z.object({
   availableQuantity: z.number().int(),
   reason: z.string(),
   errorMessage: z.string(),
+  unavailableSerials: unavailableSerialsSchema.optional(),
 });
 
 /** A job's final answer (SPEC §6), as stored in allocation_results.result and served. */

@@ -9,6 +9,21 @@ export const uuidSchema = z.uuid();
 /** A serial number of one unit of a serial-tracked product: 1-100 letters, digits and ._:- (it stands in a URL path). */
 export const serialNumberSchema = z.string().regex(/^[A-Za-z0-9._:-]{1,100}$/, 'expected 1-100 characters of letters, digits and ._:-');
 
+/** The units of a serial-tracked product a request line names, one per unit of its quantity, none twice. */
+export const namedSerialsSchema = z
+  .array(serialNumberSchema)
+  .min(1)
+  .max(1000)
+  .refine((serials) => new Set(serials).size === serials.length, { error: 'a serial number is named twice' });
+
+/** A request line naming serial numbers names one per unit of its quantity. */
+export const serialsMatchQuantity = (line: { quantity: number; serialNumbers?: readonly string[] | undefined }) =>
+  line.serialNumbers === undefined || line.serialNumbers.length === line.quantity;
+export const serialsMatchQuantityIssue = { message: 'give one serial number per unit of quantity', path: ['serialNumbers'] };
+
+/** The units a request line could not have, and why (a unit's status, or UNKNOWN, ELSEWHERE, NOT_SERVING). */
+export const unavailableSerialsSchema = z.array(z.object({ serialNumber: z.string(), status: z.string() }));
+
 /** A positive whole number of units, at most 1,000,000 on one line. */
 export const quantitySchema = z.number().int().positive().max(1_000_000);
 

@@ -9,9 +9,13 @@ import {
   geoPointSchema,
   hasDestinationWhenNeeded,
   isoTimestamp,
+  namedSerialsSchema,
   ownerQuery,
   quantitySchema,
   rangeInOrder,
+  serialsMatchQuantity,
+  serialsMatchQuantityIssue,
+  unavailableSerialsSchema,
   userText,
   uuidSchema,
   valueList,
@@ -51,8 +55,10 @@ export const shortfallSchema = z.object({
   productId: z.string(),
   requestedQuantity: z.number().int(),
   availableQuantity: z.number().int(),
-  reason: z.enum(['insufficient_inventory', 'unknown_product', 'product_discontinued']),
+  reason: z.enum(['insufficient_inventory', 'unknown_product', 'product_discontinued', 'serials_unavailable']),
   errorMessage: z.string(),
+  /** with serials_unavailable: the units named that cannot be had */
+  unavailableSerials: unavailableSerialsSchema.optional(),
 });
 
 /** A backorder as a request's answer names it. */
@@ -83,7 +89,9 @@ export type BackorderedAnswer = z.output<typeof backorderedAnswerSchema>;
 export const serveAnswerSchema = z.union([reserveAnswerSchema, backorderedAnswerSchema]);
 export type ServeAnswer = z.output<typeof serveAnswerSchema>;
 
-const requestItem = z.strictObject({ productId: externalId, quantity: quantitySchema, warehouseId: externalId.optional() });
+const requestItem = z
+  .strictObject({ productId: externalId, quantity: quantitySchema, warehouseId: externalId.optional(), serialNumbers: namedSerialsSchema.optional() })
+  .refine(serialsMatchQuantity, serialsMatchQuantityIssue);
 
 /** What reserve and direct allocate share: the order, its lines, and how to serve them. */
 const serveFields = {

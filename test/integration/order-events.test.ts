@@ -10,6 +10,7 @@ import { startOrderEventsConsumer } from '../../src/runners/order-events-consume
 import { startTestApp, type TestApp } from '../helpers/app';
 import { eventually } from '../helpers/event-tap';
 import { admin, receive, seedCatalogue } from '../helpers/inventory';
+import { bearer } from '../helpers/tokens';
 
 let t: TestApp;
 let config: Config;
@@ -221,5 +222,48 @@ describe('catalogue events', () => {
       event.eventId,
     ]);
     expect(rows[0].n).toBe(1);
+  });
+});
+
+describe('order events of serial-tracked products (seed 004: invoice created, cancelled, paid)', () => {
+  beforeAll(async () => {
+    const created = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/products',
+      headers: admin,
+      payload: { id: 'p-serial', sku: 'SKU-SERIAL', name: 'Phone', tracking: 'serial' },
+    });
+    expect(created.statusCode).toBe(201);
+    await receive(t, 'p-serial', 'wh-1', 4, { units: ['IM-1', 'IM-2', 'IM-3', 'IM-4'].map((serialNumber) => ({ serialNumber })) });
+  });
+
+  async function unitStatuses(): Promise<Record<string, string>> {
+    const { rows } = await t.db.pool.query<{ serial: string; status: string }>(
+      `select serial_number as serial, status from stock_units where product_id = 'p-serial' order by serial_number`,
+    );
+    return Object.fromEntries(rows.map((row) => [row.serial, row.status]));
+  }
+
+  it('created reserves the units named, cancelled makes them available again', async () => {
+    publishOrderEvent('order.created', orderCreated('ord-serial-1', 2, { items: [{ productId: 'p-serial', quantity: 2, serialNumbers: ['IM-2', 'IM-3'] }] }));
+    await eventually(async () => (await statusOf('ord-serial-1')) === 'RESERVED', 10_000, 'the reservation');
+    expect(await unitStatuses()).toEqual({ 'IM-1': 'AVAILABLE', 'IM-2': 'RESERVED', 'IM-3': 'RESERVED', 'IM-4': 'AVAILABLE' });
+
+    publishOrderEvent('order.cancelled', { eventId: uuidv7(), type: 'OrderCancelled', orderId: 'ord-serial-1', reason: 'invoice cancelled' });
+    await eventually(async () => (await statusOf('ord-serial-1')) === 'RELEASED', 10_000, 'the release');
+    expect(await unitStatuses()).toEqual({ 'IM-1': 'AVAILABLE', 'IM-2': 'AVAILABLE', 'IM-3': 'AVAILABLE', 'IM-4': 'AVAILABLE' });
+  });
+
+  it('created then completed (paid) marks the units sold, and shipping delivers them', async () => {
+    publishOrderEvent('order.created', orderCreated('ord-serial-2', 1, { items: [{ productId: 'p-serial', quantity: 1 }] }));
+    publishOrderEvent('order.completed', { eventId: uuidv7(), type: 'OrderCompleted', orderId: 'ord-serial-2' });
+    await eventually(async () => (await statusOf('ord-serial-2')) === 'ALLOCATED', 10_000, 'the allocation');
+    expect(await unitStatuses()).toEqual({ 'IM-1': 'SOLD', 'IM-2': 'AVAILABLE', 'IM-3': 'AVAILABLE', 'IM-4': 'AVAILABLE' });
+
+    const [reservation] = await reservationsOf('ord-serial-2');
+    const owner = bearer('service', 'tenant-orders');
+    const shipped = await t.app.inject({ method: 'POST', url: '/api/v1/inventory/ship', headers: owner, payload: { reservationId: reservation!.id } });
+    expect(shipped.statusCode).toBe(200);
+    expect((await unitStatuses())['IM-1']).toBe('DELIVERED');
   });
 });

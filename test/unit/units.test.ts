@@ -4,6 +4,7 @@ import {
   checkUnitTransition,
   lotCountsOf,
   shiftOf,
+  takeNamedUnits,
   unitMoves,
   unitStatuses,
   unitTransitions,
@@ -282,6 +283,57 @@ describe('unitMoves properties', () => {
         expect(new Set(moves.changes.map((change) => change.id)).size).toBe(moves.changes.length);
         const namedTaken = moves.changes.filter((change) => change.reservationId === 'res-named').map((change) => `SN-${change.id}`);
         expect(namedTaken.sort()).toEqual(named.map((i) => `SN-${i}`).sort());
+      }),
+    );
+  });
+});
+
+describe('takeNamedUnits', () => {
+  const named = (serialNumber: string, lotId: string, status: UnitStatus = 'AVAILABLE', warehouseId = 'w1') =>
+    [serialNumber, { serialNumber, lotId, warehouseId, status }] as const;
+  const units = new Map([named('A', 'lot-1'), named('B', 'lot-2'), named('C', 'lot-2'), named('D', 'lot-1', 'SOLD'), named('E', 'lot-3', 'AVAILABLE', 'w2')]);
+  const serving = new Set(['lot-1', 'lot-2']);
+
+  it('takes every unit named from the lots they are in, and marks them taken', () => {
+    const taken = new Set<string>();
+    expect(takeNamedUnits(['C', 'A', 'B'], units, serving, undefined, taken)).toEqual({
+      fromLots: [
+        { lotId: 'lot-2', quantity: 2 },
+        { lotId: 'lot-1', quantity: 1 },
+      ],
+      unavailable: [],
+    });
+    expect([...taken].sort()).toEqual(['A', 'B', 'C']);
+  });
+
+  it('takes nothing when any unit cannot be had, naming each and why', () => {
+    const taken = new Set(['B']);
+    expect(takeNamedUnits(['A', 'B', 'D', 'E', 'Z'], units, serving, 'w1', taken)).toEqual({
+      fromLots: [],
+      unavailable: [
+        { serialNumber: 'B', status: 'RESERVED' },
+        { serialNumber: 'D', status: 'SOLD' },
+        { serialNumber: 'E', status: 'ELSEWHERE' },
+        { serialNumber: 'Z', status: 'UNKNOWN' },
+      ],
+    });
+    expect(takeNamedUnits(['E'], units, serving, undefined, new Set()).unavailable).toEqual([{ serialNumber: 'E', status: 'NOT_SERVING' }]);
+    expect([...taken]).toEqual(['B']);
+  });
+
+  it('gives a unit to the first of two requests naming it', () => {
+    fc.assert(
+      fc.property(fc.array(fc.subarray(['A', 'B', 'C'], { minLength: 1 }), { maxLength: 6 }), (requests) => {
+        const taken = new Set<string>();
+        const granted = requests.map((serials) => takeNamedUnits(serials, units, serving, undefined, taken));
+        const owners = new Map<string, number>();
+        granted.forEach((grant, index) => {
+          if (grant.unavailable.length > 0) return;
+          for (const serial of requests[index]!) {
+            expect(owners.has(serial)).toBe(false);
+            owners.set(serial, index);
+          }
+        });
       }),
     );
   });

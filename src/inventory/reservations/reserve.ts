@@ -55,6 +55,11 @@ function outcomeOf(order: OrderToServe, served: EngineOutcome): OrderOutcome | A
   if (reservation !== null) return { kind: 'held', answer: { ...reservation, shortfall: failedLines, backorders } };
   if (backorders.length > 0)
     return { kind: 'backordered', answer: { reservationId: null, orderId, status: 'BACKORDERED', shortfall: failedLines, backorders } };
+  const unavailableSerials = failedLines.flatMap((line) => (line.unavailableSerials ?? []).map((unit) => ({ productId: line.productId, ...unit })));
+  if (unavailableSerials.length > 0) {
+    const named = unavailableSerials.map((unit) => `${unit.serialNumber} (${unit.status})`).join(', ');
+    return new AppError('INSUFFICIENT_STOCK', `Units named for order ${orderId} are not available: ${named}`, { shortfall: failedLines, unavailableSerials });
+  }
   return new AppError('INSUFFICIENT_STOCK', `Not enough stock to ${order.mode} order ${orderId}`, { shortfall: failedLines });
 }
 
