@@ -32,6 +32,7 @@ type CliOptions = {
   keep: boolean;
   readme: boolean;
   out: string;
+  report?: string;
 };
 
 const list =
@@ -58,7 +59,8 @@ function parseArgs(argv: string[]): CliOptions {
     .option('--stale-stats', "ANALYZE Stockroom's database once seeded, while its job tables are still empty", false)
     .option('--keep', 'keep the databases and vhosts afterwards', false)
     .option('--no-readme', 'do not write the figures into README.md (quick runs never do)')
-    .option('--out <dir>', 'results folder', path.join(repoRoot, 'bench', 'results'));
+    .option('--out <dir>', 'results folder', path.join(repoRoot, 'bench', 'results'))
+    .option('--report <file>', 'write the JSON report to this file as well (`stockroom --json bench` prints it)');
   program.parse(argv);
   return program.opts<CliOptions>();
 }
@@ -216,6 +218,7 @@ async function main(): Promise<number> {
   const files = [
     writeResult(options.out, `${prefix}${stamp}.json`, json),
     writeResult(options.out, `${prefix}latest.json`, json),
+    ...(options.report ? [writeResult(path.dirname(options.report), path.basename(options.report), json)] : []),
     writeResult(options.out, `${prefix}${stamp}.svg`, svg),
     writeResult(options.out, `${prefix}latest.svg`, svg),
   ];

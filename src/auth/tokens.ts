@@ -5,10 +5,10 @@ import { z } from 'zod';
 import { ConfigError, type Config } from '../config';
 import { AppError } from '../errors';
 import { userText } from '../schemas/common';
+import { roles, type Role } from './roles';
 import { developmentSecret } from './secrets';
 
-export const roles = ['service', 'admin'] as const;
-export type Role = (typeof roles)[number];
+export { roles, type Role };
 
 /**
  * Who is calling: `sub` becomes the actor of every ledger row they cause; `tenant`, when the token

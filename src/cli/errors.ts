@@ -9,9 +9,21 @@ export const exitCodes = {
   unreachable: 3,
   /** Stockroom refused the request with a 4xx answer. */
   refused: 4,
+  /** A destructive command was not confirmed: declined at the prompt, or no terminal to ask on and no --yes. */
+  notConfirmed: 5,
 } as const;
 
 export type ExitCode = (typeof exitCodes)[keyof typeof exitCodes];
+
+/** The code a failure of each exit code has in --json output, when nothing more precise names it. */
+const codeOfExit: Record<ExitCode, string> = {
+  0: 'OK',
+  1: 'FAILED',
+  2: 'USAGE',
+  3: 'UNREACHABLE',
+  4: 'REFUSED',
+  5: 'NOT_CONFIRMED',
+};
 
 /** A failure the CLI reports in one line and turns into its exit code. */
 export class CliError extends Error {
@@ -26,4 +38,14 @@ export class CliError extends Error {
     super(message);
     this.name = 'CliError';
   }
+
+  /** The code --json names the failure by: the API's, else the kind of failure its exit code stands for. */
+  get code(): string {
+    return this.apiCode ?? codeOfExit[this.exitCode];
+  }
+}
+
+/** A failure as --json prints it: one JSON document in the API's error shape, with the exit code. */
+export function errorDocument(code: string, message: string, exitCode: ExitCode): string {
+  return JSON.stringify({ error: { code, message, exitCode } }, null, 2);
 }

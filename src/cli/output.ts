@@ -6,6 +6,10 @@ export type Output = {
   draw: (text: string) => void;
   /** Whether stderr is a terminal: spinners and progress bars draw only there. */
   interactive: boolean;
+  /** Whether there is a terminal to ask on (stdin and stderr): destructive commands ask there. */
+  canAsk: boolean;
+  /** Asks a question on the terminal and resolves to the answer typed. */
+  ask: (question: string) => Promise<string>;
   /** Without a terminal, progress writes at most one line this often. */
   progressIntervalMs: number;
   json: boolean;

@@ -1,10 +1,11 @@
-import { writeFile, mkdtemp } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { writeFile, mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import amqplib from 'amqplib';
 import { v7 as uuidv7 } from 'uuid';
 import { waitFor } from '../helpers/allocations';
-import { freePort, run, startStack, type RunResult, type Stack } from '../helpers/stack';
+import { freePort, projectRoot, run, startStack, type RunResult, type Stack } from '../helpers/stack';
 
 let stack: Stack;
 let scratch: string;
@@ -15,9 +16,72 @@ beforeAll(async () => {
 // unset when startStack failed
 afterAll(async () => (stack as Stack | undefined)?.stop());
 
-/** Runs `stockroom …` as a child process, the way a user does (bin/stockroom.js). */
+/** The environment `stockroom` runs with: the stack's service, secret and database. */
+const cliEnv = () => ({ STOCKROOM_URL: stack.url, JWT_SECRET: stack.env.JWT_SECRET!, DATABASE_URL: stack.env.DATABASE_URL! });
+
+/** Runs `stockroom …` as a child process, the way a user does (bin/stockroom.js), without a terminal. */
 function stockroom(...args: string[]): Promise<RunResult> {
-  return run('node', ['bin/stockroom.js', ...args], { STOCKROOM_URL: stack.url, JWT_SECRET: stack.env.JWT_SECRET!, DATABASE_URL: stack.env.DATABASE_URL! });
+  return run('node', ['bin/stockroom.js', ...args], cliEnv());
+}
+
+/** Runs `stockroom …` with `env` added to its environment. */
+function stockroomWith(env: Record<string, string>, ...args: string[]): Promise<RunResult> {
+  return run('node', ['bin/stockroom.js', ...args], { ...cliEnv(), ...env });
+}
+
+/**
+ * Runs `stockroom …` on a terminal (a pseudo-terminal made by `script`) and types `answer` once it
+ * asks; resolves to its exit code and everything the terminal showed.
+ */
+function stockroomOnTerminal(answer: string, ...args: string[]): Promise<{ code: number | null; screen: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('script', ['-qec', ['node', 'bin/stockroom.js', ...args].join(' '), '/dev/null'], {
+      cwd: projectRoot,
+      env: { ...process.env, ...cliEnv() },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let screen = '';
+    let answered = false;
+    child.stdout.on('data', (chunk: Buffer) => {
+      screen += chunk.toString();
+      if (!answered && screen.includes('[y/N]')) {
+        answered = true;
+        child.stdin.write(`${answer}\n`);
+      }
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.once('error', reject);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, screen });
+    });
+  });
+}
+
+/** Parses stdout as the one JSON document --json promises. */
+function jsonOf(result: RunResult): any {
+  try {
+    return JSON.parse(result.stdout);
+  } catch {
+    throw new Error(`stdout is not one JSON document (exit ${result.code}):\n${result.stdout}\nstderr: ${result.stderr}`);
+  }
+}
+
+/** A dead letter of an unparseable message, made the way the worker makes them; resolves to its id. */
+async function deadLetter(): Promise<string> {
+  const marker = uuidv7();
+  const connection = await amqplib.connect(stack.vhost.url);
+  try {
+    const channel = await connection.createChannel();
+    channel.sendToQueue('stockroom.allocations', Buffer.from(`{not json ${marker}`));
+    await channel.close();
+  } finally {
+    await connection.close();
+  }
+  return waitFor('the dead letter', async () => {
+    const listed = jsonOf(await stockroom('--json', 'dlq', 'list', '--limit', '500'));
+    return (listed as { id: string; payload: { raw?: string } }[]).find((letter) => letter.payload.raw?.includes(marker))?.id;
+  });
 }
 
 /** Fails with the command's output (and the stack's logs) when it did not exit as expected. */
@@ -288,10 +352,10 @@ describe('stockroom dlq', () => {
     expect(shown.stdout).toMatch(/^reason\s+unparseable$/m);
     expect(shown.stdout).toContain('"raw": "{not json"');
 
-    expectExit(await stockroom('dlq', 'purge', id), 0);
+    expectExit(await stockroom('dlq', 'purge', id, '--yes'), 0);
     const empty = await stockroom('dlq', 'list');
     expect(empty.stdout).toBe('no open dead letters\n');
-    const again = await stockroom('dlq', 'purge', id);
+    const again = await stockroom('dlq', 'purge', id, '--yes');
     expectExit(again, 4);
     expect(again.stderr).toContain('404 NOT_FOUND');
   });
@@ -323,12 +387,192 @@ describe('stockroom dlq', () => {
       await stack.db.pool.query('drop function refuse_results()');
     }
 
-    expectExit(await stockroom('dlq', 'replay', letterId), 0);
+    expectExit(await stockroom('dlq', 'replay', letterId, '--yes'), 0);
     const served = await waitFor('the replayed job to succeed', async () => {
       const result = await stockroom('status', allocationId);
       return result.stdout.includes(': succeeded') ? result : undefined;
     });
     expectExit(served, 0);
     expect((await stockroom('dlq', 'list')).stdout).not.toContain(allocationId);
+  });
+});
+
+describe('destructive commands', () => {
+  it('without a terminal and without --yes, purge and replay refuse with exit 5 and change nothing', async () => {
+    const id = await deadLetter();
+    for (const args of [
+      ['dlq', 'purge', id],
+      ['dlq', 'purge', '--all'],
+      ['dlq', 'replay', id],
+    ]) {
+      const refused = await stockroom(...args);
+      expectExit(refused, 5);
+      expect(refused.stderr).toMatch(
+        /^stockroom: Refusing to (purge|replay) .* without confirmation: there is no terminal to ask on; pass --yes\. Nothing changed\.\n$/,
+      );
+      expect(refused.stdout).toBe('');
+      const asJson = await stockroom('--json', ...args);
+      expectExit(asJson, 5);
+      expect(jsonOf(asJson)).toEqual({ error: { code: 'NOT_CONFIRMED', message: expect.stringContaining('pass --yes'), exitCode: 5 } });
+    }
+    const still = jsonOf(await stockroom('--json', 'dlq', 'show', id));
+    expect(still).toMatchObject({ id, status: 'open', replayedAt: null });
+    expectExit(await stockroom('dlq', 'purge', id, '--yes'), 0);
+  });
+
+  it('on a terminal, asks first: "n" changes nothing, "y" purges', async () => {
+    const id = await deadLetter();
+    const declined = await stockroomOnTerminal('n', 'dlq', 'purge', id);
+    expect(declined.screen).toContain(`About to purge dead letter ${id} (this cannot be undone). Go ahead? [y/N]`);
+    expect(declined.screen).toContain('Not confirmed. Nothing changed.');
+    expect(declined.code).toBe(5);
+    expectExit(await stockroom('dlq', 'show', id), 0);
+
+    const confirmed = await stockroomOnTerminal('y', 'dlq', 'purge', '--all');
+    expect(confirmed.screen).toMatch(/About to purge \d+ open dead letters? \(this cannot be undone\)\. Go ahead\? \[y\/N\]/);
+    expect(confirmed.code).toBe(0);
+    expectExit(await stockroom('dlq', 'show', id), 4);
+  });
+
+  it('purge --all --yes purges every open dead letter and says which', async () => {
+    const ids = [await deadLetter(), await deadLetter()];
+    const purged = await stockroom('--json', 'dlq', 'purge', '--all', '--yes');
+    expectExit(purged, 0);
+    const answer = jsonOf(purged);
+    expect(answer).toEqual({ purged: answer.ids.length, ids: expect.arrayContaining(ids), failed: [] });
+    expect(jsonOf(await stockroom('--json', 'dlq', 'list'))).toEqual([]);
+  });
+});
+
+describe('--json', () => {
+  // a dozen runs of the CLI, each a process start: slow on a loaded machine
+  it('prints one JSON document for every command', async () => {
+    const token = jsonOf(await stockroom('--json', 'token', '--role', 'service', '--sub', 'checkout', '--expires', '5m'));
+    expect(token).toEqual({ token: expect.stringMatching(/^[\w-]+\.[\w-]+\.[\w-]+$/), sub: 'checkout', role: 'service', expiresAt: expect.any(String) });
+
+    const seeded = await stockroom('--json', 'seed', '--size', '2');
+    expectExit(seeded, 0);
+    expect(jsonOf(seeded)).toEqual({
+      warehouses: { created: expect.any(Number), existed: expect.any(Number) },
+      products: expect.any(Object),
+      lots: expect.any(Number),
+      units: expect.any(Number),
+    });
+
+    const accepted = jsonOf(await stockroom('--json', 'enqueue', '-p', 'demo-0001', '-q', '1'));
+    expect(accepted).toMatchObject({ allocationId: expect.any(String), status: 'queued' });
+    const waited = jsonOf(await stockroom('--json', 'enqueue', '-p', 'demo-0001', '-q', '1', '--wait'));
+    expect(waited).toMatchObject({ allocationId: expect.any(String), status: 'succeeded' });
+    expect(jsonOf(await stockroom('--json', 'status', accepted.allocationId))).toMatchObject({ allocationId: accepted.allocationId });
+
+    const id = await deadLetter();
+    expect(jsonOf(await stockroom('--json', 'dlq', 'list'))).toEqual(expect.arrayContaining([expect.objectContaining({ id })]));
+    expect(jsonOf(await stockroom('--json', 'dlq', 'show', id))).toMatchObject({ id, reason: 'unparseable' });
+    const replayed = await stockroom('--json', 'dlq', 'replay', id, '--yes');
+    expectExit(replayed, 0);
+    expect(jsonOf(replayed)).toMatchObject({ id, status: 'replayed' });
+    const other = await deadLetter();
+    expect(jsonOf(await stockroom('--json', 'dlq', 'purge', other, '--yes'))).toEqual({ purged: 1, ids: [other], failed: [] });
+
+    const reconciled = await stockroom('--json', 'reconcile');
+    expectExit(reconciled, 0);
+    expect(jsonOf(reconciled)).toEqual({
+      clean: true,
+      lotsChecked: expect.any(Number),
+      differences: [],
+      serialLots: { lotsChecked: expect.any(Number), differences: [] },
+    });
+  }, 180_000);
+
+  it('prints a failure as a JSON error with the exit code, on stdout, and its line on stderr', async () => {
+    const missing = uuidv7();
+    const notFound = await stockroom('--json', 'status', missing);
+    expectExit(notFound, 4);
+    expect(jsonOf(notFound)).toEqual({ error: { code: 'NOT_FOUND', message: expect.stringContaining(missing), exitCode: 4 } });
+    expect(notFound.stderr).toContain('404 NOT_FOUND');
+
+    const usage = await stockroom('--json', 'frobnicate');
+    expectExit(usage, 2);
+    expect(jsonOf(usage)).toEqual({ error: { code: 'USAGE', message: "unknown command 'frobnicate'", exitCode: 2 } });
+
+    const down = await stockroom('--json', '--url', `http://127.0.0.1:${await freePort()}`, 'dlq', 'list');
+    expectExit(down, 3);
+    expect(jsonOf(down).error).toMatchObject({ code: 'UNREACHABLE', exitCode: 3 });
+  });
+});
+
+describe('how the CLI finds the database', () => {
+  const elsewhere = () => {
+    const url = new URL(stack.env.DATABASE_URL!);
+    url.pathname = `/stockroom_absent_${uuidv7().replace(/-/g, '').slice(-12)}`;
+    return url;
+  };
+
+  it('takes --database-url, else STOCKROOM_DATABASE_URL, else DATABASE_URL', async () => {
+    const absent = elsewhere().toString();
+    // STOCKROOM_DATABASE_URL wins over DATABASE_URL, --database-url over both
+    expectExit(await stockroomWith({ STOCKROOM_DATABASE_URL: stack.env.DATABASE_URL!, DATABASE_URL: absent }, 'reconcile'), 0);
+    expectExit(await stockroomWith({ STOCKROOM_DATABASE_URL: absent }, '--database-url', stack.env.DATABASE_URL!, 'reconcile'), 0);
+    expectExit(await stockroomWith({ STOCKROOM_DATABASE_URL: absent }, 'reconcile'), 3);
+  });
+
+  it('names a database that does not exist, the server and the setting that named it, and how to fix it', async () => {
+    const absent = elsewhere();
+    const name = absent.pathname.slice(1);
+    const server = `${absent.hostname}:${absent.port || '5432'}`;
+    for (const [env, args, source] of [
+      [{ DATABASE_URL: absent.toString() }, [], 'DATABASE_URL'],
+      [{ STOCKROOM_DATABASE_URL: absent.toString() }, [], 'STOCKROOM_DATABASE_URL'],
+      [{}, ['--database-url', absent.toString()], '--database-url'],
+    ] as const) {
+      const result = await stockroomWith(env, ...args, 'reconcile');
+      expectExit(result, 3);
+      expect(result.stderr).toBe(
+        `stockroom: The database "${name}" does not exist on ${server} (named by ${source}): ` +
+          'point --database-url (or STOCKROOM_DATABASE_URL) at the database the service uses, its DATABASE_URL\n',
+      );
+    }
+    const asJson = await stockroomWith({}, '--json', '--database-url', absent.toString(), 'reconcile');
+    expect(jsonOf(asJson).error).toMatchObject({ code: 'DATABASE_NOT_FOUND', exitCode: 3 });
+  });
+
+  it('refuses a database URL that is not postgres:// as bad usage', async () => {
+    const result = await stockroomWith({}, '--database-url', 'mysql://localhost/stockroom', 'reconcile');
+    expectExit(result, 2);
+    expect(result.stderr).toContain('The database URL from --database-url is not a postgres:// URL');
+  });
+});
+
+describe('start-up', () => {
+  /**
+   * What a run loads: a preload records, at exit, every package module in require.cache. Time is
+   * not measured here (this machine is shared); what makes start-up slow is loading these.
+   */
+  async function packagesLoaded(...args: string[]): Promise<string[]> {
+    const record = path.join(scratch, `loaded-${uuidv7()}.json`);
+    const preload = path.join(scratch, 'record-loaded.js');
+    await writeFile(
+      preload,
+      `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(record)}, JSON.stringify(Object.keys(require.cache))));\n`,
+    );
+    const result = await run('node', ['--require', preload, 'bin/stockroom.js', ...args], cliEnv());
+    expectExit(result, 0);
+    const files = JSON.parse(await readFile(record, 'utf8')) as string[];
+    const packages = files.flatMap((file) => {
+      const match = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(file);
+      return match ? [match[1]!] : [];
+    });
+    return [...new Set(packages)].sort();
+  }
+
+  it.each(
+    [
+      ['--version'],
+      ['--help'],
+      ...['enqueue', 'status', 'dlq', 'seed', 'reconcile', 'token'].map((command) => [command, '--help']),
+      ...['list', 'show', 'replay', 'purge'].map((command) => ['dlq', command, '--help']),
+    ].map((args) => [args.join(' '), args]),
+  )('stockroom %s loads no package but commander (no pg, amqplib, fastify, zod, fast-jwt, uuid, cli-progress)', async (_name, args) => {
+    expect(await packagesLoaded(...args)).toEqual(['commander']);
   });
 });

@@ -10,6 +10,8 @@ function recordingOutput(interactive: boolean, progressIntervalMs = 5000) {
     err: (text) => lines.push(text),
     draw: (text) => drawn.push(text),
     interactive,
+    canAsk: false,
+    ask: () => Promise.reject(new Error('nothing to ask on')),
     progressIntervalMs,
     json: false,
   };

@@ -1,9 +1,11 @@
 import { Command, Option } from 'commander';
 import type { z } from 'zod';
-import type { deadLetterSchema } from '../../schemas/allocations';
+import type { BulkDeadLetterAnswer, bulkDeadLetterLimit, deadLetterSchema } from '../../schemas/allocations';
+import { confirmDestructive } from '../confirm';
 import { CliError, exitCodes } from '../errors';
 import { callApi } from '../http';
 import { table } from '../output';
+import { startProgress } from '../progress';
 import { positiveInteger, type CommandContext } from '../context';
 
 /** A dead letter as the admin API shows it, on the wire. */
@@ -71,27 +73,70 @@ export function dlqCommand(context: CommandContext): Command {
 
   dlq
     .command('replay')
-    .description('send a dead letter back to its queue')
+    .description('send a dead letter back to its queue (asks first; --yes without a terminal)')
     .argument('<id>', 'the dead letter id')
-    .action(async (id: string) => {
-      await callApi(context.target(), 'POST', `${base}/${encodeURIComponent(id)}/replay`);
-      context.output.out(`replayed dead letter ${id}`);
+    .option('-y, --yes', 'do not ask: needed without a terminal')
+    .action(async (id: string, options: { yes?: boolean }) => {
+      const target = context.target();
+      await confirmDestructive(context.output, `replay dead letter ${id} to its queue`, options.yes);
+      const letter = await callApi<DeadLetterView>(target, 'POST', `${base}/${encodeURIComponent(id)}/replay`);
+      if (context.output.json) context.output.out(JSON.stringify(letter, null, 2));
+      else context.output.out(`replayed dead letter ${id}`);
     });
 
   dlq
     .command('purge')
-    .description('delete one dead letter, or every open one with --all')
+    .description('delete one dead letter, or every open one with --all (asks first; --yes without a terminal)')
     .argument('[id]', 'the dead letter id')
     .option('--all', 'delete every open dead letter')
-    .action(async (id: string | undefined, options: { all?: boolean }) => {
+    .option('-y, --yes', 'do not ask: needed without a terminal')
+    .action(async (id: string | undefined, options: { all?: boolean; yes?: boolean }) => {
       if (Boolean(id) === Boolean(options.all)) throw new CliError(exitCodes.usage, 'Give a dead letter id, or --all');
-      const target = context.target();
+      const { output } = context;
       const ids = id ? [id] : await allOpenIds(context);
-      for (const each of ids) await callApi(target, 'DELETE', `${base}/${encodeURIComponent(each)}`);
-      context.output.out(id ? `purged dead letter ${id}` : `purged ${ids.length} dead letters`);
+      if (ids.length > 0) {
+        const what = id ? `dead letter ${id}` : `${ids.length} open dead letter${ids.length === 1 ? '' : 's'}`;
+        await confirmDestructive(output, `purge ${what} (this cannot be undone)`, options.yes);
+      }
+      const purged = await purge(context, ids);
+      if (output.json) output.out(JSON.stringify(purged, null, 2));
+      else {
+        output.out(id && purged.purged === 1 ? `purged dead letter ${id}` : `purged ${purged.purged} dead letters`);
+        for (const failure of purged.failed) output.err(`not purged: ${failure.id}: ${failure.error}`);
+      }
+      if (purged.failed.length > 0) context.exitCode = exitCodes.failed;
     });
 
   return dlq;
+}
+
+/** Purges the dead letters named, in chunks of what one bulk call takes, showing progress. */
+async function purge(context: CommandContext, ids: readonly string[]): Promise<{ purged: number; ids: string[]; failed: { id: string; error: string }[] }> {
+  if (ids.length === 1) {
+    // one letter: its own route, so an unknown id is the 404 it is
+    await callApi(context.target(), 'DELETE', `${base}/${encodeURIComponent(ids[0]!)}`);
+    return { purged: 1, ids: [...ids], failed: [] };
+  }
+  // typed by the API's own limit, so the two cannot drift apart
+  const chunk: typeof bulkDeadLetterLimit = 500;
+  const target = context.target();
+  const result = { purged: 0, ids: [] as string[], failed: [] as { id: string; error: string }[] };
+  const progress = startProgress(context.output, { label: 'purging dead letters', total: ids.length, unit: 'letters' });
+  try {
+    for (let start = 0; start < ids.length; start += chunk) {
+      const batch = ids.slice(start, start + chunk);
+      const answer = await callApi<BulkDeadLetterAnswer>(target, 'POST', `${base}/purge`, { body: { ids: batch } });
+      for (const item of answer.items) {
+        if (item.outcome === 'purged') result.ids.push(item.id);
+        else result.failed.push({ id: item.id, error: item.error?.message ?? item.outcome });
+      }
+      progress.advance(batch.length);
+    }
+  } finally {
+    progress.stop();
+  }
+  result.purged = result.ids.length;
+  return result;
 }
 
 async function allOpenIds(context: CommandContext): Promise<string[]> {

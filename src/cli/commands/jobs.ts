@@ -1,16 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { v7 as uuidv7 } from 'uuid';
 import type { z } from 'zod';
 import { priorities } from '../../domain/priority';
 import { strategies } from '../../domain/strategies';
-import { createAllocationBody, type AcceptedAllocation, type allocationViewSchema } from '../../schemas/allocations';
+import type { AcceptedAllocation, allocationViewSchema } from '../../schemas/allocations';
 import { CliError, exitCodes, type ExitCode } from '../errors';
-import { enqueueFile, isJobLinesFile } from './enqueue-file';
 import { callApi, type ApiTarget } from '../http';
 import { table, type Output } from '../output';
 import { startProgress } from '../progress';
 import { positiveInteger, type CommandContext } from '../context';
+import { allocationSchemas, uuidModule } from '../lazy';
 
 type Accepted = AcceptedAllocation;
 /** A job as GET /allocations/:id answers it, on the wire (timestamps are strings). */
@@ -105,7 +104,7 @@ export async function readJobFile(path: string): Promise<Record<string, unknown>
 
 /** Checks a request body against the API's own schema, so a bad one fails here (exit 2) with every issue named. */
 function checked(body: unknown, source: string): Record<string, unknown> {
-  const parsed = createAllocationBody.safeParse(body);
+  const parsed = allocationSchemas().createAllocationBody.safeParse(body);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((issue) => `\n  ${issue.path.join('.') || '(body)'}: ${issue.message}`).join('');
     throw new CliError(exitCodes.usage, `Not a valid allocation request (${source}):${issues}`);
@@ -151,7 +150,7 @@ function bodyFromFlags(options: EnqueueOptions): Record<string, unknown> {
       priority: options.priority,
       allowPartial: options.allowPartial ?? false,
       allowBackorder: options.allowBackorder ?? false,
-      referenceId: options.reference ?? `cli-${uuidv7()}`,
+      referenceId: options.reference ?? `cli-${uuidModule().v7()}`,
       referenceType: options.referenceType,
       ...(options.reservationMinutes ? { reservationMinutes: options.reservationMinutes } : {}),
       ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
@@ -187,13 +186,15 @@ export function enqueueCommand(context: CommandContext): Command {
     .option('--wait-timeout <seconds>', 'give up waiting after this long', positiveInteger, 60)
     .action(async (options: EnqueueOptions) => {
       if (options.file && (options.product || options.quantity)) throw new CliError(exitCodes.usage, 'Give either --file or --product/--quantity, not both');
+      // loaded here: it needs the schemas, which --help and the other commands do without
+      const { enqueueFile, isJobLinesFile } = await import('./enqueue-file.js');
       if (options.file && isJobLinesFile(options.file)) {
         if (options.key || options.wait) throw new CliError(exitCodes.usage, 'An NDJSON file takes its keys from its lines, and does not --wait');
         return enqueueFile(context, options.file, options.batchSize);
       }
       const body = options.file ? await readJobFile(options.file) : bodyFromFlags(options);
       const target = context.target();
-      const key = options.key ?? uuidv7();
+      const key = options.key ?? uuidModule().v7();
       const accepted = await callApi<Accepted>(target, 'POST', '/api/v1/allocations', { body, headers: { 'idempotency-key': key } });
       const { output } = context;
       if (!options.wait) {
