@@ -169,6 +169,9 @@ const environmentSchema = z.object({
 
 export type Config = Readonly<z.infer<typeof environmentSchema>>;
 
+/** Every variable Stockroom reads (README, Configuration). */
+export const environmentVariables = Object.keys(environmentSchema.shape) as (keyof Config)[];
+
 /** Thrown when the environment holds a value Stockroom cannot run with; names every bad variable. */
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {

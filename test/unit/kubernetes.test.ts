@@ -13,7 +13,7 @@ import { Service } from 'kubernetes-models/v1/Service';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import ts from 'typescript';
 import { parseAllDocuments } from 'yaml';
-import { loadConfig } from '../../src/config';
+import { environmentVariables, loadConfig } from '../../src/config';
 import { queueDepth } from '../../src/metrics';
 import { migrateEntry, serviceEntry } from '../helpers/image';
 
@@ -108,6 +108,32 @@ function typeErrors(manifests: readonly Manifest[]): string[] {
     });
 }
 
+/** What each environment's Secret `stockroom-secrets` holds, which the base leaves out (configmap.yaml, docs/operations.md). */
+const secretVariables = ['DATABASE_URL', 'AMQP_URL', 'JWT_SECRET'];
+
+/** Settings that may stay unset in production, and why. */
+const unsetInProduction: Record<string, string> = {
+  JWT_PUBLIC_KEY_FILE: 'an alternative to JWT_SECRET, which is set',
+  JWT_JWKS_FILE: 'an alternative to JWT_SECRET, which is set',
+  JWT_ISSUER: 'checked only when set',
+  JWT_AUDIENCE: 'checked only when set',
+};
+
+/**
+ * The settings whose default serves a laptop, not a cluster: those without a default, those whose
+ * default is a loopback address (the database, the broker, the admin port), and those whose default
+ * is an empty list (the event publishers: every event refused).
+ */
+function settingsWithoutProductionDefault(): string[] {
+  const defaults = loadConfig({}) as Record<string, unknown>;
+  const laptopOnly = (value: unknown): boolean =>
+    value === undefined ||
+    (typeof value === 'string' && /\b(127\.0\.0\.1|localhost)\b/.test(value)) ||
+    (Array.isArray(value) && (value.length === 0 || value.some(laptopOnly))) ||
+    (value instanceof Map && value.size === 0);
+  return environmentVariables.filter((name) => laptopOnly(defaults[name]) && !(name in unsetInProduction));
+}
+
 const byKind = (manifests: readonly Manifest[], kind: string) => manifests.filter((manifest) => manifest.kind === kind);
 const named = (manifests: readonly Manifest[], kind: string, name: string) => {
   const found = manifests.find((manifest) => manifest.kind === kind && manifest.metadata.name === name);
@@ -178,6 +204,7 @@ describe.each(['deploy/kubernetes/base', 'deploy/kubernetes/dev'])('%s', (kustom
     for (const manifest of [...byKind(manifests, 'ConfigMap'), ...byKind(manifests, 'Secret')]) {
       const data = (manifest.data ?? {}) as Record<string, string>;
       for (const [key, value] of Object.entries(data)) {
+        expect(environmentVariables).toContain(key);
         expect({ key, documented: readme.includes(`| \`${key}\``) || readme.includes(` / \`${key}\``) }).toEqual({ key, documented: true });
         environment[key] = manifest.kind === 'Secret' ? Buffer.from(value, 'base64').toString('utf8') : value;
       }
@@ -194,6 +221,28 @@ describe.each(['deploy/kubernetes/base', 'deploy/kubernetes/dev'])('%s', (kustom
       containers.flatMap(({ container }) => (container.ports ?? []).map((port: { name: string; containerPort: number }) => [port.name, port.containerPort])),
     );
     expect(ports).toEqual({ http: config.PORT, admin: config.ADMIN_PORT });
+  });
+
+  it('sets every variable that has no safe default in production, in the ConfigMap or the Secret', () => {
+    const configMap = named(manifests, 'ConfigMap', 'stockroom-config').data as Record<string, string>;
+    const secrets = byKind(manifests, 'Secret');
+    for (const secret of secrets) expect(Object.keys(secret.data ?? {})).toEqual(expect.arrayContaining(secretVariables));
+    const present = new Set([...Object.keys(configMap), ...secretVariables]);
+    const needed = settingsWithoutProductionDefault();
+    expect(needed).toEqual(
+      expect.arrayContaining(['DATABASE_URL', 'AMQP_URL', 'JWT_SECRET', 'ADMIN_HOST', 'ORDER_EVENT_PUBLISHERS', 'CATALOG_EVENT_PUBLISHERS']),
+    );
+    expect(needed.filter((name) => !present.has(name))).toEqual([]);
+    // a production pod: the base's settings, and each environment's Secret
+    const production = loadConfig({
+      ...configMap,
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://stockroom:secret@postgres.internal:5432/stockroom',
+      AMQP_URL: 'amqps://stockroom:secret@rabbitmq.internal:5671',
+      JWT_SECRET: randomBytes(48).toString('base64'),
+    });
+    expect(production.ORDER_EVENT_PUBLISHERS.size).toBeGreaterThan(0);
+    expect(production.CATALOG_EVENT_PUBLISHERS.length).toBeGreaterThan(0);
   });
 
   it('probes /health/live and /health/ready on ports the containers name: the API port for the api, the admin port for a worker', () => {
