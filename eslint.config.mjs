@@ -34,8 +34,9 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
-    // the CLI loads its heavy modules on first use (src/cli/lazy.ts says why require())
-    files: ['src/cli/lazy.ts'],
+    // the CLI loads its heavy modules on first use (src/cli/lazy.ts says why require()), and
+    // the OpenTelemetry SDK is loaded only when tracing is on (src/tracing/register.ts)
+    files: ['src/cli/lazy.ts', 'src/tracing/register.ts'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {

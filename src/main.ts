@@ -1,3 +1,5 @@
+// first: tracing (when OTEL_EXPORTER_OTLP_ENDPOINT is set) patches fastify, pg and amqplib as they load
+import './tracing/register';
 import { startWorkers } from './runners';
 import type { Runner } from './runners/runner';
 import { connectAmqp } from './amqp/connection';
@@ -10,6 +12,7 @@ import { listenOnAdminPort } from './http/admin-port';
 import { buildServer } from './http/server';
 import { readinessProbe } from './operations/readiness';
 import { startWorkerServer } from './operations/worker-server';
+import { stopTracing } from './tracing/trace-context';
 
 type Role = 'all' | 'api' | 'worker';
 
@@ -63,6 +66,7 @@ async function run(config: Config, role: Role): Promise<void> {
       await workerAdminPort?.close();
       await amqp.close();
       await Promise.all([apiPool?.end(), workerPool?.end()]);
+      await stopTracing();
       logger.info('stopped');
     } catch (error) {
       logger.error({ err: error }, 'error while shutting down');

@@ -1,11 +1,19 @@
+import type { Context } from '@opentelemetry/api';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import type { Logger } from '../logger';
+import { receivedTraceContext } from '../tracing/trace-context';
 import { keepChannel } from './channels';
 import type { AmqpClient } from './connection';
 
 /** One received message and the only two ways to settle it: never a requeue. */
 export type Delivery = {
   message: ConsumeMessage;
+  /**
+   * The trace context its handling continues (undefined when tracing is off): the one the message
+   * carried, until its handler starts a span of its own for it (the allocation worker's job span);
+   * its retry and dead-letter copies carry this one on.
+   */
+  trace: Context | undefined;
   /** Acknowledges; a no-op when its channel is gone (the broker then redelivers it). */
   ack(): void;
   /** Rejects without requeue: the broker dead-letters it to the queue's dead-letter queue. */
@@ -133,6 +141,7 @@ export async function consumeInBatches(
       channel,
       unsettled,
       message,
+      trace: receivedTraceContext(message.properties.headers),
       ack: () => {
         unsettled.delete(tag);
         settle(log, () => channel.ack(message));

@@ -1,11 +1,15 @@
 import { once } from 'node:events';
 import type { ConfirmChannel } from 'amqplib';
 import type { Logger } from '../logger';
+import { contextOfTraceparent, runWithin, withTraceHeaders } from '../tracing/trace-context';
 import { keepChannel } from './channels';
 import type { AmqpClient } from './connection';
 
-/** One event to publish: the body is the event JSON, the AMQP messageId its eventId. */
-export type OutgoingEvent = { eventId: string; eventType: string; routingKey: string; payload: unknown };
+/**
+ * One event to publish: the body is the event JSON, the AMQP messageId its eventId; `traceparent`,
+ * the trace context of what caused it, which its publish continues and its headers carry.
+ */
+export type OutgoingEvent = { eventId: string; eventType: string; routingKey: string; payload: unknown; traceparent?: string | null };
 
 /** Publishes events to one exchange on a confirm channel that follows the connection through reconnects. */
 export type EventPublisher = {
@@ -60,12 +64,21 @@ function publishOne(channel: ConfirmChannel, exchange: string, event: OutgoingEv
   let written = true;
   const confirmed = new Promise<Error | null>((resolve) => {
     try {
-      written = channel.publish(
-        exchange,
-        event.routingKey,
-        Buffer.from(JSON.stringify(event.payload)),
-        { messageId: event.eventId, type: event.eventType, contentType: 'application/json', persistent: true, timestamp: Math.floor(Date.now() / 1000) },
-        (error: unknown) => resolve(error ? toError(error) : null),
+      written = runWithin(contextOfTraceparent(event.traceparent), () =>
+        channel.publish(
+          exchange,
+          event.routingKey,
+          Buffer.from(JSON.stringify(event.payload)),
+          {
+            messageId: event.eventId,
+            type: event.eventType,
+            contentType: 'application/json',
+            persistent: true,
+            timestamp: Math.floor(Date.now() / 1000),
+            headers: withTraceHeaders(undefined),
+          },
+          (error: unknown) => resolve(error ? toError(error) : null),
+        ),
       );
     } catch (error) {
       // the channel closed under us

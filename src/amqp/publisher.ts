@@ -1,6 +1,7 @@
 import type { ConfirmChannel, Message, MessagePropertyHeaders } from 'amqplib';
 import type { Logger } from '../logger';
 import { unroutablePublishes } from '../metrics';
+import { withTraceHeaders } from '../tracing/trace-context';
 import { keepChannel } from './channels';
 import type { AmqpClient } from './connection';
 
@@ -92,7 +93,8 @@ export async function createPublisher(amqp: AmqpClient, logger: Logger, options:
               // the broker refuses a user_id other than the connection's: consumers can tell Stockroom's own copies (retries, replays)
               userId: amqp.user,
               priority: publishOptions.priority,
-              headers: publishOptions.headers,
+              // the active trace context goes along, so the consumer's spans continue this trace
+              headers: withTraceHeaders(publishOptions.headers),
               timestamp: Math.floor(Date.now() / 1000),
             },
             (error: unknown) => {

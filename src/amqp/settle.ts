@@ -14,6 +14,7 @@ import { escapeUnstorable, storableJson } from '../domain/storable-text';
 import type { Logger } from '../logger';
 import { deadLettersTotal, deadLettersUnrecorded } from '../metrics';
 import { runIsolated } from '../micro-batcher';
+import { runWithin } from '../tracing/trace-context';
 import { ackAll, type Delivery } from './consumer';
 import type { Publisher } from './publisher';
 import { ATTEMPTS_HEADER, FIRST_ERROR_HEADER, LAST_ERROR_HEADER, attemptsOf, retryQueueFor, type AllocationTopology } from './topology';
@@ -125,23 +126,28 @@ export function createSettler(options: SettlerOptions): { batch(): Settlement } 
     return typeof own === 'string' ? own : ((payload as { eventId?: string } | null)?.eventId ?? uuidv7());
   };
 
-  /** Publishes a copy to `queue` with our headers and acks the original once the broker confirmed it. */
+  /**
+   * Publishes a copy to `queue` with our headers and acks the original once the broker confirmed it;
+   * the copy carries the delivery's trace context on.
+   */
   const forward = async (queue: string, delivery: Delivery, headers: MessagePropertyHeaders, payload: unknown): Promise<void> => {
     const { message } = delivery;
-    await publisher.publish(
-      queue,
-      message.content,
-      {
-        messageId: messageIdOf(delivery, payload),
-        ...(message.properties.priority === undefined ? {} : { priority: message.properties.priority as number }),
-        headers: {
-          ...options.originOf?.(delivery),
-          ...headers,
-          [EXCHANGE_HEADER]: originOf(message).exchange,
-          [ROUTING_KEY_HEADER]: originOf(message).routingKey,
+    await runWithin(delivery.trace, () =>
+      publisher.publish(
+        queue,
+        message.content,
+        {
+          messageId: messageIdOf(delivery, payload),
+          ...(message.properties.priority === undefined ? {} : { priority: message.properties.priority as number }),
+          headers: {
+            ...options.originOf?.(delivery),
+            ...headers,
+            [EXCHANGE_HEADER]: originOf(message).exchange,
+            [ROUTING_KEY_HEADER]: originOf(message).routingKey,
+          },
         },
-      },
-      options.confirmTimeoutMs,
+        options.confirmTimeoutMs,
+      ),
     );
     delivery.ack();
   };
@@ -200,7 +206,12 @@ export function createSettler(options: SettlerOptions): { batch(): Settlement } 
           const failures = attemptsOf(headersOf(delivery), topology) + 1;
           payloads.set(delivery, failure.payload);
           if (failure.retryable && failures < options.maxAttempts) {
-            log.info({ error: failure.error, attempt: failures, messageId: delivery.message.properties.messageId }, 'message failed; trying again later');
+            runWithin(delivery.trace, () =>
+              log.info(
+                { allocationId: failure.allocationId ?? null, error: failure.error, attempt: failures, messageId: delivery.message.properties.messageId },
+                'message failed; trying again later',
+              ),
+            );
             retries.push({ delivery, failures, error: failure.error, allocationId: failure.allocationId ?? null });
           } else {
             const reason = failure.reason ?? (failure.retryable ? 'retries_exhausted' : 'processing_failed');
@@ -223,39 +234,47 @@ export function createSettler(options: SettlerOptions): { batch(): Settlement } 
             );
             const last = options.retryDelaysMs.length;
             await Promise.all(
-              letters.map(async ({ delivery, record }, index) => {
-                const outcome = kept[index]!;
-                if (!outcome.ok && isTransientDatabaseError(outcome.error)) {
-                  // no record of it could be written (database away): keep it circulating until it is back
-                  log.warn({ err: outcome.error, reason: record.reason }, 'could not record a dead letter; retrying it later');
-                  retries.push({ delivery, failures: Math.min(record.attempts, last), error: record.lastError, allocationId: record.allocationId });
-                  return;
-                }
-                if (outcome.ok)
-                  log.warn({ reason: record.reason, error: record.lastError, attempts: record.attempts, queue: record.queue }, 'message dead-lettered');
-                // a letter the database refuses even escaped would fail the same way forever: only the dead-letter queue keeps it
-                else {
-                  deadLettersUnrecorded.inc({ queue: topology.work });
-                  log.error(
-                    { err: outcome.error, reason: record.reason, queue: record.queue },
-                    'message dead-lettered without a dead_letters row: the database refused it',
-                  );
-                }
-                deadLettersTotal.inc({ queue: topology.work, reason: record.reason });
-                const headers = {
-                  [REASON_HEADER]: record.reason,
-                  [ATTEMPTS_HEADER]: record.attempts,
-                  [FIRST_ERROR_HEADER]: record.firstError ?? record.lastError,
-                  [LAST_ERROR_HEADER]: record.lastError,
-                };
-                try {
-                  await forward(topology.dead, delivery, headers, payloads.get(delivery));
-                } catch (failure) {
-                  // the queue's own dead-letter target takes it, without the reason header
-                  log.warn({ err: failure }, 'could not publish to the dead-letter queue; rejecting instead');
-                  delivery.reject();
-                }
-              }),
+              letters.map(({ delivery, record }, index) =>
+                // its log lines and its copy belong to the trace the message continues
+                runWithin(delivery.trace, async () => {
+                  const outcome = kept[index]!;
+                  // every line about a letter names its job (when it names a known one), its message and its reason
+                  const about = {
+                    allocationId: record.allocationId,
+                    messageId: (delivery.message.properties.messageId as unknown) ?? null,
+                    reason: record.reason,
+                  };
+                  if (!outcome.ok && isTransientDatabaseError(outcome.error)) {
+                    // no record of it could be written (database away): keep it circulating until it is back
+                    log.warn({ err: outcome.error, ...about }, 'could not record a dead letter; retrying it later');
+                    retries.push({ delivery, failures: Math.min(record.attempts, last), error: record.lastError, allocationId: record.allocationId });
+                    return;
+                  }
+                  if (outcome.ok) log.warn({ ...about, error: record.lastError, attempts: record.attempts, queue: record.queue }, 'message dead-lettered');
+                  // a letter the database refuses even escaped would fail the same way forever: only the dead-letter queue keeps it
+                  else {
+                    deadLettersUnrecorded.inc({ queue: topology.work });
+                    log.error(
+                      { err: outcome.error, ...about, queue: record.queue },
+                      'message dead-lettered without a dead_letters row: the database refused it',
+                    );
+                  }
+                  deadLettersTotal.inc({ queue: topology.work, reason: record.reason });
+                  const headers = {
+                    [REASON_HEADER]: record.reason,
+                    [ATTEMPTS_HEADER]: record.attempts,
+                    [FIRST_ERROR_HEADER]: record.firstError ?? record.lastError,
+                    [LAST_ERROR_HEADER]: record.lastError,
+                  };
+                  try {
+                    await forward(topology.dead, delivery, headers, payloads.get(delivery));
+                  } catch (failure) {
+                    // the queue's own dead-letter target takes it, without the reason header
+                    log.warn({ err: failure, ...about }, 'could not publish to the dead-letter queue; rejecting instead');
+                    delivery.reject();
+                  }
+                }),
+              ),
             );
           }
 

@@ -9,6 +9,8 @@ export type OutboxInsert = {
   aggregateType: string;
   aggregateId: string;
   payload: unknown;
+  /** the W3C traceparent of the work that caused the event: its publish continues that trace (null when tracing is off) */
+  traceparent: string | null;
 };
 
 /** An outbox row claimed by a relay; id is the bigint as text. */
@@ -26,12 +28,12 @@ export async function lockAggregates(tx: Transaction, keys: readonly string[]): 
 
 /** The statement appending events to the outbox in input order, ids ascending (a part of commitWrites). */
 export function outboxInsert(rows: readonly OutboxInsert[]): Sql {
-  return sql`insert into outbox_events (event_id, event_type, routing_key, aggregate_type, aggregate_id, payload)
-       select event_id, event_type, routing_key, aggregate_type, aggregate_id, payload
+  return sql`insert into outbox_events (event_id, event_type, routing_key, aggregate_type, aggregate_id, payload, traceparent)
+       select event_id, event_type, routing_key, aggregate_type, aggregate_id, payload, traceparent
          from unnest(${rows.map((row) => row.eventId)}::uuid[], ${rows.map((row) => row.eventType)}::text[], ${rows.map((row) => row.routingKey)}::text[],
                      ${rows.map((row) => row.aggregateType)}::text[], ${rows.map((row) => row.aggregateId)}::text[],
-                     ${rows.map((row) => JSON.stringify(row.payload))}::jsonb[]) with ordinality
-              as e(event_id, event_type, routing_key, aggregate_type, aggregate_id, payload, n)
+                     ${rows.map((row) => JSON.stringify(row.payload))}::jsonb[], ${rows.map((row) => row.traceparent)}::text[]) with ordinality
+              as e(event_id, event_type, routing_key, aggregate_type, aggregate_id, payload, traceparent, n)
         order by n`;
 }
 
@@ -53,7 +55,7 @@ export async function claimPendingEvents(tx: Transaction, limit: number): Promis
           for update skip locked
      )
      select o.id::text as id, o.event_id as "eventId", o.event_type as "eventType", o.routing_key as "routingKey",
-            o.aggregate_type as "aggregateType", o.aggregate_id as "aggregateId", o.payload, o.attempts
+            o.aggregate_type as "aggregateType", o.aggregate_id as "aggregateId", o.payload, o.attempts, o.traceparent
        from claimed c join outbox_events o on o.id = c.id
       where not exists (
               select 1 from outbox_events e

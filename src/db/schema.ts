@@ -545,6 +545,8 @@ export const outboxEvents = pgTable(
     lastError: text('last_error'),
     availableAt: timestamp('available_at', { withTimezone: true }).notNull().defaultNow(),
     publishedAt: timestamp('published_at', { withTimezone: true }),
+    // the W3C traceparent of the work that wrote the event, so its publish continues that trace (null when tracing is off)
+    traceparent: text('traceparent'),
     createdAt: createdAt(),
   },
   (table) => [

@@ -1,6 +1,7 @@
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
 import type { OutboxInsert } from '../db/outbox-store';
+import { traceparentOf } from '../tracing/trace-context';
 import { aggregateOf, inventoryEventSchema, routingKeys, type InventoryEvent, type InventoryEventJson, type NewEvent } from './schemas';
 
 /** Fills in eventId, timestamp and aggregate, and checks the event against its schema (a bad event is a bug: it throws). */
@@ -15,9 +16,10 @@ export function completeEvent(event: NewEvent, now: Date = new Date()): { event:
  * Outbox ids follow commit order within an aggregate: a reservation, transfer or backorder is
  * created or locked by the writing transaction, so its writers take turns already; the stock of a
  * product at a warehouse has no row every writer locks, so commitWrites takes an advisory lock per
- * stock aggregate before the insert.
+ * stock aggregate before the insert. Each row keeps `traceparent` (the active trace context unless
+ * given; null when tracing is off), so the relay's publish continues the trace of what caused it.
  */
-export function outboxRows(events: readonly NewEvent[], now: Date = new Date()): OutboxInsert[] {
+export function outboxRows(events: readonly NewEvent[], now: Date = new Date(), traceparent: string | null = traceparentOf()): OutboxInsert[] {
   return events.map((event) => {
     const { event: completed, json } = completeEvent(event, now);
     return {
@@ -27,6 +29,7 @@ export function outboxRows(events: readonly NewEvent[], now: Date = new Date()):
       aggregateType: completed.aggregateType,
       aggregateId: completed.aggregateId,
       payload: json,
+      traceparent,
     };
   });
 }

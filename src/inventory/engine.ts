@@ -5,11 +5,11 @@ import { missingReferences } from '../db/catalogue-store';
 import type { Transaction } from '../db/client';
 import { lockFor, type StockLocks } from '../db/locks';
 import { claimExpiredReservations } from '../db/reservation-store';
+import type { OutboxInsert } from '../db/outbox-store';
 import { mergeWrites, type Writes } from '../db/writes';
 import { planMany, type LotTake, type PlanLine, type PlanRequest } from '../domain/allocate';
 import { findUnitsBySerials } from '../db/unit-store';
 import { takeNamedUnits, type NamedUnit, type UnavailableSerial } from '../domain/units';
-import type { NewEvent } from '../events/schemas';
 import { settleRequest, type FailedLine, type IdSource, type UnknownReferences } from '../domain/settle';
 import type { Priority } from '../domain/priority';
 import { missingDestination, strategyChoice, type GeoPoint, type Strategy, type StrategyChoice } from '../domain/strategies';
@@ -42,6 +42,8 @@ export type EngineRequest = {
   reservationMinutes?: number;
   /** the allocation job being served, named in the events it causes */
   allocationId?: string;
+  /** the W3C traceparent the events it causes continue (the active trace context when absent) */
+  traceparent?: string | null;
   actor: string;
   /**
    * What becomes of a request naming products or warehouses that do not exist, or discontinued
@@ -226,7 +228,7 @@ export async function serve(tx: Transaction, requests: readonly EngineRequest[],
   const reservationLines: NewReservationLine[] = [];
   const backorders: NewBackorder[] = [];
   const movements: LotMovement[] = [];
-  const events: NewEvent[] = [];
+  const outbox: OutboxInsert[] = [];
   let next = 0;
   const outcomes = requests.map((request, index): EngineOutcome => {
     const refusal = refused[index];
@@ -262,7 +264,7 @@ export async function serve(tx: Transaction, requests: readonly EngineRequest[],
     reservationLines.push(...settled.lines);
     backorders.push(...settled.backorders);
     movements.push(...settled.movements);
-    events.push(...settled.events);
+    outbox.push(...outboxRows(settled.events, now, request.traceparent ?? undefined));
     return {
       key: request.key,
       outcome: settled.outcome,
@@ -279,5 +281,5 @@ export async function serve(tx: Transaction, requests: readonly EngineRequest[],
   });
 
   const stock = await stockChangeWrites(tx, locks, movements, { now, chosen });
-  return { outcomes, writes: mergeWrites({ reservations, statusHistory, reservationLines, backorders, outbox: outboxRows(events, now) }, stock) };
+  return { outcomes, writes: mergeWrites({ reservations, statusHistory, reservationLines, backorders, outbox }, stock) };
 }

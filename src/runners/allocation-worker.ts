@@ -5,6 +5,7 @@ import { createPublisher } from '../amqp/publisher';
 import { allocationQueuesOf, keepAllocationTopology, type AllocationTopology } from '../amqp/topology';
 import { jobSettler, serveJobMessages } from '../inventory/jobs/job-messages';
 import { queueDepth } from '../metrics';
+import { runWithin, startBatchTrace } from '../tracing/trace-context';
 import type { Runner, WorkerDeps } from './runner';
 
 const QUEUE_DEPTH_INTERVAL_MS = 5000;
@@ -40,12 +41,29 @@ export async function startAllocationWorker({ config, pool, logger, amqp }: Work
     const settler = jobSettler({ pool, config, publisher, topology, log });
     const handle = async (batch: Delivery[]): Promise<void> => {
       active.add(topology.work);
-      const settlement = settler.batch();
-      const outcomes = await serveJobMessages({ pool, config }, batch, settlement);
-      await settlement.settle();
-      // one line per job, written once its message is settled
-      for (const [allocationId, outcome] of outcomes) {
-        log.info({ allocationId, outcome: outcome.kind, ...('status' in outcome ? { status: outcome.status } : {}) }, 'allocation job settled');
+      // with tracing on: a span per job, continuing its message's trace, and one for the batch (src/tracing/trace-context.ts)
+      const traced = startBatchTrace(
+        topology.work,
+        batch.map((delivery) => ({ allocationId: String(delivery.message.properties.messageId), parent: delivery.trace })),
+      );
+      if (traced) batch.forEach((delivery, index) => (delivery.trace = traced.jobs[index]));
+      try {
+        const served = await runWithin(traced?.batch, async () => {
+          const settlement = settler.batch();
+          const jobs = await serveJobMessages({ pool, config }, batch, settlement);
+          await settlement.settle();
+          return jobs;
+        });
+        // one line per job, written once its message is settled, in its job's trace
+        for (const [allocationId, { outcome, delivery }] of served) {
+          runWithin(delivery.trace, () =>
+            log.info({ allocationId, outcome: outcome.kind, ...('status' in outcome ? { status: outcome.status } : {}) }, 'allocation job settled'),
+          );
+        }
+        traced?.end();
+      } catch (error) {
+        traced?.fail(error);
+        throw error;
       }
     };
     return consumeInBatches(

@@ -125,6 +125,8 @@ describe('poison allocation messages', () => {
       const logged = warnings.filter((line) => line.msg === 'message dead-lettered' && line.queue === queue);
       expect(logged.map((line) => line.reason).sort()).toEqual(['invalid_message', 'invalid_message', 'unknown_allocation', 'unparseable']);
       expect(logged.every((line) => line.level === 40)).toBe(true);
+      // each line names the message, and the job it names when it is a known one (none of these is)
+      expect(logged.every((line) => typeof line.messageId === 'string' && line.allocationId === null)).toBe(true);
     } finally {
       await worker.stop();
     }

@@ -45,6 +45,8 @@ export async function allocationRoutes(app: FastifyInstance, deps: AppDeps): Pro
     },
     async (request, reply) => {
       const answer = await jobs.enqueue(request.caller, request.headers['idempotency-key'], request.body, request.id);
+      // the request's remaining lines (its `request completed` line) name the job, as the worker's lines about it do
+      request.log = request.log.child({ allocationId: answer.body.allocationId });
       reply.header('idempotency-key', answer.body.idempotencyKey);
       return sendAnswer(reply, answer);
     },

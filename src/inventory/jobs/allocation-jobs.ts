@@ -32,7 +32,8 @@ export type JobOutcome =
   /** the attempt failed; `retryable` when running it again may succeed */
   | { kind: 'failed'; error: string; retryable: boolean };
 
-type Job = { row: AllocationRow; request: CreateAllocation };
+/** A job to serve; `traceparent`, the trace context of its message, which the events it causes continue. */
+type Job = { row: AllocationRow; request: CreateAllocation; traceparent: string | null };
 
 const resultStatusOf: Record<ServedRequest['outcome'], ResultStatus> = { complete: 'succeeded', partial: 'partial', none: 'failed' };
 
@@ -62,6 +63,7 @@ function engineRequest(job: Job): EngineRequest {
     referenceType: request.referenceType,
     ...(request.reservationMinutes !== undefined ? { reservationMinutes: request.reservationMinutes } : {}),
     actor: row.actor,
+    traceparent: job.traceparent,
   };
 }
 
@@ -189,8 +191,14 @@ async function serveWhenLocksFree(pool: Pool, config: Config, batch: readonly Jo
  * Runs one attempt of each job: marks them processing, then serves them all in one transaction.
  * A transient failure fails the whole attempt as retryable; any other failure of a batch is
  * isolated by serving its jobs one by one (runIsolated), so one bad job cannot hold back the others.
+ * `traceparents` gives, by job id, the trace context the events of each job continue.
  */
-export async function runAllocationJobs(pool: Pool, config: Config, ids: readonly string[]): Promise<Map<string, JobOutcome>> {
+export async function runAllocationJobs(
+  pool: Pool,
+  config: Config,
+  ids: readonly string[],
+  traceparents: ReadonlyMap<string, string> = new Map(),
+): Promise<Map<string, JobOutcome>> {
   const outcomes = new Map<string, JobOutcome>();
   const startedAt = Date.now();
   let rows: AllocationRow[];
@@ -215,7 +223,7 @@ export async function runAllocationJobs(pool: Pool, config: Config, ids: readonl
   const jobs: Job[] = [];
   for (const row of rows) {
     const parsed = createAllocationBody.safeParse(row.request);
-    if (parsed.success) jobs.push({ row, request: parsed.data });
+    if (parsed.success) jobs.push({ row, request: parsed.data, traceparent: traceparents.get(row.id) ?? null });
     else
       outcomes.set(row.id, {
         kind: 'invalid',

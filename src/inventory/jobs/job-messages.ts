@@ -8,6 +8,7 @@ import type { Config } from '../../config';
 import type { Logger } from '../../logger';
 import { jobRetries } from '../../metrics';
 import { allocationMessageSchema } from '../../schemas/allocations';
+import { traceparentOf } from '../../tracing/trace-context';
 import { deadLetterJobs, recordRetries, runAllocationJobs, type JobOutcome } from './allocation-jobs';
 
 /** The settler of the allocation queue: dead letters mark their jobs dead_lettered, retries note the failed attempt on their job. */
@@ -30,25 +31,37 @@ export function jobSettler(ctx: { pool: Pool; config: Config; publisher: Publish
   });
 }
 
+/** What became of one job of a batch, and the delivery of its message (the first, when it came twice). */
+export type ServedJob = { outcome: JobOutcome; delivery: Delivery };
+
 /**
  * Reads each message (a poison one is dead-lettered at once), runs the jobs they name together
- * (runAllocationJobs: one transaction for the batch), and settles each message: acked when its job
- * finished now or before, dead-lettered when it names no job or an invalid one, retried or
- * dead-lettered when the attempt failed. Returns the outcome of each job, by id.
+ * (runAllocationJobs: one transaction for the batch; each job's events continue its delivery's
+ * trace), and settles each message: acked when its job finished now or before, dead-lettered when
+ * it names no job or an invalid one, retried or dead-lettered when the attempt failed. Returns
+ * each job's outcome and delivery, by id.
  */
 export async function serveJobMessages(
   ctx: { pool: Pool; config: Config },
   batch: readonly Delivery[],
   settlement: Settlement,
-): Promise<Map<string, JobOutcome>> {
+): Promise<Map<string, ServedJob>> {
   const named: { delivery: Delivery; allocationId: string }[] = [];
   for (const delivery of batch) {
     const read = readMessage(delivery.message.content, allocationMessageSchema, 'invalid_message');
     if (read.ok) named.push({ delivery, allocationId: read.value.allocationId });
     else settlement.deadLetter(delivery, read);
   }
-  const ids = [...new Set(named.map((entry) => entry.allocationId))];
-  const outcomes = ids.length > 0 ? await runAllocationJobs(ctx.pool, ctx.config, ids) : new Map<string, JobOutcome>();
+  const firstDelivery = new Map<string, Delivery>();
+  const traceparents = new Map<string, string>();
+  for (const { delivery, allocationId } of named) {
+    if (firstDelivery.has(allocationId)) continue;
+    firstDelivery.set(allocationId, delivery);
+    const traceparent = delivery.trace && traceparentOf(delivery.trace);
+    if (traceparent) traceparents.set(allocationId, traceparent);
+  }
+  const ids = [...firstDelivery.keys()];
+  const outcomes = ids.length > 0 ? await runAllocationJobs(ctx.pool, ctx.config, ids, traceparents) : new Map<string, JobOutcome>();
   for (const { delivery, allocationId } of named) {
     const outcome = outcomes.get(allocationId)!;
     const payload = { allocationId };
@@ -68,5 +81,5 @@ export async function serveJobMessages(
         settlement.fail(delivery, { error: outcome.error, retryable: outcome.retryable, payload, allocationId });
     }
   }
-  return outcomes;
+  return new Map(ids.map((id) => [id, { outcome: outcomes.get(id)!, delivery: firstDelivery.get(id)! }]));
 }

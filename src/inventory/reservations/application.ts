@@ -28,6 +28,7 @@ import {
   type TransferReservationInput,
 } from '../../schemas/reservations';
 import { keptOperation, type IdempotentAnswer } from '../idempotency';
+import { traceparentOf } from '../../tracing/trace-context';
 import { allocateReservation } from './allocate';
 import { extendReservation } from './extend';
 import { findReservations } from './lookup';
@@ -75,7 +76,7 @@ export function createReservationsApp({ pool, config }: { pool: Pool; config: Co
   const transfer = keptOperation(pool, 'transfer-reservation', reservationTransferAnswerSchema);
   const served = (operation: 'reserve' | 'allocate', caller: Caller, key: string | undefined, input: AllocateDirectInput) =>
     batcher.serve({
-      order: { mode: operation, input, actor: caller.sub, owner: scopeOf(caller).owner },
+      order: { mode: operation, input, actor: caller.sub, owner: scopeOf(caller).owner, traceparent: traceparentOf() },
       call: { operation, caller, key, body: input, response: serveAnswerSchema },
     });
 

@@ -22,7 +22,14 @@ export type UseCaseContext = {
 export type OrderOutcome = { kind: 'held'; answer: ReserveAnswer } | { kind: 'backordered'; answer: BackorderedAnswer };
 
 /** One order to reserve or allocate directly, on behalf of `actor`, for `owner` (whose reservation and backorders it leaves). */
-export type OrderToServe = { mode: 'reserve' | 'allocate'; input: AllocateDirectInput & { timeoutMinutes?: number | undefined }; actor: string; owner: string };
+/** An order to serve; `traceparent`, the trace context of the call that asked (a batch serves many calls), which its events continue. */
+export type OrderToServe = {
+  mode: 'reserve' | 'allocate';
+  input: AllocateDirectInput & { timeoutMinutes?: number | undefined };
+  actor: string;
+  owner: string;
+  traceparent?: string | null;
+};
 
 /** Refuses a hold longer than the configured maximum (400), before anything is looked up. */
 export function checkReserveInput(input: Pick<ReserveInput, 'timeoutMinutes'>, config: UseCaseContext['config']): void {
@@ -89,7 +96,7 @@ export async function reserveStock(tx: Transaction, input: ReserveInput, ctx: Us
   return outcome!;
 }
 
-function toEngineRequest({ mode, input, actor, owner }: OrderToServe): EngineRequest {
+function toEngineRequest({ mode, input, actor, owner, traceparent }: OrderToServe): EngineRequest {
   return {
     key: input.orderId,
     mode,
@@ -106,5 +113,6 @@ function toEngineRequest({ mode, input, actor, owner }: OrderToServe): EngineReq
     ...(input.timeoutMinutes ? { reservationMinutes: input.timeoutMinutes } : {}),
     actor,
     unknownReferences: 'refuse',
+    ...(traceparent === undefined ? {} : { traceparent }),
   };
 }
