@@ -77,9 +77,9 @@ beforeAll(async () => {
   events = await tapExchange(stack.vhost.url, 'inventory.events');
 }, 120_000);
 afterAll(async () => {
-  await events?.close();
-  await stack?.stop();
-  await new Promise((resolve) => receiver?.close(resolve));
+  await events.close();
+  await stack.stop();
+  await new Promise((resolve) => receiver.close(resolve));
 });
 
 const byId = (id: string) => spans.find((span) => span.spanId === id);
@@ -102,34 +102,32 @@ describe('one trace', () => {
     const { allocationId } = (await response.json()) as { allocationId: string };
 
     // the HTTP accept: its server span starts the trace
-    const accept = await waitFor('the server span of the accept', async () =>
+    const accept = await waitFor('the server span of the accept', () =>
       spans.find((span) => span.kind === SERVER && span.attributes['http.route'] === '/api/v1/allocations'),
     );
     expect(accept.parentSpanId).toBe('');
     const inTrace = () => spans.filter((span) => span.traceId === accept.traceId);
 
     // the job's message, published inside the request
-    const publish = await waitFor('the publish of the job', async () =>
+    const publish = await waitFor('the publish of the job', () =>
       inTrace().find((span) => span.kind === PRODUCER && span.attributes['messaging.message_id'] === allocationId),
     );
     expect(ancestorsOf(publish)).toContainEqual(accept);
 
     // the worker's span of the job, a descendant of that publish (through amqplib's `process` span)
-    const job = await waitFor('the job span', async () =>
+    const job = await waitFor('the job span', () =>
       inTrace().find((span) => span.name === 'allocation job' && span.attributes['stockroom.allocation_id'] === allocationId),
     );
     expect(job.kind).toBe(CONSUMER);
     expect(ancestorsOf(job)).toContainEqual(publish);
 
     // the batch's span: a child of the job's message context here (the batch is this one job), linked to it
-    const batch = await waitFor('the batch span', async () =>
-      inTrace().find((span) => span.name === 'allocation batch' && byId(job.links[0]!.spanId) === span),
-    );
+    const batch = await waitFor('the batch span', () => inTrace().find((span) => span.name === 'allocation batch' && byId(job.links[0]!.spanId) === span));
     expect(ancestorsOf(batch)).toContainEqual(publish);
     expect(batch.links).toContainEqual({ traceId: accept.traceId, spanId: job.parentSpanId });
 
     // the batch's queries, the transaction's commit among them, in the same trace
-    const queries = await waitFor('the transaction’s queries', async () => {
+    const queries = await waitFor('the transaction’s queries', () => {
       const found = inTrace().filter((span) => span.attributes['db.system.name'] === 'postgresql' && ancestorsOf(span).includes(batch));
       return found.some((span) => span.attributes['db.query.text'] === 'commit') ? found : undefined;
     });
@@ -138,8 +136,8 @@ describe('one trace', () => {
     expect(statements.some((text) => /^update allocation_requests/.test(text))).toBe(true);
 
     // the relay's publish of the job's event continues the job's trace, and the event carries its context
-    const event = await waitFor('the event of the job', async () => events.messages.find((message) => message.body.allocationId === allocationId), 20_000);
-    const eventPublish = await waitFor('the publish of the event', async () =>
+    const event = await waitFor('the event of the job', () => events.messages.find((message) => message.body.allocationId === allocationId), 20_000);
+    const eventPublish = await waitFor('the publish of the event', () =>
       inTrace().find((span) => span.kind === PRODUCER && span.attributes['messaging.message_id'] === event.messageId),
     );
     expect(ancestorsOf(eventPublish)[0]).toEqual(job);
