@@ -165,6 +165,10 @@ const environmentSchema = z.object({
   DEAD_LETTER_QUEUE_MAX_LENGTH: integer(10_000, 1),
   STREAM_INTERVAL_MS: integer(2000, 100, 60_000),
   STREAM_WINDOW_SECONDS: integer(10, 1, 3600),
+  CONSISTENCY_CHECK_INTERVAL_MS: integer(3_600_000, 0),
+  CONSISTENCY_OVERDUE_GRACE_MS: integer(300_000, 0),
+  CONSISTENCY_STUCK_JOB_AFTER_MS: integer(900_000, 1000),
+  CONSISTENCY_LONG_HOLD_HOURS: integer(24, 1),
 });
 
 export type Config = Readonly<z.infer<typeof environmentSchema>>;

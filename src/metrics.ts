@@ -124,7 +124,7 @@ export const transfersOverdue = new Gauge({
 
 export const reservationsExpired = new Counter({
   name: 'stockroom_reservations_expired_total',
-  help: 'Reservations whose hold ran out and gave their stock back, by who expired them: the sweeper, or the allocation engine in line',
+  help: 'Reservations whose hold ran out and gave their stock back, by who expired them: the sweeper, the allocation engine in line, or a consistency fix',
   labelNames: ['by'] as const,
   registers: [registry],
 });
@@ -202,6 +202,13 @@ export const lowStockItems = new Gauge({
   name: 'stockroom_low_stock_items',
   help: 'Products at active warehouses with available stock at or under their reorder point, by severity as GET /inventory/low-stock lists them (LOW, CRITICAL), as last counted',
   labelNames: ['severity'] as const,
+  registers: [stateRegistry],
+});
+
+export const consistencyFindingsOpen = new Gauge({
+  name: 'stockroom_consistency_findings_open',
+  help: 'Open findings of the consistency check (GET /admin/consistency?open=true), by kind, as last counted; every kind is served, 0 when none is open',
+  labelNames: ['kind'] as const,
   registers: [stateRegistry],
 });
 

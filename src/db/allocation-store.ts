@@ -196,6 +196,13 @@ export async function claimStalled(tx: Transaction, olderThanMs: number, limit: 
   );
 }
 
+/** Locks a job still processing, for publishing it again (a job a fix call requeues); undefined when it is not processing. */
+export async function lockProcessingJob(tx: Transaction, id: string): Promise<JobToPublishRow | undefined> {
+  return queryRow(tx, `select a.id, a.priority, ${productIdsOfRequest} from allocation_requests a where a.id = $1 and a.status = 'processing' for update`, [
+    id,
+  ]);
+}
+
 /** Notes that stalled jobs were published again: the bound starts over, so each is republished at most once per bound. */
 export async function markRepublished(tx: Transaction, ids: readonly string[]): Promise<void> {
   if (ids.length === 0) return;

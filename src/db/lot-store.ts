@@ -190,8 +190,8 @@ export type LedgerDifference = {
   ledger: { quantity: number; reserved: number; allocated: number };
 };
 
-/** Recomputes every lot from the ledger and returns the lots that disagree (none when all is well). */
-export async function findLedgerDifferences(db: Queryable): Promise<{ lotsChecked: number; differences: LedgerDifference[] }> {
+/** Recomputes every lot (or the lots named) from the ledger and returns the lots that disagree (none when all is well). */
+export async function findLedgerDifferences(db: Queryable, lotIds?: readonly string[]): Promise<{ lotsChecked: number; differences: LedgerDifference[] }> {
   const rows = await queryRows<LedgerDifference & { differs: boolean }>(
     db,
     `select i.id as "lotId", i.product_id as "productId", i.warehouse_id as "warehouseId",
@@ -202,7 +202,9 @@ export async function findLedgerDifferences(db: Queryable): Promise<{ lotsChecke
        from inventory_items i
        left join (select lot_id, sum(quantity_delta)::int as quantity, sum(reserved_delta)::int as reserved,
                          sum(allocated_delta)::int as allocated
-                    from inventory_transactions group by lot_id) l on l.lot_id = i.id`,
+                    from inventory_transactions ${lotIds === undefined ? '' : 'where lot_id = any($1::uuid[])'} group by lot_id) l on l.lot_id = i.id
+       ${lotIds === undefined ? '' : 'where i.id = any($1::uuid[])'}`,
+    lotIds === undefined ? [] : [lotIds],
   );
   return {
     lotsChecked: rows.length,

@@ -604,3 +604,48 @@ export const deadLetters = pgTable(
     check('dead_letters_status_known', sql`${table.status} in ('open', 'replayed')`),
   ],
 );
+
+/**
+ * Orders an OrderCancelled event cancelled, by owner: whatever an order still holds after its
+ * cancellation is an inconsistency the consistency check reports (cancelled_order_hold).
+ */
+export const orderCancellations = pgTable(
+  'order_cancellations',
+  {
+    owner: text('owner').notNull(),
+    orderId: text('order_id').notNull(),
+    eventId: text('event_id').notNull(),
+    cancelledAt: timestamp('cancelled_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [primaryKey({ columns: [table.owner, table.orderId] })],
+);
+
+/**
+ * What the consistency check found wrong (src/domain/consistency.ts), one open finding per kind and
+ * subject: seen again it updates last_seen_at, no longer found it is resolved.
+ */
+export const consistencyFindings = pgTable(
+  'consistency_findings',
+  {
+    id: uuid('id').primaryKey(),
+    kind: text('kind').notNull(),
+    subjectType: text('subject_type').notNull(),
+    subjectId: text('subject_id').notNull(),
+    detail: jsonb('detail').notNull(),
+    firstSeenAt: timestamp('first_seen_at', { withTimezone: true }).notNull(),
+    lastSeenAt: timestamp('last_seen_at', { withTimezone: true }).notNull(),
+    resolvedAt: timestamp('resolved_at', { withTimezone: true }),
+    /** how it was resolved: no longer found by a check, or repaired by a fix call (and by whom) */
+    resolution: text('resolution'),
+  },
+  (table) => [
+    uniqueIndex('consistency_findings_open_subject_key')
+      .on(table.kind, table.subjectType, table.subjectId)
+      .where(sql`${table.resolvedAt} is null`),
+    // the filters of GET /admin/consistency, each newest first
+    index('consistency_findings_first_seen_idx').on(table.firstSeenAt, table.id),
+    index('consistency_findings_kind_first_seen_idx').on(table.kind, table.firstSeenAt, table.id),
+    index('consistency_findings_subject_idx').on(table.subjectType, table.subjectId),
+    check('consistency_findings_resolution_given', sql`(${table.resolvedAt} is null) = (${table.resolution} is null)`),
+  ],
+);

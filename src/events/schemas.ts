@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { productStatuses } from '../domain/catalogue';
+import { findingKinds, findingSubjects } from '../domain/consistency';
 import { trackingModes } from '../domain/units';
 import { lowStockSeverities } from '../domain/low-stock';
 import { priorities } from '../domain/priority';
@@ -241,6 +242,18 @@ export const productUpdatedSchema = z.object({
   updatedBy: z.string(),
 });
 
+/** The consistency check found an inconsistency it had not seen open before (GET /admin/consistency lists it). */
+export const consistencyIssueDetectedSchema = z.object({
+  ...envelope,
+  type: z.literal('ConsistencyIssueDetected'),
+  findingId: uuidSchema,
+  kind: z.enum(findingKinds),
+  subjectType: z.enum(findingSubjects),
+  subjectId: z.string(),
+  detail: z.record(z.string(), z.unknown()),
+  firstSeenAt: isoTimestamp,
+});
+
 /** Every event Stockroom publishes. */
 export const inventoryEventSchema = z.discriminatedUnion('type', [
   inventoryReservedSchema,
@@ -258,6 +271,7 @@ export const inventoryEventSchema = z.discriminatedUnion('type', [
   transferCancelledSchema,
   warehouseUpdatedSchema,
   productUpdatedSchema,
+  consistencyIssueDetectedSchema,
 ]);
 
 export type InventoryEvent = z.output<typeof inventoryEventSchema>;
@@ -282,6 +296,7 @@ export const routingKeys: Readonly<Record<InventoryEventType, string>> = Object.
   TransferCancelled: 'inventory.transfer_cancelled',
   WarehouseUpdated: 'inventory.warehouse_updated',
   ProductUpdated: 'inventory.product_updated',
+  ConsistencyIssueDetected: 'inventory.consistency_issue_detected',
 });
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -325,6 +340,8 @@ export function aggregateOf(event: NewEvent): { aggregateType: string; aggregate
       return { aggregateType: 'warehouse', aggregateId: event.warehouseId };
     case 'ProductUpdated':
       return { aggregateType: 'product', aggregateId: event.productId };
+    case 'ConsistencyIssueDetected':
+      return { aggregateType: 'consistency_finding', aggregateId: event.findingId };
   }
 }
 

@@ -5,6 +5,7 @@ import { createTokenVerifier, type Caller, type Role } from '../auth/tokens';
 import type { Config } from '../config';
 import { AppError } from '../errors';
 import { httpDuration, httpRequests } from '../metrics';
+import { healthDetailsProbe } from '../operations/health-details';
 import { readinessProbe } from '../operations/readiness';
 import { packageVersion } from '../package';
 import type { Access, AppDeps, RouteModule } from './app-deps';
@@ -161,7 +162,7 @@ export async function buildServer(deps: AppDeps): Promise<FastifyInstance> {
   await registerDocs(app, packageVersion);
   await registerConsole(app);
   const probe = readinessProbe(deps);
-  healthRoutes(app, probe);
+  healthRoutes(app, probe, healthDetailsProbe(deps.pool, config, probe));
   metricsRoutes(app, deps, probe);
   await app.register(
     async (api) => {

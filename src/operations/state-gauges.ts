@@ -11,9 +11,12 @@ import {
   oldestQueuedJobAge,
   outboxBacklog,
 } from '../db/metrics-store';
+import { countOpenFindingsByKind } from '../db/consistency-store';
 import { findLowStock } from '../db/stock-settings-store';
+import { findingKinds } from '../domain/consistency';
 import type { Logger } from '../logger';
 import {
+  consistencyFindingsOpen,
   deadLettersOpen,
   lowStockItems,
   queuedJobOldestAge,
@@ -31,7 +34,7 @@ import {
 /** Counts every gauge of the database's state once, and sets them together. */
 async function countState(db: Queryable): Promise<void> {
   const now = new Date();
-  const [byStatus, oversold, overdueTransfers, overdueHolds, queuedAge, backlog, deadLetters, lowStock] = await Promise.all([
+  const [byStatus, oversold, overdueTransfers, overdueHolds, queuedAge, backlog, deadLetters, lowStock, findings] = await Promise.all([
     countReservationsByStatus(db, now),
     countOversoldLots(db),
     countOverdueTransfers(db, now),
@@ -40,6 +43,7 @@ async function countState(db: Queryable): Promise<void> {
     outboxBacklog(db),
     countOpenDeadLettersByReason(db),
     findLowStock(db, { now, limit: 0, offset: 0 }),
+    countOpenFindingsByKind(db),
   ]);
   const counts = new Map(byStatus.map((row) => [row.status, row.count]));
   for (const status of reservationStatuses) reservationsByStatus.set({ status }, counts.get(status) ?? 0);
@@ -54,6 +58,8 @@ async function countState(db: Queryable): Promise<void> {
   for (const row of deadLetters) deadLettersOpen.set({ queue: row.queue, reason: row.reason }, row.count);
   lowStockItems.set({ severity: 'CRITICAL' }, lowStock.criticalItems);
   lowStockItems.set({ severity: 'LOW' }, lowStock.totalItems - lowStock.criticalItems);
+  const openFindings = new Map(findings.map((row) => [row.kind, row.count]));
+  for (const kind of findingKinds) consistencyFindingsOpen.set({ kind }, openFindings.get(kind) ?? 0);
 }
 
 /** Compares every lot with its ledger, and serial-tracked lots with their units (what `stockroom reconcile` does), and publishes the count that differ. */

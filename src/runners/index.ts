@@ -1,6 +1,7 @@
 import { startAllocationRelay } from './allocation-relay';
 import { startAllocationWorker } from './allocation-worker';
 import { startCatalogEventsConsumer } from './catalog-events-consumer';
+import { startConsistencyMonitor } from './consistency-monitor';
 import { startExpirySweeper } from './expiry-sweeper';
 import { startIdempotencyPruner } from './idempotency-pruner';
 import { startOrderEventsConsumer } from './order-events-consumer';
@@ -18,6 +19,7 @@ const runnerFactories: RunnerFactory[] = [
   startOrderEventsConsumer,
   startCatalogEventsConsumer,
   startIdempotencyPruner,
+  startConsistencyMonitor,
 ];
 
 /** Starts every background runner of the worker role. */

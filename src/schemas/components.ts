@@ -73,6 +73,17 @@ import {
   deadLetterSchema,
   failedItemSchema,
 } from './allocations';
+import {
+  checkResultSchema,
+  expirySweepSchema,
+  findingFixSchema,
+  findingPageSchema,
+  findingSchema,
+  fixResultSchema,
+  healthDetailsSchema,
+  openByKindSchema,
+  orderFixSchema,
+} from './consistency';
 import { cancelTransferBody, receiveTransferBody, transferBody, transferPageSchema, transferSchema } from './transfers';
 
 const components: [z.ZodType, string][] = [
@@ -144,6 +155,15 @@ const components: [z.ZodType, string][] = [
   [cancelTransferBody, 'CancelTransferRequest'],
   [transferSchema, 'Transfer'],
   [transferPageSchema, 'TransferPage'],
+  [findingSchema, 'ConsistencyFinding'],
+  [findingPageSchema, 'ConsistencyFindingPage'],
+  [openByKindSchema, 'OpenFindingsByKind'],
+  [checkResultSchema, 'ConsistencyCheckResult'],
+  [fixResultSchema, 'ConsistencyFixResult'],
+  [findingFixSchema, 'ConsistencyFindingFix'],
+  [orderFixSchema, 'OrderFixResult'],
+  [expirySweepSchema, 'ExpirySweepResult'],
+  [healthDetailsSchema, 'HealthDetails'],
 ];
 
 for (const [schema, id] of components) z.globalRegistry.add(schema, { id });

@@ -84,6 +84,12 @@ const specRoutes = [
   'GET /api/v1/admin/dead-letters',
   'POST /api/v1/admin/dead-letters/:id/replay',
   'DELETE /api/v1/admin/dead-letters/:id',
+  // seed 004's consistency monitor and fix tools
+  'POST /api/v1/admin/consistency/check',
+  'GET /api/v1/admin/consistency',
+  'POST /api/v1/admin/consistency/:id/fix',
+  'POST /api/v1/admin/orders/:orderId/fix-inconsistencies',
+  'DELETE /api/v1/admin/reservations/expired',
 ];
 
 const apiRoutes = () => t.app.routeList.filter((route) => route.url.startsWith('/api/v1/'));
@@ -142,6 +148,17 @@ describe('the auth matrix of every /api/v1 route', () => {
     expect(await misfits(answered, valid('admin'), passes)).toEqual([]);
     const service = answered.filter((route) => expectedAccess(route) === 'service');
     expect(await misfits(service, valid('service'), passes)).toEqual([]);
+  });
+
+  it('serves /health/details to admins only: 401 without a token or with a forged one, 403 to a service token', async () => {
+    const details = (headers: Headers) => t.app.inject({ method: 'GET', url: '/health/details', headers });
+    expect((await details({})).json().error.code).toBe('UNAUTHORIZED');
+    expect((await details(bearer('admin', 'intruder', 'another-secret-0123456789abcdef'))).statusCode).toBe(401);
+    expect((await details(valid('service'))).json().error.code).toBe('FORBIDDEN');
+    const answer = await details(valid('admin'));
+    expect(answer.statusCode).toBe(200);
+    expect(answer.json()).toMatchObject({ status: 'up', findings: { open: 0 }, stuck: { processingJobs: 0, overdueHolds: 0 } });
+    expect(t.app.routeList.find((route) => route.url === '/health/details')?.access).toBe('admin');
   });
 
   it('leaves health open on both ports, and metrics and the API docs open on the admin port only', async () => {

@@ -15,13 +15,16 @@ import {
 import { overloadedErrorSchema, uuidSchema } from '../../schemas/common';
 import type { AppDeps } from '../app-deps';
 import { idempotencyHeaders, sendAnswer } from '../idempotency';
+import { createConsistencyApp } from '../../inventory/consistency/application';
+import { consistencyRoutes } from './consistency';
 import { deadLetterRoutes } from './dead-letters';
 
 const idParams = z.strictObject({ id: uuidSchema });
 
 /**
  * Allocation jobs: accept (202, then a worker serves it), follow, list by reference; and, for
- * admins, the dead letters of the queue. The jobs application opens the process's publisher.
+ * admins, the dead letters of the queue and the consistency monitor's calls. The jobs application
+ * opens the process's publisher.
  */
 export async function allocationRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   const jobs = await createJobsApp(deps);
@@ -107,4 +110,6 @@ export async function allocationRoutes(app: FastifyInstance, deps: AppDeps): Pro
   );
 
   deadLetterRoutes(app, jobs);
+  // its fixes publish stuck jobs again through the same dispatcher
+  consistencyRoutes(app, createConsistencyApp({ pool: deps.pool, config: deps.config, dispatcher: jobs.dispatcher }));
 }

@@ -22,7 +22,7 @@ import type {
 } from '../../schemas/allocations';
 import type { IdempotentAnswer } from '../idempotency';
 import { enqueueAllocationBatch } from './allocation-batch';
-import { openJobPublishing } from './allocation-dispatch';
+import { openJobPublishing, type AllocationDispatcher } from './allocation-dispatch';
 import { createIntakeRecorder } from './allocation-intake';
 import { createBacklogGate } from './backlog';
 import { enqueueAllocation, getAllocation, listAllocations } from './allocations';
@@ -56,6 +56,8 @@ export type JobsApp = {
     /** Purges the letters of a selection (at most 500 a call), or counts them in a dry run. */
     purgeMany(selection: BulkDeadLetterSelection): Promise<BulkDeadLetterAnswer>;
   };
+  /** The process's job dispatcher, for publishing jobs again outside the intake (a consistency fix). */
+  dispatcher: AllocationDispatcher;
   /** Writes the publish marks still pending and closes the publisher. */
   close(): Promise<void>;
 };
@@ -83,6 +85,7 @@ export async function createJobsApp(deps: { pool: Pool; config: Config; logger: 
       replayMany: (selection) => replayDeadLetters(letters, selection),
       purgeMany: (selection) => purgeDeadLetters(pool, selection),
     },
+    dispatcher: publishing.dispatcher,
     close: () => publishing.close(),
   };
 }

@@ -13,10 +13,10 @@ import { stockChangeWrites } from '../stock-changes';
 import { heldOf } from '../../domain/reservation';
 import { productsOf, releaseHeld } from './transitions';
 
-/** Who expires holds: the sweeper, or the allocation engine in line, before it plans on their lots. */
-export type Expirer = 'sweeper' | 'in_line';
+/** Who expires holds: the sweeper, the allocation engine in line (before it plans on their lots), or an admin's consistency fix. */
+export type Expirer = 'sweeper' | 'in_line' | 'consistency_fix';
 
-const actorOf: Record<Expirer, string> = { sweeper: 'expiry-sweeper', in_line: 'expiry-in-line' };
+const actorOf: Record<Expirer, string> = { sweeper: 'expiry-sweeper', in_line: 'expiry-in-line', consistency_fix: 'consistency-fix' };
 
 /**
  * Expires reservations the caller claimed (RESERVED, their hold ended by `now`, locked) in its

@@ -1,6 +1,7 @@
 /** What the events of the order service do to stock: OrderCreated reserves, OrderCancelled releases, OrderCompleted allocates. */
 import { cancelOpenBackordersOfOrder, findBackordersOfOrder } from '../../db/backorder-store';
 import type { Transaction } from '../../db/client';
+import { recordOrderCancellation } from '../../db/consistency-store';
 import { lockAggregates } from '../../db/outbox-store';
 import { findReservationsOfOrder, lockReservationsOfOrder } from '../../db/reservation-store';
 import { AppError } from '../../errors';
@@ -28,6 +29,8 @@ export async function applyOrderEvent(tx: Transaction, event: OrderEvent, ctx: U
     case 'OrderCreated':
       return reserveForOrder(tx, event, ctx);
     case 'OrderCancelled':
+      // kept so the consistency check can tell a hold made for the order after its cancellation
+      await recordOrderCancellation(tx, { owner: ctx.scope.owner, orderId: event.orderId, eventId: event.eventId, at: ctx.now });
       return releaseOrder(tx, event.orderId, event.reason ?? 'order cancelled', ctx);
     case 'OrderCompleted':
       return allocateOrder(tx, event.orderId, ctx);
