@@ -1,1 +1,2 @@
-ALTER TABLE "outbox_events" ADD COLUMN "traceparent" text;
+ALTER TABLE "outbox_events" ADD COLUMN "traceparent" text;--> statement-breakpoint
+ANALYZE "outbox_events";
