@@ -58,8 +58,9 @@ export async function insertAllocationRequests(db: Queryable, jobs: readonly New
     `insert into allocation_requests as a
        (id, owner, idempotency_key, request_hash, request_id, status, priority, mode, reference_id, reference_type, request, actor, deadline_at)
      select id, owner, key, hash, request_id, 'queued', priority, mode, reference_id, reference_type, request, actor, deadline_at
-       from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::jsonb[], $9::text[], $10::timestamptz[], $11::text[],
-                   $12::text[])
+       from rows from (unnest($1::uuid[]), unnest($2::text[]), unnest($3::text[]), unnest($4::text[]), unnest($5::text[]), unnest($6::text[]),
+                       unnest($7::text[]), jsonb_array_elements($8::jsonb), unnest($9::text[]), unnest($10::timestamptz[]), unnest($11::text[]),
+                       unnest($12::text[]))
          as j(id, key, hash, priority, mode, reference_id, reference_type, request, actor, deadline_at, request_id, owner)
      on conflict (owner, idempotency_key) do nothing
      returning ${columns}`,
@@ -71,7 +72,8 @@ export async function insertAllocationRequests(db: Queryable, jobs: readonly New
       jobs.map((job) => job.request.mode),
       jobs.map((job) => job.request.referenceId),
       jobs.map((job) => job.request.referenceType),
-      jobs.map((job) => JSON.stringify(job.request)),
+      // the requests as one JSON array: a jsonb[] parameter would have the driver escape each one
+      JSON.stringify(jobs.map((job) => job.request)),
       jobs.map((job) => job.actor),
       jobs.map((job) => job.deadlineAt),
       jobs.map((job) => job.requestId),
@@ -255,12 +257,16 @@ export type FinishedAllocation = {
   completedAt: Date;
 };
 
-/** The statement keeping finished jobs' results (a part of commitWrites, in the transaction that locked the jobs); a result written before stays as it was. */
+/**
+ * The statement keeping finished jobs' results (a part of commitWrites, in the transaction that locked
+ * the jobs); a result written before stays as it was. The rows go as one JSON document, each result
+ * inside it as JSON, rather than as a jsonb[] parameter the driver would escape result by result.
+ */
 export function allocationResultsInsert(finished: readonly FinishedAllocation[]): Sql {
   return sql`insert into allocation_results (allocation_id, status, result, reservation_id, execution_time_ms, completed_at)
-             select * from unnest(${finished.map((job) => job.id)}::uuid[], ${finished.map((job) => job.status)}::text[],
-                                  ${finished.map((job) => JSON.stringify(job.result))}::jsonb[], ${finished.map((job) => job.reservationId)}::uuid[],
-                                  ${finished.map((job) => job.executionTimeMs)}::int[], ${finished.map((job) => job.completedAt)}::timestamptz[])
+             select id, status, result, "reservationId", "executionTimeMs", "completedAt"
+               from jsonb_to_recordset(${JSON.stringify(finished)}::jsonb)
+                 as (id uuid, status text, result jsonb, "reservationId" uuid, "executionTimeMs" int, "completedAt" timestamptz)
              on conflict (allocation_id) do nothing`;
 }
 

@@ -52,8 +52,9 @@ export const idempotencyKeyConstraint = 'idempotency_keys_scope_key_pk';
  */
 export function responsesInsert(answers: readonly (IdempotencyRef & StoredResponse)[]): Sql {
   const sorted = [...answers].sort((a, b) => (a.scope === b.scope ? (a.key < b.key ? -1 : a.key > b.key ? 1 : 0) : a.scope < b.scope ? -1 : 1));
+  // the bodies go as one JSON array, not a jsonb[] parameter the driver would escape body by body
   return sql`insert into idempotency_keys (scope, key, request_hash, response_status, response_body)
-           select * from unnest(${sorted.map((answer) => answer.scope)}::text[], ${sorted.map((answer) => answer.key)}::text[],
-                                ${sorted.map((answer) => answer.requestHash)}::text[], ${sorted.map((answer) => answer.responseStatus)}::int[],
-                                ${sorted.map((answer) => JSON.stringify(answer.responseBody))}::jsonb[])`;
+           select * from rows from (unnest(${sorted.map((answer) => answer.scope)}::text[]), unnest(${sorted.map((answer) => answer.key)}::text[]),
+                                    unnest(${sorted.map((answer) => answer.requestHash)}::text[]), unnest(${sorted.map((answer) => answer.responseStatus)}::int[]),
+                                    jsonb_array_elements(${JSON.stringify(sorted.map((answer) => answer.responseBody))}::jsonb))`;
 }

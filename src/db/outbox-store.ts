@@ -26,13 +26,16 @@ export async function lockAggregates(tx: Transaction, keys: readonly string[]): 
   await tx.query(`select pg_advisory_xact_lock(hashtextextended(k, 0)) from unnest($1::text[]) as k`, [sorted]);
 }
 
-/** The statement appending events to the outbox in input order, ids ascending (a part of commitWrites). */
+/**
+ * The statement appending events to the outbox in input order, ids ascending (a part of commitWrites).
+ * The rows go as one JSON document: the payloads are JSON already, and a jsonb[] parameter would
+ * have the driver escape every one of them into an array literal.
+ */
 export function outboxInsert(rows: readonly OutboxInsert[]): Sql {
   return sql`insert into outbox_events (event_id, event_type, routing_key, aggregate_type, aggregate_id, payload, traceparent)
        select event_id, event_type, routing_key, aggregate_type, aggregate_id, payload, traceparent
-         from unnest(${rows.map((row) => row.eventId)}::uuid[], ${rows.map((row) => row.eventType)}::text[], ${rows.map((row) => row.routingKey)}::text[],
-                     ${rows.map((row) => row.aggregateType)}::text[], ${rows.map((row) => row.aggregateId)}::text[],
-                     ${rows.map((row) => JSON.stringify(row.payload))}::jsonb[], ${rows.map((row) => row.traceparent)}::text[]) with ordinality
+         from rows from (jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+                as ("eventId" uuid, "eventType" text, "routingKey" text, "aggregateType" text, "aggregateId" text, payload jsonb, traceparent text)) with ordinality
               as e(event_id, event_type, routing_key, aggregate_type, aggregate_id, payload, traceparent, n)
         order by n`;
 }

@@ -77,8 +77,17 @@ const kinds: readonly Kind[] = [
   'keptResponses',
 ];
 
-const concat = <K extends Kind>(batches: readonly Writes[], kind: K): NonNullable<Writes[K]>[number][] =>
-  batches.flatMap((batch) => (batch[kind] ?? []) as NonNullable<Writes[K]>[number][]);
+type Row<K extends Kind> = NonNullable<Writes[K]>[number];
+
+/** The rows of one kind of every batch, in order: the batch's own array when only one batch has any, so rows are copied only to merge. */
+function concat<K extends Kind>(batches: readonly Writes[], kind: K): readonly Row<K>[] {
+  const present: (readonly Row<K>[])[] = [];
+  for (const batch of batches) {
+    const rows = batch[kind] as readonly Row<K>[] | undefined;
+    if (rows !== undefined && rows.length > 0) present.push(rows);
+  }
+  return present.length === 1 ? present[0]! : present.flat();
+}
 
 /** One batch of writes holding every given batch's rows, kind by kind in argument order. */
 export function mergeWrites(...batches: Writes[]): Writes {
@@ -89,7 +98,7 @@ export function mergeWrites(...batches: Writes[]): Writes {
 /** The parts of the statement, in a fixed order; the ledger part is apart, as the others' results are not read. */
 function partsOf(batches: readonly Writes[]): Sql[] {
   const parts: Sql[] = [];
-  const add = <K extends Kind>(kind: K, part: (rows: NonNullable<Writes[K]>[number][]) => Sql | Sql[]) => {
+  const add = <K extends Kind>(kind: K, part: (rows: readonly Row<K>[]) => Sql | Sql[]) => {
     const rows = concat(batches, kind);
     if (rows.length > 0) parts.push(...[part(rows)].flat());
   };
@@ -115,13 +124,16 @@ function stockAggregates(outbox: readonly OutboxInsert[]): string[] {
   return outbox.filter((row) => row.aggregateType === 'stock').map((row) => `${row.aggregateType}:${row.aggregateId}`);
 }
 
+/** The lots the ledger rows of a write name, each once: fewer than the movements name means a lot to change does not exist. */
+const ledgerLots = sql`select distinct lot_id as "lotId" from ledger`;
+
 /**
  * Writes every batch given, merged kind by kind in argument order, as one statement (plus, before
- * it, the advisory locks of stock aggregates whose events are written, when there are any). Returns
- * the ledger rows of the movements, in their order. A movement of a lot that does not exist throws
- * NOT_FOUND; any failing part fails the whole statement, and the caller's transaction rolls back.
+ * it, the advisory locks of stock aggregates whose events are written, when there are any), ending
+ * with `ledgerSelect` over the ledger rows of the movements. A movement of a lot that does not exist
+ * throws NOT_FOUND; any failing part fails the whole statement, and the caller's transaction rolls back.
  */
-export async function commitWrites(tx: Transaction, ...batches: Writes[]): Promise<MovementRow[]> {
+async function writeAll<T extends { lotId: string }>(tx: Transaction, batches: readonly Writes[], ledgerSelect: Sql): Promise<T[]> {
   const movements = concat(batches, 'movements');
   const parts = partsOf(batches);
   const aggregates = stockAggregates(concat(batches, 'outbox'));
@@ -134,15 +146,26 @@ export async function commitWrites(tx: Transaction, ...batches: Writes[]): Promi
     return [];
   }
   const ctes = [movementsWrite(movements), ...(parts.length > 0 ? [named(parts)] : [])];
-  const { text, values } = toQuery(sql`with ${join(ctes, ',\n')}\n${ledgerRows}`);
-  const rows = await queryRows<MovementRow>(tx, text, values);
-  if (rows.length !== movements.length) {
-    const found = new Set(rows.map((row) => row.lotId));
-    throw new AppError('NOT_FOUND', 'A lot to change does not exist', {
-      lotIds: [...new Set(movements.map((movement) => movement.lotId))].filter((id) => !found.has(id)),
-    });
-  }
+  const { text, values } = toQuery(sql`with ${join(ctes, ',\n')}\n${ledgerSelect}`);
+  const rows = await queryRows<T>(tx, text, values);
+  const found = new Set(rows.map((row) => row.lotId));
+  const missing = [...new Set(movements.map((movement) => movement.lotId))].filter((id) => !found.has(id));
+  if (missing.length > 0) throw new AppError('NOT_FOUND', 'A lot to change does not exist', { lotIds: missing });
   return rows;
+}
+
+/**
+ * Writes every batch given, merged kind by kind in argument order, as one statement (see writeAll).
+ * Reads back only which lots the ledger rows name; a caller that needs the rows themselves uses
+ * commitWritesReadingLedger.
+ */
+export async function commitWrites(tx: Transaction, ...batches: Writes[]): Promise<void> {
+  await writeAll(tx, batches, ledgerLots);
+}
+
+/** As commitWrites, and returns the ledger rows of the movements, in their order. */
+export async function commitWritesReadingLedger(tx: Transaction, ...batches: Writes[]): Promise<MovementRow[]> {
+  return writeAll<MovementRow>(tx, batches, ledgerRows);
 }
 
 /** `part0 as (…), part1 as (…)` */

@@ -1,7 +1,7 @@
 import { v7 as uuidv7 } from 'uuid';
 import { withTransaction, type Transaction } from '../../src/db/client';
 import { lockFor } from '../../src/db/locks';
-import { commitWrites, type Writes } from '../../src/db/writes';
+import { commitWrites, commitWritesReadingLedger, type Writes } from '../../src/db/writes';
 import { outboxRows } from '../../src/events/outbox';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { ledgerDifferences, receiveLots, seedCatalogue, totalsOf } from '../helpers/stock';
@@ -17,12 +17,12 @@ afterAll(async () => db.drop());
 afterEach(async () => expect(await ledgerDifferences(db.pool)).toEqual([]));
 
 /** Commits the writes in one transaction (after locking the lots of p-1) and counts the statements sent for them. */
-async function commitCounting(writes: Writes): Promise<{ statements: number; ledger: Awaited<ReturnType<typeof commitWrites>> }> {
+async function commitCounting(writes: Writes): Promise<{ statements: number; ledger: Awaited<ReturnType<typeof commitWritesReadingLedger>> }> {
   return withTransaction(db.pool, async (tx: Transaction) => {
     await lockFor(tx, { servingProducts: ['p-1'] });
     const counted = jest.spyOn(tx, 'query');
     try {
-      const ledger = await commitWrites(tx, writes);
+      const ledger = await commitWritesReadingLedger(tx, writes);
       return { statements: counted.mock.calls.length, ledger };
     } finally {
       counted.mockRestore();

@@ -1,7 +1,7 @@
 import { withTransaction } from '../../src/db/client';
 import { findLedgerDifferences, insertEmptyLots } from '../../src/db/lot-store';
 import { lockFor } from '../../src/db/locks';
-import { commitWrites } from '../../src/db/writes';
+import { commitWrites, commitWritesReadingLedger } from '../../src/db/writes';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 
 let db: TestDatabase;
@@ -25,7 +25,7 @@ describe('the movement ledger', () => {
     const lotId = await receive(100);
     const rows = await withTransaction(db.pool, async (tx) => {
       await lockFor(tx, { servingProducts: ['p-1'] });
-      return commitWrites(tx, {
+      return commitWritesReadingLedger(tx, {
         movements: [
           { lotId, type: 'RESERVE', reservedDelta: 30, actor: 'a', referenceType: 'reservation', referenceId: 'r1' },
           { lotId, type: 'ALLOCATE', reservedDelta: -10, allocatedDelta: 10, actor: 'a' },

@@ -3,7 +3,7 @@ import { assertKnownReferences } from '../../catalogue/catalogue';
 import type { Transaction } from '../../db/client';
 import { lockFor } from '../../db/locks';
 import { findLotsById, insertEmptyLots } from '../../db/lot-store';
-import { commitWrites } from '../../db/writes';
+import { commitWritesReadingLedger } from '../../db/writes';
 import { planAdjustments, type AdjustmentLine, type AdjustmentProblem } from '../../domain/adjustment';
 import { AppError } from '../../errors';
 import type { LotMovement } from '../../domain/movement';
@@ -115,7 +115,7 @@ export async function adjustStock(tx: Transaction, body: AdjustBody, actor: stri
   const chosen = chosenSerials(lines, referenceOf);
   const stock = await stockChangeWrites(tx, locks, movements, { now, created, received, chosen });
   // StockAdjusted goes first, ahead of the LowStockAlert it may cause
-  const written = await commitWrites(tx, { outbox: outboxRows(adjusted, now) }, stock).catch((error: unknown) => {
+  const written = await commitWritesReadingLedger(tx, { outbox: outboxRows(adjusted, now) }, stock).catch((error: unknown) => {
     // a receipt of the same serial number committed since assertNewSerials looked
     if (isUniqueViolationOf(error, 'stock_units_product_serial_key')) {
       throw new AppError('ALREADY_EXISTS', 'Serial numbers already registered for their product; nothing was changed');

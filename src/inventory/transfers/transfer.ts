@@ -18,7 +18,7 @@ import {
   type TransferLineRow,
   type TransferRow,
 } from '../../db/transfer-store';
-import { commitWrites } from '../../db/writes';
+import { commitWrites, commitWritesReadingLedger } from '../../db/writes';
 import { isExpired } from '../../domain/expiry';
 import type { LotMovement } from '../../domain/movement';
 import { takeOldestFirst } from '../../domain/removal';
@@ -361,7 +361,7 @@ export async function cancelTransfer(
     cancelledBy: actor,
     timestamp: now,
   };
-  const written = await commitWrites(tx, await stockChangeWrites(tx, locks, movements, { now }), { outbox: outboxRows([cancelled], now) });
+  const written = await commitWritesReadingLedger(tx, await stockChangeWrites(tx, locks, movements, { now }), { outbox: outboxRows([cancelled], now) });
   const updated = await updateTransfer(
     tx,
     transferId,
