@@ -20,17 +20,29 @@ export type Plan = { takes: LotTake[]; shortfalls: Shortfall[]; outcome: 'comple
 
 /** Plans one request against candidate lots (any products; lines only use lots of their product and pinned warehouse). All-or-nothing when !allowPartial: any short line => no takes at all, shortfalls listed with what WAS available. Two lines of the same product share the lots (the second sees what the first left). */
 export function plan(request: PlanRequest, lots: readonly CandidateLot[], now: Date): Plan {
-  return planAgainst(request, lots, remainingByLot(lots), now);
+  return planAgainst(request, lotsByProduct(lots), remainingByLot(lots), now);
 }
 
 /** Plans requests one after another in the given order against the same lots, each seeing what the earlier ones took; returns one plan per request (same order). This is how a worker serves a batch of requests for a hot product under one lock. */
 export function planMany(requests: readonly PlanRequest[], lots: readonly CandidateLot[], now: Date): Plan[] {
   const remaining = remainingByLot(lots);
+  const byProduct = lotsByProduct(lots);
   return requests.map((request) => {
-    const result = planAgainst(request, lots, remaining, now);
+    const result = planAgainst(request, byProduct, remaining, now);
     takeFrom(remaining, result.takes);
     return result;
   });
+}
+
+/** The lots of each product, in their given order: a line looks only at its product's, however many lots a batch locked. */
+function lotsByProduct(lots: readonly CandidateLot[]): Map<string, CandidateLot[]> {
+  const byProduct = new Map<string, CandidateLot[]>();
+  for (const lot of lots) {
+    const ofProduct = byProduct.get(lot.productId);
+    if (ofProduct === undefined) byProduct.set(lot.productId, [lot]);
+    else ofProduct.push(lot);
+  }
+  return byProduct;
 }
 
 function remainingByLot(lots: readonly CandidateLot[]): Map<string, number> {
@@ -57,18 +69,18 @@ function fixedTakes(candidates: ReadonlyMap<string, CandidateLot>, line: PlanLin
   return fits && fixed.reduce((sum, take) => sum + take.quantity, 0) === line.quantity ? fixed.map((take) => ({ ...take })) : [];
 }
 
-function planAgainst(request: PlanRequest, lots: readonly CandidateLot[], remaining: ReadonlyMap<string, number>, now: Date): Plan {
+function planAgainst(request: PlanRequest, lotsOf: ReadonlyMap<string, readonly CandidateLot[]>, remaining: ReadonlyMap<string, number>, now: Date): Plan {
   const ctx: StrategyContext = { ...request, now };
-  // a copy, because a refused all-or-nothing request must leave the shared stock as it found it
-  const left = new Map(remaining);
+  // what this request took, apart from the shared stock: a refused all-or-nothing request must leave it as it found it
+  const left = new Map<string, number>();
   const takes: LotTake[] = [];
   const shortfalls: Shortfall[] = [];
 
   request.lines.forEach((line, lineIndex) => {
     const candidates = new Map(
-      lots
-        .filter((lot) => lot.productId === line.productId && (line.warehouseId === undefined || lot.warehouseId === line.warehouseId))
-        .map((lot) => [lot.id, { ...lot, available: left.get(lot.id) ?? 0 }]),
+      (lotsOf.get(line.productId) ?? [])
+        .filter((lot) => line.warehouseId === undefined || lot.warehouseId === line.warehouseId)
+        .map((lot) => [lot.id, { ...lot, available: left.get(lot.id) ?? remaining.get(lot.id) ?? 0 }]),
     );
     let got = 0;
     for (const choice of line.fromLots === undefined ? chooseTakes([...candidates.values()], line.quantity, ctx) : fixedTakes(candidates, line, now)) {
