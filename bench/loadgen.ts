@@ -3,6 +3,8 @@
  * process's, sends the jobs of one scenario over keep-alive HTTP, and reports when each was sent
  * and answered. Closed loop: `concurrency` callers, each sending its next job when the last one is
  * answered. Offered rate: a job every 1/rate seconds whatever the answers, up to `maxInFlight` open.
+ * Batches (`batchSize`): each caller of a closed loop sends its next `batchSize` jobs in one call of
+ * POST /allocations/batch when its last call is answered.
  */
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
@@ -23,6 +25,8 @@ export type LoadPlan = {
   /** Every n-th job asks for a backorder (0: none). */
   backorderEvery: number;
   drive: Drive;
+  /** Jobs per call of POST /allocations/batch (closed loop only): each caller sends this many jobs at a time. */
+  batchSize?: number;
 };
 
 /** Per job, in send order. Times are epoch milliseconds with sub-millisecond precision. */
@@ -137,9 +141,53 @@ export async function drive(plan: LoadPlan, onProgress: (sent: number, answered:
     }
   };
 
+  /** Sends jobs first … first + size - 1 as one POST /allocations/batch, each under its own key; each job's times are its call's. */
+  const sendBatch = async (first: number, size: number) => {
+    const indexes = Array.from({ length: Math.min(size, plan.count - first) }, (_, offset) => first + offset);
+    const body = `{"jobs":[${indexes.map((i) => `{"idempotencyKey":"${plan.tag}-${i}","request":${bodies[i]!}}`).join(',')}]}`;
+    const headers = { authorization: `Bearer ${plan.token}` };
+    const sendAt = now();
+    let response = await post(agent, url, headers, body);
+    while (response.status === 503 && errorCode(response.text) === 'OVERLOADED') {
+      result.overloaded += indexes.length;
+      await new Promise((resolve) => setTimeout(resolve, (response.retryAfterSeconds ?? 1) * 1000));
+      response = await post(agent, url, headers, body);
+    }
+    const doneAt = now();
+    const results =
+      response.status === 200
+        ? (JSON.parse(response.text) as { results: { index: number; status: number; body: { allocationId?: string; error?: { code: string } } }[] }).results
+        : null;
+    indexes.forEach((i, position) => {
+      const entry = results?.[position];
+      result.sendAt[i] = sendAt;
+      result.doneAt[i] = doneAt;
+      result.status[i] = entry?.status ?? response.status;
+      answered++;
+      if (entry?.status === 202) {
+        result.ids[i] = entry.body.allocationId ?? null;
+        return;
+      }
+      failed++;
+      const key = `${result.status[i]} ${entry?.body.error?.code ?? errorCode(response.text)}`;
+      result.failures[key] = (result.failures[key] ?? 0) + 1;
+    });
+  };
+
   const ticker = setInterval(() => onProgress(sent, answered, failed), 250);
   try {
-    if (plan.drive.mode === 'closed') {
+    if (plan.batchSize !== undefined) {
+      if (plan.drive.mode !== 'closed') throw new Error('batches are sent in a closed loop only');
+      const size = plan.batchSize;
+      const caller = async () => {
+        while (sent < plan.count) {
+          const first = sent;
+          sent = Math.min(plan.count, sent + size);
+          await sendBatch(first, size);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(plan.drive.concurrency, Math.ceil(plan.count / size)) }, caller));
+    } else if (plan.drive.mode === 'closed') {
       const caller = async () => {
         while (sent < plan.count) await send(sent++);
       };

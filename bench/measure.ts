@@ -23,7 +23,7 @@ import {
 import { cpuTimeMs, machineCpu, pidsNamed, processTree } from './infra';
 import type { LoadMessage, LoadPlan, LoadResult } from './loadgen';
 import { phase, say } from './progress';
-import type { Scenario, ScenarioName, System } from './scenarios';
+import { endpointPaths, type Scenario, type ScenarioName, type System } from './scenarios';
 import { latencySummary } from './stats';
 import { tokens, type SystemHandle } from './systems';
 
@@ -243,7 +243,7 @@ async function outcomesOf(handle: SystemHandle, ids: string[]): Promise<Map<stri
 export async function runScenario(handle: SystemHandle, scenario: Scenario, runTag: string): Promise<ScenarioResult> {
   const hasStock = handle.system !== 'ceiling';
   // a job of the async API finishes later, in a worker; a synchronous call's answer is its final result
-  const async = scenario.endpoint === 'allocations' && handle.finished !== null;
+  const async = scenario.endpoint !== 'reserve' && handle.finished !== null;
   const heldBefore = hasStock ? await unitsHeld(handle.pool, scenario.productIds) : 0;
   const finishedBefore = async ? await countFinished(handle.pool, handle.finished!) : 0;
   const countersBefore = hasStock ? await databaseCounters(handle.pool, handle.database.name) : null;
@@ -254,7 +254,7 @@ export async function runScenario(handle: SystemHandle, scenario: Scenario, runT
   const load = await runLoad(
     {
       baseUrl: handle.baseUrl,
-      path: scenario.endpoint === 'reserve' ? '/api/v1/inventory/reserve' : '/api/v1/allocations',
+      path: endpointPaths[scenario.endpoint],
       token: tokens.service(),
       body: scenario.endpoint === 'reserve' ? 'reserve' : 'allocation',
       expect: async ? 'async' : 'sync',
@@ -263,6 +263,7 @@ export async function runScenario(handle: SystemHandle, scenario: Scenario, runT
       tag: `${runTag}-${handle.system}-${scenario.name}`,
       backorderEvery: scenario.backorderEvery,
       drive: scenario.drive,
+      ...(scenario.batchSize === undefined ? {} : { batchSize: scenario.batchSize }),
     },
     `${handle.system} ${scenario.name}: send`,
   );

@@ -73,6 +73,8 @@ export function targets(summary: SummaryRow[], ratio: Ratios): Target[] {
     met: got === null ? null : got >= target,
   });
   const p99 = value('hot-1k', 'p99');
+  const [hot, bulk] = [value('hot', 'throughput'), value('hot-bulk', 'throughput')];
+  const bulkOverHot = hot && bulk !== null ? Math.round((bulk / hot) * 100) / 100 : null;
   const allChecks = summary.filter((row) => row.checksOk !== null);
   return [
     atLeast('hot allocations/s end to end', 5000, value('hot', 'throughput'), '/s'),
@@ -80,6 +82,7 @@ export function targets(summary: SummaryRow[], ratio: Ratios): Target[] {
     atLeast('spread allocations/s', 5000, value('spread', 'throughput'), '/s'),
     { name: 'p99 accept → result at 1,000 jobs/s offered (hot)', target: '≤ 100 ms', value: p99, met: p99 === null ? null : p99 <= 100 },
     atLeast('sync-reserve hot/s', 2000, value('sync-hot', 'throughput'), '/s'),
+    atLeast('hot-bulk ÷ hot (batches of 100, same run)', 3, bulkOverHot, '×'),
     {
       name: 'scenarios passing the oversell, ledger and units-granted checks',
       target: `all ${allChecks.length}`,

@@ -15,7 +15,7 @@ import { baseDatabaseUrl, rabbitmqctl, repoRoot } from './infra';
 import { runScenario, skipped, type ScenarioResult } from './measure';
 import { say } from './progress';
 import { markdownTable, markdownTargets, ratios, renderChart, summarize, targets, updateReadme, writeResult } from './report';
-import { fullSizes, quickSizes, scenarioNames, scenarios, systems, type ScenarioName, type System } from './scenarios';
+import { endpointPaths, fullSizes, quickSizes, scenarioNames, scenarios, systems, type ScenarioName, type System } from './scenarios';
 import { startBaseline, startCeiling, startOurs, type SystemHandle, type SystemOptions } from './systems';
 
 type CliOptions = {
@@ -169,7 +169,7 @@ async function main(): Promise<number> {
         for (const scenario of chosen) {
           if (interrupted()) break;
           if (!handle.endpoints.has(scenario.endpoint)) {
-            const reason = `this build has no ${scenario.endpoint === 'reserve' ? 'POST /api/v1/inventory/reserve' : 'POST /api/v1/allocations'}`;
+            const reason = `this build has no POST ${endpointPaths[scenario.endpoint]}`;
             say(`  ${system} ${scenario.name}: skipped (${reason})`);
             results.push(skipped(system, scenario, reason));
             continue;

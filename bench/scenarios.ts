@@ -5,7 +5,7 @@ import { benchWarehouses, spreadProductId, type Workload } from './workloads';
 export const systems = ['ours', 'baseline', 'ceiling'] as const;
 export type System = (typeof systems)[number];
 
-export const scenarioNames = ['hot', 'hot-scarce', 'spread', 'hot-1k', 'sync-hot', 'sync-spread'] as const;
+export const scenarioNames = ['hot', 'hot-scarce', 'spread', 'hot-1k', 'sync-hot', 'sync-spread', 'hot-bulk'] as const;
 export type ScenarioName = (typeof scenarioNames)[number];
 
 export type Sizes = {
@@ -46,8 +46,19 @@ export const ampleStock = 1_000_000;
 /** Units on hand in each spread lot (one lot per product and warehouse). */
 export const spreadLotStock = 1_000;
 
-/** How a scenario reaches the system: the async job API, or a synchronous call answered with the final result. */
-export type Endpoint = 'allocations' | 'reserve';
+/** How a scenario reaches the system: the async job API (one job a call, or batches), or a synchronous call answered with the final result. */
+export type Endpoint = 'allocations' | 'allocations-batch' | 'reserve';
+
+/** The route each endpoint posts to. */
+export const endpointPaths: Record<Endpoint, string> = {
+  allocations: '/api/v1/allocations',
+  'allocations-batch': '/api/v1/allocations/batch',
+  reserve: '/api/v1/inventory/reserve',
+};
+
+/** Jobs per call of the bulk scenario, and its callers: 8 × 100 jobs in flight stay under the default backlog bound (2,000). */
+export const bulkBatchSize = 100;
+const bulkCallers = 8;
 
 export type Scenario = {
   name: ScenarioName;
@@ -62,6 +73,8 @@ export type Scenario = {
   productIds: string[];
   /** For a scarce scenario: exactly this many jobs must succeed. */
   expectSucceeded?: number;
+  /** Jobs per call (endpoint allocations-batch). */
+  batchSize?: number;
   /** Systems that run it. */
   systems: readonly System[];
 };
@@ -73,6 +86,7 @@ export function hotProducts(sizes: Sizes): { productId: string; quantity: number
     { productId: 'hot-scarce-1', quantity: sizes.scarceStock },
     { productId: 'hot-rate-1', quantity: ampleStock },
     { productId: 'sync-hot-1', quantity: ampleStock },
+    { productId: 'hot-bulk-1', quantity: ampleStock },
   ];
 }
 
@@ -148,6 +162,18 @@ export function scenarios(sizes: Sizes): Scenario[] {
       drive: closed,
       backorderEvery: 0,
       productIds: spreadIds,
+      systems: ['ours'],
+    },
+    {
+      name: 'hot-bulk',
+      title: `${sizes.jobs} jobs of 1 unit of one product, sent ${bulkBatchSize} a call (POST /allocations/batch) by ${bulkCallers} callers`,
+      endpoint: 'allocations-batch',
+      workload: { kind: 'hot', productId: 'hot-bulk-1', warehouseId, quantity: 1 },
+      count: sizes.jobs,
+      drive: { mode: 'closed', concurrency: bulkCallers },
+      batchSize: bulkBatchSize,
+      backorderEvery: 0,
+      productIds: ['hot-bulk-1'],
       systems: ['ours'],
     },
   ];

@@ -239,6 +239,7 @@ export async function startOurs(options: SystemOptions, sizes: Sizes): Promise<S
   try {
     await waitReady(`${handle.baseUrl}/health/ready`, api);
     if (await probe(handle.baseUrl, 'POST', '/api/v1/allocations')) handle.endpoints.add('allocations');
+    if (await probe(handle.baseUrl, 'POST', '/api/v1/allocations/batch')) handle.endpoints.add('allocations-batch');
     if (await probe(handle.baseUrl, 'POST', '/api/v1/inventory/reserve')) handle.endpoints.add('reserve');
     if (await probe(handle.baseUrl, 'PUT', '/api/v1/inventory/adjust')) handle.endpoints.add('adjust');
     if (handle.endpoints.has('allocations')) await waitForConsumers(queue, workers.length);
