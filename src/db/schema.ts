@@ -286,6 +286,8 @@ export const stockUnits = pgTable(
     index('stock_units_lot_status_idx').on(table.lotId, table.status, table.serialNumber),
     index('stock_units_reservation_idx').on(table.reservationId),
     index('stock_units_product_status_idx').on(table.productId, table.status, table.id),
+    // the warehouse foreign key's checks (a warehouse deleted or its id changed)
+    index('stock_units_warehouse_idx').on(table.warehouseId),
     check('stock_units_status_known', sql.raw(`status in (${unitStatuses.map((status) => `'${status}'`).join(', ')})`)),
   ],
 );
