@@ -1,8 +1,9 @@
 import { findUnitDifferences } from '../../src/db/unit-store';
 import { startTestApp, type TestApp } from '../helpers/app';
-import { adjust, admin } from '../helpers/inventory';
+import { admin } from '../helpers/inventory';
 import { inventoryApi } from '../helpers/inventory-api';
 import { expectBooksBalanced } from '../helpers/stock';
+import { receiveUnits, unitsOf } from '../helpers/units';
 
 let t: TestApp;
 let api: ReturnType<typeof inventoryApi>;
@@ -29,32 +30,6 @@ afterEach(async () => {
   expect((await findUnitDifferences(t.db.pool)).differences).toEqual([]);
 });
 
-/** Receives units under the serial numbers into a new lot; returns its id. */
-async function receive(productId: string, warehouseId: string, serials: string[], extra: Record<string, unknown> = {}): Promise<string> {
-  const response = await adjust(t, [
-    {
-      productId,
-      warehouseId,
-      type: 'RECEIPT',
-      quantity: serials.length,
-      reason: 'delivery',
-      units: serials.map((serialNumber) => ({ serialNumber })),
-      ...extra,
-    },
-  ]);
-  expect(response.statusCode).toBe(200);
-  return response.json().adjustments[0].movements[0].lotId;
-}
-
-/** Each unit of the product: serial number, status and reservation. */
-async function unitsOf(productId: string): Promise<Record<string, [string, string | null]>> {
-  const { rows } = await t.db.pool.query<{ serial: string; status: string; reservationId: string | null }>(
-    `select serial_number as serial, status, reservation_id as "reservationId" from stock_units where product_id = $1 order by serial_number`,
-    [productId],
-  );
-  return Object.fromEntries(rows.map((row) => [row.serial, [row.status, row.reservationId]]));
-}
-
 async function stepsOf(productId: string, serial: string): Promise<string[]> {
   const { rows } = await t.db.pool.query<{ step: string }>(
     `select coalesce(h.from_status, '-') || '>' || h.to_status as step
@@ -72,63 +47,63 @@ async function reserve(orderId: string, productId: string, quantity: number, ext
 
 describe('units follow their reservation', () => {
   it('reserving takes units from the lots the strategy picks; releasing gives them back', async () => {
-    await receive('ph-1', 'wh-a', ['A-2', 'A-1'], { receivedAt: '2026-01-01T00:00:00Z' });
-    await receive('ph-1', 'wh-b', ['B-1', 'B-2'], { receivedAt: '2026-02-01T00:00:00Z' });
+    await receiveUnits(t, 'ph-1', 'wh-a', ['A-2', 'A-1'], { receivedAt: '2026-01-01T00:00:00Z' });
+    await receiveUnits(t, 'ph-1', 'wh-b', ['B-1', 'B-2'], { receivedAt: '2026-02-01T00:00:00Z' });
 
     const fifo = await reserve('o-fifo', 'ph-1', 3);
-    expect(await unitsOf('ph-1')).toEqual({
+    expect(await unitsOf(t, 'ph-1')).toEqual({
       'A-1': ['RESERVED', fifo],
       'A-2': ['RESERVED', fifo],
       'B-1': ['RESERVED', fifo],
       'B-2': ['AVAILABLE', null],
     });
     const lifo = await reserve('o-lifo', 'ph-1', 1, { strategy: 'lifo' });
-    expect((await unitsOf('ph-1'))['B-2']).toEqual(['RESERVED', lifo]);
+    expect((await unitsOf(t, 'ph-1'))['B-2']).toEqual(['RESERVED', lifo]);
 
     expect((await api.release({ reservationId: fifo, reason: 'order cancelled' })).statusCode).toBe(200);
-    expect(await unitsOf('ph-1')).toMatchObject({ 'A-1': ['AVAILABLE', null], 'A-2': ['AVAILABLE', null], 'B-1': ['AVAILABLE', null] });
+    expect(await unitsOf(t, 'ph-1')).toMatchObject({ 'A-1': ['AVAILABLE', null], 'A-2': ['AVAILABLE', null], 'B-1': ['AVAILABLE', null] });
     expect(await stepsOf('ph-1', 'A-1')).toEqual(['->AVAILABLE', 'AVAILABLE>RESERVED', 'RESERVED>AVAILABLE']);
   });
 
   it('allocating marks them Sold, shipping Delivered; an allocation of part gives the rest back', async () => {
-    await receive('ph-2', 'wh-a', ['S-1', 'S-2', 'S-3']);
+    await receiveUnits(t, 'ph-2', 'wh-a', ['S-1', 'S-2', 'S-3']);
     const reservationId = await reserve('o-sell', 'ph-2', 3);
     const allocated = await api.allocate({ reservationId, items: [{ productId: 'ph-2', quantity: 2 }] });
     expect(allocated.statusCode).toBe(200);
-    expect(await unitsOf('ph-2')).toEqual({ 'S-1': ['SOLD', reservationId], 'S-2': ['SOLD', reservationId], 'S-3': ['AVAILABLE', null] });
+    expect(await unitsOf(t, 'ph-2')).toEqual({ 'S-1': ['SOLD', reservationId], 'S-2': ['SOLD', reservationId], 'S-3': ['AVAILABLE', null] });
     expect((await api.ship({ reservationId })).statusCode).toBe(200);
-    expect(await unitsOf('ph-2')).toMatchObject({ 'S-1': ['DELIVERED', reservationId], 'S-2': ['DELIVERED', reservationId] });
+    expect(await unitsOf(t, 'ph-2')).toMatchObject({ 'S-1': ['DELIVERED', reservationId], 'S-2': ['DELIVERED', reservationId] });
     expect(await stepsOf('ph-2', 'S-1')).toEqual(['->AVAILABLE', 'AVAILABLE>RESERVED', 'RESERVED>SOLD', 'SOLD>DELIVERED']);
 
     // a direct sale: Available -> Sold
     const direct = await api.allocate({ orderId: 'o-direct', items: [{ productId: 'ph-2', quantity: 1 }] });
     expect(direct.statusCode).toBe(201);
-    expect((await unitsOf('ph-2'))['S-3']).toEqual(['SOLD', direct.json().reservationId]);
+    expect((await unitsOf(t, 'ph-2'))['S-3']).toEqual(['SOLD', direct.json().reservationId]);
     expect(await stepsOf('ph-2', 'S-3')).toEqual(['->AVAILABLE', 'AVAILABLE>RESERVED', 'RESERVED>AVAILABLE', 'AVAILABLE>SOLD']);
   });
 
   it('a moved reservation takes its units along; an expired one gives them back', async () => {
-    await receive('ph-3', 'wh-a', ['M-1', 'M-2', 'M-3']);
+    await receiveUnits(t, 'ph-3', 'wh-a', ['M-1', 'M-2', 'M-3']);
     const source = await reserve('o-move-1', 'ph-3', 3);
     const moved = await api.call('POST', `/inventory/reservations/${source}/transfer`, { orderId: 'o-move-2', items: [{ productId: 'ph-3', quantity: 2 }] });
     expect(moved.statusCode).toBe(201);
     const target = moved.json().to.reservationId;
-    expect(await unitsOf('ph-3')).toEqual({ 'M-1': ['RESERVED', target], 'M-2': ['RESERVED', target], 'M-3': ['RESERVED', source] });
+    expect(await unitsOf(t, 'ph-3')).toEqual({ 'M-1': ['RESERVED', target], 'M-2': ['RESERVED', target], 'M-3': ['RESERVED', source] });
     expect((await api.release({ reservationId: target })).statusCode).toBe(200);
-    expect(await unitsOf('ph-3')).toEqual({ 'M-1': ['AVAILABLE', null], 'M-2': ['AVAILABLE', null], 'M-3': ['RESERVED', source] });
+    expect(await unitsOf(t, 'ph-3')).toEqual({ 'M-1': ['AVAILABLE', null], 'M-2': ['AVAILABLE', null], 'M-3': ['RESERVED', source] });
 
     // the hold lapses; the next reserve of the product expires it in line and may take its units
     await t.db.pool.query(`update reservations set expires_at = now() - interval '1 minute' where id = $1`, [source]);
     const next = await reserve('o-after-expiry', 'ph-3', 3);
-    expect(await unitsOf('ph-3')).toEqual({ 'M-1': ['RESERVED', next], 'M-2': ['RESERVED', next], 'M-3': ['RESERVED', next] });
+    expect(await unitsOf(t, 'ph-3')).toEqual({ 'M-1': ['RESERVED', next], 'M-2': ['RESERVED', next], 'M-3': ['RESERVED', next] });
     expect(await stepsOf('ph-3', 'M-3')).toEqual(['->AVAILABLE', 'AVAILABLE>RESERVED', 'RESERVED>AVAILABLE', 'AVAILABLE>RESERVED']);
   });
 
   it('a backorder filled by a receipt reserves the units received', async () => {
     const response = await api.reserve({ orderId: 'o-wait', items: [{ productId: 'ph-4', quantity: 2 }], allowBackorder: true });
     expect(response.statusCode).toBe(202);
-    await receive('ph-4', 'wh-a', ['W-1', 'W-2', 'W-3']);
-    const units = await unitsOf('ph-4');
+    await receiveUnits(t, 'ph-4', 'wh-a', ['W-1', 'W-2', 'W-3']);
+    const units = await unitsOf(t, 'ph-4');
     expect(Object.values(units).filter(([status]) => status === 'RESERVED')).toHaveLength(2);
     expect(units['W-3']).toEqual(['AVAILABLE', null]);
   });

@@ -6,9 +6,10 @@ import { startAllocationWorker } from '../../src/runners/allocation-worker';
 import type { Runner } from '../../src/runners/runner';
 import { enqueue, waitForJob } from '../helpers/allocations';
 import { startTestApp, type TestApp } from '../helpers/app';
-import { adjust, admin, stockSnapshot } from '../helpers/inventory';
+import { admin, stockSnapshot } from '../helpers/inventory';
 import { inventoryApi } from '../helpers/inventory-api';
 import { expectBooksBalanced } from '../helpers/stock';
+import { receiveUnits, unitsOf } from '../helpers/units';
 
 let t: TestApp;
 let api: ReturnType<typeof inventoryApi>;
@@ -45,38 +46,14 @@ afterEach(async () => {
   expect((await findUnitDifferences(t.db.pool)).differences).toEqual([]);
 });
 
-async function receive(productId: string, warehouseId: string, serials: string[], extra: Record<string, unknown> = {}): Promise<string> {
-  const response = await adjust(t, [
-    {
-      productId,
-      warehouseId,
-      type: 'RECEIPT',
-      quantity: serials.length,
-      reason: 'delivery',
-      units: serials.map((serialNumber) => ({ serialNumber })),
-      ...extra,
-    },
-  ]);
-  expect(response.statusCode).toBe(200);
-  return response.json().adjustments[0].movements[0].lotId;
-}
-
-async function unitsOf(productId: string): Promise<Record<string, [string, string | null]>> {
-  const { rows } = await t.db.pool.query<{ serial: string; status: string; reservationId: string | null }>(
-    `select serial_number as serial, status, reservation_id as "reservationId" from stock_units where product_id = $1 order by serial_number`,
-    [productId],
-  );
-  return Object.fromEntries(rows.map((row) => [row.serial, [row.status, row.reservationId]]));
-}
-
 describe('reserving units by serial number', () => {
   it('takes exactly the units named, across lots and against the strategy, and refuses the whole call listing those it cannot have', async () => {
-    await receive('named-1', 'wh-a', ['N-1', 'N-2'], { receivedAt: '2026-01-01T00:00:00Z' });
-    await receive('named-1', 'wh-b', ['N-3', 'N-4'], { receivedAt: '2026-02-01T00:00:00Z' });
+    await receiveUnits(t, 'named-1', 'wh-a', ['N-1', 'N-2'], { receivedAt: '2026-01-01T00:00:00Z' });
+    await receiveUnits(t, 'named-1', 'wh-b', ['N-3', 'N-4'], { receivedAt: '2026-02-01T00:00:00Z' });
     const response = await api.reserve({ orderId: 'o-named', items: [{ productId: 'named-1', quantity: 2, serialNumbers: ['N-4', 'N-2'] }] });
     expect(response.statusCode).toBe(201);
     const reservationId = response.json().reservationId;
-    expect(await unitsOf('named-1')).toEqual({
+    expect(await unitsOf(t, 'named-1')).toEqual({
       'N-1': ['AVAILABLE', null],
       'N-2': ['RESERVED', reservationId],
       'N-3': ['AVAILABLE', null],
@@ -112,7 +89,7 @@ describe('reserving units by serial number', () => {
   });
 
   it('of concurrent reservations of the same units, exactly one wins', async () => {
-    await receive('race-1', 'wh-a', ['R-1', 'R-2', 'R-3']);
+    await receiveUnits(t, 'race-1', 'wh-a', ['R-1', 'R-2', 'R-3']);
     const answers = await Promise.all(
       Array.from({ length: 10 }, (_, index) =>
         api.reserve({ orderId: `o-race-${index}`, items: [{ productId: 'race-1', quantity: 2, serialNumbers: ['R-2', 'R-3'] }] }),
@@ -121,7 +98,7 @@ describe('reserving units by serial number', () => {
     const statuses = answers.map((answer) => answer.statusCode).sort();
     expect(statuses).toEqual([201, ...Array<number>(9).fill(409)]);
     const winner = answers.find((answer) => answer.statusCode === 201)!.json().reservationId;
-    expect(await unitsOf('race-1')).toEqual({ 'R-1': ['AVAILABLE', null], 'R-2': ['RESERVED', winner], 'R-3': ['RESERVED', winner] });
+    expect(await unitsOf(t, 'race-1')).toEqual({ 'R-1': ['AVAILABLE', null], 'R-2': ['RESERVED', winner], 'R-3': ['RESERVED', winner] });
     for (const loser of answers.filter((answer) => answer.statusCode === 409)) {
       expect(loser.json().error.details.unavailableSerials.map((unit: { status: string }) => unit.status)).toEqual(['RESERVED', 'RESERVED']);
     }
@@ -130,8 +107,8 @@ describe('reserving units by serial number', () => {
 
 describe('allocation jobs of serial-tracked products, through the worker', () => {
   it('reserve units by the strategy, allocate the units named, and fail a line whose units are taken', async () => {
-    await receive('job-1', 'wh-a', ['J-1', 'J-2'], { receivedAt: '2026-01-01T00:00:00Z' });
-    await receive('job-1', 'wh-b', ['J-3', 'J-4'], { receivedAt: '2026-02-01T00:00:00Z' });
+    await receiveUnits(t, 'job-1', 'wh-a', ['J-1', 'J-2'], { receivedAt: '2026-01-01T00:00:00Z' });
+    await receiveUnits(t, 'job-1', 'wh-b', ['J-3', 'J-4'], { receivedAt: '2026-02-01T00:00:00Z' });
 
     const byStrategy = await enqueue(t.app, {
       items: [{ productId: 'job-1', quantity: 1 }],
@@ -142,7 +119,7 @@ describe('allocation jobs of serial-tracked products, through the worker', () =>
     expect(byStrategy.statusCode).toBe(202);
     const reserved = await waitForJob(t.app, byStrategy.json().allocationId);
     expect(reserved.status).toBe('succeeded');
-    expect((await unitsOf('job-1'))['J-3']).toEqual(['RESERVED', reserved.result.reservationId]);
+    expect((await unitsOf(t, 'job-1'))['J-3']).toEqual(['RESERVED', reserved.result.reservationId]);
 
     const named = await enqueue(t.app, {
       items: [{ productId: 'job-1', quantity: 2, serialNumbers: ['J-1', 'J-4'] }],
@@ -152,7 +129,7 @@ describe('allocation jobs of serial-tracked products, through the worker', () =>
     });
     const sold = await waitForJob(t.app, named.json().allocationId);
     expect(sold.status).toBe('succeeded');
-    expect(await unitsOf('job-1')).toMatchObject({ 'J-1': ['SOLD', sold.result.reservationId], 'J-4': ['SOLD', sold.result.reservationId] });
+    expect(await unitsOf(t, 'job-1')).toMatchObject({ 'J-1': ['SOLD', sold.result.reservationId], 'J-4': ['SOLD', sold.result.reservationId] });
 
     const taken = await enqueue(t.app, {
       items: [{ productId: 'job-1', quantity: 1, serialNumbers: ['J-3'] }],
@@ -167,7 +144,7 @@ describe('allocation jobs of serial-tracked products, through the worker', () =>
   });
 
   it('a named line is never backordered; another line of the job is', async () => {
-    await receive('job-2', 'wh-a', ['K-1']);
+    await receiveUnits(t, 'job-2', 'wh-a', ['K-1']);
     const job = await enqueue(t.app, {
       items: [
         { productId: 'job-2', quantity: 1, serialNumbers: ['K-9'] },
