@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { priorities } from '../domain/priority';
-import { strategies } from '../domain/strategies';
+import { strategies, type GeoPoint, type Strategy } from '../domain/strategies';
 import {
   cursorPageQuery,
   externalId,
@@ -73,6 +73,45 @@ export const createAllocationBody = z
   })
   .refine(hasDestinationWhenNeeded, destinationWhenNeeded);
 export type CreateAllocation = z.infer<typeof createAllocationBody>;
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isCount = (value: unknown): value is number => typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
+const isOneOf = (values: readonly string[], value: unknown): boolean => typeof value === 'string' && values.includes(value);
+
+function isStoredItem(item: unknown): boolean {
+  if (!isRecord(item) || typeof item.productId !== 'string' || !isCount(item.quantity)) return false;
+  if (item.warehouseId !== undefined && typeof item.warehouseId !== 'string') return false;
+  const serials = item.serialNumbers;
+  return serials === undefined || (Array.isArray(serials) && serials.length === item.quantity && serials.every((serial) => typeof serial === 'string'));
+}
+
+function isGeoPoint(value: unknown): value is GeoPoint {
+  return isRecord(value) && typeof value.latitude === 'number' && typeof value.longitude === 'number';
+}
+
+/**
+ * Whether a job's stored request has the shape the worker's code relies on: types, enums, defaults
+ * filled in, a destination where the strategy needs one. The intake stores only what
+ * createAllocationBody parsed, so this cheap check stands in for parsing every bound again; a
+ * request failing it (a row damaged or written by an older version) is parsed in full, to be
+ * served or dead-lettered with the schema's own issues.
+ */
+export function isStoredAllocation(value: unknown): value is CreateAllocation {
+  if (!isRecord(value) || !Array.isArray(value.items) || value.items.length === 0 || !value.items.every(isStoredItem)) return false;
+  const { destination } = value;
+  return (
+    isOneOf(['reserve', 'allocate'], value.mode) &&
+    isOneOf(strategies, value.strategy) &&
+    isOneOf(priorities, value.priority) &&
+    typeof value.allowPartial === 'boolean' &&
+    typeof value.allowBackorder === 'boolean' &&
+    typeof value.referenceId === 'string' &&
+    typeof value.referenceType === 'string' &&
+    (value.reservationMinutes === undefined || isCount(value.reservationMinutes)) &&
+    (destination === undefined || isGeoPoint(destination)) &&
+    hasDestinationWhenNeeded({ strategy: value.strategy as Strategy, destination })
+  );
+}
 
 export const acceptedAllocationSchema = z.object({
   allocationId: uuidSchema,

@@ -16,7 +16,7 @@ import { isTransientDatabaseError, pgCode } from '../../db/pg-errors';
 import { byPriorityThenArrival } from '../../domain/priority';
 import { batchSize, jobLatency, jobsTotal } from '../../metrics';
 import { runIsolated } from '../../micro-batcher';
-import { createAllocationBody, type AllocationResult, type CreateAllocation, type ResultStatus } from '../../schemas/allocations';
+import { createAllocationBody, isStoredAllocation, type AllocationResult, type CreateAllocation, type ResultStatus } from '../../schemas/allocations';
 import { serve, type EngineOutcome, type EngineRequest, type ServedRequest } from '../engine';
 
 /** What became of one job of a batch. */
@@ -222,8 +222,14 @@ export async function runAllocationJobs(
 
   const jobs: Job[] = [];
   for (const row of rows) {
+    const traceparent = traceparents.get(row.id) ?? null;
+    // the intake stored the request as createAllocationBody parsed it: a cheap check of its shape, a full parse only when that fails
+    if (isStoredAllocation(row.request)) {
+      jobs.push({ row, request: row.request, traceparent });
+      continue;
+    }
     const parsed = createAllocationBody.safeParse(row.request);
-    if (parsed.success) jobs.push({ row, request: parsed.data, traceparent: traceparents.get(row.id) ?? null });
+    if (parsed.success) jobs.push({ row, request: parsed.data, traceparent });
     else
       outcomes.set(row.id, {
         kind: 'invalid',
