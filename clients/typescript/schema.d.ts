@@ -655,6 +655,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/orders/{orderId}/inventory": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An order's reservations, lines and units, and whether they agree
+         * @description Every reservation of the order with its lots and history, every unit its reservations hold, sold or delivered, and `disagreements`: for each reservation, lot and unit status (RESERVED, SOLD, DELIVERED) whose units differ in number from what its lines say; `consistent` is true when there is none. The caller's own order; an admin sees every owner's order of that id, or one owner's with `owner`. 404 when the order has no reservation.
+         */
+        get: operations["getOrderInventory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/products": {
         parameters: {
             query?: never;
@@ -721,6 +741,86 @@ export interface paths {
         get: operations["streamEvents"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/units": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Find units by product, status, order, serial number and warehouse
+         * @description Every filter given narrows the list: productId, status (one or a comma-separated list), orderId (units its reservations hold, sold or delivered), serialNumber, warehouseId. By product and serial number; pass the answer's `nextCursor` as `cursor` for the next page. A unit of another owner's reservation shows its status only (`reservationId` and `orderId` null); `orderId` finds the caller's own order's units (an admin's: every owner's).
+         */
+        get: operations["listUnits"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/units/{serialNumber}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A unit by serial number, with its status history
+         * @description Serial numbers are unique per product, not across products: when several products have a unit of this serial number, name the product with `productId` (409 CONFLICT lists them, `details.productIds`). 404 when no product (or not the one named) has it. A unit of another owner's reservation shows its status only (`reservationId` and `orderId` null); `orderId` finds the caller's own order's units (an admin's: every owner's).
+         */
+        get: operations["getUnit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/units/mark-delivered": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark Sold units Delivered by shipping them
+         * @description Either every unit of an order (`orderId`, the caller's own order) not yet DELIVERED, or units of one product by serial number (`productId`, `serialNumbers`). Named units are shipped exactly, as POST /inventory/ship does (the reservation is FULFILLED once everything it allocated has shipped); an order's allocated reservations are shipped whole. All the units move or none: 409 INVALID_TRANSITION lists in `details.units` each unit refused and why (its status, UNKNOWN for a serial number the product does not have, a hold that ended, another owner). 404 for an order without units.
+         */
+        post: operations["markUnitsDelivered"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/units/mark-sold": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark Reserved units Sold by allocating their reservations
+         * @description Either every unit of an order (`orderId`, the caller's own order) not yet SOLD, or units of one product by serial number (`productId`, `serialNumbers`). Each reservation holding them is allocated whole, as POST /inventory/allocate does (lot-tracked lines of it too), so units named by serial number must be every unit their reservations hold. All the units move or none: 409 INVALID_TRANSITION lists in `details.units` each unit refused and why (its status, UNKNOWN for a serial number the product does not have, a hold that ended, another owner). 404 for an order without units.
+         */
+        post: operations["markUnitsSold"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1445,6 +1545,16 @@ export interface components {
             lowItems: number;
             totalItems: number;
         };
+        MarkUnitsRequest: {
+            orderId: string;
+        } | {
+            productId: string;
+            serialNumbers: string[];
+        };
+        MarkUnitsResult: {
+            reservations: components["schemas"]["Reservation"][];
+            units: components["schemas"]["SerialUnit"][];
+        };
         Movement: {
             actor: string;
             allocatedAfter: number;
@@ -1506,6 +1616,13 @@ export interface components {
         OrderFixResult: {
             orderId: string;
             results: components["schemas"]["ConsistencyFixResult"][];
+        };
+        OrderInventory: {
+            consistent: boolean;
+            disagreements: components["schemas"]["UnitDisagreement"][];
+            orderId: string;
+            reservations: components["schemas"]["Reservation"][];
+            units: components["schemas"]["SerialUnit"][];
         };
         Product: {
             /** Format: date-time */
@@ -1769,6 +1886,59 @@ export interface components {
             /** @enum {string} */
             status: "RESERVED" | "ALLOCATED" | "FULFILLED" | "RELEASED" | "EXPIRED";
         };
+        SerialUnit: {
+            condition: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            lotId: string;
+            lotNumber: string | null;
+            orderId: string | null;
+            productId: string;
+            reservationId: string | null;
+            serialNumber: string;
+            /** @enum {string} */
+            status: "AVAILABLE" | "RESERVED" | "SOLD" | "DELIVERED" | "WRITTEN_OFF";
+            /** Format: date-time */
+            updatedAt: string;
+            warehouseId: string;
+        };
+        SerialUnitDetail: {
+            condition: string;
+            /** Format: date-time */
+            createdAt: string;
+            history: components["schemas"]["SerialUnitStep"][];
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            lotId: string;
+            lotNumber: string | null;
+            orderId: string | null;
+            productId: string;
+            reservationId: string | null;
+            serialNumber: string;
+            /** @enum {string} */
+            status: "AVAILABLE" | "RESERVED" | "SOLD" | "DELIVERED" | "WRITTEN_OFF";
+            /** Format: date-time */
+            updatedAt: string;
+            warehouseId: string;
+        };
+        SerialUnitPage: {
+            items: components["schemas"]["SerialUnit"][];
+            nextCursor: string | null;
+        };
+        SerialUnitStep: {
+            actor: string;
+            /** Format: date-time */
+            at: string;
+            fromStatus: ("AVAILABLE" | "RESERVED" | "SOLD" | "DELIVERED" | "WRITTEN_OFF") | null;
+            reason: string | null;
+            reference: string | null;
+            /** @enum {string} */
+            toStatus: "AVAILABLE" | "RESERVED" | "SOLD" | "DELIVERED" | "WRITTEN_OFF";
+        };
         ShipRequest: {
             items?: {
                 productId: string;
@@ -1902,6 +2072,17 @@ export interface components {
             reference?: string;
             toWarehouseId?: string;
         };
+        UnitDisagreement: {
+            actual: number;
+            expected: number;
+            /** Format: uuid */
+            lotId: string;
+            productId: string;
+            reservationId: string | null;
+            serialNumbers: string[];
+            /** @enum {string} */
+            status: "RESERVED" | "SOLD" | "DELIVERED";
+        };
         Warehouse: {
             active: boolean;
             address: components["schemas"]["Address"] | null;
@@ -2008,12 +2189,15 @@ export type Liveness = components['schemas']['Liveness'];
 export type Lot = components['schemas']['Lot'];
 export type LowStockItem = components['schemas']['LowStockItem'];
 export type LowStockReport = components['schemas']['LowStockReport'];
+export type MarkUnitsRequest = components['schemas']['MarkUnitsRequest'];
+export type MarkUnitsResult = components['schemas']['MarkUnitsResult'];
 export type Movement = components['schemas']['Movement'];
 export type MovementPage = components['schemas']['MovementPage'];
 export type NewProduct = components['schemas']['NewProduct'];
 export type NewWarehouse = components['schemas']['NewWarehouse'];
 export type OpenFindingsByKind = components['schemas']['OpenFindingsByKind'];
 export type OrderFixResult = components['schemas']['OrderFixResult'];
+export type OrderInventory = components['schemas']['OrderInventory'];
 export type Product = components['schemas']['Product'];
 export type ProductInventory = components['schemas']['ProductInventory'];
 export type ProductList = components['schemas']['ProductList'];
@@ -2031,6 +2215,10 @@ export type ReservationTransferRequest = components['schemas']['ReservationTrans
 export type ReservationTransferResult = components['schemas']['ReservationTransferResult'];
 export type ReserveRequest = components['schemas']['ReserveRequest'];
 export type ReserveResult = components['schemas']['ReserveResult'];
+export type SerialUnit = components['schemas']['SerialUnit'];
+export type SerialUnitDetail = components['schemas']['SerialUnitDetail'];
+export type SerialUnitPage = components['schemas']['SerialUnitPage'];
+export type SerialUnitStep = components['schemas']['SerialUnitStep'];
 export type ShipRequest = components['schemas']['ShipRequest'];
 export type Shortfall = components['schemas']['Shortfall'];
 export type StatusChange = components['schemas']['StatusChange'];
@@ -2039,6 +2227,7 @@ export type StockSettingsRequest = components['schemas']['StockSettingsRequest']
 export type Transfer = components['schemas']['Transfer'];
 export type TransferPage = components['schemas']['TransferPage'];
 export type TransferRequest = components['schemas']['TransferRequest'];
+export type UnitDisagreement = components['schemas']['UnitDisagreement'];
 export type Warehouse = components['schemas']['Warehouse'];
 export type WarehouseList = components['schemas']['WarehouseList'];
 export type WarehouseStock = components['schemas']['WarehouseStock'];
@@ -9864,6 +10053,243 @@ export interface operations {
             };
         };
     };
+    getOrderInventory: {
+        parameters: {
+            query?: {
+                /** @description Admins only: just the objects of this owner (a token's `tenant`, else its `sub`). A service caller sees its own owner's objects whatever it names; naming another finds nothing. */
+                owner?: string;
+            };
+            header?: never;
+            path: {
+                orderId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "orderId": "order-1001",
+                     *       "consistent": false,
+                     *       "disagreements": [
+                     *         {
+                     *           "reservationId": "0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f",
+                     *           "productId": "sku-123",
+                     *           "lotId": "0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f",
+                     *           "status": "RESERVED",
+                     *           "expected": 10,
+                     *           "actual": 10,
+                     *           "serialNumbers": [
+                     *             "text"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "reservations": [
+                     *         {
+                     *           "reservationId": "0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f",
+                     *           "orderId": "order-1001",
+                     *           "status": "RESERVED",
+                     *           "items": [
+                     *             {
+                     *               "productId": "sku-123",
+                     *               "warehouseId": "wh-001",
+                     *               "quantity": 10,
+                     *               "reserved": false,
+                     *               "released": false,
+                     *               "lots": [
+                     *                 {
+                     *                   "lotId": "0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f",
+                     *                   "lotNumber": "LOT-2025-001",
+                     *                   "quantity": 10,
+                     *                   "reservedQuantity": 10,
+                     *                   "allocatedQuantity": 10,
+                     *                   "shippedQuantity": 10,
+                     *                   "releasedQuantity": 10,
+                     *                   "movedQuantity": 10
+                     *                 }
+                     *               ]
+                     *             }
+                     *           ],
+                     *           "expiresAt": "2025-01-15T09:30:00.000Z",
+                     *           "createdAt": "2025-01-15T09:30:00.000Z",
+                     *           "owner": "text",
+                     *           "customerId": "customer-42",
+                     *           "priority": "low",
+                     *           "strategy": "fifo",
+                     *           "version": 10,
+                     *           "updatedAt": "2025-01-15T09:30:00.000Z",
+                     *           "releasedAt": "2025-01-15T09:30:00.000Z",
+                     *           "history": [
+                     *             {
+                     *               "fromStatus": "RESERVED",
+                     *               "toStatus": "RESERVED",
+                     *               "reason": "cycle count",
+                     *               "reference": "PO-4711",
+                     *               "actor": "ops-1",
+                     *               "at": "2025-01-15T09:30:00.000Z"
+                     *             }
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "units": [
+                     *         {
+                     *           "id": "0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f",
+                     *           "productId": "sku-123",
+                     *           "serialNumber": "text",
+                     *           "warehouseId": "wh-001",
+                     *           "lotId": "0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f",
+                     *           "lotNumber": "LOT-2025-001",
+                     *           "condition": "text",
+                     *           "status": "AVAILABLE",
+                     *           "reservationId": "0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f",
+                     *           "orderId": "order-1001",
+                     *           "createdAt": "2025-01-15T09:30:00.000Z",
+                     *           "updatedAt": "2025-01-15T09:30:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OrderInventory"];
+                };
+            };
+            /** @description Invalid input; `details.issues` lists what is wrong. Nothing was changed. */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "Invalid request body",
+                     *         "details": {
+                     *           "issues": [
+                     *             {
+                     *               "path": "items.0.quantity",
+                     *               "message": "Too small: expected number to be >0",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No bearer token, or one that is malformed, wrongly signed or expired */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHORIZED",
+                     *         "message": "Send `Authorization: Bearer <token>`"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "Order 0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f not found",
+                     *         "details": {
+                     *           "id": "0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A path parameter is longer than 100 characters */
+            414: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "URI_TOO_LONG",
+                     *         "message": "A path parameter is longer than 100 characters"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many calls from this caller in the window; `Retry-After` says when to try again */
+            429: {
+                headers: {
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "x-ratelimit-limit": components["headers"]["RateLimitLimit"];
+                    "x-ratelimit-remaining": components["headers"]["RateLimitRemaining"];
+                    "x-ratelimit-reset": components["headers"]["RateLimitReset"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "Too many requests; try again in 7 s",
+                     *         "details": {
+                     *           "retryAfterSeconds": 7,
+                     *           "limit": 100000,
+                     *           "windowSeconds": 10
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (Postgres or RabbitMQ) is down (`DEPENDENCY_UNAVAILABLE`), or, for new allocation jobs, the backlog is at its bound (`OVERLOADED`, with `Retry-After`); retry later */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "The database is not answering"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     listProducts: {
         parameters: {
             query?: {
@@ -10685,6 +11111,912 @@ export interface operations {
                      *       "error": {
                      *         "code": "FORBIDDEN",
                      *         "message": "This call needs the admin role"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many calls from this caller in the window; `Retry-After` says when to try again */
+            429: {
+                headers: {
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "x-ratelimit-limit": components["headers"]["RateLimitLimit"];
+                    "x-ratelimit-remaining": components["headers"]["RateLimitRemaining"];
+                    "x-ratelimit-reset": components["headers"]["RateLimitReset"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "Too many requests; try again in 7 s",
+                     *         "details": {
+                     *           "retryAfterSeconds": 7,
+                     *           "limit": 100000,
+                     *           "windowSeconds": 10
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (Postgres or RabbitMQ) is down (`DEPENDENCY_UNAVAILABLE`), or, for new allocation jobs, the backlog is at its bound (`OVERLOADED`, with `Retry-After`); retry later */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "The database is not answering"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listUnits: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: number;
+                orderId?: string;
+                productId?: string;
+                serialNumber?: string;
+                status?: string;
+                warehouseId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f",
+                     *           "productId": "sku-123",
+                     *           "serialNumber": "text",
+                     *           "warehouseId": "wh-001",
+                     *           "lotId": "0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f",
+                     *           "lotNumber": "LOT-2025-001",
+                     *           "condition": "text",
+                     *           "status": "AVAILABLE",
+                     *           "reservationId": "0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f",
+                     *           "orderId": "order-1001",
+                     *           "createdAt": "2025-01-15T09:30:00.000Z",
+                     *           "updatedAt": "2025-01-15T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "nextCursor": "0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SerialUnitPage"];
+                };
+            };
+            /** @description Invalid input; `details.issues` lists what is wrong. Nothing was changed. */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "Invalid request body",
+                     *         "details": {
+                     *           "issues": [
+                     *             {
+                     *               "path": "items.0.quantity",
+                     *               "message": "Too small: expected number to be >0",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No bearer token, or one that is malformed, wrongly signed or expired */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHORIZED",
+                     *         "message": "Send `Authorization: Bearer <token>`"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many calls from this caller in the window; `Retry-After` says when to try again */
+            429: {
+                headers: {
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "x-ratelimit-limit": components["headers"]["RateLimitLimit"];
+                    "x-ratelimit-remaining": components["headers"]["RateLimitRemaining"];
+                    "x-ratelimit-reset": components["headers"]["RateLimitReset"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "Too many requests; try again in 7 s",
+                     *         "details": {
+                     *           "retryAfterSeconds": 7,
+                     *           "limit": 100000,
+                     *           "windowSeconds": 10
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (Postgres or RabbitMQ) is down (`DEPENDENCY_UNAVAILABLE`), or, for new allocation jobs, the backlog is at its bound (`OVERLOADED`, with `Retry-After`); retry later */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "The database is not answering"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getUnit: {
+        parameters: {
+            query?: {
+                productId?: string;
+            };
+            header?: never;
+            path: {
+                serialNumber: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f",
+                     *       "productId": "sku-123",
+                     *       "serialNumber": "text",
+                     *       "warehouseId": "wh-001",
+                     *       "lotId": "0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f",
+                     *       "lotNumber": "LOT-2025-001",
+                     *       "condition": "text",
+                     *       "status": "AVAILABLE",
+                     *       "reservationId": "0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f",
+                     *       "orderId": "order-1001",
+                     *       "createdAt": "2025-01-15T09:30:00.000Z",
+                     *       "updatedAt": "2025-01-15T09:30:00.000Z",
+                     *       "history": [
+                     *         {
+                     *           "fromStatus": "AVAILABLE",
+                     *           "toStatus": "AVAILABLE",
+                     *           "reason": "cycle count",
+                     *           "reference": "PO-4711",
+                     *           "actor": "ops-1",
+                     *           "at": "2025-01-15T09:30:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SerialUnitDetail"];
+                };
+            };
+            /** @description Invalid input; `details.issues` lists what is wrong. Nothing was changed. */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "Invalid request body",
+                     *         "details": {
+                     *           "issues": [
+                     *             {
+                     *               "path": "items.0.quantity",
+                     *               "message": "Too small: expected number to be >0",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No bearer token, or one that is malformed, wrongly signed or expired */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHORIZED",
+                     *         "message": "Send `Authorization: Bearer <token>`"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "SerialNumber 0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f not found",
+                     *         "details": {
+                     *           "id": "0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: not enough stock, a stale version, an invalid transition or a duplicate */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "INSUFFICIENT_STOCK",
+                     *         "message": "Not enough stock of sku-123: 15 requested, 10 available"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A path parameter is longer than 100 characters */
+            414: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "URI_TOO_LONG",
+                     *         "message": "A path parameter is longer than 100 characters"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many calls from this caller in the window; `Retry-After` says when to try again */
+            429: {
+                headers: {
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "x-ratelimit-limit": components["headers"]["RateLimitLimit"];
+                    "x-ratelimit-remaining": components["headers"]["RateLimitRemaining"];
+                    "x-ratelimit-reset": components["headers"]["RateLimitReset"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "Too many requests; try again in 7 s",
+                     *         "details": {
+                     *           "retryAfterSeconds": 7,
+                     *           "limit": 100000,
+                     *           "windowSeconds": 10
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (Postgres or RabbitMQ) is down (`DEPENDENCY_UNAVAILABLE`), or, for new allocation jobs, the backlog is at its bound (`OVERLOADED`, with `Retry-After`); retry later */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "The database is not answering"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    markUnitsDelivered: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Kept IDEMPOTENCY_RETENTION_HOURS (24 h) per caller and call: a repeat with the same body gets the first answer again, a refusal the call ran into (404, 409) included, with idempotent-replayed: true; another body gets 422. A 400 keeps nothing. */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "orderId": "order-1001"
+                 *     }
+                 */
+                "application/json": components["schemas"]["MarkUnitsRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "idempotent-replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "units": [
+                     *         {
+                     *           "id": "0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f",
+                     *           "productId": "sku-123",
+                     *           "serialNumber": "text",
+                     *           "warehouseId": "wh-001",
+                     *           "lotId": "0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f",
+                     *           "lotNumber": "LOT-2025-001",
+                     *           "condition": "text",
+                     *           "status": "AVAILABLE",
+                     *           "reservationId": "0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f",
+                     *           "orderId": "order-1001",
+                     *           "createdAt": "2025-01-15T09:30:00.000Z",
+                     *           "updatedAt": "2025-01-15T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "reservations": [
+                     *         {
+                     *           "reservationId": "0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f",
+                     *           "orderId": "order-1001",
+                     *           "status": "RESERVED",
+                     *           "items": [
+                     *             {
+                     *               "productId": "sku-123",
+                     *               "warehouseId": "wh-001",
+                     *               "quantity": 10,
+                     *               "reserved": false,
+                     *               "released": false,
+                     *               "lots": [
+                     *                 {
+                     *                   "lotId": "0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f",
+                     *                   "lotNumber": "LOT-2025-001",
+                     *                   "quantity": 10,
+                     *                   "reservedQuantity": 10,
+                     *                   "allocatedQuantity": 10,
+                     *                   "shippedQuantity": 10,
+                     *                   "releasedQuantity": 10,
+                     *                   "movedQuantity": 10
+                     *                 }
+                     *               ]
+                     *             }
+                     *           ],
+                     *           "expiresAt": "2025-01-15T09:30:00.000Z",
+                     *           "createdAt": "2025-01-15T09:30:00.000Z",
+                     *           "owner": "text",
+                     *           "customerId": "customer-42",
+                     *           "priority": "low",
+                     *           "strategy": "fifo",
+                     *           "version": 10,
+                     *           "updatedAt": "2025-01-15T09:30:00.000Z",
+                     *           "releasedAt": "2025-01-15T09:30:00.000Z",
+                     *           "history": [
+                     *             {
+                     *               "fromStatus": "RESERVED",
+                     *               "toStatus": "RESERVED",
+                     *               "reason": "cycle count",
+                     *               "reference": "PO-4711",
+                     *               "actor": "ops-1",
+                     *               "at": "2025-01-15T09:30:00.000Z"
+                     *             }
+                     *           ]
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["MarkUnitsResult"];
+                };
+            };
+            /** @description Invalid input; `details.issues` lists what is wrong. Nothing was changed. */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "Invalid request body",
+                     *         "details": {
+                     *           "issues": [
+                     *             {
+                     *               "path": "items.0.quantity",
+                     *               "message": "Too small: expected number to be >0",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No bearer token, or one that is malformed, wrongly signed or expired */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHORIZED",
+                     *         "message": "Send `Authorization: Bearer <token>`"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "Record 0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f not found",
+                     *         "details": {
+                     *           "id": "0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: not enough stock, a stale version, an invalid transition or a duplicate */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "INSUFFICIENT_STOCK",
+                     *         "message": "Not enough stock of sku-123: 15 requested, 10 available"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "The request body is too large"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json */
+            415: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *         "message": "Send the body as application/json"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The Idempotency-Key was already used with a different body */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "IDEMPOTENCY_MISMATCH",
+                     *         "message": "Idempotency-Key order-1001 was already used with a different request body"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many calls from this caller in the window; `Retry-After` says when to try again */
+            429: {
+                headers: {
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "x-ratelimit-limit": components["headers"]["RateLimitLimit"];
+                    "x-ratelimit-remaining": components["headers"]["RateLimitRemaining"];
+                    "x-ratelimit-reset": components["headers"]["RateLimitReset"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "Too many requests; try again in 7 s",
+                     *         "details": {
+                     *           "retryAfterSeconds": 7,
+                     *           "limit": 100000,
+                     *           "windowSeconds": 10
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (Postgres or RabbitMQ) is down (`DEPENDENCY_UNAVAILABLE`), or, for new allocation jobs, the backlog is at its bound (`OVERLOADED`, with `Retry-After`); retry later */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEPENDENCY_UNAVAILABLE",
+                     *         "message": "The database is not answering"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    markUnitsSold: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Kept IDEMPOTENCY_RETENTION_HOURS (24 h) per caller and call: a repeat with the same body gets the first answer again, a refusal the call ran into (404, 409) included, with idempotent-replayed: true; another body gets 422. A 400 keeps nothing. */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "orderId": "order-1001"
+                 *     }
+                 */
+                "application/json": components["schemas"]["MarkUnitsRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "idempotent-replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "units": [
+                     *         {
+                     *           "id": "0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f",
+                     *           "productId": "sku-123",
+                     *           "serialNumber": "text",
+                     *           "warehouseId": "wh-001",
+                     *           "lotId": "0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f",
+                     *           "lotNumber": "LOT-2025-001",
+                     *           "condition": "text",
+                     *           "status": "AVAILABLE",
+                     *           "reservationId": "0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f",
+                     *           "orderId": "order-1001",
+                     *           "createdAt": "2025-01-15T09:30:00.000Z",
+                     *           "updatedAt": "2025-01-15T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "reservations": [
+                     *         {
+                     *           "reservationId": "0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f",
+                     *           "orderId": "order-1001",
+                     *           "status": "RESERVED",
+                     *           "items": [
+                     *             {
+                     *               "productId": "sku-123",
+                     *               "warehouseId": "wh-001",
+                     *               "quantity": 10,
+                     *               "reserved": false,
+                     *               "released": false,
+                     *               "lots": [
+                     *                 {
+                     *                   "lotId": "0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f",
+                     *                   "lotNumber": "LOT-2025-001",
+                     *                   "quantity": 10,
+                     *                   "reservedQuantity": 10,
+                     *                   "allocatedQuantity": 10,
+                     *                   "shippedQuantity": 10,
+                     *                   "releasedQuantity": 10,
+                     *                   "movedQuantity": 10
+                     *                 }
+                     *               ]
+                     *             }
+                     *           ],
+                     *           "expiresAt": "2025-01-15T09:30:00.000Z",
+                     *           "createdAt": "2025-01-15T09:30:00.000Z",
+                     *           "owner": "text",
+                     *           "customerId": "customer-42",
+                     *           "priority": "low",
+                     *           "strategy": "fifo",
+                     *           "version": 10,
+                     *           "updatedAt": "2025-01-15T09:30:00.000Z",
+                     *           "releasedAt": "2025-01-15T09:30:00.000Z",
+                     *           "history": [
+                     *             {
+                     *               "fromStatus": "RESERVED",
+                     *               "toStatus": "RESERVED",
+                     *               "reason": "cycle count",
+                     *               "reference": "PO-4711",
+                     *               "actor": "ops-1",
+                     *               "at": "2025-01-15T09:30:00.000Z"
+                     *             }
+                     *           ]
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["MarkUnitsResult"];
+                };
+            };
+            /** @description Invalid input; `details.issues` lists what is wrong. Nothing was changed. */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "VALIDATION_FAILED",
+                     *         "message": "Invalid request body",
+                     *         "details": {
+                     *           "issues": [
+                     *             {
+                     *               "path": "items.0.quantity",
+                     *               "message": "Too small: expected number to be >0",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No bearer token, or one that is malformed, wrongly signed or expired */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHORIZED",
+                     *         "message": "Send `Authorization: Bearer <token>`"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "Record 0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f not found",
+                     *         "details": {
+                     *           "id": "0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: not enough stock, a stale version, an invalid transition or a duplicate */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "INSUFFICIENT_STOCK",
+                     *         "message": "Not enough stock of sku-123: 15 requested, 10 available"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "The request body is too large"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json */
+            415: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *         "message": "Send the body as application/json"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The Idempotency-Key was already used with a different body */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "IDEMPOTENCY_MISMATCH",
+                     *         "message": "Idempotency-Key order-1001 was already used with a different request body"
                      *       }
                      *     }
                      */

@@ -77,6 +77,30 @@ export async function findReservation(db: Queryable, id: string): Promise<Reserv
   return queryRow<ReservationRow>(db, `select ${reservationColumns} from reservations r where r.id = $1`, [id]);
 }
 
+/** The owner of each of these ids that is a reservation's. */
+export async function findReservationOwners(db: Queryable, ids: readonly string[]): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map();
+  const rows = await queryRows<{ id: string; owner: string }>(db, `select id, owner from reservations where id = any($1::uuid[])`, [[...new Set(ids)]]);
+  return new Map(rows.map((row) => [row.id, row.owner]));
+}
+
+/** The reservations of an order (of one owner, or of every owner's order of that id), oldest first, without locking them. */
+export async function findReservationsOfOrderIn(db: Queryable, orderId: string, owner: string | undefined): Promise<ReservationRow[]> {
+  return queryRows<ReservationRow>(
+    db,
+    `select ${reservationColumns} from reservations r where r.order_id = $1 and ($2::text is null or r.owner = $2) order by r.created_at, r.id`,
+    [orderId, owner ?? null],
+  );
+}
+
+/** Locks these reservations in id order (waits for whoever holds them). */
+export async function lockReservations(tx: Transaction, ids: readonly string[]): Promise<ReservationRow[]> {
+  if (ids.length === 0) return [];
+  return queryRows<ReservationRow>(tx, `select ${reservationColumns} from reservations r where r.id = any($1::uuid[]) order by r.id for update`, [
+    [...new Set(ids)],
+  ]);
+}
+
 /** The reservations an owner made for its order, oldest first, without locking them. */
 export async function findReservationsOfOrder(db: Queryable, owner: string, orderId: string): Promise<ReservationRow[]> {
   return queryRows<ReservationRow>(db, `select ${reservationColumns} from reservations r where r.owner = $1 and r.order_id = $2 order by r.created_at, r.id`, [

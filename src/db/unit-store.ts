@@ -1,7 +1,7 @@
 /** Serialized units (stock_units) and their status history: the reads a unit move needs, and its parts of commitWrites. */
 import type { ReceivedUnit, StockUnit, UnitChange, UnitStatus, UnitStep } from '../domain/units';
 import { queryRows, type Queryable } from './client';
-import { sql, type Sql } from './sql';
+import { raw, sql, toQuery, whereAll, type Sql } from './sql';
 
 /**
  * isInStock() of src/domain/units.ts over a unit aliased `u`: the units a lot's on-hand quantity
@@ -135,4 +135,104 @@ export async function findUnitDifferences(db: Queryable): Promise<{ lotsChecked:
     lotsChecked: rows.length,
     differences: rows.filter((row) => row.differs).map(({ differs: _differs, ...difference }) => difference),
   };
+}
+
+/** A unit as the unit calls show it, with the order and owner of its reservation (null without one). */
+export type UnitRow = {
+  id: string;
+  productId: string;
+  serialNumber: string;
+  warehouseId: string;
+  lotId: string;
+  lotNumber: string | null;
+  condition: string;
+  status: UnitStatus;
+  reservationId: string | null;
+  orderId: string | null;
+  owner: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+};
+
+const unitRowColumns = `u.id, u.product_id as "productId", u.serial_number as "serialNumber", u.warehouse_id as "warehouseId", u.lot_id as "lotId",
+  i.lot_number as "lotNumber", u.condition, u.status, u.reservation_id as "reservationId", r.order_id as "orderId", r.owner,
+  u.created_at as "createdAt", u.updated_at as "updatedAt"`;
+const unitRowSources = `stock_units u join inventory_items i on i.id = u.lot_id left join reservations r on r.id = u.reservation_id`;
+
+/** Which units a lookup returns: every field given narrows it. `order` matches units of that order's reservations (of `owner` when given); `after` continues after that unit. */
+export type UnitFilter = {
+  productId?: string;
+  statuses?: readonly UnitStatus[];
+  order?: { orderId: string; owner?: string };
+  serialNumber?: string;
+  warehouseId?: string;
+  after?: string;
+  limit: number;
+};
+
+/**
+ * Units by product and serial number, without locking them. Only the filters given become
+ * conditions; the order is that of stock_units_product_serial_key, so a page continues after its
+ * last unit by (product, serial number).
+ */
+export async function searchUnits(db: Queryable, filter: UnitFilter): Promise<UnitRow[]> {
+  const conditions: Sql[] = [];
+  if (filter.productId !== undefined) conditions.push(sql`u.product_id = ${filter.productId}`);
+  if (filter.statuses !== undefined) conditions.push(sql`u.status = any(${filter.statuses}::text[])`);
+  if (filter.serialNumber !== undefined) conditions.push(sql`u.serial_number = ${filter.serialNumber}`);
+  if (filter.warehouseId !== undefined) conditions.push(sql`u.warehouse_id = ${filter.warehouseId}`);
+  if (filter.order !== undefined) {
+    const { orderId, owner } = filter.order;
+    const ofOwner = owner === undefined ? raw('') : sql`and o.owner = ${owner}`;
+    conditions.push(sql`u.reservation_id in (select o.id from reservations o where o.order_id = ${orderId} ${ofOwner})`);
+  }
+  if (filter.after !== undefined) {
+    conditions.push(sql`(u.product_id, u.serial_number) > (select c.product_id, c.serial_number from stock_units c where c.id = ${filter.after}::uuid)`);
+  }
+  const { text, values } = toQuery(sql`select ${raw(unitRowColumns)} from ${raw(unitRowSources)}
+      ${whereAll(conditions)}
+      order by u.product_id, u.serial_number
+      limit ${filter.limit}`);
+  return queryRows<UnitRow>(db, text, values);
+}
+
+/** The units of these reservations, by product and serial number. */
+export async function findUnitRowsOfReservations(db: Queryable, reservationIds: readonly string[]): Promise<UnitRow[]> {
+  if (reservationIds.length === 0) return [];
+  return queryRows<UnitRow>(
+    db,
+    `select ${unitRowColumns} from ${unitRowSources} where u.reservation_id = any($1::uuid[]) order by u.product_id, u.serial_number`,
+    [reservationIds],
+  );
+}
+
+/** The units with this serial number, of any product (of `productId` only, when given). */
+export async function findUnitRowsBySerial(db: Queryable, serialNumber: string, productId?: string): Promise<UnitRow[]> {
+  return queryRows<UnitRow>(
+    db,
+    `select ${unitRowColumns} from ${unitRowSources} where u.serial_number = $1 and ($2::text is null or u.product_id = $2) order by u.product_id`,
+    [serialNumber, productId ?? null],
+  );
+}
+
+/** The units of one product with these serial numbers (those that exist), by serial number. */
+export async function findUnitRowsOfProduct(db: Queryable, productId: string, serialNumbers: readonly string[]): Promise<UnitRow[]> {
+  return queryRows<UnitRow>(
+    db,
+    `select ${unitRowColumns} from ${unitRowSources} where u.product_id = $1 and u.serial_number = any($2::text[]) order by u.serial_number`,
+    [productId, serialNumbers],
+  );
+}
+
+/** A step of a unit's status history as stored. */
+export type UnitHistoryRow = { fromStatus: UnitStatus | null; toStatus: UnitStatus; reason: string | null; reference: string | null; actor: string; at: Date };
+
+/** A unit's status history, oldest first. */
+export async function findUnitHistory(db: Queryable, unitId: string): Promise<UnitHistoryRow[]> {
+  return queryRows<UnitHistoryRow>(
+    db,
+    `select from_status as "fromStatus", to_status as "toStatus", reason, reference, actor, created_at as at
+       from unit_status_history where unit_id = $1 order by id`,
+    [unitId],
+  );
 }

@@ -8,6 +8,7 @@
  * exactly as many of its units, chosen by unitMoves. Pure.
  */
 import type { LotMovement } from './movement';
+import { heldOf, type LineParts } from './reservation';
 
 export const unitStatuses = ['AVAILABLE', 'RESERVED', 'SOLD', 'DELIVERED', 'WRITTEN_OFF'] as const;
 export type UnitStatus = (typeof unitStatuses)[number];
@@ -236,4 +237,87 @@ export function takeNamedUnits(
   if (unavailable.length > 0) return { fromLots: [], unavailable };
   for (const serialNumber of serialNumbers) taken.add(serialNumber);
   return { fromLots: [...counts].map(([lotId, quantity]) => ({ lotId, quantity })), unavailable };
+}
+
+/** The statuses of units a reservation has or had: held (Reserved), allocated and not shipped (Sold), shipped (Delivered). */
+export const reservationUnitStatuses = ['RESERVED', 'SOLD', 'DELIVERED'] as const;
+export type ReservationUnitStatus = (typeof reservationUnitStatuses)[number];
+
+/** A reservation line as the unit comparison reads it: its lot and what became of its units. */
+export type UnitLine = LineParts & { reservationId: string; lotId: string; productId: string; shippedQuantity: number };
+
+/** A unit as the comparison with its reservation's lines sees it. */
+export type ReservationUnit = { serialNumber: string; productId: string; lotId: string; status: UnitStatus; reservationId: string | null };
+
+/**
+ * Units of one reservation, lot and status whose count differs from what the reservation's lines say
+ * (`expected`), with the serial numbers of those there are. `reservationId` null: units Reserved,
+ * Sold or Delivered that belong to no reservation at all (expected 0).
+ */
+export type UnitDisagreement = {
+  reservationId: string | null;
+  productId: string;
+  lotId: string;
+  status: ReservationUnitStatus;
+  expected: number;
+  actual: number;
+  serialNumbers: string[];
+};
+
+/** How many units of each status a line stands for: Reserved the units it still holds, Sold those allocated and not shipped, Delivered those shipped. */
+export function unitCountsOfLine(line: UnitLine): Record<ReservationUnitStatus, number> {
+  return { RESERVED: heldOf(line), SOLD: line.allocatedQuantity - line.shippedQuantity, DELIVERED: line.shippedQuantity };
+}
+
+function isReservationUnitStatus(status: UnitStatus): status is ReservationUnitStatus {
+  return (reservationUnitStatuses as readonly UnitStatus[]).includes(status);
+}
+
+/**
+ * Where units and their reservations' lines of serial-tracked lots disagree: for every reservation,
+ * lot and status, the units there are against the count the lines say (unitCountsOfLine), and units
+ * Reserved, Sold or Delivered of no reservation. Pass every line of the reservations the units
+ * belong to (of serial-tracked lots only: lot-tracked lots have no units). Empty when all agree.
+ */
+export function unitDisagreements(lines: readonly UnitLine[], units: readonly ReservationUnit[]): UnitDisagreement[] {
+  type Group = { reservationId: string | null; productId: string; lotId: string; status: ReservationUnitStatus; expected: number; serialNumbers: string[] };
+  const groups = new Map<string, Group>();
+  const groupOf = (reservationId: string | null, productId: string, lotId: string, status: ReservationUnitStatus): Group => {
+    const key = JSON.stringify([reservationId, lotId, status]);
+    let group = groups.get(key);
+    if (group === undefined) {
+      group = { reservationId, productId, lotId, status, expected: 0, serialNumbers: [] };
+      groups.set(key, group);
+    }
+    return group;
+  };
+  for (const line of lines) {
+    const counts = unitCountsOfLine(line);
+    for (const status of reservationUnitStatuses) groupOf(line.reservationId, line.productId, line.lotId, status).expected += counts[status];
+  }
+  for (const unit of units) {
+    if (isReservationUnitStatus(unit.status)) groupOf(unit.reservationId, unit.productId, unit.lotId, unit.status).serialNumbers.push(unit.serialNumber);
+  }
+  return [...groups.values()]
+    .filter((group) => group.expected !== group.serialNumbers.length)
+    .map((group) => ({ ...group, actual: group.serialNumbers.length, serialNumbers: [...group.serialNumbers].sort() }));
+}
+
+/** The moves a unit call makes through a reservation (POST /units/mark-sold, /units/mark-delivered): allocating it, shipping it. */
+export const markTargets = ['SOLD', 'DELIVERED'] as const;
+export type MarkTarget = (typeof markTargets)[number];
+
+/** The status a unit must be in for a mark call to move it to the target: Reserved to be sold, Sold to be delivered. */
+export const markedFrom: Readonly<Record<MarkTarget, UnitStatus>> = Object.freeze({ SOLD: 'RESERVED', DELIVERED: 'SOLD' });
+
+/**
+ * Why a unit in `status` is not moved to `target` by a mark call, or null when it is: the transition
+ * table refuses the move, or the move is allowed but not through a reservation (an Available unit is
+ * sold by a direct allocation naming it).
+ */
+export function whyNotMarked(status: UnitStatus, target: MarkTarget): string | null {
+  if (status === markedFrom[target]) return null;
+  const refusal = checkUnitTransition(status, target);
+  if (refusal !== null) return refusal.message;
+  return `Unit is ${status}; a mark call moves only ${markedFrom[target]} units of a reservation (sell an AVAILABLE unit by a direct allocation naming its serial number)`;
 }

@@ -391,6 +391,7 @@ export async function registerDocs(app: FastifyInstance, version: string): Promi
         { name: 'transfers', description: 'Stock sent between warehouses: received whole or in part, cancelled, found' },
         { name: 'reservations', description: 'Reserve, allocate, ship, release and extend' },
         { name: 'allocations', description: 'Asynchronous allocation jobs' },
+        { name: 'units', description: "Units of serial-tracked products: find them, their history, mark them sold or delivered, an order's inventory" },
         { name: 'backorders', description: 'What could not be served yet' },
         { name: 'dead letters', description: 'Jobs that failed every try: inspect, replay, purge (admin)' },
         { name: 'operations', description: 'Health and metrics' },

@@ -25,10 +25,20 @@ import { metricsRoutes } from './routes/metrics';
 import { reservationRoutes } from './routes/reservations';
 import { streamRoutes } from './routes/stream';
 import { transferRoutes } from './routes/transfers';
+import { unitRoutes } from './routes/units';
 import { securityHeaders } from './security-headers';
 
 /** Every resource under /api/v1, one file each. */
-const apiRoutes: RouteModule[] = [catalogueRoutes, inventoryRoutes, transferRoutes, reservationRoutes, backorderRoutes, allocationRoutes, streamRoutes];
+const apiRoutes: RouteModule[] = [
+  catalogueRoutes,
+  inventoryRoutes,
+  transferRoutes,
+  reservationRoutes,
+  unitRoutes,
+  backorderRoutes,
+  allocationRoutes,
+  streamRoutes,
+];
 
 const roleGrants: Record<Access, readonly Role[]> = {
   public: ['service', 'admin'],

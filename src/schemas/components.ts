@@ -85,6 +85,16 @@ import {
   orderFixSchema,
 } from './consistency';
 import { cancelTransferBody, receiveTransferBody, transferBody, transferPageSchema, transferSchema } from './transfers';
+import {
+  markUnitsAnswerSchema,
+  markUnitsBody,
+  orderInventorySchema,
+  unitDetailSchema,
+  unitDisagreementSchema,
+  unitPageSchema,
+  unitSchema,
+  unitStepSchema,
+} from './units';
 
 const components: [z.ZodType, string][] = [
   [createWarehouseBody, 'NewWarehouse'],
@@ -131,6 +141,14 @@ const components: [z.ZodType, string][] = [
   [reservationDetailSchema, 'Reservation'],
   [reservationSummarySchema, 'ReservationSummary'],
   [reservationPageSchema, 'ReservationPage'],
+  [unitSchema, 'SerialUnit'],
+  [unitStepSchema, 'SerialUnitStep'],
+  [unitDetailSchema, 'SerialUnitDetail'],
+  [unitPageSchema, 'SerialUnitPage'],
+  [markUnitsBody, 'MarkUnitsRequest'],
+  [markUnitsAnswerSchema, 'MarkUnitsResult'],
+  [unitDisagreementSchema, 'UnitDisagreement'],
+  [orderInventorySchema, 'OrderInventory'],
   [backorderSchema, 'Backorder'],
   [backorderPageSchema, 'BackorderPage'],
   [allocationItemSchema, 'AllocationItem'],

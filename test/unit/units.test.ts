@@ -7,7 +7,13 @@ import {
   takeNamedUnits,
   unitMoves,
   unitStatuses,
+  unitCountsOfLine,
+  unitDisagreements,
   unitTransitions,
+  whyNotMarked,
+  markTargets,
+  type ReservationUnit,
+  type UnitLine,
   type ReceivedUnit,
   type StockUnit,
   type UnitStatus,
@@ -334,6 +340,110 @@ describe('takeNamedUnits', () => {
             owners.set(serial, index);
           }
         });
+      }),
+    );
+  });
+});
+
+describe('whyNotMarked', () => {
+  it('moves Reserved units to Sold and Sold units to Delivered, and nothing else', () => {
+    const moved = markTargets.flatMap((target) =>
+      unitStatuses.filter((status) => whyNotMarked(status, target) === null).map((status) => `${status}->${target}`),
+    );
+    expect(moved).toEqual(['RESERVED->SOLD', 'SOLD->DELIVERED']);
+  });
+
+  it('says the transition table refuses the move, or that an allowed move is not made through a reservation', () => {
+    expect(whyNotMarked('DELIVERED', 'SOLD')).toMatch(/Unit is DELIVERED and cannot become SOLD; it is final/);
+    expect(whyNotMarked('RESERVED', 'DELIVERED')).toMatch(/it can only become AVAILABLE or SOLD/);
+    expect(whyNotMarked('AVAILABLE', 'SOLD')).toMatch(/direct allocation/);
+  });
+});
+
+describe('unitDisagreements', () => {
+  const line = (reservationId: string, lotId: string, parts: Partial<UnitLine> = {}): UnitLine => ({
+    reservationId,
+    lotId,
+    productId: 'p',
+    quantity: 3,
+    allocatedQuantity: 0,
+    shippedQuantity: 0,
+    releasedQuantity: 0,
+    movedQuantity: 0,
+    ...parts,
+  });
+  const unit = (serialNumber: string, status: UnitStatus, reservationId: string | null, lotId = 'lot-1'): ReservationUnit => ({
+    serialNumber,
+    productId: 'p',
+    lotId,
+    status,
+    reservationId,
+  });
+
+  it('counts a line as its held units Reserved, allocated and unshipped Sold, shipped Delivered', () => {
+    expect(unitCountsOfLine(line('r', 'l', { quantity: 6, allocatedQuantity: 3, shippedQuantity: 1, releasedQuantity: 1, movedQuantity: 1 }))).toEqual({
+      RESERVED: 1,
+      SOLD: 2,
+      DELIVERED: 1,
+    });
+  });
+
+  it('finds a live line whose units are not Reserved, and units Reserved or Sold of no reservation', () => {
+    const lines = [line('r-1', 'lot-1', { quantity: 2 })];
+    expect(unitDisagreements(lines, [unit('A', 'RESERVED', 'r-1'), unit('B', 'RESERVED', 'r-1')])).toEqual([]);
+    expect(unitDisagreements(lines, [unit('A', 'RESERVED', 'r-1'), unit('B', 'RESERVED', null), unit('C', 'SOLD', null)])).toEqual([
+      { reservationId: 'r-1', productId: 'p', lotId: 'lot-1', status: 'RESERVED', expected: 2, actual: 1, serialNumbers: ['A'] },
+      { reservationId: null, productId: 'p', lotId: 'lot-1', status: 'RESERVED', expected: 0, actual: 1, serialNumbers: ['B'] },
+      { reservationId: null, productId: 'p', lotId: 'lot-1', status: 'SOLD', expected: 0, actual: 1, serialNumbers: ['C'] },
+    ]);
+  });
+
+  it('finds units Reserved by a released reservation, and Sold ones of a line that allocated nothing', () => {
+    const released = [line('r-1', 'lot-1', { quantity: 1, releasedQuantity: 1 })];
+    expect(unitDisagreements(released, [unit('A', 'RESERVED', 'r-1'), unit('B', 'SOLD', 'r-1')])).toEqual([
+      expect.objectContaining({ status: 'RESERVED', expected: 0, actual: 1, serialNumbers: ['A'] }),
+      expect.objectContaining({ status: 'SOLD', expected: 0, actual: 1, serialNumbers: ['B'] }),
+    ]);
+  });
+
+  it('property: the units a set of lines stands for agree with them, and taking one unit off its reservation is found on both sides', () => {
+    const lineParts = fc.record({
+      held: fc.nat(3),
+      sold: fc.nat(3),
+      delivered: fc.nat(3),
+      released: fc.nat(2),
+      moved: fc.nat(2),
+      lot: fc.constantFrom('lot-1', 'lot-2'),
+    });
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.constantFrom('r-1', 'r-2', 'r-3'), lineParts), { maxLength: 6 }), fc.nat(), (specs, pick) => {
+        const lines = specs.map(([reservationId, parts]) =>
+          line(reservationId, parts.lot, {
+            quantity: parts.held + parts.sold + parts.delivered + parts.released + parts.moved,
+            allocatedQuantity: parts.sold + parts.delivered,
+            shippedQuantity: parts.delivered,
+            releasedQuantity: parts.released,
+            movedQuantity: parts.moved,
+          }),
+        );
+        let serial = 0;
+        const units = lines.flatMap((each) =>
+          Object.entries(unitCountsOfLine(each)).flatMap(([status, count]) =>
+            Array.from({ length: count }, () => unit(`U-${String(serial++).padStart(3, '0')}`, status as UnitStatus, each.reservationId, each.lotId)),
+          ),
+        );
+        expect(unitDisagreements(lines, units)).toEqual([]);
+        if (units.length === 0) return;
+        const orphan = units[pick % units.length]!;
+        const found = unitDisagreements(
+          lines,
+          units.map((each) => (each === orphan ? { ...each, reservationId: null } : each)),
+        );
+        expect(found).toEqual([
+          expect.objectContaining({ reservationId: orphan.reservationId, lotId: orphan.lotId, status: orphan.status, actual: expect.any(Number) }),
+          { reservationId: null, productId: 'p', lotId: orphan.lotId, status: orphan.status, expected: 0, actual: 1, serialNumbers: [orphan.serialNumber] },
+        ]);
+        expect(found[0]!.expected - found[0]!.actual).toBe(1);
       }),
     );
   });
