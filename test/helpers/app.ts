@@ -16,7 +16,7 @@ export type TestApp = {
   vhost: TestVhost | null;
   amqp: AmqpClient | null;
   config: Config;
-  /** Calls the app on its admin port (listening on 127.0.0.1 from the first call on), where /metrics and /docs are served. */
+  /** Calls the app on its admin port (listening on 127.0.0.1 from the first call on), where /metrics and /docs are served; the answer is read whole. */
   admin(path: string, init?: RequestInit): Promise<Response>;
   close(): Promise<void>;
 };
@@ -54,7 +54,10 @@ export async function startTestApp(label: string, options: { broker?: boolean; e
       adminPort ??= listenOnAdminPort(app, '127.0.0.1', 0, config);
       const listening = await adminPort;
       if (!listening) throw new Error('the admin port did not open');
-      return fetch(`http://127.0.0.1:${listening.port}${path}`, init);
+      // Read whole here: an answer left unread holds its connection open, and close() would wait for it.
+      const response = await fetch(`http://127.0.0.1:${listening.port}${path}`, init);
+      const body = await response.arrayBuffer();
+      return new Response(body.byteLength > 0 ? body : null, { status: response.status, statusText: response.statusText, headers: response.headers });
     },
     async close() {
       await (await adminPort)?.close();
