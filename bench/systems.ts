@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import amqplib, { type Channel, type ChannelModel } from 'amqplib';
 import type { Pool } from 'pg';
-import { allocationPartitions } from '../src/amqp/topology';
+import { allocationPartitions, workQueues } from '../src/amqp/topology';
 import { signToken } from '../src/auth/tokens';
 import { createPool } from '../src/db/client';
 import { harnessApplicationName, insertProducts, insertWarehouses, receiveLots } from './bench-store';
@@ -219,11 +219,13 @@ export async function startOurs(options: SystemOptions, sizes: Sizes): Promise<S
   );
   const pool = createPool(database.url, 4, undefined, harnessApplicationName);
   // partitioned (ALLOCATION_PARTITIONS > 1), every worker consumes every partition's queue
-  const partitions = allocationPartitions(env.ALLOCATION_QUEUE ?? 'stockroom.allocations', [], Number(env.ALLOCATION_PARTITIONS ?? 1));
-  const queue = await QueueWatch.open(
-    vhost.url,
-    partitions.map((partition) => partition.work),
+  const partitions = allocationPartitions(
+    env.ALLOCATION_QUEUE ?? 'stockroom.allocations',
+    [],
+    Number(env.ALLOCATION_PARTITIONS ?? 1),
+    env.AMQP_CLUSTER === 'quorum' ? { deliveryLimit: Number(env.ALLOCATION_DELIVERY_LIMIT ?? 10) } : undefined,
   );
+  const queue = await QueueWatch.open(vhost.url, partitions.flatMap(workQueues));
   const handle: SystemHandle = {
     system: 'ours',
     baseUrl: `http://127.0.0.1:${port}`,

@@ -118,6 +118,8 @@ const environmentSchema = z.object({
   WORKER_IDLE_IN_TRANSACTION_TIMEOUT_MS: integer(5000),
   AMQP_URL: amqpUrls('amqp://guest:guest@127.0.0.1:5672'),
   AMQP_HEARTBEAT_SECONDS: integer(5, 0, 600),
+  /** The kind of queues Stockroom declares: classic (one node) or quorum (replicated over a cluster's nodes; docs/scaling.md). */
+  AMQP_CLUSTER: z.enum(['classic', 'quorum']).default('classic'),
   JWT_SECRET: z.string().optional(),
   JWT_DEV_SECRET_FILE: z.string().min(1).default('.stockroom/dev-jwt-secret'),
   JWT_PUBLIC_KEY_FILE: z.string().min(1).optional(),
@@ -136,6 +138,8 @@ const environmentSchema = z.object({
   DAYS_OF_SUPPLY_WINDOW_DAYS: integer(30, 1, 365),
   ALLOCATION_QUEUE: amqpName('stockroom.allocations'),
   ALLOCATION_PARTITIONS: integer(1, 1, 256),
+  /** Quorum queues only: deliveries of one message before the broker gives up on it (x-delivery-limit). */
+  ALLOCATION_DELIVERY_LIMIT: integer(10, 1, 1000),
   WORKER_CONCURRENCY: integer(500, 1, 10_000),
   WORKER_BATCH_SIZE: integer(250, 1, 10_000),
   WORKER_BATCH_WAIT_MS: integer(5, 0, 10_000),

@@ -8,6 +8,8 @@ import type { AmqpClient } from './connection';
 /** One received message and the only two ways to settle it: never a requeue. */
 export type Delivery = {
   message: ConsumeMessage;
+  /** The queue it was consumed from. */
+  queue: string;
   /**
    * The trace context its handling continues (undefined when tracing is off): the one the message
    * carried, until its handler starts a span of its own for it (the allocation worker's job span);
@@ -21,8 +23,12 @@ export type Delivery = {
 };
 
 export type BatchConsumerOptions = {
-  queue: string;
-  /** Unacknowledged messages the broker may hand this consumer (basic.qos). */
+  /**
+   * The queues consumed, on one channel, highest priority first: a batch takes the deliveries of
+   * an earlier queue before those of a later one (quorum queues have no priorities: one per level).
+   */
+  queues: readonly string[];
+  /** Unacknowledged messages the broker may hand each queue's consumer (basic.qos). */
   prefetch: number;
   batchSize: number;
   batchWaitMs: number;
@@ -88,6 +94,8 @@ function settle(log: Logger, action: () => void): void {
  * run: under load the next batch is full instead of many small ones queueing on the same lot
  * locks. The channel is reopened and the consumer restarted after every reconnect. `handle`
  * settles each delivery; if it throws, its channel is closed so the broker redelivers them.
+ * Several queues are consumed in the order given (the highest level's consumer starts first, so
+ * its backlog arrives first) and each batch is assembled highest queue first.
  */
 export async function consumeInBatches(
   amqp: AmqpClient,
@@ -95,8 +103,9 @@ export async function consumeInBatches(
   options: BatchConsumerOptions,
   handle: (batch: Delivery[]) => Promise<void>,
 ): Promise<BatchConsumer> {
-  const log = logger.child({ component: 'consumer', queue: options.queue });
-  const consumerTags = new WeakMap<Channel, string>();
+  const log = logger.child({ component: 'consumer', queue: options.queues.join(',') });
+  const rank = new Map(options.queues.map((queue, index) => [queue, index]));
+  const consumerTags = new WeakMap<Channel, string[]>();
   const unsettledOf = new WeakMap<Channel, Set<number>>();
   let buffer: Delivery[] = [];
   let timer: NodeJS.Timeout | null = null;
@@ -110,6 +119,8 @@ export async function consumeInBatches(
   const flush = (): void => {
     if (timer) clearTimeout(timer);
     timer = null;
+    // stable: within a queue, deliveries keep their order
+    if (rank.size > 1) buffer.sort((a, b) => rank.get(a.queue)! - rank.get(b.queue)!);
     while (buffer.length > 0 && inFlight.size < maxInFlight) {
       const batch = buffer.splice(0, options.batchSize);
       const run: Promise<void> = handle(batch)
@@ -126,7 +137,7 @@ export async function consumeInBatches(
     }
   };
 
-  const receive = (channel: Channel, message: ConsumeMessage | null): void => {
+  const receive = (channel: Channel, queue: string, message: ConsumeMessage | null): void => {
     if (message === null) {
       // the broker cancelled the consumer (queue deleted): a new channel consumes again after redeclaring
       log.warn('consumer cancelled by the broker; declaring the queues again and reopening the channel');
@@ -141,6 +152,7 @@ export async function consumeInBatches(
       channel,
       unsettled,
       message,
+      queue,
       trace: receivedTraceContext(message.properties.headers),
       ack: () => {
         unsettled.delete(tag);
@@ -174,9 +186,13 @@ export async function consumeInBatches(
       });
       unsettledOf.set(channel, new Set());
       await channel.prefetch(options.prefetch);
-      if (stopping) return;
-      const { consumerTag } = await channel.consume(options.queue, (message) => receive(channel, message), { noAck: false });
-      consumerTags.set(channel, consumerTag);
+      const tags: string[] = [];
+      consumerTags.set(channel, tags);
+      for (const queue of options.queues) {
+        if (stopping) return;
+        const { consumerTag } = await channel.consume(queue, (message) => receive(channel, queue, message), { noAck: false });
+        tags.push(consumerTag);
+      }
     },
   );
 
@@ -184,8 +200,9 @@ export async function consumeInBatches(
     async stop() {
       stopping = true;
       const channel = kept.current();
-      const tag = channel ? consumerTags.get(channel) : undefined;
-      if (channel && tag) await channel.cancel(tag).catch((error: unknown) => log.warn({ err: error }, 'could not cancel the consumer'));
+      for (const tag of (channel && consumerTags.get(channel)) ?? []) {
+        await channel!.cancel(tag).catch((error: unknown) => log.warn({ err: error }, 'could not cancel the consumer'));
+      }
       flush();
       while (inFlight.size > 0 || buffer.length > 0) {
         flush();

@@ -5,13 +5,19 @@ import { withTraceHeaders } from '../tracing/trace-context';
 import { keepChannel } from './channels';
 import type { AmqpClient } from './connection';
 
-export type PublishOptions = { messageId: string; priority?: number; headers?: MessagePropertyHeaders };
+export type PublishOptions = {
+  messageId: string;
+  priority?: number;
+  headers?: MessagePropertyHeaders;
+  /** Publishes through this exchange, the queue's name as routing key, instead of straight to the queue (a quorum retry exchange). */
+  exchange?: string;
+};
 
 /** Persistent publishing with publisher confirms on one confirm channel per process. */
 export type Publisher = {
   /**
-   * Publishes to a queue through the default exchange and resolves once the broker confirmed the
-   * message; rejects at once while the broker is away, and after `timeoutMs` without a confirm.
+   * Publishes to a queue through the default exchange (or `options.exchange`) and resolves once the
+   * broker confirmed the message; rejects at once while the broker is away, and after `timeoutMs` without a confirm.
    */
   publish(queue: string, body: Buffer, options: PublishOptions, timeoutMs: number): Promise<void>;
   isReady(): boolean;
@@ -82,7 +88,8 @@ export async function createPublisher(amqp: AmqpClient, logger: Logger, options:
         const timer = setTimeout(() => reject(new PublishError(`no confirm from RabbitMQ within ${timeoutMs} ms`)), timeoutMs);
         timer.unref();
         try {
-          channel.sendToQueue(
+          channel.publish(
+            publishOptions.exchange ?? '',
             queue,
             body,
             {

@@ -24,6 +24,16 @@ export const REASON_HEADER = 'stockroom-reason';
 const EXCHANGE_HEADER = 'stockroom-exchange';
 const ROUTING_KEY_HEADER = 'stockroom-routing-key';
 
+/**
+ * The reason a message is dead-lettered with at its last delivery: a quorum queue delivers a
+ * message at most ALLOCATION_DELIVERY_LIMIT + 1 times, counting the deliveries that came back
+ * unsettled (its consumer died each time), and drops it, unrecorded, after the last.
+ */
+export const DELIVERY_LIMIT = 'delivery_limit';
+
+/** The broker's count of a message's earlier deliveries that came back unsettled (quorum queues). */
+const DELIVERY_COUNT_HEADER = 'x-delivery-count';
+
 /** The reason a message that is not JSON is dead-lettered with; its text is kept as `{ raw }`. */
 export const UNPARSEABLE = 'unparseable';
 
@@ -96,6 +106,12 @@ export type Settlement = {
   fail(delivery: Delivery, failure: Failure): void;
   /** Gives up at once: the message can never succeed. */
   deadLetter(delivery: Delivery, letter: { reason: string; error: string; payload: unknown; allocationId?: string | null }): void;
+  /**
+   * Dead-letters the message with reason delivery_limit, without serving it, when this is its last
+   * delivery (quorum queues): whatever killed its consumer every time would do it again, and one
+   * more return would have the broker drop it. True when it did.
+   */
+  deadLetterAtLimit(delivery: Delivery, letter: { payload: unknown; allocationId?: string | null }): boolean;
   settle(): Promise<void>;
 };
 
@@ -127,16 +143,17 @@ export function createSettler(options: SettlerOptions): { batch(): Settlement } 
   };
 
   /**
-   * Publishes a copy to `queue` with our headers and acks the original once the broker confirmed it;
-   * the copy carries the delivery's trace context on.
+   * Publishes a copy to `queue` (through `exchange`, when given) with our headers and acks the
+   * original once the broker confirmed it; the copy carries the delivery's trace context on.
    */
-  const forward = async (queue: string, delivery: Delivery, headers: MessagePropertyHeaders, payload: unknown): Promise<void> => {
+  const forward = async (queue: string, delivery: Delivery, headers: MessagePropertyHeaders, payload: unknown, exchange?: string): Promise<void> => {
     const { message } = delivery;
     await runWithin(delivery.trace, () =>
       publisher.publish(
         queue,
         message.content,
         {
+          ...(exchange === undefined ? {} : { exchange }),
           messageId: messageIdOf(delivery, payload),
           ...(message.properties.priority === undefined ? {} : { priority: message.properties.priority as number }),
           headers: {
@@ -167,7 +184,8 @@ export function createSettler(options: SettlerOptions): { batch(): Settlement } 
       delivery,
       record: {
         id: uuidv7(),
-        queue: topology.work,
+        // the queue it came from: for quorum allocation queues, its priority level's
+        queue: delivery.queue,
         allocationId: letter.allocationId ?? null,
         reason: letter.reason,
         attempts,
@@ -202,6 +220,17 @@ export function createSettler(options: SettlerOptions): { batch(): Settlement } 
       return {
         ack: (delivery) => void acks.push(delivery),
         deadLetter,
+        deadLetterAtLimit(delivery, letter) {
+          const limit = topology.quorum?.deliveryLimit;
+          const before = Number(headersOf(delivery)[DELIVERY_COUNT_HEADER] ?? 0);
+          if (limit === undefined || !(before >= limit)) return false;
+          deadLetter(delivery, {
+            ...letter,
+            reason: DELIVERY_LIMIT,
+            error: `delivered ${before + 1} times, the last ${before} without being settled (its consumer went away each time); the delivery limit is ${limit + 1}`,
+          });
+          return true;
+        },
         fail(delivery, failure) {
           const failures = attemptsOf(headersOf(delivery), topology) + 1;
           payloads.set(delivery, failure.payload);
@@ -253,13 +282,13 @@ export function createSettler(options: SettlerOptions): { batch(): Settlement } 
                   if (outcome.ok) log.warn({ ...about, error: record.lastError, attempts: record.attempts, queue: record.queue }, 'message dead-lettered');
                   // a letter the database refuses even escaped would fail the same way forever: only the dead-letter queue keeps it
                   else {
-                    deadLettersUnrecorded.inc({ queue: topology.work });
+                    deadLettersUnrecorded.inc({ queue: delivery.queue });
                     log.error(
                       { err: outcome.error, ...about, queue: record.queue },
                       'message dead-lettered without a dead_letters row: the database refused it',
                     );
                   }
-                  deadLettersTotal.inc({ queue: topology.work, reason: record.reason });
+                  deadLettersTotal.inc({ queue: delivery.queue, reason: record.reason });
                   const headers = {
                     [REASON_HEADER]: record.reason,
                     [ATTEMPTS_HEADER]: record.attempts,
@@ -283,18 +312,18 @@ export function createSettler(options: SettlerOptions): { batch(): Settlement } 
               .noteRetries?.(retries.map(({ allocationId, error }) => ({ allocationId, error: escapeUnstorable(error) })))
               .catch((error: unknown) => log.warn({ err: error }, 'could not note the failed attempts'));
             const outcomes = await Promise.allSettled(
-              retries.map(({ delivery, failures, error }) =>
-                forward(
-                  retryQueueFor(topology, options.retryDelaysMs, failures),
-                  delivery,
-                  {
-                    [ATTEMPTS_HEADER]: failures,
-                    [FIRST_ERROR_HEADER]: headerText(headersOf(delivery)[FIRST_ERROR_HEADER]) ?? error,
-                    [LAST_ERROR_HEADER]: error,
-                  },
-                  payloads.get(delivery),
-                ),
-              ),
+              retries.map(({ delivery, failures, error }) => {
+                const retry = retryQueueFor(topology, options.retryDelaysMs, failures);
+                const headers = {
+                  [ATTEMPTS_HEADER]: failures,
+                  [FIRST_ERROR_HEADER]: headerText(headersOf(delivery)[FIRST_ERROR_HEADER]) ?? error,
+                  [LAST_ERROR_HEADER]: error,
+                };
+                // through a retry exchange, the copy names the queue it goes back to (its priority level's)
+                return retry.exchange === undefined
+                  ? forward(retry.queue, delivery, headers, payloads.get(delivery))
+                  : forward(delivery.queue, delivery, headers, payloads.get(delivery), retry.exchange);
+              }),
             );
             options.countRetries?.(outcomes.filter((outcome) => outcome.status === 'fulfilled').length);
             const lost = outcomes.filter((outcome) => outcome.status === 'rejected').length;

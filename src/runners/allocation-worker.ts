@@ -2,7 +2,7 @@ import type { Channel } from 'amqplib';
 import { keepChannel } from '../amqp/channels';
 import { consumeInBatches, type BatchConsumer, type Delivery } from '../amqp/consumer';
 import { createPublisher } from '../amqp/publisher';
-import { allocationQueuesOf, keepAllocationTopology, type AllocationTopology } from '../amqp/topology';
+import { allocationQueuesOf, keepAllocationTopology, workQueues, type AllocationTopology } from '../amqp/topology';
 import { jobSettler, serveJobMessages } from '../inventory/jobs/job-messages';
 import { queueDepth } from '../metrics';
 import { runWithin, startBatchTrace } from '../tracing/trace-context';
@@ -70,7 +70,7 @@ export async function startAllocationWorker({ config, pool, logger, amqp }: Work
       amqp,
       logger,
       {
-        queue: topology.work,
+        queues: workQueues(topology),
         prefetch: partitioned ? 2 * config.WORKER_BATCH_SIZE : config.WORKER_CONCURRENCY,
         batchSize: config.WORKER_BATCH_SIZE,
         batchWaitMs: config.WORKER_BATCH_WAIT_MS,
@@ -89,7 +89,12 @@ export async function startAllocationWorker({ config, pool, logger, amqp }: Work
     (model) => model.createChannel(),
     async () => {},
   );
-  const queues = [...kept.partitions.flatMap((topology) => [topology.work, ...topology.retries.map((retry) => retry.queue)]), kept.partitions[0]!.dead];
+  const queues = [
+    ...new Set([
+      ...kept.partitions.flatMap((topology) => [...workQueues(topology), ...topology.retries.map((retry) => retry.queue)]),
+      kept.partitions[0]!.dead,
+    ]),
+  ];
   const depthTimer = setInterval(() => {
     const channel = inspector.current();
     if (!channel) return;

@@ -1,7 +1,7 @@
 import { consumeInBatches } from '../amqp/consumer';
 import { consumerTopology, declareConsumerTopology } from '../amqp/event-topology';
 import { createPublisher } from '../amqp/publisher';
-import { deadQueueBounds } from '../amqp/topology';
+import { deadQueueBounds, quorumQueuesOf } from '../amqp/topology';
 import { createSettler, readMessage } from '../amqp/settle';
 import { applyEventOnce, keepDeadLetters, type EventSpec } from '../events/consume';
 import { eventsConsumed } from '../metrics';
@@ -53,7 +53,12 @@ function serialPerKey() {
 export async function startEventConsumer<E extends { eventId: string; type: string }>(deps: WorkerDeps, spec: EventConsumerSpec<E>): Promise<Runner> {
   const { config, pool, amqp } = deps;
   const log = deps.logger.child({ component: spec.name, queue: spec.queue });
-  const topology = consumerTopology(spec.queue, config.JOB_RETRY_DELAYS_MS, { exchange: spec.exchange, routingKeys: spec.routingKeys });
+  const topology = consumerTopology(
+    spec.queue,
+    config.JOB_RETRY_DELAYS_MS,
+    { exchange: spec.exchange, routingKeys: spec.routingKeys },
+    quorumQueuesOf(config).quorum,
+  );
   await amqp.onConnect((model) => declareConsumerTopology(model, topology, deadQueueBounds(config), log));
   const publisher = await createPublisher(amqp, deps.logger);
   const serial = serialPerKey();
@@ -68,12 +73,17 @@ export async function startEventConsumer<E extends { eventId: string; type: stri
     originOf: (delivery) => publisherHeaders(publisherOf(delivery.message.properties, amqp.user)),
   });
 
-  const consumer = await consumeInBatches(amqp, deps.logger, { queue: topology.work, prefetch: PREFETCH, batchSize: 1, batchWaitMs: 0 }, async (batch) => {
+  const consumer = await consumeInBatches(amqp, deps.logger, { queues: [topology.work], prefetch: PREFETCH, batchSize: 1, batchWaitMs: 0 }, async (batch) => {
     for (const delivery of batch) {
       const settlement = settler.batch();
       const read = readMessage(delivery.message.content, spec.schema, 'invalid_event');
       const publisher = publisherOf(delivery.message.properties, amqp.user);
       const owner = publisher === null ? undefined : spec.publishers.get(publisher);
+      if (settlement.deadLetterAtLimit(delivery, { payload: read.ok ? read.value : read.payload })) {
+        eventsConsumed.inc({ queue: topology.work, outcome: 'dead_lettered' });
+        await settlement.settle();
+        continue;
+      }
       if (owner === undefined) {
         eventsConsumed.inc({ queue: topology.work, outcome: 'dead_lettered' });
         settlement.deadLetter(delivery, {

@@ -42,7 +42,7 @@ describe('consumeInBatches', () => {
     const sizes: number[] = [];
     let running = 0;
     let mostAtOnce = 0;
-    const consumer = await consumeInBatches(amqp, logger, { queue, prefetch: 200, batchSize: 100, batchWaitMs: 5 }, async (batch: Delivery[]) => {
+    const consumer = await consumeInBatches(amqp, logger, { queues: [queue], prefetch: 200, batchSize: 100, batchWaitMs: 5 }, async (batch: Delivery[]) => {
       running++;
       mostAtOnce = Math.max(mostAtOnce, running);
       sizes.push(batch.length);
@@ -64,7 +64,7 @@ describe('consumeInBatches', () => {
     let served = 0;
     let running = 0;
     let mostAtOnce = 0;
-    const consumer = await consumeInBatches(amqp, logger, { queue, prefetch: 400, batchSize: 100, batchWaitMs: 5 }, async (batch: Delivery[]) => {
+    const consumer = await consumeInBatches(amqp, logger, { queues: [queue], prefetch: 400, batchSize: 100, batchWaitMs: 5 }, async (batch: Delivery[]) => {
       running++;
       mostAtOnce = Math.max(mostAtOnce, running);
       await new Promise((resolve) => setTimeout(resolve, 300));
@@ -85,7 +85,7 @@ describe('consumeInBatches', () => {
     let served = 0;
     let batches = 0;
     try {
-      const consumer = await consumeInBatches(amqp, logger, { queue, prefetch: 200, batchSize: 100, batchWaitMs: 5 }, (batch: Delivery[]) => {
+      const consumer = await consumeInBatches(amqp, logger, { queues: [queue], prefetch: 200, batchSize: 100, batchWaitMs: 5 }, (batch: Delivery[]) => {
         // counts the acks sent on the channel the deliveries came on
         spied.acks ??= jest.spyOn((batch[0] as Delivery & { channel: Channel }).channel, 'ack');
         batches++;
@@ -108,7 +108,7 @@ describe('consumeInBatches', () => {
     await publish(queue, 300);
     let held: Delivery | null = null;
     let served = 0;
-    const consumer = await consumeInBatches(amqp, logger, { queue, prefetch: 200, batchSize: 100, batchWaitMs: 5 }, (batch: Delivery[]) => {
+    const consumer = await consumeInBatches(amqp, logger, { queues: [queue], prefetch: 200, batchSize: 100, batchWaitMs: 5 }, (batch: Delivery[]) => {
       // the oldest delivery of the first batch stays unsettled, as a job still being retried would
       const rest = held === null ? batch.slice(1) : batch;
       held ??= batch[0]!;

@@ -18,6 +18,8 @@ describe('loadConfig', () => {
     ['AMQP_URL', 'not a url'],
     ['AMQP_URL', 'amqp://a:5672,http://b'],
     ['AMQP_HEARTBEAT_SECONDS', '-1'],
+    ['AMQP_CLUSTER', 'mirrored'],
+    ['ALLOCATION_DELIVERY_LIMIT', '0'],
     ['WORKER_LOCK_TIMEOUT_MS', 'soon'],
     ['RESERVATION_TIMEOUT_MINUTES', '-5'],
     ['JOB_RETRY_DELAYS_MS', '100,abc'],
@@ -122,6 +124,11 @@ describe('loadConfig', () => {
       'amqp://u:p@rabbit-2:5672',
       'amqp://u:p@rabbit-3:5672',
     ]);
+  });
+
+  it('declares classic queues unless told quorum, and gives quorum queues a delivery limit of 10 by default', () => {
+    expect(loadConfig({})).toMatchObject({ AMQP_CLUSTER: 'classic', ALLOCATION_DELIVERY_LIMIT: 10 });
+    expect(loadConfig({ AMQP_CLUSTER: 'quorum', ALLOCATION_DELIVERY_LIMIT: '3' })).toMatchObject({ AMQP_CLUSTER: 'quorum', ALLOCATION_DELIVERY_LIMIT: 3 });
   });
 
   it('binds each order event publisher to an owner, lists catalogue publishers, and believes none when unset', () => {

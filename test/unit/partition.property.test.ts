@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { allocationPartitions } from '../../src/amqp/topology';
+import { allocationPartitions, workQueueFor, workQueues } from '../../src/amqp/topology';
 import { partitionOf, partitionProduct, stableHash } from '../../src/domain/partition';
 
 const productIds = fc.array(fc.string({ minLength: 1, maxLength: 20 }), { minLength: 1, maxLength: 6 });
@@ -49,5 +49,23 @@ describe('partitions by product', () => {
       { work: 'jobs.p0', retries: [{ queue: 'jobs.p0.retry.1000ms', delayMs: 1000 }], dead: 'jobs.dead' },
       { work: 'jobs.p1', retries: [{ queue: 'jobs.p1.retry.1000ms', delayMs: 1000 }], dead: 'jobs.dead' },
     ]);
+  });
+
+  it('names quorum queues apart from the classic ones: a queue per priority level and partition, highest first, shared retry queues and dead-letter queue', () => {
+    const quorum = { deliveryLimit: 10 };
+    const retry = { queue: 'jobs.quorum.retry.1000ms', delayMs: 1000, exchange: 'jobs.quorum.retry.1000ms' };
+    const levels = (partition: number) =>
+      (['critical', 'high', 'medium', 'low'] as const).map((priority) => ({ priority, queue: `jobs.quorum.p${partition}.${priority}` }));
+    expect(allocationPartitions('jobs', [1000, 1000], 1, quorum)).toEqual([
+      { work: 'jobs.quorum.p0.critical', levels: levels(0), retries: [retry], dead: 'jobs.quorum.dead', quorum },
+    ]);
+    const two = allocationPartitions('jobs', [1000], 2, quorum);
+    expect(two.map(workQueues)).toEqual([levels(0).map((level) => level.queue), levels(1).map((level) => level.queue)]);
+    expect(two.map((topology) => [topology.dead, topology.retries])).toEqual([
+      ['jobs.quorum.dead', [retry]],
+      ['jobs.quorum.dead', [retry]],
+    ]);
+    expect(workQueueFor(two[1]!, 'medium')).toBe('jobs.quorum.p1.medium');
+    expect(workQueueFor(allocationPartitions('jobs', [1000], 2)[1]!, 'medium')).toBe('jobs.p1');
   });
 });

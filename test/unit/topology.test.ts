@@ -18,7 +18,7 @@ describe('allocation topology', () => {
   });
 
   it('waits longer after each failure, and as long as the last delay beyond the list', () => {
-    expect([1, 2, 3, 4].map((failures) => retryQueueFor(topology, delays, failures))).toEqual([
+    expect([1, 2, 3, 4].map((failures) => retryQueueFor(topology, delays, failures).queue)).toEqual([
       'jobs.retry.1000ms',
       'jobs.retry.5000ms',
       'jobs.retry.25000ms',

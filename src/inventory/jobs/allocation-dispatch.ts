@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 import type { AmqpClient } from '../../amqp/connection';
 import { createPublisher, type Publisher } from '../../amqp/publisher';
-import { allocationPartitions, allocationQueuesOf, brokerPriority, keepAllocationTopology } from '../../amqp/topology';
+import { allocationPartitions, allocationQueuesOf, brokerPriority, keepAllocationTopology, quorumQueuesOf, workQueueFor } from '../../amqp/topology';
 import { markPublished } from '../../db/allocation-store';
 import type { Config } from '../../config';
 import { partitionOf } from '../../domain/partition';
@@ -43,7 +43,7 @@ export function jobMessage(id: string): Buffer {
  */
 export function createAllocationDispatcher(pool: Pool, publisher: Publisher | null, config: Config, logger: Logger): AllocationDispatcher {
   const log = logger.child({ component: 'allocation-dispatch' });
-  const partitions = allocationPartitions(config.ALLOCATION_QUEUE, config.JOB_RETRY_DELAYS_MS, config.ALLOCATION_PARTITIONS);
+  const partitions = allocationPartitions(config.ALLOCATION_QUEUE, config.JOB_RETRY_DELAYS_MS, config.ALLOCATION_PARTITIONS, quorumQueuesOf(config).quorum);
   // confirmed ids in confirm order, each with when it was confirmed
   let pending: { id: string; confirmedAt: number }[] = [];
   let ticker: NodeJS.Timeout | null = null;
@@ -72,7 +72,7 @@ export function createAllocationDispatcher(pool: Pool, publisher: Publisher | nu
     const outcomes = await Promise.allSettled(
       jobs.map((job) =>
         publisher.publish(
-          partitions[partitionOf(job.productIds, partitions.length)]!.work,
+          workQueueFor(partitions[partitionOf(job.productIds, partitions.length)]!, job.priority),
           jobMessage(job.id),
           { messageId: job.id, priority: brokerPriority(job.priority) },
           config.PUBLISH_CONFIRM_TIMEOUT_MS,

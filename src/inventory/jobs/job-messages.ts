@@ -35,7 +35,7 @@ export function jobSettler(ctx: { pool: Pool; config: Config; publisher: Publish
 export type ServedJob = { outcome: JobOutcome; delivery: Delivery };
 
 /**
- * Reads each message (a poison one is dead-lettered at once), runs the jobs they name together
+ * Reads each message (a poison one, or one at its last delivery, is dead-lettered at once), runs the jobs they name together
  * (runAllocationJobs: one transaction for the batch; each job's events continue its delivery's
  * trace), and settles each message: acked when its job finished now or before, dead-lettered when
  * it names no job or an invalid one, retried or dead-lettered when the attempt failed. Returns
@@ -49,8 +49,10 @@ export async function serveJobMessages(
   const named: { delivery: Delivery; allocationId: string }[] = [];
   for (const delivery of batch) {
     const read = readMessage(delivery.message.content, allocationMessageSchema, 'invalid_message');
-    if (read.ok) named.push({ delivery, allocationId: read.value.allocationId });
-    else settlement.deadLetter(delivery, read);
+    if (!read.ok) settlement.deadLetter(delivery, read);
+    else if (!settlement.deadLetterAtLimit(delivery, { payload: read.value, allocationId: read.value.allocationId })) {
+      named.push({ delivery, allocationId: read.value.allocationId });
+    }
   }
   const firstDelivery = new Map<string, Delivery>();
   const traceparents = new Map<string, string>();
