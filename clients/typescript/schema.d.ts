@@ -31,7 +31,7 @@ export interface paths {
         put?: never;
         /**
          * Repair what one finding reports
-         * @description Admin only: the bearer token's `role` must be `admin`. Looks again whether the issue is there, then repairs it through the normal use case: an overdue hold is expired, a hold of a cancelled order released, a stuck job published again; the finding is resolved. A finding whose issue is gone is resolved (`no_longer_present`); one already resolved changes nothing (`already_resolved`). A kind that is not repaired automatically (`ledger_mismatch`, `long_hold`) is refused with 409 `CONFLICT`, its message saying why and what to do instead.
+         * @description Admin only: the bearer token's `role` must be `admin`. Looks again whether the issue is there, then repairs it through the normal use case: an overdue hold is expired, a hold of a cancelled order released, a stuck job published again, a lot's unit states re-derived from its reservation lines; the finding is resolved. A finding whose issue is gone is resolved (`no_longer_present`); one already resolved changes nothing (`already_resolved`). A kind that is not repaired automatically (`ledger_mismatch`, `long_hold`) is refused with 409 `CONFLICT`, its message saying why and what to do instead.
          */
         post: operations["fixConsistencyFinding"];
         delete?: never;
@@ -1396,7 +1396,7 @@ export interface components {
             /** Format: uuid */
             id: string;
             /** @enum {string} */
-            kind: "overdue_hold" | "cancelled_order_hold" | "ledger_mismatch" | "stuck_job" | "long_hold";
+            kind: "overdue_hold" | "cancelled_order_hold" | "ledger_mismatch" | "stuck_job" | "long_hold" | "unit_mismatch";
             /** Format: date-time */
             lastSeenAt: string;
             open: boolean;
@@ -1415,10 +1415,10 @@ export interface components {
             nextCursor: string | null;
         };
         ConsistencyFixResult: {
-            action: ("expire" | "release" | "requeue") | null;
+            action: ("expire" | "release" | "requeue" | "rederive") | null;
             findingId: string | null;
             /** @enum {string} */
-            kind: "overdue_hold" | "cancelled_order_hold" | "ledger_mismatch" | "stuck_job" | "long_hold";
+            kind: "overdue_hold" | "cancelled_order_hold" | "ledger_mismatch" | "stuck_job" | "long_hold" | "unit_mismatch";
             message: string;
             /** @enum {string} */
             outcome: "fixed" | "not_fixable" | "no_longer_present" | "already_resolved";
@@ -1612,6 +1612,7 @@ export interface components {
             long_hold: number;
             overdue_hold: number;
             stuck_job: number;
+            unit_mismatch: number;
         };
         OrderFixResult: {
             orderId: string;
@@ -2635,7 +2636,8 @@ export interface operations {
                      *         "cancelled_order_hold": 10,
                      *         "ledger_mismatch": 10,
                      *         "stuck_job": 10,
-                     *         "long_hold": 10
+                     *         "long_hold": 10,
+                     *         "unit_mismatch": 10
                      *       },
                      *       "findings": [
                      *         {
@@ -12903,7 +12905,8 @@ export interface operations {
                      *           "cancelled_order_hold": 10,
                      *           "ledger_mismatch": 10,
                      *           "stuck_job": 10,
-                     *           "long_hold": 10
+                     *           "long_hold": 10,
+                     *           "unit_mismatch": 10
                      *         }
                      *       },
                      *       "stuck": {
@@ -12978,7 +12981,8 @@ export interface operations {
                      *           "cancelled_order_hold": 10,
                      *           "ledger_mismatch": 10,
                      *           "stuck_job": 10,
-                     *           "long_hold": 10
+                     *           "long_hold": 10,
+                     *           "unit_mismatch": 10
                      *         }
                      *       },
                      *       "stuck": {

@@ -74,6 +74,52 @@ export async function findLongHolds(db: Queryable, now: Date, heldSince: Date, s
   return rows.map((row) => issueOfReservation('long_hold', row));
 }
 
+/**
+ * SQL mirror of unitDisagreements (src/domain/units.ts): the serial-tracked lots where, for some
+ * reservation, the units Reserved, Sold or Delivered differ in number from what its lines on the lot
+ * say (held; allocated and not shipped; shipped), or where such units belong to no reservation. A scope
+ * of an order (and owner) looks at the lots its reservations have lines or units on; `subjectIds` names lots.
+ */
+export async function findUnitMismatchLots(db: Queryable, scope: DetectionScope = {}): Promise<string[]> {
+  const lotIn = (column: Sql): Sql[] => {
+    const conditions: Sql[] = [];
+    if (scope.orderId !== undefined || scope.owner !== undefined) {
+      const ofOrder = whereAll(
+        reservationScope({ ...(scope.orderId === undefined ? {} : { orderId: scope.orderId }), ...(scope.owner === undefined ? {} : { owner: scope.owner }) }),
+      );
+      conditions.push(sql`${column} in (select l.lot_id from reservation_lines l join reservations r on r.id = l.reservation_id ${ofOrder}
+                                 union select u.lot_id from stock_units u join reservations r on r.id = u.reservation_id ${ofOrder})`);
+    }
+    if (scope.subjectIds !== undefined) conditions.push(sql`${column}::text = any(${scope.subjectIds}::text[])`);
+    return conditions;
+  };
+  const { text, values } = toQuery(sql`
+    with expected as (
+      select l.lot_id, l.reservation_id,
+             sum(l.quantity - l.allocated_quantity - l.released_quantity - l.moved_quantity)::int as reserved,
+             sum(l.allocated_quantity - l.shipped_quantity)::int as sold,
+             sum(l.shipped_quantity)::int as delivered
+        from reservation_lines l join products p on p.id = l.product_id
+       ${whereAll([sql`p.tracking = 'serial'`, ...lotIn(raw('l.lot_id'))])}
+       group by l.lot_id, l.reservation_id),
+    actual as (
+      -- units of no reservation meet no line: the nil uuid stands for none, so the full join can match on it
+      select u.lot_id, coalesce(u.reservation_id, '00000000-0000-0000-0000-000000000000'::uuid) as reservation_id,
+             (count(*) filter (where u.status = 'RESERVED'))::int as reserved,
+             (count(*) filter (where u.status = 'SOLD'))::int as sold,
+             (count(*) filter (where u.status = 'DELIVERED'))::int as delivered
+        from stock_units u
+       ${whereAll([sql`u.status in ('RESERVED', 'SOLD', 'DELIVERED')`, ...lotIn(raw('u.lot_id'))])}
+       group by u.lot_id, u.reservation_id)
+    select distinct coalesce(e.lot_id, a.lot_id) as "lotId"
+      from expected e full join actual a on a.lot_id = e.lot_id and a.reservation_id = e.reservation_id
+     where (coalesce(e.reserved, 0), coalesce(e.sold, 0), coalesce(e.delivered, 0))
+           is distinct from (coalesce(a.reserved, 0), coalesce(a.sold, 0), coalesce(a.delivered, 0))
+     order by 1`);
+  const rows = await queryRows<{ lotId: string }>(db, text, values);
+  return rows.map((row) => row.lotId);
+}
+
 /** Allocation jobs left `processing` with no change since before `stuckBefore` (by the index of unfinished jobs). */
 export async function findStuckJobs(db: Queryable, stuckBefore: Date, scope: DetectionScope = {}): Promise<DetectedIssue[]> {
   const conditions = [sql`a.status = 'processing'`, sql`a.updated_at < ${stuckBefore}::timestamptz`];

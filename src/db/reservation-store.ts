@@ -223,6 +223,22 @@ export async function findReservationLines(db: Queryable, reservationIds: readon
   );
 }
 
+/** Every reservation's lines on these lots, by lot and reservation. */
+export async function findLinesOfLots(db: Queryable, lotIds: readonly string[]): Promise<ReservationLineRow[]> {
+  if (lotIds.length === 0) return [];
+  return queryRows<ReservationLineRow>(
+    db,
+    `select l.id, l.reservation_id as "reservationId", l.lot_id as "lotId", i.lot_number as "lotNumber",
+            l.product_id as "productId", l.warehouse_id as "warehouseId", l.quantity,
+            l.allocated_quantity as "allocatedQuantity", l.shipped_quantity as "shippedQuantity",
+            l.released_quantity as "releasedQuantity", l.moved_quantity as "movedQuantity"
+       from reservation_lines l join inventory_items i on i.id = l.lot_id
+      where l.lot_id = any($1::uuid[])
+      order by l.lot_id, l.reservation_id, l.id`,
+    [lotIds],
+  );
+}
+
 /** A change of a line's allocated, shipped, released and moved parts. */
 export type LineChange = { id: string; allocatedDelta?: number; shippedDelta?: number; releasedDelta?: number; movedDelta?: number };
 

@@ -1,5 +1,5 @@
 /** Serialized units (stock_units) and their status history: the reads a unit move needs, and its parts of commitWrites. */
-import type { ReceivedUnit, StockUnit, UnitChange, UnitStatus, UnitStep } from '../domain/units';
+import type { ReceivedUnit, ReservationUnit, StockUnit, UnitChange, UnitStatus, UnitStep } from '../domain/units';
 import { queryRows, type Queryable } from './client';
 import { raw, sql, toQuery, whereAll, type Sql } from './sql';
 
@@ -22,6 +22,17 @@ export async function findStockUnitsOfLots(db: Queryable, lotIds: readonly strin
        from stock_units u
       where u.lot_id = any($1::uuid[]) and ${unitInStockSql}
       order by u.serial_number, u.id`,
+    [lotIds],
+  );
+}
+
+/** Every unit of these lots, of any status, by lot and serial number. */
+export async function findUnitsOfLots(db: Queryable, lotIds: readonly string[]): Promise<(StockUnit & ReservationUnit)[]> {
+  if (lotIds.length === 0) return [];
+  return queryRows<StockUnit & ReservationUnit>(
+    db,
+    `select u.id, u.serial_number as "serialNumber", u.product_id as "productId", u.lot_id as "lotId", u.status, u.reservation_id as "reservationId"
+       from stock_units u where u.lot_id = any($1::uuid[]) order by u.lot_id, u.serial_number, u.id`,
     [lotIds],
   );
 }

@@ -9,9 +9,12 @@
  * - `cancelled_order_hold`: a reservation still holding stock for an order an OrderCancelled event cancelled;
  * - `ledger_mismatch`: a lot whose quantities differ from the sum of its ledger movements;
  * - `stuck_job`: an allocation job left `processing` past the deadline;
- * - `long_hold`: a reservation held longer than the configured age (not wrong, worth a look).
+ * - `long_hold`: a reservation held longer than the configured age (not wrong, worth a look);
+ * - `unit_mismatch`: a serial-tracked lot whose units disagree with the reservation lines on it
+ *   (unitDisagreements, src/domain/units.ts): units Reserved without a live hold, Sold without an
+ *   allocation, or a live line whose units are not in the matching state.
  */
-export const findingKinds = ['overdue_hold', 'cancelled_order_hold', 'ledger_mismatch', 'stuck_job', 'long_hold'] as const;
+export const findingKinds = ['overdue_hold', 'cancelled_order_hold', 'ledger_mismatch', 'stuck_job', 'long_hold', 'unit_mismatch'] as const;
 export type FindingKind = (typeof findingKinds)[number];
 
 /** What a finding is about. */
@@ -25,6 +28,7 @@ export const subjectOfKind: Readonly<Record<FindingKind, FindingSubject>> = Obje
   ledger_mismatch: 'lot',
   stuck_job: 'allocation',
   long_hold: 'reservation',
+  unit_mismatch: 'lot',
 });
 
 /** An inconsistency as the check sees it now. */
@@ -68,14 +72,23 @@ export function planFindingChanges(
   return changes;
 }
 
-/** How a fix call repairs a kind: through which use case, or why it may not by itself. */
-export type Remedy = { fixable: true; action: 'expire' | 'release' | 'requeue' } | { fixable: false; why: string };
+/** The repairs a fix call makes. */
+export const remedyActions = ['expire', 'release', 'requeue', 'rederive'] as const;
+export type RemedyAction = (typeof remedyActions)[number];
 
-/** The remedy of each kind: only repairs the normal use cases already make (expiry, release, publishing a job again). */
+/** How a fix call repairs a kind: through which use case, or why it may not by itself. */
+export type Remedy = { fixable: true; action: RemedyAction } | { fixable: false; why: string };
+
+/**
+ * The remedy of each kind: only repairs the normal use cases already make (expiry, release,
+ * publishing a job again), and re-deriving a lot's unit states from its reservation lines
+ * (rederiveUnits, src/domain/units.ts), which the lines and the lot's quantities both already say.
+ */
 export const remedyOf: Readonly<Record<FindingKind, Remedy>> = Object.freeze({
   overdue_hold: { fixable: true, action: 'expire' },
   cancelled_order_hold: { fixable: true, action: 'release' },
   stuck_job: { fixable: true, action: 'requeue' },
+  unit_mismatch: { fixable: true, action: 'rederive' },
   ledger_mismatch: {
     fixable: false,
     why:

@@ -321,3 +321,107 @@ export function whyNotMarked(status: UnitStatus, target: MarkTarget): string | n
   if (refusal !== null) return refusal.message;
   return `Unit is ${status}; a mark call moves only ${markedFrom[target]} units of a reservation (sell an AVAILABLE unit by a direct allocation naming its serial number)`;
 }
+
+/** What re-deriving a lot's units from its reservation lines comes to: the changes and their steps, or why it may not be done automatically. */
+export type Rederivation = { ok: true; changes: UnitChange[]; steps: UnitStep[] } | { ok: false; why: string };
+
+/**
+ * Re-derives the states of one serial-tracked lot's units from every reservation line on the lot
+ * (the consistency fix of unit_mismatch): each reservation gets as many Reserved units as its lines
+ * hold and as many Sold ones as they allocated and did not ship — units already so keep their place;
+ * then, by serial number, other units of that status (so while the lot's units agree with its
+ * quantities, only reservations are handed over and no status changes), units of the same
+ * reservation, units not Available, Available ones — and every other unit in stock becomes Available. Only units
+ * in stock move, and only their status or reservation changes: a Delivered unit is never moved back,
+ * and a lot whose lines hold more units than it has in stock, or that would then disagree with its
+ * own quantities (`lot`), is left to a person. A step is written for each change of status
+ * (`reason`, referencing the reservation the unit now belongs to, else the lot).
+ */
+export function rederiveUnits(
+  lines: readonly UnitLine[],
+  units: readonly StockUnit[],
+  delivered: readonly ReservationUnit[],
+  lot: { id: string; reservedQuantity: number; allocatedQuantity: number },
+  step: { reason: string; actor: string },
+): Rederivation {
+  const deliveredOff = unitDisagreements(lines, delivered).filter((disagreement) => disagreement.status === 'DELIVERED');
+  if (deliveredOff.length > 0) {
+    return { ok: false, why: `lot ${lot.id} has Delivered units its reservation lines do not account for; a Delivered unit is not moved back automatically` };
+  }
+  const wanted = new Map<string, { reservationId: string; status: 'RESERVED' | 'SOLD'; count: number }>();
+  for (const line of lines) {
+    const counts = unitCountsOfLine(line);
+    for (const status of ['RESERVED', 'SOLD'] as const) {
+      if (counts[status] === 0) continue;
+      const key = JSON.stringify([line.reservationId, status]);
+      const entry = wanted.get(key) ?? { reservationId: line.reservationId, status, count: 0 };
+      entry.count += counts[status];
+      wanted.set(key, entry);
+    }
+  }
+  let reserved = 0;
+  let allocated = 0;
+  for (const entry of wanted.values()) {
+    if (entry.status === 'RESERVED') reserved += entry.count;
+    else allocated += entry.count;
+  }
+  const inStock = units.filter((unit) => isInStock(unit.status));
+  if (reserved + allocated > inStock.length) {
+    return { ok: false, why: `lot ${lot.id} has ${inStock.length} units in stock but its reservation lines hold ${reserved + allocated}` };
+  }
+  if (reserved !== lot.reservedQuantity || allocated !== lot.allocatedQuantity) {
+    return {
+      ok: false,
+      why: `lot ${lot.id} holds ${lot.reservedQuantity} reserved / ${lot.allocatedQuantity} allocated but its reservation lines ${reserved} / ${allocated}; compare it with its ledger first`,
+    };
+  }
+
+  const bySerial = [...inStock].sort((a, b) => (a.serialNumber < b.serialNumber ? -1 : a.serialNumber > b.serialNumber ? 1 : 0));
+  const placed = new Map<string, { status: UnitStatus; reservationId: string | null }>();
+  const need = new Map([...wanted].map(([key, entry]) => [key, entry.count]));
+  const keyOf = (reservationId: string | null, status: UnitStatus) => JSON.stringify([reservationId, status]);
+  // units already where their reservation's lines want them keep their place
+  for (const unit of bySerial) {
+    const key = keyOf(unit.reservationId, unit.status);
+    const left = need.get(key) ?? 0;
+    if (left === 0) continue;
+    need.set(key, left - 1);
+    placed.set(unit.id, { status: unit.status, reservationId: unit.reservationId });
+  }
+  const free = () => bySerial.filter((unit) => !placed.has(unit.id));
+  for (const [key, entry] of wanted) {
+    let left = need.get(key) ?? 0;
+    if (left === 0) continue;
+    const rank = (unit: StockUnit) => (unit.status === entry.status ? 0 : unit.reservationId === entry.reservationId ? 1 : unit.status !== 'AVAILABLE' ? 2 : 3);
+    const candidates = free()
+      .map((unit, index) => ({ unit, index }))
+      .sort((a, b) => rank(a.unit) - rank(b.unit) || a.index - b.index);
+    for (const { unit } of candidates) {
+      if (left === 0) break;
+      placed.set(unit.id, { status: entry.status, reservationId: entry.reservationId });
+      left -= 1;
+    }
+    need.set(key, left);
+  }
+  for (const unit of free()) placed.set(unit.id, { status: 'AVAILABLE', reservationId: null });
+
+  const changes: UnitChange[] = [];
+  const steps: UnitStep[] = [];
+  for (const unit of bySerial) {
+    const next = placed.get(unit.id)!;
+    if (next.status === unit.status && next.reservationId === unit.reservationId) continue;
+    changes.push({ id: unit.id, ...next });
+    if (next.status !== unit.status) {
+      steps.push({
+        unitId: unit.id,
+        fromStatus: unit.status,
+        toStatus: next.status,
+        reservationId: next.reservationId,
+        reason: step.reason,
+        reference: next.reservationId ?? lot.id,
+        actor: step.actor,
+      });
+    }
+  }
+  return { ok: true, changes, steps };
+}

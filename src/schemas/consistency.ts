@@ -1,6 +1,6 @@
 /** Shapes of the consistency monitor's admin calls and of GET /health/details. */
 import { z } from 'zod';
-import { findingKinds, findingSubjects, type FindingKind } from '../domain/consistency';
+import { findingKinds, findingSubjects, remedyActions, type FindingKind } from '../domain/consistency';
 import { cursorPageQuery, externalId, isoTimestamp, ownerQuery, userText, uuidSchema, valueList } from './common';
 import { readinessSchema } from './health';
 
@@ -58,6 +58,7 @@ export const openByKindSchema = z.object({
   ledger_mismatch: openCount,
   stuck_job: openCount,
   long_hold: openCount,
+  unit_mismatch: openCount,
 } satisfies Record<FindingKind, z.ZodNumber>);
 export type OpenByKind = z.output<typeof openByKindSchema>;
 
@@ -96,7 +97,7 @@ export const fixResultSchema = z
     subjectType: z.enum(findingSubjects),
     subjectId: z.string(),
     outcome: z.enum(fixOutcomes),
-    action: z.enum(['expire', 'release', 'requeue']).nullable(),
+    action: z.enum(remedyActions).nullable(),
     message: z.string(),
   })
   .meta({ example: exampleFixResult });

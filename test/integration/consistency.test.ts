@@ -273,7 +273,7 @@ describe('the consistency check', () => {
     expect(details.json()).toMatchObject({
       status: 'up',
       checks: { database: { status: 'up' }, broker: { status: 'up' } },
-      findings: { open: 1, byKind: { overdue_hold: 1, cancelled_order_hold: 0, ledger_mismatch: 0, stuck_job: 0, long_hold: 0 } },
+      findings: { open: 1, byKind: { overdue_hold: 1, cancelled_order_hold: 0, ledger_mismatch: 0, stuck_job: 0, long_hold: 0, unit_mismatch: 0 } },
       stuck: { processingJobs: 0, overdueHolds: 1 },
     });
     expect((await t.app.inject({ method: 'GET', url: '/health/ready' })).json()).not.toHaveProperty('findings');

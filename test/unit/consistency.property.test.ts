@@ -53,13 +53,14 @@ describe('planFindingChanges', () => {
 });
 
 describe('remedyOf', () => {
-  it('repairs holds and jobs through their use cases and says why for a ledger difference or a long hold', () => {
+  it('repairs holds, jobs and units through their use cases and says why for a ledger difference or a long hold', () => {
     expect(Object.fromEntries(findingKinds.map((kind) => [kind, remedyOf[kind].fixable]))).toEqual({
       overdue_hold: true,
       cancelled_order_hold: true,
       stuck_job: true,
       ledger_mismatch: false,
       long_hold: false,
+      unit_mismatch: true,
     });
   });
 });

@@ -11,6 +11,7 @@ import {
   unitDisagreements,
   unitTransitions,
   whyNotMarked,
+  rederiveUnits,
   markTargets,
   type ReservationUnit,
   type UnitLine,
@@ -446,5 +447,104 @@ describe('unitDisagreements', () => {
         expect(found[0]!.expected - found[0]!.actual).toBe(1);
       }),
     );
+  });
+});
+
+describe('rederiveUnits', () => {
+  const lot = 'lot-1';
+  const lineOf = (reservationId: string, held: number, sold: number): UnitLine => ({
+    reservationId,
+    lotId: lot,
+    productId: 'p',
+    quantity: held + sold,
+    allocatedQuantity: sold,
+    shippedQuantity: 0,
+    releasedQuantity: 0,
+    movedQuantity: 0,
+  });
+  const step = { reason: 'consistency fix', actor: 'ops' };
+  const apply = (units: readonly StockUnit[], changes: readonly { id: string; status: UnitStatus; reservationId: string | null }[]) =>
+    units.map((unit) => ({ ...unit, ...changes.find((change) => change.id === unit.id), productId: 'p' }));
+
+  it('property: units whose status counts fit the lot only change hands, and then agree with the lines', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.nat(3), fc.nat(3)), { minLength: 1, maxLength: 4 }),
+        fc.nat(3),
+        fc.array(fc.nat(), { minLength: 20, maxLength: 20 }),
+        (needs, spare, shuffle) => {
+          const lines = needs.map(([held, sold], index) => lineOf(`r-${index}`, held, sold));
+          const statuses: UnitStatus[] = [
+            ...needs.flatMap(([held]) => Array<UnitStatus>(held).fill('RESERVED')),
+            ...needs.flatMap(([, sold]) => Array<UnitStatus>(sold).fill('SOLD')),
+            ...Array<UnitStatus>(spare).fill('AVAILABLE'),
+          ];
+          // right statuses, reservations dealt at random (or none)
+          const owners = [null, ...lines.map((line) => line.reservationId)];
+          const units: StockUnit[] = statuses.map((status, index) => ({
+            id: `u-${index}`,
+            serialNumber: `S-${String(index).padStart(2, '0')}`,
+            lotId: lot,
+            status,
+            reservationId: status === 'AVAILABLE' ? null : owners[(shuffle[index] ?? 0) % owners.length]!,
+          }));
+          const counts = lotCountsOf(statuses);
+          const result = rederiveUnits(
+            lines,
+            units,
+            [],
+            { id: lot, reservedQuantity: counts.reservedQuantity, allocatedQuantity: counts.allocatedQuantity },
+            step,
+          );
+          if (!result.ok) throw new Error(result.why);
+          expect(result.steps).toEqual([]);
+          expect(unitDisagreements(lines, apply(units, result.changes))).toEqual([]);
+        },
+      ),
+    );
+  });
+
+  it('gives a short line a stray unit of no reservation first, then Available ones by serial number, with a step for each change of status', () => {
+    const units: StockUnit[] = [
+      { id: 'a', serialNumber: 'A', lotId: lot, status: 'AVAILABLE', reservationId: null },
+      { id: 'b', serialNumber: 'B', lotId: lot, status: 'AVAILABLE', reservationId: null },
+      { id: 'c', serialNumber: 'C', lotId: lot, status: 'SOLD', reservationId: null },
+    ];
+    const result = rederiveUnits([lineOf('r-1', 2, 0)], units, [], { id: lot, reservedQuantity: 2, allocatedQuantity: 0 }, step);
+    expect(result).toEqual({
+      ok: true,
+      changes: [
+        { id: 'a', status: 'RESERVED', reservationId: 'r-1' },
+        { id: 'c', status: 'RESERVED', reservationId: 'r-1' },
+      ],
+      steps: [
+        { unitId: 'a', fromStatus: 'AVAILABLE', toStatus: 'RESERVED', reservationId: 'r-1', reference: 'r-1', ...step },
+        { unitId: 'c', fromStatus: 'SOLD', toStatus: 'RESERVED', reservationId: 'r-1', reference: 'r-1', ...step },
+      ],
+    });
+    // nothing wanted: a stray unit becomes Available, referencing the lot
+    const none = rederiveUnits([], units, [], { id: lot, reservedQuantity: 0, allocatedQuantity: 0 }, step);
+    expect(none).toEqual({
+      ok: true,
+      changes: [{ id: 'c', status: 'AVAILABLE', reservationId: null }],
+      steps: [{ unitId: 'c', fromStatus: 'SOLD', toStatus: 'AVAILABLE', reservationId: null, reference: lot, ...step }],
+    });
+  });
+
+  it('leaves to a person a lot whose lines disagree with its quantities or hold more than it has, and Delivered units off their lines', () => {
+    const one: StockUnit[] = [{ id: 'a', serialNumber: 'A', lotId: lot, status: 'RESERVED', reservationId: 'r-1' }];
+    expect(rederiveUnits([lineOf('r-1', 1, 0)], one, [], { id: lot, reservedQuantity: 2, allocatedQuantity: 0 }, step)).toMatchObject({
+      ok: false,
+      why: expect.stringMatching(/compare it with its ledger/),
+    });
+    expect(rederiveUnits([lineOf('r-1', 2, 0)], one, [], { id: lot, reservedQuantity: 2, allocatedQuantity: 0 }, step)).toMatchObject({
+      ok: false,
+      why: expect.stringMatching(/1 units in stock but its reservation lines hold 2/),
+    });
+    const delivered = [{ serialNumber: 'D', productId: 'p', lotId: lot, status: 'DELIVERED' as const, reservationId: null }];
+    expect(rederiveUnits([lineOf('r-1', 1, 0)], one, delivered, { id: lot, reservedQuantity: 1, allocatedQuantity: 0 }, step)).toMatchObject({
+      ok: false,
+      why: expect.stringMatching(/Delivered unit is not moved back/),
+    });
   });
 });

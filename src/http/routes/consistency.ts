@@ -69,7 +69,7 @@ export function consistencyRoutes(app: FastifyInstance, consistency: Consistency
         summary: 'Repair what one finding reports',
         description:
           'Looks again whether the issue is there, then repairs it through the normal use case: an overdue hold is expired, a hold of a cancelled ' +
-          'order released, a stuck job published again; the finding is resolved. A finding whose issue is gone is resolved (`no_longer_present`); ' +
+          "order released, a stuck job published again, a lot's unit states re-derived from its reservation lines; the finding is resolved. A finding whose issue is gone is resolved (`no_longer_present`); " +
           'one already resolved changes nothing (`already_resolved`). A kind that is not repaired automatically (`ledger_mismatch`, `long_hold`) ' +
           'is refused with 409 `CONFLICT`, its message saying why and what to do instead.',
         params: idParams,

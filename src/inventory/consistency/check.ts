@@ -11,6 +11,7 @@ import {
   findLongHolds,
   findOverdueHolds,
   findStuckJobs,
+  findUnitMismatchLots,
   insertFindings,
   lockConsistencyCheck,
   lockOpenFindings,
@@ -20,8 +21,11 @@ import {
   type DetectionScope,
 } from '../../db/consistency-store';
 import { findLedgerDifferences } from '../../db/lot-store';
+import { findLinesOfLots } from '../../db/reservation-store';
+import { findUnitsOfLots } from '../../db/unit-store';
 import { commitWrites } from '../../db/writes';
 import { planFindingChanges, type DetectedIssue, type FindingKind } from '../../domain/consistency';
+import { unitDisagreements } from '../../domain/units';
 import { outboxRows } from '../../events/outbox';
 
 /** The settings that say when something counts as wrong. */
@@ -56,10 +60,28 @@ export async function detectKind(db: Queryable, kind: FindingKind, now: Date, se
       const { differences } = await findLedgerDifferences(db, scope.subjectIds);
       return differences.map(({ lotId, ...detail }) => ({ kind: 'ledger_mismatch', subjectType: 'lot', subjectId: lotId, detail }));
     }
+    case 'unit_mismatch':
+      return findUnitMismatches(db, scope);
   }
 }
 
-const kindsChecked: readonly FindingKind[] = ['overdue_hold', 'cancelled_order_hold', 'ledger_mismatch', 'stuck_job', 'long_hold'];
+/** The serial-tracked lots whose units disagree with their reservation lines (found in SQL), each with the disagreements unitDisagreements names. */
+async function findUnitMismatches(db: Queryable, scope: DetectionScope): Promise<DetectedIssue[]> {
+  const lotIds = await findUnitMismatchLots(db, scope);
+  const [lines, units] = [await findLinesOfLots(db, lotIds), await findUnitsOfLots(db, lotIds)];
+  return lotIds.flatMap((lotId): DetectedIssue[] => {
+    const lotLines = lines.filter((line) => line.lotId === lotId);
+    const disagreements = unitDisagreements(
+      lotLines,
+      units.filter((unit) => unit.lotId === lotId),
+    );
+    if (disagreements.length === 0) return [];
+    const { productId } = disagreements[0]!;
+    return [{ kind: 'unit_mismatch', subjectType: 'lot', subjectId: lotId, detail: { productId, disagreements } }];
+  });
+}
+
+const kindsChecked: readonly FindingKind[] = ['overdue_hold', 'cancelled_order_hold', 'ledger_mismatch', 'stuck_job', 'long_hold', 'unit_mismatch'];
 
 /** What one check found: how many findings appeared, were seen again and were resolved, and the open ones by kind. */
 export type CheckSummary = { checkedAt: Date; appeared: number; seenAgain: number; resolved: number; openByKind: Partial<Record<FindingKind, number>> };

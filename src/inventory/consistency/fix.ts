@@ -7,10 +7,14 @@ import type { Pool } from 'pg';
 import { lockProcessingJob, markRepublished } from '../../db/allocation-store';
 import { withTransaction, type Transaction } from '../../db/client';
 import { findFinding, lockConsistencyCheck, lockFinding, lockOpenFindingsOf, resolveFindings, type FindingRow } from '../../db/consistency-store';
-import { lockReservation } from '../../db/reservation-store';
-import { remedyOf, type DetectedIssue, type FindingKind, type Remedy } from '../../domain/consistency';
+import { lockFor } from '../../db/locks';
+import { findLinesOfLots, lockReservation } from '../../db/reservation-store';
+import { findUnitsOfLots } from '../../db/unit-store';
+import { commitWrites } from '../../db/writes';
+import { remedyOf, type DetectedIssue, type FindingKind, type Remedy, type RemedyAction } from '../../domain/consistency';
 import type { OwnerScope } from '../../domain/ownership';
 import { effectiveStatus } from '../../domain/reservation';
+import { isInStock, rederiveUnits } from '../../domain/units';
 import { AppError, notFound } from '../../errors';
 import type { FindingFix, FixResult, OrderFix } from '../../schemas/consistency';
 import type { AllocationDispatcher } from '../jobs/allocation-dispatch';
@@ -27,15 +31,18 @@ export type FixContext = { now: Date; actor: string; scope: OwnerScope };
 
 type Subject = Pick<DetectedIssue, 'kind' | 'subjectType' | 'subjectId'>;
 
-const messages: Record<'expire' | 'release' | 'requeue', string> = {
+const messages: Record<RemedyAction, string> = {
+  rederive: "the lot's unit states were re-derived from its reservation lines",
   expire: 'the hold was expired: its stock is available again',
   release: 'the hold of the cancelled order was released: its stock is available again',
   requeue: 'the job was published again; a worker serves it (at most once, however many copies arrive)',
 };
 
-/** Repairs one subject through its kind's use case, in the caller's transaction. */
-async function applyRemedy(tx: Transaction, subject: Subject, action: 'expire' | 'release' | 'requeue', deps: FixDeps, ctx: FixContext): Promise<void> {
+/** Repairs one subject through its kind's use case, in the caller's transaction; why not, when it turns out the subject may not be repaired automatically. */
+async function applyRemedy(tx: Transaction, subject: Subject, action: RemedyAction, deps: FixDeps, ctx: FixContext): Promise<string | undefined> {
   switch (action) {
+    case 'rederive':
+      return rederiveLotUnits(tx, subject.subjectId, ctx);
     case 'expire': {
       const reservation = await lockReservation(tx, subject.subjectId);
       // the detection just saw it lapsed; locked, it still is unless it changed in between
@@ -43,20 +50,45 @@ async function applyRemedy(tx: Transaction, subject: Subject, action: 'expire' |
         throw new AppError('CONFLICT', `Reservation ${subject.subjectId} changed while it was being fixed; try again`);
       }
       await expireHolds(tx, [reservation], { now: ctx.now, by: 'consistency_fix', lots: 'products' });
-      return;
+      return undefined;
     }
     case 'release':
       await releaseReservation(tx, { reservationId: subject.subjectId, reason: 'order was cancelled (consistency fix)' }, ctx);
-      return;
+      return undefined;
     case 'requeue': {
       const job = await lockProcessingJob(tx, subject.subjectId);
       if (!job) throw new AppError('CONFLICT', `Allocation ${subject.subjectId} is no longer processing; try again`);
       const confirmed = await deps.dispatcher.publish([job]);
       if (confirmed.length === 0) throw new AppError('DEPENDENCY_UNAVAILABLE', 'RabbitMQ did not confirm the job; try again shortly');
       await markRepublished(tx, confirmed);
-      return;
+      return undefined;
     }
   }
+}
+
+/**
+ * Re-derives the states of a serial-tracked lot's units from every reservation line on it
+ * (rederiveUnits), under the lot's lock: the lines and the lot's quantities already agree, only the
+ * units are set to what they say, each change of status a step of the unit's history.
+ */
+async function rederiveLotUnits(tx: Transaction, lotId: string, ctx: FixContext): Promise<string | undefined> {
+  const { lots } = await lockFor(tx, { lotIds: [lotId] });
+  const lot = lots[0];
+  if (lot === undefined) return `lot ${lotId} no longer exists`;
+  const [lines, units] = [await findLinesOfLots(tx, [lotId]), await findUnitsOfLots(tx, [lotId])];
+  const rederived = rederiveUnits(
+    lines,
+    units.filter((unit) => isInStock(unit.status)),
+    units.filter((unit) => unit.status === 'DELIVERED'),
+    lot,
+    { reason: 'consistency fix: re-derived from reservation lines', actor: ctx.actor },
+  );
+  if (!rederived.ok) return rederived.why;
+  await commitWrites(tx, {
+    unitChanges: rederived.changes.map((change) => ({ ...change, at: ctx.now })),
+    unitSteps: rederived.steps.map((step) => ({ ...step, at: ctx.now })),
+  });
+  return undefined;
 }
 
 /**
@@ -78,7 +110,8 @@ async function fixSubject(tx: Transaction, subject: Subject, finding: FindingRow
   }
   const remedy: Remedy = remedyOf[subject.kind];
   if (!remedy.fixable) return { ...base, outcome: 'not_fixable', action: null, message: remedy.why };
-  await applyRemedy(tx, subject, remedy.action, deps, ctx);
+  const refused = await applyRemedy(tx, subject, remedy.action, deps, ctx);
+  if (refused !== undefined) return { ...base, outcome: 'not_fixable', action: null, message: refused };
   if (finding) await resolveFindings(tx, [finding.id], ctx.now, `fixed by ${ctx.actor}: ${remedy.action}`);
   return { ...base, outcome: 'fixed', action: remedy.action, message: messages[remedy.action] };
 }
@@ -120,8 +153,8 @@ export async function fixFinding(deps: FixDeps, id: string, ctx: FixContext): Pr
   return { result, finding: findingView(finding!) };
 }
 
-/** The kinds an order can have, in the order they are fixed: an overdue hold is expired before anything else looks at it. */
-const orderKinds: readonly FindingKind[] = ['overdue_hold', 'cancelled_order_hold', 'stuck_job', 'long_hold'];
+/** The kinds an order can have, in the order they are fixed: units first (every other repair moves units by their reservation lines), then an overdue hold is expired before anything else looks at it. */
+const orderKinds: readonly FindingKind[] = ['unit_mismatch', 'overdue_hold', 'cancelled_order_hold', 'stuck_job', 'long_hold'];
 
 /**
  * POST /admin/orders/:orderId/fix-inconsistencies: looks at the order's reservations and jobs (of
