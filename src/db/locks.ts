@@ -59,8 +59,8 @@ async function lotIdsAt(tx: Transaction, places: readonly StockPair[]): Promise<
   return lots.filter((lot) => wanted.has(pairKey(lot))).map((lot) => lot.id);
 }
 
-/** Locks the selected lots in id order, in one statement. */
-async function lockLots(tx: Transaction, selection: LotSelection): Promise<LotRow[]> {
+/** The statement selecting the lots, in id order (null when it selects none). */
+async function lotsQuery(tx: Transaction, selection: LotSelection): Promise<Sql | null> {
   const unique = (ids: readonly string[] | undefined) => [...new Set(ids ?? [])];
   const serving = unique(selection.servingProducts);
   const reserving = unique(selection.reservingProducts);
@@ -75,13 +75,32 @@ async function lockLots(tx: Transaction, selection: LotSelection): Promise<LotRo
   }
   if (products.length > 0) conditions.push(sql`i.product_id = any(${products}::text[])`);
   if (lotIds.length > 0) conditions.push(sql`i.id = any(${lotIds}::uuid[])`);
-  if (conditions.length === 0) return [];
-  const { text, values } = toQuery(sql`select ${raw(lotColumns)}
+  if (conditions.length === 0) return null;
+  return sql`select ${raw(lotColumns)}
        from inventory_items i join warehouses w on w.id = i.warehouse_id
       where ${join(conditions, ' or ')}
-      order by i.id
+      order by i.id`;
+}
+
+/** Locks the selected lots in id order, in one statement. */
+async function lockLots(tx: Transaction, selection: LotSelection): Promise<LotRow[]> {
+  const query = await lotsQuery(tx, selection);
+  if (query === null) return [];
+  const { text, values } = toQuery(sql`${query}
         for update of i`);
   return timedLock<LotRow>(tx, text, values);
+}
+
+/**
+ * The lots lockFor would lock for the selection, as they stand now, read without locking them: what
+ * a use case may plan against before it locks, keeping the plan only if lockFor then returns the
+ * same lots.
+ */
+export async function peekLots(tx: Transaction, selection: LotSelection): Promise<LotRow[]> {
+  const query = await lotsQuery(tx, selection);
+  if (query === null) return [];
+  const { text, values } = toQuery(query);
+  return queryRows<LotRow>(tx, text, values);
 }
 
 /** Locks the stock settings of the pairs that have them, in (product, warehouse) order. */

@@ -34,6 +34,26 @@ export function planMany(requests: readonly PlanRequest[], lots: readonly Candid
   });
 }
 
+/**
+ * Whether two lists of candidate lots are the same to the planner: the same lots in the same order,
+ * each with every fact equal (dates by instant). planMany is pure, so it plans requests alike
+ * against either: a batch may plan against lots read before it locked them, and keep those plans
+ * when the locked lots are the same.
+ */
+export function sameCandidates(a: readonly CandidateLot[], b: readonly CandidateLot[]): boolean {
+  return a.length === b.length && a.every((lot, index) => sameFacts(lot, b[index]));
+}
+
+/** Deep equality of plain data: dates by instant, objects key by key. */
+function sameFacts(a: unknown, b: unknown): boolean {
+  if (a instanceof Date || b instanceof Date) return a instanceof Date && b instanceof Date && a.getTime() === b.getTime();
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return Object.is(a, b);
+  const left = a as Record<string, unknown>;
+  const right = b as Record<string, unknown>;
+  const keys = Object.keys(left);
+  return keys.length === Object.keys(right).length && keys.every((key) => Object.hasOwn(right, key) && sameFacts(left[key], right[key]));
+}
+
 /** The lots of each product, in their given order: a line looks only at its product's, however many lots a batch locked. */
 function lotsByProduct(lots: readonly CandidateLot[]): Map<string, CandidateLot[]> {
   const byProduct = new Map<string, CandidateLot[]>();

@@ -3,16 +3,17 @@ import { v7 as uuidv7 } from 'uuid';
 import type { Config } from '../config';
 import { missingReferences } from '../db/catalogue-store';
 import type { Transaction } from '../db/client';
-import { lockFor, type StockLocks } from '../db/locks';
+import { lockFor, peekLots, type StockLocks } from '../db/locks';
+import type { LotRow } from '../db/lot-store';
 import { claimExpiredReservations } from '../db/reservation-store';
 import type { OutboxInsert } from '../db/outbox-store';
 import { mergeWrites, type Writes } from '../db/writes';
-import { planMany, type LotTake, type PlanLine, type PlanRequest } from '../domain/allocate';
+import { planMany, sameCandidates, type LotTake, type PlanLine, type PlanRequest } from '../domain/allocate';
 import { findUnitsBySerials } from '../db/unit-store';
 import { takeNamedUnits, type NamedUnit, type UnavailableSerial } from '../domain/units';
 import { settleRequest, type FailedLine, type IdSource, type UnknownReferences } from '../domain/settle';
 import type { Priority } from '../domain/priority';
-import { missingDestination, strategyChoice, type GeoPoint, type Strategy, type StrategyChoice } from '../domain/strategies';
+import { missingDestination, strategyChoice, type CandidateLot, type GeoPoint, type Strategy, type StrategyChoice } from '../domain/strategies';
 import type { NewBackorder } from '../domain/backorder';
 import type { LotMovement } from '../domain/movement';
 import type { NewReservation, NewReservationLine, StatusChange } from '../domain/reservation';
@@ -80,15 +81,10 @@ export type Served = { outcomes: EngineOutcome[]; writes: Writes };
 /** What serving needs besides the requests: the clock, the hold limits, and where ids come from (uuid v7 unless given). */
 export type ServeContext = { now: Date; config: Pick<Config, 'RESERVATION_TIMEOUT_MINUTES' | 'RESERVATION_MAX_MINUTES'>; ids?: IdSource };
 
-/**
- * Locks every lot the requests may take from (lockFor reservingProducts: one statement, id order,
- * then their stock settings; lots of discontinued products and closed warehouses are left out) and
- * finds which of their products and pinned warehouses do not exist, and which products are
- * discontinued. A product with a locked lot, and a warehouse one of those lots is in, exist and take
- * reservations; the catalogue is asked only about the rest (products without such lots, other pinned
- * warehouses), so a batch of products in stock pays no lookup at all.
- */
-async function lockStockFor(tx: Transaction, requests: readonly EngineRequest[]): Promise<{ locks: StockLocks; unknown: UnknownReferences }> {
+/** The products a batch's requests name, and the warehouses they pin. */
+type WantedStock = { productIds: string[]; pinned: string[] };
+
+function wantedStock(requests: readonly EngineRequest[]): WantedStock {
   const productIds = new Set<string>();
   const pinned = new Set<string>();
   for (const request of requests) {
@@ -97,14 +93,25 @@ async function lockStockFor(tx: Transaction, requests: readonly EngineRequest[])
       if (line.warehouseId !== undefined) pinned.add(line.warehouseId);
     }
   }
-  const locks = await lockFor(tx, { reservingProducts: [...productIds] });
-  const stocked = new Set(locks.lots.map((lot) => lot.productId));
-  const holding = new Set(locks.lots.map((lot) => lot.warehouseId));
+  return { productIds: [...productIds], pinned: [...pinned] };
+}
+
+/**
+ * Which of the wanted products and pinned warehouses do not exist, and which products are
+ * discontinued, given the lots a batch may take from (lockFor reservingProducts leaves out lots of
+ * discontinued products and closed warehouses). A product with such a lot, and a warehouse one of
+ * those lots is in, exist and take reservations; the catalogue is asked only about the rest
+ * (products without such lots, other pinned warehouses), so a batch of products in stock pays no
+ * lookup at all.
+ */
+async function unknownReferencesOf(tx: Transaction, wanted: WantedStock, lots: readonly LotRow[]): Promise<UnknownReferences> {
+  const stocked = new Set(lots.map((lot) => lot.productId));
+  const holding = new Set(lots.map((lot) => lot.warehouseId));
   const { products, warehouses, discontinued } = await missingReferences(tx, {
-    productIds: [...productIds].filter((id) => !stocked.has(id)),
-    warehouseIds: [...pinned].filter((id) => !holding.has(id)),
+    productIds: wanted.productIds.filter((id) => !stocked.has(id)),
+    warehouseIds: wanted.pinned.filter((id) => !holding.has(id)),
   });
-  return { locks, unknown: { products: new Set(products), warehouses: new Set(warehouses), discontinued: new Set(discontinued) } };
+  return { products: new Set(products), warehouses: new Set(warehouses), discontinued: new Set(discontinued) };
 }
 
 /** Most lapsed holds one batch expires in line; more wait for the next batch or the sweeper. */
@@ -140,7 +147,7 @@ async function namedUnitLines(
   tx: Transaction,
   requests: readonly EngineRequest[],
   refused: readonly (RefusedRequest | undefined)[],
-  locks: StockLocks,
+  lots: readonly LotRow[],
 ): Promise<NamedLines[]> {
   const wanted = requests.flatMap((request, index) =>
     refused[index] === undefined
@@ -151,7 +158,7 @@ async function namedUnitLines(
   const found = await findUnitsBySerials(tx, wanted);
   const unitsOf = new Map<string, Map<string, NamedUnit>>();
   for (const unit of found) unitsOf.set(unit.productId, (unitsOf.get(unit.productId) ?? new Map<string, NamedUnit>()).set(unit.serialNumber, unit));
-  const servingLots = new Set(locks.lots.map((lot) => lot.id));
+  const servingLots = new Set(lots.map((lot) => lot.id));
   const taken = new Map<string, Set<string>>();
   return requests.map((request, index) => {
     const unavailable = new Map<number, UnavailableSerial[]>();
@@ -194,31 +201,38 @@ function chooseStrategy(request: EngineRequest): StrategyChoice {
   return choice;
 }
 
+/** What a batch decided against some lots: the outcomes, its writes but those of the stock change, and the movements that change it. */
+type Decision = {
+  candidates: CandidateLot[];
+  outcomes: EngineOutcome[];
+  writes: Writes;
+  movements: LotMovement[];
+  chosen: Map<string, Set<string>>;
+};
+
 /**
- * Serves requests in the given order inside the caller's transaction: ONE lock of all lots of all
- * their products, the lapsed holds on them expired in line (expireLapsedHolds), planMany over them (each request sees what the earlier ones took), then each plan
- * settled (settleRequest) into reservations, lines, movements, history, backorders and events.
- * Returns the outcomes and everything to write; the caller adds its own writes (the jobs' results,
- * the answers kept under Idempotency-Keys) and commits them all with commitWrites — a constant
- * number of statements per batch, not per request. Lines of unknown products stay in the plan: they
- * have no lots, so they come out short, and an all-or-nothing request with one takes nothing.
+ * Plans the requests against the lots (planMany: each sees what the earlier ones took) and settles
+ * each plan (settleRequest) into reservations, lines, movements, history, backorders and events.
+ * Reads nothing but the units that lines naming serial numbers want.
  */
-export async function serve(tx: Transaction, requests: readonly EngineRequest[], ctx: ServeContext): Promise<Served> {
-  const choices = requests.map(chooseStrategy);
-  if (requests.length === 0) return { outcomes: [], writes: {} };
+async function decide(
+  tx: Transaction,
+  requests: readonly EngineRequest[],
+  choices: readonly StrategyChoice[],
+  lots: readonly LotRow[],
+  unknown: UnknownReferences,
+  ctx: ServeContext,
+): Promise<Decision> {
   const { now, config } = ctx;
   const ids = ctx.ids ?? uuidv7;
-  const locked = await lockStockFor(tx, requests);
-  const locks = await expireLapsedHolds(tx, locked.locks, now);
-  const { unknown } = locked;
-
   const refused = requests.map((request) => refusalOf(request, unknown));
-  const named = await namedUnitLines(tx, requests, refused, locks);
+  const named = await namedUnitLines(tx, requests, refused, lots);
+  const candidates = lots.map(toCandidateLot);
   const plans = planMany(
     requests.flatMap((request, index): PlanRequest[] =>
       refused[index] === undefined ? [{ lines: named[index]!.lines, priority: request.priority, allowPartial: request.allowPartial, ...choices[index]! }] : [],
     ),
-    locks.lots.map(toCandidateLot),
+    candidates,
     now,
   );
   const chosen = new Map<string, Set<string>>();
@@ -279,7 +293,43 @@ export async function serve(tx: Transaction, requests: readonly EngineRequest[],
       })),
     };
   });
+  return { candidates, outcomes, writes: { reservations, statusHistory, reservationLines, backorders, outbox }, movements, chosen };
+}
 
-  const stock = await stockChangeWrites(tx, locks, movements, { now, chosen });
-  return { outcomes, writes: mergeWrites({ reservations, statusHistory, reservationLines, backorders, outbox }, stock) };
+/**
+ * Serves requests in the given order inside the caller's transaction, deciding as if under ONE
+ * lock of all lots of all their products: the lapsed holds on them expired in line
+ * (expireLapsedHolds), planMany over them (each request sees what the earlier ones took), then
+ * each plan settled (settleRequest) into reservations, lines, movements, history, backorders and
+ * events. So that the lots are not locked while that runs, the batch first reads them without
+ * locking (peekLots) and decides against what it read; then it locks them (lockFor, id order) and
+ * keeps that decision only when the locked lots, after expiry in line, are the same candidates
+ * (sameCandidates) — the decision is then exactly the one it would make under the lock — and
+ * decides again under the lock otherwise. Requests naming serial numbers are always decided under
+ * the lock, where their units hold still.
+ * Returns the outcomes and everything to write; the caller adds its own writes (the jobs' results,
+ * the answers kept under Idempotency-Keys) and commits them all with commitWrites — a constant
+ * number of statements per batch, not per request. Lines of unknown products stay in the plan: they
+ * have no lots, so they come out short, and an all-or-nothing request with one takes nothing.
+ */
+export async function serve(tx: Transaction, requests: readonly EngineRequest[], ctx: ServeContext): Promise<Served> {
+  const choices = requests.map(chooseStrategy);
+  if (requests.length === 0) return { outcomes: [], writes: {} };
+  const wanted = wantedStock(requests);
+  const selection = { reservingProducts: wanted.productIds };
+  const namesSerials = requests.some((request) => request.lines.some((line) => line.serialNumbers !== undefined));
+
+  let early: Decision | null = null;
+  if (!namesSerials) {
+    const lots = await peekLots(tx, selection);
+    early = await decide(tx, requests, choices, lots, await unknownReferencesOf(tx, wanted, lots), ctx);
+  }
+  const locks = await expireLapsedHolds(tx, await lockFor(tx, selection), ctx.now);
+  const decision =
+    early !== null && sameCandidates(early.candidates, locks.lots.map(toCandidateLot))
+      ? early
+      : await decide(tx, requests, choices, locks.lots, await unknownReferencesOf(tx, wanted, locks.lots), ctx);
+
+  const stock = await stockChangeWrites(tx, locks, decision.movements, { now: ctx.now, chosen: decision.chosen });
+  return { outcomes: decision.outcomes, writes: mergeWrites(decision.writes, stock) };
 }

@@ -14,7 +14,7 @@ beforeAll(async () => {
   db = await createTestDatabase('engine');
   await seedCatalogue(db.pool, {
     warehouses: [{ id: 'wh-a' }, { id: 'wh-b' }],
-    products: ['order-p', 'partial-p', 'partial-q', 'back-p', 'unknown-q', 'alloc-p', 'batch-p', 'pin-p', 'cap-p', 'ghost-p', 'empty-p'],
+    products: ['order-p', 'race-p', 'partial-p', 'partial-q', 'back-p', 'unknown-q', 'alloc-p', 'batch-p', 'pin-p', 'cap-p', 'ghost-p', 'empty-p'],
   });
 });
 afterAll(async () => db.drop());
@@ -100,10 +100,40 @@ describe('the engine (serve, then commitWrites)', () => {
     const many = await statementsFor(200);
     expect(many.length).toBe(one.length);
     expect(many.filter((text) => /for update of i\b/i.test(text))).toHaveLength(1);
-    // products in stock need no catalogue lookup: only the lock itself reads the catalogue (the partial index of discontinued products)
-    const lookups = many.filter((text) => !/for update of i\b/i.test(text));
+    // the batch plans against the lots as read without a lock, then locks them
+    const lotReads = many.filter((text) => /from inventory_items i join warehouses w/i.test(text));
+    expect(lotReads.map((text) => /for update of i\b/i.test(text))).toEqual([false, true]);
+    // products in stock need no catalogue lookup: only the lot reads themselves read the catalogue (the partial index of discontinued products)
+    const lookups = many.filter((text) => !lotReads.includes(text));
     expect(lookups.filter((text) => /\b(products|warehouses) p\b|from products|from warehouses/i.test(text))).toEqual([]);
     expect(await totalsOf(db.pool, 'batch-p')).toEqual({ quantity: 1000, reserved: 404, allocated: 0 });
+  });
+
+  it('plans again under the lock when the lots changed after it read them, never giving units another transaction took', async () => {
+    await receiveLots(db.pool, [{ productId: 'race-p', warehouseId: 'wh-a', quantity: 10 }]);
+    const late = request([{ productId: 'race-p', quantity: 5 }]);
+    const outcomes = await withTransaction(db.pool, async (tx) => {
+      // right after the batch read the lots without locking them, another transaction takes 8 of the 10 units and commits
+      const racing = new Proxy(tx, {
+        get(target, property, receiver) {
+          if (property !== 'query') return Reflect.get(target, property, receiver);
+          return async (query: string | { text: string; values: unknown[] }, values?: unknown[]) => {
+            const text = typeof query === 'string' ? query : query.text;
+            const result = await (typeof query === 'string' ? target.query(query, values) : target.query(query));
+            if (/from inventory_items i join warehouses w/i.test(text) && !/for update of i\b/i.test(text)) {
+              await serve([request([{ productId: 'race-p', quantity: 8 }])]);
+            }
+            return result;
+          };
+        },
+      });
+      const served = await serveBatch(racing, [late], { now, config });
+      await commitWrites(tx, served.writes);
+      return served.outcomes;
+    });
+    expect(outcomes.map((outcome) => outcome.outcome)).toEqual(['none']);
+    expect(outcomes[0]).toMatchObject({ failedLines: [{ requestedQuantity: 5, availableQuantity: 2, reason: 'insufficient_inventory' }] });
+    expect(await totalsOf(db.pool, 'race-p')).toEqual({ quantity: 10, reserved: 8, allocated: 0 });
   });
 
   it('takes what it can for a partial request and nothing for an all-or-nothing one', async () => {

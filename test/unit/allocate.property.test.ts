@@ -1,7 +1,7 @@
 import fc from 'fast-check';
-import { plan, planMany, type LotTake, type Plan, type PlanLine, type PlanRequest } from '../../src/domain/allocate';
+import { plan, planMany, sameCandidates, type LotTake, type Plan, type PlanLine, type PlanRequest } from '../../src/domain/allocate';
 import type { CandidateLot } from '../../src/domain/strategies';
-import { now } from './lot-fixtures';
+import { day, now } from './lot-fixtures';
 import { lotsArb, requestArb, shuffled } from './lot-arbitraries';
 
 fc.configureGlobal({ numRuns: 300 });
@@ -163,6 +163,80 @@ describe('plan properties', () => {
         planMany(requests, lots, now);
         expect({ requests, lots }).toEqual(before);
       }),
+    );
+  });
+});
+
+/** A fresh read of the same lots: equal facts in new objects. */
+const reread = (lots: readonly CandidateLot[]): CandidateLot[] =>
+  lots.map((lot) => ({
+    ...lot,
+    receivedAt: new Date(lot.receivedAt.getTime()),
+    expiresAt: lot.expiresAt === null ? null : new Date(lot.expiresAt.getTime()),
+    warehouse: { ...lot.warehouse },
+  }));
+
+/** The lots as a batch may find them once it has locked them: as it read them, or changed meanwhile by another writer. */
+const lockedArb = (lots: readonly CandidateLot[]): fc.Arbitrary<CandidateLot[]> => {
+  const one = <T>(change: (lot: CandidateLot, value: T) => CandidateLot, value: fc.Arbitrary<T>) =>
+    fc.tuple(fc.nat({ max: Math.max(0, lots.length - 1) }), value).map(([at, v]) => reread(lots).map((lot, index) => (index === at ? change(lot, v) : lot)));
+  return fc.oneof(
+    { weight: 3, arbitrary: fc.constant(reread(lots)) },
+    one((lot, available: number) => ({ ...lot, available }), fc.nat({ max: 40 })),
+    one(
+      (lot, expires: number | null) => ({ ...lot, expiresAt: expires === null ? null : day(expires) }),
+      fc.option(fc.integer({ min: 95, max: 110 }), { nil: null }),
+    ),
+    one((lot, priority: number) => ({ ...lot, warehouse: { ...lot.warehouse, priority } }), fc.integer({ min: 0, max: 2 })),
+    one((lot, active: boolean) => ({ ...lot, warehouse: { ...lot.warehouse, active } }), fc.boolean()),
+    fc.nat({ max: Math.max(0, lots.length - 1) }).map((at) => reread(lots).filter((_, index) => index !== at)),
+    lotsArb.map((more) => [...reread(lots), ...more]),
+  );
+};
+
+describe('planning before the lock', () => {
+  it('keeps plans made against the lots as read only when they are what planning against the locked lots gives', () => {
+    fc.assert(
+      fc.property(
+        batchArb,
+        lotsArb.chain((lots) => fc.tuple(fc.constant(lots), lockedArb(lots))),
+        (requests, [read, locked]) => {
+          const early = planMany(requests, read, now);
+          const kept = sameCandidates(read, locked) ? early : planMany(requests, locked, now);
+          expect(kept).toEqual(planMany(requests, locked, now));
+        },
+      ),
+    );
+  });
+
+  it('finds lots read again unchanged the same, and any lot changed, missing or added not', () => {
+    fc.assert(
+      fc.property(
+        lotsArb.filter((lots) => lots.length > 0),
+        fc.nat(),
+        (lots, pick) => {
+          expect(sameCandidates(lots, reread(lots))).toBe(true);
+          const at = pick % lots.length;
+          const lot = lots[at]!;
+          const changed: CandidateLot[] = [
+            { ...lot, available: lot.available + 1 },
+            { ...lot, receivedAt: new Date(lot.receivedAt.getTime() + 1) },
+            { ...lot, expiresAt: lot.expiresAt === null ? now : null },
+            { ...lot, unitCost: lot.unitCost === null ? 1 : null },
+            { ...lot, lotNumber: `${lot.lotNumber ?? ''}x` },
+            { ...lot, warehouse: { ...lot.warehouse, premium: !lot.warehouse.premium } },
+          ];
+          for (const other of changed)
+            expect(
+              sameCandidates(
+                lots,
+                lots.map((each, index) => (index === at ? other : each)),
+              ),
+            ).toBe(false);
+          expect(sameCandidates(lots, lots.slice(1))).toBe(false);
+          expect(sameCandidates(lots, [...lots, lot])).toBe(false);
+        },
+      ),
     );
   });
 });
