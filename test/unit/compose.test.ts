@@ -7,6 +7,10 @@ import { execForm, healthcheckEntry, migrateEntry, readDockerfile, serviceEntry 
 const root = path.resolve(__dirname, '../..');
 type Service = {
   image?: string;
+  hostname?: string;
+  profiles?: string[];
+  volumes?: string[];
+  depends_on?: Record<string, unknown>;
   build?: string;
   command?: string[];
   ports?: string[];
@@ -56,6 +60,8 @@ describe('docker-compose.yml', () => {
       migrate: ['node', migrateEntry],
       api: ['node', serviceEntry, '--role', 'api'],
       worker: ['node', serviceEntry, '--role', 'worker'],
+      'api-cluster': ['node', serviceEntry, '--role', 'api'],
+      'worker-cluster': ['node', serviceEntry, '--role', 'worker'],
     });
     for (const name of Object.keys(commands)) expect(compose.services[name]!.build).toBe('.');
   });
@@ -89,7 +95,36 @@ describe('docker-compose.yml', () => {
     expect(compose.services.rabbitmq!.ports).toEqual(['15672:15672']);
     expect(compose.services.postgres!.healthcheck!.test.join(' ')).toContain('pg_isready');
     expect(compose.services.rabbitmq!.healthcheck!.test).toContain('rabbitmq-diagnostics');
-    expect(Object.keys(compose.volumes)).toEqual(['postgres-data', 'rabbitmq-data']);
+    expect(Object.keys(compose.volumes)).toEqual(['postgres-data', 'rabbitmq-data', 'rabbitmq-1-data', 'rabbitmq-2-data', 'rabbitmq-3-data']);
+  });
+
+  it('has an optional cluster profile: three RabbitMQ nodes that find each other by name, and an api and worker in quorum mode trying every node', () => {
+    const nodes = ['rabbitmq-1', 'rabbitmq-2', 'rabbitmq-3'];
+    const profiled = Object.entries(compose.services)
+      .filter(([, service]) => service.profiles?.includes('cluster'))
+      .map(([name]) => name);
+    expect(profiled.sort()).toEqual([...nodes, 'api-cluster', 'rabbitmq-cluster-publishers', 'worker-cluster'].sort());
+    const conf = readFileSync(path.join(root, 'deploy/rabbitmq-cluster.conf'), 'utf8');
+    expect(conf).toMatch(/^cluster_formation\.peer_discovery_backend = classic_config$/m);
+    for (const [index, name] of nodes.entries()) {
+      const node = compose.services[name]!;
+      expect(node.image).toBe(compose.services.rabbitmq!.image);
+      expect(node.hostname).toBe(name);
+      expect(node.volumes).toEqual(['./deploy/rabbitmq-cluster.conf:/etc/rabbitmq/conf.d/20-cluster.conf:ro', `${name}-data:/var/lib/rabbitmq`]);
+      expect(node.environment!.RABBITMQ_ERLANG_COOKIE).toBe(compose.services['rabbitmq-1']!.environment!.RABBITMQ_ERLANG_COOKIE);
+      expect(conf).toContain(`cluster_formation.classic_config.nodes.${index + 1} = rabbit@${name}`);
+    }
+    for (const name of ['api-cluster', 'worker-cluster']) {
+      const config = loadConfig({
+        AMQP_URL: compose.services[name]!.environment!.AMQP_URL!.replaceAll('${RABBITMQ_PASSWORD:-stockroom}', 'secret'),
+        AMQP_CLUSTER: compose.services[name]!.environment!.AMQP_CLUSTER,
+      });
+      expect(config.AMQP_CLUSTER).toBe('quorum');
+      expect(config.AMQP_URL.map((url) => new URL(url).hostname)).toEqual(nodes);
+      expect(Object.keys(compose.services[name]!.depends_on!)).toEqual(expect.arrayContaining(nodes));
+    }
+    // beside the single-node api, never on its ports
+    expect(compose.services['api-cluster']!.ports).toEqual(['3001:3000', '127.0.0.1:9465:9464']);
   });
 
   it('publishes the API on every interface and the admin port (/metrics, /docs) on the host loopback only', () => {
