@@ -211,19 +211,23 @@ export async function markRepublished(tx: Transaction, ids: readonly string[]): 
   await tx.query(`update allocation_requests set published_at = now(), updated_at = now() where id = any($1::uuid[])`, [ids]);
 }
 
+/** A job as the worker serves it: only the columns it reads, so starting a batch parses no more of each row than that. */
+export type StartedAllocation = Pick<AllocationRow, 'id' | 'owner' | 'idempotencyKey' | 'priority' | 'request' | 'actor' | 'deadlineAt' | 'createdAt'>;
+
 /**
  * Marks jobs as processing and counts the attempt; returns the jobs that may run (queued, or left
  * processing by a worker that died). Finished and unknown ids are not returned.
  */
-export async function startAllocations(db: Queryable, ids: readonly string[]): Promise<AllocationRow[]> {
+export async function startAllocations(db: Queryable, ids: readonly string[]): Promise<StartedAllocation[]> {
   if (ids.length === 0) return [];
-  return queryRows<AllocationRow>(
+  return queryRows<StartedAllocation>(
     db,
     `update allocation_requests a
         set status = 'processing', attempts = a.attempts + 1, started_at = coalesce(a.started_at, now()),
             published_at = coalesce(a.published_at, now()), updated_at = now()
       where a.id = any($1::uuid[]) and a.status in ('queued', 'processing')
-      returning ${columns}`,
+      returning a.id, a.owner, a.idempotency_key as "idempotencyKey", a.priority, a.request, a.actor,
+                a.deadline_at as "deadlineAt", a.created_at as "createdAt"`,
     [ids],
   );
 }

@@ -6,8 +6,8 @@ import {
   markDeadLettered,
   recordFailedAttempts,
   startAllocations,
-  type AllocationRow,
   type FinishedAllocation,
+  type StartedAllocation,
 } from '../../db/allocation-store';
 import { withTransaction } from '../../db/client';
 import { commitWrites } from '../../db/writes';
@@ -33,7 +33,7 @@ export type JobOutcome =
   | { kind: 'failed'; error: string; retryable: boolean };
 
 /** A job to serve; `traceparent`, the trace context of its message, which the events it causes continue. */
-type Job = { row: AllocationRow; request: CreateAllocation; traceparent: string | null };
+type Job = { row: StartedAllocation; request: CreateAllocation; traceparent: string | null };
 
 const resultStatusOf: Record<ServedRequest['outcome'], ResultStatus> = { complete: 'succeeded', partial: 'partial', none: 'failed' };
 
@@ -201,7 +201,7 @@ export async function runAllocationJobs(
 ): Promise<Map<string, JobOutcome>> {
   const outcomes = new Map<string, JobOutcome>();
   const startedAt = Date.now();
-  let rows: AllocationRow[];
+  let rows: StartedAllocation[];
   try {
     rows = await startAllocations(pool, ids);
   } catch (error) {
