@@ -388,7 +388,27 @@ export const orderCompletedSchema = z.object({
   orderId: externalId,
 });
 
-export const orderEventSchema = z.discriminatedUnion('type', [orderCreatedSchema, orderCancelledSchema, orderCompletedSchema]);
+/** An order was paid in full (seed 004's invoice paid): commit (allocate) what it holds, as OrderCompleted does; its units become Sold. */
+export const orderPaidSchema = z.object({
+  ...consumedEnvelope,
+  type: z.literal('OrderPaid'),
+  orderId: externalId,
+});
+
+/** An order was delivered (seed 004): ship what it has allocated; its units become Delivered. */
+export const orderDeliveredSchema = z.object({
+  ...consumedEnvelope,
+  type: z.literal('OrderDelivered'),
+  orderId: externalId,
+});
+
+export const orderEventSchema = z.discriminatedUnion('type', [
+  orderCreatedSchema,
+  orderCancelledSchema,
+  orderCompletedSchema,
+  orderPaidSchema,
+  orderDeliveredSchema,
+]);
 export type OrderEvent = z.output<typeof orderEventSchema>;
 export type OrderCreatedEvent = z.output<typeof orderCreatedSchema>;
 

@@ -9,7 +9,8 @@ const ACTOR = 'order-events';
 
 /**
  * Consumes the order service's events from `<CONSUMER_QUEUE_PREFIX>.order-events`, bound to
- * ORDERS_EXCHANGE: OrderCreated reserves, OrderCancelled releases, OrderCompleted allocates. Only
+ * ORDERS_EXCHANGE: OrderCreated reserves, OrderCancelled releases, OrderCompleted and OrderPaid allocate,
+ * OrderDelivered ships. Only
  * the publishers of ORDER_EVENT_PUBLISHERS are believed, and each one's events act for its owner:
  * they reserve as that owner and touch only that owner's orders.
  */
@@ -21,7 +22,7 @@ export async function startOrderEventsConsumer(deps: WorkerDeps): Promise<Runner
     consumer: 'order-events',
     queue: `${config.CONSUMER_QUEUE_PREFIX}.order-events`,
     exchange: config.ORDERS_EXCHANGE,
-    routingKeys: ['order.created', 'order.cancelled', 'order.completed'],
+    routingKeys: ['order.created', 'order.cancelled', 'order.completed', 'order.paid', 'order.delivered'],
     schema: orderEventSchema,
     keyOf: (event) => event.orderId,
     publishers: config.ORDER_EVENT_PUBLISHERS,

@@ -225,7 +225,7 @@ describe('catalogue events', () => {
   });
 });
 
-describe('order events of serial-tracked products (seed 004: invoice created, cancelled, paid)', () => {
+describe('order events of serial-tracked products (seed 004: invoice created, cancelled, paid, delivered)', () => {
   beforeAll(async () => {
     const created = await t.app.inject({
       method: 'POST',
@@ -265,5 +265,37 @@ describe('order events of serial-tracked products (seed 004: invoice created, ca
     const shipped = await t.app.inject({ method: 'POST', url: '/api/v1/inventory/ship', headers: owner, payload: { reservationId: reservation!.id } });
     expect(shipped.statusCode).toBe(200);
     expect((await unitStatuses())['IM-1']).toBe('DELIVERED');
+  });
+
+  it('created, paid and delivered: the units become Reserved, Sold and Delivered, each step in their history', async () => {
+    publishOrderEvent('order.created', orderCreated('ord-serial-3', 1, { items: [{ productId: 'p-serial', quantity: 1, serialNumbers: ['IM-4'] }] }));
+    await eventually(async () => (await unitStatuses())['IM-4'] === 'RESERVED', 10_000, 'the reservation');
+    publishOrderEvent('order.paid', { eventId: uuidv7(), type: 'OrderPaid', orderId: 'ord-serial-3' });
+    await eventually(async () => (await statusOf('ord-serial-3')) === 'ALLOCATED', 10_000, 'the allocation');
+    expect((await unitStatuses())['IM-4']).toBe('SOLD');
+    // a second OrderPaid (another eventId) finds the order paid and changes nothing
+    publishOrderEvent('order.paid', { eventId: uuidv7(), type: 'OrderPaid', orderId: 'ord-serial-3' });
+    publishOrderEvent('order.delivered', { eventId: uuidv7(), type: 'OrderDelivered', orderId: 'ord-serial-3' });
+    await eventually(async () => (await statusOf('ord-serial-3')) === 'FULFILLED', 10_000, 'the delivery');
+    expect((await unitStatuses())['IM-4']).toBe('DELIVERED');
+    const { rows } = await t.db.pool.query<{ step: string }>(
+      `select coalesce(h.from_status, '-') || '>' || h.to_status as step from unit_status_history h join stock_units u on u.id = h.unit_id
+        where u.product_id = 'p-serial' and u.serial_number = 'IM-4' order by h.id`,
+    );
+    expect(rows.map((row) => row.step)).toEqual(['->AVAILABLE', 'AVAILABLE>RESERVED', 'RESERVED>SOLD', 'SOLD>DELIVERED']);
+  });
+
+  it('a delivery of an order not paid is refused (invalid_transition) and changes nothing', async () => {
+    publishOrderEvent('order.created', orderCreated('ord-serial-4', 1, { items: [{ productId: 'p-serial', quantity: 1, serialNumbers: ['IM-2'] }] }));
+    await eventually(async () => (await statusOf('ord-serial-4')) === 'RESERVED', 10_000, 'the reservation');
+    publishOrderEvent('order.delivered', { eventId: uuidv7(), type: 'OrderDelivered', orderId: 'ord-serial-4' });
+    await eventually(
+      async () =>
+        (await t.db.pool.query(`select 1 from dead_letters where reason = 'invalid_transition' and payload ->> 'orderId' = 'ord-serial-4'`)).rowCount === 1,
+      10_000,
+      'the dead letter',
+    );
+    expect(await statusOf('ord-serial-4')).toBe('RESERVED');
+    expect((await unitStatuses())['IM-2']).toBe('RESERVED');
   });
 });

@@ -19,7 +19,7 @@ beforeAll(async () => {
   for (const id of ['wh-a', 'wh-b']) {
     await t.app.inject({ method: 'POST', url: '/api/v1/warehouses', headers: admin, payload: { id, code: id.toUpperCase(), name: id } });
   }
-  for (const id of ['list-1', 'list-2', 'hist-1', 'hist-2', 'sell-1', 'sell-2', 'ord-1', 'ord-2', 'view-1']) {
+  for (const id of ['list-1', 'list-2', 'hist-1', 'hist-2', 'sell-1', 'sell-2', 'ord-1', 'ord-2', 'view-1', 'flow-1']) {
     const response = await t.app.inject({
       method: 'POST',
       url: '/api/v1/products',
@@ -277,6 +277,37 @@ describe('GET /orders/:orderId/inventory', () => {
     expect(asAdmin.json().reservations).toHaveLength(1);
     expect((await api.call('GET', '/orders/o-nothing/inventory')).statusCode).toBe(404);
     await api.release({ reservationId });
+  });
+});
+
+describe("seed 004's invoice flows through the API", () => {
+  it('created -> reserved; cancelled -> available; paid -> sold -> delivered, each unit with its history and the order view agreeing', async () => {
+    await receiveUnits(t, 'flow-1', 'wh-a', ['INV-1', 'INV-2', 'INV-3']);
+    const statuses = async () => Object.fromEntries(Object.entries(await unitsOf(t, 'flow-1')).map(([serial, [status]]) => [serial, status]));
+
+    // invoice created: its items are reserved; invoice cancelled: they are available again
+    const cancelled = await reserve(api, 'inv-cancelled', [{ productId: 'flow-1', quantity: 2, serialNumbers: ['INV-1', 'INV-2'] }]);
+    expect(await statuses()).toEqual({ 'INV-1': 'RESERVED', 'INV-2': 'RESERVED', 'INV-3': 'AVAILABLE' });
+    expect((await api.release({ reservationId: cancelled, reason: 'invoice cancelled' })).statusCode).toBe(200);
+    expect(await statuses()).toEqual({ 'INV-1': 'AVAILABLE', 'INV-2': 'AVAILABLE', 'INV-3': 'AVAILABLE' });
+
+    // invoice created, fully paid, delivered
+    await reserve(api, 'inv-paid', [{ productId: 'flow-1', quantity: 2, serialNumbers: ['INV-2', 'INV-3'] }]);
+    expect((await api.call('POST', '/units/mark-sold', { orderId: 'inv-paid' })).statusCode).toBe(200);
+    expect(await statuses()).toEqual({ 'INV-1': 'AVAILABLE', 'INV-2': 'SOLD', 'INV-3': 'SOLD' });
+    expect((await api.call('POST', '/units/mark-delivered', { orderId: 'inv-paid' })).statusCode).toBe(200);
+    expect(await statuses()).toEqual({ 'INV-1': 'AVAILABLE', 'INV-2': 'DELIVERED', 'INV-3': 'DELIVERED' });
+    expect(await stepsOf('flow-1', 'INV-2')).toEqual([
+      '->AVAILABLE',
+      'AVAILABLE>RESERVED',
+      'RESERVED>AVAILABLE',
+      'AVAILABLE>RESERVED',
+      'RESERVED>SOLD',
+      'SOLD>DELIVERED',
+    ]);
+    const view = (await api.call('GET', '/orders/inv-paid/inventory')).json();
+    expect(view).toMatchObject({ consistent: true, reservations: [{ status: 'FULFILLED' }] });
+    expect(view.units.map((unit: Unit) => `${unit.serialNumber}:${unit.status}`)).toEqual(['INV-2:DELIVERED', 'INV-3:DELIVERED']);
   });
 });
 

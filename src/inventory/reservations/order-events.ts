@@ -1,14 +1,17 @@
-/** What the events of the order service do to stock: OrderCreated reserves, OrderCancelled releases, OrderCompleted allocates. */
+/** What the events of the order service do to stock: OrderCreated reserves, OrderCancelled releases, OrderCompleted and OrderPaid allocate, OrderDelivered ships. */
 import { cancelOpenBackordersOfOrder, findBackordersOfOrder } from '../../db/backorder-store';
 import type { Transaction } from '../../db/client';
 import { recordOrderCancellation } from '../../db/consistency-store';
 import { lockAggregates } from '../../db/outbox-store';
-import { findReservationsOfOrder, lockReservationsOfOrder } from '../../db/reservation-store';
+import { lockFor } from '../../db/locks';
+import { findReservationLines, findReservationsOfOrder, lockReservationsOfOrder } from '../../db/reservation-store';
 import { AppError } from '../../errors';
 import type { OrderCreatedEvent, OrderEvent } from '../../events/schemas';
 import { allocateReservation } from './allocate';
 import { releaseReservation } from './release';
 import { reserveStock, type UseCaseContext } from './reserve';
+import { shipReservation } from './ship';
+import { productsOf } from './transitions';
 import { effectiveStatus } from '../../domain/reservation';
 
 /** What an order event did, for the log. */
@@ -16,6 +19,7 @@ export type OrderEventResult =
   | { action: 'reserved'; reservationId: string | null; backorders: number }
   | { action: 'released'; reservationIds: string[]; backordersCancelled: number }
   | { action: 'allocated'; reservationIds: string[] }
+  | { action: 'shipped'; reservationIds: string[] }
   | { action: 'nothing'; why: string };
 
 /**
@@ -33,7 +37,10 @@ export async function applyOrderEvent(tx: Transaction, event: OrderEvent, ctx: U
       await recordOrderCancellation(tx, { owner: ctx.scope.owner, orderId: event.orderId, eventId: event.eventId, at: ctx.now });
       return releaseOrder(tx, event.orderId, event.reason ?? 'order cancelled', ctx);
     case 'OrderCompleted':
+    case 'OrderPaid':
       return allocateOrder(tx, event.orderId, ctx);
+    case 'OrderDelivered':
+      return shipOrder(tx, event.orderId, ctx);
   }
 }
 
@@ -102,6 +109,29 @@ async function allocateOrder(tx: Transaction, orderId: string, ctx: UseCaseConte
     return { action: 'nothing', why: `order ${orderId} is already allocated` };
   }
   throw new AppError('INVALID_TRANSITION', `Order ${orderId} holds no stock to allocate: its reservations were released or expired`, {
+    orderId,
+    reservationIds: reservations.map((reservation) => reservation.id),
+  });
+}
+
+/**
+ * Ships everything the order's ALLOCATED reservations have not shipped (they become FULFILLED),
+ * locking every lot of their products first, in id order. Nothing to do when the order is already
+ * fulfilled; refused (409) when nothing of it is allocated (its OrderPaid or OrderCompleted has not
+ * been applied, or its holds ended); NOT_FOUND when the order has no reservation yet.
+ */
+async function shipOrder(tx: Transaction, orderId: string, ctx: UseCaseContext): Promise<OrderEventResult> {
+  const reservations = await lockReservationsOfOrder(tx, ctx.scope.owner, orderId);
+  if (reservations.length === 0) throw new AppError('NOT_FOUND', `Order ${orderId} has no reservation to ship`, { orderId });
+  const allocated = reservations.filter((reservation) => reservation.status === 'ALLOCATED');
+  if (allocated.length > 0) {
+    const ids = allocated.map((reservation) => reservation.id);
+    await lockFor(tx, { products: productsOf(await findReservationLines(tx, ids)) });
+    for (const id of ids) await shipReservation(tx, { reservationId: id }, ctx);
+    return { action: 'shipped', reservationIds: ids };
+  }
+  if (reservations.some((reservation) => reservation.status === 'FULFILLED')) return { action: 'nothing', why: `order ${orderId} is already shipped` };
+  throw new AppError('INVALID_TRANSITION', `Order ${orderId} has no allocated stock to ship: it is not paid, or its holds were released or expired`, {
     orderId,
     reservationIds: reservations.map((reservation) => reservation.id),
   });
