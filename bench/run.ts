@@ -25,6 +25,7 @@ type CliOptions = {
   scenarios: ScenarioName[];
   workers: number;
   jobs?: number;
+  spreadLines?: number;
   logLevel: string;
   env: string[];
   cpuProf: boolean;
@@ -53,6 +54,11 @@ function parseArgs(argv: string[]): CliOptions {
     .addOption(new Option('--scenarios <list>', 'scenarios to run').default([...scenarioNames]).argParser(list(scenarioNames)))
     .addOption(new Option('--workers <n>', 'Stockroom worker processes').default(1).argParser((value) => Math.max(1, Number.parseInt(value, 10))))
     .addOption(new Option('--jobs <n>', "jobs per scenario instead of the mode's count").argParser((value) => Math.max(1, Number.parseInt(value, 10))))
+    .addOption(
+      new Option('--spread-lines <n>', 'most lines (products) a spread job names; 1 keeps each job in one partition').argParser((value) =>
+        Math.max(1, Number.parseInt(value, 10)),
+      ),
+    )
     .option('--log-level <level>', 'LOG_LEVEL of Stockroom processes', 'warn')
     .option('--env <KEY=VALUE...>', 'extra environment for Stockroom processes, e.g. WORKER_BATCH_SIZE=200', [])
     .option('--cpu-prof', 'write V8 CPU profiles of Stockroom processes next to their logs', false)
@@ -115,7 +121,8 @@ function parseEnv(pairs: string[]): Record<string, string> {
 async function main(): Promise<number> {
   const options = parseArgs(process.argv);
   const base = options.quick ? quickSizes : fullSizes;
-  const sizes = options.jobs ? { ...base, jobs: options.jobs, scarceJobs: options.jobs, rateJobs: options.jobs, syncJobs: options.jobs } : base;
+  const sized = options.jobs ? { ...base, jobs: options.jobs, scarceJobs: options.jobs, rateJobs: options.jobs, syncJobs: options.jobs } : base;
+  const sizes = options.spreadLines ? { ...sized, spreadLines: options.spreadLines } : sized;
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').toLowerCase();
   const logDir = fs.mkdtempSync(path.join(os.tmpdir(), `stockroom-bench-${stamp}-`));
   const profileDir = path.join(logDir, 'profiles');

@@ -13,6 +13,8 @@ export type Sizes = {
   scarceJobs: number;
   scarceStock: number;
   spreadProducts: number;
+  /** The most lines (products) a spread job names; each names 1 to this many. */
+  spreadLines: number;
   rateJobs: number;
   ratePerSecond: number;
   syncJobs: number;
@@ -24,6 +26,7 @@ export const fullSizes: Sizes = {
   scarceJobs: 20_000,
   scarceStock: 5_000,
   spreadProducts: 10_000,
+  spreadLines: 3,
   rateJobs: 10_000,
   ratePerSecond: 1_000,
   syncJobs: 20_000,
@@ -35,6 +38,7 @@ export const quickSizes: Sizes = {
   scarceJobs: 1_000,
   scarceStock: 250,
   spreadProducts: 300,
+  spreadLines: 3,
   rateJobs: 500,
   ratePerSecond: 1_000,
   syncJobs: 500,
@@ -90,12 +94,15 @@ export function hotProducts(sizes: Sizes): { productId: string; quantity: number
   ];
 }
 
+/** How many lines a spread job names, for a scenario's title. */
+const linesOf = (sizes: Sizes): string => (sizes.spreadLines === 1 ? '1 line' : `1–${sizes.spreadLines} lines`);
+
 /** Every scenario of a run, in the order they run. */
 export function scenarios(sizes: Sizes): Scenario[] {
   const warehouseId = benchWarehouses[0];
   const closed = { mode: 'closed', concurrency: sizes.concurrency } as const;
   const spreadIds = Array.from({ length: sizes.spreadProducts }, (_, i) => spreadProductId(i));
-  const spread = (seed: number): Workload => ({ kind: 'spread', productCount: sizes.spreadProducts, maxLines: 3, maxQuantity: 3, seed });
+  const spread = (seed: number): Workload => ({ kind: 'spread', productCount: sizes.spreadProducts, maxLines: sizes.spreadLines, maxQuantity: 3, seed });
   return [
     {
       name: 'hot',
@@ -122,7 +129,7 @@ export function scenarios(sizes: Sizes): Scenario[] {
     },
     {
       name: 'spread',
-      title: `${sizes.jobs} jobs of 1–3 lines over ${sizes.spreadProducts} products in 3 warehouses`,
+      title: `${sizes.jobs} jobs of ${linesOf(sizes)} over ${sizes.spreadProducts} products in 3 warehouses`,
       endpoint: 'allocations',
       workload: spread(1),
       count: sizes.jobs,
@@ -155,7 +162,7 @@ export function scenarios(sizes: Sizes): Scenario[] {
     },
     {
       name: 'sync-spread',
-      title: `${sizes.syncJobs} synchronous reserves of 1–3 lines over ${sizes.spreadProducts} products, ${sizes.concurrency} callers`,
+      title: `${sizes.syncJobs} synchronous reserves of ${linesOf(sizes)} over ${sizes.spreadProducts} products, ${sizes.concurrency} callers`,
       endpoint: 'reserve',
       workload: spread(2),
       count: sizes.syncJobs,
