@@ -18,12 +18,18 @@ const columns = `
   id, queue, allocation_id as "allocationId", reason, attempts, first_error as "firstError", last_error as "lastError",
   payload, headers, status, created_at as "createdAt", replayed_at as "replayedAt"`;
 
-/** Keeps messages that could not be processed, in one statement. */
+/**
+ * Keeps messages that could not be processed, in one statement. A letter naming a job that does not
+ * exist (a message given up on unread, at its delivery limit) keeps no allocation id.
+ */
 export async function insertDeadLetters(tx: Transaction, letters: readonly NewDeadLetter[]): Promise<void> {
   if (letters.length === 0) return;
   await tx.query(
     `insert into dead_letters (id, queue, allocation_id, reason, attempts, first_error, last_error, payload, headers)
-     select * from unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::int[], $6::text[], $7::text[], $8::jsonb[], $9::jsonb[])`,
+     select l.id, l.queue, a.id, l.reason, l.attempts, l.first_error, l.last_error, l.payload, l.headers
+       from unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::int[], $6::text[], $7::text[], $8::jsonb[], $9::jsonb[])
+            as l(id, queue, allocation_id, reason, attempts, first_error, last_error, payload, headers)
+       left join allocation_requests a on a.id = l.allocation_id`,
     [
       letters.map((letter) => letter.id),
       letters.map((letter) => letter.queue),

@@ -206,6 +206,25 @@ describe('AMQP_CLUSTER=quorum', () => {
     }
     const letters = await t.app.inject({ method: 'GET', url: `/api/v1/admin/dead-letters?queue=${encodeURIComponent(level)}`, headers: admin });
     expect(letters.json().items).toEqual([expect.objectContaining({ reason: 'delivery_limit', allocationId: job.allocationId, queue: level })]);
+    // a message naming no known job, at its last delivery: kept without an allocation id
+    const orphanId = uuidv7();
+    channel.sendToQueue(level, Buffer.from(JSON.stringify({ allocationId: orphanId })), { persistent: true, messageId: orphanId });
+    await channel.waitForConfirms();
+    for (let death = 0; death < DELIVERY_LIMIT; death++) {
+      const doomed = await connection.createChannel();
+      await new Promise<void>((resolve) => void doomed.consume(level, (message) => message && resolve()));
+      await doomed.close();
+    }
+    const again = await startWorker();
+    try {
+      const orphan = await waitFor('the orphan dead letter', async () => {
+        const reply = await t.app.inject({ method: 'GET', url: `/api/v1/admin/dead-letters?queue=${encodeURIComponent(level)}`, headers: admin });
+        return (reply.json().items as { payload: { allocationId: string } }[]).find((item) => item.payload.allocationId === orphanId);
+      });
+      expect(orphan).toMatchObject({ reason: 'delivery_limit', allocationId: null });
+    } finally {
+      await again.stop();
+    }
     const [stock] = await queryRows<{ reserved: number }>(
       t.db.pool,
       `select sum(reserved_quantity)::int as reserved from inventory_items where product_id = 'limit-p'`,
