@@ -17,7 +17,8 @@ beforeAll(async () => {
       // two batches of 20 per worker: one running, one prefetched behind it
       WORKER_CONCURRENCY: '40',
       WORKER_BATCH_SIZE: '20',
-      AMQP_HEARTBEAT_SECONDS: '2',
+      // the default: freezing a worker and asking the broker what it holds must fit in the heartbeat on a busy machine
+      AMQP_HEARTBEAT_SECONDS: '5',
       WORKER_LOCK_TIMEOUT_MS: '1000',
       WORKER_IDLE_IN_TRANSACTION_TIMEOUT_MS: '3000',
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
