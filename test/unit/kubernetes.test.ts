@@ -12,7 +12,7 @@ import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service } from 'kubernetes-models/v1/Service';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import ts from 'typescript';
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments, parseDocument } from 'yaml';
 import { environmentVariables, loadConfig } from '../../src/config';
 import { queueDepth } from '../../src/metrics';
 import { migrateEntry, serviceEntry } from '../helpers/image';
@@ -288,13 +288,23 @@ describe.each(['deploy/kubernetes/base', 'deploy/kubernetes/dev'])('%s', (kustom
     }
   });
 
-  it('scales workers on the depth of the allocation queue the service exports', () => {
+  it("scales workers on the depth of every allocation work queue: the adapter rule of docs/operations.md sums the service's exported gauge into the metric the autoscaler reads", () => {
     const autoscaler = named(manifests, 'HorizontalPodAutoscaler', 'stockroom-worker');
     const external = autoscaler.spec.metrics.find((metric: { type: string }) => metric.type === 'External').external;
-    expect(external.metric).toEqual({
-      name: (queueDepth as unknown as { name: string }).name,
-      selector: { matchLabels: { queue: loadConfig({}).ALLOCATION_QUEUE } },
-    });
+    const operations = readFileSync(path.join(root, 'docs', 'operations.md'), 'utf8');
+    const ruleBlock = /```yaml\n(externalRules:[\s\S]*?)```/.exec(operations)?.[1];
+    expect(ruleBlock).toBeDefined();
+    const [rule] = (parseDocument(ruleBlock!).toJS() as { externalRules: { seriesQuery: string; metricsQuery: string; name: { as: string } }[] }).externalRules;
+    const exported = (queueDepth as unknown as { name: string }).name;
+    expect(external.metric).toEqual({ name: rule!.name.as });
+    expect(rule!.seriesQuery).toContain(exported);
+    // the sum leaves out the retry and dead-letter queues, whatever the partitions and levels (PromQL anchors the pattern)
+    const excluded = /queue!~"([^"]+)"/.exec(rule!.metricsQuery)?.[1];
+    expect(excluded).toBeDefined();
+    const counted = (name: string) => !new RegExp(`^(?:${excluded!})$`).test(name);
+    const queue = loadConfig({}).ALLOCATION_QUEUE;
+    expect([queue, `${queue}.p3`, `${queue}.quorum.p0.high`].filter(counted)).toEqual([queue, `${queue}.p3`, `${queue}.quorum.p0.high`]);
+    expect([`${queue}.dead`, `${queue}.retry.1000ms`, `${queue}.quorum.dead`, `${queue}.quorum.retry.5000ms`].filter(counted)).toEqual([]);
   });
 });
 
