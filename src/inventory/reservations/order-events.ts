@@ -72,6 +72,23 @@ async function reserveForOrder(tx: Transaction, event: OrderCreatedEvent, ctx: U
 }
 
 /**
+ * Locks every lot of the products the reservations hold, in id order, before any of them changes:
+ * each change then locks again only lots this transaction holds, so an order of several
+ * reservations takes its locks in the one order every transaction does.
+ */
+async function lockLotsOf(tx: Transaction, reservations: readonly { id: string }[]): Promise<void> {
+  if (reservations.length === 0) return;
+  await lockFor(tx, {
+    products: productsOf(
+      await findReservationLines(
+        tx,
+        reservations.map((reservation) => reservation.id),
+      ),
+    ),
+  });
+}
+
+/**
  * Releases every RESERVED reservation of the order and cancels its open backorders. Nothing to do
  * when all its holds were already released or expired; refused (409) when its stock is already
  * allocated; NOT_FOUND when the order has nothing at all (its OrderCreated may not have arrived yet).
@@ -79,6 +96,7 @@ async function reserveForOrder(tx: Transaction, event: OrderCreatedEvent, ctx: U
 async function releaseOrder(tx: Transaction, orderId: string, reason: string, ctx: UseCaseContext): Promise<OrderEventResult> {
   const reservations = await lockReservationsOfOrder(tx, ctx.scope.owner, orderId);
   const open = reservations.filter((reservation) => effectiveStatus(reservation, ctx.now) === 'RESERVED');
+  await lockLotsOf(tx, open);
   for (const reservation of open) await releaseReservation(tx, { reservationId: reservation.id, reason }, ctx);
   const cancelled = await cancelOpenBackordersOfOrder(tx, ctx.scope.owner, orderId, ctx.now);
   if (open.length > 0 || cancelled.length > 0)
@@ -103,6 +121,7 @@ async function allocateOrder(tx: Transaction, orderId: string, ctx: UseCaseConte
   const reservations = await lockReservationsOfOrder(tx, ctx.scope.owner, orderId);
   if (reservations.length === 0) throw new AppError('NOT_FOUND', `Order ${orderId} has no reservation to allocate`, { orderId });
   const open = reservations.filter((reservation) => effectiveStatus(reservation, ctx.now) === 'RESERVED');
+  await lockLotsOf(tx, open);
   for (const reservation of open) await allocateReservation(tx, { reservationId: reservation.id }, ctx);
   if (open.length > 0) return { action: 'allocated', reservationIds: open.map((reservation) => reservation.id) };
   if (reservations.some((reservation) => reservation.status === 'ALLOCATED' || reservation.status === 'FULFILLED')) {
@@ -126,7 +145,7 @@ async function shipOrder(tx: Transaction, orderId: string, ctx: UseCaseContext):
   const allocated = reservations.filter((reservation) => reservation.status === 'ALLOCATED');
   if (allocated.length > 0) {
     const ids = allocated.map((reservation) => reservation.id);
-    await lockFor(tx, { products: productsOf(await findReservationLines(tx, ids)) });
+    await lockLotsOf(tx, allocated);
     for (const id of ids) await shipReservation(tx, { reservationId: id }, ctx);
     return { action: 'shipped', reservationIds: ids };
   }
