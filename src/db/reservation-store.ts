@@ -207,16 +207,19 @@ export async function claimExpiredReservations(tx: Transaction, now: Date, limit
   return queryRows<ReservationRow>(tx, text, values);
 }
 
+/** The columns of ReservationLineRow, with each line's lot number, for the line queries below to filter and order. */
+const reservationLinesSelect = `select l.id, l.reservation_id as "reservationId", l.lot_id as "lotId", i.lot_number as "lotNumber",
+            l.product_id as "productId", l.warehouse_id as "warehouseId", l.quantity,
+            l.allocated_quantity as "allocatedQuantity", l.shipped_quantity as "shippedQuantity",
+            l.released_quantity as "releasedQuantity", l.moved_quantity as "movedQuantity"
+       from reservation_lines l join inventory_items i on i.id = l.lot_id`;
+
 /** The lines of the reservations, each reservation's in the order they were taken. */
 export async function findReservationLines(db: Queryable, reservationIds: readonly string[]): Promise<ReservationLineRow[]> {
   if (reservationIds.length === 0) return [];
   return queryRows<ReservationLineRow>(
     db,
-    `select l.id, l.reservation_id as "reservationId", l.lot_id as "lotId", i.lot_number as "lotNumber",
-            l.product_id as "productId", l.warehouse_id as "warehouseId", l.quantity,
-            l.allocated_quantity as "allocatedQuantity", l.shipped_quantity as "shippedQuantity",
-            l.released_quantity as "releasedQuantity", l.moved_quantity as "movedQuantity"
-       from reservation_lines l join inventory_items i on i.id = l.lot_id
+    `${reservationLinesSelect}
       where l.reservation_id = any($1::uuid[])
       order by l.reservation_id, l.id`,
     [reservationIds],
@@ -228,11 +231,7 @@ export async function findLinesOfLots(db: Queryable, lotIds: readonly string[]):
   if (lotIds.length === 0) return [];
   return queryRows<ReservationLineRow>(
     db,
-    `select l.id, l.reservation_id as "reservationId", l.lot_id as "lotId", i.lot_number as "lotNumber",
-            l.product_id as "productId", l.warehouse_id as "warehouseId", l.quantity,
-            l.allocated_quantity as "allocatedQuantity", l.shipped_quantity as "shippedQuantity",
-            l.released_quantity as "releasedQuantity", l.moved_quantity as "movedQuantity"
-       from reservation_lines l join inventory_items i on i.id = l.lot_id
+    `${reservationLinesSelect}
       where l.lot_id = any($1::uuid[])
       order by l.lot_id, l.reservation_id, l.id`,
     [lotIds],
