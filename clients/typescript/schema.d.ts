@@ -4215,15 +4215,15 @@ export interface operations {
                      *             "strategy": "fifo",
                      *             "allowPartial": false,
                      *             "allowBackorder": false,
-                     *             "reservationMinutes": 10,
                      *             "priority": "medium",
-                     *             "timeoutMs": 10,
-                     *             "referenceId": "order-1001",
-                     *             "referenceType": "order",
                      *             "destination": {
                      *               "latitude": 40.7128,
                      *               "longitude": -74.006
-                     *             }
+                     *             },
+                     *             "reservationMinutes": 10,
+                     *             "timeoutMs": 10,
+                     *             "referenceId": "order-1001",
+                     *             "referenceType": "order"
                      *           },
                      *           "attempts": 10,
                      *           "lastError": "text",
@@ -4397,15 +4397,15 @@ export interface operations {
                  *       "strategy": "fifo",
                  *       "allowPartial": false,
                  *       "allowBackorder": false,
-                 *       "reservationMinutes": 10,
                  *       "priority": "medium",
-                 *       "timeoutMs": 10,
-                 *       "referenceId": "order-1001",
-                 *       "referenceType": "order",
                  *       "destination": {
                  *         "latitude": 40.7128,
                  *         "longitude": -74.006
-                 *       }
+                 *       },
+                 *       "reservationMinutes": 10,
+                 *       "timeoutMs": 10,
+                 *       "referenceId": "order-1001",
+                 *       "referenceType": "order"
                  *     }
                  */
                 "application/json": components["schemas"]["AllocationRequestInput"];
@@ -4627,15 +4627,15 @@ export interface operations {
                      *         "strategy": "fifo",
                      *         "allowPartial": false,
                      *         "allowBackorder": false,
-                     *         "reservationMinutes": 10,
                      *         "priority": "medium",
-                     *         "timeoutMs": 10,
-                     *         "referenceId": "order-1001",
-                     *         "referenceType": "order",
                      *         "destination": {
                      *           "latitude": 40.7128,
                      *           "longitude": -74.006
-                     *         }
+                     *         },
+                     *         "reservationMinutes": 10,
+                     *         "timeoutMs": 10,
+                     *         "referenceId": "order-1001",
+                     *         "referenceType": "order"
                      *       },
                      *       "attempts": 10,
                      *       "lastError": "text",
@@ -4846,15 +4846,15 @@ export interface operations {
                  *             "strategy": "fifo",
                  *             "allowPartial": false,
                  *             "allowBackorder": false,
-                 *             "reservationMinutes": 10,
                  *             "priority": "medium",
-                 *             "timeoutMs": 10,
-                 *             "referenceId": "order-1001",
-                 *             "referenceType": "order",
                  *             "destination": {
                  *               "latitude": 40.7128,
                  *               "longitude": -74.006
-                 *             }
+                 *             },
+                 *             "reservationMinutes": 10,
+                 *             "timeoutMs": 10,
+                 *             "referenceId": "order-1001",
+                 *             "referenceType": "order"
                  *           }
                  *         }
                  *       ]

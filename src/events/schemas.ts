@@ -4,20 +4,7 @@ import { findingKinds, findingSubjects } from '../domain/consistency';
 import { trackingModes } from '../domain/units';
 import { lowStockSeverities } from '../domain/low-stock';
 import { priorities } from '../domain/priority';
-import { strategies } from '../domain/strategies';
-import {
-  destinationWhenNeeded,
-  externalId,
-  geoPointSchema,
-  hasDestinationWhenNeeded,
-  isoTimestamp,
-  namedSerialsSchema,
-  quantitySchema,
-  serialsMatchQuantity,
-  serialsMatchQuantityIssue,
-  userText,
-  uuidSchema,
-} from '../schemas/common';
+import { destinationWhenNeeded, externalId, hasDestinationWhenNeeded, isoTimestamp, servingFields, stockLineOf, userText, uuidSchema } from '../schemas/common';
 
 /**
  * The events Stockroom publishes (SPEC §7), one zod schema each, discriminated on `type`.
@@ -352,10 +339,6 @@ const consumedEnvelope = {
   timestamp: userText(100).optional(),
 };
 
-const orderLineSchema = z
-  .object({ productId: externalId, quantity: quantitySchema, warehouseId: externalId.optional(), serialNumbers: namedSerialsSchema.optional() })
-  .refine(serialsMatchQuantity, serialsMatchQuantityIssue);
-
 /** An order was placed: reserve its lines (the fields and defaults of POST /inventory/reserve). */
 export const orderCreatedSchema = z
   .object({
@@ -363,12 +346,8 @@ export const orderCreatedSchema = z
     type: z.literal('OrderCreated'),
     orderId: externalId,
     customerId: externalId.optional(),
-    items: z.array(orderLineSchema).min(1).max(500),
-    strategy: z.enum(strategies).default('fifo'),
-    allowPartial: z.boolean().default(false),
-    allowBackorder: z.boolean().default(false),
-    priority: z.enum(priorities).default('medium'),
-    destination: geoPointSchema.optional(),
+    items: z.array(stockLineOf('loose')).min(1).max(500),
+    ...servingFields,
     timeoutMinutes: z.number().int().positive().optional(),
   })
   .refine(hasDestinationWhenNeeded, destinationWhenNeeded);

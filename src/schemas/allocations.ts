@@ -3,22 +3,18 @@ import { priorities } from '../domain/priority';
 import { strategies, type GeoPoint, type Strategy } from '../domain/strategies';
 import {
   cursorPageQuery,
-  externalId,
   destinationWhenNeeded,
   errorBodySchema,
-  geoPointSchema,
   hasDestinationWhenNeeded,
   idempotencyKeyText,
   isoTimestamp,
-  namedSerialsSchema,
   ownerQuery,
-  quantitySchema,
   rangeInOrder,
   referenceText,
-  serialsMatchQuantity,
-  serialsMatchQuantityIssue,
-  unavailableSerialsSchema,
+  servingFields,
+  stockLineOf,
   timeRangeQuery,
+  unavailableSerialsSchema,
   userText,
   uuidSchema,
   valueList,
@@ -46,30 +42,18 @@ export const failureReasons = [
 ] as const;
 export type FailureReason = (typeof failureReasons)[number];
 
-export const allocationItemSchema = z
-  .strictObject({
-    productId: externalId,
-    quantity: quantitySchema,
-    warehouseId: externalId.optional(),
-    /** units of a serial-tracked product by serial number: exactly these, or the line gets nothing */
-    serialNumbers: namedSerialsSchema.optional(),
-  })
-  .refine(serialsMatchQuantity, serialsMatchQuantityIssue);
+export const allocationItemSchema = stockLineOf('strict');
 
 /** POST /allocations (SPEC §5). */
 export const createAllocationBody = z
   .strictObject({
     items: z.array(allocationItemSchema).min(1).max(200),
     mode: z.enum(['reserve', 'allocate']).default('reserve'),
-    strategy: z.enum(strategies).default('fifo'),
-    allowPartial: z.boolean().default(false),
-    allowBackorder: z.boolean().default(false),
+    ...servingFields,
     reservationMinutes: z.number().int().min(1).optional(),
-    priority: z.enum(priorities).default('medium'),
     timeoutMs: z.number().int().min(1).max(86_400_000).optional(),
     referenceId: referenceText,
     referenceType: userText(64),
-    destination: geoPointSchema.optional(),
   })
   .refine(hasDestinationWhenNeeded, destinationWhenNeeded);
 export type CreateAllocation = z.infer<typeof createAllocationBody>;

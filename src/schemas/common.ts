@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { missingDestination, strategyChoice, type GeoPoint, type Strategy } from '../domain/strategies';
+import { priorities } from '../domain/priority';
+import { missingDestination, strategies, strategyChoice, type GeoPoint, type Strategy } from '../domain/strategies';
 
 /** An id given by its owner (catalogue product id, warehouse id such as wh-001). */
 export const externalId = z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, 'expected 1-64 characters of letters, digits and ._:-');
@@ -81,6 +82,30 @@ export const hasDestinationWhenNeeded = (body: { strategy: Strategy; destination
   strategyChoice(body.strategy, body.destination) !== null;
 /** Where and how a body that fails hasDestinationWhenNeeded is refused. */
 export const destinationWhenNeeded = { error: missingDestination, path: ['destination'] };
+
+/**
+ * A line of stock asked for — a product, how many, optionally from which warehouse and which units —
+ * as reserve, direct allocate, an allocation job and an OrderCreated event all take it.
+ */
+export const stockLineFields = {
+  productId: externalId,
+  quantity: quantitySchema,
+  warehouseId: externalId.optional(),
+  /** units of a serial-tracked product by serial number: exactly these, or the line gets nothing */
+  serialNumbers: namedSerialsSchema.optional(),
+};
+/** A stock line: strict in a request body; loose in a consumed event, which may carry fields Stockroom does not read (they are dropped). */
+export const stockLineOf = (shape: 'strict' | 'loose') =>
+  (shape === 'strict' ? z.strictObject(stockLineFields) : z.object(stockLineFields)).refine(serialsMatchQuantity, serialsMatchQuantityIssue);
+
+/** How a request is served, with the defaults every way in shares (refine the body with hasDestinationWhenNeeded). */
+export const servingFields = {
+  strategy: z.enum(strategies).default('fifo'),
+  allowPartial: z.boolean().default(false),
+  allowBackorder: z.boolean().default(false),
+  priority: z.enum(priorities).default('medium'),
+  destination: geoPointSchema.optional(),
+};
 
 export const errorBodySchema = z.object({
   error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),

@@ -6,15 +6,13 @@ import {
   cursorPageQuery,
   destinationWhenNeeded,
   externalId,
-  geoPointSchema,
   hasDestinationWhenNeeded,
   isoTimestamp,
-  namedSerialsSchema,
   ownerQuery,
   quantitySchema,
   rangeInOrder,
-  serialsMatchQuantity,
-  serialsMatchQuantityIssue,
+  servingFields,
+  stockLineOf,
   unavailableSerialsSchema,
   userText,
   uuidSchema,
@@ -89,20 +87,12 @@ export type BackorderedAnswer = z.output<typeof backorderedAnswerSchema>;
 export const serveAnswerSchema = z.union([reserveAnswerSchema, backorderedAnswerSchema]);
 export type ServeAnswer = z.output<typeof serveAnswerSchema>;
 
-const requestItem = z
-  .strictObject({ productId: externalId, quantity: quantitySchema, warehouseId: externalId.optional(), serialNumbers: namedSerialsSchema.optional() })
-  .refine(serialsMatchQuantity, serialsMatchQuantityIssue);
-
 /** What reserve and direct allocate share: the order, its lines, and how to serve them. */
 const serveFields = {
   orderId: externalId,
   customerId: externalId.optional(),
-  items: z.array(requestItem).min(1).max(500),
-  strategy: z.enum(strategies).default('fifo'),
-  allowPartial: z.boolean().default(false),
-  allowBackorder: z.boolean().default(false),
-  priority: z.enum(priorities).default('medium'),
-  destination: geoPointSchema.optional(),
+  items: z.array(stockLineOf('strict')).min(1).max(500),
+  ...servingFields,
 };
 
 /** The bound of timeoutMinutes is RESERVATION_MAX_MINUTES, checked by the use case (it is configuration). */
@@ -153,7 +143,7 @@ export const reservationIdParams = z.strictObject({ id: uuidSchema });
 export const transferReservationBody = z.strictObject({
   orderId: externalId,
   customerId: externalId.optional(),
-  items: z.array(requestItem).min(1).max(500).optional(),
+  items: z.array(stockLineOf('strict')).min(1).max(500).optional(),
   timeoutMinutes: z.number().int().positive().optional(),
   reason: userText(200, { multiline: true }).optional(),
   ...versionField,
