@@ -756,7 +756,7 @@ export interface paths {
         };
         /**
          * Find units by product, status, order, serial number and warehouse
-         * @description Every filter given narrows the list: productId, status (one or a comma-separated list), orderId (units its reservations hold, sold or delivered), serialNumber, warehouseId. By product and serial number; pass the answer's `nextCursor` as `cursor` for the next page. A unit of another owner's reservation shows its status only (`reservationId` and `orderId` null); `orderId` finds the caller's own order's units (an admin's: every owner's).
+         * @description Current units only: of a serial number delivered or written off and then returned, the unit of its latest life. Every filter given narrows the list: productId, status (one or a comma-separated list), orderId (units its reservations hold, sold or delivered), serialNumber, warehouseId. By product and serial number; pass the answer's `nextCursor` as `cursor` for the next page. A unit of another owner's reservation shows its status only (`reservationId` and `orderId` null); `orderId` finds the caller's own order's units (an admin's: every owner's).
          */
         get: operations["listUnits"];
         put?: never;
@@ -776,7 +776,7 @@ export interface paths {
         };
         /**
          * A unit by serial number, with its status history
-         * @description Serial numbers are unique per product, not across products: when several products have a unit of this serial number, name the product with `productId` (409 CONFLICT lists them, `details.productIds`). 404 when no product (or not the one named) has it. A unit of another owner's reservation shows its status only (`reservationId` and `orderId` null); `orderId` finds the caller's own order's units (an admin's: every owner's).
+         * @description The serial number's current unit (its latest life: a unit delivered or written off that came back by a RETURN is a new unit, `previousUnitId` the one it returns) and the history of all its lives, oldest first, each step naming its `unitId` and `life`. Serial numbers are unique per product, not across products: when several products have a unit of this serial number, name the product with `productId` (409 CONFLICT lists them, `details.productIds`). 404 when no product (or not the one named) has it. A unit of another owner's reservation shows its status only (`reservationId` and `orderId` null); `orderId` finds the caller's own order's units (an admin's: every owner's).
          */
         get: operations["getUnit"];
         put?: never;
@@ -1893,10 +1893,12 @@ export interface components {
             createdAt: string;
             /** Format: uuid */
             id: string;
+            life: number;
             /** Format: uuid */
             lotId: string;
             lotNumber: string | null;
             orderId: string | null;
+            previousUnitId: string | null;
             productId: string;
             reservationId: string | null;
             serialNumber: string;
@@ -1913,10 +1915,12 @@ export interface components {
             history: components["schemas"]["SerialUnitStep"][];
             /** Format: uuid */
             id: string;
+            life: number;
             /** Format: uuid */
             lotId: string;
             lotNumber: string | null;
             orderId: string | null;
+            previousUnitId: string | null;
             productId: string;
             reservationId: string | null;
             serialNumber: string;
@@ -1935,10 +1939,13 @@ export interface components {
             /** Format: date-time */
             at: string;
             fromStatus: ("AVAILABLE" | "RESERVED" | "SOLD" | "DELIVERED" | "WRITTEN_OFF") | null;
+            life: number;
             reason: string | null;
             reference: string | null;
             /** @enum {string} */
             toStatus: "AVAILABLE" | "RESERVED" | "SOLD" | "DELIVERED" | "WRITTEN_OFF";
+            /** Format: uuid */
+            unitId: string;
         };
         ShipRequest: {
             items?: {
@@ -10152,6 +10159,8 @@ export interface operations {
                      *           "status": "AVAILABLE",
                      *           "reservationId": "0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f",
                      *           "orderId": "order-1001",
+                     *           "life": 10,
+                     *           "previousUnitId": "0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f",
                      *           "createdAt": "2025-01-15T09:30:00.000Z",
                      *           "updatedAt": "2025-01-15T09:30:00.000Z"
                      *         }
@@ -11204,6 +11213,8 @@ export interface operations {
                      *           "status": "AVAILABLE",
                      *           "reservationId": "0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f",
                      *           "orderId": "order-1001",
+                     *           "life": 10,
+                     *           "previousUnitId": "0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f",
                      *           "createdAt": "2025-01-15T09:30:00.000Z",
                      *           "updatedAt": "2025-01-15T09:30:00.000Z"
                      *         }
@@ -11338,10 +11349,14 @@ export interface operations {
                      *       "status": "AVAILABLE",
                      *       "reservationId": "0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f",
                      *       "orderId": "order-1001",
+                     *       "life": 10,
+                     *       "previousUnitId": "0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f",
                      *       "createdAt": "2025-01-15T09:30:00.000Z",
                      *       "updatedAt": "2025-01-15T09:30:00.000Z",
                      *       "history": [
                      *         {
+                     *           "unitId": "0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f",
+                     *           "life": 10,
                      *           "fromStatus": "AVAILABLE",
                      *           "toStatus": "AVAILABLE",
                      *           "reason": "cycle count",
@@ -11547,6 +11562,8 @@ export interface operations {
                      *           "status": "AVAILABLE",
                      *           "reservationId": "0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f",
                      *           "orderId": "order-1001",
+                     *           "life": 10,
+                     *           "previousUnitId": "0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f",
                      *           "createdAt": "2025-01-15T09:30:00.000Z",
                      *           "updatedAt": "2025-01-15T09:30:00.000Z"
                      *         }
@@ -11831,6 +11848,8 @@ export interface operations {
                      *           "status": "AVAILABLE",
                      *           "reservationId": "0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f",
                      *           "orderId": "order-1001",
+                     *           "life": 10,
+                     *           "previousUnitId": "0190f5e2-7c1a-7b3e-9d4f-2a6c8e1b3d5f",
                      *           "createdAt": "2025-01-15T09:30:00.000Z",
                      *           "updatedAt": "2025-01-15T09:30:00.000Z"
                      *         }

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
+  type AnyPgColumn,
   bigint,
   boolean,
   check,
@@ -257,7 +258,9 @@ export const reservationStatusHistory = pgTable(
  * One unit of a serial-tracked product (seed 004), in the lot it was received into. Its lot's
  * quantities are the counts of its units (src/domain/units.ts lotCountsOf), held so at every commit
  * by the deferred trigger of drizzle/0015_stock_units.sql. reservationId names the reservation a
- * Reserved, Sold or Delivered unit belongs to.
+ * Reserved, Sold or Delivered unit belongs to. A serial number delivered or written off and then
+ * returned comes back as a new unit, its next life (`life`, `previousUnitId` the unit it returns);
+ * of a product's units with one serial number at most one is in stock (src/domain/units.ts comingIn).
  */
 export const stockUnits = pgTable(
   'stock_units',
@@ -276,11 +279,21 @@ export const stockUnits = pgTable(
     condition: text('condition').notNull().default('New'),
     status: text('status').notNull().default('AVAILABLE'),
     reservationId: uuid('reservation_id').references(() => reservations.id),
+    /** 1 for a serial number's first unit, then one more for each return of it after it left stock */
+    life: integer('life').notNull().default(1),
+    /** the unit of the serial number's previous life, which this one's return brought back */
+    previousUnitId: uuid('previous_unit_id').references((): AnyPgColumn => stockUnits.id),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
   (table) => [
-    uniqueIndex('stock_units_product_serial_key').on(table.productId, table.serialNumber),
+    // a serial number's lives, in order; the latest is its current unit (unitIsCurrentSql)
+    uniqueIndex('stock_units_product_serial_life_key').on(table.productId, table.serialNumber, table.life),
+    // at most one unit of a serial number in stock: two receipts or returns of it cannot both commit
+    uniqueIndex('stock_units_product_serial_in_stock_key')
+      .on(table.productId, table.serialNumber)
+      .where(sql.raw("status in ('AVAILABLE', 'RESERVED', 'SOLD')")),
+    index('stock_units_previous_unit_idx').on(table.previousUnitId),
     index('stock_units_serial_idx').on(table.serialNumber),
     // the units a movement of a lot moves, by status
     index('stock_units_lot_status_idx').on(table.lotId, table.status, table.serialNumber),

@@ -10,6 +10,13 @@ import { raw, sql, toQuery, whereAll, type Sql } from './sql';
  */
 export const unitInStockSql = "u.status in ('AVAILABLE', 'RESERVED', 'SOLD')";
 
+/**
+ * currentLives() of src/domain/units.ts over a unit aliased `u`: the unit is its serial number's
+ * latest life (by stock_units_product_serial_life_key), the one every lookup by serial number finds.
+ */
+export const unitIsCurrentSql = `not exists (select 1 from stock_units later
+  where later.product_id = u.product_id and later.serial_number = u.serial_number and later.life > u.life)`;
+
 /** A unit step to record, with its time. */
 export type UnitStepRow = UnitStep & { at: Date };
 
@@ -47,7 +54,7 @@ export async function findUnitsOfReservation(db: Queryable, reservationId: strin
   );
 }
 
-/** A unit as found by serial number: where it is and what state it is in. */
+/** A unit as found by serial number: where it is, what state it is in and which life of its serial number. */
 export type UnitBySerial = {
   id: string;
   productId: string;
@@ -56,44 +63,46 @@ export type UnitBySerial = {
   warehouseId: string;
   status: UnitStatus;
   reservationId: string | null;
+  life: number;
 };
 
-/** The units of a product with these serial numbers (those that exist). */
+/** The current units of a product with these serial numbers (those that exist). */
 export async function findUnitsBySerial(db: Queryable, productId: string, serialNumbers: readonly string[]): Promise<UnitBySerial[]> {
   if (serialNumbers.length === 0) return [];
   return queryRows<UnitBySerial>(
     db,
     `select u.id, u.product_id as "productId", u.serial_number as "serialNumber", u.lot_id as "lotId", u.warehouse_id as "warehouseId",
-            u.status, u.reservation_id as "reservationId"
+            u.status, u.reservation_id as "reservationId", u.life
        from stock_units u
-      where u.product_id = $1 and u.serial_number = any($2::text[])
+      where u.product_id = $1 and u.serial_number = any($2::text[]) and ${unitIsCurrentSql}
       order by u.serial_number`,
     [productId, serialNumbers],
   );
 }
 
-/** The units with these serial numbers of these products (those that exist). */
+/** The current units with these serial numbers of these products (those that exist). */
 export async function findUnitsBySerials(db: Queryable, wanted: readonly { productId: string; serialNumber: string }[]): Promise<UnitBySerial[]> {
   if (wanted.length === 0) return [];
   return queryRows<UnitBySerial>(
     db,
     `select u.id, u.product_id as "productId", u.serial_number as "serialNumber", u.lot_id as "lotId", u.warehouse_id as "warehouseId",
-            u.status, u.reservation_id as "reservationId"
+            u.status, u.reservation_id as "reservationId", u.life
        from stock_units u
        join (select distinct * from unnest($1::text[], $2::text[])) as w(product_id, serial_number)
-         on w.product_id = u.product_id and w.serial_number = u.serial_number`,
+         on w.product_id = u.product_id and w.serial_number = u.serial_number
+      where ${unitIsCurrentSql}`,
     [wanted.map((want) => want.productId), wanted.map((want) => want.serialNumber)],
   );
 }
 
 /** The statement registering received units (a part of commitWrites). */
 export function unitsInsert(rows: readonly (ReceivedUnit & { at: Date })[]): Sql {
-  return sql`insert into stock_units (id, product_id, warehouse_id, lot_id, serial_number, condition, status, created_at, updated_at)
-       select id, product_id, warehouse_id, lot_id, serial_number, condition, 'AVAILABLE', at, at
+  return sql`insert into stock_units (id, product_id, warehouse_id, lot_id, serial_number, condition, status, life, previous_unit_id, created_at, updated_at)
+       select id, product_id, warehouse_id, lot_id, serial_number, condition, 'AVAILABLE', life, previous_unit_id, at, at
          from unnest(${rows.map((row) => row.id)}::uuid[], ${rows.map((row) => row.productId)}::text[], ${rows.map((row) => row.warehouseId)}::text[],
                      ${rows.map((row) => row.lotId)}::uuid[], ${rows.map((row) => row.serialNumber)}::text[], ${rows.map((row) => row.condition)}::text[],
-                     ${rows.map((row) => row.at)}::timestamptz[])
-           as r(id, product_id, warehouse_id, lot_id, serial_number, condition, at)`;
+                     ${rows.map((row) => row.life)}::int[], ${rows.map((row) => row.previousUnitId)}::uuid[], ${rows.map((row) => row.at)}::timestamptz[])
+           as r(id, product_id, warehouse_id, lot_id, serial_number, condition, life, previous_unit_id, at)`;
 }
 
 /** The statement setting units' new states (a part of commitWrites); one change per unit. */
@@ -161,13 +170,15 @@ export type UnitRow = {
   reservationId: string | null;
   orderId: string | null;
   owner: string | null;
+  life: number;
+  previousUnitId: string | null;
   createdAt: Date;
   updatedAt: Date;
 };
 
 const unitRowColumns = `u.id, u.product_id as "productId", u.serial_number as "serialNumber", u.warehouse_id as "warehouseId", u.lot_id as "lotId",
   i.lot_number as "lotNumber", u.condition, u.status, u.reservation_id as "reservationId", r.order_id as "orderId", r.owner,
-  u.created_at as "createdAt", u.updated_at as "updatedAt"`;
+  u.life, u.previous_unit_id as "previousUnitId", u.created_at as "createdAt", u.updated_at as "updatedAt"`;
 const unitRowSources = `stock_units u join inventory_items i on i.id = u.lot_id left join reservations r on r.id = u.reservation_id`;
 
 /** Which units a lookup returns: every field given narrows it. `order` matches units of that order's reservations (of `owner` when given); `after` continues after that unit. */
@@ -182,12 +193,13 @@ export type UnitFilter = {
 };
 
 /**
- * Units by product and serial number, without locking them. Only the filters given become
- * conditions; the order is that of stock_units_product_serial_key, so a page continues after its
- * last unit by (product, serial number).
+ * Current units (the latest life of each serial number) by product and serial number, without
+ * locking them. Only the filters given become conditions; the order is that of
+ * stock_units_product_serial_life_key, one current unit per (product, serial number), so a page
+ * continues after its last unit by (product, serial number).
  */
 export async function searchUnits(db: Queryable, filter: UnitFilter): Promise<UnitRow[]> {
-  const conditions: Sql[] = [];
+  const conditions: Sql[] = [raw(unitIsCurrentSql)];
   if (filter.productId !== undefined) conditions.push(sql`u.product_id = ${filter.productId}`);
   if (filter.statuses !== undefined) conditions.push(sql`u.status = any(${filter.statuses}::text[])`);
   if (filter.serialNumber !== undefined) conditions.push(sql`u.serial_number = ${filter.serialNumber}`);
@@ -217,33 +229,48 @@ export async function findUnitRowsOfReservations(db: Queryable, reservationIds: 
   );
 }
 
-/** The units with this serial number, of any product (of `productId` only, when given). */
+/** The current units with this serial number, of any product (of `productId` only, when given). */
 export async function findUnitRowsBySerial(db: Queryable, serialNumber: string, productId?: string): Promise<UnitRow[]> {
   return queryRows<UnitRow>(
     db,
-    `select ${unitRowColumns} from ${unitRowSources} where u.serial_number = $1 and ($2::text is null or u.product_id = $2) order by u.product_id`,
+    `select ${unitRowColumns} from ${unitRowSources}
+      where u.serial_number = $1 and ($2::text is null or u.product_id = $2) and ${unitIsCurrentSql}
+      order by u.product_id`,
     [serialNumber, productId ?? null],
   );
 }
 
-/** The units of one product with these serial numbers (those that exist), by serial number. */
+/** The current units of one product with these serial numbers (those that exist), by serial number. */
 export async function findUnitRowsOfProduct(db: Queryable, productId: string, serialNumbers: readonly string[]): Promise<UnitRow[]> {
   return queryRows<UnitRow>(
     db,
-    `select ${unitRowColumns} from ${unitRowSources} where u.product_id = $1 and u.serial_number = any($2::text[]) order by u.serial_number`,
+    `select ${unitRowColumns} from ${unitRowSources}
+      where u.product_id = $1 and u.serial_number = any($2::text[]) and ${unitIsCurrentSql}
+      order by u.serial_number`,
     [productId, serialNumbers],
   );
 }
 
-/** A step of a unit's status history as stored. */
-export type UnitHistoryRow = { fromStatus: UnitStatus | null; toStatus: UnitStatus; reason: string | null; reference: string | null; actor: string; at: Date };
+/** A step of a unit's status history as stored, with the unit (the life of its serial number) it is a step of. */
+export type UnitHistoryRow = {
+  unitId: string;
+  life: number;
+  fromStatus: UnitStatus | null;
+  toStatus: UnitStatus;
+  reason: string | null;
+  reference: string | null;
+  actor: string;
+  at: Date;
+};
 
-/** A unit's status history, oldest first. */
-export async function findUnitHistory(db: Queryable, unitId: string): Promise<UnitHistoryRow[]> {
+/** The status history of a product's serial number across all its lives, oldest first. */
+export async function findSerialHistory(db: Queryable, productId: string, serialNumber: string): Promise<UnitHistoryRow[]> {
   return queryRows<UnitHistoryRow>(
     db,
-    `select from_status as "fromStatus", to_status as "toStatus", reason, reference, actor, created_at as at
-       from unit_status_history where unit_id = $1 order by id`,
-    [unitId],
+    `select h.unit_id as "unitId", u.life, h.from_status as "fromStatus", h.to_status as "toStatus", h.reason, h.reference, h.actor, h.created_at as at
+       from stock_units u join unit_status_history h on h.unit_id = u.id
+      where u.product_id = $1 and u.serial_number = $2
+      order by u.life, h.id`,
+    [productId, serialNumber],
   );
 }

@@ -58,8 +58,51 @@ export function lotCountsOf(statuses: readonly UnitStatus[]): { quantity: number
 /** A unit as the picker sees it. `reservationId` names the reservation a Reserved, Sold or Delivered unit belongs to. */
 export type StockUnit = { id: string; serialNumber: string; lotId: string; status: UnitStatus; reservationId: string | null };
 
-/** A unit received into a lot: its id, serial number and condition. */
-export type ReceivedUnit = { id: string; productId: string; warehouseId: string; lotId: string; serialNumber: string; condition: string };
+/**
+ * A unit received into a lot: its id, serial number and condition, and which life of the serial
+ * number it is (1, or the next after `previousUnitId`, the unit a return brings back: comingIn).
+ */
+export type ReceivedUnit = {
+  id: string;
+  productId: string;
+  warehouseId: string;
+  lotId: string;
+  serialNumber: string;
+  condition: string;
+  life: number;
+  previousUnitId: string | null;
+};
+
+/** A serial number's current unit: its latest life, the one in stock when one is. */
+export type SerialLife = { id: string; life: number; status: UnitStatus };
+
+/** Whether a serial number may come in, and as which life; else the status of the unit that keeps it out. */
+export type ComingIn = { ok: true; life: number; previousUnitId: string | null } | { ok: false; status: UnitStatus };
+
+/**
+ * Whether a serial number of a product may come in by a receipt or a return, given its current unit
+ * (undefined: the product never had it). A serial number never seen comes in as life 1. A receipt of
+ * one the product has or had is refused, whatever its status. A return of one whose unit left stock
+ * (Delivered: a customer's return; Written off: a unit written off that turned up again) brings it
+ * back as a new unit, the next life, linked to that one — the old unit keeps its terminal status and
+ * history. A return of one still in stock (Available, Reserved, Sold) is refused. So at most one
+ * unit of a serial number is ever in stock, and it is always the latest life.
+ */
+export function comingIn(type: 'RECEIPT' | 'RETURN', current: SerialLife | undefined): ComingIn {
+  if (current === undefined) return { ok: true, life: 1, previousUnitId: null };
+  if (type === 'RETURN' && !isInStock(current.status)) return { ok: true, life: current.life + 1, previousUnitId: current.id };
+  return { ok: false, status: current.status };
+}
+
+/** The current unit of each serial number among these units (its latest life), in their order. */
+export function currentLives<T extends { productId: string; serialNumber: string; life: number }>(units: readonly T[]): T[] {
+  const latest = new Map<string, number>();
+  for (const unit of units) {
+    const key = JSON.stringify([unit.productId, unit.serialNumber]);
+    latest.set(key, Math.max(latest.get(key) ?? 0, unit.life));
+  }
+  return units.filter((unit) => latest.get(JSON.stringify([unit.productId, unit.serialNumber])) === unit.life);
+}
 
 /** One step of one unit, in the order taken; becomes a row of the unit's status history. */
 export type UnitStep = {

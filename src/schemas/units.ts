@@ -15,6 +15,8 @@ const exampleUnit = {
   status: 'RESERVED',
   reservationId: '01936fb0-aaaa-7bbb-8ccc-0123456789ab',
   orderId: 'inv-77',
+  life: 1,
+  previousUnitId: null,
   createdAt: '2024-01-15T10:00:00.000Z',
   updatedAt: '2024-01-15T11:00:00.000Z',
 };
@@ -22,7 +24,9 @@ const exampleUnit = {
 /**
  * A unit of a serial-tracked product. `reservationId` and `orderId` name the reservation it is held,
  * sold or delivered by; both are null for a unit of no reservation, and for one of another owner's
- * reservation (only its status shows).
+ * reservation (only its status shows). `life` counts the serial number's lives: a unit delivered or
+ * written off and then returned comes back as a new unit, the next life, and `previousUnitId` names
+ * the unit it returns (null for a first life).
  */
 export const unitSchema = z
   .object({
@@ -36,14 +40,21 @@ export const unitSchema = z
     status: z.enum(unitStatuses),
     reservationId: uuidSchema.nullable(),
     orderId: z.string().nullable(),
+    life: z.number().int().min(1),
+    previousUnitId: uuidSchema.nullable(),
     createdAt: isoTimestamp,
     updatedAt: isoTimestamp,
   })
   .meta({ example: exampleUnit });
 export type UnitView = z.output<typeof unitSchema>;
 
-/** One step of a unit's status history; `reference` (a reservation or an adjustment) is null for another owner's reservation. */
+/**
+ * One step of a serial number's status history; `unitId` and `life` say which unit (which life of the
+ * serial number) took it; `reference` (a reservation or an adjustment) is null for another owner's reservation.
+ */
 export const unitStepSchema = z.object({
+  unitId: uuidSchema,
+  life: z.number().int().min(1),
   fromStatus: z.enum(unitStatuses).nullable(),
   toStatus: z.enum(unitStatuses),
   reason: z.string().nullable(),
@@ -53,7 +64,7 @@ export const unitStepSchema = z.object({
 });
 export type UnitStepView = z.output<typeof unitStepSchema>;
 
-/** GET /units/:serialNumber: the unit and its status history, oldest first. */
+/** GET /units/:serialNumber: the serial number's current unit and the history of all its lives, oldest first. */
 export const unitDetailSchema = unitSchema.extend({ history: z.array(unitStepSchema) });
 export type UnitDetail = z.output<typeof unitDetailSchema>;
 

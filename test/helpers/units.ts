@@ -24,10 +24,11 @@ export async function receiveUnits(
   return response.json<{ adjustments: { movements: { lotId: string }[] }[] }>().adjustments[0]!.movements[0]!.lotId;
 }
 
-/** Each unit of the product, by serial number: its status and reservation. */
+/** Each current unit (latest life) of the product, by serial number: its status and reservation. */
 export async function unitsOf(t: TestApp, productId: string): Promise<Record<string, [string, string | null]>> {
   const { rows } = await t.db.pool.query<{ serial: string; status: string; reservationId: string | null }>(
-    `select serial_number as serial, status, reservation_id as "reservationId" from stock_units where product_id = $1 order by serial_number`,
+    `select distinct on (serial_number) serial_number as serial, status, reservation_id as "reservationId"
+       from stock_units where product_id = $1 order by serial_number, life desc`,
     [productId],
   );
   return Object.fromEntries(rows.map((row) => [row.serial, [row.status, row.reservationId]]));

@@ -19,8 +19,8 @@ import { byPriorityThenArrival, type Priority } from '../../src/domain/priority'
 import { available } from '../../src/domain/quantities';
 import { chooseTakes, orderLots } from '../../src/domain/strategies';
 import { toCandidateLot } from '../../src/inventory/stock/lots';
-import { unitInStockSql } from '../../src/db/unit-store';
-import { isInStock, unitStatuses } from '../../src/domain/units';
+import { unitInStockSql, unitIsCurrentSql } from '../../src/db/unit-store';
+import { currentLives, isInStock, unitStatuses } from '../../src/domain/units';
 import { stockByWarehouse } from '../../src/inventory/stock/lots';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { receiveLots, seedCatalogue } from '../helpers/stock';
@@ -149,6 +149,30 @@ describe('catalogue flags: warehouseServes and productTakesReservations (src/dom
     expect(await lotsFor({ reservingProducts: ['gone-p', 'closed-p'] })).not.toContain(lot);
     expect(await lotsFor({ servingProducts: ['gone-p'] })).toEqual([lot]);
     expect(await lotsFor({ products: ['gone-p'] })).toEqual([lot]);
+  });
+});
+
+describe('current life: currentLives (src/domain/units.ts) and unitIsCurrentSql (src/db/unit-store.ts)', () => {
+  it('both keep the latest life of each serial number of each product: a first life alone, the last of several, lives of another product apart', async () => {
+    const lives = [
+      { productId: 'p', serialNumber: 'ONLY', life: 1 },
+      { productId: 'p', serialNumber: 'MANY', life: 1 },
+      { productId: 'p', serialNumber: 'MANY', life: 2 },
+      { productId: 'p', serialNumber: 'MANY', life: 3 },
+      { productId: 'q', serialNumber: 'MANY', life: 1 },
+      { productId: 'p', serialNumber: 'GAP', life: 1 },
+      { productId: 'p', serialNumber: 'GAP', life: 3 },
+    ];
+    const key = (unit: { productId: string; serialNumber: string; life: number }) => `${unit.productId}/${unit.serialNumber}/${unit.life}`;
+    // a CTE named stock_units stands in for the table the mirror reads its later lives from
+    const { rows } = await db.pool.query<{ productId: string; serialNumber: string; life: number }>(
+      `with stock_units as (select * from unnest($1::text[], $2::text[], $3::int[]) as l(product_id, serial_number, life))
+       select u.product_id as "productId", u.serial_number as "serialNumber", u.life from stock_units u where ${unitIsCurrentSql}`,
+      [lives.map((unit) => unit.productId), lives.map((unit) => unit.serialNumber), lives.map((unit) => unit.life)],
+    );
+    const expected = ['p/ONLY/1', 'p/MANY/3', 'q/MANY/1', 'p/GAP/3'];
+    expect(currentLives(lives).map(key)).toEqual(expected);
+    expect(rows.map(key).sort()).toEqual([...expected].sort());
   });
 });
 

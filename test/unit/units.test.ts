@@ -2,6 +2,8 @@ import fc from 'fast-check';
 import type { LotMovement } from '../../src/domain/movement';
 import {
   checkUnitTransition,
+  comingIn,
+  currentLives,
   lotCountsOf,
   shiftOf,
   takeNamedUnits,
@@ -180,8 +182,8 @@ describe('unitMoves', () => {
 
   it('registers received units as available, lot by lot', () => {
     const received: ReceivedUnit[] = [
-      { id: 'u1', productId: 'p', warehouseId: 'w', lotId: 'lot-1', serialNumber: 'A', condition: 'New' },
-      { id: 'u2', productId: 'p', warehouseId: 'w', lotId: 'lot-2', serialNumber: 'B', condition: 'Refurbished' },
+      { id: 'u1', productId: 'p', warehouseId: 'w', lotId: 'lot-1', serialNumber: 'A', condition: 'New', life: 1, previousUnitId: null },
+      { id: 'u2', productId: 'p', warehouseId: 'w', lotId: 'lot-2', serialNumber: 'B', condition: 'Refurbished', life: 2, previousUnitId: 'u0' },
     ];
     const moves = unitMoves([move({ type: 'RECEIPT', quantityDelta: 1, lotId: 'lot-2' }), move({ type: 'RECEIPT', quantityDelta: 1 })], [], received);
     expect(moves.received.map((received) => received.id)).toEqual(['u2', 'u1']);
@@ -241,6 +243,8 @@ describe('unitMoves properties', () => {
                 lotId: 'lot-1',
                 serialNumber: `SN-${String(serial).padStart(4, '0')}`,
                 condition: 'New',
+                life: 1,
+                previousUnitId: null,
               });
             }
             movement = move({ type: 'RECEIPT', quantityDelta: op.count });
@@ -546,5 +550,48 @@ describe('rederiveUnits', () => {
       ok: false,
       why: expect.stringMatching(/Delivered unit is not moved back/),
     });
+  });
+});
+
+describe('comingIn', () => {
+  const unitIn = (status: UnitStatus) => ({ id: 'old', life: 2, status });
+
+  it('takes a serial number never seen as its first life, by receipt or return', () => {
+    expect(comingIn('RECEIPT', undefined)).toEqual({ ok: true, life: 1, previousUnitId: null });
+    expect(comingIn('RETURN', undefined)).toEqual({ ok: true, life: 1, previousUnitId: null });
+  });
+
+  it.each(unitStatuses)('refuses a receipt of a serial number whose unit is %s', (status) => {
+    expect(comingIn('RECEIPT', unitIn(status))).toEqual({ ok: false, status });
+  });
+
+  it.each(['DELIVERED', 'WRITTEN_OFF'] as const)('brings a %s unit back by a return as the next life, linked to it', (status) => {
+    expect(comingIn('RETURN', unitIn(status))).toEqual({ ok: true, life: 3, previousUnitId: 'old' });
+  });
+
+  it.each(['AVAILABLE', 'RESERVED', 'SOLD'] as const)('refuses a return of a unit still in stock (%s)', (status) => {
+    expect(comingIn('RETURN', unitIn(status))).toEqual({ ok: false, status });
+  });
+
+  it('lets a serial number into stock only when no unit of it is in stock', () => {
+    fc.assert(
+      fc.property(fc.constantFrom('RECEIPT' as const, 'RETURN' as const), fc.option(fc.constantFrom(...unitStatuses), { nil: undefined }), (type, status) => {
+        const outcome = comingIn(type, status === undefined ? undefined : unitIn(status));
+        if (outcome.ok) expect(status === undefined || !['AVAILABLE', 'RESERVED', 'SOLD'].includes(status)).toBe(true);
+      }),
+    );
+  });
+});
+
+describe('currentLives', () => {
+  it('keeps the latest life of each serial number of each product, in order', () => {
+    const lives = [
+      { productId: 'p', serialNumber: 'A', life: 1 },
+      { productId: 'p', serialNumber: 'A', life: 2 },
+      { productId: 'q', serialNumber: 'A', life: 1 },
+      { productId: 'p', serialNumber: 'B', life: 3 },
+      { productId: 'p', serialNumber: 'B', life: 1 },
+    ];
+    expect(currentLives(lives)).toEqual([lives[1], lives[2], lives[3]]);
   });
 });

@@ -38,7 +38,8 @@ export function unitRoutes(app: FastifyInstance, deps: AppDeps): void {
         tags: ['units'],
         summary: 'Find units by product, status, order, serial number and warehouse',
         description:
-          'Every filter given narrows the list: productId, status (one or a comma-separated list), orderId (units its reservations hold, sold or ' +
+          'Current units only: of a serial number delivered or written off and then returned, the unit of its latest life. Every filter given ' +
+          'narrows the list: productId, status (one or a comma-separated list), orderId (units its reservations hold, sold or ' +
           "delivered), serialNumber, warehouseId. By product and serial number; pass the answer's `nextCursor` as `cursor` for the next page." +
           ownerNote,
         querystring: listUnitsQuery,
@@ -56,6 +57,8 @@ export function unitRoutes(app: FastifyInstance, deps: AppDeps): void {
         tags: ['units'],
         summary: 'A unit by serial number, with its status history',
         description:
+          "The serial number's current unit (its latest life: a unit delivered or written off that came back by a RETURN is a new unit, " +
+          '`previousUnitId` the one it returns) and the history of all its lives, oldest first, each step naming its `unitId` and `life`. ' +
           'Serial numbers are unique per product, not across products: when several products have a unit of this serial number, name the product ' +
           'with `productId` (409 CONFLICT lists them, `details.productIds`). 404 when no product (or not the one named) has it.' +
           ownerNote,

@@ -12,7 +12,7 @@ import type { AdjustBody, AdjustmentLineInput, AdjustResponse } from '../../sche
 import { toLotView } from './lots';
 import { replenishedProducts } from './replenishment';
 import { stockChangeWrites } from '../stock-changes';
-import { assertNewSerials, checkSerialLines, chosenSerials, lotsOfNamedUnits, receivedUnits } from './serial-lines';
+import { checkSerialLines, chosenSerials, livesComingIn, lotsOfNamedUnits, receivedUnits } from './serial-lines';
 import { isUniqueViolationOf } from '../../db/pg-errors';
 
 /** What an adjustment did: the answer for the caller, and the products whose stock grew. */
@@ -60,9 +60,10 @@ export async function adjustStock(tx: Transaction, body: AdjustBody, actor: stri
   const lines = body.adjustments;
   await assertKnownReferences(tx, { productIds: lines.map((line) => line.productId), warehouseIds: lines.map((line) => line.warehouseId) });
   const tracking = await checkSerialLines(tx, lines);
-  await assertNewSerials(tx, lines);
   const namedLots = lines.flatMap((line) => ('lotId' in line && line.lotId !== undefined ? [line.lotId] : []));
   const locks = await lockFor(tx, { places: lines, lotIds: namedLots });
+  // read under the locks, so of two returns of one serial number at one warehouse the second sees the first
+  const lives = await livesComingIn(tx, lines);
   const fromLots = await lotsOfNamedUnits(tx, lines);
 
   const plan = planAdjustments(
@@ -110,14 +111,14 @@ export async function adjustStock(tx: Transaction, body: AdjustBody, actor: stri
     tracking: tracking.get(lot.productId) ?? 'lot',
   }));
   const received = plan.lines.flatMap((line) =>
-    line.changes.flatMap((change) => (change.quantityDelta > 0 ? receivedUnits(lines[line.index]!, lotIdOf.get(change.lotKey) ?? change.lotKey) : [])),
+    line.changes.flatMap((change) => (change.quantityDelta > 0 ? receivedUnits(lines[line.index]!, lotIdOf.get(change.lotKey) ?? change.lotKey, lives) : [])),
   );
   const chosen = chosenSerials(lines, referenceOf);
   const stock = await stockChangeWrites(tx, locks, movements, { now, created, received, chosen });
   // StockAdjusted goes first, ahead of the LowStockAlert it may cause
   const written = await commitWritesReadingLedger(tx, { outbox: outboxRows(adjusted, now) }, stock).catch((error: unknown) => {
-    // a receipt of the same serial number committed since assertNewSerials looked
-    if (isUniqueViolationOf(error, 'stock_units_product_serial_key')) {
+    // a receipt or return of the same serial number committed since livesComingIn looked
+    if (isUniqueViolationOf(error, 'stock_units_product_serial_life_key') || isUniqueViolationOf(error, 'stock_units_product_serial_in_stock_key')) {
       throw new AppError('ALREADY_EXISTS', 'Serial numbers already registered for their product; nothing was changed');
     }
     throw error;

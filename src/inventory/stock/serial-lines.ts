@@ -1,13 +1,14 @@
 /**
  * The serial numbers of an adjustment's lines into and out of serial-tracked products: which lines
- * must name them, that they are new (in) or available (out), and what the stock change needs of them
- * (the units received, the lots a removal takes from, the serial numbers each reference asked for).
+ * must name them, that they may come in (new, or returned after they left stock) or are available
+ * (out), and what the stock change needs of them (the units received and their lives, the lots a
+ * removal takes from, the serial numbers each reference asked for).
  */
 import { v7 as uuidv7 } from 'uuid';
 import { findTracking } from '../../db/catalogue-store';
 import type { Queryable } from '../../db/client';
 import { findUnitsBySerial } from '../../db/unit-store';
-import { repeatedSerials, type ReceivedUnit, type Tracking } from '../../domain/units';
+import { comingIn, repeatedSerials, type ReceivedUnit, type Tracking } from '../../domain/units';
 import { AppError } from '../../errors';
 import type { AdjustmentLineInput } from '../../schemas/inventory';
 
@@ -58,24 +59,39 @@ export async function checkSerialLines(db: Queryable, lines: readonly Adjustment
   return tracking;
 }
 
-/** Refuses (409 ALREADY_EXISTS, listing them) serial numbers coming in that their product already has. */
-export async function assertNewSerials(db: Queryable, lines: readonly AdjustmentLineInput[]): Promise<void> {
-  const known: { productId: string; serialNumber: string; status: string }[] = [];
-  for (const [productId, serials] of serialsByProduct(lines.filter((line) => line.type === 'RECEIPT' || line.type === 'RETURN'))) {
-    known.push(...(await findUnitsBySerial(db, productId, serials)).map((unit) => ({ productId, serialNumber: unit.serialNumber, status: unit.status })));
-  }
-  if (known.length > 0) {
-    throw new AppError('ALREADY_EXISTS', 'Serial numbers already registered for their product; nothing was changed', { duplicateSerials: known });
-  }
+/** The life a serial number coming in starts, by product and serial number (serialKey). */
+export type LivesComingIn = Map<string, { life: number; previousUnitId: string | null }>;
+
+function serialKey(productId: string, serialNumber: string): string {
+  return JSON.stringify([productId, serialNumber]);
 }
 
-function serialsByProduct(lines: readonly AdjustmentLineInput[]): Map<string, string[]> {
-  const byProduct = new Map<string, string[]>();
+/**
+ * The life each serial number coming in (receipts, returns) starts (comingIn: 1 when new, the next
+ * when a return brings back a unit that left stock). Refuses (409 ALREADY_EXISTS, listing them with
+ * the status of their current unit) a receipt of a serial number its product has or had, and a
+ * return of one still in stock.
+ */
+export async function livesComingIn(db: Queryable, lines: readonly AdjustmentLineInput[]): Promise<LivesComingIn> {
+  const lives: LivesComingIn = new Map();
+  const refused: { productId: string; serialNumber: string; status: string }[] = [];
   for (const line of lines) {
+    if (line.type !== 'RECEIPT' && line.type !== 'RETURN') continue;
     const serials = serialsOf(line);
-    if (serials.length > 0) byProduct.set(line.productId, [...(byProduct.get(line.productId) ?? []), ...serials]);
+    if (serials.length === 0) continue;
+    const current = new Map((await findUnitsBySerial(db, line.productId, serials)).map((unit) => [unit.serialNumber, unit]));
+    for (const serialNumber of serials) {
+      const life = comingIn(line.type, current.get(serialNumber));
+      if (life.ok) lives.set(serialKey(line.productId, serialNumber), { life: life.life, previousUnitId: life.previousUnitId });
+      else refused.push({ productId: line.productId, serialNumber, status: life.status });
+    }
   }
-  return byProduct;
+  if (refused.length > 0) {
+    throw new AppError('ALREADY_EXISTS', 'Serial numbers already registered for their product (and not returnable); nothing was changed', {
+      duplicateSerials: refused,
+    });
+  }
+  return lives;
 }
 
 /**
@@ -111,8 +127,8 @@ export async function lotsOfNamedUnits(db: Queryable, lines: readonly Adjustment
   return fromLots;
 }
 
-/** The units a line brings into its lot, as the stock change registers them. */
-export function receivedUnits(line: AdjustmentLineInput, lotId: string): ReceivedUnit[] {
+/** The units a line brings into its lot, as the stock change registers them, each starting the life `lives` gives it. */
+export function receivedUnits(line: AdjustmentLineInput, lotId: string, lives: LivesComingIn): ReceivedUnit[] {
   if (!('units' in line) || line.units === undefined) return [];
   return line.units.map((unit) => ({
     id: uuidv7(),
@@ -121,6 +137,7 @@ export function receivedUnits(line: AdjustmentLineInput, lotId: string): Receive
     lotId,
     serialNumber: unit.serialNumber,
     condition: unit.condition ?? DEFAULT_CONDITION,
+    ...lives.get(serialKey(line.productId, unit.serialNumber))!,
   }));
 }
 

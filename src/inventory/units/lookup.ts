@@ -2,7 +2,7 @@
 import { findTracking } from '../../db/catalogue-store';
 import type { Queryable } from '../../db/client';
 import { findReservationLines, findReservationOwners, findReservationsOfOrderIn, findStatusHistory } from '../../db/reservation-store';
-import { findUnitHistory, findUnitRowsBySerial, findUnitRowsOfReservations, searchUnits } from '../../db/unit-store';
+import { findSerialHistory, findUnitRowsBySerial, findUnitRowsOfReservations, searchUnits } from '../../db/unit-store';
 import { listOwner, type OwnerScope } from '../../domain/ownership';
 import { unitDisagreements } from '../../domain/units';
 import { AppError, notFound } from '../../errors';
@@ -32,8 +32,9 @@ export async function findUnits(db: Queryable, query: ListUnitsQuery, scope: Own
 }
 
 /**
- * A unit by serial number, with its status history. Serial numbers are unique per product only: when
- * products share one, `productId` says which (else 409 CONFLICT listing the products); 404 when none has it.
+ * A unit by serial number — its current life — with the status history of the serial number across
+ * all its lives, oldest first. Serial numbers are unique per product only: when products share one,
+ * `productId` says which (else 409 CONFLICT listing the products); 404 when none has it.
  */
 export async function findUnit(db: Queryable, serialNumber: string, productId: string | undefined, scope: OwnerScope): Promise<UnitDetail> {
   const units = await findUnitRowsBySerial(db, serialNumber, productId);
@@ -45,7 +46,7 @@ export async function findUnit(db: Queryable, serialNumber: string, productId: s
       productIds: units.map((candidate) => candidate.productId),
     });
   }
-  const history = await findUnitHistory(db, unit.id);
+  const history = await findSerialHistory(db, unit.productId, unit.serialNumber);
   const references = history.flatMap((step) => (step.reference !== null && uuidSchema.safeParse(step.reference).success ? [step.reference] : []));
   const owners = await findReservationOwners(db, references);
   return { ...unitView(unit, scope), history: history.map((step) => unitStepView(step, owners, scope)) };
