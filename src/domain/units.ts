@@ -227,24 +227,41 @@ export function repeatedSerials(serialNumbers: readonly string[]): string[] {
   return [...repeated];
 }
 
+/** The reason of the step a unit takes when its reservation is moved to another order. */
+export const RESERVATION_MOVED = 'reservation moved';
+
 /**
  * The units a reservation move hands over (POST /inventory/reservations/:id/transfer): from each lot,
  * as many of the source's Reserved units as the move takes, by serial number, now the target's. They
- * stay Reserved, so no status step is taken. Throws when a lot lacks them (its units disagree with
- * the source's lines, which the database forbids).
+ * stay Reserved; each takes a step Reserved → Reserved (RESERVATION_MOVED, referencing the target),
+ * so its history says which reservation holds it from then on. Throws when a lot lacks them (its
+ * units disagree with the source's lines, which the database forbids).
  */
 export function unitsHandedOver(
   units: readonly StockUnit[],
   moves: readonly { lotId: string; quantity: number }[],
   sourceId: string,
   targetId: string,
-): UnitChange[] {
+  actor: string,
+): { changes: UnitChange[]; steps: UnitStep[] } {
   const bySerial = [...units].sort((a, b) => (a.serialNumber < b.serialNumber ? -1 : a.serialNumber > b.serialNumber ? 1 : 0));
-  return moves.flatMap(({ lotId, quantity }) => {
+  const handed = moves.flatMap(({ lotId, quantity }) => {
     const held = bySerial.filter((unit) => unit.lotId === lotId && unit.status === 'RESERVED' && unit.reservationId === sourceId).slice(0, quantity);
     if (held.length < quantity) throw new Error(`lot ${lotId} holds ${held.length} units of reservation ${sourceId} for a move of ${quantity}`);
-    return held.map((unit) => ({ id: unit.id, status: 'RESERVED' as const, reservationId: targetId }));
+    return held;
   });
+  return {
+    changes: handed.map((unit) => ({ id: unit.id, status: 'RESERVED', reservationId: targetId })),
+    steps: handed.map((unit) => ({
+      unitId: unit.id,
+      fromStatus: 'RESERVED',
+      toStatus: 'RESERVED',
+      reservationId: targetId,
+      reason: RESERVATION_MOVED,
+      reference: targetId,
+      actor,
+    })),
+  };
 }
 
 /** Why a unit named by serial number cannot be taken: its status, or UNKNOWN (no such unit of the product), ELSEWHERE (not at the line's warehouse), NOT_SERVING (its lot serves no new request: expired, or in a closed warehouse). */

@@ -89,6 +89,25 @@ describe('units follow their reservation', () => {
     expect(moved.statusCode).toBe(201);
     const target = moved.json().to.reservationId;
     expect(await unitsOf(t, 'ph-3')).toEqual({ 'M-1': ['RESERVED', target], 'M-2': ['RESERVED', target], 'M-3': ['RESERVED', source] });
+    // the units handed over record the move in their history; the one left behind does not
+    const { rows: moveSteps } = await t.db.pool.query(
+      `select u.serial_number as "serialNumber", h.from_status as "fromStatus", h.to_status as "toStatus", h.reason, h.reference, h.actor
+         from unit_status_history h join stock_units u on u.id = h.unit_id
+        where u.product_id = 'ph-3' and h.reason = 'reservation moved' order by u.serial_number`,
+    );
+    expect(moveSteps).toEqual(
+      ['M-1', 'M-2'].map((serialNumber) => ({
+        serialNumber,
+        fromStatus: 'RESERVED',
+        toStatus: 'RESERVED',
+        reason: 'reservation moved',
+        reference: target,
+        actor: 'checkout',
+      })),
+    );
+    const shown = await api.call('GET', '/units/M-1?productId=ph-3');
+    expect(shown.json().history.at(-1)).toMatchObject({ fromStatus: 'RESERVED', toStatus: 'RESERVED', reason: 'reservation moved', reference: target });
+    expect(await stepsOf('ph-3', 'M-3')).toEqual(['->AVAILABLE', 'AVAILABLE>RESERVED']);
     expect((await api.release({ reservationId: target })).statusCode).toBe(200);
     expect(await unitsOf(t, 'ph-3')).toEqual({ 'M-1': ['AVAILABLE', null], 'M-2': ['AVAILABLE', null], 'M-3': ['RESERVED', source] });
 
@@ -97,6 +116,7 @@ describe('units follow their reservation', () => {
     const next = await reserve('o-after-expiry', 'ph-3', 3);
     expect(await unitsOf(t, 'ph-3')).toEqual({ 'M-1': ['RESERVED', next], 'M-2': ['RESERVED', next], 'M-3': ['RESERVED', next] });
     expect(await stepsOf('ph-3', 'M-3')).toEqual(['->AVAILABLE', 'AVAILABLE>RESERVED', 'RESERVED>AVAILABLE', 'AVAILABLE>RESERVED']);
+    expect(await stepsOf('ph-3', 'M-1')).toEqual(['->AVAILABLE', 'AVAILABLE>RESERVED', 'RESERVED>RESERVED', 'RESERVED>AVAILABLE', 'AVAILABLE>RESERVED']);
   });
 
   it('a backorder filled by a receipt reserves the units received', async () => {

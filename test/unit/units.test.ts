@@ -12,6 +12,7 @@ import {
   unitCountsOfLine,
   unitDisagreements,
   unitTransitions,
+  unitsHandedOver,
   whyNotMarked,
   rederiveUnits,
   markTargets,
@@ -593,5 +594,56 @@ describe('currentLives', () => {
       { productId: 'p', serialNumber: 'B', life: 1 },
     ];
     expect(currentLives(lives)).toEqual([lives[1], lives[2], lives[3]]);
+  });
+});
+
+describe('unitsHandedOver', () => {
+  const held = (id: string, serialNumber: string, lotId: string, reservationId: string | null, status: UnitStatus = 'RESERVED'): StockUnit => ({
+    id,
+    serialNumber,
+    lotId,
+    status,
+    reservationId,
+  });
+
+  it("hands over as many of the source's Reserved units per lot as the move takes, by serial number, each with a step naming the target", () => {
+    const units = [
+      held('u3', 'C', 'lot-1', 'src'),
+      held('u1', 'A', 'lot-1', 'src'),
+      held('u2', 'B', 'lot-1', 'other'),
+      held('u4', 'D', 'lot-2', 'src'),
+      held('u5', 'E', 'lot-2', null, 'AVAILABLE'),
+    ];
+    const handed = unitsHandedOver(
+      units,
+      [
+        { lotId: 'lot-1', quantity: 1 },
+        { lotId: 'lot-2', quantity: 1 },
+      ],
+      'src',
+      'dst',
+      'ops-1',
+    );
+    expect(handed.changes).toEqual([
+      { id: 'u1', status: 'RESERVED', reservationId: 'dst' },
+      { id: 'u4', status: 'RESERVED', reservationId: 'dst' },
+    ]);
+    expect(handed.steps).toEqual(
+      ['u1', 'u4'].map((unitId) => ({
+        unitId,
+        fromStatus: 'RESERVED',
+        toStatus: 'RESERVED',
+        reservationId: 'dst',
+        reason: 'reservation moved',
+        reference: 'dst',
+        actor: 'ops-1',
+      })),
+    );
+  });
+
+  it('throws when a lot holds fewer units of the source than the move takes', () => {
+    expect(() => unitsHandedOver([held('u1', 'A', 'lot-1', 'src')], [{ lotId: 'lot-1', quantity: 2 }], 'src', 'dst', 'ops-1')).toThrow(
+      'lot lot-1 holds 1 units of reservation src for a move of 2',
+    );
   });
 });

@@ -89,10 +89,12 @@ export async function moveReservation(
     plan.moves.filter((move) => serialLots.has(move.lotId)),
     source.id,
     target.id,
+    ctx.actor,
   );
 
   await commitWrites(tx, {
-    unitChanges: handedOver.map((change) => ({ ...change, at: ctx.now })),
+    unitChanges: handedOver.changes.map((change) => ({ ...change, at: ctx.now })),
+    unitSteps: handedOver.steps.map((step) => ({ ...step, at: ctx.now })),
     reservations: [target],
     reservationLines: targetLines,
     reservationChanges: [{ id: source.id, status: sourceStatus, at: ctx.now }],
