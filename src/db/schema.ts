@@ -97,6 +97,12 @@ export const inventoryItems = pgTable(
     expiresAt: timestamp('expires_at', { withTimezone: true }),
     unitCost: numeric('unit_cost', { precision: 14, scale: 4 }),
     version: integer('version').notNull().default(0),
+    /**
+     * its product's tracking is serial: set from the product when the lot is created and kept so when
+     * the tracking changes (triggers of drizzle/0020_lots_serial_tracked.sql), so that the deferred
+     * check of a lot against its units runs only for serial-tracked lots
+     */
+    serialTracked: boolean('serial_tracked').notNull().default(false),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

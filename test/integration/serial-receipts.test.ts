@@ -169,6 +169,33 @@ describe('a lot and its units', () => {
     expect(await lotState(t.db.pool, lotId)).toMatchObject({ quantity: 2 });
   });
 
+  it('is checked only while its product is serial-tracked, whoever creates the lot and however the tracking changes', async () => {
+    await seedCatalogue(t, { warehouses: [], products: ['p-turn'] });
+    const lotId = '00000000-0000-7000-8000-0000000000f1';
+    // a lot written straight to the table takes its product's tracking all the same
+    await t.db.pool.query(`insert into inventory_items (id, product_id, warehouse_id, quantity, received_at) values ($1, 'p-turn', 'wh-2', 0, now())`, [lotId]);
+    const serialTracked = async () => (await t.db.pool.query(`select serial_tracked from inventory_items where id = $1`, [lotId])).rows[0].serial_tracked;
+    expect(await serialTracked()).toBe(false);
+    // a lot of a lot-tracked product has no units to count
+    await t.db.pool.query(`update inventory_items set quantity = 1 where id = $1`, [lotId]);
+    // back as the ledger has it
+    await t.db.pool.query(`update inventory_items set quantity = 0 where id = $1`, [lotId]);
+
+    const patch = (tracking: string) => t.app.inject({ method: 'PATCH', url: '/api/v1/products/p-turn', headers: admin, payload: { tracking } });
+    expect((await patch('serial')).statusCode).toBe(200);
+    expect(await serialTracked()).toBe(true);
+    await expect(t.db.pool.query(`update inventory_items set quantity = 1 where id = $1`, [lotId])).rejects.toMatchObject({ code: '23514' });
+    // the flag follows the product, not whoever writes it
+    await t.db.pool.query(`update inventory_items set serial_tracked = false where id = $1`, [lotId]);
+    expect(await serialTracked()).toBe(true);
+
+    expect((await patch('lot')).statusCode).toBe(200);
+    expect(await serialTracked()).toBe(false);
+    await t.db.pool.query(`update inventory_items set quantity = 1 where id = $1`, [lotId]);
+    // back as the ledger has it
+    await t.db.pool.query(`update inventory_items set quantity = 0 where id = $1`, [lotId]);
+  });
+
   it('is checked by reconcile, which names a lot whose units disagree', async () => {
     const lines: string[] = [];
     expect(await reconcile(t.db.pool, (line) => lines.push(line))).toBe(true);
