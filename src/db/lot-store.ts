@@ -43,12 +43,17 @@ export type MovementRow = {
   createdAt: Date;
 };
 
-/** The columns of a lot as a LotRow, over `inventory_items i join warehouses w`. */
+/**
+ * The columns of a lot as a LotRow, over `inventory_items i join warehouses w`. The tracking is the
+ * lot's own copy of its product's (serial_tracked, kept so by the triggers of migration 0020), not a
+ * look-up of the product per lot: that subquery, priced for every lot the planner expects, put the
+ * lock of a spread batch's lots over jit_above_cost whenever the statistics were those of an empty table.
+ */
 export const lotColumns = `
   i.id, i.product_id as "productId", i.warehouse_id as "warehouseId", i.bin_location as "binLocation",
   i.lot_number as "lotNumber", i.quantity, i.reserved_quantity as "reservedQuantity",
   i.allocated_quantity as "allocatedQuantity", i.received_at as "receivedAt", i.expires_at as "expiresAt",
-  i.unit_cost::float8 as "unitCost", i.version, (select p.tracking from products p where p.id = i.product_id) as tracking,
+  i.unit_cost::float8 as "unitCost", i.version, case when i.serial_tracked then 'serial' else 'lot' end as tracking,
   json_build_object('latitude', w.latitude, 'longitude', w.longitude, 'premium', w.premium,
                     'priority', w.priority, 'active', w.active) as warehouse`;
 
