@@ -146,19 +146,32 @@ function headerOf(token: string): { alg?: unknown; kid?: unknown } | null {
   }
 }
 
+/** How many verified tokens a verifier remembers. */
+export const verifiedTokenCacheSize = 1000;
+
+/** A token that verified, with the instants (ms) between which it stays valid, skew included. */
+type Verified = { caller: Caller; validFrom: number; validUntil: number };
+
 /**
  * Builds the verifier of bearer tokens: HS256 with the secret, RS256 and EdDSA with the public keys
  * (the one its `kid` names, else the only one that fits); `exp` required, `iss`/`aud`
  * checked when configured, clocks may differ by JWT_CLOCK_SKEW_SECONDS. The token's `alg` only
  * picks among configured keys: a token cannot choose its own (no `none`, no HS256 over a public key).
+ *
+ * A caller sends the same token with every call, so the verifier remembers the last
+ * verifiedTokenCacheSize tokens that verified, by their whole text, with the caller they name:
+ * a repeat within the token's `nbf`..`exp` (skew included, as the check itself allows) is answered
+ * without checking the signature and claims again, and one outside them is checked again (and
+ * refused). Refusals are never remembered. The keys are read once per verifier, so a new secret or
+ * key file takes effect with a new verifier (a restart), which remembers nothing.
  */
 export function createTokenVerifier(keys: TokenKeys, rules: TokenRules): (token: string) => Caller {
+  const clockTolerance = rules.JWT_CLOCK_SKEW_SECONDS * 1000;
   const checks = {
     requiredClaims: ['exp', ...(rules.JWT_ISSUER === undefined ? [] : ['iss']), ...(rules.JWT_AUDIENCE === undefined ? [] : ['aud'])],
     ...(rules.JWT_ISSUER === undefined ? {} : { allowedIss: rules.JWT_ISSUER }),
     ...(rules.JWT_AUDIENCE === undefined ? {} : { allowedAud: rules.JWT_AUDIENCE }),
-    clockTolerance: rules.JWT_CLOCK_SKEW_SECONDS * 1000,
-    cache: 1000,
+    clockTolerance,
   };
   const verifySecret = keys.secret === null ? null : createVerifier({ key: keys.secret, algorithms: ['HS256'], ...checks });
   const verifyPublic = keys.publicKeys.map((key) => ({ ...key, verify: createVerifier({ key: key.pem, algorithms: [key.algorithm], ...checks }) }));
@@ -174,12 +187,13 @@ export function createTokenVerifier(keys: TokenKeys, rules: TokenRules): (token:
     return chosen.length === 1 ? chosen[0]!.verify : null;
   };
 
-  return (token) => {
+  /** Checks a token in full: its key, signature and claims; a refusal throws. */
+  const check = (token: string): Verified => {
     const verify = verifierFor(token);
     if (!verify) throw new AppError('UNAUTHORIZED', 'The token is signed with an algorithm or key this service does not accept');
-    let payload: unknown;
+    let payload: { exp?: unknown; nbf?: unknown };
     try {
-      payload = verify(token);
+      payload = verify(token) as typeof payload;
     } catch (error) {
       const message = error instanceof TokenError ? refusals[error.code] : undefined;
       throw new AppError('UNAUTHORIZED', message ?? 'The token is malformed or wrongly signed');
@@ -188,6 +202,25 @@ export function createTokenVerifier(keys: TokenKeys, rules: TokenRules): (token:
     if (!claims.success)
       throw new AppError('UNAUTHORIZED', 'The token needs a `sub` (plain text), a `role` of service or admin, and a `tenant` of plain text if any');
     const { sub, role, tenant } = claims.data;
-    return tenant === undefined ? { sub, role } : { sub, role, tenant };
+    return {
+      caller: Object.freeze(tenant === undefined ? { sub, role } : { sub, role, tenant }),
+      // the bounds fast-jwt checked `nbf` and `exp` against (`exp` is required, so it is a number here)
+      validFrom: typeof payload.nbf === 'number' ? payload.nbf * 1000 - clockTolerance : -Infinity,
+      validUntil: typeof payload.exp === 'number' ? payload.exp * 1000 + clockTolerance : -Infinity,
+    };
+  };
+
+  const remembered = new Map<string, Verified>();
+  return (token) => {
+    const now = Date.now();
+    const known = remembered.get(token);
+    if (known !== undefined) {
+      if (now >= known.validFrom && now <= known.validUntil) return known.caller;
+      remembered.delete(token);
+    }
+    const verified = check(token);
+    if (remembered.size >= verifiedTokenCacheSize) remembered.delete(remembered.keys().next().value!);
+    remembered.set(token, verified);
+    return verified.caller;
   };
 }
