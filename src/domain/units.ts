@@ -94,7 +94,7 @@ export function comingIn(type: 'RECEIPT' | 'RETURN', current: SerialLife | undef
   return { ok: false, status: current.status };
 }
 
-/** The current unit of each serial number among these units (its latest life), in their order. */
+/** The current unit of each serial number among these units (its latest life), in their order. SQL mirror: unitIsCurrentSql (src/db/unit-store.ts). */
 export function currentLives<T extends { productId: string; serialNumber: string; life: number }>(units: readonly T[]): T[] {
   const latest = new Map<string, number>();
   for (const unit of units) {
@@ -338,6 +338,7 @@ function isReservationUnitStatus(status: UnitStatus): status is ReservationUnitS
  * lot and status, the units there are against the count the lines say (unitCountsOfLine), and units
  * Reserved, Sold or Delivered of no reservation. Pass every line of the reservations the units
  * belong to (of serial-tracked lots only: lot-tracked lots have no units). Empty when all agree.
+ * SQL mirror, by lot: findUnitMismatchLots (src/db/consistency-store.ts).
  */
 export function unitDisagreements(lines: readonly UnitLine[], units: readonly ReservationUnit[]): UnitDisagreement[] {
   type Group = { reservationId: string | null; productId: string; lotId: string; status: ReservationUnitStatus; expected: number; serialNumbers: string[] };

@@ -6,6 +6,7 @@
 import { queryRow, withTransaction } from '../../src/db/client';
 import { listBackorders, lockOpenBackorders } from '../../src/db/backorder-store';
 import { productRefusesReservationsSql } from '../../src/db/catalogue-store';
+import { findUnitMismatchLots } from '../../src/db/consistency-store';
 import { findLotsOfProducts, lotAvailableSql, lotExpiredSql, warehouseServesSql } from '../../src/db/lot-store';
 import { sumAvailableStock } from '../../src/db/low-stock-store';
 import { lockFor } from '../../src/db/locks';
@@ -20,8 +21,9 @@ import { available } from '../../src/domain/quantities';
 import { chooseTakes, orderLots } from '../../src/domain/strategies';
 import { toCandidateLot } from '../../src/inventory/stock/lots';
 import { unitInStockSql, unitIsCurrentSql } from '../../src/db/unit-store';
-import { currentLives, isInStock, unitStatuses } from '../../src/domain/units';
+import { currentLives, isInStock, unitDisagreements, unitStatuses, type ReservationUnit, type UnitLine, type UnitStatus } from '../../src/domain/units';
 import { stockByWarehouse } from '../../src/inventory/stock/lots';
+import { v7 as uuidv7 } from 'uuid';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { receiveLots, seedCatalogue } from '../helpers/stock';
 
@@ -31,7 +33,8 @@ const at = (offsetMs: number) => new Date(now.getTime() + offsetMs);
 
 beforeAll(async () => {
   db = await createTestDatabase('rule_mirrors');
-  await seedCatalogue(db.pool, { warehouses: [{ id: 'wh-1' }], products: ['expiry-p', 'available-p', 'priority-p'] });
+  await seedCatalogue(db.pool, { warehouses: [{ id: 'wh-1' }], products: ['expiry-p', 'available-p', 'priority-p', 'mismatch-p'] });
+  await db.pool.query(`update products set tracking = 'serial' where id = 'mismatch-p'`);
 });
 afterAll(async () => db.drop());
 
@@ -174,6 +177,231 @@ describe('current life: currentLives (src/domain/units.ts) and unitIsCurrentSql 
     expect(currentLives(lives).map(key)).toEqual(expected);
     expect(rows.map(key).sort()).toEqual([...expected].sort());
   });
+});
+
+describe('unit mismatch: unitDisagreements (src/domain/units.ts) and findUnitMismatchLots (src/db/consistency-store.ts)', () => {
+  // a line as [reservation, quantity, allocated, shipped, released, moved]; a unit as [status, reservation, life?]
+  type LineCase = [string, number, number, number, number, number];
+  type UnitCase = [UnitStatus, string | null, number?];
+  const cases: [string, LineCase[], UnitCase[], boolean][] = [
+    [
+      'held, units agreeing',
+      [['R', 2, 0, 0, 0, 0]],
+      [
+        ['RESERVED', 'R'],
+        ['RESERVED', 'R'],
+      ],
+      false,
+    ],
+    [
+      'held, one unit short (Available instead)',
+      [['R', 2, 0, 0, 0, 0]],
+      [
+        ['RESERVED', 'R'],
+        ['AVAILABLE', null],
+      ],
+      true,
+    ],
+    [
+      'held, one unit too many',
+      [['R', 1, 0, 0, 0, 0]],
+      [
+        ['RESERVED', 'R'],
+        ['RESERVED', 'R'],
+      ],
+      true,
+    ],
+    [
+      'held, a unit Sold instead',
+      [['R', 2, 0, 0, 0, 0]],
+      [
+        ['RESERVED', 'R'],
+        ['SOLD', 'R'],
+      ],
+      true,
+    ],
+    [
+      'allocated and unshipped, units agreeing',
+      [['R', 2, 2, 0, 0, 0]],
+      [
+        ['SOLD', 'R'],
+        ['SOLD', 'R'],
+      ],
+      false,
+    ],
+    [
+      'allocated and unshipped, a unit still Reserved',
+      [['R', 2, 2, 0, 0, 0]],
+      [
+        ['SOLD', 'R'],
+        ['RESERVED', 'R'],
+      ],
+      true,
+    ],
+    [
+      'allocated and unshipped, a unit Delivered already',
+      [['R', 2, 2, 0, 0, 0]],
+      [
+        ['SOLD', 'R'],
+        ['DELIVERED', 'R'],
+      ],
+      true,
+    ],
+    [
+      'shipped, units agreeing',
+      [['R', 2, 2, 2, 0, 0]],
+      [
+        ['DELIVERED', 'R'],
+        ['DELIVERED', 'R'],
+      ],
+      false,
+    ],
+    [
+      'shipped, a unit still Sold',
+      [['R', 2, 2, 2, 0, 0]],
+      [
+        ['DELIVERED', 'R'],
+        ['SOLD', 'R'],
+      ],
+      true,
+    ],
+    [
+      'released, units agreeing',
+      [['R', 2, 0, 0, 2, 0]],
+      [
+        ['AVAILABLE', null],
+        ['AVAILABLE', null],
+      ],
+      false,
+    ],
+    [
+      'released, a unit still Reserved',
+      [['R', 2, 0, 0, 2, 0]],
+      [
+        ['AVAILABLE', null],
+        ['RESERVED', 'R'],
+      ],
+      true,
+    ],
+    [
+      'moved, units held by the reservation they moved to',
+      [
+        ['R', 2, 0, 0, 0, 2],
+        ['M', 2, 0, 0, 0, 0],
+      ],
+      [
+        ['RESERVED', 'M'],
+        ['RESERVED', 'M'],
+      ],
+      false,
+    ],
+    [
+      'moved, a unit left with the reservation it moved from',
+      [
+        ['R', 2, 0, 0, 0, 2],
+        ['M', 2, 0, 0, 0, 0],
+      ],
+      [
+        ['RESERVED', 'M'],
+        ['RESERVED', 'R'],
+      ],
+      true,
+    ],
+    [
+      'held, allocated, shipped and released parts of one line, units agreeing',
+      [['R', 4, 2, 1, 1, 0]],
+      [
+        ['RESERVED', 'R'],
+        ['SOLD', 'R'],
+        ['DELIVERED', 'R'],
+        ['AVAILABLE', null],
+      ],
+      false,
+    ],
+    ['a Reserved unit of no reservation', [], [['RESERVED', null]], true],
+    ['a Delivered unit of no reservation', [], [['DELIVERED', null]], true],
+    ["a unit held by another reservation than its line's", [['R', 1, 0, 0, 0, 0]], [['RESERVED', 'O']], true],
+    [
+      'a Delivered unit of an earlier life beside its returned next life',
+      [['R', 1, 1, 1, 0, 0]],
+      [
+        ['DELIVERED', 'R', 1],
+        ['AVAILABLE', null, 2],
+      ],
+      false,
+    ],
+    [
+      'written-off and available units of no line',
+      [],
+      [
+        ['WRITTEN_OFF', null],
+        ['AVAILABLE', null],
+      ],
+      false,
+    ],
+  ];
+
+  it.each(cases.map(([name, lineCases, unitCases, disagree]) => [name, disagree, lineCases, unitCases] as const))(
+    '%s: both say disagree = %s',
+    async (_name, disagree, lineCases, unitCases) => {
+      const lotId = uuidv7();
+      const reservationIds = new Map(['R', 'M', 'O'].map((name) => [name, uuidv7()]));
+      const lines: UnitLine[] = lineCases.map(([reservation, quantity, allocatedQuantity, shippedQuantity, releasedQuantity, movedQuantity]) => ({
+        reservationId: reservationIds.get(reservation)!,
+        lotId,
+        productId: 'mismatch-p',
+        quantity,
+        allocatedQuantity,
+        shippedQuantity,
+        releasedQuantity,
+        movedQuantity,
+      }));
+      const units: (ReservationUnit & { life: number })[] = unitCases.map(([status, reservation, life], index) => ({
+        serialNumber: life === undefined ? `SN-${index}` : 'SN-LIVES',
+        productId: 'mismatch-p',
+        lotId,
+        status,
+        reservationId: reservation === null ? null : reservationIds.get(reservation)!,
+        life: life ?? 1,
+      }));
+      // rows no call would write alone (no lot, reservation or ledger rows behind them): written with triggers and foreign keys off, and rolled back
+      const client = await db.pool.connect();
+      let found: string[];
+      try {
+        await client.query('begin');
+        await client.query('set local session_replication_role = replica');
+        for (const line of lines) {
+          await client.query(
+            `insert into reservation_lines (id, reservation_id, lot_id, product_id, warehouse_id, quantity, allocated_quantity, shipped_quantity, released_quantity, moved_quantity)
+           values ($1, $2, $3, $4, 'wh-1', $5, $6, $7, $8, $9)`,
+            [
+              uuidv7(),
+              line.reservationId,
+              lotId,
+              line.productId,
+              line.quantity,
+              line.allocatedQuantity,
+              line.shippedQuantity,
+              line.releasedQuantity,
+              line.movedQuantity,
+            ],
+          );
+        }
+        for (const unit of units) {
+          await client.query(
+            `insert into stock_units (id, product_id, warehouse_id, lot_id, serial_number, status, reservation_id, life) values ($1, $2, 'wh-1', $3, $4, $5, $6, $7)`,
+            [uuidv7(), unit.productId, lotId, unit.serialNumber, unit.status, unit.reservationId, unit.life],
+          );
+        }
+        found = await findUnitMismatchLots(client, { subjectIds: [lotId] });
+      } finally {
+        await client.query('rollback');
+        client.release();
+      }
+      expect(unitDisagreements(lines, units).length > 0).toBe(disagree);
+      expect(found).toEqual(disagree ? [lotId] : []);
+    },
+  );
 });
 
 describe('availability: available (src/domain/quantities.ts) and lotAvailableSql (src/db/lot-store.ts)', () => {
