@@ -14,8 +14,11 @@ export type Transaction = PoolClient & { readonly inTransaction: true };
  * table could only come from statistics taken while the table was still empty. A session caches its
  * foreign-key checks' plans when it first runs them, which can be on an empty table, and keeps them
  * until the table is analysed again — with autovacuum off, for good.
+ * Nor does it compile statements (jit): the service's statements are short, and a plan priced high —
+ * a whole-table read under enable_seqscan=off, or statistics that expect many rows — would pay tens to
+ * hundreds of milliseconds of compilation for a statement that runs in one.
  */
-const plannerOptions = '-c enable_seqscan=off';
+const plannerOptions = '-c enable_seqscan=off -c jit=off';
 
 /**
  * A pool of `size` connections, planning as plannerOptions says. With `timeouts`, every session runs with them as server settings

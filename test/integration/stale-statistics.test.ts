@@ -75,3 +75,13 @@ it('a session that first checked foreign keys on empty tables checks them throug
     client.release();
   }
 });
+
+it('a session never compiles a statement, however high its plan is priced', async () => {
+  // a whole-table read is priced at 1e10 under enable_seqscan=off: far past every jit threshold
+  const { rows } = await db.pool.query<{ 'QUERY PLAN': string }>(
+    `explain (analyze, format text) select count(*) from generate_series(1, 10) g join pg_description d on d.description = g::text`,
+  );
+  const plan = rows.map((row) => row['QUERY PLAN']).join('\n');
+  expect(plan).toContain('Seq Scan on pg_description');
+  expect(plan).not.toContain('JIT');
+});
