@@ -472,17 +472,16 @@ export function rederiveUnits(
     const next = placed.get(unit.id)!;
     if (next.status === unit.status && next.reservationId === unit.reservationId) continue;
     changes.push({ id: unit.id, ...next });
-    if (next.status !== unit.status) {
-      steps.push({
-        unitId: unit.id,
-        fromStatus: unit.status,
-        toStatus: next.status,
-        reservationId: next.reservationId,
-        reason: step.reason,
-        reference: next.reservationId ?? lot.id,
-        actor: step.actor,
-      });
-    }
+    // a unit that only changes hands keeps its status, and its history still says so
+    steps.push({
+      unitId: unit.id,
+      fromStatus: unit.status,
+      toStatus: next.status,
+      reservationId: next.reservationId,
+      reason: step.reason,
+      reference: next.reservationId ?? lot.id,
+      actor: step.actor,
+    });
   }
   return { ok: true, changes, steps };
 }

@@ -111,9 +111,14 @@ describe('unit_mismatch', () => {
     expect(fixed.statusCode).toBe(200);
     expect(fixed.json()).toMatchObject({ result: { outcome: 'fixed', action: 'rederive' }, finding: { open: false, resolution: 'fixed by ops-1: rederive' } });
     expect(await unitsOf(t, 'swap-1')).toEqual({ 'W-1': ['RESERVED', held], 'W-2': ['SOLD', sold], 'W-3': ['AVAILABLE', null] });
-    // only reservations were handed back: no status changed, so no step was written
-    const steps = await t.db.pool.query(`select count(*)::int as count from unit_status_history where reason like 'consistency fix%'`);
-    expect(steps.rows[0].count).toBe(0);
+    // only reservations were handed back: each unit's step keeps its status and names its reservation now
+    const steps = await t.db.pool.query<{ fromStatus: string; toStatus: string; reference: string }>(
+      `select from_status as "fromStatus", to_status as "toStatus", reference from unit_status_history where reason like 'consistency fix%' order by to_status`,
+    );
+    expect(steps.rows).toEqual([
+      { fromStatus: 'RESERVED', toStatus: 'RESERVED', reference: held },
+      { fromStatus: 'SOLD', toStatus: 'SOLD', reference: sold },
+    ]);
     expect((await api.call('GET', '/orders/o-swap-held/inventory')).json().consistent).toBe(true);
   });
 

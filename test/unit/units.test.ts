@@ -471,7 +471,7 @@ describe('rederiveUnits', () => {
   const apply = (units: readonly StockUnit[], changes: readonly { id: string; status: UnitStatus; reservationId: string | null }[]) =>
     units.map((unit) => ({ ...unit, ...changes.find((change) => change.id === unit.id), productId: 'p' }));
 
-  it('property: units whose status counts fit the lot only change hands, and then agree with the lines', () => {
+  it('property: units whose status counts fit the lot only change hands, each with a step, and then agree with the lines', () => {
     fc.assert(
       fc.property(
         fc.array(fc.tuple(fc.nat(3), fc.nat(3)), { minLength: 1, maxLength: 4 }),
@@ -502,7 +502,11 @@ describe('rederiveUnits', () => {
             step,
           );
           if (!result.ok) throw new Error(result.why);
-          expect(result.steps).toEqual([]);
+          // one step per unit handed over, its status kept
+          expect(result.steps.map((step) => [step.unitId, step.fromStatus, step.reservationId])).toEqual(
+            result.changes.map((change) => [change.id, units.find((unit) => unit.id === change.id)!.status, change.reservationId]),
+          );
+          expect(result.steps.every((step) => step.fromStatus === step.toStatus)).toBe(true);
           expect(unitDisagreements(lines, apply(units, result.changes))).toEqual([]);
         },
       ),
