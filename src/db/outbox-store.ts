@@ -45,8 +45,16 @@ export function outboxInsert(rows: readonly OutboxInsert[]): Sql {
  * A claimed event is returned only when no earlier unpublished event of its aggregate is left out
  * of this claim (held by another relay, waiting for a retry, or beyond the limit): that keeps the
  * events of one aggregate in order. The rows stay locked until the caller's transaction ends.
+ * The caller's transaction plans without bitmap scans from here on: the claim must read
+ * outbox_events_pending_idx in id order, and the not-exists probe outbox_events_pending_aggregate_idx,
+ * as plain index scans, whatever the statistics say. The pending indexes keep an entry for every
+ * event until vacuum removes it (a row marked published leaves its old version behind); a plain
+ * index scan marks the entries of published rows dead as it passes them and the next claims skip
+ * them, where a bitmap scan, chosen on statistics taken while the table was small, reads them all
+ * at every claim. The relay's other statements find rows by id, which the primary key serves either way.
  */
 export async function claimPendingEvents(tx: Transaction, limit: number): Promise<PendingEvent[]> {
+  await tx.query('set local enable_bitmapscan = off');
   return queryRows<PendingEvent>(
     tx,
     `with claimed as (

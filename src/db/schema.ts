@@ -579,7 +579,11 @@ export const outboxEvents = pgTable(
     index('outbox_events_pending_aggregate_idx')
       .on(table.aggregateType, table.aggregateId, table.id)
       .where(sql`${table.publishedAt} is null`),
-    index('outbox_events_published_idx').on(table.publishedAt),
+    // published rows only, for retention: the unpublished ones are read through the two pending
+    // indexes alone, the relay's claim in id order (see claimPendingEvents)
+    index('outbox_events_published_idx')
+      .on(table.publishedAt)
+      .where(sql`${table.publishedAt} is not null`),
   ],
 );
 

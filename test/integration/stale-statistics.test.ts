@@ -1,10 +1,13 @@
 import type { PoolClient } from 'pg';
+import type { Transaction } from '../../src/db/client';
+import { claimPendingEvents } from '../../src/db/outbox-store';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 
 /**
- * Plans that statistics cannot break: every foreign key has the index its checks need, and a
+ * Plans that statistics cannot break: every foreign key has the index its checks need, a
  * session whose foreign-key checks were first planned on empty tables (statistics taken before
- * any load, autovacuum off) still checks them through the index once the tables have grown.
+ * any load, autovacuum off) still checks them through the index once the tables have grown, and
+ * the outbox relay's claim reads the pending events in id order through their index.
  */
 
 let db: TestDatabase;
@@ -71,6 +74,40 @@ it('a session that first checked foreign keys on empty tables checks them throug
     expect(checks).toHaveLength(20);
     expect(checks.filter((plan) => plan.includes('Seq Scan'))).toEqual([]);
     expect(checks.every((plan) => plan.includes('reservations_pkey'))).toBe(true);
+  } finally {
+    client.release();
+  }
+});
+
+it('the relay claims through the pending index in id order, after statistics taken while the outbox was empty and with published events not yet vacuumed', async () => {
+  await db.pool.query(`alter table outbox_events set (autovacuum_enabled = off)`);
+  await db.pool.query('analyze outbox_events');
+  await db.pool.query(
+    `insert into outbox_events (event_id, event_type, routing_key, aggregate_type, aggregate_id, payload)
+     select gen_random_uuid(), 'stock.changed', 'stock.changed', 'lot', 'lot-' || (n % 3000), '{}' from generate_series(1, 25000) n`,
+  );
+  // as the relay leaves them: each published row's unpublished version is still in the pending indexes
+  await db.pool.query(`update outbox_events set published_at = now() where id <= (select min(id) + 19999 from outbox_events)`);
+
+  const client = await db.pool.connect();
+  try {
+    await client.query(`load 'auto_explain'`);
+    await client.query(`set auto_explain.log_analyze = on; set auto_explain.log_buffers = on`);
+    let claimed: string[] = [];
+    // the plan of a statement with parameters is reported when its portal closes: inside the run
+    const plans = await explainedPlans(client, async () => {
+      await client.query('begin');
+      claimed = (await claimPendingEvents(client as Transaction, 500)).map((event) => event.id);
+      await client.query('rollback');
+    });
+    await client.query(`reset auto_explain.log_analyze; reset auto_explain.log_buffers`);
+
+    const { rows } = await db.pool.query<{ id: string }>(`select id::text from outbox_events where published_at is null order by id limit 500`);
+    expect(claimed).toEqual(rows.map((row) => row.id));
+    const claims = plans.filter((plan) => plan.includes('skip locked'));
+    expect(claims).toHaveLength(1);
+    expect(claims[0]).toContain('Index Scan using outbox_events_pending_idx on outbox_events');
+    expect(claims[0]).not.toContain('Bitmap');
   } finally {
     client.release();
   }
