@@ -7,7 +7,7 @@
 import { v7 as uuidv7 } from 'uuid';
 import { findTracking } from '../../db/catalogue-store';
 import type { Queryable } from '../../db/client';
-import { findUnitsBySerial } from '../../db/unit-store';
+import { findUnitsBySerial, findUnitsBySerials } from '../../db/unit-store';
 import { comingIn, repeatedSerials, type ReceivedUnit, type Tracking } from '../../domain/units';
 import { AppError } from '../../errors';
 import type { AdjustmentLineInput } from '../../schemas/inventory';
@@ -73,15 +73,14 @@ function serialKey(productId: string, serialNumber: string): string {
  * return of one still in stock.
  */
 export async function livesComingIn(db: Queryable, lines: readonly AdjustmentLineInput[]): Promise<LivesComingIn> {
+  const incoming = lines.filter((line) => line.type === 'RECEIPT' || line.type === 'RETURN');
+  const wanted = incoming.flatMap((line) => serialsOf(line).map((serialNumber) => ({ productId: line.productId, serialNumber })));
+  const current = new Map((await findUnitsBySerials(db, wanted)).map((unit) => [serialKey(unit.productId, unit.serialNumber), unit]));
   const lives: LivesComingIn = new Map();
   const refused: { productId: string; serialNumber: string; status: string }[] = [];
-  for (const line of lines) {
-    if (line.type !== 'RECEIPT' && line.type !== 'RETURN') continue;
-    const serials = serialsOf(line);
-    if (serials.length === 0) continue;
-    const current = new Map((await findUnitsBySerial(db, line.productId, serials)).map((unit) => [unit.serialNumber, unit]));
-    for (const serialNumber of serials) {
-      const life = comingIn(line.type, current.get(serialNumber));
+  for (const line of incoming) {
+    for (const serialNumber of serialsOf(line)) {
+      const life = comingIn(line.type, current.get(serialKey(line.productId, serialNumber)));
       if (life.ok) lives.set(serialKey(line.productId, serialNumber), { life: life.life, previousUnitId: life.previousUnitId });
       else refused.push({ productId: line.productId, serialNumber, status: life.status });
     }
