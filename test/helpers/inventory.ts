@@ -6,7 +6,7 @@ export const admin = bearer('admin', 'ops-1');
 export const service = bearer('service', 'checkout');
 
 /** Registers warehouses and products through the API. */
-export async function seedCatalogue(t: TestApp, seed: { warehouses?: string[]; products?: string[] }): Promise<void> {
+export async function seedCatalogue(t: TestApp, seed: { warehouses?: string[]; products?: string[]; serialProducts?: string[] }): Promise<void> {
   for (const id of seed.warehouses ?? []) {
     const response = await t.app.inject({
       method: 'POST',
@@ -19,6 +19,16 @@ export async function seedCatalogue(t: TestApp, seed: { warehouses?: string[]; p
   for (const id of seed.products ?? []) {
     const response = await t.app.inject({ method: 'POST', url: '/api/v1/products', headers: admin, payload: { id, sku: `SKU-${id}`, name: `Product ${id}` } });
     if (response.statusCode !== 201) throw new Error(`could not create product ${id}: ${response.body}`);
+  }
+  for (const id of seed.serialProducts ?? []) {
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/products',
+      headers: admin,
+      payload: { id, sku: `SKU-${id}`, name: `Product ${id}`, tracking: 'serial' },
+    });
+    if (response.statusCode !== 201 || response.json().tracking !== 'serial')
+      throw new Error(`could not create serial-tracked product ${id}: ${response.body}`);
   }
 }
 

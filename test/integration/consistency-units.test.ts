@@ -1,7 +1,7 @@
 import { findUnitDifferences } from '../../src/db/unit-store';
 import { startTestApp, type TestApp } from '../helpers/app';
 import { eventually } from '../helpers/event-tap';
-import { admin } from '../helpers/inventory';
+import { admin, seedCatalogue } from '../helpers/inventory';
 import { inventoryApi } from '../helpers/inventory-api';
 import { expectBooksBalanced, reservationBookDifferences } from '../helpers/stock';
 import { receiveUnits, unitsOf } from '../helpers/units';
@@ -18,16 +18,7 @@ let api: ReturnType<typeof inventoryApi>;
 beforeAll(async () => {
   t = await startTestApp('consistency-units');
   api = inventoryApi(t.app);
-  await t.app.inject({ method: 'POST', url: '/api/v1/warehouses', headers: admin, payload: { id: 'wh-1', code: 'WH-1', name: 'wh-1' } });
-  for (const id of ['swap-1', 'orphan-1', 'lost-1', 'gone-1']) {
-    const response = await t.app.inject({
-      method: 'POST',
-      url: '/api/v1/products',
-      headers: admin,
-      payload: { id, sku: `SKU-${id}`, name: id, tracking: 'serial' },
-    });
-    expect(response.statusCode).toBe(201);
-  }
+  await seedCatalogue(t, { warehouses: ['wh-1'], serialProducts: ['swap-1', 'orphan-1', 'lost-1', 'gone-1'] });
 });
 afterAll(async () => t.close());
 afterEach(async () => {

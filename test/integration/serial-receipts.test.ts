@@ -6,17 +6,7 @@ import { adjust, admin, lotState, seedCatalogue, stockSnapshot } from '../helper
 let t: TestApp;
 beforeAll(async () => {
   t = await startTestApp('serial-receipts');
-  await seedCatalogue(t, { warehouses: ['wh-1', 'wh-2'], products: ['p-lot', 'p-switch'] });
-  for (const id of ['p-phone', 'p-dup', 'p-off', 'p-drift']) {
-    const response = await t.app.inject({
-      method: 'POST',
-      url: '/api/v1/products',
-      headers: admin,
-      payload: { id, sku: `SKU-${id}`, name: id, tracking: 'serial' },
-    });
-    expect(response.statusCode).toBe(201);
-    expect(response.json().tracking).toBe('serial');
-  }
+  await seedCatalogue(t, { warehouses: ['wh-1', 'wh-2'], products: ['p-lot', 'p-switch'], serialProducts: ['p-phone', 'p-dup', 'p-off', 'p-drift'] });
 });
 afterAll(async () => t.close());
 

@@ -1,6 +1,6 @@
 import { findUnitDifferences } from '../../src/db/unit-store';
 import { startTestApp, type TestApp } from '../helpers/app';
-import { admin, receive, stockSnapshot } from '../helpers/inventory';
+import { admin, receive, seedCatalogue, stockSnapshot } from '../helpers/inventory';
 import { inventoryApi } from '../helpers/inventory-api';
 import { expectBooksBalanced } from '../helpers/stock';
 import { receiveUnits, unitsOf } from '../helpers/units';
@@ -16,18 +16,10 @@ beforeAll(async () => {
   t = await startTestApp('unit-api');
   api = inventoryApi(t.app);
   other = inventoryApi(t.app, 'other-shop');
-  for (const id of ['wh-a', 'wh-b']) {
-    await t.app.inject({ method: 'POST', url: '/api/v1/warehouses', headers: admin, payload: { id, code: id.toUpperCase(), name: id } });
-  }
-  for (const id of ['list-1', 'list-2', 'hist-1', 'hist-2', 'sell-1', 'sell-2', 'ord-1', 'ord-2', 'view-1', 'flow-1']) {
-    const response = await t.app.inject({
-      method: 'POST',
-      url: '/api/v1/products',
-      headers: admin,
-      payload: { id, sku: `SKU-${id}`, name: id, tracking: 'serial' },
-    });
-    expect(response.statusCode).toBe(201);
-  }
+  await seedCatalogue(t, {
+    warehouses: ['wh-a', 'wh-b'],
+    serialProducts: ['list-1', 'list-2', 'hist-1', 'hist-2', 'sell-1', 'sell-2', 'ord-1', 'ord-2', 'view-1', 'flow-1'],
+  });
   await t.app.inject({ method: 'POST', url: '/api/v1/products', headers: admin, payload: { id: 'bulk-1', sku: 'SKU-bulk-1', name: 'bulk-1' } });
 });
 afterAll(async () => t.close());

@@ -1,6 +1,6 @@
 import { findUnitDifferences } from '../../src/db/unit-store';
 import { startTestApp, type TestApp } from '../helpers/app';
-import { admin } from '../helpers/inventory';
+import { seedCatalogue } from '../helpers/inventory';
 import { inventoryApi } from '../helpers/inventory-api';
 import { expectBooksBalanced } from '../helpers/stock';
 import { receiveUnits, unitsOf } from '../helpers/units';
@@ -11,18 +11,7 @@ let api: ReturnType<typeof inventoryApi>;
 beforeAll(async () => {
   t = await startTestApp('unit-lifecycle');
   api = inventoryApi(t.app);
-  for (const id of ['wh-a', 'wh-b']) {
-    await t.app.inject({ method: 'POST', url: '/api/v1/warehouses', headers: admin, payload: { id, code: id.toUpperCase(), name: id } });
-  }
-  for (const id of ['ph-1', 'ph-2', 'ph-3', 'ph-4']) {
-    const response = await t.app.inject({
-      method: 'POST',
-      url: '/api/v1/products',
-      headers: admin,
-      payload: { id, sku: `SKU-${id}`, name: id, tracking: 'serial' },
-    });
-    expect(response.statusCode).toBe(201);
-  }
+  await seedCatalogue(t, { warehouses: ['wh-a', 'wh-b'], serialProducts: ['ph-1', 'ph-2', 'ph-3', 'ph-4'] });
 });
 afterAll(async () => t.close());
 afterEach(async () => {

@@ -6,7 +6,7 @@ import { startAllocationWorker } from '../../src/runners/allocation-worker';
 import type { Runner } from '../../src/runners/runner';
 import { enqueue, waitForJob } from '../helpers/allocations';
 import { startTestApp, type TestApp } from '../helpers/app';
-import { admin, stockSnapshot } from '../helpers/inventory';
+import { seedCatalogue, stockSnapshot } from '../helpers/inventory';
 import { inventoryApi } from '../helpers/inventory-api';
 import { expectBooksBalanced } from '../helpers/stock';
 import { receiveUnits, unitsOf } from '../helpers/units';
@@ -19,18 +19,7 @@ let worker: Runner;
 beforeAll(async () => {
   t = await startTestApp('unit-reservations', { broker: true, env: { WORKER_BATCH_WAIT_MS: '5' } });
   api = inventoryApi(t.app);
-  for (const id of ['wh-a', 'wh-b']) {
-    await t.app.inject({ method: 'POST', url: '/api/v1/warehouses', headers: admin, payload: { id, code: id.toUpperCase(), name: id } });
-  }
-  for (const id of ['named-1', 'race-1', 'job-1', 'job-2']) {
-    const response = await t.app.inject({
-      method: 'POST',
-      url: '/api/v1/products',
-      headers: admin,
-      payload: { id, sku: `SKU-${id}`, name: id, tracking: 'serial' },
-    });
-    expect(response.statusCode).toBe(201);
-  }
+  await seedCatalogue(t, { warehouses: ['wh-a', 'wh-b'], serialProducts: ['named-1', 'race-1', 'job-1', 'job-2'] });
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   amqp = await connectAmqp(t.vhost!.url, logger, { connectionName: 'unit-reservations-worker', maxDelayMs: 500 });
   await amqp.waitForConnect();

@@ -1,7 +1,7 @@
 import { reconcile } from '../../src/cli/reconcile';
 import { findUnitDifferences } from '../../src/db/unit-store';
 import { startTestApp, type TestApp } from '../helpers/app';
-import { adjust, admin, stockSnapshot } from '../helpers/inventory';
+import { adjust, admin, seedCatalogue, stockSnapshot } from '../helpers/inventory';
 import { inventoryApi } from '../helpers/inventory-api';
 import { expectBooksBalanced } from '../helpers/stock';
 import { receiveUnits, unitsOf } from '../helpers/units';
@@ -18,18 +18,7 @@ let api: ReturnType<typeof inventoryApi>;
 beforeAll(async () => {
   t = await startTestApp('unit-returns');
   api = inventoryApi(t.app);
-  for (const id of ['wh-a', 'wh-b']) {
-    await t.app.inject({ method: 'POST', url: '/api/v1/warehouses', headers: admin, payload: { id, code: id.toUpperCase(), name: id } });
-  }
-  for (const id of ['phone-1', 'phone-2', 'phone-3', 'phone-4']) {
-    const response = await t.app.inject({
-      method: 'POST',
-      url: '/api/v1/products',
-      headers: admin,
-      payload: { id, sku: `SKU-${id}`, name: id, tracking: 'serial' },
-    });
-    expect(response.statusCode).toBe(201);
-  }
+  await seedCatalogue(t, { warehouses: ['wh-a', 'wh-b'], serialProducts: ['phone-1', 'phone-2', 'phone-3', 'phone-4'] });
 });
 afterAll(async () => t.close());
 afterEach(async () => {
