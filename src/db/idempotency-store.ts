@@ -6,6 +6,9 @@ export type IdempotencyRef = { scope: string; key: string };
 
 export type StoredResponse = { requestHash: string; responseStatus: number; responseBody: unknown };
 
+/** An answer to keep under its key: its body as the JSON text it was answered with. */
+export type KeptResponse = IdempotencyRef & { requestHash: string; responseStatus: number; responseJson: string };
+
 /** The answers first given under any of these keys (one query for all of them). */
 export async function findStoredResponses(db: Queryable, refs: readonly IdempotencyRef[]): Promise<(IdempotencyRef & StoredResponse)[]> {
   if (refs.length === 0) return [];
@@ -22,11 +25,11 @@ export async function findStoredResponses(db: Queryable, refs: readonly Idempote
  * Keeps one answer under its key unless the key is kept already (by then, another call's answer);
  * true when this one was kept.
  */
-export async function insertResponseIfAbsent(db: Queryable, answer: IdempotencyRef & StoredResponse): Promise<boolean> {
+export async function insertResponseIfAbsent(db: Queryable, answer: KeptResponse): Promise<boolean> {
   const result = await db.query(
     `insert into idempotency_keys (scope, key, request_hash, response_status, response_body)
      values ($1, $2, $3, $4, $5::jsonb) on conflict (scope, key) do nothing`,
-    [answer.scope, answer.key, answer.requestHash, answer.responseStatus, JSON.stringify(answer.responseBody)],
+    [answer.scope, answer.key, answer.requestHash, answer.responseStatus, answer.responseJson],
   );
   return (result.rowCount ?? 0) > 0;
 }
@@ -50,11 +53,11 @@ export const idempotencyKeyConstraint = 'idempotency_keys_scope_key_pk';
  * unique violation of idempotencyKeyConstraint. Rows go in key order, so two transactions that
  * share keys wait for each other rather than deadlock.
  */
-export function responsesInsert(answers: readonly (IdempotencyRef & StoredResponse)[]): Sql {
+export function responsesInsert(answers: readonly KeptResponse[]): Sql {
   const sorted = [...answers].sort((a, b) => (a.scope === b.scope ? (a.key < b.key ? -1 : a.key > b.key ? 1 : 0) : a.scope < b.scope ? -1 : 1));
-  // the bodies go as one JSON array, not a jsonb[] parameter the driver would escape body by body
+  // the bodies go as one JSON array of their texts, not a jsonb[] parameter the driver would escape body by body
   return sql`insert into idempotency_keys (scope, key, request_hash, response_status, response_body)
            select * from rows from (unnest(${sorted.map((answer) => answer.scope)}::text[]), unnest(${sorted.map((answer) => answer.key)}::text[]),
                                     unnest(${sorted.map((answer) => answer.requestHash)}::text[]), unnest(${sorted.map((answer) => answer.responseStatus)}::int[]),
-                                    jsonb_array_elements(${JSON.stringify(sorted.map((answer) => answer.responseBody))}::jsonb))`;
+                                    jsonb_array_elements(${`[${sorted.map((answer) => answer.responseJson).join(',')}]`}::jsonb))`;
 }

@@ -18,7 +18,7 @@ import type { ReceivedUnit, UnitChange } from '../domain/units';
 import { allocationResultsInsert, allocationStatusesUpdate, type FinishedAllocation } from './allocation-store';
 import { backordersInsert, backorderFillsUpdate, type BackorderFillRecord } from './backorder-store';
 import { queryRows, type Transaction } from './client';
-import { responsesInsert, type IdempotencyRef, type StoredResponse } from './idempotency-store';
+import { responsesInsert, type KeptResponse } from './idempotency-store';
 import { ledgerRows, movementsWrite, type MovementRow } from './lot-store';
 import { lowStockAlertsUpdate, type StockPair } from './low-stock-store';
 import { lockAggregates, outboxInsert, type OutboxInsert } from './outbox-store';
@@ -54,7 +54,7 @@ export type Writes = {
   outbox?: readonly OutboxInsert[];
   finishedAllocations?: readonly FinishedAllocation[];
   /** answers kept under Idempotency-Keys; a key kept already fails the whole statement */
-  keptResponses?: readonly (IdempotencyRef & StoredResponse)[];
+  keptResponses?: readonly KeptResponse[];
 };
 
 type Kind = keyof Writes;

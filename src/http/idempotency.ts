@@ -11,8 +11,14 @@ export const idempotencyKeySchema = idempotencyKeyText.describe(
 /** The optional Idempotency-Key header of a state-changing call. */
 export const idempotencyHeaders = z.object({ 'idempotency-key': idempotencyKeySchema.optional() });
 
-/** Sends an answer with its status; a replayed one says so in the idempotent-replayed header. */
+/**
+ * Sends an answer with its status; a replayed one says so in the idempotent-replayed header. An
+ * answer kept under a key goes as the JSON it was kept as, which its schema encoded already; any
+ * other is encoded by the route's response schema.
+ */
 export function sendAnswer<T>(reply: FastifyReply, answer: IdempotentAnswer<T>): FastifyReply {
   if (answer.replayed) reply.header('idempotent-replayed', 'true');
-  return reply.status(answer.status).send(answer.body);
+  reply.status(answer.status);
+  // the content type fastify gives the JSON it serializes
+  return answer.json === undefined ? reply.send(answer.body) : reply.type('application/json; charset=utf-8').send(answer.json);
 }

@@ -30,6 +30,7 @@ import {
   idempotencyKeyConstraint,
   insertResponseIfAbsent,
   type IdempotencyRef,
+  type KeptResponse,
   type StoredResponse,
 } from '../db/idempotency-store';
 import { isUniqueViolationOf } from '../db/pg-errors';
@@ -45,14 +46,19 @@ export type IdempotentCall<S extends z.ZodType> = {
   caller: Caller;
   key: string | undefined;
   body: unknown;
-  /** The response schema: answers are stored encoded and decoded again on a repeat. */
+  /** The response schema: answers are kept encoded (the JSON sent) and decoded again on a repeat. */
   response: S;
 };
 
 /** An answer and the status it is given (and kept) with. */
 export type Answer<T> = { status: number; body: T };
 
-export type IdempotentAnswer<T> = Answer<T> & { replayed: boolean };
+/**
+ * An answer as the call gets it. `json` is set when the answer is kept under a key: its body as the
+ * response schema encoded it to keep, which is also the text sent (sendAnswer), so a kept answer is
+ * encoded once and its replays are the same bytes.
+ */
+export type IdempotentAnswer<T> = Answer<T> & { replayed: boolean; json?: string };
 
 /** A call's key with what it is checked and kept by: its scope and the hash of its body. */
 export type KeyedCall<S extends z.ZodType> = IdempotencyRef & { hash: string; response: S };
@@ -92,11 +98,18 @@ export function isKeptRefusal(error: unknown): error is AppError {
   return error instanceof AppError && !(error instanceof ReplayedRefusal) && keptRefusals.has(error.code);
 }
 
+/** The JSON text of an answer's body as its response schema encodes it: what is kept under its key and sent. */
+function answerJson<S extends z.ZodType>(keyed: KeyedCall<S>, body: z.output<S>): string {
+  return JSON.stringify(z.encode(keyed.response, body));
+}
+
 /** The answer first given under the key again (a kept refusal is thrown again); 422 when the key came with another body then. */
 function replay<S extends z.ZodType>(stored: StoredResponse, keyed: KeyedCall<S>): IdempotentAnswer<z.output<S>> {
   assertSameRequest(stored.requestHash, keyed);
   if (stored.responseStatus >= 400) throw ReplayedRefusal.of(stored.responseBody as ErrorBody);
-  return { status: stored.responseStatus, body: z.decode(keyed.response, stored.responseBody as z.input<S>), replayed: true };
+  const body = z.decode(keyed.response, stored.responseBody as z.input<S>);
+  // encoded again, not sent as read: jsonb keeps an object's keys in an order of its own, the answer had the schema's
+  return { status: stored.responseStatus, body, replayed: true, json: answerJson(keyed, body) };
 }
 
 /** The answers kept under any of these keys, by refId (one query). */
@@ -104,18 +117,14 @@ async function findAnswers(db: Queryable, refs: readonly IdempotencyRef[]): Prom
   return new Map((await findStoredResponses(db, refs)).map((row) => [refId(row), row]));
 }
 
-/** An answer or a kept refusal as it is stored under its key. */
-function storedAnswer<S extends z.ZodType>(keyed: KeyedCall<S>, answer: Answer<z.output<S>> | AppError): IdempotencyRef & StoredResponse {
-  const response =
-    answer instanceof AppError
-      ? { responseStatus: answer.status, responseBody: answer.toBody() }
-      : { responseStatus: answer.status, responseBody: z.encode(keyed.response, answer.body) };
-  return { scope: keyed.scope, key: keyed.key, requestHash: keyed.hash, ...response };
+/** What is kept under a call's key: the status and the JSON text of the body it was answered with. */
+function keptResponse<S extends z.ZodType>(keyed: KeyedCall<S>, responseStatus: number, responseJson: string): KeptResponse {
+  return { scope: keyed.scope, key: keyed.key, requestHash: keyed.hash, responseStatus, responseJson };
 }
 
-/** The writes keeping the answers of calls, committed with the calls' own writes. */
-function answersKept<S extends z.ZodType>(answers: readonly { keyed: KeyedCall<S>; answer: Answer<z.output<S>> | AppError }[]): Writes {
-  return { keptResponses: answers.map(({ keyed, answer }) => storedAnswer(keyed, answer)) };
+/** A kept refusal as it is kept under its key. */
+function keptRefusal<S extends z.ZodType>(keyed: KeyedCall<S>, refusal: AppError): KeptResponse {
+  return keptResponse(keyed, refusal.status, JSON.stringify(refusal.toBody()));
 }
 
 /** The transaction failed because another one kept one of its keys first (its answers insert found the key taken). */
@@ -143,6 +152,7 @@ export async function runKeptBatch<C, S extends z.ZodType>(
   calls: readonly BatchCall<C, S>[],
   work: BatchWork<C, z.output<S>>,
 ): Promise<{ settled: Settled<IdempotentAnswer<z.output<S>>>[]; ran: number }> {
+  type Given = IdempotentAnswer<z.output<S>> | AppError;
   const settled = new Map<number, Settled<IdempotentAnswer<z.output<S>>>>();
   const replayed = (keyed: KeyedCall<S>, stored: StoredResponse): Settled<IdempotentAnswer<z.output<S>>> => {
     try {
@@ -155,20 +165,28 @@ export async function runKeptBatch<C, S extends z.ZodType>(
   let ran = 0;
   for (;;) {
     const batch = running;
-    let answers: (Answer<z.output<S>> | AppError)[];
+    let answers: Given[];
     try {
       answers = await withTransaction(pool, async (tx) => {
         const done = await work(
           tx,
           batch.map((index) => calls[index]!.call),
         );
-        const kept = batch.flatMap((index, position) => {
-          const { keyed } = calls[index]!;
-          const answer = done.answers[position]!;
-          return keyed && (!(answer instanceof AppError) || isKeptRefusal(answer)) ? [{ keyed, answer }] : [];
+        const kept: KeptResponse[] = [];
+        const given = done.answers.map((answer, position): Given => {
+          const { keyed } = calls[batch[position]!]!;
+          if (answer instanceof AppError) {
+            if (keyed && isKeptRefusal(answer)) kept.push(keptRefusal(keyed, answer));
+            return answer;
+          }
+          if (!keyed) return { status: answer.status, body: answer.body, replayed: false };
+          // encoded once: the JSON kept is the JSON sent
+          const json = answerJson(keyed, answer.body);
+          kept.push(keptResponse(keyed, answer.status, json));
+          return { status: answer.status, body: answer.body, replayed: false, json };
         });
-        await commitWrites(tx, done.writes, answersKept(kept));
-        return done.answers;
+        await commitWrites(tx, done.writes, { keptResponses: kept });
+        return given;
       });
     } catch (error) {
       if (!isKeyTaken(error)) throw error;
@@ -203,7 +221,7 @@ export async function runKeptBatch<C, S extends z.ZodType>(
       const answer = answers[position]!;
       const { keyed } = calls[index]!;
       const stored = keyed && earlier.get(refId(keyed));
-      if (!(answer instanceof AppError)) settled.set(index, { ok: true, value: { ...answer, replayed: false } });
+      if (!(answer instanceof AppError)) settled.set(index, { ok: true, value: answer });
       else if (keyed && stored) settled.set(index, replayed(keyed, stored));
       else settled.set(index, { ok: false, error: answer });
     });
@@ -217,7 +235,7 @@ export async function runKeptBatch<C, S extends z.ZodType>(
  * statement of its own and thrown; when another call kept the key meanwhile, that answer replays.
  */
 async function keepRefusal<S extends z.ZodType>(pool: Pool, keyed: KeyedCall<S>, refusal: AppError): Promise<IdempotentAnswer<z.output<S>>> {
-  if (await insertResponseIfAbsent(pool, storedAnswer(keyed, refusal))) throw refusal;
+  if (await insertResponseIfAbsent(pool, keptRefusal(keyed, refusal))) throw refusal;
   const earlier = (await findAnswers(pool, [keyed])).get(refId(keyed));
   if (!earlier) throw refusal;
   return replay(earlier, keyed);

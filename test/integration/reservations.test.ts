@@ -1,4 +1,6 @@
+import { z } from 'zod';
 import { expireReservations } from '../../src/inventory/reservations/expire';
+import { backorderedAnswerSchema, reservationDetailSchema, reserveAnswerSchema } from '../../src/schemas/reservations';
 import { startTestApp, type TestApp } from '../helpers/app';
 import { inventoryApi } from '../helpers/inventory-api';
 import { ledgerDifferences, lotsOf, receiveLots, reservationBookDifferences, seedCatalogue, totalsOf } from '../helpers/stock';
@@ -495,6 +497,40 @@ describe('idempotency', () => {
     const { rows } = await t.db.pool.query(`select count(*)::int as n from reservations where order_id = $1`, [body.orderId]);
     expect(rows[0].n).toBe(1);
     expect(await totalsOf(t.db.pool, productId)).toMatchObject({ reserved: 2 });
+  });
+
+  it('answers a call with a key in the JSON its route schema writes, and replays the same bytes', async () => {
+    // the schema's own encoding of the answer: its keys in the schema's order, nothing it does not name
+    const written = (schema: z.ZodType, payload: string) => JSON.stringify(z.encode(schema, z.decode(schema, JSON.parse(payload))));
+    const productId = await product([{ quantity: 10 }]);
+    const keyless = await api.reserve({ orderId: order(), items: [{ productId, quantity: 1 }] });
+    const calls = [
+      {
+        status: 201,
+        schema: reserveAnswerSchema,
+        send: (key: string) => api.reserve({ orderId: `bytes-${productId}`, items: [{ productId, quantity: 2 }] }, { 'idempotency-key': key }),
+      },
+      {
+        status: 202,
+        schema: backorderedAnswerSchema,
+        send: (key: string) =>
+          api.allocate({ orderId: `bytes-short-${productId}`, items: [{ productId, quantity: 50 }], allowBackorder: true }, { 'idempotency-key': key }),
+      },
+      {
+        status: 200,
+        schema: reservationDetailSchema,
+        send: (key: string) => api.release({ reservationId: keyless.json().reservationId }, { 'idempotency-key': key }),
+      },
+    ];
+    for (const [index, { status, schema, send }] of calls.entries()) {
+      const first = await send(`bytes-${index}-${productId}`);
+      const again = await send(`bytes-${index}-${productId}`);
+      expect([first.statusCode, again.statusCode]).toEqual([status, status]);
+      expect(first.payload).toBe(written(schema, first.payload));
+      expect(again.headers['idempotent-replayed']).toBe('true');
+      expect(again.payload).toBe(first.payload);
+      expect([first.headers['content-type'], again.headers['content-type']]).toEqual([keyless.headers['content-type'], keyless.headers['content-type']]);
+    }
   });
 
   it('replays a direct allocation, and a 202 backordered answer', async () => {
