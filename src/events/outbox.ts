@@ -6,7 +6,8 @@ import { aggregateOf, inventoryEventSchema, routingKeys, type InventoryEvent, ty
 
 /** Fills in eventId, timestamp and aggregate, and checks the event against its schema (a bad event is a bug: it throws). */
 export function completeEvent(event: NewEvent, now: Date = new Date()): { event: InventoryEvent; json: InventoryEventJson } {
-  const full: InventoryEvent = { ...event, ...aggregateOf(event), eventId: event.eventId ?? uuidv7(), timestamp: event.timestamp ?? now };
+  // Object.assign, not an object literal of spreads: V8 built that copy several times slower, and it ran once per event
+  const full: InventoryEvent = Object.assign({}, event, aggregateOf(event), { eventId: event.eventId ?? uuidv7(), timestamp: event.timestamp ?? now });
   return { event: full, json: z.encode(inventoryEventSchema, full) };
 }
 
