@@ -17,7 +17,7 @@ import type { NewReservation, NewReservationLine, StatusChange } from '../domain
 import type { ReceivedUnit, UnitChange } from '../domain/units';
 import { allocationResultsInsert, allocationStatusesUpdate, type FinishedAllocation } from './allocation-store';
 import { backordersInsert, backorderFillsUpdate, type BackorderFillRecord } from './backorder-store';
-import { queryRows, type Transaction } from './client';
+import { queryPreparedRows, type Transaction } from './client';
 import { responsesInsert, type KeptResponse } from './idempotency-store';
 import { ledgerRows, movementsWrite, type MovementRow } from './lot-store';
 import { lowStockAlertsUpdate, type StockPair } from './low-stock-store';
@@ -142,12 +142,13 @@ async function writeAll<T extends { lotId: string }>(tx: Transaction, batches: r
   if (movements.length === 0) {
     if (parts.length === 0) return [];
     const last = parts.pop()!;
-    await tx.query(toQuery(parts.length === 0 ? last : sql`with ${named(parts)}\n${last}`));
+    const { text, values } = toQuery(parts.length === 0 ? last : sql`with ${named(parts)}\n${last}`);
+    await queryPreparedRows(tx, text, values);
     return [];
   }
   const ctes = [movementsWrite(movements), ...(parts.length > 0 ? [named(parts)] : [])];
   const { text, values } = toQuery(sql`with ${join(ctes, ',\n')}\n${ledgerSelect}`);
-  const rows = await queryRows<T>(tx, text, values);
+  const rows = await queryPreparedRows<T>(tx, text, values);
   const found = new Set(rows.map((row) => row.lotId));
   const missing = [...new Set(movements.map((movement) => movement.lotId))].filter((id) => !found.has(id));
   if (missing.length > 0) throw new AppError('NOT_FOUND', 'A lot to change does not exist', { lotIds: missing });

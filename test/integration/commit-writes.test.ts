@@ -1,7 +1,7 @@
 import { v7 as uuidv7 } from 'uuid';
-import { withTransaction, type Transaction } from '../../src/db/client';
+import { createPool, withTransaction, type Transaction } from '../../src/db/client';
 import { lockFor } from '../../src/db/locks';
-import { commitWrites, commitWritesReadingLedger, type Writes } from '../../src/db/writes';
+import { commitWrites, commitWritesReadingLedger, mergeWrites, type Writes } from '../../src/db/writes';
 import { outboxRows } from '../../src/events/outbox';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { ledgerDifferences, receiveLots, seedCatalogue, totalsOf } from '../helpers/stock';
@@ -119,5 +119,30 @@ describe('commitWrites', () => {
     );
     const { statements } = await commitCounting({ outbox: alert });
     expect(statements).toBe(2);
+  });
+
+  it('runs as one prepared statement per shape, on a generic plan however many rows a batch has', async () => {
+    const [first, second] = await receiveLots(db.pool, [
+      { productId: 'p-1', warehouseId: 'wh-1', quantity: 10 },
+      { productId: 'p-1', warehouseId: 'wh-1', quantity: 10 },
+    ]);
+    const session = createPool(db.url, 1);
+    const client = await session.connect();
+    try {
+      const inTransaction = async (writes: Writes) => {
+        await client.query('begin');
+        await commitWrites(client as Transaction, writes);
+        await client.query('commit');
+      };
+      await inTransaction(reservationWithLine(first!, 1));
+      await inTransaction(mergeWrites(reservationWithLine(first!, 2), reservationWithLine(second!, 3)));
+      const { rows } = await client.query<{ generic: number; custom: number }>(
+        `select generic_plans::int as generic, custom_plans::int as custom from pg_prepared_statements where statement like '%insert into reservations%'`,
+      );
+      expect(rows).toEqual([{ generic: 2, custom: 0 }]);
+    } finally {
+      client.release();
+      await session.end();
+    }
   });
 });
