@@ -1,6 +1,6 @@
 import type { Priority } from '../domain/priority';
 import type { AllocationStatus, AllocationResult, CreateAllocation, ResultStatus } from '../schemas/allocations';
-import { queryRow, queryRows, type Queryable, type Transaction } from './client';
+import { queryPreparedRows, queryRow, queryRows, type Queryable, type Transaction } from './client';
 import { isOneOf, raw, sql, toQuery, whereAll, type Sql } from './sql';
 
 /** An allocation job as stored in allocation_requests. */
@@ -53,7 +53,7 @@ export type NewAllocation = {
  */
 export async function insertAllocationRequests(db: Queryable, jobs: readonly NewAllocation[]): Promise<AllocationRow[]> {
   if (jobs.length === 0) return [];
-  return queryRows<AllocationRow>(
+  return queryPreparedRows<AllocationRow>(
     db,
     `insert into allocation_requests as a
        (id, owner, idempotency_key, request_hash, request_id, status, priority, mode, reference_id, reference_type, request, actor, deadline_at)

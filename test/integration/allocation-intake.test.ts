@@ -1,6 +1,6 @@
 import type { QueryConfig, QueryResult } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
-import type { Queryable } from '../../src/db/client';
+import { createPool, type Queryable } from '../../src/db/client';
 import pino from 'pino';
 import type { Publisher } from '../../src/amqp/publisher';
 import { loadConfig } from '../../src/config';
@@ -85,6 +85,20 @@ describe('the intake recorder', () => {
     const outcomes = await Promise.allSettled(jobs.map((entry) => recorder.record(entry)));
     expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
     expect(await storedCount('bad-')).toBe(3);
+  });
+
+  it('inserts through one prepared statement on a generic plan, however many jobs a batch holds', async () => {
+    const session = createPool(db.url, 1);
+    try {
+      const recorder = createIntakeRecorder(session, { maxInFlight: 1, maxBatch: 500 });
+      await Promise.all(Array.from({ length: 5 }, (_, i) => recorder.record(job(`prepared-${i}`))));
+      const { rows } = await session.query<{ generic: number; custom: number }>(
+        `select generic_plans::int as generic, custom_plans::int as custom from pg_prepared_statements where statement like '%insert into allocation_requests%'`,
+      );
+      expect(rows).toEqual([{ generic: 2, custom: 0 }]);
+    } finally {
+      await session.end();
+    }
   });
 });
 
