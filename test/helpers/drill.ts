@@ -114,10 +114,12 @@ export async function brokerConnections(vhost: string): Promise<Map<string, numb
   }[];
   const names = JSON.parse(await rabbitmqctl(['list_connections', '-p', vhost, 'pid', 'client_properties', '--formatter', 'json'])) as {
     pid: string;
-    client_properties: [string, string, string | number | boolean][];
+    client_properties: [string, string, string | number | boolean][] | Record<string, unknown>;
   }[];
   for (const connection of names) {
-    const name = String(connection.client_properties.find(([key]) => key === 'connection_name')?.[2] ?? connection.pid);
+    // not always a list: a connection listed before its client sent its properties has none
+    const properties = Array.isArray(connection.client_properties) ? connection.client_properties : [];
+    const name = String(properties.find(([key]) => key === 'connection_name')?.[2] ?? connection.pid);
     const unacked = channels.filter((channel) => channel.connection === connection.pid).reduce((sum, channel) => sum + channel.messages_unacknowledged, 0);
     connections.set(name, unacked);
   }
