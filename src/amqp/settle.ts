@@ -7,7 +7,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import type { MessagePropertyHeaders } from 'amqplib';
-import { v7 as uuidv7 } from 'uuid';
+import { newId } from '../ids';
 import type { z } from 'zod';
 import { isTransientDatabaseError } from '../db/pg-errors';
 import { escapeUnstorable, storableJson } from '../domain/storable-text';
@@ -139,7 +139,7 @@ export function createSettler(options: SettlerOptions): { batch(): Settlement } 
   const headersOf = (delivery: Delivery): MessagePropertyHeaders => delivery.message.properties.headers ?? {};
   const messageIdOf = (delivery: Delivery, payload: unknown): string => {
     const own: unknown = delivery.message.properties.messageId;
-    return typeof own === 'string' ? own : ((payload as { eventId?: string } | null)?.eventId ?? uuidv7());
+    return typeof own === 'string' ? own : ((payload as { eventId?: string } | null)?.eventId ?? newId());
   };
 
   /**
@@ -183,7 +183,7 @@ export function createSettler(options: SettlerOptions): { batch(): Settlement } 
     return {
       delivery,
       record: {
-        id: uuidv7(),
+        id: newId(),
         // the queue it came from: for quorum allocation queues, its priority level's
         queue: delivery.queue,
         allocationId: letter.allocationId ?? null,

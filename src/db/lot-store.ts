@@ -1,4 +1,4 @@
-import { v7 as uuidv7 } from 'uuid';
+import { newId } from '../ids';
 import type { LotMovement, MovementType } from '../domain/movement';
 import type { Tracking } from '../domain/units';
 import { queryRows, type Queryable, type Transaction } from './client';
@@ -110,7 +110,7 @@ export type NewLot = {
  */
 export async function insertEmptyLots(tx: Transaction, lots: readonly NewLot[]): Promise<string[]> {
   if (lots.length === 0) return [];
-  const ids = lots.map(() => uuidv7());
+  const ids = lots.map(() => newId());
   await tx.query(
     `insert into inventory_items (id, product_id, warehouse_id, lot_number, bin_location, quantity, received_at, expires_at, unit_cost)
      select * from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::timestamptz[], $8::timestamptz[], $9::numeric[])`,

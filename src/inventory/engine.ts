@@ -1,5 +1,5 @@
 /** The allocation engine: serves reserve and allocate requests against locked lots, in batches, and returns what to write. */
-import { v7 as uuidv7 } from 'uuid';
+import { newId } from '../ids';
 import type { Config } from '../config';
 import { missingReferences } from '../db/catalogue-store';
 import type { Transaction } from '../db/client';
@@ -224,7 +224,7 @@ async function decide(
   ctx: ServeContext,
 ): Promise<Decision> {
   const { now, config } = ctx;
-  const ids = ctx.ids ?? uuidv7;
+  const ids = ctx.ids ?? newId;
   const refused = requests.map((request) => refusalOf(request, unknown));
   const named = await namedUnitLines(tx, requests, refused, lots);
   const candidates = lots.map(toCandidateLot);

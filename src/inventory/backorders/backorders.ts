@@ -1,5 +1,5 @@
 /** Backorders: filled on replenishment in priority order, listed, and cancelled. */
-import { v7 as uuidv7 } from 'uuid';
+import { newId } from '../../ids';
 import {
   cancelBackorder as cancelBackorderRow,
   listBackorders as listBackorderRows,
@@ -68,7 +68,7 @@ export async function fillBackorders(tx: Transaction, productIds: readonly strin
   });
   const free = new Map((await lockFreeReservations(tx, [...linked])).map((reservation) => [reservation.id, reservation]));
 
-  const settled = settleFills(backorders, plans, free, now, actor, uuidv7);
+  const settled = settleFills(backorders, plans, free, now, actor, newId);
   await commitWrites(
     tx,
     {

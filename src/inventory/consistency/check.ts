@@ -3,7 +3,7 @@
  * finding per kind and subject, and announces each new one with ConsistencyIssueDetected.
  */
 import type { Pool } from 'pg';
-import { v7 as uuidv7 } from 'uuid';
+import { newId } from '../../ids';
 import type { Config } from '../../config';
 import { withTransaction, type Queryable, type Transaction } from '../../db/client';
 import {
@@ -93,7 +93,7 @@ async function checkHoldingLock(tx: Transaction, now: Date, settings: CheckSetti
   for (const kind of kindsChecked) detected.push(...(await detectKind(tx, kind, now, settings)));
   const open = await lockOpenFindings(tx);
   const changes = planFindingChanges(open, detected);
-  const appeared = changes.appeared.map((issue) => ({ ...issue, id: uuidv7() }));
+  const appeared = changes.appeared.map((issue) => ({ ...issue, id: newId() }));
   await insertFindings(tx, appeared, now);
   await touchFindings(tx, changes.seenAgain, now);
   await resolveFindings(tx, changes.resolved, now, GONE);

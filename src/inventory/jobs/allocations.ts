@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { v7 as uuidv7 } from 'uuid';
+import { newId } from '../../ids';
 import type { Caller } from '../../auth/tokens';
 import type { Config } from '../../config';
 import { findAllocation, searchAllocations, type AllocationRow, type AllocationWithResult, type NewAllocation } from '../../db/allocation-store';
@@ -39,9 +39,9 @@ export function beyondConfiguredLimits(request: CreateAllocation, config: Config
 /** The job row a request becomes: owned by the caller's owner, under its key (a new one when none was sent), with the hash a repeat is checked by. */
 export function newJob(caller: Caller, idempotencyKey: string | undefined, request: CreateAllocation, requestId: string | null): NewAllocation {
   return {
-    id: uuidv7(),
+    id: newId(),
     owner: scopeOf(caller).owner,
-    idempotencyKey: idempotencyKey ?? uuidv7(),
+    idempotencyKey: idempotencyKey ?? newId(),
     requestHash: requestHash(request),
     requestId,
     request,

@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { v7 as uuidv7 } from 'uuid';
+import { newId } from '../../ids';
 import { PublishError, type Publisher } from '../../amqp/publisher';
 import { BODY_BASE64_HEADER, UNPARSEABLE } from '../../amqp/settle';
 import { requeueAllocation } from '../../db/allocation-store';
@@ -81,7 +81,7 @@ export async function replayDeadLetter(deps: DeadLetterDeps, id: string): Promis
         await deps.publisher.publish(
           found.queue,
           originalBody(found),
-          { messageId: uuidv7(), headers: publisherHeaders(typeof publisher === 'string' ? publisher : null) },
+          { messageId: newId(), headers: publisherHeaders(typeof publisher === 'string' ? publisher : null) },
           deps.config.PUBLISH_CONFIRM_TIMEOUT_MS,
         );
       } catch (error) {

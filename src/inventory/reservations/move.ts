@@ -1,5 +1,5 @@
 /** Move a reservation's held units to another order: POST /inventory/reservations/:id/transfer. */
-import { v7 as uuidv7 } from 'uuid';
+import { newId } from '../../ids';
 import type { Transaction } from '../../db/client';
 import { lockAggregates } from '../../db/outbox-store';
 import { findReservationLines } from '../../db/reservation-store';
@@ -55,7 +55,7 @@ export async function moveReservation(
   if (plan.moves.length === 0) throw new AppError('CONFLICT', `Reservation ${reservationId} holds nothing to move`, { reservationId });
 
   const target: NewReservation = {
-    id: uuidv7(),
+    id: newId(),
     owner: source.owner,
     orderId: input.orderId,
     customerId: input.customerId ?? source.customerId,
@@ -66,7 +66,7 @@ export async function moveReservation(
     createdAt: ctx.now,
   };
   const targetLines: NewReservationLine[] = plan.moves.map((move) => ({
-    id: uuidv7(),
+    id: newId(),
     reservationId: target.id,
     lotId: move.lotId,
     productId: move.productId,

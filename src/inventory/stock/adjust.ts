@@ -1,4 +1,4 @@
-import { v7 as uuidv7 } from 'uuid';
+import { newId } from '../../ids';
 import { assertKnownReferences } from '../../catalogue/catalogue';
 import type { Transaction } from '../../db/client';
 import { lockFor } from '../../db/locks';
@@ -75,7 +75,7 @@ export async function adjustStock(tx: Transaction, body: AdjustBody, actor: stri
 
   const newLotIds = await insertEmptyLots(tx, plan.newLots);
   const lotIdOf = new Map(plan.newLots.map((lot, index) => [lot.key, newLotIds[index]!]));
-  const adjustmentId = uuidv7();
+  const adjustmentId = newId();
   const referenceOf = (index: number) => lines[index]!.reference ?? adjustmentId;
 
   const movements: LotMovement[] = plan.lines.flatMap((line) =>

@@ -4,7 +4,7 @@
  * (out), and what the stock change needs of them (the units received and their lives, the lots a
  * removal takes from, the serial numbers each reference asked for).
  */
-import { v7 as uuidv7 } from 'uuid';
+import { newId } from '../../ids';
 import { findTracking } from '../../db/catalogue-store';
 import type { Queryable } from '../../db/client';
 import { findUnitsBySerial, findUnitsBySerials } from '../../db/unit-store';
@@ -130,7 +130,7 @@ export async function lotsOfNamedUnits(db: Queryable, lines: readonly Adjustment
 export function receivedUnits(line: AdjustmentLineInput, lotId: string, lives: LivesComingIn): ReceivedUnit[] {
   if (!('units' in line) || line.units === undefined) return [];
   return line.units.map((unit) => ({
-    id: uuidv7(),
+    id: newId(),
     productId: line.productId,
     warehouseId: line.warehouseId,
     lotId,

@@ -1,5 +1,5 @@
 /** Transfers between warehouses: sent at once, received whole or in part (shortages written off), cancelled while on their way, found. */
-import { v7 as uuidv7 } from 'uuid';
+import { newId } from '../../ids';
 import { assertKnownReferences } from '../../catalogue/catalogue';
 import type { Queryable, Transaction } from '../../db/client';
 import { lockFor } from '../../db/locks';
@@ -167,7 +167,7 @@ export async function initiateTransfer(tx: Transaction, body: TransferBody, acto
   const locks = await lockFor(tx, { places: productIds.map((productId) => ({ productId, warehouseId: body.fromWarehouseId })), lotIds: namedLots });
   const takes = planTransfer(body, locks.lots, now);
 
-  const transferId = uuidv7();
+  const transferId = newId();
   const sourceBefore = onHandAt(locks.lots, body.fromWarehouseId);
   // the destination is not locked: what it will hold is as it stood when the units left
   const destination = onHandAt(await findLotsOfProducts(tx, productIds, body.toWarehouseId), body.toWarehouseId);
@@ -180,7 +180,7 @@ export async function initiateTransfer(tx: Transaction, body: TransferBody, acto
     destinationQuantityExpected: (destination.get(productId) ?? 0) + quantity,
   }));
   const lines = takes.map(({ lot, quantity }) => ({
-    id: uuidv7(),
+    id: newId(),
     transferId,
     productId: lot.productId,
     sourceLotId: lot.id,
