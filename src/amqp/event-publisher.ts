@@ -6,10 +6,10 @@ import { keepChannel } from './channels';
 import type { AmqpClient } from './connection';
 
 /**
- * One event to publish: the body is the event JSON, the AMQP messageId its eventId; `traceparent`,
+ * One event to publish: `body` is the event JSON, the AMQP messageId its eventId; `traceparent`,
  * the trace context of what caused it, which its publish continues and its headers carry.
  */
-export type OutgoingEvent = { eventId: string; eventType: string; routingKey: string; payload: unknown; traceparent?: string | null };
+export type OutgoingEvent = { eventId: string; eventType: string; routingKey: string; body: string; traceparent?: string | null };
 
 /** Publishes events to one exchange on a confirm channel that follows the connection through reconnects. */
 export type EventPublisher = {
@@ -68,7 +68,7 @@ function publishOne(channel: ConfirmChannel, exchange: string, event: OutgoingEv
         channel.publish(
           exchange,
           event.routingKey,
-          Buffer.from(JSON.stringify(event.payload)),
+          Buffer.from(event.body),
           {
             messageId: event.eventId,
             type: event.eventType,

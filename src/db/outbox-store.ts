@@ -13,8 +13,12 @@ export type OutboxInsert = {
   traceparent: string | null;
 };
 
-/** An outbox row claimed by a relay; id is the bigint as text. */
-export type PendingEvent = OutboxInsert & { id: string; attempts: number };
+/**
+ * An outbox row claimed by a relay; id is the bigint as text. Its payload comes as `body`, the
+ * stored JSON's text, which the relay publishes as it is: parsed into an object by the driver, it
+ * was only written back into text for the message.
+ */
+export type PendingEvent = Omit<OutboxInsert, 'payload'> & { id: string; attempts: number; body: string };
 
 /**
  * Takes a transaction-scoped advisory lock per aggregate (in one fixed order), so writers of one
@@ -66,7 +70,7 @@ export async function claimPendingEvents(tx: Transaction, limit: number): Promis
           for update skip locked
      )
      select o.id::text as id, o.event_id as "eventId", o.event_type as "eventType", o.routing_key as "routingKey",
-            o.aggregate_type as "aggregateType", o.aggregate_id as "aggregateId", o.payload, o.attempts, o.traceparent
+            o.aggregate_type as "aggregateType", o.aggregate_id as "aggregateId", o.payload::text as body, o.attempts, o.traceparent
        from claimed c join outbox_events o on o.id = c.id
       where not exists (
               select 1 from outbox_events e
