@@ -1,5 +1,5 @@
 import type { Priority } from '../domain/priority';
-import type { AllocationStatus, AllocationResult, CreateAllocation, ResultStatus } from '../schemas/allocations';
+import type { AllocationStatus, AllocationResult, AllocationResultJson, CreateAllocation, ResultStatus } from '../schemas/allocations';
 import { queryPreparedRows, queryRow, queryRows, type Queryable, type Transaction } from './client';
 import { isOneOf, raw, sql, toQuery, whereAll, type Sql } from './sql';
 
@@ -252,25 +252,20 @@ export async function lockUnfinishedAllocations(tx: Transaction, ids: readonly s
   return new Set(rows.map((row) => row.id));
 }
 
-export type FinishedAllocation = {
-  id: string;
-  status: ResultStatus;
-  result: AllocationResult;
-  reservationId: string | null;
-  executionTimeMs: number;
-  completedAt: Date;
-};
+/** A finished job's result, to keep, in its JSON form; its reservation, execution time and completion are the result's. */
+export type FinishedAllocation = { id: string; status: ResultStatus; result: AllocationResultJson };
 
 /**
  * The statement keeping finished jobs' results (a part of commitWrites, in the transaction that locked
  * the jobs); a result written before stays as it was. The rows go as one JSON document, each result
- * inside it as JSON, rather than as a jsonb[] parameter the driver would escape result by result.
+ * inside it as JSON, rather than as a jsonb[] parameter the driver would escape result by result. The
+ * columns a result holds already (its reservation, execution time and completion) are read from it
+ * rather than written twice.
  */
 export function allocationResultsInsert(finished: readonly FinishedAllocation[]): Sql {
   return sql`insert into allocation_results (allocation_id, status, result, reservation_id, execution_time_ms, completed_at)
-             select id, status, result, "reservationId", "executionTimeMs", "completedAt"
-               from jsonb_to_recordset(${JSON.stringify(finished)}::jsonb)
-                 as (id uuid, status text, result jsonb, "reservationId" uuid, "executionTimeMs" int, "completedAt" timestamptz)
+             select id, status, result, (result ->> 'reservationId')::uuid, (result ->> 'executionTimeMs')::int, (result ->> 'completedAt')::timestamptz
+               from jsonb_to_recordset(${JSON.stringify(finished)}::jsonb) as (id uuid, status text, result jsonb)
              on conflict (allocation_id) do nothing`;
 }
 

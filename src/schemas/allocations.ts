@@ -219,6 +219,8 @@ export const allocationResultSchema = z.object({
   completedAt: isoTimestamp,
 });
 export type AllocationResult = z.infer<typeof allocationResultSchema>;
+/** A result in its JSON form, as allocation_results.result keeps it: times as ISO text. */
+export type AllocationResultJson = z.input<typeof allocationResultSchema>;
 
 /** GET /allocations/:id: where a job stands, and its result once it has one. */
 export const allocationViewSchema = z.object({

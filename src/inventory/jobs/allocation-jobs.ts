@@ -16,7 +16,7 @@ import { isTransientDatabaseError, pgCode } from '../../db/pg-errors';
 import { byPriorityThenArrival } from '../../domain/priority';
 import { batchSize, jobLatency, jobsTotal } from '../../metrics';
 import { runIsolated } from '../../micro-batcher';
-import { createAllocationBody, isStoredAllocation, type AllocationResult, type CreateAllocation, type ResultStatus } from '../../schemas/allocations';
+import { createAllocationBody, isStoredAllocation, type AllocationResultJson, type CreateAllocation, type ResultStatus } from '../../schemas/allocations';
 import { serve, type EngineOutcome, type EngineRequest, type ServedRequest } from '../engine';
 
 /** What became of one job of a batch. */
@@ -67,61 +67,73 @@ function engineRequest(job: Job): EngineRequest {
   };
 }
 
-function baseResult(job: Job, startedAt: number, completedAt: Date) {
+/** When a batch's jobs completed, and that time as the results write it. */
+type Completion = { at: Date; text: string };
+
+/**
+ * A job's result in its JSON form, times as text: a Date costs JSON.stringify a call of toISOString,
+ * and the batch's completion is written once for all its jobs. Written out field by field, the
+ * optional ones added only when present: spreading a common part and optional parts into it cost
+ * more than anything else of building it.
+ */
+function resultOf(
+  job: Job,
+  status: ResultStatus,
+  items: Pick<AllocationResultJson, 'allocatedItems' | 'failedItems' | 'totalAllocated'>,
+  startedAt: number,
+  completed: Completion,
+): AllocationResultJson {
+  let totalRequested = 0;
+  for (const item of job.request.items) totalRequested += item.quantity;
   return {
     allocationId: job.row.id,
-    totalRequested: job.request.items.reduce((sum, item) => sum + item.quantity, 0),
-    executionTimeMs: Math.max(0, completedAt.getTime() - startedAt),
+    status,
+    allocatedItems: items.allocatedItems,
+    failedItems: items.failedItems,
+    totalRequested,
+    totalAllocated: items.totalAllocated,
+    executionTimeMs: Math.max(0, completed.at.getTime() - startedAt),
     idempotencyKey: job.row.idempotencyKey,
-    createdAt: job.row.createdAt,
-    completedAt,
+    createdAt: job.row.createdAt.toISOString(),
+    completedAt: completed.text,
   };
 }
 
-function servedResult(job: Job, outcome: EngineOutcome, startedAt: number, completedAt: Date): FinishedAllocation {
+function servedResult(job: Job, outcome: EngineOutcome, startedAt: number, completed: Completion): FinishedAllocation {
   // jobs never ask to be refused for unknown or discontinued products: their lines fail instead
   if (outcome.outcome === 'unknown_reference' || outcome.outcome === 'discontinued') throw new Error(`job ${job.row.id} was refused (${outcome.outcome})`);
   const status = resultStatusOf[outcome.outcome];
-  const result: AllocationResult = {
-    ...baseResult(job, startedAt, completedAt),
-    status,
-    allocatedItems: outcome.takes.map((take) => ({
-      productId: take.productId,
-      warehouseId: take.warehouseId,
-      lotId: take.lotId,
-      lotNumber: take.lotNumber,
-      quantity: take.quantity,
-    })),
-    failedItems: outcome.failedLines.map((line) => ({
+  let totalAllocated = 0;
+  const allocatedItems = outcome.takes.map((take) => {
+    totalAllocated += take.quantity;
+    return { productId: take.productId, warehouseId: take.warehouseId, lotId: take.lotId, lotNumber: take.lotNumber, quantity: take.quantity };
+  });
+  const failedItems = outcome.failedLines.map((line): AllocationResultJson['failedItems'][number] => {
+    const item: AllocationResultJson['failedItems'][number] = {
       productId: line.productId,
       requestedQuantity: line.requestedQuantity,
       availableQuantity: line.availableQuantity,
       reason: line.reason,
       errorMessage: line.errorMessage,
-      ...(line.unavailableSerials === undefined ? {} : { unavailableSerials: line.unavailableSerials }),
-    })),
-    totalAllocated: outcome.takes.reduce((sum, take) => sum + take.quantity, 0),
-    ...(outcome.reservation ? { reservationId: outcome.reservation.reservationId } : {}),
-    ...(outcome.backorders.length > 0 ? { backorderIds: outcome.backorders.map((backorder) => backorder.id) } : {}),
-  };
-  return { id: job.row.id, status, result, reservationId: outcome.reservation?.reservationId ?? null, executionTimeMs: result.executionTimeMs, completedAt };
+    };
+    if (line.unavailableSerials !== undefined) item.unavailableSerials = line.unavailableSerials;
+    return item;
+  });
+  const result = resultOf(job, status, { allocatedItems, failedItems, totalAllocated }, startedAt, completed);
+  if (outcome.reservation) result.reservationId = outcome.reservation.reservationId;
+  if (outcome.backorders.length > 0) result.backorderIds = outcome.backorders.map((backorder) => backorder.id);
+  return { id: job.row.id, status, result };
 }
 
-function timedOutResult(job: Job, startedAt: number, completedAt: Date): FinishedAllocation {
-  const result: AllocationResult = {
-    ...baseResult(job, startedAt, completedAt),
-    status: 'failed',
-    allocatedItems: [],
-    failedItems: job.request.items.map((item) => ({
-      productId: item.productId,
-      requestedQuantity: item.quantity,
-      availableQuantity: 0,
-      reason: 'timeout',
-      errorMessage: `Not started before its deadline (${job.row.deadlineAt!.toISOString()}); no stock was touched`,
-    })),
-    totalAllocated: 0,
-  };
-  return { id: job.row.id, status: 'failed', result, reservationId: null, executionTimeMs: result.executionTimeMs, completedAt };
+function timedOutResult(job: Job, startedAt: number, completed: Completion): FinishedAllocation {
+  const failedItems = job.request.items.map((item) => ({
+    productId: item.productId,
+    requestedQuantity: item.quantity,
+    availableQuantity: 0,
+    reason: 'timeout',
+    errorMessage: `Not started before its deadline (${job.row.deadlineAt!.toISOString()}); no stock was touched`,
+  }));
+  return { id: job.row.id, status: 'failed', result: resultOf(job, 'failed', { allocatedItems: [], failedItems, totalAllocated: 0 }, startedAt, completed) };
 }
 
 /**
@@ -134,26 +146,27 @@ async function serveTogether(pool: Pool, config: Config, jobs: readonly Job[], s
   const now = new Date();
   const late = jobs.filter((job) => job.row.deadlineAt !== null && job.row.deadlineAt.getTime() <= now.getTime());
   const due = jobs.filter((job) => !late.includes(job)).sort((a, b) => byPriorityThenArrival(a.row, b.row));
-  const finished = await withTransaction(pool, async (tx) => {
+  const { finished, completedAt } = await withTransaction(pool, async (tx) => {
     const unfinished = await lockUnfinishedAllocations(
       tx,
       jobs.map((job) => job.row.id),
     );
     const toServe = due.filter((job) => unfinished.has(job.row.id));
     const { outcomes, writes } = await serve(tx, toServe.map(engineRequest), { now, config });
-    const completedAt = new Date();
+    const at = new Date();
+    const completed = { at, text: at.toISOString() };
     const results = [
-      ...toServe.map((job, index) => servedResult(job, outcomes[index]!, startedAt, completedAt)),
-      ...late.filter((job) => unfinished.has(job.row.id)).map((job) => timedOutResult(job, startedAt, completedAt)),
+      ...toServe.map((job, index) => servedResult(job, outcomes[index]!, startedAt, completed)),
+      ...late.filter((job) => unfinished.has(job.row.id)).map((job) => timedOutResult(job, startedAt, completed)),
     ];
     await commitWrites(tx, writes, { finishedAllocations: results });
-    return results;
+    return { finished: results, completedAt: at };
   });
   if (finished.length > 0) batchSize.observe({ path: 'queued' }, finished.length);
   const acceptedAt = new Map(jobs.map((job) => [job.row.id, job.row.createdAt]));
   for (const job of finished) {
     jobsTotal.inc({ status: job.status });
-    jobLatency.observe((job.completedAt.getTime() - acceptedAt.get(job.id)!.getTime()) / 1000);
+    jobLatency.observe((completedAt.getTime() - acceptedAt.get(job.id)!.getTime()) / 1000);
   }
   const done = new Map(finished.map((job) => [job.id, job.status]));
   return new Map(
