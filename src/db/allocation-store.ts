@@ -181,26 +181,28 @@ export async function claimUnpublished(tx: Transaction, olderThanMs: number, lim
 }
 
 /**
- * Claims jobs whose message was confirmed but which have not finished, untouched for `olderThanMs`:
- * their message was lost (a deleted queue, a purge, a broker that lost its disk), since a queued
- * job is started within that bound and a started one finishes or is retried. Rows another relay
- * holds are skipped.
+ * A job whose message the broker took (or a worker consumed) and which has not finished: if nothing
+ * changes it for long, its message was lost (a deleted queue, a purge, a broker that lost its disk),
+ * since a published job is served or retried within a bound. The relay publishes such jobs again
+ * (claimStalled), and the consistency check reports them (stuck_job).
  */
+export const publishedUnfinishedSql = `a.status in ('queued', 'processing') and a.published_at is not null`;
+
+/** Claims published jobs left unfinished and untouched for `olderThanMs` (publishedUnfinishedSql); rows another relay holds are skipped. */
 export async function claimStalled(tx: Transaction, olderThanMs: number, limit: number): Promise<JobToPublishRow[]> {
   return queryRows(
     tx,
     `select a.id, a.priority, ${productIdsOfRequest} from allocation_requests a
-      where a.status in ('queued', 'processing') and a.published_at is not null
-        and a.updated_at < now() - make_interval(secs => $1::float8 / 1000)
+      where ${publishedUnfinishedSql} and a.updated_at < now() - make_interval(secs => $1::float8 / 1000)
       order by a.updated_at limit $2
         for update skip locked`,
     [olderThanMs, limit],
   );
 }
 
-/** Locks a job still processing, for publishing it again (a job a fix call requeues); undefined when it is not processing. */
-export async function lockProcessingJob(tx: Transaction, id: string): Promise<JobToPublishRow | undefined> {
-  return queryRow(tx, `select a.id, a.priority, ${productIdsOfRequest} from allocation_requests a where a.id = $1 and a.status = 'processing' for update`, [
+/** Locks a published job still unfinished, for publishing it again (a job a fix call requeues); undefined when it finished meanwhile. */
+export async function lockPublishedUnfinishedJob(tx: Transaction, id: string): Promise<JobToPublishRow | undefined> {
+  return queryRow(tx, `select a.id, a.priority, ${productIdsOfRequest} from allocation_requests a where a.id = $1 and ${publishedUnfinishedSql} for update`, [
     id,
   ]);
 }
@@ -211,23 +213,27 @@ export async function markRepublished(tx: Transaction, ids: readonly string[]): 
   await tx.query(`update allocation_requests set published_at = now(), updated_at = now() where id = any($1::uuid[])`, [ids]);
 }
 
-/** A job as the worker serves it: only the columns it reads, so starting a batch parses no more of each row than that. */
-export type StartedAllocation = Pick<AllocationRow, 'id' | 'owner' | 'idempotencyKey' | 'priority' | 'request' | 'actor' | 'deadlineAt' | 'createdAt'>;
+/** A job as the worker serves it: only the columns it reads, so locking a batch parses no more of each row than that. */
+export type RunnableAllocation = Pick<AllocationRow, 'id' | 'owner' | 'idempotencyKey' | 'priority' | 'request' | 'actor' | 'deadlineAt' | 'createdAt'>;
 
 /**
- * Marks jobs as processing and counts the attempt; returns the jobs that may run (queued, or left
- * processing by a worker that died). Finished and unknown ids are not returned.
+ * Locks the jobs that may run (queued, or processing as an earlier version of the worker left them),
+ * in id order, and returns them: the first statement of the transaction that serves them, so a
+ * duplicate message served by another worker waits here and then finds its job finished. Nothing is
+ * written here: the attempt, its start and the final status go in the batch's write
+ * (allocationStatusesUpdate), so a job reads as queued until the transaction serving it commits.
+ * FOR NO KEY UPDATE: rows inserted meanwhile that refer to a job (a dead letter) need not wait.
  */
-export async function startAllocations(db: Queryable, ids: readonly string[]): Promise<StartedAllocation[]> {
+export async function lockRunnableAllocations(tx: Transaction, ids: readonly string[]): Promise<RunnableAllocation[]> {
   if (ids.length === 0) return [];
-  return queryRows<StartedAllocation>(
-    db,
-    `update allocation_requests a
-        set status = 'processing', attempts = a.attempts + 1, started_at = coalesce(a.started_at, now()),
-            published_at = coalesce(a.published_at, now()), updated_at = now()
+  return queryRows<RunnableAllocation>(
+    tx,
+    `select a.id, a.owner, a.idempotency_key as "idempotencyKey", a.priority, a.request, a.actor,
+            a.deadline_at as "deadlineAt", a.created_at as "createdAt"
+       from allocation_requests a
       where a.id = any($1::uuid[]) and a.status in ('queued', 'processing')
-      returning a.id, a.owner, a.idempotency_key as "idempotencyKey", a.priority, a.request, a.actor,
-                a.deadline_at as "deadlineAt", a.created_at as "createdAt"`,
+      order by a.id
+        for no key update`,
     [ids],
   );
 }
@@ -236,19 +242,6 @@ export async function startAllocations(db: Queryable, ids: readonly string[]): P
 export async function existingAllocationIds(db: Queryable, ids: readonly string[]): Promise<Set<string>> {
   if (ids.length === 0) return new Set();
   const rows = await queryRows<{ id: string }>(db, `select id from allocation_requests where id = any($1::uuid[])`, [ids]);
-  return new Set(rows.map((row) => row.id));
-}
-
-/**
- * Locks the jobs still processing, in id order, and returns their ids: a duplicate message being
- * served by another worker waits here and then finds its job finished.
- */
-export async function lockUnfinishedAllocations(tx: Transaction, ids: readonly string[]): Promise<Set<string>> {
-  const rows = await queryRows<{ id: string }>(
-    tx,
-    `select id from allocation_requests where id = any($1::uuid[]) and status = 'processing' order by id for update`,
-    [ids],
-  );
   return new Set(rows.map((row) => row.id));
 }
 
@@ -269,32 +262,46 @@ export function allocationResultsInsert(finished: readonly FinishedAllocation[])
              on conflict (allocation_id) do nothing`;
 }
 
-/** The statement setting finished jobs' statuses (a part of commitWrites, beside allocationResultsInsert). */
+/**
+ * The statement finishing jobs (a part of commitWrites, beside allocationResultsInsert): their status,
+ * the attempt counted, and their start — now(), the start of the transaction that locked them — kept
+ * when an earlier attempt set it. A job whose message was consumed was published, whether or not
+ * the confirm's mark reached it (markPublished skips the rows a worker holds).
+ */
 export function allocationStatusesUpdate(finished: readonly FinishedAllocation[]): Sql {
-  return sql`update allocation_requests a set status = f.status, last_error = null, updated_at = now()
+  return sql`update allocation_requests a
+                set status = f.status, attempts = a.attempts + 1, started_at = coalesce(a.started_at, now()),
+                    published_at = coalesce(a.published_at, now()), last_error = null, updated_at = now()
                from unnest(${finished.map((job) => job.id)}::uuid[], ${finished.map((job) => job.status)}::text[]) as f(id, status)
               where a.id = f.id`;
 }
 
-/** Puts jobs back to queued after a transient failure, keeping why; they wait in a retry queue. */
+/** Counts a failed attempt on each job, keeping why (the attempt's transaction rolled back); they wait in a retry queue. */
 export async function recordFailedAttempts(db: Queryable, failures: readonly { id: string; error: string }[]): Promise<void> {
   if (failures.length === 0) return;
   await db.query(
-    `update allocation_requests a set status = 'queued', last_error = f.error, updated_at = now()
+    `update allocation_requests a
+        set status = 'queued', attempts = a.attempts + 1, started_at = coalesce(a.started_at, now()),
+            published_at = coalesce(a.published_at, now()), last_error = f.error, updated_at = now()
        from unnest($1::uuid[], $2::text[]) as f(id, error)
       where a.id = f.id and a.status in ('queued', 'processing')`,
     [failures.map((failure) => failure.id), failures.map((failure) => failure.error)],
   );
 }
 
-/** Marks jobs dead-lettered with their last error. */
-export async function markDeadLettered(tx: Transaction, failures: readonly { id: string; error: string }[]): Promise<void> {
+/**
+ * Marks jobs dead-lettered with their last error, counting the attempt that ended them: the count is at
+ * least the letter's own (its message's failed attempts and deliveries, which include attempts that
+ * ended in a crash before writing anything).
+ */
+export async function markDeadLettered(tx: Transaction, failures: readonly { id: string; error: string; attempts: number }[]): Promise<void> {
   if (failures.length === 0) return;
   await tx.query(
-    `update allocation_requests a set status = 'dead_lettered', last_error = f.error, updated_at = now()
-       from unnest($1::uuid[], $2::text[]) as f(id, error)
+    `update allocation_requests a
+        set status = 'dead_lettered', attempts = greatest(a.attempts + 1, f.attempts), last_error = f.error, updated_at = now()
+       from unnest($1::uuid[], $2::text[], $3::int[]) as f(id, error, attempts)
       where a.id = f.id and a.status in ('queued', 'processing')`,
-    [failures.map((failure) => failure.id), failures.map((failure) => failure.error)],
+    [failures.map((failure) => failure.id), failures.map((failure) => failure.error), failures.map((failure) => failure.attempts)],
   );
 }
 

@@ -1,6 +1,7 @@
 /** The consistency check's SQL: what it looks for, the findings it keeps, and the lock that lets one check run at a time. */
 import type { DetectedIssue, FindingKind, FindingSubject, OpenFinding } from '../domain/consistency';
 import { queryRow, queryRows, type Queryable, type Transaction } from './client';
+import { publishedUnfinishedSql } from './allocation-store';
 import { lapsedHoldSql } from './reservation-store';
 import { raw, sql, toQuery, whereAll, type Sql } from './sql';
 
@@ -120,9 +121,9 @@ export async function findUnitMismatchLots(db: Queryable, scope: DetectionScope 
   return rows.map((row) => row.lotId);
 }
 
-/** Allocation jobs left `processing` with no change since before `stuckBefore` (by the index of unfinished jobs). */
+/** Published allocation jobs left unfinished with no change since before `stuckBefore` (by the index of unfinished jobs). */
 export async function findStuckJobs(db: Queryable, stuckBefore: Date, scope: DetectionScope = {}): Promise<DetectedIssue[]> {
-  const conditions = [sql`a.status = 'processing'`, sql`a.updated_at < ${stuckBefore}::timestamptz`];
+  const conditions = [raw(publishedUnfinishedSql), sql`a.updated_at < ${stuckBefore}::timestamptz`];
   if (scope.orderId !== undefined) conditions.push(sql`a.reference_id = ${scope.orderId}`);
   if (scope.owner !== undefined) conditions.push(sql`a.owner = ${scope.owner}`);
   if (scope.subjectIds !== undefined) conditions.push(sql`a.id::text = any(${scope.subjectIds}::text[])`);
@@ -145,11 +146,11 @@ export async function findStuckJobs(db: Queryable, stuckBefore: Date, scope: Det
   }));
 }
 
-/** How many allocation jobs are left `processing` with no change since before `stuckBefore`. */
+/** How many published allocation jobs are left unfinished with no change since before `stuckBefore`. */
 export async function countStuckJobs(db: Queryable, stuckBefore: Date): Promise<number> {
   const row = await queryRow<{ count: number }>(
     db,
-    `select count(*)::int as count from allocation_requests where status = 'processing' and updated_at < $1::timestamptz`,
+    `select count(*)::int as count from allocation_requests a where ${publishedUnfinishedSql} and a.updated_at < $1::timestamptz`,
     [stuckBefore],
   );
   return row?.count ?? 0;

@@ -8,7 +8,7 @@
  * - `overdue_hold`: a RESERVED reservation whose hold ended longer ago than the grace, not yet expired;
  * - `cancelled_order_hold`: a reservation still holding stock for an order an OrderCancelled event cancelled;
  * - `ledger_mismatch`: a lot whose quantities differ from the sum of its ledger movements;
- * - `stuck_job`: an allocation job left `processing` past the deadline;
+ * - `stuck_job`: a published allocation job left unfinished and unchanged past the deadline;
  * - `long_hold`: a reservation held longer than the configured age (not wrong, worth a look);
  * - `unit_mismatch`: a serial-tracked lot whose units disagree with the reservation lines on it
  *   (unitDisagreements, src/domain/units.ts): units Reserved without a live hold, Sold without an

@@ -125,7 +125,7 @@ export const expirySweepSchema = z.object({ expired: z.number().int() }).meta({ 
 export const healthDetailsSchema = readinessSchema.extend({
   findings: z.object({ open: z.number().int(), byKind: openByKindSchema }),
   stuck: z.object({
-    /** allocation jobs left processing past CONSISTENCY_STUCK_JOB_AFTER_MS */
+    /** published allocation jobs left unfinished and unchanged past CONSISTENCY_STUCK_JOB_AFTER_MS (stuck_job; the name is older than the queued-until-served worker) */
     processingJobs: z.number().int(),
     /** RESERVED holds past their expiry by more than CONSISTENCY_OVERDUE_GRACE_MS */
     overdueHolds: z.number().int(),

@@ -125,3 +125,12 @@ export async function brokerConnections(vhost: string): Promise<Map<string, numb
   }
   return connections;
 }
+
+/**
+ * Counts the unfinished jobs whose rows some transaction holds locked — a worker's batch in flight,
+ * since a job reads as queued until the transaction serving it commits: every unfinished job, less
+ * those this statement can lock itself (skipping the held ones; its locks end with it).
+ */
+export const jobsBeingServedSql = `
+  select ((select count(*) from allocation_requests where status in ('queued', 'processing'))
+        - (select count(*) from (select 1 from allocation_requests where status in ('queued', 'processing') for update skip locked) free))::int as n`;

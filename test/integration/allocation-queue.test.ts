@@ -86,6 +86,10 @@ describe('POST /allocations', () => {
         idempotencyKey: accepted.idempotencyKey,
       });
       expect(new Date(view.result.completedAt).getTime()).toBeGreaterThanOrEqual(new Date(view.result.createdAt).getTime());
+      // one attempt, counted with its start in the write that finished it
+      expect(view.attempts).toBe(1);
+      expect(new Date(view.startedAt).getTime()).toBeGreaterThanOrEqual(new Date(view.createdAt).getTime());
+      expect(new Date(view.startedAt).getTime()).toBeLessThanOrEqual(new Date(view.result.completedAt).getTime());
       expect(await totalsOf(t.db.pool, 'fifo-p')).toEqual({ quantity: 14, reserved: 0, allocated: 6 });
 
       const listed = await t.app.inject({ method: 'GET', url: `/api/v1/allocations?referenceId=${view.referenceId}`, headers: service });

@@ -179,7 +179,7 @@ describe('the consistency check', () => {
     await expectGauge('ledger_mismatch', 0);
   });
 
-  it('finds a job stuck in processing, and the fix publishes it again for a worker to serve once', async () => {
+  it('finds a published job left unfinished, its message lost, and the fix publishes it again for a worker to serve once', async () => {
     const accepted = await enqueue(t.app, {
       items: [{ productId: 'p-2', quantity: 4 }],
       referenceId: `ord-${uuidv7()}`,
@@ -188,11 +188,10 @@ describe('the consistency check', () => {
     });
     expect(accepted.statusCode).toBe(202);
     const jobId = accepted.json().allocationId;
-    // its message lost and its worker gone: processing, untouched for an hour
-    await t.db.pool.query(
-      `update allocation_requests set status = 'processing', started_at = now() - interval '1 hour', updated_at = now() - interval '1 hour' where id = $1`,
-      [jobId],
-    );
+    // published an hour ago, its message lost since: queued, untouched for an hour
+    await t.db.pool.query(`update allocation_requests set published_at = now() - interval '1 hour', updated_at = now() - interval '1 hour' where id = $1`, [
+      jobId,
+    ]);
     const finding = await expectFound('stuck_job', jobId);
     expect(finding.subjectType).toBe('allocation');
 

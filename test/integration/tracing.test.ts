@@ -133,7 +133,7 @@ describe('one trace', () => {
     });
     const statements = queries.map((span) => String(span.attributes['db.query.text']));
     expect(statements).toContain('begin');
-    expect(statements.some((text) => /^update allocation_requests/.test(text))).toBe(true);
+    expect(statements.some((text) => /from allocation_requests a[\s\S]*for no key update/.test(text))).toBe(true);
 
     // the relay's publish of the job's event continues the job's trace, and the event carries its context
     const event = await waitFor('the event of the job', () => events.messages.find((message) => message.body.allocationId === allocationId), 20_000);

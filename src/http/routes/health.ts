@@ -63,7 +63,7 @@ export function healthRoutes(app: FastifyInstance, probe: ReadinessProbe, detail
         summary: 'Readiness with open consistency findings by kind and stuck counts',
         description:
           'What `/health/ready` answers (and its status: 503 when a dependency is down), plus the open findings of the consistency check by kind ' +
-          'and what is stuck now: allocation jobs left processing past `CONSISTENCY_STUCK_JOB_AFTER_MS`, holds past their expiry by more than ' +
+          'and what is stuck now: published allocation jobs left unfinished past `CONSISTENCY_STUCK_JOB_AFTER_MS`, holds past their expiry by more than ' +
           '`CONSISTENCY_OVERDUE_GRACE_MS`, and the outbox backlog.',
         response: {
           200: healthDetailsSchema,

@@ -4,7 +4,7 @@
  * whole; say why when a kind is not repaired automatically.
  */
 import type { Pool } from 'pg';
-import { lockProcessingJob, markRepublished } from '../../db/allocation-store';
+import { lockPublishedUnfinishedJob, markRepublished } from '../../db/allocation-store';
 import { withTransaction, type Transaction } from '../../db/client';
 import { findFinding, lockConsistencyCheck, lockFinding, lockOpenFindingsOf, resolveFindings, type FindingRow } from '../../db/consistency-store';
 import { lockFor } from '../../db/locks';
@@ -56,8 +56,8 @@ async function applyRemedy(tx: Transaction, subject: Subject, action: RemedyActi
       await releaseReservation(tx, { reservationId: subject.subjectId, reason: 'order was cancelled (consistency fix)' }, ctx);
       return undefined;
     case 'requeue': {
-      const job = await lockProcessingJob(tx, subject.subjectId);
-      if (!job) throw new AppError('CONFLICT', `Allocation ${subject.subjectId} is no longer processing; try again`);
+      const job = await lockPublishedUnfinishedJob(tx, subject.subjectId);
+      if (!job) throw new AppError('CONFLICT', `Allocation ${subject.subjectId} finished meanwhile; nothing to requeue`);
       const confirmed = await deps.dispatcher.publish([job]);
       if (confirmed.length === 0) throw new AppError('DEPENDENCY_UNAVAILABLE', 'RabbitMQ did not confirm the job; try again shortly');
       await markRepublished(tx, confirmed);

@@ -2,14 +2,13 @@ import type { Pool } from 'pg';
 import type { Config } from '../../config';
 import {
   existingAllocationIds,
-  lockUnfinishedAllocations,
+  lockRunnableAllocations,
   markDeadLettered,
   recordFailedAttempts,
-  startAllocations,
   type FinishedAllocation,
-  type StartedAllocation,
+  type RunnableAllocation,
 } from '../../db/allocation-store';
-import { withTransaction } from '../../db/client';
+import { withTransaction, type Transaction } from '../../db/client';
 import { commitWrites } from '../../db/writes';
 import { insertDeadLetters, type NewDeadLetter } from '../../db/dead-letter-store';
 import { isTransientDatabaseError, pgCode } from '../../db/pg-errors';
@@ -33,7 +32,7 @@ export type JobOutcome =
   | { kind: 'failed'; error: string; retryable: boolean };
 
 /** A job to serve; `traceparent`, the trace context of its message, which the events it causes continue. */
-type Job = { row: StartedAllocation; request: CreateAllocation; traceparent: string | null };
+type Job = { row: RunnableAllocation; request: CreateAllocation; traceparent: string | null };
 
 const resultStatusOf: Record<ServedRequest['outcome'], ResultStatus> = { complete: 'succeeded', partial: 'partial', none: 'failed' };
 
@@ -137,106 +136,14 @@ function timedOutResult(job: Job, startedAt: number, completed: Completion): Fin
 }
 
 /**
- * Serves jobs in one transaction: the jobs still unfinished are locked (so a duplicate elsewhere
- * waits, then finds them done), the engine serves them in priority-then-arrival order with one
- * lock of every lot involved, and every result and status is written in its last statement. A job
- * past its deadline fails with timeout and touches no stock.
+ * Reads the locked jobs' stored requests: the intake stored each as createAllocationBody parsed it,
+ * so a cheap check of its shape, and a full parse only when that fails (a request that fails it can
+ * never run).
  */
-async function serveTogether(pool: Pool, config: Config, jobs: readonly Job[], startedAt: number): Promise<Map<string, JobOutcome>> {
-  const now = new Date();
-  const late = jobs.filter((job) => job.row.deadlineAt !== null && job.row.deadlineAt.getTime() <= now.getTime());
-  const due = jobs.filter((job) => !late.includes(job)).sort((a, b) => byPriorityThenArrival(a.row, b.row));
-  const { finished, completedAt } = await withTransaction(pool, async (tx) => {
-    const unfinished = await lockUnfinishedAllocations(
-      tx,
-      jobs.map((job) => job.row.id),
-    );
-    const toServe = due.filter((job) => unfinished.has(job.row.id));
-    const { outcomes, writes } = await serve(tx, toServe.map(engineRequest), { now, config });
-    const at = new Date();
-    const completed = { at, text: at.toISOString() };
-    const results = [
-      ...toServe.map((job, index) => servedResult(job, outcomes[index]!, startedAt, completed)),
-      ...late.filter((job) => unfinished.has(job.row.id)).map((job) => timedOutResult(job, startedAt, completed)),
-    ];
-    await commitWrites(tx, writes, { finishedAllocations: results });
-    return { finished: results, completedAt: at };
-  });
-  if (finished.length > 0) batchSize.observe({ path: 'queued' }, finished.length);
-  const acceptedAt = new Map(jobs.map((job) => [job.row.id, job.row.createdAt]));
-  for (const job of finished) {
-    jobsTotal.inc({ status: job.status });
-    jobLatency.observe((completedAt.getTime() - acceptedAt.get(job.id)!.getTime()) / 1000);
-  }
-  const done = new Map(finished.map((job) => [job.id, job.status]));
-  return new Map(
-    jobs.map((job): [string, JobOutcome] => {
-      const status = done.get(job.row.id);
-      return [job.row.id, status === undefined ? { kind: 'already_finished' } : { kind: 'finished', status }];
-    }),
-  );
-}
-
-/** lock_not_available: a lock wait ran out of lock_timeout. */
-const LOCK_NOT_AVAILABLE = '55P03';
-const LOCK_RETRY_PAUSE_MS = 100;
-
-/**
- * Serves a batch, running it again as long as it only failed because a lot it needs stayed locked
- * past lock_timeout, for up to the longest a stuck holder can keep its locks (a session idle in its
- * transaction is ended after WORKER_IDLE_IN_TRANSACTION_TIMEOUT_MS) plus one more wait: a frozen
- * worker then delays the batch, and costs its jobs no attempt.
- */
-async function serveWhenLocksFree(pool: Pool, config: Config, batch: readonly Job[], startedAt: number): Promise<Map<string, JobOutcome>> {
-  const patienceMs = config.WORKER_IDLE_IN_TRANSACTION_TIMEOUT_MS + config.WORKER_LOCK_TIMEOUT_MS;
-  const giveUpAt = Date.now() + patienceMs;
-  for (;;) {
-    try {
-      return await serveTogether(pool, config, batch, startedAt);
-    } catch (error) {
-      if (pgCode(error) !== LOCK_NOT_AVAILABLE || patienceMs === 0 || Date.now() >= giveUpAt) throw error;
-      await new Promise((resolve) => setTimeout(resolve, LOCK_RETRY_PAUSE_MS));
-    }
-  }
-}
-
-/**
- * Runs one attempt of each job: marks them processing, then serves them all in one transaction.
- * A transient failure fails the whole attempt as retryable; any other failure of a batch is
- * isolated by serving its jobs one by one (runIsolated), so one bad job cannot hold back the others.
- * `traceparents` gives, by job id, the trace context the events of each job continue.
- */
-export async function runAllocationJobs(
-  pool: Pool,
-  config: Config,
-  ids: readonly string[],
-  traceparents: ReadonlyMap<string, string> = new Map(),
-): Promise<Map<string, JobOutcome>> {
-  const outcomes = new Map<string, JobOutcome>();
-  const startedAt = Date.now();
-  let rows: StartedAllocation[];
-  try {
-    rows = await startAllocations(pool, ids);
-  } catch (error) {
-    for (const id of ids) outcomes.set(id, { kind: 'failed', error: describe(error), retryable: isTransientDatabaseError(error) });
-    return outcomes;
-  }
-
-  const started = new Set(rows.map((row) => row.id));
-  const notStarted = ids.filter((id) => !started.has(id));
-  if (notStarted.length > 0) {
-    try {
-      const existing = await existingAllocationIds(pool, notStarted);
-      for (const id of notStarted) outcomes.set(id, existing.has(id) ? { kind: 'already_finished' } : { kind: 'unknown' });
-    } catch (error) {
-      for (const id of notStarted) outcomes.set(id, { kind: 'failed', error: describe(error), retryable: isTransientDatabaseError(error) });
-    }
-  }
-
+function jobsOf(rows: readonly RunnableAllocation[], traceparents: ReadonlyMap<string, string>, outcomes: Map<string, JobOutcome>): Job[] {
   const jobs: Job[] = [];
   for (const row of rows) {
     const traceparent = traceparents.get(row.id) ?? null;
-    // the intake stored the request as createAllocationBody parsed it: a cheap check of its shape, a full parse only when that fails
     if (isStoredAllocation(row.request)) {
       jobs.push({ row, request: row.request, traceparent });
       continue;
@@ -249,28 +156,119 @@ export async function runAllocationJobs(
         error: `stored request is invalid: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`,
       });
   }
-  if (jobs.length === 0) return outcomes;
+  return jobs;
+}
 
-  // a transient failure fails the whole attempt; any other is isolated, each job served alone
-  const settled = await runIsolated(
-    jobs,
-    async (batch) => {
-      const served = await serveWhenLocksFree(pool, config, batch, startedAt);
-      return batch.map((job) => ({ ok: true as const, value: served.get(job.row.id)! }));
-    },
-    (error) => !isTransientDatabaseError(error),
-  );
-  jobs.forEach((job, index) => {
-    const outcome = settled[index]!;
-    outcomes.set(
-      job.row.id,
-      outcome.ok ? outcome.value : { kind: 'failed', error: describe(outcome.error), retryable: isTransientDatabaseError(outcome.error) },
-    );
+/** Tells the ids that were not locked apart: finished before (a redelivered or duplicate message), or no such job. */
+async function notRunnable(tx: Transaction, ids: readonly string[], rows: readonly RunnableAllocation[], outcomes: Map<string, JobOutcome>): Promise<void> {
+  if (rows.length === ids.length) return;
+  const locked = new Set(rows.map((row) => row.id));
+  const missing = ids.filter((id) => !locked.has(id));
+  const existing = await existingAllocationIds(tx, missing);
+  for (const id of missing) outcomes.set(id, existing.has(id) ? { kind: 'already_finished' } : { kind: 'unknown' });
+}
+
+/**
+ * Serves jobs in one transaction: the jobs that may run are locked first (so a duplicate elsewhere
+ * waits, then finds them done), the engine serves them in priority-then-arrival order with one lock
+ * of every lot involved, and every result, status and count of the attempt is written in its last
+ * statement — a job is queued until that commits. A job past its deadline fails with timeout and
+ * touches no stock.
+ */
+async function serveTogether(
+  pool: Pool,
+  config: Config,
+  ids: readonly string[],
+  traceparents: ReadonlyMap<string, string>,
+  startedAt: number,
+): Promise<Map<string, JobOutcome>> {
+  const outcomes = new Map<string, JobOutcome>();
+  const { finished, completedAt, acceptedAt } = await withTransaction(pool, async (tx) => {
+    const rows = await lockRunnableAllocations(tx, ids);
+    await notRunnable(tx, ids, rows, outcomes);
+    const jobs = jobsOf(rows, traceparents, outcomes);
+    const now = new Date();
+    const late = jobs.filter((job) => job.row.deadlineAt !== null && job.row.deadlineAt.getTime() <= now.getTime());
+    const due = jobs.filter((job) => !late.includes(job)).sort((a, b) => byPriorityThenArrival(a.row, b.row));
+    const { outcomes: served, writes } = await serve(tx, due.map(engineRequest), { now, config });
+    const at = new Date();
+    const completed = { at, text: at.toISOString() };
+    const results = [
+      ...due.map((job, index) => servedResult(job, served[index]!, startedAt, completed)),
+      ...late.map((job) => timedOutResult(job, startedAt, completed)),
+    ];
+    if (results.length > 0) await commitWrites(tx, writes, { finishedAllocations: results });
+    return { finished: results, completedAt: at, acceptedAt: new Map(jobs.map((job) => [job.row.id, job.row.createdAt])) };
   });
+  if (finished.length > 0) batchSize.observe({ path: 'queued' }, finished.length);
+  for (const job of finished) {
+    jobsTotal.inc({ status: job.status });
+    jobLatency.observe((completedAt.getTime() - acceptedAt.get(job.id)!.getTime()) / 1000);
+    outcomes.set(job.id, { kind: 'finished', status: job.status });
+  }
   return outcomes;
 }
 
-/** Notes a failed attempt on each job (back to queued, with its error) while its message waits to be retried. */
+/** lock_not_available: a lock wait ran out of lock_timeout. */
+const LOCK_NOT_AVAILABLE = '55P03';
+const LOCK_RETRY_PAUSE_MS = 100;
+
+/**
+ * Serves a batch, running it again as long as it only failed because a lot it needs stayed locked
+ * past lock_timeout, for up to the longest a stuck holder can keep its locks (a session idle in its
+ * transaction is ended after WORKER_IDLE_IN_TRANSACTION_TIMEOUT_MS) plus one more wait: a frozen
+ * worker then delays the batch, and costs its jobs no attempt.
+ */
+async function serveWhenLocksFree(
+  pool: Pool,
+  config: Config,
+  ids: readonly string[],
+  traceparents: ReadonlyMap<string, string>,
+  startedAt: number,
+): Promise<Map<string, JobOutcome>> {
+  const patienceMs = config.WORKER_IDLE_IN_TRANSACTION_TIMEOUT_MS + config.WORKER_LOCK_TIMEOUT_MS;
+  const giveUpAt = Date.now() + patienceMs;
+  for (;;) {
+    try {
+      return await serveTogether(pool, config, ids, traceparents, startedAt);
+    } catch (error) {
+      if (pgCode(error) !== LOCK_NOT_AVAILABLE || patienceMs === 0 || Date.now() >= giveUpAt) throw error;
+      await new Promise((resolve) => setTimeout(resolve, LOCK_RETRY_PAUSE_MS));
+    }
+  }
+}
+
+/**
+ * Runs one attempt of each job, all in one transaction that locks them, serves them and finishes
+ * them. A transient failure fails the whole attempt as retryable; any other failure of a batch is
+ * isolated by serving its jobs one by one (runIsolated), so one bad job cannot hold back the others.
+ * `traceparents` gives, by job id, the trace context the events of each job continue.
+ */
+export async function runAllocationJobs(
+  pool: Pool,
+  config: Config,
+  ids: readonly string[],
+  traceparents: ReadonlyMap<string, string> = new Map(),
+): Promise<Map<string, JobOutcome>> {
+  const startedAt = Date.now();
+  // a transient failure fails the whole attempt; any other is isolated, each job served alone
+  const settled = await runIsolated(
+    ids,
+    async (batch) => {
+      const served = await serveWhenLocksFree(pool, config, batch, traceparents, startedAt);
+      return batch.map((id) => ({ ok: true as const, value: served.get(id)! }));
+    },
+    (error) => !isTransientDatabaseError(error),
+  );
+  return new Map(
+    ids.map((id, index): [string, JobOutcome] => {
+      const outcome = settled[index]!;
+      return [id, outcome.ok ? outcome.value : { kind: 'failed', error: describe(outcome.error), retryable: isTransientDatabaseError(outcome.error) }];
+    }),
+  );
+}
+
+/** Counts a failed attempt on each job (queued, with its error) while its message waits to be retried. */
 export async function recordRetries(pool: Pool, failures: readonly { id: string; error: string }[]): Promise<void> {
   await recordFailedAttempts(pool, failures);
 }
@@ -282,7 +280,9 @@ export async function deadLetterJobs(pool: Pool, letters: readonly NewDeadLetter
     await insertDeadLetters(tx, letters);
     await markDeadLettered(
       tx,
-      letters.flatMap((letter) => (letter.allocationId === null ? [] : [{ id: letter.allocationId, error: letter.lastError ?? letter.reason }])),
+      letters.flatMap((letter) =>
+        letter.allocationId === null ? [] : [{ id: letter.allocationId, error: letter.lastError ?? letter.reason, attempts: letter.attempts }],
+      ),
     );
   });
   for (const letter of letters) if (letter.allocationId) jobsTotal.inc({ status: 'dead_lettered' });
