@@ -59,8 +59,8 @@ async function lotIdsAt(tx: Transaction, places: readonly StockPair[]): Promise<
   return lots.filter((lot) => wanted.has(pairKey(lot))).map((lot) => lot.id);
 }
 
-/** The statement selecting the lots, in id order (null when it selects none). */
-async function lotsQuery(tx: Transaction, selection: LotSelection): Promise<Sql | null> {
+/** The statement selecting the lots' `columns`, in id order (null when it selects none). */
+async function lotsQuery(tx: Transaction, selection: LotSelection, columns = lotColumns): Promise<Sql | null> {
   const unique = (ids: readonly string[] | undefined) => [...new Set(ids ?? [])];
   const serving = unique(selection.servingProducts);
   const reserving = unique(selection.reservingProducts);
@@ -76,7 +76,7 @@ async function lotsQuery(tx: Transaction, selection: LotSelection): Promise<Sql 
   if (products.length > 0) conditions.push(sql`i.product_id = any(${products}::text[])`);
   if (lotIds.length > 0) conditions.push(sql`i.id = any(${lotIds}::uuid[])`);
   if (conditions.length === 0) return null;
-  return sql`select ${raw(lotColumns)}
+  return sql`select ${raw(columns)}
        from inventory_items i join warehouses w on w.id = i.warehouse_id
       where ${join(conditions, ' or ')}
       order by i.id`;
@@ -89,6 +89,25 @@ async function lockLots(tx: Transaction, selection: LotSelection): Promise<LotRo
   const { text, values } = toQuery(sql`${query}
         for update of i`);
   return timedLock<LotRow>(tx, text, values);
+}
+
+/**
+ * Locks the selected lots after the caller read them with peekLots, and returns them as they stand
+ * now: the rows read, when the lock finds the same lots at the same versions — every change of a
+ * lot moves its version (movementsWrite, and migration 0022's trigger when a product's tracking
+ * passes to its lots), so they are unchanged — or else every lot read again under the lock. The
+ * lock statement then returns two columns a lot rather than all of a lot's and its warehouse's
+ * facts, which on a batch of spread load is over a thousand rows. A warehouse's facts are read,
+ * not locked, either way.
+ */
+async function lockPeekedLots(tx: Transaction, selection: LotSelection, peeked: readonly LotRow[]): Promise<LotRow[]> {
+  const query = await lotsQuery(tx, selection, 'i.id, i.version');
+  if (query === null) return [];
+  const { text, values } = toQuery(sql`${query}
+        for update of i`);
+  const locked = await timedLock<Pick<LotRow, 'id' | 'version'>>(tx, text, values);
+  const unchanged = locked.length === peeked.length && locked.every((lot, index) => lot.id === peeked[index]!.id && lot.version === peeked[index]!.version);
+  return unchanged ? [...peeked] : lockLots(tx, selection);
 }
 
 /**
@@ -123,9 +142,15 @@ async function lockSettings(tx: Transaction, pairs: readonly StockPair[]): Promi
 /**
  * Takes every lot and stock-setting lock a change of stock needs, in the order above: the selected
  * lots, then the settings of their pairs and of `settingsOf` (pairs that may gain their first lot).
+ * `peeked`, what peekLots read of the same selection in this transaction, spares the lock statement
+ * reading the lots again when none changed since (lockPeekedLots).
  */
-export async function lockFor(tx: Transaction, selection: LotSelection & { settingsOf?: readonly StockPair[] }): Promise<StockLocks> {
-  const lots = await lockLots(tx, selection);
+export async function lockFor(
+  tx: Transaction,
+  selection: LotSelection & { settingsOf?: readonly StockPair[] },
+  peeked?: readonly LotRow[],
+): Promise<StockLocks> {
+  const lots = peeked === undefined ? await lockLots(tx, selection) : await lockPeekedLots(tx, selection, peeked);
   const pairs = new Map<string, StockPair>();
   for (const pair of [...lots, ...(selection.places ?? []), ...(selection.settingsOf ?? [])]) {
     pairs.set(pairKey(pair), { productId: pair.productId, warehouseId: pair.warehouseId });

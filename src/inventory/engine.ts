@@ -320,11 +320,12 @@ export async function serve(tx: Transaction, requests: readonly EngineRequest[],
   const namesSerials = requests.some((request) => request.lines.some((line) => line.serialNumbers !== undefined));
 
   let early: Decision | null = null;
+  let peeked: LotRow[] | undefined;
   if (!namesSerials) {
-    const lots = await peekLots(tx, selection);
-    early = await decide(tx, requests, choices, lots, await unknownReferencesOf(tx, wanted, lots), ctx);
+    peeked = await peekLots(tx, selection);
+    early = await decide(tx, requests, choices, peeked, await unknownReferencesOf(tx, wanted, peeked), ctx);
   }
-  const locks = await expireLapsedHolds(tx, await lockFor(tx, selection), ctx.now);
+  const locks = await expireLapsedHolds(tx, await lockFor(tx, selection, peeked), ctx.now);
   const decision =
     early !== null && sameCandidates(early.candidates, locks.lots.map(toCandidateLot))
       ? early
