@@ -47,13 +47,18 @@ export type NewAllocation = {
   deadlineAt: Date | null;
 };
 
+/** A job as the intake answers for it: what its 202 says, and what a repeat of its key is checked by. */
+export type KeptAllocation = Pick<AllocationRow, 'id' | 'owner' | 'idempotencyKey' | 'requestHash' | 'status' | 'priority'>;
+
 /**
- * Records accepted jobs (unpublished) in one statement; returns the rows inserted. A job whose owner
- * already used its key (before, or earlier in the same list) is left out: the first job keeps the key.
+ * Records accepted jobs (unpublished) in one statement; returns the ids of those inserted. A job whose
+ * owner already used its key (before, or earlier in the same list) is left out: the first job keeps
+ * the key. Only the ids come back: the caller knows the rest of what it wrote, and reading each row
+ * back cost Postgres the request's JSON text and the api a parse of it per job.
  */
-export async function insertAllocationRequests(db: Queryable, jobs: readonly NewAllocation[]): Promise<AllocationRow[]> {
-  if (jobs.length === 0) return [];
-  return queryPreparedRows<AllocationRow>(
+export async function insertAllocationRequests(db: Queryable, jobs: readonly NewAllocation[]): Promise<Set<string>> {
+  if (jobs.length === 0) return new Set();
+  const rows = await queryPreparedRows<{ id: string }>(
     db,
     `insert into allocation_requests as a
        (id, owner, idempotency_key, request_hash, request_id, status, priority, mode, reference_id, reference_type, request, actor, deadline_at)
@@ -63,7 +68,7 @@ export async function insertAllocationRequests(db: Queryable, jobs: readonly New
                        unnest($12::text[]))
          as j(id, key, hash, priority, mode, reference_id, reference_type, request, actor, deadline_at, request_id, owner)
      on conflict (owner, idempotency_key) do nothing
-     returning ${columns}`,
+     returning a.id`,
     [
       jobs.map((job) => job.id),
       jobs.map((job) => job.idempotencyKey),
@@ -80,14 +85,16 @@ export async function insertAllocationRequests(db: Queryable, jobs: readonly New
       jobs.map((job) => job.owner),
     ],
   );
+  return new Set(rows.map((row) => row.id));
 }
 
 /** The jobs recorded under these (owner, Idempotency-Key) pairs. */
-export async function findAllocationsByKeys(db: Queryable, keys: readonly { owner: string; idempotencyKey: string }[]): Promise<AllocationRow[]> {
+export async function findAllocationsByKeys(db: Queryable, keys: readonly { owner: string; idempotencyKey: string }[]): Promise<KeptAllocation[]> {
   if (keys.length === 0) return [];
-  return queryRows<AllocationRow>(
+  return queryRows<KeptAllocation>(
     db,
-    `select ${columns} from allocation_requests a
+    `select a.id, a.owner, a.idempotency_key as "idempotencyKey", a.request_hash as "requestHash", a.status, a.priority
+       from allocation_requests a
        join unnest($1::text[], $2::text[]) as k(owner, key) on a.owner = k.owner and a.idempotency_key = k.key`,
     [keys.map((key) => key.owner), keys.map((key) => key.idempotencyKey)],
   );

@@ -1,11 +1,11 @@
-import { findAllocationsByKeys, insertAllocationRequests, type AllocationRow, type NewAllocation } from '../../db/allocation-store';
+import { findAllocationsByKeys, insertAllocationRequests, type KeptAllocation, type NewAllocation } from '../../db/allocation-store';
 import type { Queryable } from '../../db/client';
 import { isConnectionError } from '../../db/pg-errors';
 import { AppError } from '../../errors';
 import { createMicroBatcher, type Settled } from '../../micro-batcher';
 
 /** A job as the intake recorded it: the row kept under its key, and whether this call created it. */
-export type RecordedJob = { row: AllocationRow; created: boolean };
+export type RecordedJob = { row: KeptAllocation; created: boolean };
 
 /** Records accepted jobs for the intake; resolves once the job is committed (or found under its key). */
 export type IntakeRecorder = {
@@ -20,13 +20,23 @@ export type IntakeRecorder = {
 
 const keyOf = (owner: string, idempotencyKey: string) => `${owner}\u0000${idempotencyKey}`;
 
+/** The row of a job this call inserted, as the insert wrote it. */
+const keptRowOf = (job: NewAllocation): KeptAllocation => ({
+  id: job.id,
+  owner: job.owner,
+  idempotencyKey: job.idempotencyKey,
+  requestHash: job.requestHash,
+  status: 'queued',
+  priority: job.request.priority,
+});
+
 /**
  * Records jobs in one INSERT, under their keys the second idempotency strategy's way (insert, then
  * read back what a conflict kept; see src/inventory/idempotency.ts): a job whose key was taken
  * gets the row that holds it.
  */
 async function recordJobs(db: Queryable, jobs: readonly NewAllocation[]): Promise<Settled<RecordedJob>[]> {
-  const inserted = new Map((await insertAllocationRequests(db, jobs)).map((row) => [row.id, row]));
+  const inserted = await insertAllocationRequests(db, jobs);
   const repeated = jobs.filter((job) => !inserted.has(job.id));
   const existing = await findAllocationsByKeys(
     db,
@@ -34,8 +44,7 @@ async function recordJobs(db: Queryable, jobs: readonly NewAllocation[]): Promis
   );
   const byKey = new Map(existing.map((row) => [keyOf(row.owner, row.idempotencyKey), row]));
   return jobs.map((job): Settled<RecordedJob> => {
-    const row = inserted.get(job.id);
-    if (row) return { ok: true, value: { row, created: true } };
+    if (inserted.has(job.id)) return { ok: true, value: { row: keptRowOf(job), created: true } };
     const first = byKey.get(keyOf(job.owner, job.idempotencyKey));
     if (first) return { ok: true, value: { row: first, created: false } };
     return { ok: false, error: new AppError('CONFLICT', 'A concurrent request with the same Idempotency-Key did not finish; try again') };

@@ -2,7 +2,7 @@ import type { Pool } from 'pg';
 import { newId } from '../../ids';
 import type { Caller } from '../../auth/tokens';
 import type { Config } from '../../config';
-import { findAllocation, searchAllocations, type AllocationRow, type AllocationWithResult, type NewAllocation } from '../../db/allocation-store';
+import { findAllocation, searchAllocations, type AllocationWithResult, type KeptAllocation, type NewAllocation } from '../../db/allocation-store';
 import { canSee, listOwner, scopeOf, type OwnerScope } from '../../domain/ownership';
 import { AppError, notFound } from '../../errors';
 import { requestHash } from '../../request-hash';
@@ -23,7 +23,7 @@ import type { BacklogGate } from './backlog';
 export type IntakeDeps = { recorder: IntakeRecorder; dispatcher: AllocationDispatcher; gate: BacklogGate; config: Config };
 
 /** The 202 body of a job accepted now, or accepted before under the same key (`replayed`). */
-export function acceptedAnswer(row: AllocationRow, replayed: boolean): AcceptedAllocation {
+export function acceptedAnswer(row: KeptAllocation, replayed: boolean): AcceptedAllocation {
   const message = replayed ? 'Allocation request already accepted under this Idempotency-Key' : 'Allocation request queued for processing';
   return { allocationId: row.id, status: row.status, idempotencyKey: row.idempotencyKey, priority: row.priority, message };
 }
@@ -51,7 +51,7 @@ export function newJob(caller: Caller, idempotencyKey: string | undefined, reque
 }
 
 /** The message of an accepted job to publish: its products choose its partition. */
-export function toPublish(row: AllocationRow, request: CreateAllocation): JobToPublish {
+export function toPublish(row: Pick<KeptAllocation, 'id' | 'priority'>, request: CreateAllocation): JobToPublish {
   return { id: row.id, priority: row.priority, productIds: request.items.map((item) => item.productId) };
 }
 
