@@ -74,6 +74,25 @@ describe('the RabbitMQ connection', () => {
 });
 
 describe('publishing to a queue', () => {
+  it('sends what one turn publishes to the socket in one write', async () => {
+    const client = await connect([vhost.url], 'coalescing-test');
+    await client.waitForConnect();
+    await client.runNow(async (model) => {
+      const channel = await model.createConfirmChannel();
+      await channel.assertQueue('coalesced', { durable: false });
+      const socket = (model.connection as unknown as { stream: Record<'_write' | '_writev', (...args: unknown[]) => void> }).stream;
+      const singleWrites = jest.spyOn(socket, '_write');
+      const vectorWrites = jest.spyOn(socket, '_writev');
+      for (let index = 0; index < 50; index++) channel.sendToQueue('coalesced', Buffer.from(String(index)));
+      await channel.waitForConfirms();
+      // without the cork, amqplib's loop hands the socket one frame at a time: fifty writes
+      expect(singleWrites.mock.calls.length + vectorWrites.mock.calls.length).toBe(1);
+      expect(vectorWrites.mock.calls[0]?.[0]).toHaveLength(50);
+      expect((await channel.checkQueue('coalesced')).messageCount).toBe(50);
+      await channel.close();
+    });
+  });
+
   it('rejects a message no queue takes (RabbitMQ returns it), counts and reports it, and confirms the rest', async () => {
     const client = await connect([vhost.url], 'publisher-test');
     await client.waitForConnect();
