@@ -77,7 +77,11 @@ export const products = pgTable(
   ],
 );
 
-/** One lot: a receipt of a product at a warehouse. available = quantity - reserved - allocated, never negative. */
+/**
+ * One lot: a receipt of a product at a warehouse. available = quantity - reserved - allocated, never negative.
+ * Stored with fillfactor 50 (drizzle/0023_lots_fillfactor.sql): every movement updates its lot, and
+ * room on the page keeps those updates HOT.
+ */
 export const inventoryItems = pgTable(
   'inventory_items',
   {
