@@ -51,14 +51,15 @@ export type NewAllocation = {
 export type KeptAllocation = Pick<AllocationRow, 'id' | 'owner' | 'idempotencyKey' | 'requestHash' | 'status' | 'priority'>;
 
 /**
- * Records accepted jobs (unpublished) in one statement; returns the ids of those inserted. A job whose
+ * Records accepted jobs (unpublished) in one statement; returns the ids of those inserted, and the
+ * transaction that inserted them (`pg_current_xact_id()`, null when it inserted none). A job whose
  * owner already used its key (before, or earlier in the same list) is left out: the first job keeps
  * the key. Only the ids come back: the caller knows the rest of what it wrote, and reading each row
  * back cost Postgres the request's JSON text and the api a parse of it per job.
  */
-export async function insertAllocationRequests(db: Queryable, jobs: readonly NewAllocation[]): Promise<Set<string>> {
-  if (jobs.length === 0) return new Set();
-  const rows = await queryPreparedRows<{ id: string }>(
+export async function insertAllocationRequests(db: Queryable, jobs: readonly NewAllocation[]): Promise<{ ids: Set<string>; xid: string | null }> {
+  if (jobs.length === 0) return { ids: new Set(), xid: null };
+  const rows = await queryPreparedRows<{ id: string; xid: string }>(
     db,
     `insert into allocation_requests as a
        (id, owner, idempotency_key, request_hash, request_id, status, priority, mode, reference_id, reference_type, request, actor, deadline_at)
@@ -68,7 +69,7 @@ export async function insertAllocationRequests(db: Queryable, jobs: readonly New
                        unnest($12::text[]))
          as j(id, key, hash, priority, mode, reference_id, reference_type, request, actor, deadline_at, request_id, owner)
      on conflict (owner, idempotency_key) do nothing
-     returning a.id`,
+     returning a.id, pg_current_xact_id()::text as xid`,
     [
       jobs.map((job) => job.id),
       jobs.map((job) => job.idempotencyKey),
@@ -85,7 +86,7 @@ export async function insertAllocationRequests(db: Queryable, jobs: readonly New
       jobs.map((job) => job.owner),
     ],
   );
-  return new Set(rows.map((row) => row.id));
+  return { ids: new Set(rows.map((row) => row.id)), xid: rows[0]?.xid ?? null };
 }
 
 /** The jobs recorded under these (owner, Idempotency-Key) pairs. */
@@ -161,10 +162,18 @@ export async function markPublished(db: Queryable, ids: readonly string[]): Prom
   );
 }
 
-/** How many jobs are accepted but not finished (queued or processing), read from the index of unfinished jobs. */
-export async function countUnfinishedAllocations(db: Queryable): Promise<number> {
-  const row = await queryRow<{ count: number }>(db, `select count(*)::int as count from allocation_requests where status in ('queued', 'processing')`, []);
-  return row?.count ?? 0;
+/**
+ * How many jobs are accepted but not finished (queued or processing), read from the index of unfinished
+ * jobs, and the snapshot the count was taken in (`pg_current_snapshot()`, src/db/snapshots.ts): which
+ * intake transactions it saw.
+ */
+export async function countUnfinishedAllocations(db: Queryable): Promise<{ count: number; snapshot: string }> {
+  const row = await queryRow<{ count: number; snapshot: string }>(
+    db,
+    `select count(*)::int as count, pg_current_snapshot()::text as snapshot from allocation_requests where status in ('queued', 'processing')`,
+    [],
+  );
+  return row!;
 }
 
 /** A job to publish: its id, priority and the products it names (they choose its partition). */

@@ -73,7 +73,7 @@ describe('the intake recorder', () => {
     const recorder = createIntakeRecorder(db.pool, { maxInFlight: 1, maxBatch: 500 });
     const [warmup, first, second] = [job('twice-warmup'), job('twice'), job('twice')];
     const answers = await Promise.all([recorder.record(warmup), recorder.record(first), recorder.record(second)]);
-    expect(answers[1]).toEqual({ row: expect.objectContaining({ id: first.id }), created: true });
+    expect(answers[1]).toEqual({ row: expect.objectContaining({ id: first.id }), created: true, xid: expect.stringMatching(/^\d+$/) });
     expect(answers[2]).toEqual({ row: expect.objectContaining({ id: first.id, requestHash: 'hash-twice' }), created: false });
     expect(await storedCount('twice')).toBe(2);
   });

@@ -20,6 +20,7 @@ import { byPriorityThenArrival, type Priority } from '../../src/domain/priority'
 import { available } from '../../src/domain/quantities';
 import { chooseTakes, orderLots } from '../../src/domain/strategies';
 import { toCandidateLot } from '../../src/inventory/stock/lots';
+import { committedWithin } from '../../src/db/snapshots';
 import { unitInStockSql, unitIsCurrentSql } from '../../src/db/unit-store';
 import { currentLives, isInStock, unitDisagreements, unitStatuses, type ReservationUnit, type UnitLine, type UnitStatus } from '../../src/domain/units';
 import { stockByWarehouse } from '../../src/inventory/stock/lots';
@@ -536,5 +537,32 @@ describe('priority order: byPriorityThenArrival (src/domain/priority.ts) and bac
       after = page[page.length - 1]!.id;
     }
     expect(paged).toEqual(expected);
+  });
+});
+
+describe('snapshot visibility: committedWithin (src/db/snapshots.ts) and pg_visible_in_snapshot', () => {
+  it('agree on a transaction running when a snapshot was taken, ended before one, and started after one', async () => {
+    const snapshotNow = async () => (await db.pool.query<{ s: string }>(`select pg_current_snapshot()::text as s`)).rows[0]!.s;
+    const visibleInPostgres = async (xid: string, snapshot: string) =>
+      (await db.pool.query<{ v: boolean }>(`select pg_visible_in_snapshot($1::xid8, $2::pg_snapshot) as v`, [xid, snapshot])).rows[0]!.v;
+    const running = await db.pool.connect();
+    try {
+      await running.query('begin');
+      const xid = (await running.query<{ x: string }>(`select pg_current_xact_id()::text as x`)).rows[0]!.x;
+      const whileRunning = await snapshotNow();
+      await running.query('commit');
+      const afterCommit = await snapshotNow();
+      const later = (await db.pool.query<{ x: string }>(`select pg_current_xact_id()::text as x`)).rows[0]!.x;
+      for (const [transaction, snapshot, seen] of [
+        [xid, whileRunning, false],
+        [xid, afterCommit, true],
+        [later, afterCommit, false],
+      ] as const) {
+        expect(committedWithin(transaction, snapshot)).toBe(seen);
+        expect(await visibleInPostgres(transaction, snapshot)).toBe(seen);
+      }
+    } finally {
+      running.release();
+    }
   });
 });

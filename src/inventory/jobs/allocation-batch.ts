@@ -61,19 +61,22 @@ export async function enqueueAllocationBatch(
     deps.gate.admit(checked.length);
     const recorded = await deps.recorder.recordBatch(checked.map((entry) => entry.job));
     const created: JobToPublish[] = [];
-    checked.forEach((entry, position) => {
+    // the batch's jobs are written by one INSERT: one transaction
+    let xid: string | null = null;
+    for (const [position, entry] of checked.entries()) {
       const outcome = recorded[position]!;
       if (!outcome.ok) {
         // a key held by a concurrent call that has not finished: CONFLICT, for this entry alone
         if (!(outcome.error instanceof AppError)) throw outcome.error;
         results[entry.index] = refused(entry.index, outcome.error);
-        return;
+        continue;
       }
       const { row } = outcome.value;
       if (outcome.value.created) {
+        xid = outcome.value.xid;
         created.push(toPublish(row, entry.request));
         results[entry.index] = { index: entry.index, status: 202, replayed: false, body: acceptedAnswer(row, false) };
-        return;
+        continue;
       }
       try {
         assertSameRequest(row.requestHash, { key: entry.job.idempotencyKey, hash: entry.job.requestHash }, { allocationId: row.id, index: entry.index });
@@ -81,10 +84,10 @@ export async function enqueueAllocationBatch(
       } catch (error) {
         results[entry.index] = refused(entry.index, error as AppError);
       }
-    });
-    if (created.length > 0) {
+    }
+    if (xid !== null) {
       jobsTotal.inc({ status: 'queued' }, created.length);
-      deps.gate.accepted(created.length);
+      deps.gate.accepted(created.length, xid);
       await deps.dispatcher.dispatch(created);
     }
   }

@@ -4,8 +4,11 @@ import { isConnectionError } from '../../db/pg-errors';
 import { AppError } from '../../errors';
 import { createMicroBatcher, type Settled } from '../../micro-batcher';
 
-/** A job as the intake recorded it: the row kept under its key, and whether this call created it. */
-export type RecordedJob = { row: KeptAllocation; created: boolean };
+/**
+ * A job as the intake recorded it: the row kept under its key, and whether this call created it —
+ * then with the transaction that did (`xid`, what the backlog gate tells counts that saw it by).
+ */
+export type RecordedJob = { row: KeptAllocation; created: true; xid: string } | { row: KeptAllocation; created: false };
 
 /** Records accepted jobs for the intake; resolves once the job is committed (or found under its key). */
 export type IntakeRecorder = {
@@ -37,14 +40,14 @@ const keptRowOf = (job: NewAllocation): KeptAllocation => ({
  */
 async function recordJobs(db: Queryable, jobs: readonly NewAllocation[]): Promise<Settled<RecordedJob>[]> {
   const inserted = await insertAllocationRequests(db, jobs);
-  const repeated = jobs.filter((job) => !inserted.has(job.id));
+  const repeated = jobs.filter((job) => !inserted.ids.has(job.id));
   const existing = await findAllocationsByKeys(
     db,
     repeated.map((job) => ({ owner: job.owner, idempotencyKey: job.idempotencyKey })),
   );
   const byKey = new Map(existing.map((row) => [keyOf(row.owner, row.idempotencyKey), row]));
   return jobs.map((job): Settled<RecordedJob> => {
-    if (inserted.has(job.id)) return { ok: true, value: { row: keptRowOf(job), created: true } };
+    if (inserted.ids.has(job.id)) return { ok: true, value: { row: keptRowOf(job), created: true, xid: inserted.xid! } };
     const first = byKey.get(keyOf(job.owner, job.idempotencyKey));
     if (first) return { ok: true, value: { row: first, created: false } };
     return { ok: false, error: new AppError('CONFLICT', 'A concurrent request with the same Idempotency-Key did not finish; try again') };

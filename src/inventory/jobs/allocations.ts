@@ -74,14 +74,15 @@ export async function enqueueAllocation(
   if (refusal) throw refusal;
   deps.gate.admit(1);
   const job = newJob(caller, idempotencyKey, request, requestId);
-  const { row, created } = await deps.recorder.record(job);
+  const recorded = await deps.recorder.record(job);
+  const { row } = recorded;
 
-  if (!created) {
+  if (!recorded.created) {
     assertSameRequest(row.requestHash, { key: job.idempotencyKey, hash: job.requestHash }, { allocationId: row.id });
     return { answer: acceptedAnswer(row, true), replayed: true };
   }
   jobsTotal.inc({ status: 'queued' });
-  deps.gate.accepted(1);
+  deps.gate.accepted(1, recorded.xid);
   await deps.dispatcher.dispatch([toPublish(row, request)]);
   return { answer: acceptedAnswer(row, false), replayed: false };
 }

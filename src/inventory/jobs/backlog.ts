@@ -1,6 +1,7 @@
 import type { Pool } from 'pg';
 import type { Config } from '../../config';
 import { countUnfinishedAllocations } from '../../db/allocation-store';
+import { committedWithin } from '../../db/snapshots';
 import { backlogFull } from '../../domain/backlog';
 import { AppError } from '../../errors';
 import type { Logger } from '../../logger';
@@ -10,8 +11,8 @@ import { allocationBacklog, allocationsOverloaded } from '../../metrics';
 export type BacklogGate = {
   /** Throws 503 OVERLOADED (retry after a second) when `jobs` more would take the backlog past its bound; counts each refused job in the metric. */
   admit(jobs: number): void;
-  /** Notes jobs this process accepted, so the figure grows between two counts. */
-  accepted(jobs: number): void;
+  /** Notes jobs this process accepted, committed by transaction `xid`, so the figure grows between two counts. */
+  accepted(jobs: number, xid: string): void;
 };
 
 /** How long a refused caller is asked to wait: about the time one worker takes to serve a few batches. */
@@ -21,28 +22,31 @@ const RETRY_AFTER_SECONDS = 1;
  * A gate on ALLOCATION_MAX_BACKLOG. The backlog is counted in the database (jobs queued or
  * processing, through the index of unfinished jobs) at most once per ALLOCATION_BACKLOG_SAMPLE_MS,
  * in the background of the call that finds the count old — never once per request, never on the
- * request's path — and the jobs this process accepted since are added to it. A count that fails
- * keeps the last figure (the intake's own write reports a database outage). With no bound (0) it
- * admits everything and counts nothing.
+ * request's path — and the jobs this process accepted that the count did not see are added to it:
+ * each count comes with its snapshot and each accepted batch with its transaction, so a job
+ * committed while a count ran is counted once, whichever of the two it fell into. A count that
+ * fails keeps the last figure (the intake's own write reports a database outage). With no bound
+ * (0) it admits everything and counts nothing.
  */
 export function createBacklogGate(pool: Pool, config: Pick<Config, 'ALLOCATION_MAX_BACKLOG' | 'ALLOCATION_BACKLOG_SAMPLE_MS'>, logger: Logger): BacklogGate {
   const log = logger.child({ component: 'backlog-gate' });
   let counted = 0;
-  let acceptedSince = 0;
+  let snapshot: string | null = null;
+  // jobs accepted here that the last count did not see, by the transaction that committed them
+  let unseen: { xid: string; jobs: number }[] = [];
   let countedAt = -Infinity;
   let counting = false;
 
   const recount = () => {
     counting = true;
     const startedAt = performance.now();
-    const acceptedBefore = acceptedSince;
     countUnfinishedAllocations(pool)
       .then((count) => {
-        counted = count;
-        // jobs accepted while the count ran may be in it or not; keep them, erring towards refusing
-        acceptedSince -= acceptedBefore;
+        counted = count.count;
+        snapshot = count.snapshot;
+        unseen = unseen.filter((batch) => !committedWithin(batch.xid, count.snapshot));
         countedAt = startedAt;
-        allocationBacklog.set(count);
+        allocationBacklog.set(count.count);
       })
       .catch((error: unknown) => log.debug({ err: error }, 'could not count the backlog; keeping the last figure'))
       .finally(() => {
@@ -54,7 +58,8 @@ export function createBacklogGate(pool: Pool, config: Pick<Config, 'ALLOCATION_M
     admit(jobs) {
       if (config.ALLOCATION_MAX_BACKLOG === 0) return;
       if (!counting && performance.now() - countedAt >= config.ALLOCATION_BACKLOG_SAMPLE_MS) recount();
-      const backlog = counted + acceptedSince;
+      let backlog = counted;
+      for (const batch of unseen) backlog += batch.jobs;
       if (!backlogFull(backlog, config.ALLOCATION_MAX_BACKLOG, jobs)) return;
       allocationsOverloaded.inc(jobs);
       throw new AppError(
@@ -67,8 +72,9 @@ export function createBacklogGate(pool: Pool, config: Pick<Config, 'ALLOCATION_M
         },
       );
     },
-    accepted(jobs) {
-      if (config.ALLOCATION_MAX_BACKLOG > 0) acceptedSince += jobs;
+    accepted(jobs, xid) {
+      // a count whose answer came in before this call may have seen these jobs already
+      if (config.ALLOCATION_MAX_BACKLOG > 0 && (snapshot === null || !committedWithin(xid, snapshot))) unseen.push({ xid, jobs });
     },
   };
 }
