@@ -54,6 +54,17 @@ const now = () => performance.timeOrigin + performance.now();
 
 type Answer = { status: number; text: string; retryAfterSeconds: number | null };
 
+/** How long a refusal asks to wait, in ms: the body's `details.retryAfterMs`, else `Retry-After`, else a second. */
+function retryWaitOf(answer: Answer): number {
+  try {
+    const waitMs = (JSON.parse(answer.text) as { error?: { details?: { retryAfterMs?: unknown } } }).error?.details?.retryAfterMs;
+    if (typeof waitMs === 'number') return waitMs;
+  } catch {
+    // not JSON: fall back on the header
+  }
+  return (answer.retryAfterSeconds ?? 1) * 1000;
+}
+
 function post(agent: http.Agent, url: URL, headers: Record<string, string>, body: string): Promise<Answer> {
   return new Promise((resolve) => {
     const request = http.request(
@@ -119,10 +130,10 @@ export async function drive(plan: LoadPlan, onProgress: (sent: number, answered:
     const headers: Record<string, string> = { authorization: `Bearer ${plan.token}`, 'idempotency-key': `${plan.tag}-${i}` };
     result.sendAt[i] = now();
     let response = await post(agent, url, headers, bodies[i]!);
-    // a well-behaved caller: refused for a full backlog, it waits as told and sends the same job again
+    // a well-behaved caller: refused for a full backlog, it waits as told (to the millisecond) and sends the same job again
     while (response.status === 503 && errorCode(response.text) === 'OVERLOADED') {
       result.overloaded++;
-      await new Promise((resolve) => setTimeout(resolve, (response.retryAfterSeconds ?? 1) * 1000));
+      await new Promise((resolve) => setTimeout(resolve, retryWaitOf(response)));
       response = await post(agent, url, headers, bodies[i]!);
     }
     result.doneAt[i] = now();
@@ -150,7 +161,7 @@ export async function drive(plan: LoadPlan, onProgress: (sent: number, answered:
     let response = await post(agent, url, headers, body);
     while (response.status === 503 && errorCode(response.text) === 'OVERLOADED') {
       result.overloaded += indexes.length;
-      await new Promise((resolve) => setTimeout(resolve, (response.retryAfterSeconds ?? 1) * 1000));
+      await new Promise((resolve) => setTimeout(resolve, retryWaitOf(response)));
       response = await post(agent, url, headers, body);
     }
     const doneAt = now();

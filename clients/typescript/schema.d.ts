@@ -4576,9 +4576,10 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "code": "OVERLOADED",
-                     *         "message": "2000 allocation jobs are waiting to be served, the most this service accepts; try again in 1 s",
+                     *         "message": "2000 allocation jobs are waiting to be served, the most this service accepts; try again in 250 ms",
                      *         "details": {
                      *           "retryAfterSeconds": 1,
+                     *           "retryAfterMs": 250,
                      *           "backlog": 2000,
                      *           "maxBacklog": 2000
                      *         }
@@ -5020,9 +5021,10 @@ export interface operations {
                      * @example {
                      *       "error": {
                      *         "code": "OVERLOADED",
-                     *         "message": "2000 allocation jobs are waiting to be served, the most this service accepts; try again in 1 s",
+                     *         "message": "2000 allocation jobs are waiting to be served, the most this service accepts; try again in 250 ms",
                      *         "details": {
                      *           "retryAfterSeconds": 1,
+                     *           "retryAfterMs": 250,
                      *           "backlog": 2000,
                      *           "maxBacklog": 2000
                      *         }

@@ -32,7 +32,7 @@ export class CliError extends Error {
     message: string,
     /** The API's error code when Stockroom refused the request (e.g. ALREADY_EXISTS, or OVERLOADED with a 503). */
     readonly apiCode?: string,
-    /** When a 503 said to try again (its Retry-After), in seconds. */
+    /** When a 503 said to try again, in seconds (to the millisecond when its body said, else its Retry-After). */
     readonly retryAfterSeconds?: number,
   ) {
     super(message);

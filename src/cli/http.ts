@@ -55,7 +55,9 @@ export async function callApi<T>(
   const message = describeRefusal(response.status, body as ErrorBody | undefined, text);
   if (response.status >= 400 && response.status < 500) throw new CliError(exitCodes.refused, message, (body as ErrorBody | undefined)?.error?.code);
   if (response.status === 503) {
-    const retryAfter = Number(response.headers.get('retry-after'));
+    // the body's wait to the millisecond when it gives one (OVERLOADED), else the header's whole seconds
+    const waitMs = (body as { error?: { details?: { retryAfterMs?: unknown } } } | undefined)?.error?.details?.retryAfterMs;
+    const retryAfter = typeof waitMs === 'number' ? waitMs / 1000 : Number(response.headers.get('retry-after'));
     throw new CliError(
       exitCodes.unreachable,
       `Stockroom is not ready: ${message}`,

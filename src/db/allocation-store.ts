@@ -162,16 +162,24 @@ export async function markPublished(db: Queryable, ids: readonly string[]): Prom
   );
 }
 
-/**
- * How many jobs are accepted but not finished (queued or processing), read from the index of unfinished
- * jobs, and the snapshot the count was taken in (`pg_current_snapshot()`, src/db/snapshots.ts): which
- * intake transactions it saw.
- */
-export async function countUnfinishedAllocations(db: Queryable): Promise<{ count: number; snapshot: string }> {
-  const row = await queryRow<{ count: number; snapshot: string }>(
+/** A sample of the backlog: jobs accepted and not finished, jobs finished lately, and the snapshot both were read in. */
+export type BacklogSample = {
+  /** jobs queued or processing, read from the index of unfinished jobs */
+  unfinished: number;
+  /** jobs finished in the last `windowSeconds`, read from the index of results by completion */
+  served: number;
+  /** `pg_current_snapshot()` of the count (src/db/snapshots.ts): which intake transactions it saw */
+  snapshot: string;
+};
+
+/** Counts the backlog and what the workers served in the last `windowSeconds`, in one statement. */
+export async function sampleBacklog(db: Queryable, windowSeconds: number): Promise<BacklogSample> {
+  const row = await queryRow<BacklogSample>(
     db,
-    `select count(*)::int as count, pg_current_snapshot()::text as snapshot from allocation_requests where status in ('queued', 'processing')`,
-    [],
+    `select (select count(*)::int from allocation_requests where status in ('queued', 'processing')) as unfinished,
+            (select count(*)::int from allocation_results where completed_at > now() - make_interval(secs => $1)) as served,
+            pg_current_snapshot()::text as snapshot`,
+    [windowSeconds],
   );
   return row!;
 }

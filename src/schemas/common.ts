@@ -111,13 +111,16 @@ export const errorBodySchema = z.object({
   error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
 });
 
-/** The error body of a 503 OVERLOADED: the allocation backlog at its bound; `Retry-After` and `details.retryAfterSeconds` say when to try again. */
+/**
+ * The error body of a 503 OVERLOADED: the allocation backlog at its bound; `Retry-After` and
+ * `details.retryAfterSeconds` say when to try again in whole seconds, `details.retryAfterMs` to the millisecond.
+ */
 export const overloadedErrorSchema = errorBodySchema.meta({
   example: {
     error: {
       code: 'OVERLOADED',
-      message: '2000 allocation jobs are waiting to be served, the most this service accepts; try again in 1 s',
-      details: { retryAfterSeconds: 1, backlog: 2000, maxBacklog: 2000 },
+      message: '2000 allocation jobs are waiting to be served, the most this service accepts; try again in 250 ms',
+      details: { retryAfterSeconds: 1, retryAfterMs: 250, backlog: 2000, maxBacklog: 2000 },
     },
   },
 });

@@ -1,26 +1,29 @@
 import type { Pool } from 'pg';
 import pino from 'pino';
+import type { AppError } from '../../src/errors';
 import { createBacklogGate } from '../../src/inventory/jobs/backlog';
 
-/** A pool whose counts of the backlog answer when the test says, with the count and snapshot it gives. */
+/** A pool whose samples of the backlog answer when the test says, with the counts and snapshot it gives. */
 function countingPool() {
-  const pending: ((row: { count: number; snapshot: string }) => void)[] = [];
+  const pending: ((row: { unfinished: number; served: number; snapshot: string }) => void)[] = [];
   const pool = { query: () => new Promise((resolve) => pending.push((row) => resolve({ rows: [row] }))) } as unknown as Pool;
-  const answer = async (count: number, snapshot: string) => {
-    pending.shift()!({ count, snapshot });
+  const answer = async (unfinished: number, snapshot: string, served = 0) => {
+    pending.shift()!({ unfinished, served, snapshot });
     await new Promise((resolve) => setImmediate(resolve));
   };
-  return { pool, answer, asked: () => pending.length };
+  return { pool, answer };
 }
 
-const refused = (admit: () => void) => {
+/** The refusal admit throws, or undefined when it admits. */
+const refusalOf = (admit: () => void): AppError | undefined => {
   try {
     admit();
-    return false;
-  } catch {
-    return true;
+    return undefined;
+  } catch (error) {
+    return error as AppError;
   }
 };
+const refused = (admit: () => void) => refusalOf(admit) !== undefined;
 
 describe('the backlog gate', () => {
   const config = { ALLOCATION_MAX_BACKLOG: 3, ALLOCATION_BACKLOG_SAMPLE_MS: 0 };
@@ -67,5 +70,17 @@ describe('the backlog gate', () => {
     expect(refused(() => gate.admit(1))).toBe(true);
     await answer(0, '30:30:');
     expect(refused(() => gate.admit(1))).toBe(false);
+  });
+
+  it('asks a refused caller to wait as long as the workers take to make room, at their recent rate', async () => {
+    const { pool, answer } = countingPool();
+    const gate = createBacklogGate(pool, { ALLOCATION_MAX_BACKLOG: 100, ALLOCATION_BACKLOG_SAMPLE_MS: 0 }, logger);
+    gate.admit(1);
+    // 100 unfinished; 400 served in the last two seconds: 200 a second
+    await answer(100, '40:40:', 400);
+    expect(refusalOf(() => gate.admit(50))?.details).toEqual({ retryAfterSeconds: 1, retryAfterMs: 250, backlog: 100, maxBacklog: 100 });
+    // nothing served lately: the longest wait
+    await answer(100, '41:41:', 0);
+    expect(refusalOf(() => gate.admit(1))?.details).toMatchObject({ retryAfterSeconds: 1, retryAfterMs: 1000 });
   });
 });

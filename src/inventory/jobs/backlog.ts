@@ -1,8 +1,8 @@
 import type { Pool } from 'pg';
 import type { Config } from '../../config';
-import { countUnfinishedAllocations } from '../../db/allocation-store';
+import { sampleBacklog } from '../../db/allocation-store';
 import { committedWithin } from '../../db/snapshots';
-import { backlogFull } from '../../domain/backlog';
+import { backlogFull, retryWaitMs } from '../../domain/backlog';
 import { AppError } from '../../errors';
 import type { Logger } from '../../logger';
 import { allocationBacklog, allocationsOverloaded } from '../../metrics';
@@ -15,8 +15,11 @@ export type BacklogGate = {
   accepted(jobs: number, xid: string): void;
 };
 
-/** How long a refused caller is asked to wait: about the time one worker takes to serve a few batches. */
-const RETRY_AFTER_SECONDS = 1;
+/** The longest a refused caller is asked to wait, and the shortest (below the time between two counts it would be refused again). */
+const MAX_RETRY_MS = 1000;
+const MIN_RETRY_MS = 100;
+/** The window the workers' recent rate is measured over. */
+const SERVED_WINDOW_SECONDS = 2;
 
 /**
  * A gate on ALLOCATION_MAX_BACKLOG. The backlog is counted in the database (jobs queued or
@@ -25,12 +28,15 @@ const RETRY_AFTER_SECONDS = 1;
  * request's path — and the jobs this process accepted that the count did not see are added to it:
  * each count comes with its snapshot and each accepted batch with its transaction, so a job
  * committed while a count ran is counted once, whichever of the two it fell into. A count that
- * fails keeps the last figure (the intake's own write reports a database outage). With no bound
- * (0) it admits everything and counts nothing.
+ * fails keeps the last figure (the intake's own write reports a database outage). A refused caller
+ * is told to wait as long as the workers take, at the rate they served lately, to make room
+ * (retryWaitMs): `Retry-After` in whole seconds, `details.retryAfterMs` to the millisecond. With no
+ * bound (0) it admits everything and counts nothing.
  */
 export function createBacklogGate(pool: Pool, config: Pick<Config, 'ALLOCATION_MAX_BACKLOG' | 'ALLOCATION_BACKLOG_SAMPLE_MS'>, logger: Logger): BacklogGate {
   const log = logger.child({ component: 'backlog-gate' });
   let counted = 0;
+  let servedPerSecond = 0;
   let snapshot: string | null = null;
   // jobs accepted here that the last count did not see, by the transaction that committed them
   let unseen: { xid: string; jobs: number }[] = [];
@@ -40,13 +46,14 @@ export function createBacklogGate(pool: Pool, config: Pick<Config, 'ALLOCATION_M
   const recount = () => {
     counting = true;
     const startedAt = performance.now();
-    countUnfinishedAllocations(pool)
-      .then((count) => {
-        counted = count.count;
-        snapshot = count.snapshot;
-        unseen = unseen.filter((batch) => !committedWithin(batch.xid, count.snapshot));
+    sampleBacklog(pool, SERVED_WINDOW_SECONDS)
+      .then((sample) => {
+        counted = sample.unfinished;
+        servedPerSecond = sample.served / SERVED_WINDOW_SECONDS;
+        snapshot = sample.snapshot;
+        unseen = unseen.filter((batch) => !committedWithin(batch.xid, sample.snapshot));
         countedAt = startedAt;
-        allocationBacklog.set(count.count);
+        allocationBacklog.set(sample.unfinished);
       })
       .catch((error: unknown) => log.debug({ err: error }, 'could not count the backlog; keeping the last figure'))
       .finally(() => {
@@ -62,15 +69,20 @@ export function createBacklogGate(pool: Pool, config: Pick<Config, 'ALLOCATION_M
       for (const batch of unseen) backlog += batch.jobs;
       if (!backlogFull(backlog, config.ALLOCATION_MAX_BACKLOG, jobs)) return;
       allocationsOverloaded.inc(jobs);
-      throw new AppError(
-        'OVERLOADED',
-        `${backlog} allocation jobs are waiting to be served, the most this service accepts; try again in ${RETRY_AFTER_SECONDS} s`,
-        {
-          retryAfterSeconds: RETRY_AFTER_SECONDS,
-          backlog,
-          maxBacklog: config.ALLOCATION_MAX_BACKLOG,
-        },
+      const waitMs = retryWaitMs(
+        backlog,
+        config.ALLOCATION_MAX_BACKLOG,
+        jobs,
+        servedPerSecond,
+        Math.max(MIN_RETRY_MS, config.ALLOCATION_BACKLOG_SAMPLE_MS),
+        MAX_RETRY_MS,
       );
+      throw new AppError('OVERLOADED', `${backlog} allocation jobs are waiting to be served, the most this service accepts; try again in ${waitMs} ms`, {
+        retryAfterSeconds: Math.ceil(waitMs / 1000),
+        retryAfterMs: waitMs,
+        backlog,
+        maxBacklog: config.ALLOCATION_MAX_BACKLOG,
+      });
     },
     accepted(jobs, xid) {
       // a count whose answer came in before this call may have seen these jobs already
