@@ -11,7 +11,7 @@ function countingPool() {
     pending.shift()!({ unfinished, served, snapshot });
     await new Promise((resolve) => setImmediate(resolve));
   };
-  return { pool, answer };
+  return { pool, answer, waiting: () => pending.length };
 }
 
 /** The refusal admit throws, or undefined when it admits. */
@@ -82,5 +82,19 @@ describe('the backlog gate', () => {
     // nothing served lately: the longest wait
     await answer(100, '41:41:', 0);
     expect(refusalOf(() => gate.admit(1))?.details).toMatchObject({ retryAfterSeconds: 1, retryAfterMs: 1000 });
+  });
+
+  it('counts again when it refuses, so that a caller coming back is judged on a newer count', async () => {
+    const { pool, answer, waiting } = countingPool();
+    const gate = createBacklogGate(pool, { ALLOCATION_MAX_BACKLOG: 3, ALLOCATION_BACKLOG_SAMPLE_MS: 60_000 }, logger);
+    gate.admit(3);
+    gate.accepted(3, '50');
+    await answer(3, '51:51:', 100);
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    expect(refused(() => gate.admit(1))).toBe(true);
+    // long before the next sample is due, the refusal asked for a count
+    expect(waiting()).toBe(1);
+    await answer(0, '60:60:', 100);
+    expect(refused(() => gate.admit(1))).toBe(false);
   });
 });

@@ -15,7 +15,10 @@ export type BacklogGate = {
   accepted(jobs: number, xid: string): void;
 };
 
-/** The longest a refused caller is asked to wait, and the shortest (below the time between two counts it would be refused again). */
+/**
+ * The longest a refused caller is asked to wait, and the shortest: a refusal counts the backlog again
+ * when the figure it went by is older than that, so a caller coming back finds a count taken since.
+ */
 const MAX_RETRY_MS = 1000;
 const MIN_RETRY_MS = 100;
 /** The window the workers' recent rate is measured over. */
@@ -30,8 +33,9 @@ const SERVED_WINDOW_SECONDS = 2;
  * committed while a count ran is counted once, whichever of the two it fell into. A count that
  * fails keeps the last figure (the intake's own write reports a database outage). A refused caller
  * is told to wait as long as the workers take, at the rate they served lately, to make room
- * (retryWaitMs): `Retry-After` in whole seconds, `details.retryAfterMs` to the millisecond. With no
- * bound (0) it admits everything and counts nothing.
+ * (retryWaitMs): `Retry-After` in whole seconds, `details.retryAfterMs` to the millisecond; and the
+ * backlog is counted again then, unless counted within MIN_RETRY_MS, so that the caller coming back
+ * is judged on a count taken after its refusal. With no bound (0) it admits everything and counts nothing.
  */
 export function createBacklogGate(pool: Pool, config: Pick<Config, 'ALLOCATION_MAX_BACKLOG' | 'ALLOCATION_BACKLOG_SAMPLE_MS'>, logger: Logger): BacklogGate {
   const log = logger.child({ component: 'backlog-gate' });
@@ -64,19 +68,14 @@ export function createBacklogGate(pool: Pool, config: Pick<Config, 'ALLOCATION_M
   return {
     admit(jobs) {
       if (config.ALLOCATION_MAX_BACKLOG === 0) return;
-      if (!counting && performance.now() - countedAt >= config.ALLOCATION_BACKLOG_SAMPLE_MS) recount();
+      const age = performance.now() - countedAt;
+      if (!counting && age >= config.ALLOCATION_BACKLOG_SAMPLE_MS) recount();
       let backlog = counted;
       for (const batch of unseen) backlog += batch.jobs;
       if (!backlogFull(backlog, config.ALLOCATION_MAX_BACKLOG, jobs)) return;
       allocationsOverloaded.inc(jobs);
-      const waitMs = retryWaitMs(
-        backlog,
-        config.ALLOCATION_MAX_BACKLOG,
-        jobs,
-        servedPerSecond,
-        Math.max(MIN_RETRY_MS, config.ALLOCATION_BACKLOG_SAMPLE_MS),
-        MAX_RETRY_MS,
-      );
+      if (!counting && age >= MIN_RETRY_MS) recount();
+      const waitMs = retryWaitMs(backlog, config.ALLOCATION_MAX_BACKLOG, jobs, servedPerSecond, MIN_RETRY_MS, MAX_RETRY_MS);
       throw new AppError('OVERLOADED', `${backlog} allocation jobs are waiting to be served, the most this service accepts; try again in ${waitMs} ms`, {
         retryAfterSeconds: Math.ceil(waitMs / 1000),
         retryAfterMs: waitMs,
