@@ -86,26 +86,25 @@ describe('locking the lots a transaction peeked at', () => {
 
 describe('lot updates', () => {
   it('stay on their page (HOT): no new index entries for the movements of a batch', async () => {
-    const lotIds = await withTransaction(db.pool, async (tx) => {
-      const ids = await insertEmptyLots(
+    // lots as created, each page filled as far as the table's fillfactor lets an insert fill it
+    const lotIds = await withTransaction(db.pool, (tx) =>
+      insertEmptyLots(
         tx,
         Array.from({ length: 200 }, () => ({ productId: 'p-many', warehouseId: 'wh-1', receivedAt: new Date() })),
-      );
-      await commitWrites(tx, { movements: ids.map((lotId) => ({ lotId, type: 'RECEIPT' as const, quantityDelta: 10, actor: 'test' })) });
-      return ids;
-    });
+      ),
+    );
     // the session's count of HOT updates not yet reported, before and after the batch's write
     const hotCount = async (tx: Transaction) =>
       Number((await tx.query<{ hot: string }>(`select pg_stat_get_xact_tuples_hot_updated('inventory_items'::regclass) as hot`)).rows[0]!.hot);
     const hotUpdates = await withTransaction(db.pool, async (tx) => {
       await lockFor(tx, { lotIds });
       const before = await hotCount(tx);
-      await commitWrites(tx, { movements: lotIds.map((lotId) => ({ lotId, type: 'RESERVE' as const, reservedDelta: 1, actor: 'test' })) });
+      await commitWrites(tx, { movements: lotIds.map((lotId) => ({ lotId, type: 'RECEIPT' as const, quantityDelta: 10, actor: 'test' })) });
       return (await hotCount(tx)) - before;
     });
-    // pages half filled (migration 0023) leave room for each lot's next version beside it (full
-    // pages: about one in fifteen); a few may still move, when a snapshot open elsewhere keeps the
-    // receipts' old versions from being pruned
-    expect(hotUpdates).toBeGreaterThanOrEqual(lotIds.length * 0.9);
+    // pages half filled (migration 0023) hold each lot's next version beside it; full pages (without
+    // it) about one in fifteen. Later updates stay HOT as long as pruning can clear the old versions,
+    // which a long transaction elsewhere can delay, so this looks at the first.
+    expect(hotUpdates).toBe(lotIds.length);
   });
 });
