@@ -168,6 +168,9 @@ async function notRunnable(tx: Transaction, ids: readonly string[], rows: readon
   for (const id of missing) outcomes.set(id, existing.has(id) ? { kind: 'already_finished' } : { kind: 'unknown' });
 }
 
+/** One attempt at a batch's jobs: where it runs, the trace context of each job's events, when it began. */
+type Attempt = { pool: Pool; config: Config; traceparents: ReadonlyMap<string, string>; startedAt: number };
+
 /**
  * Serves jobs in one transaction: the jobs that may run are locked first (so a duplicate elsewhere
  * waits, then finds them done), the engine serves them in priority-then-arrival order with one lock
@@ -175,13 +178,8 @@ async function notRunnable(tx: Transaction, ids: readonly string[], rows: readon
  * statement — a job is queued until that commits. A job past its deadline fails with timeout and
  * touches no stock.
  */
-async function serveTogether(
-  pool: Pool,
-  config: Config,
-  ids: readonly string[],
-  traceparents: ReadonlyMap<string, string>,
-  startedAt: number,
-): Promise<Map<string, JobOutcome>> {
+async function serveTogether(attempt: Attempt, ids: readonly string[]): Promise<Map<string, JobOutcome>> {
+  const { pool, config, traceparents, startedAt } = attempt;
   const outcomes = new Map<string, JobOutcome>();
   const { finished, completedAt, acceptedAt } = await withTransaction(pool, async (tx) => {
     const rows = await lockRunnableAllocations(tx, ids);
@@ -219,18 +217,13 @@ const LOCK_RETRY_PAUSE_MS = 100;
  * transaction is ended after WORKER_IDLE_IN_TRANSACTION_TIMEOUT_MS) plus one more wait: a frozen
  * worker then delays the batch, and costs its jobs no attempt.
  */
-async function serveWhenLocksFree(
-  pool: Pool,
-  config: Config,
-  ids: readonly string[],
-  traceparents: ReadonlyMap<string, string>,
-  startedAt: number,
-): Promise<Map<string, JobOutcome>> {
+async function serveWhenLocksFree(attempt: Attempt, ids: readonly string[]): Promise<Map<string, JobOutcome>> {
+  const { config } = attempt;
   const patienceMs = config.WORKER_IDLE_IN_TRANSACTION_TIMEOUT_MS + config.WORKER_LOCK_TIMEOUT_MS;
   const giveUpAt = Date.now() + patienceMs;
   for (;;) {
     try {
-      return await serveTogether(pool, config, ids, traceparents, startedAt);
+      return await serveTogether(attempt, ids);
     } catch (error) {
       if (pgCode(error) !== LOCK_NOT_AVAILABLE || patienceMs === 0 || Date.now() >= giveUpAt) throw error;
       await new Promise((resolve) => setTimeout(resolve, LOCK_RETRY_PAUSE_MS));
@@ -250,12 +243,12 @@ export async function runAllocationJobs(
   ids: readonly string[],
   traceparents: ReadonlyMap<string, string> = new Map(),
 ): Promise<Map<string, JobOutcome>> {
-  const startedAt = Date.now();
+  const attempt: Attempt = { pool, config, traceparents, startedAt: Date.now() };
   // a transient failure fails the whole attempt; any other is isolated, each job served alone
   const settled = await runIsolated(
     ids,
     async (batch) => {
-      const served = await serveWhenLocksFree(pool, config, batch, traceparents, startedAt);
+      const served = await serveWhenLocksFree(attempt, batch);
       return batch.map((id) => ({ ok: true as const, value: served.get(id)! }));
     },
     (error) => !isTransientDatabaseError(error),
