@@ -287,26 +287,27 @@ export function allocationResultsInsert(finished: readonly FinishedAllocation[])
 }
 
 /**
- * The statement finishing jobs (a part of commitWrites, beside allocationResultsInsert): their status,
- * the attempt counted, and their start — now(), the start of the transaction that locked them — kept
- * when an earlier attempt set it. A job whose message was consumed was published, whether or not
- * the confirm's mark reached it (markPublished skips the rows a worker holds).
+ * What an attempt that ended writes on its job, served or failed: the attempt counted, its start —
+ * now(), the start of the transaction that locked the job — kept when an earlier attempt set it, and
+ * its publication: a job whose message was consumed was published, whether or not the confirm's mark
+ * reached it (markPublished skips the rows a worker holds).
  */
+const attemptEndedSql = `attempts = a.attempts + 1, started_at = coalesce(a.started_at, now()), published_at = coalesce(a.published_at, now())`;
+
+/** The statement finishing jobs (a part of commitWrites, beside allocationResultsInsert): their status, and the attempt that ended (attemptEndedSql). */
 export function allocationStatusesUpdate(finished: readonly FinishedAllocation[]): Sql {
   return sql`update allocation_requests a
-                set status = f.status, attempts = a.attempts + 1, started_at = coalesce(a.started_at, now()),
-                    published_at = coalesce(a.published_at, now()), last_error = null, updated_at = now()
+                set status = f.status, ${raw(attemptEndedSql)}, last_error = null, updated_at = now()
                from unnest(${finished.map((job) => job.id)}::uuid[], ${finished.map((job) => job.status)}::text[]) as f(id, status)
               where a.id = f.id`;
 }
 
-/** Counts a failed attempt on each job, keeping why (the attempt's transaction rolled back); they wait in a retry queue. */
+/** Counts a failed attempt on each job (attemptEndedSql), keeping why (the attempt's transaction rolled back); they wait in a retry queue. */
 export async function recordFailedAttempts(db: Queryable, failures: readonly { id: string; error: string }[]): Promise<void> {
   if (failures.length === 0) return;
   await db.query(
     `update allocation_requests a
-        set status = 'queued', attempts = a.attempts + 1, started_at = coalesce(a.started_at, now()),
-            published_at = coalesce(a.published_at, now()), last_error = f.error, updated_at = now()
+        set status = 'queued', ${attemptEndedSql}, last_error = f.error, updated_at = now()
        from unnest($1::uuid[], $2::text[]) as f(id, error)
       where a.id = f.id and a.status in ('queued', 'processing')`,
     [failures.map((failure) => failure.id), failures.map((failure) => failure.error)],

@@ -138,10 +138,11 @@ function timedOutResult(job: Job, startedAt: number, completed: Completion): Fin
 /**
  * Reads the locked jobs' stored requests: the intake stored each as createAllocationBody parsed it,
  * so a cheap check of its shape, and a full parse only when that fails (a request that fails it can
- * never run).
+ * never run): the jobs to serve, and the outcomes of those that cannot.
  */
-function jobsOf(rows: readonly RunnableAllocation[], traceparents: ReadonlyMap<string, string>, outcomes: Map<string, JobOutcome>): Job[] {
+function jobsOf(rows: readonly RunnableAllocation[], traceparents: ReadonlyMap<string, string>): { jobs: Job[]; invalid: [string, JobOutcome][] } {
   const jobs: Job[] = [];
+  const invalid: [string, JobOutcome][] = [];
   for (const row of rows) {
     const traceparent = traceparents.get(row.id) ?? null;
     if (isStoredAllocation(row.request)) {
@@ -151,21 +152,21 @@ function jobsOf(rows: readonly RunnableAllocation[], traceparents: ReadonlyMap<s
     const parsed = createAllocationBody.safeParse(row.request);
     if (parsed.success) jobs.push({ row, request: parsed.data, traceparent });
     else
-      outcomes.set(row.id, {
-        kind: 'invalid',
-        error: `stored request is invalid: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`,
-      });
+      invalid.push([
+        row.id,
+        { kind: 'invalid', error: `stored request is invalid: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}` },
+      ]);
   }
-  return jobs;
+  return { jobs, invalid };
 }
 
-/** Tells the ids that were not locked apart: finished before (a redelivered or duplicate message), or no such job. */
-async function notRunnable(tx: Transaction, ids: readonly string[], rows: readonly RunnableAllocation[], outcomes: Map<string, JobOutcome>): Promise<void> {
-  if (rows.length === ids.length) return;
+/** The outcomes of the ids that were not locked: finished before (a redelivered or duplicate message), or no such job. */
+async function notRunnable(tx: Transaction, ids: readonly string[], rows: readonly RunnableAllocation[]): Promise<[string, JobOutcome][]> {
+  if (rows.length === ids.length) return [];
   const locked = new Set(rows.map((row) => row.id));
   const missing = ids.filter((id) => !locked.has(id));
   const existing = await existingAllocationIds(tx, missing);
-  for (const id of missing) outcomes.set(id, existing.has(id) ? { kind: 'already_finished' } : { kind: 'unknown' });
+  return missing.map((id) => [id, existing.has(id) ? { kind: 'already_finished' } : { kind: 'unknown' }]);
 }
 
 /** One attempt at a batch's jobs: where it runs, the trace context of each job's events, when it began. */
@@ -180,11 +181,10 @@ type Attempt = { pool: Pool; config: Config; traceparents: ReadonlyMap<string, s
  */
 async function serveTogether(attempt: Attempt, ids: readonly string[]): Promise<Map<string, JobOutcome>> {
   const { pool, config, traceparents, startedAt } = attempt;
-  const outcomes = new Map<string, JobOutcome>();
-  const { finished, completedAt, acceptedAt } = await withTransaction(pool, async (tx) => {
+  const { unserved, finished, completedAt, acceptedAt } = await withTransaction(pool, async (tx) => {
     const rows = await lockRunnableAllocations(tx, ids);
-    await notRunnable(tx, ids, rows, outcomes);
-    const jobs = jobsOf(rows, traceparents, outcomes);
+    const missing = await notRunnable(tx, ids, rows);
+    const { jobs, invalid } = jobsOf(rows, traceparents);
     const now = new Date();
     const late = jobs.filter((job) => job.row.deadlineAt !== null && job.row.deadlineAt.getTime() <= now.getTime());
     const due = jobs.filter((job) => !late.includes(job)).sort((a, b) => byPriorityThenArrival(a.row, b.row));
@@ -196,8 +196,14 @@ async function serveTogether(attempt: Attempt, ids: readonly string[]): Promise<
       ...late.map((job) => timedOutResult(job, startedAt, completed)),
     ];
     if (results.length > 0) await commitWrites(tx, writes, { finishedAllocations: results });
-    return { finished: results, completedAt: at, acceptedAt: new Map(jobs.map((job) => [job.row.id, job.row.createdAt])) };
+    return {
+      unserved: [...missing, ...invalid],
+      finished: results,
+      completedAt: at,
+      acceptedAt: new Map(jobs.map((job) => [job.row.id, job.row.createdAt])),
+    };
   });
+  const outcomes = new Map<string, JobOutcome>(unserved);
   if (finished.length > 0) batchSize.observe({ path: 'queued' }, finished.length);
   for (const job of finished) {
     jobsTotal.inc({ status: job.status });
