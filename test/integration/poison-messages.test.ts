@@ -178,8 +178,9 @@ describe('poison order events', () => {
         const found = await lettersOf(queue);
         return found.length === 3 ? found : undefined;
       });
-      await waitFor('the event behind the poison', async () =>
-        (await t.db.pool.query(`select 1 from reservations where order_id = 'ord-after'`)).rowCount ? true : undefined,
+      // events of different orders may be applied by different batches, in either order: wait for both
+      await waitFor('the events before and behind the poison', async () =>
+        (await t.db.pool.query(`select 1 from reservations where order_id in ('ord-before', 'ord-after')`)).rowCount === 2 ? true : undefined,
       );
       const orders = await t.db.pool.query(
         `select order_id as "orderId", status from reservations where order_id like 'ord-%' and order_id not like 'ord-beside%' order by order_id`,
