@@ -14,7 +14,19 @@ import { serverSettings, serverVersion } from './bench-store';
 import { baseDatabaseUrl, rabbitmqctl, repoRoot } from './infra';
 import { runScenario, skipped, type ScenarioResult } from './measure';
 import { say } from './progress';
-import { markdownTable, markdownTargets, ratios, renderChart, summarize, targets, updateReadme, writeResult } from './report';
+import {
+  markdownCpuTable,
+  markdownTable,
+  markdownTargets,
+  ratios,
+  readCompared,
+  renderChart,
+  summarize,
+  targets,
+  updateReadme,
+  writeResult,
+  type Compared,
+} from './report';
 import { endpointPaths, fullSizes, quickSizes, scenarioNames, scenarios, systems, type ScenarioName, type System } from './scenarios';
 import { startBaseline, startCeiling, startOurs, type SystemHandle, type SystemOptions } from './systems';
 
@@ -34,6 +46,7 @@ type CliOptions = {
   readme: boolean;
   out: string;
   report?: string;
+  compare?: string;
 };
 
 const list =
@@ -66,7 +79,11 @@ function parseArgs(argv: string[]): CliOptions {
     .option('--keep', 'keep the databases and vhosts afterwards', false)
     .option('--no-readme', 'do not write the figures into README.md (quick runs never do)')
     .option('--out <dir>', 'results folder', path.join(repoRoot, 'bench', 'results'))
-    .option('--report <file>', 'write the JSON report to this file as well (`stockroom --json bench` prints it)');
+    .option('--report <file>', 'write the JSON report to this file as well (`stockroom --json bench` prints it)')
+    .option(
+      '--compare <file>',
+      "an earlier results file whose figures are shown beside this run's (default: the results folder's latest.json from before this run; `none` for none)",
+    );
   program.parse(argv);
   return program.opts<CliOptions>();
 }
@@ -118,8 +135,26 @@ function parseEnv(pairs: string[]): Record<string, string> {
   );
 }
 
+/** The run to show beside this one: `--compare`, else the latest full (or quick) results from before this run, if any. */
+function comparedRun(options: CliOptions): Compared | undefined {
+  if (options.compare === 'none') return undefined;
+  const file = options.compare ?? path.join(options.out, `${options.quick ? 'quick-' : ''}latest.json`);
+  if (!options.compare && !fs.existsSync(file)) return undefined;
+  return readCompared(file);
+}
+
+function describeCompared(compared: Compared, cpuModel: string | null): string {
+  const where = compared.cpuModel === cpuModel ? 'the same CPU model' : `another CPU (${compared.cpuModel ?? 'unknown'}): compare ratios, not jobs/s`;
+  return (
+    `Beside the run of ${compared.startedAt.slice(0, 16).replace('T', ' ')} UTC (${compared.gitCommit ?? 'unknown commit'}, ` +
+    `[${path.relative(repoRoot, compared.file)}](${path.relative(repoRoot, compared.file)})), on ${where}.`
+  );
+}
+
 async function main(): Promise<number> {
   const options = parseArgs(process.argv);
+  // read before the runs: this run's results replace latest.json
+  const compared = comparedRun(options);
   const base = options.quick ? quickSizes : fullSizes;
   const sized = options.jobs ? { ...base, jobs: options.jobs, scarceJobs: options.jobs, rateJobs: options.jobs, syncJobs: options.jobs } : base;
   const sizes = options.spreadLines ? { ...sized, spreadLines: options.spreadLines } : sized;
@@ -193,7 +228,7 @@ async function main(): Promise<number> {
 
   const summary = summarize(runs);
   const ratio = ratios(summary);
-  const targetList = targets(summary, ratio);
+  const targetList = targets(summary, ratio, compared);
   const report = {
     version: 1,
     mode: options.quick ? 'quick' : 'full',
@@ -215,11 +250,12 @@ async function main(): Promise<number> {
     summary,
     ratios: ratio,
     targets: targetList,
+    compared: compared ? { ...compared, file: path.relative(repoRoot, compared.file) } : null,
     runs,
   };
   const json = `${JSON.stringify(report, null, 2)}\n`;
   const subtitle = `${options.quick ? 'quick' : 'full'} run, ${options.runs === 1 ? 'one run' : `medians of ${options.runs} runs`}, ${facts.cores} cores, ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-  const svg = await renderChart(summary, subtitle);
+  const svg = await renderChart(summary, subtitle, compared);
   // quick runs keep their own names, so a smoke test never overwrites the figures the README quotes
   const prefix = options.quick ? 'quick-' : '';
   const files = [
@@ -229,16 +265,21 @@ async function main(): Promise<number> {
     writeResult(options.out, `${prefix}${stamp}.svg`, svg),
     writeResult(options.out, `${prefix}latest.svg`, svg),
   ];
-  const table = markdownTable(summary, ratio);
+  const table = markdownTable(summary, ratio, compared);
+  const cpuTable = markdownCpuTable(summary, compared);
   const targetTable = markdownTargets(targetList);
-  say(`\n${table}\n\n${targetTable}\n`);
+  const comparedLine = compared ? describeCompared(compared, facts.cpuModel) : null;
+  say(`\n${[comparedLine, table, cpuTable, targetTable].filter(Boolean).join('\n\n')}\n`);
   if (!options.quick && options.readme) {
     const body = [
       `Measured ${started.toISOString().slice(0, 10)} on ${facts.cores} cores (Postgres ${facts.postgres.version}, ` +
         `RabbitMQ ${facts.rabbitmq ?? 'unknown'}, node ${facts.node}), ${options.runs === 1 ? 'one run' : `medians of ${options.runs} runs`}; ` +
         `full figures in [bench/results/latest.json](bench/results/latest.json).`,
+      ...(comparedLine ? ['', comparedLine] : []),
       '',
       table,
+      '',
+      cpuTable,
       '',
       targetTable,
       '',
