@@ -83,3 +83,51 @@ it('refuses jobs past the backlog bound with 503 OVERLOADED and Retry-After, and
   expect(await jobsUnder('bp-refused')).toBe(1);
   expect(await ledgerDifferences(t.db.pool)).toEqual([]);
 });
+
+describe('after a quiet spell', () => {
+  // counts come only when a call needs one: every minute, or before a refusal on an older figure
+  let quiet: TestApp;
+  let quietAmqp: AmqpClient | null = null;
+  let quietWorker: Runner | null = null;
+
+  beforeAll(async () => {
+    quiet = await startTestApp('backpressure-quiet', {
+      broker: true,
+      env: { ALLOCATION_MAX_BACKLOG: '3', ALLOCATION_BACKLOG_SAMPLE_MS: '60000', WORKER_BATCH_WAIT_MS: '5' },
+    });
+    await seedCatalogue(quiet.db.pool, { warehouses: [{ id: 'wh-q' }], products: ['bp-q'] });
+    await receiveLots(quiet.db.pool, [{ productId: 'bp-q', warehouseId: 'wh-q', quantity: 100 }]);
+  });
+  afterAll(async () => {
+    await quietWorker?.stop();
+    await quietAmqp?.close();
+    await quiet.close();
+  });
+
+  const quietOrder = () => ({ items: [{ productId: 'bp-q', quantity: 1 }], referenceId: `ord-${uuidv7()}`, referenceType: 'order' });
+
+  it('takes the first call after the workers served the backlog, though the last count found it full', async () => {
+    const accepted: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const reply = await enqueue(quiet.app, quietOrder(), `bq-accepted-${i}`);
+      expect(reply.statusCode).toBe(202);
+      accepted.push(reply.json().allocationId);
+    }
+    // a refusal on a figure over 100 ms old counts again first: this count finds the backlog full
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const refused = await enqueue(quiet.app, quietOrder(), 'bq-refused');
+    expect(refused.json()).toMatchObject({ error: { code: 'OVERLOADED', details: { backlog: 3 } } });
+
+    quietAmqp = await connectAmqp(quiet.vhost!.url, logger, { connectionName: 'backpressure-quiet-worker', maxDelayMs: 500 });
+    await quietAmqp.waitForConnect();
+    quietWorker = await startAllocationWorker({ config: quiet.config, pool: quiet.db.pool, logger, amqp: quietAmqp });
+    for (const id of accepted) expect((await waitForJob(quiet.app, id)).status).toBe('succeeded');
+
+    // no call since the count that found the backlog full, the shortest wait ago: the next call is
+    // judged on a new count (a figure younger than that refuses at once, like the one above)
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const taken = await enqueue(quiet.app, quietOrder(), 'bq-refused');
+    expect(taken.statusCode).toBe(202);
+    expect((await waitForJob(quiet.app, taken.json().allocationId)).status).toBe('succeeded');
+  });
+});

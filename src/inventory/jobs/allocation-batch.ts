@@ -58,7 +58,7 @@ export async function enqueueAllocationBatch(
   });
 
   if (checked.length > 0) {
-    deps.gate.admit(checked.length);
+    await deps.gate.admit(checked.length);
     const recorded = await deps.recorder.recordBatch(checked.map((entry) => entry.job));
     const created: JobToPublish[] = [];
     // the batch's jobs are written by one INSERT: one transaction

@@ -72,7 +72,7 @@ export async function enqueueAllocation(
 ): Promise<{ answer: AcceptedAllocation; replayed: boolean }> {
   const refusal = beyondConfiguredLimits(request, deps.config);
   if (refusal) throw refusal;
-  deps.gate.admit(1);
+  await deps.gate.admit(1);
   const job = newJob(caller, idempotencyKey, request, requestId);
   const recorded = await deps.recorder.record(job);
   const { row } = recorded;
