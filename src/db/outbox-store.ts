@@ -46,16 +46,19 @@ export function outboxInsert(rows: readonly OutboxInsert[]): Sql {
 
 /**
  * Claims up to `limit` due, unpublished events in id order, skipping rows another relay holds.
- * A claimed event is returned only when no earlier unpublished event of its aggregate is left out
- * of this claim (held by another relay, waiting for a retry, or beyond the limit): that keeps the
- * events of one aggregate in order. The rows stay locked until the caller's transaction ends.
- * The caller's transaction plans without bitmap scans from here on: the claim must read
- * outbox_events_pending_idx in id order, and the not-exists probe outbox_events_pending_aggregate_idx,
- * as plain index scans, whatever the statistics say. The pending indexes keep an entry for every
- * event until vacuum removes it (a row marked published leaves its old version behind); a plain
- * index scan marks the entries of published rows dead as it passes them and the next claims skip
- * them, where a bitmap scan, chosen on statistics taken while the table was small, reads them all
- * at every claim. The relay's other statements find rows by id, which the primary key serves either way.
+ * A claimed event is returned only when no earlier unpublished event of its aggregate was passed
+ * over (held by another relay, or waiting for a retry): that keeps the events of one aggregate in
+ * order. The events passed over are those left out of the claim below its last id, read once per
+ * claim by id range — never looked up per claimed event, a lookup whose plan statistics taken while
+ * no event was pending could turn into a read of every pending event for every claimed one. The
+ * rows stay locked until the caller's transaction ends.
+ * The caller's transaction plans without bitmap scans from here on: both reads must take
+ * outbox_events_pending_idx in id order as plain index scans, whatever the statistics say. The
+ * pending index keeps an entry for every event until vacuum removes it (a row marked published
+ * leaves its old version behind); a plain index scan marks the entries of published rows dead as it
+ * passes them and the next claims skip them, where a bitmap scan, chosen on statistics taken while
+ * the table was small, reads them all at every claim. The relay's other statements find rows by id,
+ * which the primary key serves either way.
  */
 export async function claimPendingEvents(tx: Transaction, limit: number): Promise<PendingEvent[]> {
   await tx.query('set local enable_bitmapscan = off');
@@ -68,16 +71,21 @@ export async function claimPendingEvents(tx: Transaction, limit: number): Promis
         order by id
         limit $1
           for update skip locked
+     ),
+     passed_over as (
+       select aggregate_type, aggregate_id, min(id) as first_id
+         from outbox_events
+        where published_at is null
+          and id < (select max(id) from claimed)
+          and id not in (select id from claimed)
+        group by aggregate_type, aggregate_id
      )
      select o.id::text as id, o.event_id as "eventId", o.event_type as "eventType", o.routing_key as "routingKey",
             o.aggregate_type as "aggregateType", o.aggregate_id as "aggregateId", o.payload::text as body, o.attempts, o.traceparent
        from claimed c join outbox_events o on o.id = c.id
       where not exists (
-              select 1 from outbox_events e
-               where e.published_at is null
-                 and e.aggregate_type = c.aggregate_type and e.aggregate_id = c.aggregate_id
-                 and e.id < c.id
-                 and e.id not in (select id from claimed))
+              select 1 from passed_over p
+               where p.aggregate_type = c.aggregate_type and p.aggregate_id = c.aggregate_id and p.first_id < c.id)
       order by o.id`,
     [limit],
   );

@@ -576,15 +576,12 @@ export const outboxEvents = pgTable(
   },
   (table) => [
     uniqueIndex('outbox_events_event_id_key').on(table.eventId),
+    // the relay's claim reads the unpublished events here in id order, and the events it passed over
+    // by id range (see claimPendingEvents)
     index('outbox_events_pending_idx')
       .on(table.id)
       .where(sql`${table.publishedAt} is null`),
-    // the relay asks "is an earlier event of this aggregate still unpublished?" for every event it claims
-    index('outbox_events_pending_aggregate_idx')
-      .on(table.aggregateType, table.aggregateId, table.id)
-      .where(sql`${table.publishedAt} is null`),
-    // published rows only, for retention: the unpublished ones are read through the two pending
-    // indexes alone, the relay's claim in id order (see claimPendingEvents)
+    // published rows only, for retention: the unpublished ones are read through the pending index alone
     index('outbox_events_published_idx')
       .on(table.publishedAt)
       .where(sql`${table.publishedAt} is not null`),
