@@ -13,21 +13,41 @@ import { ledgerDifferences, receiveLots, seedCatalogue } from '../helpers/stock'
  * metric, and takes jobs again once workers have served the backlog.
  */
 
-let t: TestApp;
-let amqp: AmqpClient | null = null;
-let worker: Runner | null = null;
 const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
+/** An app bounded at three jobs, counting its backlog every `sampleMs`, with stock to serve and a worker started on demand. */
+async function startBoundedApp(name: string, sampleMs: number) {
+  const app = await startTestApp(name, {
+    broker: true,
+    env: { ALLOCATION_MAX_BACKLOG: '3', ALLOCATION_BACKLOG_SAMPLE_MS: String(sampleMs), WORKER_BATCH_WAIT_MS: '5' },
+  });
+  await seedCatalogue(app.db.pool, { warehouses: [{ id: 'wh-a' }], products: ['bp-p'] });
+  await receiveLots(app.db.pool, [{ productId: 'bp-p', warehouseId: 'wh-a', quantity: 100 }]);
+  let amqp: AmqpClient | null = null;
+  let worker: Runner | null = null;
+  return {
+    t: app,
+    async startWorker() {
+      amqp = await connectAmqp(app.vhost!.url, logger, { connectionName: `${name}-worker`, maxDelayMs: 500 });
+      await amqp.waitForConnect();
+      worker = await startAllocationWorker({ config: app.config, pool: app.db.pool, logger, amqp });
+    },
+    async close() {
+      await worker?.stop();
+      await amqp?.close();
+      await app.close();
+    },
+  };
+}
+
+let bounded: Awaited<ReturnType<typeof startBoundedApp>>;
+let t: TestApp;
+
 beforeAll(async () => {
-  t = await startTestApp('backpressure', { broker: true, env: { ALLOCATION_MAX_BACKLOG: '3', ALLOCATION_BACKLOG_SAMPLE_MS: '20', WORKER_BATCH_WAIT_MS: '5' } });
-  await seedCatalogue(t.db.pool, { warehouses: [{ id: 'wh-a' }], products: ['bp-p'] });
-  await receiveLots(t.db.pool, [{ productId: 'bp-p', warehouseId: 'wh-a', quantity: 100 }]);
+  bounded = await startBoundedApp('backpressure', 20);
+  t = bounded.t;
 });
-afterAll(async () => {
-  await worker?.stop();
-  await amqp?.close();
-  await t.close();
-});
+afterAll(async () => bounded.close());
 
 const order = () => ({ items: [{ productId: 'bp-p', quantity: 1 }], referenceId: `ord-${uuidv7()}`, referenceType: 'order' });
 
@@ -70,9 +90,7 @@ it('refuses jobs past the backlog bound with 503 OVERLOADED and Retry-After, and
   expect((await enqueue(t.app, order(), 'bp-refused')).statusCode).toBe(503);
   expect(await jobsUnder('bp-refused')).toBe(0);
 
-  amqp = await connectAmqp(t.vhost!.url, logger, { connectionName: 'backpressure-worker', maxDelayMs: 500 });
-  await amqp.waitForConnect();
-  worker = await startAllocationWorker({ config: t.config, pool: t.db.pool, logger, amqp });
+  await bounded.startWorker();
   for (const id of accepted) expect((await waitForJob(t.app, id)).status).toBe('succeeded');
 
   const retried = await waitFor('the intake to take jobs again', async () => {
@@ -86,48 +104,34 @@ it('refuses jobs past the backlog bound with 503 OVERLOADED and Retry-After, and
 
 describe('after a quiet spell', () => {
   // counts come only when a call needs one: every minute, or before a refusal on an older figure
-  let quiet: TestApp;
-  let quietAmqp: AmqpClient | null = null;
-  let quietWorker: Runner | null = null;
+  let quiet: Awaited<ReturnType<typeof startBoundedApp>>;
 
   beforeAll(async () => {
-    quiet = await startTestApp('backpressure-quiet', {
-      broker: true,
-      env: { ALLOCATION_MAX_BACKLOG: '3', ALLOCATION_BACKLOG_SAMPLE_MS: '60000', WORKER_BATCH_WAIT_MS: '5' },
-    });
-    await seedCatalogue(quiet.db.pool, { warehouses: [{ id: 'wh-q' }], products: ['bp-q'] });
-    await receiveLots(quiet.db.pool, [{ productId: 'bp-q', warehouseId: 'wh-q', quantity: 100 }]);
+    quiet = await startBoundedApp('backpressure-quiet', 60_000);
   });
-  afterAll(async () => {
-    await quietWorker?.stop();
-    await quietAmqp?.close();
-    await quiet.close();
-  });
-
-  const quietOrder = () => ({ items: [{ productId: 'bp-q', quantity: 1 }], referenceId: `ord-${uuidv7()}`, referenceType: 'order' });
+  afterAll(async () => quiet.close());
 
   it('takes the first call after the workers served the backlog, though the last count found it full', async () => {
+    const { app } = quiet.t;
     const accepted: string[] = [];
     for (let i = 0; i < 3; i++) {
-      const reply = await enqueue(quiet.app, quietOrder(), `bq-accepted-${i}`);
+      const reply = await enqueue(app, order(), `bq-accepted-${i}`);
       expect(reply.statusCode).toBe(202);
       accepted.push(reply.json().allocationId);
     }
     // a refusal on a figure over 100 ms old counts again first: this count finds the backlog full
     await new Promise((resolve) => setTimeout(resolve, 150));
-    const refused = await enqueue(quiet.app, quietOrder(), 'bq-refused');
+    const refused = await enqueue(app, order(), 'bq-refused');
     expect(refused.json()).toMatchObject({ error: { code: 'OVERLOADED', details: { backlog: 3 } } });
 
-    quietAmqp = await connectAmqp(quiet.vhost!.url, logger, { connectionName: 'backpressure-quiet-worker', maxDelayMs: 500 });
-    await quietAmqp.waitForConnect();
-    quietWorker = await startAllocationWorker({ config: quiet.config, pool: quiet.db.pool, logger, amqp: quietAmqp });
-    for (const id of accepted) expect((await waitForJob(quiet.app, id)).status).toBe('succeeded');
+    await quiet.startWorker();
+    for (const id of accepted) expect((await waitForJob(app, id)).status).toBe('succeeded');
 
     // no call since the count that found the backlog full, the shortest wait ago: the next call is
     // judged on a new count (a figure younger than that refuses at once, like the one above)
     await new Promise((resolve) => setTimeout(resolve, 150));
-    const taken = await enqueue(quiet.app, quietOrder(), 'bq-refused');
+    const taken = await enqueue(app, order(), 'bq-refused');
     expect(taken.statusCode).toBe(202);
-    expect((await waitForJob(quiet.app, taken.json().allocationId)).status).toBe('succeeded');
+    expect((await waitForJob(app, taken.json().allocationId)).status).toBe('succeeded');
   });
 });

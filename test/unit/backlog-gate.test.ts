@@ -81,23 +81,26 @@ describe('the backlog gate', () => {
     expect((await refusalOf(gate.admit(1)))?.details).toMatchObject({ retryAfterSeconds: 1, retryAfterMs: 1000 });
   });
 
+  /** A gate whose one count found its backlog full, counted once a minute in the background. */
+  async function fullGate(maxBacklog: number) {
+    const counts = countingPool();
+    const gate = createBacklogGate(counts.pool, { ALLOCATION_MAX_BACKLOG: maxBacklog, ALLOCATION_BACKLOG_SAMPLE_MS: 60_000 }, logger);
+    await gate.admit(maxBacklog);
+    gate.accepted(maxBacklog, '50');
+    await counts.answer(maxBacklog, '51:51:', 100);
+    return { gate, ...counts };
+  }
+  const pastShortestWait = () => new Promise((resolve) => setTimeout(resolve, 120));
+
   it('refuses at once on a figure younger than the shortest wait, without counting again', async () => {
-    const { pool, answer, waiting } = countingPool();
-    const gate = createBacklogGate(pool, { ALLOCATION_MAX_BACKLOG: 3, ALLOCATION_BACKLOG_SAMPLE_MS: 60_000 }, logger);
-    await gate.admit(3);
-    gate.accepted(3, '50');
-    await answer(3, '51:51:', 100);
+    const { gate, waiting } = await fullGate(3);
     expect(await refused(gate.admit(1))).toBe(true);
     expect(waiting()).toBe(0);
   });
 
   it('counts again before refusing on an older figure: a quiet spell drained the backlog, or a refused caller came back', async () => {
-    const { pool, answer, waiting } = countingPool();
-    const gate = createBacklogGate(pool, { ALLOCATION_MAX_BACKLOG: 3, ALLOCATION_BACKLOG_SAMPLE_MS: 60_000 }, logger);
-    await gate.admit(3);
-    gate.accepted(3, '50');
-    await answer(3, '51:51:', 100);
-    await new Promise((resolve) => setTimeout(resolve, 120));
+    const { gate, answer, waiting } = await fullGate(3);
+    await pastShortestWait();
     // long before the next sample is due, the calls the old figure would refuse wait for one new count
     const first = gate.admit(1);
     const second = gate.admit(2);
@@ -108,12 +111,8 @@ describe('the backlog gate', () => {
   });
 
   it('refuses on the new count when the backlog is still full', async () => {
-    const { pool, answer, waiting } = countingPool();
-    const gate = createBacklogGate(pool, { ALLOCATION_MAX_BACKLOG: 5, ALLOCATION_BACKLOG_SAMPLE_MS: 60_000 }, logger);
-    await gate.admit(5);
-    gate.accepted(5, '50');
-    await answer(5, '51:51:', 100);
-    await new Promise((resolve) => setTimeout(resolve, 120));
+    const { gate, answer, waiting } = await fullGate(5);
+    await pastShortestWait();
     const admission = refusalOf(gate.admit(2));
     expect(waiting()).toBe(1);
     await answer(4, '60:60:', 100);
@@ -129,7 +128,7 @@ describe('the backlog gate', () => {
     await gate.admit(1);
     await new Promise((resolve) => setImmediate(resolve));
     fail = true;
-    await new Promise((resolve) => setTimeout(resolve, 120));
+    await pastShortestWait();
     expect((await refusalOf(gate.admit(1)))?.details).toMatchObject({ backlog: 3 });
   });
 });
