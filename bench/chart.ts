@@ -3,7 +3,7 @@
  * npx tsx bench/chart.ts bench/results/<timestamp>.json [out.svg]
  */
 import fs from 'node:fs';
-import { renderChart, type Compared, type SummaryRow } from './report';
+import { chartSubtitle, renderChart, type Compared, type SummaryRow } from './report';
 
 async function main(): Promise<void> {
   const [input, output] = process.argv.slice(2);
@@ -16,8 +16,7 @@ async function main(): Promise<void> {
     machine: { cores: number };
     compared?: Compared | null;
   };
-  const runs = results.settings.runs === 1 ? 'one run' : `medians of ${results.settings.runs} runs`;
-  const subtitle = `${results.mode} run, ${runs}, ${results.machine.cores} cores, ${results.startedAt.slice(0, 16).replace('T', ' ')} UTC`;
+  const subtitle = chartSubtitle(results.mode, results.settings.runs, results.machine.cores, results.startedAt);
   const target = output ?? input.replace(/\.json$/, '.svg');
   fs.writeFileSync(target, await renderChart(results.summary, subtitle, results.compared ?? undefined));
   process.stdout.write(`wrote ${target}\n`);

@@ -68,6 +68,11 @@ export type Resources = {
   database: Record<string, number> | null;
 };
 
+/** The cores the system used: every part but the load generator. */
+export function systemCoresOf(cores: Record<string, number>): number {
+  return Object.entries(cores).reduce((sum, [part, used]) => sum + (part === 'loadgen' ? 0 : used), 0);
+}
+
 export type ScenarioResult = {
   system: System;
   scenario: ScenarioName;
@@ -342,7 +347,7 @@ export async function runScenario(handle: SystemHandle, scenario: Scenario, runT
   cores.loadgen = load.cpuMs / 1000 / wallSeconds;
   cores.postgres = [...cpuAfter.backends].reduce((sum, [pid, ms]) => sum + ms - (cpuBefore.backends.get(pid) ?? 0), 0) / 1000 / wallSeconds;
   cores.rabbitmq = (cpuAfter.rabbit - cpuBefore.rabbit) / 1000 / wallSeconds;
-  const systemCores = Object.entries(cores).reduce((sum, [part, used]) => sum + (part === 'loadgen' ? 0 : used), 0);
+  const systemCores = systemCoresOf(cores);
   const perJob = (used: number) => (done.length > 0 ? Math.round(((used * wallSeconds * 1000) / done.length) * 1000) / 1000 : 0);
   const cpuMsPerJob = Object.fromEntries([
     ...Object.entries(cores).map(([part, used]) => [part, perJob(used)] as const),

@@ -1,7 +1,7 @@
 /** What a run leaves behind: the summary (medians over runs), ratios and targets, the JSON file, the chart and the README table. */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ScenarioResult } from './measure';
+import { systemCoresOf, type ScenarioResult } from './measure';
 import { scenarioNames, systems, type ScenarioName, type System } from './scenarios';
 import { median } from './stats';
 
@@ -39,8 +39,7 @@ function cpuMsPerJob(result: ScenarioResult, part: CpuPart): number | null {
   const kept = (resources.cpuMsPerJob as Record<string, number> | undefined)?.[part];
   if (kept !== undefined) return kept;
   if (result.finished === 0) return null;
-  const cores =
-    part === 'system' ? Object.entries(resources.cores).reduce((sum, [name, used]) => sum + (name === 'loadgen' ? 0 : used), 0) : resources.cores[part];
+  const cores = part === 'system' ? systemCoresOf(resources.cores) : resources.cores[part];
   return cores === undefined ? null : (cores * resources.wallSeconds * 1000) / result.finished;
 }
 
@@ -78,6 +77,21 @@ function find(summary: SummaryRow[], system: System, scenario: ScenarioName): Su
   return summary.find((row) => row.system === system && row.scenario === scenario);
 }
 
+/** top ÷ bottom to two decimals; null when either is missing or bottom is 0. */
+function ratioOf(top: number | null | undefined, bottom: number | null | undefined): number | null {
+  return top !== null && top !== undefined && bottom ? Math.round((top / bottom) * 100) / 100 : null;
+}
+
+/** A time of a run as the tables and the chart show it: to the minute, in UTC. */
+export function utcMinute(iso: string): string {
+  return `${iso.slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+/** The chart's subtitle: what kind of run, over how many runs, on how many cores, when. */
+export function chartSubtitle(mode: string, runs: number, cores: number, startedAt: string): string {
+  return `${mode} run, ${runs === 1 ? 'one run' : `medians of ${runs} runs`}, ${cores} cores, ${utcMinute(startedAt)}`;
+}
+
 /** Ours ÷ baseline and ours ÷ ceiling throughput, for the scenarios all three ran. */
 export function ratios(summary: SummaryRow[]): Ratios {
   const out: Ratios = {};
@@ -86,8 +100,7 @@ export function ratios(summary: SummaryRow[]): Ratios {
     const baseline = find(summary, 'baseline', scenario)?.throughput ?? null;
     const ceiling = find(summary, 'ceiling', scenario)?.throughput ?? null;
     if (ours === null || (baseline === null && ceiling === null)) continue;
-    const ratio = (other: number | null) => (other ? Math.round((ours / other) * 100) / 100 : null);
-    out[scenario] = { oursOverBaseline: ratio(baseline), oursOverCeiling: ratio(ceiling) };
+    out[scenario] = { oursOverBaseline: ratioOf(ours, baseline), oursOverCeiling: ratioOf(ours, ceiling) };
   }
   return out;
 }
@@ -116,8 +129,6 @@ export function readCompared(file: string): Compared {
 /** The targets, judged on the medians; those about CPU per job against the compared run, when there is one. */
 export function targets(summary: SummaryRow[], ratio: Ratios, compared?: Compared): Target[] {
   const value = (scenario: ScenarioName, field: 'throughput' | 'p99') => find(summary, 'ours', scenario)?.[field] ?? null;
-  const over = (top: number | null | undefined, bottom: number | null | undefined) =>
-    top !== null && top !== undefined && bottom ? Math.round((top / bottom) * 100) / 100 : null;
   const atLeast = (name: string, target: number, got: number | null, unit: string): Target => ({
     name,
     target: `≥ ${target.toLocaleString('en-US')}${unit}`,
@@ -125,7 +136,7 @@ export function targets(summary: SummaryRow[], ratio: Ratios, compared?: Compare
     met: got === null ? null : got >= target,
   });
   const halved = (scenario: ScenarioName): Target => {
-    const got = over(find(summary, 'ours', scenario)?.cpuMsPerJob.system, compared && find(compared.summary, 'ours', scenario)?.cpuMsPerJob.system);
+    const got = ratioOf(find(summary, 'ours', scenario)?.cpuMsPerJob.system, compared && find(compared.summary, 'ours', scenario)?.cpuMsPerJob.system);
     return { name: `${scenario} CPU ms per job ÷ the compared run's`, target: '≤ 0.5×', value: got, met: got === null ? null : got <= 0.5 };
   };
   const p99 = value('hot-1k', 'p99');
@@ -137,12 +148,12 @@ export function targets(summary: SummaryRow[], ratio: Ratios, compared?: Compare
     atLeast('hot ÷ ceiling', 0.6, ratio.hot?.oursOverCeiling ?? null, '×'),
     atLeast('spread allocations/s', 5000, value('spread', 'throughput'), '/s'),
     atLeast('spread ÷ ceiling', 0.5, ratio.spread?.oursOverCeiling ?? null, '×'),
-    atLeast('spread ÷ hot', 1, over(value('spread', 'throughput'), hot), '×'),
+    atLeast('spread ÷ hot', 1, ratioOf(value('spread', 'throughput'), hot), '×'),
     halved('hot'),
     halved('spread'),
     { name: 'p99 accept → result at 1,000 jobs/s offered (hot)', target: '≤ 100 ms', value: p99, met: p99 === null ? null : p99 <= 100 },
     atLeast('sync-reserve hot/s', 2500, value('sync-hot', 'throughput'), '/s'),
-    atLeast('hot-bulk ÷ hot (batches of 100, same run)', 3, over(value('hot-bulk', 'throughput'), hot), '×'),
+    atLeast('hot-bulk ÷ hot (batches of 100, same run)', 3, ratioOf(value('hot-bulk', 'throughput'), hot), '×'),
     {
       name: 'scenarios passing the oversell, ledger and units-granted checks',
       target: `all ${allChecks.length}`,
@@ -197,9 +208,7 @@ export async function renderChart(summary: SummaryRow[], subtitle: string, compa
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: {
       text: 'Stockroom allocation benchmark',
-      subtitle: compared
-        ? [subtitle, `${comparedSeries}: ${compared.startedAt.slice(0, 16).replace('T', ' ')} UTC, ${compared.gitCommit ?? 'unknown commit'}`]
-        : subtitle,
+      subtitle: compared ? [subtitle, `${comparedSeries}: ${utcMinute(compared.startedAt)}, ${compared.gitCommit ?? 'unknown commit'}`] : subtitle,
     },
     data: { values },
     config: { font: 'sans-serif', background: 'white' },

@@ -15,6 +15,7 @@ import { baseDatabaseUrl, rabbitmqctl, repoRoot } from './infra';
 import { runScenario, skipped, type ScenarioResult } from './measure';
 import { say } from './progress';
 import {
+  chartSubtitle,
   markdownCpuTable,
   markdownTable,
   markdownTargets,
@@ -24,6 +25,7 @@ import {
   summarize,
   targets,
   updateReadme,
+  utcMinute,
   writeResult,
   type Compared,
 } from './report';
@@ -146,7 +148,7 @@ function comparedRun(options: CliOptions): Compared | undefined {
 function describeCompared(compared: Compared, cpuModel: string | null): string {
   const where = compared.cpuModel === cpuModel ? 'the same CPU model' : `another CPU (${compared.cpuModel ?? 'unknown'}): compare ratios, not jobs/s`;
   return (
-    `Beside the run of ${compared.startedAt.slice(0, 16).replace('T', ' ')} UTC (${compared.gitCommit ?? 'unknown commit'}, ` +
+    `Beside the run of ${utcMinute(compared.startedAt)} (${compared.gitCommit ?? 'unknown commit'}, ` +
     `[${path.relative(repoRoot, compared.file)}](${path.relative(repoRoot, compared.file)})), on ${where}.`
   );
 }
@@ -254,7 +256,7 @@ async function main(): Promise<number> {
     runs,
   };
   const json = `${JSON.stringify(report, null, 2)}\n`;
-  const subtitle = `${options.quick ? 'quick' : 'full'} run, ${options.runs === 1 ? 'one run' : `medians of ${options.runs} runs`}, ${facts.cores} cores, ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  const subtitle = chartSubtitle(options.quick ? 'quick' : 'full', options.runs, facts.cores, started.toISOString());
   const svg = await renderChart(summary, subtitle, compared);
   // quick runs keep their own names, so a smoke test never overwrites the figures the README quotes
   const prefix = options.quick ? 'quick-' : '';
