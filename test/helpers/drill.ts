@@ -127,10 +127,17 @@ export async function brokerConnections(vhost: string): Promise<Map<string, numb
 }
 
 /**
- * Counts the unfinished jobs whose rows some transaction holds locked — a worker's batch in flight,
- * since a job reads as queued until the transaction serving it commits: every unfinished job, less
- * those this statement can lock itself (skipping the held ones; its locks end with it).
+ * Counts the jobs a worker's transaction holds locked — its batch in flight, since a job reads as
+ * queued until the transaction serving it commits. The lockers are named row by row (pgrowlocks):
+ * an api process also locks job rows for a moment when it notes their messages confirmed, and
+ * those jobs are not being served.
  */
-export const jobsBeingServedSql = `
-  select ((select count(*) from allocation_requests where status in ('queued', 'processing'))
-        - (select count(*) from (select 1 from allocation_requests where status in ('queued', 'processing') for update skip locked) free))::int as n`;
+export async function countJobsBeingServed(db: Queryable): Promise<number> {
+  await db.query('create extension if not exists pgrowlocks');
+  const [row] = await queryRows<{ n: number }>(
+    db,
+    `select count(*)::int as n from pgrowlocks('allocation_requests') l
+      where exists (select 1 from pg_stat_activity s where s.pid = any(l.pids) and s.application_name like 'stockroom-worker-%')`,
+  );
+  return row!.n;
+}

@@ -3,7 +3,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { startTestApp, type TestApp } from '../helpers/app';
 import { enqueue, waitFor } from '../helpers/allocations';
-import { jobsBeingServedSql } from '../helpers/drill';
+import { countJobsBeingServed } from '../helpers/drill';
 import { serviceEntry } from '../helpers/image';
 import { ledgerDifferences, receiveLots, reservationBookDifferences, seedCatalogue, totalsOf } from '../helpers/stock';
 
@@ -80,7 +80,7 @@ describe('a worker killed in the middle of a batch', () => {
       'the first worker to be mid-batch',
       async () => {
         const finished = await count(`select count(*)::int as n from allocation_results`);
-        const beingServed = await count(jobsBeingServedSql);
+        const beingServed = await countJobsBeingServed(t.db.pool);
         return finished > 0 && beingServed > 0 ? { finished, beingServed } : undefined;
       },
       30_000,

@@ -5,7 +5,7 @@ import { loadConfig } from '../../src/config';
 import { waitFor } from '../helpers/allocations';
 import { createTestVhost, type TestVhost } from '../helpers/amqp';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
-import { jobsBeingServedSql } from '../helpers/drill';
+import { countJobsBeingServed } from '../helpers/drill';
 import { execForm, healthcheckEntry, migrateEntry, readDockerfile } from '../helpers/image';
 import { freePort, projectRoot, run } from '../helpers/stack';
 import { expectBooksBalanced, receiveLots, seedCatalogue, totalsOf } from '../helpers/stock';
@@ -171,7 +171,7 @@ describe('SIGTERM to the container process while jobs are in flight', () => {
       'the worker to be mid-batch',
       async () => {
         const finished = await count(`select count(*)::int as n from allocation_results`);
-        const beingServed = await count(jobsBeingServedSql);
+        const beingServed = await countJobsBeingServed(db.pool);
         return finished > 0 && beingServed > 0 ? { finished, beingServed } : undefined;
       },
       30_000,
