@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import { Client } from 'pg';
 import { findLotsOfProducts } from '../src/db/lot-store';
 import { harnessApplicationName, insertProducts, insertWarehouses, receiveLots } from './bench-store';
-import { cpuTimeMs, createDatabase, repoRoot } from './infra';
+import { cpuTimeMs, createDatabase, migrationsOf, repoRoot } from './infra';
 import { createPool } from '../src/db/client';
 
 type Options = {
@@ -174,7 +174,7 @@ async function main(): Promise<void> {
   if (options.probe) {
     const base = process.env.BENCH_DATABASE_URL || process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
     process.env.BENCH_DATABASE_URL = base;
-    const scratch = await createDatabase(`capacity_probe_${process.pid}`, true);
+    const scratch = await createDatabase(`capacity_probe_${process.pid}`, migrationsOf());
     try {
       const wal = await probeWal(scratch.url);
       walMbps = wal.mbps;

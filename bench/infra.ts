@@ -1,16 +1,34 @@
 /** The benchmark's own services and processes: fresh databases and vhosts, real child processes, CPU accounting. */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
-import { migrate } from '../src/db/migrate';
+import { migrate, migrationsFolder } from '../src/db/migrate';
 
 const run = promisify(execFile);
 
 /** The repository root, where src/main.ts and bench/ live. */
 export const repoRoot = path.resolve(__dirname, '..');
+
+/** Another revision checked out beside this one (sharing its node_modules); `remove` takes it away again. */
+export type OtherCheckout = { revision: string; commit: string; root: string; remove(): void };
+
+/** Checks `revision` out in a folder under `parent` (a detached git worktree), to run its Stockroom. */
+export function checkOut(revision: string, parent: string): OtherCheckout {
+  const git = (args: string[]) => execFileSync('git', args, { cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+  const commit = git(['rev-parse', '--verify', '--quiet', `${revision}^{commit}`]);
+  const root = path.join(parent, `checkout-${commit.slice(0, 12)}`);
+  git(['worktree', 'add', '--detach', root, commit]);
+  fs.symlinkSync(path.join(repoRoot, 'node_modules'), path.join(root, 'node_modules'), 'dir');
+  return { revision, commit, root, remove: () => void git(['worktree', 'remove', '--force', root]) };
+}
+
+/** The migrations of the Stockroom checked out at `root` (this one's by default). */
+export function migrationsOf(root = repoRoot): string {
+  return path.join(root, path.relative(repoRoot, migrationsFolder));
+}
 
 /** The Postgres server to benchmark on: BENCH_DATABASE_URL or DATABASE_URL (its database name is ignored), else local. */
 export function baseDatabaseUrl(): string {
@@ -40,11 +58,11 @@ async function asAdmin<T>(fn: (client: Client) => Promise<T>): Promise<T> {
 
 export type Resource = { name: string; url: string; drop(): Promise<void> };
 
-/** A new database of this run's own; with `migrated`, the whole Stockroom schema is applied. */
-export async function createDatabase(name: string, migrated: boolean): Promise<Resource> {
+/** A new database of this run's own; with `migrations` (a folder of them), that Stockroom schema is applied. */
+export async function createDatabase(name: string, migrations: string | null): Promise<Resource> {
   await asAdmin((client) => client.query(`create database "${name}"`));
   const url = withDatabase(baseDatabaseUrl(), name);
-  if (migrated) await migrate(url);
+  if (migrations !== null) await migrate(url, migrations);
   return { name, url, drop: () => asAdmin((client) => client.query(`drop database if exists "${name}" with (force)`)).then(() => undefined) };
 }
 
@@ -79,7 +97,7 @@ export function freePort(): Promise<number> {
 /** A child process the benchmark started; stop() ends it (SIGTERM, then SIGKILL after a grace period). */
 export type Proc = { name: string; pid: number; child: ChildProcess; logFile: string; exited: Promise<number | null>; stop(): Promise<number | null> };
 
-/** Starts a TypeScript entry point under node with tsx, logging to `logDir/<name>.log`. */
+/** Starts a TypeScript entry point (a path in the checkout at `root`) under node with tsx, logging to `logDir/<name>.log`. */
 export function spawnTs(
   name: string,
   script: string,
@@ -87,11 +105,12 @@ export function spawnTs(
   env: Record<string, string>,
   logDir: string,
   nodeArgs: readonly string[] = [],
+  root = repoRoot,
 ): Proc {
   const logFile = path.join(logDir, `${name}.log`);
   const log = fs.openSync(logFile, 'a');
   const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script, ...args], {
-    cwd: repoRoot,
+    cwd: root,
     env: { ...process.env, ...env },
     stdio: ['ignore', log, log],
   });

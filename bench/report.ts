@@ -22,8 +22,11 @@ export type SummaryRow = {
 export const cpuParts = ['api', 'worker', 'postgres', 'rabbitmq', 'system', 'loadgen'] as const;
 export type CpuPart = (typeof cpuParts)[number];
 
-/** An earlier run's figures, shown beside this run's. */
-export type Compared = { file: string; startedAt: string; gitCommit: string | null; cpuModel: string | null; summary: SummaryRow[]; ratios: Ratios };
+/**
+ * Other figures shown beside this run's: an earlier results file's, or (`file` null) those of
+ * another revision measured in this run, alternately with the checkout (`--against`).
+ */
+export type Compared = { file: string | null; startedAt: string; gitCommit: string | null; cpuModel: string | null; summary: SummaryRow[]; ratios: Ratios };
 
 export type Target = { name: string; target: string; value: number | null; met: boolean | null };
 
@@ -115,15 +118,84 @@ export function readCompared(file: string): Compared {
     machine: { gitCommit?: string | null; cpuModel?: string | null };
     runs: ScenarioResult[][];
   };
-  const summary = summarize(results.runs);
-  return {
+  return comparedOf(results.runs, {
     file,
     startedAt: results.startedAt,
     gitCommit: results.machine.gitCommit ?? null,
     cpuModel: results.machine.cpuModel ?? null,
-    summary,
-    ratios: ratios(summary),
-  };
+  });
+}
+
+/** Figures of runs, summarized as a Compared; `file` where they were read from, null when measured in this run. */
+export function comparedOf(
+  runs: ScenarioResult[][],
+  source: { file: string | null; startedAt: string; gitCommit: string | null; cpuModel: string | null },
+): Compared {
+  const summary = summarize(runs);
+  return { ...source, summary, ratios: ratios(summary) };
+}
+
+/**
+ * Which side of a pair of `--against` runs goes first in run `run` (from 1): the revision, then
+ * the checkout, and the other way round in the next pair, so a machine growing slower or faster
+ * over the session weighs on both sides alike.
+ */
+export function sidesOfPair(run: number): readonly ['against', 'checkout'] | readonly ['checkout', 'against'] {
+  return run % 2 === 1 ? (['against', 'checkout'] as const) : (['checkout', 'against'] as const);
+}
+
+/** One scenario of one pair of `--against` runs: the revision's and the checkout's system CPU ms per job and jobs/s. */
+export type PairRow = {
+  scenario: ScenarioName;
+  pair: number;
+  against: { cpuMsPerJob: number | null; throughput: number };
+  checkout: { cpuMsPerJob: number | null; throughput: number };
+  /** checkout ÷ revision − 1, system CPU per job */
+  cpuChange: number | null;
+};
+
+/** Each pair's change per scenario, in run order: the runs of both sides given in the same order, one list a pair. */
+export function pairRows(against: ScenarioResult[][], checkout: ScenarioResult[][]): PairRow[] {
+  const rows: PairRow[] = [];
+  checkout.forEach((results, index) => {
+    for (const result of results) {
+      if (result.skipped || result.system !== 'ours') continue;
+      const other = against[index]?.find((candidate) => candidate.scenario === result.scenario && candidate.system === 'ours' && !candidate.skipped);
+      if (!other) continue;
+      const before = cpuMsPerJob(other, 'system');
+      const after = cpuMsPerJob(result, 'system');
+      rows.push({
+        scenario: result.scenario,
+        pair: index + 1,
+        against: { cpuMsPerJob: before, throughput: other.throughput },
+        checkout: { cpuMsPerJob: after, throughput: result.throughput },
+        cpuChange: before && after !== null ? Math.round((after / before - 1) * 1000) / 1000 : null,
+      });
+    }
+  });
+  return rows;
+}
+
+const percent = (change: number | null) => (change === null ? '–' : `${change > 0 ? '+' : change < 0 ? '−' : ''}${Math.abs(change * 100).toFixed(1)} %`);
+
+/** The pairs as markdown: each pair's system CPU per job and jobs/s, revision → checkout, and per scenario the median change. */
+export function markdownPairs(rows: PairRow[], revision: string): string {
+  const lines = [
+    `| scenario | pair | system CPU ms per job, ${revision} → checkout | change | jobs/s, ${revision} → checkout |`,
+    '| --- | ---: | --- | ---: | --- |',
+  ];
+  for (const scenario of scenarioNames) {
+    const ofScenario = rows.filter((row) => row.scenario === scenario);
+    if (ofScenario.length === 0) continue;
+    for (const row of ofScenario) {
+      lines.push(
+        `| ${scenario} | ${row.pair} | ${format(row.against.cpuMsPerJob, 3)} → ${format(row.checkout.cpuMsPerJob, 3)} | ${percent(row.cpuChange)} | ` +
+          `${format(row.against.throughput)} → ${format(row.checkout.throughput)} |`,
+      );
+    }
+    lines.push(`| ${scenario} | median | | **${percent(median(ofScenario.map((row) => row.cpuChange)))}** | |`);
+  }
+  return lines.join('\n');
 }
 
 /** The targets, judged on the medians; those about CPU per job against the compared run, when there is one. */

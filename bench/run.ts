@@ -11,17 +11,21 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import { Client } from 'pg';
 import { serverSettings, serverVersion } from './bench-store';
-import { baseDatabaseUrl, rabbitmqctl, repoRoot } from './infra';
+import { baseDatabaseUrl, checkOut, rabbitmqctl, repoRoot, type OtherCheckout } from './infra';
 import { runScenario, skipped, type ScenarioResult } from './measure';
 import { say } from './progress';
 import {
   chartSubtitle,
+  comparedOf,
   markdownCpuTable,
+  markdownPairs,
   markdownTable,
   markdownTargets,
+  pairRows,
   ratios,
   readCompared,
   renderChart,
+  sidesOfPair,
   summarize,
   targets,
   updateReadme,
@@ -49,6 +53,7 @@ type CliOptions = {
   out: string;
   report?: string;
   compare?: string;
+  against?: string;
 };
 
 const list =
@@ -85,6 +90,10 @@ function parseArgs(argv: string[]): CliOptions {
     .option(
       '--compare <file>',
       "an earlier results file whose figures are shown beside this run's (default: the results folder's latest.json from before this run; `none` for none)",
+    )
+    .option(
+      '--against <revision>',
+      "run Stockroom as of this git revision too, alternating with the checkout in each of --runs pairs (ours only): prints each pair's change in CPU per job",
     );
   program.parse(argv);
   return program.opts<CliOptions>();
@@ -146,6 +155,8 @@ function comparedRun(options: CliOptions): Compared | undefined {
 }
 
 function describeCompared(compared: Compared, cpuModel: string | null): string {
+  if (compared.file === null)
+    return `Beside Stockroom as of ${compared.gitCommit ?? 'another revision'}, run in the same session, alternately with this checkout.`;
   const where = compared.cpuModel === cpuModel ? 'the same CPU model' : `another CPU (${compared.cpuModel ?? 'unknown'}): compare ratios, not jobs/s`;
   return (
     `Beside the run of ${utcMinute(compared.startedAt)} (${compared.gitCommit ?? 'unknown commit'}, ` +
@@ -153,10 +164,20 @@ function describeCompared(compared: Compared, cpuModel: string | null): string {
   );
 }
 
+/** The other revision of `--against`, checked out under `parent`. */
+function againstCheckout(options: CliOptions, parent: string): OtherCheckout | null {
+  if (options.against === undefined) return null;
+  try {
+    return checkOut(options.against, parent);
+  } catch (error) {
+    throw new Error(`--against: cannot check out ${options.against}`, { cause: error });
+  }
+}
+
 async function main(): Promise<number> {
   const options = parseArgs(process.argv);
-  // read before the runs: this run's results replace latest.json
-  const compared = comparedRun(options);
+  // read before the runs: this run's results replace latest.json (an --against run compares with its revision instead)
+  const earlier = options.against === undefined ? comparedRun(options) : undefined;
   const base = options.quick ? quickSizes : fullSizes;
   const sized = options.jobs ? { ...base, jobs: options.jobs, scarceJobs: options.jobs, rateJobs: options.jobs, syncJobs: options.jobs } : base;
   const sizes = options.spreadLines ? { ...sized, spreadLines: options.spreadLines } : sized;
@@ -170,6 +191,8 @@ async function main(): Promise<number> {
       `Postgres ${facts.postgres.version}, RabbitMQ ${facts.rabbitmq ?? 'unknown'}; load average ${facts.loadAverageAtStart.join(' ')}`,
   );
   say(`process logs in ${logDir}`);
+  const against = againstCheckout(options, logDir);
+  if (against) say(`against ${against.revision} (${against.commit.slice(0, 12)}): ours only, alternating with this checkout in ${options.runs} pairs`);
 
   const active = new Set<SystemHandle>();
   const interruption = new AbortController();
@@ -178,56 +201,83 @@ async function main(): Promise<number> {
   process.once('SIGINT', () => {
     interruption.abort();
     say('interrupted: stopping the systems and dropping their databases');
-    void Promise.all([...active].map((handle) => handle.stop())).finally(() => process.exit(130));
+    void Promise.all([...active].map((handle) => handle.stop())).finally(() => {
+      against?.remove();
+      process.exit(130);
+    });
   });
 
-  const runs: ScenarioResult[][] = [];
-  const seeding: Record<string, string> = {};
-  for (let run = 1; run <= options.runs && !interrupted(); run++) {
+  /** Starts one system (ours from `root`), runs its chosen scenarios, stops it. */
+  const measureSystem = async (system: System, systemOptions: SystemOptions, label: string): Promise<ScenarioResult[]> => {
     const results: ScenarioResult[] = [];
-    const systemOptions: SystemOptions = {
-      runId: `${stamp}_${run}`,
-      logDir,
-      logLevel: options.logLevel,
-      workers: options.workers,
-      env: parseEnv(options.env),
-      nodeArgs: options.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
-      keep: options.keep,
-      staleStats: options.staleStats,
-    };
-    for (const system of options.systems) {
-      const chosen = scenarios(sizes).filter((scenario) => scenario.systems.includes(system) && options.scenarios.includes(scenario.name));
-      if (chosen.length === 0) continue;
-      say(`run ${run}/${options.runs} · ${system}: starting`);
-      const startedAt = Date.now();
-      const handle =
-        system === 'ours'
-          ? await startOurs(systemOptions, sizes)
-          : system === 'baseline'
-            ? await startBaseline(systemOptions, sizes)
-            : await startCeiling(systemOptions);
-      active.add(handle);
-      seeding[system] = handle.seeding;
-      say(`run ${run}/${options.runs} · ${system}: ready and seeded in ${((Date.now() - startedAt) / 1000).toFixed(1)} s (${handle.seeding})`);
-      try {
-        for (const scenario of chosen) {
-          if (interrupted()) break;
-          if (!handle.endpoints.has(scenario.endpoint)) {
-            const reason = `this build has no POST ${endpointPaths[scenario.endpoint]}`;
-            say(`  ${system} ${scenario.name}: skipped (${reason})`);
-            results.push(skipped(system, scenario, reason));
-            continue;
-          }
-          results.push(await runScenario(handle, scenario, `${stamp}-${run}`));
+    const chosen = scenarios(sizes).filter((scenario) => scenario.systems.includes(system) && options.scenarios.includes(scenario.name));
+    if (chosen.length === 0) return results;
+    say(`${label} · ${system}: starting`);
+    const startedAt = Date.now();
+    const handle =
+      system === 'ours'
+        ? await startOurs(systemOptions, sizes)
+        : system === 'baseline'
+          ? await startBaseline(systemOptions, sizes)
+          : await startCeiling(systemOptions);
+    active.add(handle);
+    seeding[system] = handle.seeding;
+    say(`${label} · ${system}: ready and seeded in ${((Date.now() - startedAt) / 1000).toFixed(1)} s (${handle.seeding})`);
+    try {
+      for (const scenario of chosen) {
+        if (interrupted()) break;
+        if (!handle.endpoints.has(scenario.endpoint)) {
+          const reason = `this build has no POST ${endpointPaths[scenario.endpoint]}`;
+          say(`  ${system} ${scenario.name}: skipped (${reason})`);
+          results.push(skipped(system, scenario, reason));
+          continue;
         }
-      } finally {
-        await handle.stop();
-        active.delete(handle);
+        results.push(await runScenario(handle, scenario, systemOptions.runId));
+      }
+    } finally {
+      await handle.stop();
+      active.delete(handle);
+    }
+    return results;
+  };
+
+  const runs: ScenarioResult[][] = [];
+  const againstRuns: ScenarioResult[][] = [];
+  const seeding: Record<string, string> = {};
+  try {
+    for (let run = 1; run <= options.runs && !interrupted(); run++) {
+      const systemOptions: SystemOptions = {
+        runId: `${stamp}_${run}`,
+        logDir,
+        logLevel: options.logLevel,
+        workers: options.workers,
+        env: parseEnv(options.env),
+        nodeArgs: options.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+        keep: options.keep,
+        staleStats: options.staleStats,
+        root: repoRoot,
+      };
+      if (!against) {
+        const results: ScenarioResult[] = [];
+        for (const system of options.systems) results.push(...(await measureSystem(system, systemOptions, `run ${run}/${options.runs}`)));
+        runs.push(results);
+        continue;
+      }
+      for (const side of sidesOfPair(run)) {
+        if (interrupted()) break;
+        const label = `pair ${run}/${options.runs}, ${side === 'against' ? against.revision : 'checkout'}`;
+        const sideOptions = side === 'against' ? { ...systemOptions, runId: `${stamp}_${run}_against`, root: against.root } : systemOptions;
+        (side === 'against' ? againstRuns : runs).push(await measureSystem('ours', sideOptions, label));
       }
     }
-    runs.push(results);
+  } finally {
+    against?.remove();
   }
 
+  const compared = against
+    ? comparedOf(againstRuns, { file: null, startedAt: started.toISOString(), gitCommit: against.commit.slice(0, 7), cpuModel: facts.cpuModel })
+    : earlier;
+  const pairs = against ? pairRows(againstRuns, runs) : [];
   const summary = summarize(runs);
   const ratio = ratios(summary);
   const targetList = targets(summary, ratio, compared);
@@ -252,27 +302,30 @@ async function main(): Promise<number> {
     summary,
     ratios: ratio,
     targets: targetList,
-    compared: compared ? { ...compared, file: path.relative(repoRoot, compared.file) } : null,
+    compared: compared ? { ...compared, file: compared.file && path.relative(repoRoot, compared.file) } : null,
+    against: against ? { revision: against.revision, commit: against.commit, pairs, runs: againstRuns } : null,
     runs,
   };
   const json = `${JSON.stringify(report, null, 2)}\n`;
   const subtitle = chartSubtitle(options.quick ? 'quick' : 'full', options.runs, facts.cores, started.toISOString());
   const svg = await renderChart(summary, subtitle, compared);
-  // quick runs keep their own names, so a smoke test never overwrites the figures the README quotes
-  const prefix = options.quick ? 'quick-' : '';
+  // quick runs keep their own names, so a smoke test never overwrites the figures the README quotes;
+  // --against runs too, and never become the latest run the next one is compared with
+  const prefix = against ? 'against-' : options.quick ? 'quick-' : '';
   const files = [
     writeResult(options.out, `${prefix}${stamp}.json`, json),
-    writeResult(options.out, `${prefix}latest.json`, json),
+    ...(against ? [] : [writeResult(options.out, `${prefix}latest.json`, json)]),
     ...(options.report ? [writeResult(path.dirname(options.report), path.basename(options.report), json)] : []),
     writeResult(options.out, `${prefix}${stamp}.svg`, svg),
-    writeResult(options.out, `${prefix}latest.svg`, svg),
+    ...(against ? [] : [writeResult(options.out, `${prefix}latest.svg`, svg)]),
   ];
   const table = markdownTable(summary, ratio, compared);
   const cpuTable = markdownCpuTable(summary, compared);
   const targetTable = markdownTargets(targetList);
   const comparedLine = compared ? describeCompared(compared, facts.cpuModel) : null;
-  say(`\n${[comparedLine, table, cpuTable, targetTable].filter(Boolean).join('\n\n')}\n`);
-  if (!options.quick && options.readme) {
+  const pairTable = against ? markdownPairs(pairs, against.commit.slice(0, 7)) : null;
+  say(`\n${[comparedLine, table, cpuTable, pairTable, targetTable].filter(Boolean).join('\n\n')}\n`);
+  if (!options.quick && !against && options.readme) {
     const body = [
       `Measured ${started.toISOString().slice(0, 10)} on ${facts.cores} cores (Postgres ${facts.postgres.version}, ` +
         `RabbitMQ ${facts.rabbitmq ?? 'unknown'}, node ${facts.node}), ${options.runs === 1 ? 'one run' : `medians of ${options.runs} runs`}; ` +
@@ -292,7 +345,7 @@ async function main(): Promise<number> {
   say(`wrote ${files.map((file) => path.relative(repoRoot, file)).join(', ')}`);
   if (options.cpuProf) say(`CPU profiles in ${profileDir} (summarize with: npx tsx bench/profile-summary.ts <file>)`);
 
-  const failed = runs.flat().filter((result) => result.checks && !result.checks.ok);
+  const failed = [...runs, ...againstRuns].flat().filter((result) => result.checks && !result.checks.ok);
   if (failed.length > 0) {
     say(`CHECKS FAILED: ${failed.map((result) => `${result.system} ${result.scenario}`).join(', ')}`);
     return 1;

@@ -6,7 +6,7 @@ import { allocationPartitions, workQueues } from '../src/amqp/topology';
 import { signToken } from '../src/auth/tokens';
 import { createPool } from '../src/db/client';
 import { harnessApplicationName, insertProducts, insertWarehouses, receiveLots } from './bench-store';
-import { createDatabase, createVhost, freePort, spawnTs, waitReady, type Proc, type Resource } from './infra';
+import { createDatabase, createVhost, freePort, migrationsOf, spawnTs, waitReady, type Proc, type Resource } from './infra';
 import { say } from './progress';
 import { hotProducts, spreadLotStock, type Endpoint, type Sizes, type System } from './scenarios';
 import { benchWarehouses, spreadProductId } from './workloads';
@@ -78,6 +78,8 @@ export type SystemOptions = {
   keep: boolean;
   /** ANALYZE the database once seeded, while the job tables are still empty (statistics a fresh deployment may have). */
   staleStats: boolean;
+  /** The checkout whose Stockroom runs, its migrations and its src/main.ts: this one, or another revision's (`--against`). */
+  root: string;
 };
 
 /** A started system, ready for load. */
@@ -199,7 +201,7 @@ function stopper(resources: { procs: Proc[]; pool: Pool; queue: QueueWatch | nul
 
 /** Stockroom itself: a fresh database and vhost, `src/main.ts --role api` and `--role worker` processes, seeded through its API. */
 export async function startOurs(options: SystemOptions, sizes: Sizes): Promise<SystemHandle> {
-  const database = await createDatabase(`stockroom_bench_${options.runId}`, true);
+  const database = await createDatabase(`stockroom_bench_${options.runId}`, migrationsOf(options.root));
   const vhost = await createVhost(`stockroom_bench_${options.runId}`);
   const port = await freePort();
   const env: Record<string, string> = {
@@ -213,9 +215,9 @@ export async function startOurs(options: SystemOptions, sizes: Sizes): Promise<S
     MIGRATE_ON_START: 'false',
     ...options.env,
   };
-  const api = spawnTs('ours-api', 'src/main.ts', ['--role', 'api'], env, options.logDir, options.nodeArgs);
+  const api = spawnTs('ours-api', 'src/main.ts', ['--role', 'api'], env, options.logDir, options.nodeArgs, options.root);
   const workers = Array.from({ length: options.workers }, (_, i) =>
-    spawnTs(`ours-worker-${i + 1}`, 'src/main.ts', ['--role', 'worker'], env, options.logDir, options.nodeArgs),
+    spawnTs(`ours-worker-${i + 1}`, 'src/main.ts', ['--role', 'worker'], env, options.logDir, options.nodeArgs, options.root),
   );
   const pool = createPool(database.url, 4, undefined, harnessApplicationName);
   // partitioned (ALLOCATION_PARTITIONS > 1), every worker consumes every partition's queue
@@ -260,7 +262,7 @@ export async function startOurs(options: SystemOptions, sizes: Sizes): Promise<S
 
 /** The naive baseline: its own migrated database, seeded directly, one http server per core. */
 export async function startBaseline(options: SystemOptions, sizes: Sizes): Promise<SystemHandle> {
-  const database = await createDatabase(`stockroom_bench_${options.runId}_baseline`, true);
+  const database = await createDatabase(`stockroom_bench_${options.runId}_baseline`, migrationsOf());
   const port = await freePort();
   const env = { NODE_ENV: 'production', JWT_SECRET: benchJwtSecret, DATABASE_URL: database.url, PORT: String(port), MIGRATE_ON_START: 'false' };
   const server = spawnTs('baseline', 'bench/baseline.ts', [], env, options.logDir);
@@ -289,7 +291,7 @@ export async function startBaseline(options: SystemOptions, sizes: Sizes): Promi
 
 /** The ceiling probe: an api and a worker process of bench/ceiling.ts on their own database and vhost. */
 export async function startCeiling(options: SystemOptions): Promise<SystemHandle> {
-  const database = await createDatabase(`stockroom_bench_${options.runId}_ceiling`, false);
+  const database = await createDatabase(`stockroom_bench_${options.runId}_ceiling`, null);
   const vhost = await createVhost(`stockroom_bench_${options.runId}_ceiling`);
   const [apiPort, workerPort] = [await freePort(), await freePort()];
   const env = { NODE_ENV: 'production', JWT_SECRET: benchJwtSecret, DATABASE_URL: database.url, AMQP_URL: vhost.url };

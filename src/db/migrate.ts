@@ -29,15 +29,15 @@ export async function ensureDatabase(databaseUrl: string): Promise<void> {
   }
 }
 
-/** Applies every migration in drizzle/ that the database has not seen; safe to run from many processes. */
-export async function migrate(databaseUrl: string): Promise<void> {
+/** Applies every migration in drizzle/ (or `folder`) that the database has not seen; safe to run from many processes. */
+export async function migrate(databaseUrl: string, folder = migrationsFolder): Promise<void> {
   await ensureDatabase(databaseUrl);
   const client = new Client({ connectionString: databaseUrl });
   await client.connect();
   try {
     // One migrator at a time when several processes start together.
     await client.query('select pg_advisory_lock(727274)');
-    await runMigrations(drizzle(client), { migrationsFolder });
+    await runMigrations(drizzle(client), { migrationsFolder: folder });
   } finally {
     await client.end();
   }

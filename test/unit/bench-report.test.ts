@@ -2,7 +2,19 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ScenarioResult } from '../../bench/measure';
-import { markdownCpuTable, markdownTable, ratios, readCompared, summarize, targets, type Compared } from '../../bench/report';
+import {
+  comparedOf,
+  markdownCpuTable,
+  markdownPairs,
+  markdownTable,
+  pairRows,
+  ratios,
+  readCompared,
+  sidesOfPair,
+  summarize,
+  targets,
+  type Compared,
+} from '../../bench/report';
 import type { ScenarioName, System } from '../../bench/scenarios';
 
 /** A result with only what the report reads; CPU per job kept as the bench keeps it now. */
@@ -34,8 +46,7 @@ function olderResult(system: System, scenario: ScenarioName, cores: Record<strin
 const cpu = (system: number) => ({ api: 0.1, worker: 0.1, postgres: 0.2, rabbitmq: 0.1, loadgen: 0.05, system });
 
 function compare(runs: ScenarioResult[][]): Compared {
-  const summary = summarize(runs);
-  return { file: 'earlier.json', startedAt: '2026-12-01T03:58:59Z', gitCommit: 'efa444e', cpuModel: 'x', summary, ratios: ratios(summary) };
+  return comparedOf(runs, { file: 'earlier.json', startedAt: '2026-12-01T03:58:59Z', gitCommit: 'efa444e', cpuModel: 'x' });
 }
 
 describe('bench report', () => {
@@ -94,5 +105,45 @@ describe('bench report', () => {
     const earlier = readCompared(file);
     expect(earlier).toMatchObject({ gitCommit: 'efa444e', startedAt: '2026-12-01T03:58:59Z' });
     expect(earlier.summary[0]).toMatchObject({ system: 'ours', scenario: 'spread', throughput: 500, cpuMsPerJob: { system: 4 } });
+  });
+
+  it('runs the two sides of --against pairs in turn, so drift of the machine weighs on both alike', () => {
+    expect([1, 2, 3, 4].map(sidesOfPair)).toEqual([
+      ['against', 'checkout'],
+      ['checkout', 'against'],
+      ['against', 'checkout'],
+      ['checkout', 'against'],
+    ]);
+  });
+
+  it("gives each pair's change in CPU per job, scenario by scenario, and its median", () => {
+    const skippedSpread = { ...result('ours', 'spread', 0, cpu(0)), skipped: 'no such endpoint' } as unknown as ScenarioResult;
+    const against = [
+      [result('ours', 'hot', 1000, cpu(1.0)), result('ours', 'spread', 800, cpu(1.2))],
+      [result('ours', 'hot', 900, cpu(1.2)), skippedSpread],
+      [result('ours', 'hot', 1000, cpu(1.0))],
+    ];
+    const checkout = [
+      [result('ours', 'hot', 1200, cpu(0.8)), result('ours', 'spread', 900, cpu(1.08))],
+      [result('ours', 'hot', 1000, cpu(1.08)), result('ours', 'spread', 950, cpu(1.0))],
+      [result('ours', 'hot', 1100, cpu(0.95))],
+    ];
+    const rows = pairRows(against, checkout);
+    expect(rows.map((row) => [row.scenario, row.pair, row.cpuChange])).toEqual([
+      ['hot', 1, -0.2],
+      ['spread', 1, -0.1],
+      ['hot', 2, -0.1],
+      ['hot', 3, -0.05],
+    ]);
+    const table = markdownPairs(rows, 'abc1234').split('\n');
+    expect(table[0]).toBe('| scenario | pair | system CPU ms per job, abc1234 → checkout | change | jobs/s, abc1234 → checkout |');
+    expect(table.slice(2)).toEqual([
+      '| hot | 1 | 1.000 → 0.800 | −20.0 % | 1,000 → 1,200 |',
+      '| hot | 2 | 1.200 → 1.080 | −10.0 % | 900 → 1,000 |',
+      '| hot | 3 | 1.000 → 0.950 | −5.0 % | 1,000 → 1,100 |',
+      '| hot | median | | **−10.0 %** | |',
+      '| spread | 1 | 1.200 → 1.080 | −10.0 % | 800 → 900 |',
+      '| spread | median | | **−10.0 %** | |',
+    ]);
   });
 });
