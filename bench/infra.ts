@@ -15,9 +15,13 @@ export const repoRoot = path.resolve(__dirname, '..');
 /** Another revision checked out beside this one (sharing its node_modules); `remove` takes it away again. */
 export type OtherCheckout = { revision: string; commit: string; root: string; remove(): void };
 
+/** Runs git in this repository and returns what it printed, trimmed; throws when git fails. */
+export function git(args: readonly string[]): string {
+  return execFileSync('git', args, { cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+}
+
 /** Checks `revision` out in a folder under `parent` (a detached git worktree), to run its Stockroom. */
 export function checkOut(revision: string, parent: string): OtherCheckout {
-  const git = (args: string[]) => execFileSync('git', args, { cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
   const commit = git(['rev-parse', '--verify', '--quiet', `${revision}^{commit}`]);
   const root = path.join(parent, `checkout-${commit.slice(0, 12)}`);
   git(['worktree', 'add', '--detach', root, commit]);

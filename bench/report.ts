@@ -80,9 +80,10 @@ function find(summary: SummaryRow[], system: System, scenario: ScenarioName): Su
   return summary.find((row) => row.system === system && row.scenario === scenario);
 }
 
-/** top ÷ bottom to two decimals; null when either is missing or bottom is 0. */
-function ratioOf(top: number | null | undefined, bottom: number | null | undefined): number | null {
-  return top !== null && top !== undefined && bottom ? Math.round((top / bottom) * 100) / 100 : null;
+/** top ÷ bottom to `decimals` decimals (two by default); null when either is missing or bottom is 0. */
+function ratioOf(top: number | null | undefined, bottom: number | null | undefined, decimals = 2): number | null {
+  const scale = 10 ** decimals;
+  return top !== null && top !== undefined && bottom ? Math.round((top / bottom) * scale) / scale : null;
 }
 
 /** A time of a run as the tables and the chart show it: to the minute, in UTC. */
@@ -162,8 +163,16 @@ export type PairRow = {
 
 /** after ÷ before − 1 to three decimals; null when either is missing or before is 0. */
 function changeOf(after: number | null, before: number | null): number | null {
-  return before && after !== null ? Math.round((after / before - 1) * 1000) / 1000 : null;
+  const ratio = ratioOf(after, before, 3);
+  return ratio === null ? null : Math.round((ratio - 1) * 1000) / 1000;
 }
+
+/** What a pair compares of one side's result: its system and load-generator CPU ms per job, and its jobs/s. */
+const pairSide = (result: ScenarioResult) => ({
+  cpuMsPerJob: cpuMsPerJob(result, 'system'),
+  loadgenMsPerJob: cpuMsPerJob(result, 'loadgen'),
+  throughput: result.throughput,
+});
 
 /** Each pair's change per scenario, in run order: the runs of both sides given in the same order, one list a pair. */
 export function pairRows(against: ScenarioResult[][], checkout: ScenarioResult[][]): PairRow[] {
@@ -173,16 +182,15 @@ export function pairRows(against: ScenarioResult[][], checkout: ScenarioResult[]
       if (result.skipped || result.system !== 'ours') continue;
       const other = against[index]?.find((candidate) => candidate.scenario === result.scenario && candidate.system === 'ours' && !candidate.skipped);
       if (!other) continue;
-      const side = (of: ScenarioResult) => ({ cpuMsPerJob: cpuMsPerJob(of, 'system'), loadgenMsPerJob: cpuMsPerJob(of, 'loadgen'), throughput: of.throughput });
-      const before = side(other);
-      const after = side(result);
+      const before = pairSide(other);
+      const after = pairSide(result);
       rows.push({
         scenario: result.scenario,
         pair: index + 1,
         against: before,
         checkout: after,
         cpuChange: changeOf(after.cpuMsPerJob, before.cpuMsPerJob),
-        loadgenChange: changeOf(ratioOf(after.cpuMsPerJob, after.loadgenMsPerJob), ratioOf(before.cpuMsPerJob, before.loadgenMsPerJob)),
+        loadgenChange: changeOf(ratioOf(after.cpuMsPerJob, after.loadgenMsPerJob, 3), ratioOf(before.cpuMsPerJob, before.loadgenMsPerJob, 3)),
       });
     }
   });

@@ -4,14 +4,13 @@
  * process. Writes bench/results/<timestamp>.json, latest.json, latest.svg (quick runs: quick-*) and (full runs) the
  * README table. Exits 1 when any oversell, ledger or units-granted check fails. See docs/benchmark.md.
  */
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { Client } from 'pg';
 import { serverSettings, serverVersion } from './bench-store';
-import { baseDatabaseUrl, checkOut, rabbitmqctl, repoRoot, type OtherCheckout } from './infra';
+import { baseDatabaseUrl, checkOut, git, rabbitmqctl, repoRoot, type OtherCheckout } from './infra';
 import { runScenario, skipped, type ScenarioResult } from './measure';
 import { say } from './progress';
 import {
@@ -99,9 +98,10 @@ function parseArgs(argv: string[]): CliOptions {
   return program.opts<CliOptions>();
 }
 
-function git(args: string[]): string | null {
+/** What git prints for `args`, or null outside a git checkout. */
+function gitOrNull(args: string[]): string | null {
   try {
-    return execFileSync('git', args, { cwd: repoRoot, encoding: 'utf8' }).trim();
+    return git(args);
   } catch {
     return null;
   }
@@ -131,8 +131,8 @@ async function machineFacts() {
     postgres,
     rabbitmq,
     loadAverageAtStart: os.loadavg().map((value) => Math.round(value * 100) / 100),
-    gitCommit: git(['rev-parse', '--short', 'HEAD']),
-    gitBranch: git(['rev-parse', '--abbrev-ref', 'HEAD']),
+    gitCommit: gitOrNull(['rev-parse', '--short', 'HEAD']),
+    gitBranch: gitOrNull(['rev-parse', '--abbrev-ref', 'HEAD']),
   };
 }
 
